@@ -1,0 +1,37 @@
+// Names and the assertion handler for nf_conntrack_common.h / observer.h.
+#include "core/nf_conntrack_common.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "core/observer.h"
+
+namespace ctcore {
+
+const char* const kIpsBitNames[IPS_MAX_BIT] = {
+    "EXPECTED",     "SEEN_REPLY",   "ASSURED",       "CONFIRMED",
+    "SRC_NAT",      "DST_NAT",      "SEQ_ADJUST",    "SRC_NAT_DONE",
+    "DST_NAT_DONE", "DYING",        "FIXED_TIMEOUT", "TEMPLATE",
+    "NAT_CLASH",    "HELPER",       "OFFLOAD",       "HW_OFFLOAD",
+};
+
+const char* death_reason_name(DeathReason r) {
+  switch (r) {
+    case DeathReason::kTimeout: return "timeout";
+    case DeathReason::kGc: return "gc";
+    case DeathReason::kFlush: return "flush";
+    case DeathReason::kDelete: return "delete";
+    case DeathReason::kEarlyDrop: return "early_drop";
+    case DeathReason::kNetns: return "netns";
+    case DeathReason::kTracker: return "tracker";
+    case DeathReason::kClash: return "clash";
+  }
+  return "unknown";
+}
+
+void ct_assert_fail(const char* expr, const char* file, int line, const char* msg) {
+  std::fprintf(stderr, "ctsim: core invariant broken at %s:%d: %s (%s)\n", file, line, msg, expr);
+  std::abort();
+}
+
+}  // namespace ctcore

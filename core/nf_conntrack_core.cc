@@ -1,0 +1,700 @@
+// The conntrack core: hash, lookup, allocation, confirm, clash resolution,
+// deletion and destruction.
+//
+// Mirrors: net/netfilter/nf_conntrack_core.c (v5.10.13). Each function below
+// names the kernel function it mirrors; the code is ours, written from the
+// behaviour described in shared/kernel-facts.md §2-4.
+#include "core/nf_conntrack_core.h"
+
+#include <algorithm>
+
+#include "core/jhash.h"
+#include "core/nf_conntrack_l4proto.h"
+
+namespace ctcore {
+
+// nf_conntrack_init_start(): buckets from RAM, then page rounding.
+uint32_t nf_conntrack_default_buckets(uint64_t ram_bytes) {
+  constexpr uint64_t kGiB = 1ull << 30;
+  uint64_t buckets = (ram_bytes / 16384) / sizeof(void*);
+  if (ram_bytes > 4 * kGiB) {
+    buckets = 65536;
+  } else if (ram_bytes > 1 * kGiB) {
+    buckets = 16384;
+  }
+  if (buckets < 32) buckets = 32;
+  return nf_ct_round_buckets(static_cast<uint32_t>(buckets));
+}
+
+uint32_t nf_ct_round_buckets(uint32_t buckets) {
+  constexpr uint32_t kHeadsPerPage = 4096 / sizeof(void*);  // 512
+  return (buckets + kHeadsPerPage - 1) / kHeadsPerPage * kHeadsPerPage;
+}
+
+Conntrack::Conntrack(const ConntrackConfig& config, Clock& clock, Workqueue& wq)
+    : clock_(clock),
+      wq_(wq),
+      htable_size_(config.htable_size),
+      max_(config.max),
+      hash_rnd_(config.hash_rnd),
+      cpus_(config.cpus) {
+  CT_ASSERT(htable_size_ > 0, "the table needs at least one bucket");
+  CT_ASSERT(cpus_ > 0, "at least one CPU");
+  hash_.resize(htable_size_);
+  for (uint32_t i = 0; i < htable_size_; ++i) INIT_HLIST_NULLS_HEAD(&hash_[i], i);
+  // conntrack_gc_work_init() + the first queue_delayed_work(.., HZ) of
+  // nf_conntrack_init_start().
+  gc_.next_gc_run = clock_.hz();
+  gc_.dwork.func = [this] { gc_worker(); };
+  wq_.queue_delayed_work(&gc_.dwork, clock_.hz());
+}
+
+Conntrack::~Conntrack() {
+  gc_.exiting = true;
+  wq_.cancel_delayed_work(&gc_.dwork);
+  for (auto& n : nets_) wq_.cancel_delayed_work(&n->ecache_dwork);
+}
+
+net& Conntrack::net_add(const std::string& name, uint32_t hash_mix) {
+  CT_ASSERT(nets_.size() < 65535, "too many namespaces");
+  auto n = std::make_unique<net>();
+  n->name = name;
+  n->index = static_cast<uint16_t>(nets_.size());
+  n->hash_mix = hash_mix;
+  n->sysctl = nf_conntrack_sysctl::defaults(clock_.hz());
+  n->pcpu.resize(cpus_);
+  for (ct_pcpu& p : n->pcpu) {
+    INIT_HLIST_NULLS_HEAD(&p.unconfirmed, UNCONFIRMED_NULLS_VAL);
+    INIT_HLIST_NULLS_HEAD(&p.dying, DYING_NULLS_VAL);
+  }
+  net* raw = n.get();
+  n->ecache_dwork.func = [this, raw] { ecache_work(*raw); };
+  nets_.push_back(std::move(n));
+  return *raw;
+}
+
+// ---------------------------------------------------------------- hashing
+
+// hash_conntrack_raw(): jhash2 over the tuple's first 9 words (src address,
+// src port + l3num, dst address), seeded with the global and namespace
+// seeds mixed with the destination port and protocol.
+uint32_t Conntrack::hash_conntrack_raw(const nf_conntrack_tuple& t, const net& n) const {
+  const uint32_t seed = hash_rnd_ ^ n.hash_mix;
+  const uint32_t words[9] = {
+      t.src.u3.all[0], t.src.u3.all[1], t.src.u3.all[2], t.src.u3.all[3],
+      static_cast<uint32_t>(t.src.u_all) | (static_cast<uint32_t>(t.src.l3num) << 16),
+      t.dst.u3.all[0], t.dst.u3.all[1], t.dst.u3.all[2], t.dst.u3.all[3],
+  };
+  const uint32_t initval =
+      seed ^ ((static_cast<uint32_t>(t.dst.u_all) << 16) | t.dst.protonum);
+  return jhash2(words, 9, initval);
+}
+
+uint32_t Conntrack::scale_hash(uint32_t hash) const { return reciprocal_scale(hash, htable_size_); }
+
+// nf_ct_key_equal(): same tuple, confirmed, same namespace (zones are not
+// modelled).
+bool Conntrack::nf_ct_key_equal(const nf_conntrack_tuple_hash* h,
+                                const nf_conntrack_tuple& tuple, const net& n) const {
+  const nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
+  return nf_ct_tuple_equal(tuple, h->tuple) && nf_ct_is_confirmed(ct) && ct->net == n.index;
+}
+
+// ----------------------------------------------------------------- lookup
+
+// ____nf_conntrack_find(): walks the bucket, reaping expired conns met on
+// the way; restarts when the walk ended in another list's nulls marker
+// (it was led off the chain by a node that moved, see hlist_nulls.h).
+nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu,
+                                                      const nf_conntrack_tuple& tuple,
+                                                      uint32_t hash, uint32_t* walked) {
+  const bool detail = obs_ != nullptr && obs_->wants_chain_detail();
+  for (;;) {
+    const uint32_t bucket = scale_hash(hash);
+    hlist_nulls_node* node = hash_[bucket].first;
+    for (; !is_a_nulls(node); node = node->next) {
+      nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
+      nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
+      ++*walked;
+      if (nf_ct_is_expired(ct, now32())) {
+        if (detail) obs_->on_chain_entry(*h, true, false);
+        nf_ct_gc_expired(ct, DeathReason::kTimeout, cpu);
+        continue;
+      }
+      const bool equal = nf_ct_key_equal(h, tuple, n);
+      if (detail) obs_->on_chain_entry(*h, false, equal);
+      if (equal) return h;
+    }
+    if (get_nulls_value(node) == bucket) return nullptr;
+    ++stat(n, cpu).search_restart;
+  }
+}
+
+// __nf_conntrack_find_get(): the lookup plus a reference, re-checking the
+// key once the reference is held (the kernel's slab may have recycled the
+// object in between; here it cannot, but the check stays).
+nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find_get_hashed(net& n, uint16_t cpu,
+                                                                 const nf_conntrack_tuple& tuple,
+                                                                 uint32_t hash, bool observe) {
+  uint32_t walked = 0;
+  nf_conntrack_tuple_hash* h = nf_conntrack_find(n, cpu, tuple, hash, &walked);
+  if (h != nullptr) {
+    nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
+    if (ct->use != 0) {
+      nf_conntrack_get(ct);
+      if (!nf_ct_key_equal(h, tuple, n)) {
+        nf_ct_put(ct);
+        h = nullptr;
+      }
+    } else {
+      h = nullptr;
+    }
+  }
+  if (observe && obs_ != nullptr) {
+    obs_->on_lookup(n, cpu, tuple, hash, scale_hash(hash), walked, h);
+  }
+  return h;
+}
+
+nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find_get(net& n, uint16_t cpu,
+                                                          const nf_conntrack_tuple& tuple) {
+  return nf_conntrack_find_get_hashed(n, cpu, tuple, hash_conntrack_raw(tuple, n), false);
+}
+
+// ------------------------------------------------------------- allocation
+
+// __nf_conntrack_alloc(): counts the conn against nf_conntrack_max first,
+// early-dropping to make room; "table full, dropping packet" otherwise.
+nf_conn* Conntrack::nf_conntrack_alloc(net& n, uint16_t cpu, const nf_conntrack_tuple& orig,
+                                       const nf_conntrack_tuple& repl, uint32_t hash) {
+  ++n.count;
+  if (max_ != 0 && n.count > max_) {
+    if (!early_drop(n, cpu, hash)) {
+      gc_.early_drop = true;
+      --n.count;
+      return nullptr;
+    }
+  }
+  nf_conn* ct = slab_.alloc();
+  // The kernel zeroes the fields from `master` up to `proto` and leaves
+  // `proto` to the tracker; ctsim zeroes the whole object so that nothing
+  // stale from the slab can leak into a trace.
+  *ct = nf_conn{};
+  ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple = orig;
+  ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple.dst.dir = IP_CT_DIR_ORIGINAL;
+  ct->tuplehash[IP_CT_DIR_REPLY].tuple = repl;
+  ct->tuplehash[IP_CT_DIR_REPLY].tuple.dst.dir = IP_CT_DIR_REPLY;
+  // The kernel saves the raw hash in the unused REPLY node's pprev for
+  // confirm; ctsim uses its `next` so that pprev keeps meaning "unhashed".
+  ct->tuplehash[IP_CT_DIR_REPLY].hnnode.next = make_nulls(hash);
+  ct->net = n.index;
+  ct->cpu = cpu;
+  ct->id = next_id_++;
+  ct->use = 0;
+  return ct;
+}
+
+// nf_conntrack_free(): back to the slab; the namespace count drops only now.
+void Conntrack::nf_conntrack_free(nf_conn* ct) {
+  net& n = nf_ct_net(ct);
+  if (obs_ != nullptr) obs_->on_free(*ct);
+  CT_ASSERT(n.count > 0, "namespace count underflow");
+  --n.count;
+  slab_.free(ct);
+}
+
+// init_conntrack(): the inverted tuple, a new conn with its event-cache
+// extension, onto this CPU's unconfirmed list with the skb's reference.
+nf_conntrack_tuple_hash* Conntrack::init_conntrack(net& n, uint16_t cpu,
+                                                   const nf_conntrack_tuple& tuple,
+                                                   uint32_t hash, bool* table_full) {
+  nf_conntrack_tuple repl;
+  if (!nf_ct_invert_tuple(&repl, tuple)) {
+    nf_l4proto_log_invalid("tuple cannot be inverted");
+    return nullptr;
+  }
+  nf_conn* ct = nf_conntrack_alloc(n, cpu, tuple, repl, hash);
+  if (ct == nullptr) {
+    *table_full = true;
+    return nullptr;
+  }
+  // nf_ct_ecache_ext_add(): all events when the sysctl is on.
+  ct->ecache.present = n.sysctl.events != 0 ? 1 : 0;
+  nf_conntrack_get(ct);
+  nf_ct_add_to_unconfirmed_list(ct);
+  return &ct->tuplehash[IP_CT_DIR_ORIGINAL];
+}
+
+void Conntrack::nf_ct_add_to_unconfirmed_list(nf_conn* ct) {
+  hlist_nulls_add_head(&ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode,
+                       &nf_ct_net(ct).pcpu[ct->cpu].unconfirmed);
+}
+
+// nf_ct_add_to_dying_list(): the conn now belongs to the killing CPU.
+void Conntrack::nf_ct_add_to_dying_list(nf_conn* ct, uint16_t cpu) {
+  ct->cpu = cpu;
+  hlist_nulls_add_head(&ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode,
+                       &nf_ct_net(ct).pcpu[cpu].dying);
+}
+
+void Conntrack::nf_ct_del_from_dying_or_unconfirmed_list(nf_conn* ct) {
+  hlist_nulls_node* node = &ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode;
+  CT_ASSERT(!hlist_nulls_unhashed(node), "conn on no per-CPU list");
+  hlist_nulls_del_rcu(node);
+}
+
+// ------------------------------------------------------------- early drop
+
+// early_drop_list(): kills every non-ASSURED confirmed conn of `n` met in
+// the chain (expired ones are only reaped, not counted).
+uint32_t Conntrack::early_drop_list(net& n, uint16_t cpu, hlist_nulls_head* head) {
+  uint32_t drops = 0;
+  for (hlist_nulls_node* node = head->first; !is_a_nulls(node); node = node->next) {
+    nf_conn* tmp = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
+    if (tmp->test_bit(IPS_OFFLOAD_BIT)) continue;
+    if (nf_ct_is_expired(tmp, now32())) {
+      nf_ct_gc_expired(tmp, DeathReason::kTimeout, cpu);
+      continue;
+    }
+    if (tmp->test_bit(IPS_ASSURED_BIT) || tmp->net != n.index || nf_ct_is_dying(tmp)) continue;
+    if (tmp->use == 0) continue;
+    nf_conntrack_get(tmp);
+    if (tmp->net == n.index && nf_ct_is_confirmed(tmp) &&
+        nf_ct_delete(tmp, 0, 0, DeathReason::kEarlyDrop, cpu)) {
+      ++drops;
+    }
+    nf_ct_put(tmp);
+  }
+  return drops;
+}
+
+// early_drop(): up to NF_CT_EVICTION_RANGE buckets from the new conn's;
+// stops at the first bucket that gave up any conn.
+bool Conntrack::early_drop(net& n, uint16_t cpu, uint32_t hash) {
+  uint32_t bucket = 0;
+  for (uint32_t i = 0; i < NF_CT_EVICTION_RANGE; ++i) {
+    bucket = i == 0 ? scale_hash(hash) : (bucket + 1) % htable_size_;
+    uint32_t drops = early_drop_list(n, cpu, &hash_[bucket]);
+    if (drops != 0) {
+      stat(n, cpu).early_drop += drops;
+      return true;
+    }
+  }
+  return false;
+}
+
+// -------------------------------------------------------------- packet in
+
+// resolve_normal_ct(): tuple, lookup, else a new conn; then ctinfo.
+// Returns < 0 on "too stressed" (table full), else 0 (skb.ct set or not).
+int Conntrack::resolve_normal_ct(net& n, uint16_t cpu, Packet& skb) {
+  nf_conntrack_tuple tuple;
+  if (!nf_ct_get_tuple(skb, &tuple)) {
+    nf_l4proto_log_invalid("no tuple: truncated or malformed header");
+    return 0;
+  }
+  const uint32_t hash = hash_conntrack_raw(tuple, n);
+  nf_conntrack_tuple_hash* h = nf_conntrack_find_get_hashed(n, cpu, tuple, hash, true);
+  if (h == nullptr) {
+    bool table_full = false;
+    h = init_conntrack(n, cpu, tuple, hash, &table_full);
+    if (h == nullptr) return table_full ? -1 : 0;
+    if (obs_ != nullptr) obs_->on_new(*nf_ct_tuplehash_to_ctrack(h));
+  }
+  nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
+  ip_conntrack_info ctinfo;
+  if (h->tuple.dst.dir == IP_CT_DIR_REPLY) {
+    ctinfo = IP_CT_ESTABLISHED_REPLY;
+  } else if (ct->test_bit(IPS_SEEN_REPLY_BIT)) {
+    ctinfo = IP_CT_ESTABLISHED;
+  } else if (ct->test_bit(IPS_EXPECTED_BIT)) {
+    ctinfo = IP_CT_RELATED;
+  } else {
+    ctinfo = IP_CT_NEW;
+  }
+  skb.ct = ct;
+  skb.ctinfo = ctinfo;
+  return 0;
+}
+
+namespace {
+
+// What the trace's `update` record compares before and after a packet.
+struct ConnView {
+  uint16_t status;
+  uint32_t timeout;
+  uint8_t state;
+};
+
+ConnView view_of(const nf_conn* ct) {
+  uint8_t state = 0;
+  switch (ct->protonum()) {
+    case IPPROTO_TCP_: state = ct->proto.tcp.state; break;
+    case IPPROTO_SCTP_: state = ct->proto.sctp.state; break;
+    case IPPROTO_DCCP_: state = ct->proto.dccp.state; break;
+    default: break;
+  }
+  return {ct->status, ct->timeout, state};
+}
+
+}  // namespace
+
+// nf_conntrack_in(): the conntrack hook.
+unsigned Conntrack::nf_conntrack_in(net& n, uint16_t cpu, Packet& skb, nf_inet_hooks hooknum) {
+  invalid_reason_ = nullptr;
+  if (skb.ct != nullptr || skb.untracked) return NF_ACCEPT;  // seen before
+  ip_conntrack_stat& st = stat(n, cpu);
+
+  if (skb.truncated && skb.protonum != IPPROTO_TCP_ && skb.protonum != IPPROTO_UDP_ &&
+      skb.protonum != IPPROTO_UDPLITE_ && skb.protonum != IPPROTO_ICMP_ &&
+      skb.protonum != IPPROTO_ICMPV6_) {
+    // get_l4proto() found no layer-4 header.
+    ++st.invalid;
+    if (obs_ != nullptr) obs_->on_invalid(n, cpu, skb, "no layer-4 header");
+    return NF_ACCEPT;
+  }
+
+  if (skb.protonum == IPPROTO_ICMP_ || skb.protonum == IPPROTO_ICMPV6_) {
+    int ret = nf_conntrack_handle_icmp(*this, n, cpu, skb, hooknum);
+    if (ret <= 0) {
+      ++st.error;
+      if (obs_ != nullptr && invalid_reason_ != nullptr)
+        obs_->on_invalid(n, cpu, skb, invalid_reason_);
+      return static_cast<unsigned>(-ret);
+    }
+    if (skb.ct != nullptr || skb.untracked) return NF_ACCEPT;  // RELATED or untracked
+  }
+
+  for (;;) {  // `repeat:` in the kernel
+    int err = resolve_normal_ct(n, cpu, skb);
+    if (err < 0) {
+      ++st.drop;
+      if (obs_ != nullptr) obs_->on_drop(n, cpu, nullptr, "table full, dropping packet");
+      return NF_DROP;
+    }
+    nf_conn* ct = skb.ct;
+    if (ct == nullptr) {
+      ++st.invalid;
+      if (obs_ != nullptr)
+        obs_->on_invalid(n, cpu, skb, invalid_reason_ ? invalid_reason_ : "no conntrack");
+      return NF_ACCEPT;
+    }
+    const ConnView before = view_of(ct);
+    int ret = nf_conntrack_handle_packet(*this, ct, skb, skb.ctinfo, hooknum);
+    if (ret <= 0) {
+      if (obs_ != nullptr)
+        obs_->on_invalid(n, cpu, skb, invalid_reason_ ? invalid_reason_ : "rejected by tracker");
+      nf_reset_ct(skb);
+      ++st.invalid;
+      if (ret == -static_cast<int>(NF_DROP)) ++st.drop;
+      if (ret == -static_cast<int>(NF_REPEAT)) {
+        invalid_reason_ = nullptr;
+        continue;
+      }
+      return static_cast<unsigned>(-ret);
+    }
+    if (skb.ctinfo == IP_CT_ESTABLISHED_REPLY && !ct->test_and_set_bit(IPS_SEEN_REPLY_BIT)) {
+      nf_conntrack_event_cache(IPCT_REPLY, ct);
+    }
+    if (obs_ != nullptr) {
+      const ConnView after = view_of(ct);
+      if (after.status != before.status || after.timeout != before.timeout ||
+          after.state != before.state) {
+        obs_->on_update(*ct);
+      }
+    }
+    return static_cast<unsigned>(ret);
+  }
+}
+
+void Conntrack::nf_reset_ct(Packet& skb) {
+  nf_conn* ct = skb.ct;
+  skb.ct = nullptr;
+  if (ct != nullptr) nf_ct_put(ct);
+}
+
+// __nf_ct_refresh_acct(): absolute deadline once confirmed, relative before.
+void Conntrack::nf_ct_refresh(nf_conn* ct, uint32_t extra) {
+  if (ct->test_bit(IPS_FIXED_TIMEOUT_BIT)) return;
+  if (nf_ct_is_confirmed(ct)) extra += now32();
+  ct->timeout = extra;
+}
+
+// ---------------------------------------------------------------- confirm
+
+// nf_conntrack_confirm(): only unconfirmed conns need the table; every
+// packet that gets here delivers the conn's cached events.
+unsigned Conntrack::nf_conntrack_confirm(uint16_t cpu, Packet& skb) {
+  nf_conn* ct = skb.ct;
+  if (ct == nullptr) return NF_ACCEPT;
+  unsigned ret = NF_ACCEPT;
+  if (!nf_ct_is_confirmed(ct)) ret = nf_conntrack_confirm_detail(cpu, skb);
+  // v5.10 delivers for the conn the skb had before a clash merge (the
+  // local `ct` is not re-read), see core/README.md.
+  if (ret == NF_ACCEPT) nf_ct_deliver_cached_events(ct);
+  return ret;
+}
+
+// __nf_conntrack_confirm().
+unsigned Conntrack::nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb) {
+  nf_conn* ct = skb.ct;
+  net& n = nf_ct_net(ct);
+  // A conn attached in the reply direction (REJECT) is not ours to confirm.
+  if (CTINFO2DIR(skb.ctinfo) != IP_CT_DIR_ORIGINAL) return NF_ACCEPT;
+
+  const uint32_t hash =
+      scale_hash(get_nulls_value(ct->tuplehash[IP_CT_DIR_REPLY].hnnode.next));
+  const uint32_t reply_hash = hash_conntrack(n, ct->tuplehash[IP_CT_DIR_REPLY].tuple);
+
+  nf_ct_del_from_dying_or_unconfirmed_list(ct);
+  if (nf_ct_is_dying(ct)) {
+    // Killed while unconfirmed (flush, namespace exit): never inserted.
+    nf_ct_add_to_dying_list(ct, cpu);
+    ++stat(n, cpu).insert_failed;
+    if (obs_ != nullptr) obs_->on_drop(n, cpu, ct, "conn died before confirm");
+    return NF_DROP;
+  }
+
+  for (hlist_nulls_node* node = hash_[hash].first; !is_a_nulls(node); node = node->next) {
+    nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
+    if (nf_ct_key_equal(h, ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple, n))
+      return nf_ct_resolve_clash(skb, h, reply_hash, cpu);
+  }
+  for (hlist_nulls_node* node = hash_[reply_hash].first; !is_a_nulls(node); node = node->next) {
+    nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
+    if (nf_ct_key_equal(h, ct->tuplehash[IP_CT_DIR_REPLY].tuple, n))
+      return nf_ct_resolve_clash(skb, h, reply_hash, cpu);
+  }
+
+  // The timeout counts from confirmation, not from allocation.
+  ct->timeout += now32();
+  nf_conntrack_get(ct);
+  ct->set_bit(IPS_CONFIRMED_BIT);
+  // __nf_conntrack_hash_insert(): ORIGINAL first, REPLY second, both at
+  // the head, so a conn whose directions share a bucket has REPLY first.
+  hlist_nulls_add_head(&ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode, &hash_[hash]);
+  hlist_nulls_add_head(&ct->tuplehash[IP_CT_DIR_REPLY].hnnode, &hash_[reply_hash]);
+  if (obs_ != nullptr) obs_->on_confirm(*ct, hash, reply_hash);
+  nf_conntrack_event_cache(ct->test_bit(IPS_EXPECTED_BIT) ? IPCT_RELATED : IPCT_NEW, ct);
+  return NF_ACCEPT;
+}
+
+// nf_ct_resolve_clash(): only trackers that allow it (UDP, UDP-Lite) get a
+// second chance; the loser otherwise goes to the dying list and the packet
+// is dropped (insert_failed + drop).
+unsigned Conntrack::nf_ct_resolve_clash(Packet& skb, nf_conntrack_tuple_hash* h,
+                                        uint32_t repl_idx, uint16_t cpu) {
+  nf_conn* winner = nf_ct_tuplehash_to_ctrack(h);
+  nf_conn* loser = skb.ct;
+  net& n = nf_ct_net(loser);
+  if (nf_ct_l4proto_find(winner->protonum()).allow_clash) {
+    if (nf_ct_resolve_clash_detail(skb, h) == NF_ACCEPT) {
+      ++stat(n, cpu).clash_resolve;
+      return NF_ACCEPT;
+    }
+    if (nf_ct_resolve_clash_harder(skb, repl_idx) == NF_ACCEPT) {
+      ++stat(n, cpu).clash_resolve;
+      return NF_ACCEPT;
+    }
+  }
+  if (obs_ != nullptr) obs_->on_clash(*loser, *winner, "drop");
+  nf_ct_add_to_dying_list(loser, cpu);
+  ++stat(n, cpu).drop;
+  ++stat(n, cpu).insert_failed;
+  if (obs_ != nullptr) obs_->on_drop(n, cpu, loser, "insert_failed: clash at confirm");
+  return NF_DROP;
+}
+
+// __nf_ct_resolve_clash(): with no NAT on the winner (always, in ctsim) or
+// identical tuples, the packet joins the winner and the loser is freed.
+unsigned Conntrack::nf_ct_resolve_clash_detail(Packet& skb, nf_conntrack_tuple_hash* h) {
+  nf_conn* winner = nf_ct_tuplehash_to_ctrack(h);
+  nf_conn* loser = skb.ct;
+  if (nf_ct_is_dying(winner)) return NF_DROP;
+  const bool same =
+      nf_ct_tuple_equal(winner->tuplehash[IP_CT_DIR_ORIGINAL].tuple,
+                        loser->tuplehash[IP_CT_DIR_ORIGINAL].tuple) &&
+      nf_ct_tuple_equal(winner->tuplehash[IP_CT_DIR_REPLY].tuple,
+                        loser->tuplehash[IP_CT_DIR_REPLY].tuple) &&
+      winner->net == loser->net;
+  if ((winner->status & IPS_NAT_DONE_MASK) == 0 || same) {
+    if (obs_ != nullptr) obs_->on_clash(*loser, *winner, "merged into winner");
+    nf_conntrack_get(winner);
+    // The loser never reached the table: it goes out through the dying
+    // list and is freed by the put of the skb's reference below.
+    nf_ct_add_to_dying_list(loser, loser->cpu);
+    skb.ct = winner;  // same ctinfo
+    nf_ct_put(loser);
+    return NF_ACCEPT;
+  }
+  return NF_DROP;
+}
+
+// nf_ct_resolve_clash_harder(): the loser stays as a reply-only entry that
+// lives one second (only reachable with NAT, which ctsim does not model).
+unsigned Conntrack::nf_ct_resolve_clash_harder(Packet& skb, uint32_t repl_idx) {
+  nf_conn* loser = skb.ct;
+  const net& n = nf_ct_net(loser);
+  for (hlist_nulls_node* node = hash_[repl_idx].first; !is_a_nulls(node); node = node->next) {
+    nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
+    if (nf_ct_key_equal(h, loser->tuplehash[IP_CT_DIR_REPLY].tuple, n))
+      return nf_ct_resolve_clash_detail(skb, h);
+  }
+  loser->timeout = now32() + hz();
+  loser->status |= IPS_FIXED_TIMEOUT | IPS_NAT_CLASH;
+  nf_conntrack_get(loser);
+  loser->set_bit(IPS_CONFIRMED_BIT);
+  // hlist_nulls_add_fake(): the ORIGINAL node points at itself, so lookups
+  // only ever find the winner for that direction.
+  hlist_nulls_node* orig = &loser->tuplehash[IP_CT_DIR_ORIGINAL].hnnode;
+  orig->pprev = &orig->next;
+  orig->next = make_nulls(0);
+  hlist_nulls_add_head(&loser->tuplehash[IP_CT_DIR_REPLY].hnnode, &hash_[repl_idx]);
+  if (obs_ != nullptr) obs_->on_clash(*loser, *loser, "inserted reply-only");
+  return NF_ACCEPT;
+}
+
+// ------------------------------------------------------ delete and destroy
+
+// nf_ct_gc_expired(): kill an expired conn met by a walker.
+void Conntrack::nf_ct_gc_expired(nf_conn* ct, DeathReason why, uint16_t cpu) {
+  if (ct->use == 0) return;  // being freed (atomic_inc_not_zero failed)
+  nf_conntrack_get(ct);
+  if (nf_ct_should_gc(ct, now32())) nf_ct_kill(ct, why, cpu);
+  nf_ct_put(ct);
+}
+
+// nf_ct_delete(): the one way out of the table. DYING is set once; the
+// DESTROY event goes out before the conn leaves the lists; if a reliable
+// listener could not take it, the table's reference is kept for the
+// redelivery work to put.
+bool Conntrack::nf_ct_delete(nf_conn* ct, uint32_t portid, int report, DeathReason why,
+                             uint16_t cpu) {
+  if (ct->test_and_set_bit(IPS_DYING_BIT)) return false;
+  net& n = nf_ct_net(ct);
+  if (obs_ != nullptr) obs_->on_dying(*ct, why);
+  int r = 0;
+  if (ct->ecache.present) r = nf_conntrack_eventmask_report(1u << IPCT_DESTROY, ct, portid, report);
+  if (r < 0) {
+    nf_ct_delete_from_lists(ct, cpu);
+    nf_conntrack_ecache_delayed_work(n);
+    return false;
+  }
+  nf_conntrack_ecache_work(n);
+  nf_ct_delete_from_lists(ct, cpu);
+  nf_ct_put(ct);
+  return true;
+}
+
+// nf_ct_delete_from_lists() + clean_from_lists(): off both chains, onto the
+// dying list of the CPU doing it.
+void Conntrack::nf_ct_delete_from_lists(nf_conn* ct, uint16_t cpu) {
+  hlist_nulls_del_rcu(&ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode);
+  hlist_nulls_del_rcu(&ct->tuplehash[IP_CT_DIR_REPLY].hnnode);
+  nf_ct_add_to_dying_list(ct, cpu);
+}
+
+void Conntrack::nf_ct_put(nf_conn* ct) {
+  CT_ASSERT(ct->use > 0, "nf_ct_put on a conn with no references");
+  if (--ct->use == 0) destroy_conntrack(ct);
+}
+
+// destroy_conntrack(): the last reference is gone.
+void Conntrack::destroy_conntrack(nf_conn* ct) {
+  if (obs_ != nullptr) obs_->on_destroy(*ct);
+  nf_ct_del_from_dying_or_unconfirmed_list(ct);
+  nf_conntrack_free(ct);
+}
+
+// nf_ct_iterate_cleanup() + get_next_corpse(): conntrack -F walks the
+// table bucket by bucket, meeting each conn once through its REPLY node
+// (a NAT_CLASH entry has no other), and kills each conn of the net. After
+// every kill the walk resumes at the same bucket from its head.
+uint32_t Conntrack::nf_conntrack_flush(net* only, DeathReason why) {
+  if (only != nullptr && only->count == 0) return 0;
+  uint32_t killed = 0;
+  for (uint32_t i = 0; i < htable_size_; ++i) {
+    for (;;) {
+      nf_conn* victim = nullptr;
+      for (hlist_nulls_node* node = hash_[i].first; !is_a_nulls(node); node = node->next) {
+        nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
+        if (h->tuple.dst.dir != IP_CT_DIR_REPLY) continue;
+        nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
+        if (only != nullptr && ct->net != only->index) continue;
+        victim = ct;
+        break;
+      }
+      if (victim == nullptr) break;
+      nf_conntrack_get(victim);
+      nf_ct_delete(victim, 0, 0, why);
+      ++killed;
+      nf_ct_put(victim);
+    }
+  }
+  return killed;
+}
+
+// nf_conntrack_cleanup_net(): kill all, mark unconfirmed ones dying (they
+// are freed when their packets finish), drop deferred DESTROYs.
+void Conntrack::net_exit(net& n) {
+  // A namespace with an open event socket cannot exit, so its listeners are
+  // gone first: no events, no deferral.
+  n.event_cb = nullptr;
+  nf_conntrack_flush(&n, DeathReason::kNetns);
+  for (ct_pcpu& p : n.pcpu) {
+    for (hlist_nulls_node* node = p.unconfirmed.first; !is_a_nulls(node); node = node->next) {
+      nf_conn* ct = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
+      ct->set_bit(IPS_DYING_BIT);
+    }
+  }
+  // The namespace is going: nobody will read undelivered DESTROYs. The
+  // kernel's nf_conntrack_ecache_pernet_fini cancels the work and the
+  // cleanup loop waits for the dying lists to drain; ctsim puts the held
+  // table references directly.
+  wq_.cancel_delayed_work(&n.ecache_dwork);
+  n.ecache_dwork_pending = false;
+  for (ct_pcpu& p : n.pcpu) {
+    std::vector<nf_conn*> held;
+    for (hlist_nulls_node* node = p.dying.first; !is_a_nulls(node); node = node->next) {
+      nf_conn* ct = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
+      if (ct->ecache.state == NFCT_ECACHE_DESTROY_FAIL) held.push_back(ct);
+    }
+    for (nf_conn* ct : held) {
+      ct->ecache.state = NFCT_ECACHE_DESTROY_SENT;
+      nf_ct_put(ct);
+    }
+  }
+  n.alive = false;
+}
+
+void Conntrack::for_each_conn_in_table(net* only,
+                                       const std::function<void(const nf_conn&)>& fn) {
+  // As ctnetlink_dump_table(): ORIGINAL nodes only; expired conns (of any
+  // net) are collected, up to 8 per bucket, and killed after the bucket.
+  constexpr unsigned kEvictMax = 8;
+  const uint32_t now = now32();
+  for (uint32_t i = 0; i < htable_size_; ++i) {
+    nf_conn* evict[kEvictMax];
+    unsigned n_evict = 0;
+    for (hlist_nulls_node* node = hash_[i].first; !is_a_nulls(node); node = node->next) {
+      nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
+      if (h->tuple.dst.dir != IP_CT_DIR_ORIGINAL) continue;
+      nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
+      if (nf_ct_is_expired(ct, now)) {
+        if (n_evict < kEvictMax && ct->use != 0) {
+          nf_conntrack_get(ct);
+          evict[n_evict++] = ct;
+        }
+        continue;
+      }
+      if (only != nullptr && ct->net != only->index) continue;
+      fn(*ct);
+    }
+    for (unsigned k = 0; k < n_evict; ++k) {
+      if (nf_ct_should_gc(evict[k], now)) nf_ct_kill(evict[k], DeathReason::kTimeout);
+      nf_ct_put(evict[k]);
+    }
+  }
+}
+
+}  // namespace ctcore

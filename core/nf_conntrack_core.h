@@ -1,0 +1,244 @@
+// The conntrack subsystem: the central hash table, the packet path
+// (nf_conntrack_in / nf_conntrack_confirm), deletion and destruction, the GC
+// worker and the event cache, for every namespace at once.
+//
+// Mirrors: net/netfilter/nf_conntrack_core.c, nf_conntrack_ecache.c,
+//          include/net/netfilter/nf_conntrack_core.h (v5.10.13).
+// Simplified: one thread (no locks, no RCU; deletion keeps RCU's list
+//          semantics, see hlist_nulls.h); no zones, expectations, helpers,
+//          NAT, accounting or timestamps; Packet instead of sk_buff; the
+//          kernel's globals (nf_conntrack_hash, nf_conntrack_htable_size,
+//          nf_conntrack_max, nf_conntrack_hash_rnd, conntrack_gc_work) are
+//          members of one Conntrack object. core/README.md lists every
+//          difference.
+//
+// Invariants (checked by check_invariants(), nf_conntrack_invariants.cc):
+//  (1) Every allocated conn is in exactly one place: an unconfirmed list, the
+//      table (CONFIRMED, not DYING), or a dying list (DYING).
+//  (2) A confirmed conn's ORIGINAL node is in chain hash(orig) and its REPLY
+//      node in chain hash(reply) (a NAT_CLASH entry: REPLY only).
+//  (3) Each chain ends in the nulls marker of its own bucket; each per-CPU
+//      list in its own special nulls value.
+//  (4) use == (1 if in the table, or dying and held for DESTROY redelivery)
+//      + (skbs holding it); the caller reports the skbs it holds.
+//  (5) net.count == conns of that net allocated and not freed.
+//
+// Ownership: Conntrack owns the table, the slab of conns and the namespaces;
+// a Packet with `ct` set owns one reference (see packet.h). The Clock,
+// Workqueue, Observer and EventNotifiers must outlive it.
+// Threading: single-threaded; no internal synchronisation.
+#ifndef CTSIM_CORE_NF_CONNTRACK_CORE_H_
+#define CTSIM_CORE_NF_CONNTRACK_CORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/hlist_nulls.h"
+#include "core/nf_conn.h"
+#include "core/nf_conntrack_ecache.h"
+#include "core/nf_conntrack_netns.h"
+#include "core/nf_conntrack_slab.h"
+#include "core/observer.h"
+#include "core/packet.h"
+#include "core/workqueue.h"
+
+namespace ctcore {
+
+// Netfilter hook numbers (enum nf_inet_hooks). DO NOT CHANGE THESE VALUES.
+enum nf_inet_hooks : uint8_t {
+  NF_INET_PRE_ROUTING = 0,
+  NF_INET_LOCAL_IN = 1,
+  NF_INET_FORWARD = 2,
+  NF_INET_LOCAL_OUT = 3,
+  NF_INET_POST_ROUTING = 4,
+};
+
+// v5.10 gc_worker and early_drop constants.
+constexpr uint32_t GC_MAX_BUCKETS_DIV = 128;
+constexpr uint32_t GC_EVICT_RATIO = 50;  // percent expired that means "hurry"
+constexpr uint32_t NF_CT_EVICTION_RANGE = 8;
+
+struct ConntrackConfig {
+  uint32_t htable_size = 16384;  // nf_conntrack_buckets
+  uint32_t max = 65536;          // nf_conntrack_max (0 = no limit)
+  uint32_t hash_rnd = 0;         // nf_conntrack_hash_rnd
+  uint16_t cpus = 1;             // possible CPUs (per-CPU lists and stats)
+};
+
+// The v5.10 default bucket count for a machine with `ram_bytes` of memory
+// (nf_conntrack_init_start with 4 KiB pages, 64-bit), already rounded up as
+// nf_ct_alloc_hashtable() does. nf_conntrack_max defaults to 4 times it.
+uint32_t nf_conntrack_default_buckets(uint64_t ram_bytes);
+// nf_ct_alloc_hashtable() rounds the bucket count up to a whole page of heads.
+uint32_t nf_ct_round_buckets(uint32_t buckets);
+
+class Conntrack {
+ public:
+  Conntrack(const ConntrackConfig& config, Clock& clock, Workqueue& wq);
+  ~Conntrack();
+  Conntrack(const Conntrack&) = delete;
+  Conntrack& operator=(const Conntrack&) = delete;
+
+  // ---- Namespaces ----
+  // nf_conntrack_pernet_init(): a new namespace with default sysctls.
+  net& net_add(const std::string& name, uint32_t hash_mix);
+  // nf_conntrack_cleanup_net(): kills every conn of `n` and frees what no
+  // packet holds. REQUIRES: no Packet of `n` still holds a conn.
+  void net_exit(net& n);
+  net& net_at(uint16_t index) { return *nets_[index]; }
+  const net& net_at(uint16_t index) const { return *nets_[index]; }
+  size_t net_count() const { return nets_.size(); }
+  net& nf_ct_net(const nf_conn* ct) { return *nets_[ct->net]; }
+  const net& nf_ct_net(const nf_conn* ct) const { return *nets_[ct->net]; }
+
+  // ---- Packet path ----
+  // The conntrack hook at PRE_ROUTING / LOCAL_OUT (priority -200). On
+  // return skb.ct is set (with one reference) unless the packet is
+  // untracked or invalid. Returns NF_ACCEPT or NF_DROP.
+  unsigned nf_conntrack_in(net& n, uint16_t cpu, Packet& skb, nf_inet_hooks hooknum);
+  // The confirm hook at POST_ROUTING / LOCAL_IN (last priority): inserts an
+  // unconfirmed conn into the table and delivers cached events. Returns
+  // NF_ACCEPT or NF_DROP (a clash that could not be resolved).
+  unsigned nf_conntrack_confirm(uint16_t cpu, Packet& skb);
+  // The skb is gone (freed, or its conn reset): puts its reference.
+  void nf_reset_ct(Packet& skb);
+
+  // ---- Conn life cycle ----
+  // Kills ct: DYING, DESTROY event, off the table, onto `cpu`'s dying list,
+  // table reference put. Returns true iff this call killed it and the
+  // DESTROY was delivered (false: already dying, or DESTROY deferred).
+  bool nf_ct_delete(nf_conn* ct, uint32_t portid, int report, DeathReason why,
+                    uint16_t cpu = 0);
+  bool nf_ct_kill(nf_conn* ct, DeathReason why, uint16_t cpu = 0) {
+    return nf_ct_delete(ct, 0, 0, why, cpu);
+  }
+  void nf_conntrack_get(nf_conn* ct) { ++ct->use; }
+  void nf_ct_put(nf_conn* ct);
+  // Sets ct's timeout to `extra` jiffies from now (kept relative while
+  // unconfirmed); does nothing for IPS_FIXED_TIMEOUT.
+  void nf_ct_refresh(nf_conn* ct, uint32_t extra);
+  void nf_conntrack_event_cache(ip_conntrack_events event, nf_conn* ct);
+  // Records why the current packet is invalid (the kernel logs it when
+  // nf_conntrack_log_invalid is set; ctsim puts it in the trace).
+  // REQUIRES: `reason` has static storage (a string literal).
+  void nf_l4proto_log_invalid(const char* reason) { invalid_reason_ = reason; }
+
+  // ---- Lookups and user operations ----
+  uint32_t hash_conntrack_raw(const nf_conntrack_tuple& tuple, const net& n) const;
+  uint32_t scale_hash(uint32_t hash) const;
+  // nf_conntrack_find_get(): the confirmed conn with `tuple` in `n`, with a
+  // reference the caller must put; null if none.
+  nf_conntrack_tuple_hash* nf_conntrack_find_get(net& n, uint16_t cpu,
+                                                 const nf_conntrack_tuple& tuple);
+  // conntrack -F: kills every confirmed conn of `n` (all nets if null).
+  // Returns how many it killed.
+  uint32_t nf_conntrack_flush(net* n, DeathReason why = DeathReason::kFlush);
+  // Visits every live conn in the table through its ORIGINAL node, in bucket
+  // and chain order (a `conntrack -L` dump), reaping expired ones as
+  // ctnetlink_dump_table() does. `fn(const nf_conn&)`.
+  void for_each_conn_in_table(net* only, const std::function<void(const nf_conn&)>& fn);
+  // Visits the conns of one per-CPU list (unconfirmed or dying).
+  static uint32_t list_length(const hlist_nulls_head& h) { return hlist_nulls_count(&h); }
+
+  // ---- Deferred work ----
+  void gc_worker();
+  void ecache_work(net& n);
+  void nf_ct_deliver_cached_events(nf_conn* ct);
+
+  // ---- Configuration and state ----
+  uint32_t nf_conntrack_htable_size() const { return htable_size_; }
+  uint32_t nf_conntrack_max() const { return max_; }
+  void set_nf_conntrack_max(uint32_t max) { max_ = max; }
+  uint32_t hash_rnd() const { return hash_rnd_; }
+  uint16_t cpus() const { return cpus_; }
+  const hlist_nulls_head& bucket(uint32_t i) const { return hash_[i]; }
+  Clock& clock() { return clock_; }
+  uint32_t now32() const { return clock_.nfct_time_stamp(); }
+  uint32_t hz() const { return clock_.hz(); }
+  Observer* obs() const { return obs_; }
+  void set_observer(Observer* obs) { obs_ = obs; }
+  // Conns allocated and not freed, over all namespaces.
+  uint64_t conns_allocated() const { return slab_.in_use(); }
+  uint64_t conns_created() const { return next_id_ - 1; }
+  uint64_t slab_bytes() const { return slab_.bytes_reserved(); }
+  // gc_worker state: next interval (jiffies), cursor, early-drop request.
+  uint32_t gc_next_run() const { return gc_.next_gc_run; }
+  uint32_t gc_last_bucket() const { return gc_.last_bucket; }
+  bool gc_early_drop_pending() const { return gc_.early_drop; }
+
+  ip_conntrack_stat& stat(net& n, uint16_t cpu) { return n.pcpu[cpu].stat; }
+
+  // Checks the invariants listed above. `skb_refs` lists, for every conn
+  // some live packet holds, how many packets hold it. Returns an empty
+  // string when they hold, else the first violation found.
+  std::string check_invariants(
+      const std::vector<std::pair<const nf_conn*, uint32_t>>& skb_refs) const;
+
+ private:
+  struct GcWork {
+    delayed_work dwork;
+    uint32_t last_bucket = 0;
+    uint32_t next_gc_run = 0;
+    bool early_drop = false;
+    bool exiting = false;
+  };
+  enum class RetryState { kDone, kCongested, kRestart };
+
+  uint32_t hash_conntrack(const net& n, const nf_conntrack_tuple& tuple) const {
+    return scale_hash(hash_conntrack_raw(tuple, n));
+  }
+  bool nf_ct_key_equal(const nf_conntrack_tuple_hash* h, const nf_conntrack_tuple& tuple,
+                       const net& n) const;
+  nf_conntrack_tuple_hash* nf_conntrack_find(net& n, uint16_t cpu,
+                                             const nf_conntrack_tuple& tuple, uint32_t hash,
+                                             uint32_t* walked);
+  nf_conntrack_tuple_hash* nf_conntrack_find_get_hashed(net& n, uint16_t cpu,
+                                                        const nf_conntrack_tuple& tuple,
+                                                        uint32_t hash, bool observe);
+  int resolve_normal_ct(net& n, uint16_t cpu, Packet& skb);
+  nf_conntrack_tuple_hash* init_conntrack(net& n, uint16_t cpu, const nf_conntrack_tuple& tuple,
+                                          uint32_t hash, bool* table_full);
+  nf_conn* nf_conntrack_alloc(net& n, uint16_t cpu, const nf_conntrack_tuple& orig,
+                              const nf_conntrack_tuple& repl, uint32_t hash);
+  void nf_conntrack_free(nf_conn* ct);
+  void destroy_conntrack(nf_conn* ct);
+  bool early_drop(net& n, uint16_t cpu, uint32_t hash);
+  uint32_t early_drop_list(net& n, uint16_t cpu, hlist_nulls_head* head);
+  void nf_ct_gc_expired(nf_conn* ct, DeathReason why, uint16_t cpu);
+  void nf_ct_delete_from_lists(nf_conn* ct, uint16_t cpu);
+  void nf_ct_add_to_dying_list(nf_conn* ct, uint16_t cpu);
+  void nf_ct_add_to_unconfirmed_list(nf_conn* ct);
+  void nf_ct_del_from_dying_or_unconfirmed_list(nf_conn* ct);
+  unsigned nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb);
+  unsigned nf_ct_resolve_clash(Packet& skb, nf_conntrack_tuple_hash* h, uint32_t repl_idx,
+                               uint16_t cpu);
+  unsigned nf_ct_resolve_clash_detail(Packet& skb, nf_conntrack_tuple_hash* h);
+  unsigned nf_ct_resolve_clash_harder(Packet& skb, uint32_t repl_idx);
+  int nf_conntrack_eventmask_report(unsigned eventmask, nf_conn* ct, uint32_t portid,
+                                    int report);
+  void nf_conntrack_ecache_delayed_work(net& n);
+  void nf_conntrack_ecache_work(net& n);
+  RetryState ecache_work_evict_list(ct_pcpu& pcpu, uint32_t* sent);
+
+  Clock& clock_;
+  Workqueue& wq_;
+  Observer* obs_ = nullptr;
+  uint32_t htable_size_;
+  uint32_t max_;
+  uint32_t hash_rnd_;
+  uint16_t cpus_;
+  std::vector<hlist_nulls_head> hash_;
+  std::vector<std::unique_ptr<net>> nets_;
+  NfConnSlab slab_;
+  uint32_t next_id_ = 1;
+  GcWork gc_;
+  const char* invalid_reason_ = nullptr;
+};
+
+}  // namespace ctcore
+
+#endif  // CTSIM_CORE_NF_CONNTRACK_CORE_H_

@@ -1,0 +1,130 @@
+// Event cache, immediate reports and DESTROY redelivery.
+//
+// Mirrors: net/netfilter/nf_conntrack_ecache.c and the inline helpers of
+//          include/net/netfilter/nf_conntrack_ecache.h (v5.10).
+#include "core/nf_conntrack_ecache.h"
+
+#include "core/nf_conntrack_core.h"
+
+namespace ctcore {
+
+namespace {
+constexpr uint16_t kAllEvents = 0xffff;  // ctmask: every event
+}
+
+// nf_conntrack_event_cache(): remember the event; nothing is sent yet.
+void Conntrack::nf_conntrack_event_cache(ip_conntrack_events event, nf_conn* ct) {
+  if (nf_ct_net(ct).event_cb == nullptr || !ct->ecache.present) return;
+  ct->ecache.cache = static_cast<uint16_t>(ct->ecache.cache | (1u << event));
+}
+
+// nf_ct_deliver_cached_events(): at the confirm hook, for every packet of a
+// confirmed, live conn: cached and missed events go out as one message.
+void Conntrack::nf_ct_deliver_cached_events(nf_conn* ct) {
+  net& n = nf_ct_net(ct);
+  if (n.event_cb == nullptr) return;
+  if (!nf_ct_is_confirmed(ct) || nf_ct_is_dying(ct)) return;
+  if (!ct->ecache.present) return;
+  const uint16_t events = ct->ecache.cache;
+  ct->ecache.cache = 0;
+  const uint16_t missed = ct->ecache.missed;
+  if (((events | missed) & kAllEvents) == 0) return;
+  int ret = n.event_cb->ctnetlink_conntrack_event(events | missed, *ct, n, 0, 0);
+  if (ret == 0 && missed == 0) return;
+  if (ret < 0) {
+    ct->ecache.missed = static_cast<uint16_t>(ct->ecache.missed | events);
+  } else {
+    ct->ecache.missed = static_cast<uint16_t>(ct->ecache.missed & ~missed);
+  }
+}
+
+// nf_conntrack_eventmask_report(): send now (DESTROY). A failed DESTROY
+// marks the conn DESTROY_FAIL for the redelivery work; a failed other event
+// joins `missed`.
+int Conntrack::nf_conntrack_eventmask_report(unsigned eventmask, nf_conn* ct, uint32_t portid,
+                                             int report) {
+  net& n = nf_ct_net(ct);
+  if (n.event_cb == nullptr || !ct->ecache.present) return 0;
+  if (!nf_ct_is_confirmed(ct)) return 0;
+  // A resent DESTROY (portid stored) carries no missed events; ctsim stores
+  // no portid, so missed events always ride along.
+  const uint16_t missed = ct->ecache.missed;
+  if (((eventmask | missed) & kAllEvents) == 0) return 0;
+  int ret = n.event_cb->ctnetlink_conntrack_event(eventmask | missed, *ct, n, portid, report);
+  if (ret < 0 || missed != 0) {
+    if (ret < 0) {
+      if (eventmask & (1u << IPCT_DESTROY)) {
+        ct->ecache.state = NFCT_ECACHE_DESTROY_FAIL;
+      } else {
+        ct->ecache.missed = static_cast<uint16_t>(ct->ecache.missed | eventmask);
+      }
+    } else {
+      ct->ecache.missed = static_cast<uint16_t>(ct->ecache.missed & ~missed);
+    }
+  }
+  return ret;
+}
+
+// nf_conntrack_ecache_delayed_work(): first failure: retry in one second.
+void Conntrack::nf_conntrack_ecache_delayed_work(net& n) {
+  if (!n.ecache_dwork.pending) {
+    wq_.queue_delayed_work(&n.ecache_dwork, hz());
+    n.ecache_dwork_pending = true;
+  }
+}
+
+// nf_conntrack_ecache_work(): a DESTROY got through, so the listener has
+// room again: run the redelivery work now.
+void Conntrack::nf_conntrack_ecache_work(net& n) {
+  if (n.ecache_dwork_pending) {
+    n.ecache_dwork_pending = false;
+    wq_.mod_delayed_work(&n.ecache_dwork, 0);
+  }
+}
+
+// ecache_work_evict_list(): resend DESTROY for the DESTROY_FAIL conns of
+// one CPU's dying list, up to ECACHE_STACK_ALLOC, then put their table
+// references (after the walk: the kernel cannot put under the list lock).
+Conntrack::RetryState Conntrack::ecache_work_evict_list(ct_pcpu& pcpu, uint32_t* sent) {
+  nf_conn* refs[ECACHE_STACK_ALLOC];
+  unsigned evicted = 0;
+  RetryState ret = RetryState::kDone;
+  for (hlist_nulls_node* node = pcpu.dying.first; !is_a_nulls(node); node = node->next) {
+    nf_conn* ct = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
+    if (!nf_ct_is_confirmed(ct)) continue;
+    if (!ct->ecache.present || ct->ecache.state != NFCT_ECACHE_DESTROY_FAIL) continue;
+    if (nf_conntrack_eventmask_report(1u << IPCT_DESTROY, ct, 0, 0) != 0) {
+      ret = RetryState::kCongested;
+      break;
+    }
+    ct->ecache.state = NFCT_ECACHE_DESTROY_SENT;
+    refs[evicted] = ct;
+    if (++evicted >= ECACHE_STACK_ALLOC) {
+      ret = RetryState::kRestart;
+      break;
+    }
+  }
+  *sent += evicted;
+  while (evicted != 0) nf_ct_put(refs[--evicted]);
+  return ret;
+}
+
+// ecache_work(): every CPU's dying list in turn; congestion stops the round
+// and retries after HZ/10; a full batch runs again at once.
+void Conntrack::ecache_work(net& n) {
+  int delay = -1;
+  uint32_t sent = 0;
+  for (ct_pcpu& pcpu : n.pcpu) {
+    RetryState r = ecache_work_evict_list(pcpu, &sent);
+    if (r == RetryState::kCongested) {
+      delay = static_cast<int>(hz() / 10);
+      break;
+    }
+    if (r == RetryState::kRestart) delay = 0;
+  }
+  n.ecache_dwork_pending = delay > 0;
+  if (obs_ != nullptr) obs_->on_ecache_work(n, sent, delay > 0, delay);
+  if (delay >= 0) wq_.queue_delayed_work(&n.ecache_dwork, static_cast<uint64_t>(delay));
+}
+
+}  // namespace ctcore

@@ -1,0 +1,108 @@
+// check_invariants(): the structural truths of nf_conntrack_core.h, checked
+// from scratch (tests call it after every event).
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+
+#include "core/nf_conntrack_core.h"
+
+namespace ctcore {
+
+std::string Conntrack::check_invariants(
+    const std::vector<std::pair<const nf_conn*, uint32_t>>& skb_refs) const {
+  // Where each conn was found: 'u' unconfirmed, 't' table, 'd' dying.
+  std::map<const nf_conn*, char> place;
+  std::map<uint16_t, uint32_t> per_net;
+
+  auto claim = [&](const nf_conn* ct, char where) -> std::string {
+    auto [it, fresh] = place.emplace(ct, where);
+    if (!fresh && !(it->second == 't' && where == 't')) {
+      return fmt::format("conn {} is on two lists ({} and {})", ct->id, it->second, where);
+    }
+    if (fresh) ++per_net[ct->net];
+    return {};
+  };
+
+  for (const auto& np : nets_) {
+    const net& n = *np;
+    for (uint16_t cpu = 0; cpu < cpus_; ++cpu) {
+      const ct_pcpu& p = n.pcpu[cpu];
+      const hlist_nulls_node* node = p.unconfirmed.first;
+      for (; !is_a_nulls(node); node = node->next) {
+        const nf_conn* ct = nf_ct_tuplehash_to_ctrack(
+            hnnode_to_tuplehash(const_cast<hlist_nulls_node*>(node)));
+        if (nf_ct_is_confirmed(ct)) return fmt::format("conn {} unconfirmed but CONFIRMED", ct->id);
+        if (ct->cpu != cpu || ct->net != n.index)
+          return fmt::format("conn {} on the wrong unconfirmed list", ct->id);
+        if (auto e = claim(ct, 'u'); !e.empty()) return e;
+      }
+      if (get_nulls_value(node) != UNCONFIRMED_NULLS_VAL)
+        return fmt::format("net {} cpu {}: unconfirmed list ends in the wrong nulls", n.name, cpu);
+      node = p.dying.first;
+      for (; !is_a_nulls(node); node = node->next) {
+        const nf_conn* ct = nf_ct_tuplehash_to_ctrack(
+            hnnode_to_tuplehash(const_cast<hlist_nulls_node*>(node)));
+        if (!nf_ct_is_dying(ct)) return fmt::format("conn {} on a dying list but not DYING", ct->id);
+        if (ct->cpu != cpu || ct->net != n.index)
+          return fmt::format("conn {} on the wrong dying list", ct->id);
+        if (auto e = claim(ct, 'd'); !e.empty()) return e;
+      }
+      if (get_nulls_value(node) != DYING_NULLS_VAL)
+        return fmt::format("net {} cpu {}: dying list ends in the wrong nulls", n.name, cpu);
+    }
+  }
+
+  std::map<const nf_conn*, unsigned> nodes_seen;  // bit 0 ORIGINAL, bit 1 REPLY
+  for (uint32_t b = 0; b < htable_size_; ++b) {
+    const hlist_nulls_node* node = hash_[b].first;
+    for (; !is_a_nulls(node); node = node->next) {
+      const nf_conntrack_tuple_hash* h =
+          hnnode_to_tuplehash(const_cast<hlist_nulls_node*>(node));
+      const nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
+      if (*node->pprev != node) return fmt::format("bucket {}: broken back link", b);
+      if (!nf_ct_is_confirmed(ct) || nf_ct_is_dying(ct))
+        return fmt::format("conn {} in the table but not CONFIRMED or DYING", ct->id);
+      const uint32_t want = hash_conntrack(nf_ct_net(ct), h->tuple);
+      if (want != b)
+        return fmt::format("conn {} dir {} in bucket {} but hashes to {}", ct->id,
+                           h->tuple.dst.dir, b, want);
+      unsigned bit = 1u << h->tuple.dst.dir;
+      if (nodes_seen[ct] & bit) return fmt::format("conn {} linked twice", ct->id);
+      nodes_seen[ct] |= bit;
+      if (auto e = claim(ct, 't'); !e.empty()) return e;
+    }
+    if (get_nulls_value(node) != b) return fmt::format("bucket {} ends in nulls {}", b,
+                                                       get_nulls_value(node));
+  }
+  for (const auto& [ct, bits] : nodes_seen) {
+    const unsigned want = ct->test_bit(IPS_NAT_CLASH_BIT) ? 2u : 3u;
+    if (bits != want) return fmt::format("conn {} has nodes {} in the table, want {}", ct->id, bits, want);
+  }
+
+  std::map<const nf_conn*, uint32_t> skb_count(skb_refs.begin(), skb_refs.end());
+  for (const auto& [ct, where] : place) {
+    uint32_t want = skb_count.count(ct) ? skb_count[ct] : 0;
+    if (where == 't') ++want;
+    if (where == 'd' && ct->ecache.state == NFCT_ECACHE_DESTROY_FAIL) ++want;
+    if (ct->use != want)
+      return fmt::format("conn {} has use {} but {} references exist", ct->id, ct->use, want);
+    if (ct->use == 0) return fmt::format("conn {} reachable with use 0", ct->id);
+  }
+  for (const auto& [ct, cnt] : skb_count) {
+    if (!place.count(ct)) return fmt::format("a packet holds conn {} which is on no list", ct->id);
+  }
+
+  uint64_t total = 0;
+  for (const auto& np : nets_) {
+    const uint32_t want = per_net.count(np->index) ? per_net[np->index] : 0;
+    if (np->count != want)
+      return fmt::format("net {} count {} but {} conns exist", np->name, np->count, want);
+    total += want;
+  }
+  if (total != slab_.in_use())
+    return fmt::format("{} conns allocated but {} on lists", slab_.in_use(), total);
+  return {};
+}
+
+}  // namespace ctcore

@@ -1,0 +1,114 @@
+// Per-protocol state carried inside every nf_conn (the kernel's `ct->proto`
+// union), and the protocol state enums that traces print.
+//
+// Mirrors: include/linux/netfilter/nf_conntrack_tcp.h (ip_ct_tcp_state,
+//          ip_ct_tcp), include/uapi/linux/netfilter/nf_conntrack_tcp.h
+//          (tcp_conntrack), nf_conntrack_sctp.h, nf_conntrack_dccp.h,
+//          nf_conntrack_proto_gre.h, nf_conntrack.h (nf_ct_udp).
+// Simplified: ip_ct_tcp is repacked (td_scale and flags of both directions
+//          moved out of the per-direction struct) so the union is 56 bytes
+//          instead of 60 and nf_conn fits 192 bytes. Same fields, same widths.
+//
+// Threading: plain data.
+#ifndef CTSIM_CORE_NF_CONNTRACK_PROTO_STATE_H_
+#define CTSIM_CORE_NF_CONNTRACK_PROTO_STATE_H_
+
+#include <cstdint>
+
+namespace ctcore {
+
+// TCP conntrack states. DO NOT CHANGE THESE ENUM VALUES (kernel uapi).
+enum tcp_conntrack : uint8_t {
+  TCP_CONNTRACK_NONE = 0,
+  TCP_CONNTRACK_SYN_SENT = 1,
+  TCP_CONNTRACK_SYN_RECV = 2,
+  TCP_CONNTRACK_ESTABLISHED = 3,
+  TCP_CONNTRACK_FIN_WAIT = 4,
+  TCP_CONNTRACK_CLOSE_WAIT = 5,
+  TCP_CONNTRACK_LAST_ACK = 6,
+  TCP_CONNTRACK_TIME_WAIT = 7,
+  TCP_CONNTRACK_CLOSE = 8,
+  TCP_CONNTRACK_LISTEN = 9,  // obsolete name of SYN_SENT2
+  TCP_CONNTRACK_SYN_SENT2 = TCP_CONNTRACK_LISTEN,
+  TCP_CONNTRACK_MAX = 10,
+  TCP_CONNTRACK_IGNORE = 11,
+  TCP_CONNTRACK_RETRANS = 12,  // timeout slot only
+  TCP_CONNTRACK_UNACK = 13,    // timeout slot only
+  TCP_CONNTRACK_TIMEOUT_MAX = 14,
+};
+
+// Window-tracking flags of one direction (ip_ct_tcp_state.flags).
+constexpr uint8_t IP_CT_TCP_FLAG_WINDOW_SCALE = 0x01;
+constexpr uint8_t IP_CT_TCP_FLAG_SACK_PERM = 0x02;
+constexpr uint8_t IP_CT_TCP_FLAG_CLOSE_INIT = 0x04;
+constexpr uint8_t IP_CT_TCP_FLAG_BE_LIBERAL = 0x08;
+constexpr uint8_t IP_CT_TCP_FLAG_DATA_UNACKNOWLEDGED = 0x10;
+constexpr uint8_t IP_CT_TCP_FLAG_MAXACK_SET = 0x20;
+constexpr uint8_t IP_CT_EXP_CHALLENGE_ACK = 0x40;
+constexpr uint8_t IP_CT_TCP_SIMULTANEOUS_OPEN = 0x80;
+
+// What one direction has sent (Rooij's window tracking), without the two
+// byte-sized fields that ip_ct_tcp keeps beside it (see Simplified above).
+struct ip_ct_tcp_state {
+  uint32_t td_end;     // max of seq + len
+  uint32_t td_maxend;  // max of ack + max(win, 1)
+  uint32_t td_maxwin;  // max(win)
+  uint32_t td_maxack;  // max of ack
+};
+
+struct ip_ct_tcp {
+  ip_ct_tcp_state seen[2];  // indexed by direction
+  uint8_t td_scale[2];      // window scale factor per direction
+  uint8_t flags[2];         // IP_CT_TCP_FLAG_* per direction
+  uint8_t state;            // tcp_conntrack
+  uint8_t last_dir;         // direction of the last packet (ignored ones too)
+  uint8_t retrans;          // identical packets seen in a row
+  uint8_t last_index;       // packet class of the last packet
+  uint32_t last_seq;
+  uint32_t last_ack;
+  uint32_t last_end;
+  uint16_t last_win;
+  uint8_t last_wscale;
+  uint8_t last_flags;
+};
+static_assert(sizeof(ip_ct_tcp) == 56, "repacked ip_ct_tcp is 56 bytes");
+
+struct nf_ct_udp {
+  uint32_t stream_ts;  // jiffies after which a replied flow counts as a stream
+};
+
+struct nf_ct_gre {
+  uint32_t stream_timeout;
+  uint32_t timeout;
+};
+
+// SCTP and DCCP state: owned by their trackers; sized here so the union
+// keeps its size. Their files document the fields.
+struct ip_ct_sctp {
+  uint8_t state;
+  uint8_t last_dir;
+  uint8_t flags;
+  uint8_t pad;
+  uint32_t vtag[2];
+};
+
+struct nf_ct_dccp {
+  uint8_t role[2];
+  uint8_t state;
+  uint8_t last_pkt;
+  uint8_t last_dir;
+  uint64_t handshake_seq;
+};
+
+union nf_conntrack_proto {
+  ip_ct_tcp tcp;
+  nf_ct_udp udp;
+  nf_ct_gre gre;
+  ip_ct_sctp sctp;
+  nf_ct_dccp dccp;
+};
+static_assert(sizeof(nf_conntrack_proto) == 56, "proto union must stay 56 bytes");
+
+}  // namespace ctcore
+
+#endif  // CTSIM_CORE_NF_CONNTRACK_PROTO_STATE_H_

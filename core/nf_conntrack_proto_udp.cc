@@ -1,0 +1,69 @@
+// UDP and UDP-Lite tracking: no states, two timeouts, ASSURED once both
+// directions have spoken.
+//
+// Mirrors: net/netfilter/nf_conntrack_proto_udp.c (v5.10.19):
+//          udp_error(), udplite_error(), nf_conntrack_udp_packet(),
+//          nf_conntrack_udplite_packet().
+// v5.10.19 sets ASSURED on the first packet after the reply was seen (even
+// inside the first two seconds); v5.16 and later stable releases require the
+// two-second stream condition first (core/README.md).
+#include "core/nf_conntrack_l4proto.h"
+
+namespace ctcore {
+
+namespace {
+
+// udp_error(): short or malformed header, or a bad non-zero checksum seen at
+// PRE_ROUTING while nf_conntrack_checksum is on.
+bool udp_error(Conntrack& core, const net& n, const Packet& skb, nf_inet_hooks hooknum) {
+  if (skb.truncated) {
+    core.nf_l4proto_log_invalid("truncated/malformed packet");
+    return true;
+  }
+  if (skb.bad_checksum && hooknum == NF_INET_PRE_ROUTING && n.sysctl.checksum != 0) {
+    core.nf_l4proto_log_invalid("bad checksum");
+    return true;
+  }
+  return false;
+}
+
+// The shared packet logic of UDP and UDP-Lite.
+int udp_like_packet(Conntrack& core, nf_conn* ct, Packet& skb) {
+  const net& n = core.nf_ct_net(ct);
+  const uint32_t unreplied = n.sysctl.udp.timeout_unreplied;
+  const uint32_t replied = n.sysctl.udp.timeout_replied;
+  const uint32_t now = static_cast<uint32_t>(core.clock().jiffies());
+  (void)skb;
+  if (!nf_ct_is_confirmed(ct)) ct->proto.udp.stream_ts = now + 2 * core.hz();
+
+  if (ct->test_bit(IPS_SEEN_REPLY_BIT)) {
+    uint32_t extra = unreplied;
+    // Still active after two seconds? Then it is a stream (time_after()).
+    if (static_cast<int32_t>(ct->proto.udp.stream_ts - now) < 0) extra = replied;
+    core.nf_ct_refresh(ct, extra);
+    // A reply-only clash entry must time out soon: never ASSURED.
+    if (ct->test_bit(IPS_NAT_CLASH_BIT)) return NF_ACCEPT;
+    if (!ct->test_and_set_bit(IPS_ASSURED_BIT)) core.nf_conntrack_event_cache(IPCT_ASSURED, ct);
+  } else {
+    core.nf_ct_refresh(ct, unreplied);
+  }
+  return NF_ACCEPT;
+}
+
+}  // namespace
+
+int nf_conntrack_udp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info,
+                            nf_inet_hooks hooknum) {
+  if (udp_error(core, core.nf_ct_net(ct), skb, hooknum)) return -static_cast<int>(NF_ACCEPT);
+  return udp_like_packet(core, ct, skb);
+}
+
+int nf_conntrack_udplite_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info,
+                                nf_inet_hooks hooknum) {
+  // udplite_error(): same failure classes (coverage checks collapse into
+  // "truncated" in the notation).
+  if (udp_error(core, core.nf_ct_net(ct), skb, hooknum)) return -static_cast<int>(NF_ACCEPT);
+  return udp_like_packet(core, ct, skb);
+}
+
+}  // namespace ctcore

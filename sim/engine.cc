@@ -1,0 +1,61 @@
+#include "sim/engine.h"
+
+#include "core/nf_conntrack_common.h"
+
+namespace ctsim {
+
+uint64_t Engine::schedule(SimTime t, Phase phase, uint16_t kind, uint32_t arg, void* ptr) {
+  CT_ASSERT(t >= now_, "an event scheduled into the past");
+  Event ev;
+  ev.t = t;
+  ev.phase = phase;
+  ev.kind = kind;
+  ev.arg = arg;
+  ev.ptr = ptr;
+  return queue_.push(ev);
+}
+
+bool Engine::queue_delayed_work(ctcore::delayed_work* work, uint64_t delay) {
+  if (work->pending) return false;
+  work->pending = true;
+  work->due = jiffies_ + delay;
+  SimTime t = base_.time_of_jiffies(work->due);
+  if (t < now_) t = now_;
+  work->token = schedule(t, Phase::kWork, kKindWork, 0, work);
+  return true;
+}
+
+bool Engine::mod_delayed_work(ctcore::delayed_work* work, uint64_t delay) {
+  bool was = cancel_delayed_work(work);
+  queue_delayed_work(work, delay);
+  return was;
+}
+
+bool Engine::cancel_delayed_work(ctcore::delayed_work* work) {
+  bool was = work->pending;
+  work->pending = false;
+  work->token = 0;
+  return was;
+}
+
+bool Engine::next(Event* out) {
+  Event ev = queue_.pop();
+  CT_ASSERT(ev.t >= now_, "time went backwards");
+  now_ = ev.t;
+  jiffies_ = base_.jiffies_at(now_);
+  ++events_run_;
+  if (ev.kind == kKindWork) {
+    auto* work = static_cast<ctcore::delayed_work*>(ev.ptr);
+    if (work->pending && work->token == ev.seq) {
+      work->pending = false;
+      work->token = 0;
+      work->func();
+    }
+    *out = ev;
+    return false;
+  }
+  *out = ev;
+  return true;
+}
+
+}  // namespace ctsim
