@@ -1,0 +1,57 @@
+// The text formats of conntrack-tools and procfs, byte for byte:
+//   conntrack -E event lines, conntrack -L table lines, /proc/net/nf_conntrack
+//   lines, conntrack -S per-CPU lines, /proc/net/stat/nf_conntrack.
+//
+// Mirrors: libnetfilter_conntrack's default snprintf (as conntrack(8) 1.4.x
+//          prints), the kernel's ctnetlink attribute choices (v5.10
+//          ctnetlink_conntrack_event / ctnetlink_fill_info), and
+//          net/netfilter/nf_conntrack_standalone.c ct_seq_show() /
+//          ct_cpu_seq_show().
+//
+// Threading: pure functions.
+#ifndef CTSIM_SIM_CONNTRACK_TOOL_FORMAT_H_
+#define CTSIM_SIM_CONNTRACK_TOOL_FORMAT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/nf_conn.h"
+#include "core/nf_conntrack_common.h"
+
+namespace ctsim {
+
+enum class EventType : uint8_t { kNew, kUpdate, kDestroy };
+const char* event_type_name(EventType t);  // "NEW", "UPDATE", "DESTROY"
+
+// ctnetlink_conntrack_event(): which message an event mask becomes, or
+// false if none (no bit that ctnetlink reports).
+bool event_type_for_mask(unsigned events, EventType* out);
+
+// One `conntrack -E` line (no newline). `timeout_secs` is what ctnetlink
+// would put in CTA_TIMEOUT (absent in DESTROY); the protocol state is shown
+// when the message carries protoinfo (an IPCT_PROTOINFO event; NEW always
+// has it for stateful protocols in practice).
+std::string format_event_line(EventType type, unsigned events, const ctcore::nf_conn& ct,
+                              uint32_t timeout_secs);
+
+// One `conntrack -L` line (no newline).
+std::string format_list_line(const ctcore::nf_conn& ct, uint32_t timeout_secs);
+
+// One /proc/net/nf_conntrack line (no newline). `use` as the reader sees it.
+std::string format_proc_line(const ctcore::nf_conn& ct, uint32_t timeout_secs, uint32_t use);
+
+// One `conntrack -S` line for a CPU (no newline; conntrack-tools leaves a
+// trailing space).
+std::string format_stat_line(uint16_t cpu, const ctcore::ip_conntrack_stat& st);
+
+// /proc/net/stat/nf_conntrack: the header and one hex line per CPU.
+std::string format_proc_stat_header();
+std::string format_proc_stat_line(uint32_t entries, const ctcore::ip_conntrack_stat& st);
+
+// The message conntrack -E prints when the socket overran (ENOBUFS).
+extern const char* const kEnobufsMessage;
+
+}  // namespace ctsim
+
+#endif  // CTSIM_SIM_CONNTRACK_TOOL_FORMAT_H_

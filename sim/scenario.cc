@@ -1,0 +1,588 @@
+// Scenario loading: syntax through nlohmann/json, then a strict walk that
+// collects every problem with its JSON pointer (leveldb's VersionEdit
+// pattern: record which field failed, report once).
+#include "sim/scenario.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "core/clock.h"
+#include "sim/json_positions.h"
+#include "sim/rng.h"
+
+namespace ctsim {
+
+using nlohmann::json;
+
+const char* path_name(PathKind p) {
+  switch (p) {
+    case PathKind::kForward: return "forward";
+    case PathKind::kInput: return "input";
+    case PathKind::kOutput: return "output";
+  }
+  return "?";
+}
+
+const char* action_name(ActionSpec::Kind k) {
+  switch (k) {
+    case ActionSpec::Kind::kSysctl: return "sysctl";
+    case ActionSpec::Kind::kFlush: return "flush";
+    case ActionSpec::Kind::kDelete: return "delete";
+    case ActionSpec::Kind::kNetnsAdd: return "netns_add";
+    case ActionSpec::Kind::kNetnsDel: return "netns_del";
+    case ActionSpec::Kind::kListenerStall: return "listener_stall";
+    case ActionSpec::Kind::kListenerResume: return "listener_resume";
+    case ActionSpec::Kind::kSnapshot: return "snapshot";
+    case ActionSpec::Kind::kStats: return "stats";
+  }
+  return "?";
+}
+
+namespace {
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& choices) {
+  std::string best;
+  size_t best_d = std::numeric_limits<size_t>::max();
+  for (const std::string& c : choices) {
+    size_t d = edit_distance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  if (!best.empty() && best_d <= std::max<size_t>(2, word.size() / 3))
+    return fmt::format(" (did you mean \"{}\"?)", best);
+  return "";
+}
+
+std::string type_name(const json& j) {
+  switch (j.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::boolean: return "a boolean";
+    case json::value_t::string: return fmt::format("the string \"{}\"", j.get<std::string>());
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned: return fmt::format("the number {}", j.dump());
+    case json::value_t::number_float: return fmt::format("the number {}", j.dump());
+    case json::value_t::object: return "an object";
+    case json::value_t::array: return "an array";
+    default: return "a value";
+  }
+}
+
+// Collects errors by JSON pointer while the loader walks the document.
+class Checker {
+ public:
+  struct Error {
+    std::string pointer;
+    std::string message;
+    bool at_key = false;  // point at the member's key, not its value
+  };
+
+  void error(const std::string& ptr, std::string msg, bool at_key = false) {
+    errors_.push_back({ptr, std::move(msg), at_key});
+  }
+  bool ok() const { return errors_.empty(); }
+  const std::vector<Error>& errors() const { return errors_; }
+
+  // Reports members of `obj` not in `known`, with a hint.
+  void only_keys(const json& obj, const std::string& ptr, const std::vector<std::string>& known) {
+    for (auto it = obj.begin(); it != obj.end(); ++it) {
+      if (std::find(known.begin(), known.end(), it.key()) == known.end()) {
+        error(ptr + "/" + it.key(),
+              fmt::format("unknown key \"{}\"{}", it.key(), did_you_mean(it.key(), known)), true);
+      }
+    }
+  }
+
+  bool is_object(const json& j, const std::string& ptr) {
+    if (j.is_object()) return true;
+    error(ptr, fmt::format("expected an object, found {}", type_name(j)));
+    return false;
+  }
+  bool is_array(const json& j, const std::string& ptr) {
+    if (j.is_array()) return true;
+    error(ptr, fmt::format("expected an array, found {}", type_name(j)));
+    return false;
+  }
+  std::optional<std::string> string(const json& j, const std::string& ptr) {
+    if (j.is_string()) return j.get<std::string>();
+    error(ptr, fmt::format("expected a string, found {}", type_name(j)));
+    return std::nullopt;
+  }
+  std::optional<bool> boolean(const json& j, const std::string& ptr) {
+    if (j.is_boolean()) return j.get<bool>();
+    error(ptr, fmt::format("expected true or false, found {}", type_name(j)));
+    return std::nullopt;
+  }
+  std::optional<uint64_t> uint(const json& j, const std::string& ptr, uint64_t lo, uint64_t hi) {
+    if (!j.is_number_integer()) {
+      error(ptr, fmt::format("expected a whole number {}..{}, found {}", lo, hi, type_name(j)));
+      return std::nullopt;
+    }
+    if (j.is_number_unsigned()) {
+      uint64_t v = j.get<uint64_t>();
+      if (v >= lo && v <= hi) return v;
+    } else {
+      int64_t v = j.get<int64_t>();
+      if (v >= 0 && static_cast<uint64_t>(v) >= lo && static_cast<uint64_t>(v) <= hi)
+        return static_cast<uint64_t>(v);
+    }
+    error(ptr, fmt::format("{} is out of range {}..{}", j.dump(), lo, hi));
+    return std::nullopt;
+  }
+  std::optional<SimTime> duration(const json& j, const std::string& ptr, uint32_t hz) {
+    auto s = string(j, ptr);
+    if (!s) return std::nullopt;
+    std::string err;
+    auto t = parse_duration(*s, hz, &err);
+    if (!t) error(ptr, err);
+    return t;
+  }
+  std::optional<std::string> one_of(const json& j, const std::string& ptr,
+                                    const std::vector<std::string>& choices) {
+    auto s = string(j, ptr);
+    if (!s) return std::nullopt;
+    if (std::find(choices.begin(), choices.end(), *s) != choices.end()) return s;
+    std::string list;
+    for (size_t i = 0; i < choices.size(); ++i) list += (i ? ", " : "") + choices[i];
+    error(ptr, fmt::format("\"{}\" is not one of {}{}", *s, list, did_you_mean(*s, choices)));
+    return std::nullopt;
+  }
+
+ private:
+  std::vector<Error> errors_;
+};
+
+std::vector<std::string> sysctl_names() {
+  std::vector<std::string> v;
+  for (const auto& i : ctcore::nf_conntrack_sysctl_table()) v.push_back(i.name);
+  return v;
+}
+
+void read_sysctl_map(Checker& c, const json& j, const std::string& ptr,
+                     std::vector<SysctlSetting>* out) {
+  if (!c.is_object(j, ptr)) return;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string p = ptr + "/" + it.key();
+    const ctcore::SysctlInfo* info = ctcore::nf_conntrack_sysctl_find(it.key());
+    if (info == nullptr) {
+      std::string hint = did_you_mean(it.key(), sysctl_names());
+      if (it.key() == "nf_conntrack_max" || it.key() == "nf_conntrack_buckets")
+        hint = " (it is global in v5.10: set it in \"table\")";
+      c.error(p, fmt::format("unknown per-namespace sysctl \"{}\"{}", it.key(), hint), true);
+      continue;
+    }
+    auto v = c.uint(it.value(), p, 0, info->jiffies ? 100ull * 86400 * 365 : 0xffffffffull);
+    if (v) out->push_back({info, *v});
+  }
+}
+
+uint32_t draw_u32(uint64_t seed, uint64_t stream) { return Rng(seed, stream).next_u32(); }
+
+// Stream ids for the seeds drawn when the scenario leaves them out.
+constexpr uint64_t kStreamHashRnd = 1;
+constexpr uint64_t kStreamHashMix = 1000;  // + namespace index
+
+}  // namespace
+
+Status parse_scenario(const std::string& file, const std::string& text, Scenario* out) {
+  *out = Scenario{};
+  out->file = file;
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    LineCol lc = line_col_at(text, e.byte == 0 ? 0 : e.byte - 1);
+    std::string what = e.what();
+    // "[json.exception.parse_error.101] parse error at line 3, column 5: syntax error ..."
+    size_t colon = what.find(": ", what.find("parse error"));
+    std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
+    return Status::InvalidArgument(
+        fmt::format("{}:{}:{}: invalid JSON: {}", file, lc.line, lc.col, detail));
+  }
+
+  Checker c;
+  Scenario& s = *out;
+  if (!c.is_object(doc, "")) {
+    // fall through to reporting
+  } else {
+    c.only_keys(doc, "", {"ctsim", "name", "description", "seed", "hz", "initial_jiffies", "cpus",
+                          "table", "namespaces", "listeners", "rules", "packets", "flows",
+                          "actions", "until"});
+    if (!doc.contains("ctsim")) {
+      c.error("", "missing \"ctsim\": the format version (expected \"ctsim\": 1)");
+    } else if (auto v = c.uint(doc["ctsim"], "/ctsim", 1, 1); !v) {
+      // error recorded
+    }
+    if (doc.contains("name")) {
+      if (auto v = c.string(doc["name"], "/name")) s.name = *v;
+    } else {
+      size_t slash = file.find_last_of('/');
+      std::string base = slash == std::string::npos ? file : file.substr(slash + 1);
+      if (base.size() > 5 && base.substr(base.size() - 5) == ".json") base.resize(base.size() - 5);
+      s.name = base;
+    }
+    if (doc.contains("description"))
+      if (auto v = c.string(doc["description"], "/description")) s.description = *v;
+    if (doc.contains("seed"))
+      if (auto v = c.uint(doc["seed"], "/seed", 0, UINT64_MAX)) s.seed = *v;
+    if (doc.contains("hz"))
+      if (auto v = c.uint(doc["hz"], "/hz", 1, 10000)) s.hz = static_cast<uint32_t>(*v);
+    s.initial_jiffies = ctcore::initial_jiffies_for_hz(s.hz);
+    if (doc.contains("initial_jiffies")) {
+      const json& j = doc["initial_jiffies"];
+      if (j.is_string()) {
+        if (j.get<std::string>() != "kernel")
+          c.error("/initial_jiffies", fmt::format("expected \"kernel\" or a number, found {}", type_name(j)));
+      } else if (auto v = c.uint(j, "/initial_jiffies", 0, 0xffffffffull)) {
+        s.initial_jiffies = *v;
+      }
+    }
+    if (doc.contains("cpus"))
+      if (auto v = c.uint(doc["cpus"], "/cpus", 1, 256)) s.cpus = static_cast<uint16_t>(*v);
+
+    // table
+    s.buckets = ctcore::nf_conntrack_default_buckets(kDefaultRamBytes);
+    bool max_given = false;
+    bool buckets_given = false;
+    s.hash_rnd = draw_u32(s.seed, kStreamHashRnd);
+    if (doc.contains("table") && c.is_object(doc["table"], "/table")) {
+      const json& t = doc["table"];
+      c.only_keys(t, "/table", {"buckets", "max", "hash_rnd"});
+      if (t.contains("buckets"))
+        if (auto v = c.uint(t["buckets"], "/table/buckets", 1, 1u << 26)) {
+          s.buckets = static_cast<uint32_t>(*v);
+          buckets_given = true;
+        }
+      if (t.contains("max"))
+        if (auto v = c.uint(t["max"], "/table/max", 0, 0x7fffffff)) {
+          s.max = static_cast<uint32_t>(*v);
+          max_given = true;
+        }
+      if (t.contains("hash_rnd"))
+        if (auto v = c.uint(t["hash_rnd"], "/table/hash_rnd", 0, 0xffffffffull))
+          s.hash_rnd = static_cast<uint32_t>(*v);
+    }
+    // v5.10: max = 4 x buckets by default, 8 x when the hash size was given.
+    if (!max_given) s.max = (buckets_given ? 8 : 4) * s.buckets;
+
+    // namespaces
+    std::set<std::string> ns_names;
+    if (doc.contains("namespaces") && c.is_array(doc["namespaces"], "/namespaces")) {
+      const json& arr = doc["namespaces"];
+      for (size_t i = 0; i < arr.size(); ++i) {
+        const std::string p = fmt::format("/namespaces/{}", i);
+        if (!c.is_object(arr[i], p)) continue;
+        c.only_keys(arr[i], p, {"name", "hash_mix", "sysctl"});
+        NamespaceSpec ns;
+        if (!arr[i].contains("name")) c.error(p, "missing \"name\"");
+        else if (auto v = c.string(arr[i]["name"], p + "/name")) {
+          ns.name = *v;
+          if (ns.name.empty()) c.error(p + "/name", "a namespace name cannot be empty");
+          if (!ns_names.insert(ns.name).second)
+            c.error(p + "/name", fmt::format("namespace \"{}\" is defined twice", ns.name));
+        }
+        ns.hash_mix = draw_u32(s.seed, kStreamHashMix + i);
+        if (arr[i].contains("hash_mix"))
+          if (auto v = c.uint(arr[i]["hash_mix"], p + "/hash_mix", 0, 0xffffffffull))
+            ns.hash_mix = static_cast<uint32_t>(*v);
+        if (arr[i].contains("sysctl")) read_sysctl_map(c, arr[i]["sysctl"], p + "/sysctl", &ns.sysctls);
+        s.namespaces.push_back(std::move(ns));
+      }
+      if (arr.empty()) c.error("/namespaces", "at least one namespace is needed (or leave the key out)");
+    } else if (!doc.contains("namespaces")) {
+      s.namespaces.push_back({"init", 0, {}});
+      ns_names.insert("init");
+    }
+    // Names that actions add later are valid targets after their action.
+    std::set<std::string> all_ns = ns_names;
+    if (doc.contains("actions") && doc["actions"].is_array()) {
+      for (const json& a : doc["actions"])
+        if (a.is_object() && a.value("do", "") == "netns_add" && a.contains("name") && a["name"].is_string())
+          all_ns.insert(a["name"].get<std::string>());
+    }
+    auto check_ns = [&](const json& j, const std::string& p) -> std::optional<std::string> {
+      auto v = c.string(j, p);
+      if (!v) return v;
+      if (!all_ns.count(*v)) {
+        std::vector<std::string> names(all_ns.begin(), all_ns.end());
+        c.error(p, fmt::format("no namespace \"{}\"{}", *v, did_you_mean(*v, names)));
+        return std::nullopt;
+      }
+      return v;
+    };
+    const std::string first_ns = s.namespaces.empty() ? "init" : s.namespaces[0].name;
+
+    // listeners
+    std::set<std::string> listener_names;
+    if (doc.contains("listeners") && c.is_array(doc["listeners"], "/listeners")) {
+      const json& arr = doc["listeners"];
+      for (size_t i = 0; i < arr.size(); ++i) {
+        const std::string p = fmt::format("/listeners/{}", i);
+        if (!c.is_object(arr[i], p)) continue;
+        c.only_keys(arr[i], p, {"name", "netns", "reliable", "rcvbuf", "read_every", "events"});
+        ListenerSpec l;
+        l.name = fmt::format("listener{}", i);
+        if (arr[i].contains("name"))
+          if (auto v = c.string(arr[i]["name"], p + "/name")) l.name = *v;
+        if (!listener_names.insert(l.name).second)
+          c.error(p + "/name", fmt::format("listener \"{}\" is defined twice", l.name));
+        l.netns = first_ns;
+        if (arr[i].contains("netns"))
+          if (auto v = check_ns(arr[i]["netns"], p + "/netns")) l.netns = *v;
+        if (arr[i].contains("reliable"))
+          if (auto v = c.boolean(arr[i]["reliable"], p + "/reliable")) l.reliable = *v;
+        if (arr[i].contains("rcvbuf"))
+          if (auto v = c.uint(arr[i]["rcvbuf"], p + "/rcvbuf", 1, 100000000)) l.rcvbuf = static_cast<uint32_t>(*v);
+        if (arr[i].contains("read_every"))
+          if (auto v = c.duration(arr[i]["read_every"], p + "/read_every", s.hz)) l.read_every = *v;
+        if (arr[i].contains("events") && c.is_array(arr[i]["events"], p + "/events")) {
+          l.groups = 0;
+          const json& ev = arr[i]["events"];
+          for (size_t k = 0; k < ev.size(); ++k) {
+            auto g = c.one_of(ev[k], fmt::format("{}/events/{}", p, k), {"NEW", "UPDATE", "DESTROY"});
+            if (!g) continue;
+            l.groups |= *g == "NEW" ? kGroupNew : *g == "UPDATE" ? kGroupUpdate : kGroupDestroy;
+          }
+          if (ev.empty()) c.error(p + "/events", "an empty event filter would receive nothing");
+        }
+        s.listeners.push_back(std::move(l));
+      }
+    }
+
+    // rules
+    if (doc.contains("rules") && c.is_array(doc["rules"], "/rules")) {
+      const json& arr = doc["rules"];
+      for (size_t i = 0; i < arr.size(); ++i) {
+        const std::string p = fmt::format("/rules/{}", i);
+        if (!c.is_object(arr[i], p)) continue;
+        c.only_keys(arr[i], p, {"netns", "hook", "match", "verdict", "delay"});
+        RuleSpec r;
+        r.netns = first_ns;
+        if (arr[i].contains("netns"))
+          if (auto v = check_ns(arr[i]["netns"], p + "/netns")) r.netns = *v;
+        if (!arr[i].contains("hook")) c.error(p, "missing \"hook\" (prerouting, input, forward, output or postrouting)");
+        else if (auto h = c.one_of(arr[i]["hook"], p + "/hook", {"prerouting", "input", "forward", "output", "postrouting"})) {
+          r.hook = *h == "prerouting" ? ctcore::NF_INET_PRE_ROUTING
+                   : *h == "input"    ? ctcore::NF_INET_LOCAL_IN
+                   : *h == "forward"  ? ctcore::NF_INET_FORWARD
+                   : *h == "output"   ? ctcore::NF_INET_LOCAL_OUT
+                                      : ctcore::NF_INET_POST_ROUTING;
+        }
+        if (arr[i].contains("match")) {
+          if (auto m = c.string(arr[i]["match"], p + "/match")) {
+            std::string err;
+            size_t col = 0;
+            r.match_text = *m;
+            if (!parse_rule_match(*m, &r.match, &err, &col))
+              c.error(p + "/match", fmt::format("column {}: {}", col + 1, err));
+          }
+        }
+        if (!arr[i].contains("verdict")) c.error(p, "missing \"verdict\" (accept, drop or queue)");
+        else if (auto v = c.one_of(arr[i]["verdict"], p + "/verdict", {"accept", "drop", "queue"})) {
+          r.verdict = *v == "accept" ? RuleSpec::Verdict::kAccept
+                      : *v == "drop" ? RuleSpec::Verdict::kDrop
+                                     : RuleSpec::Verdict::kQueue;
+          if (r.verdict == RuleSpec::Verdict::kQueue && !arr[i].contains("delay"))
+            c.error(p, "a queue verdict needs \"delay\" (how long the packet is held)");
+        }
+        if (arr[i].contains("delay")) {
+          if (r.verdict != RuleSpec::Verdict::kQueue)
+            c.error(p + "/delay", "\"delay\" only applies to the queue verdict", true);
+          else if (auto d = c.duration(arr[i]["delay"], p + "/delay", s.hz)) r.delay = *d;
+        }
+        s.rules.push_back(std::move(r));
+      }
+    }
+
+    // packets
+    if (doc.contains("packets") && c.is_array(doc["packets"], "/packets")) {
+      const json& arr = doc["packets"];
+      std::string prev_ns = first_ns;
+      uint16_t prev_cpu = 0;
+      PathKind prev_path = PathKind::kForward;
+      for (size_t i = 0; i < arr.size(); ++i) {
+        const std::string p = fmt::format("/packets/{}", i);
+        if (!c.is_object(arr[i], p)) continue;
+        c.only_keys(arr[i], p, {"at", "netns", "cpu", "path", "pkt"});
+        PacketEntry e;
+        e.netns = prev_ns;
+        e.cpu = prev_cpu;
+        e.path = prev_path;
+        if (!arr[i].contains("at")) c.error(p, "missing \"at\" (when the packet arrives, e.g. \"1ms\")");
+        else if (auto t = c.duration(arr[i]["at"], p + "/at", s.hz)) e.at = *t;
+        if (arr[i].contains("netns"))
+          if (auto v = check_ns(arr[i]["netns"], p + "/netns")) e.netns = *v;
+        if (arr[i].contains("cpu"))
+          if (auto v = c.uint(arr[i]["cpu"], p + "/cpu", 0, s.cpus - 1u)) e.cpu = static_cast<uint16_t>(*v);
+        if (arr[i].contains("path"))
+          if (auto v = c.one_of(arr[i]["path"], p + "/path", {"forward", "input", "output"}))
+            e.path = *v == "forward" ? PathKind::kForward : *v == "input" ? PathKind::kInput : PathKind::kOutput;
+        if (!arr[i].contains("pkt")) c.error(p, "missing \"pkt\" (the packet, e.g. \"tcp 192.168.1.2:47562 > 10.0.0.2:80 flags S\")");
+        else if (auto text = c.string(arr[i]["pkt"], p + "/pkt")) {
+          NotationError err;
+          if (!parse_packet(*text, &e.spec, &err)) c.error(p + "/pkt", fmt::format("column {}: {}", err.column + 1, err.message));
+        }
+        prev_ns = e.netns;
+        prev_cpu = e.cpu;
+        prev_path = e.path;
+        s.packets.push_back(std::move(e));
+      }
+      std::stable_sort(s.packets.begin(), s.packets.end(),
+                       [](const PacketEntry& a, const PacketEntry& b) { return a.at < b.at; });
+    }
+
+    // flows: the generator language (issue 6) is not in this build yet.
+    if (doc.contains("flows") && doc["flows"].is_array() && !doc["flows"].empty())
+      c.error("/flows", "flow generators are not supported by this build yet; use \"packets\"");
+
+    // actions
+    if (doc.contains("actions") && c.is_array(doc["actions"], "/actions")) {
+      const json& arr = doc["actions"];
+      for (size_t i = 0; i < arr.size(); ++i) {
+        const std::string p = fmt::format("/actions/{}", i);
+        if (!c.is_object(arr[i], p)) continue;
+        ActionSpec a;
+        if (!arr[i].contains("at")) c.error(p, "missing \"at\"");
+        else if (auto t = c.duration(arr[i]["at"], p + "/at", s.hz)) a.at = *t;
+        if (!arr[i].contains("do")) {
+          c.error(p, "missing \"do\" (sysctl, flush, delete, netns_add, netns_del, listener_stall, "
+                     "listener_resume, snapshot or stats)");
+          continue;
+        }
+        auto kind = c.one_of(arr[i]["do"], p + "/do",
+                             {"sysctl", "flush", "delete", "netns_add", "netns_del", "listener_stall",
+                              "listener_resume", "snapshot", "stats"});
+        if (!kind) continue;
+        const std::string& k = *kind;
+        auto need = [&](const char* key) -> const json* {
+          if (!arr[i].contains(key)) {
+            c.error(p, fmt::format("\"{}\" needs \"{}\"", k, key));
+            return nullptr;
+          }
+          return &arr[i][key];
+        };
+        if (k == "sysctl") {
+          a.kind = ActionSpec::Kind::kSysctl;
+          c.only_keys(arr[i], p, {"at", "do", "netns", "key", "value"});
+          a.netns = first_ns;
+          if (arr[i].contains("netns"))
+            if (auto v = check_ns(arr[i]["netns"], p + "/netns")) a.netns = *v;
+          if (const json* key = need("key")) {
+            if (auto kname = c.string(*key, p + "/key")) {
+              a.key = *kname;
+              if (*kname == "nf_conntrack_max") {
+                a.sysctl.info = nullptr;
+              } else if ((a.sysctl.info = ctcore::nf_conntrack_sysctl_find(*kname)) == nullptr) {
+                std::vector<std::string> names = sysctl_names();
+                names.push_back("nf_conntrack_max");
+                c.error(p + "/key", fmt::format("unknown sysctl \"{}\"{}", *kname, did_you_mean(*kname, names)));
+              }
+            }
+          }
+          if (const json* val = need("value"))
+            if (auto v = c.uint(*val, p + "/value", 0, 0xffffffffull)) a.value = *v;
+          a.sysctl.value = a.value;
+        } else if (k == "flush" || k == "snapshot") {
+          a.kind = k == "flush" ? ActionSpec::Kind::kFlush : ActionSpec::Kind::kSnapshot;
+          c.only_keys(arr[i], p, {"at", "do", "netns"});
+          if (arr[i].contains("netns"))
+            if (auto v = check_ns(arr[i]["netns"], p + "/netns")) a.netns = *v;
+        } else if (k == "delete") {
+          a.kind = ActionSpec::Kind::kDelete;
+          c.only_keys(arr[i], p, {"at", "do", "netns", "tuple"});
+          a.netns = first_ns;
+          if (arr[i].contains("netns"))
+            if (auto v = check_ns(arr[i]["netns"], p + "/netns")) a.netns = *v;
+          if (const json* t = need("tuple"))
+            if (auto text = c.string(*t, p + "/tuple")) {
+              NotationError err;
+              a.tuple_text = *text;
+              if (!parse_tuple(*text, &a.tuple, &err))
+                c.error(p + "/tuple", fmt::format("column {}: {}", err.column + 1, err.message));
+            }
+        } else if (k == "netns_add") {
+          a.kind = ActionSpec::Kind::kNetnsAdd;
+          c.only_keys(arr[i], p, {"at", "do", "name", "hash_mix", "sysctl"});
+          if (const json* n = need("name"))
+            if (auto v = c.string(*n, p + "/name")) {
+              a.name = *v;
+              if (ns_names.count(*v)) c.error(p + "/name", fmt::format("namespace \"{}\" already exists", *v));
+            }
+          a.hash_mix = draw_u32(s.seed, kStreamHashMix + 500 + i);
+          if (arr[i].contains("hash_mix"))
+            if (auto v = c.uint(arr[i]["hash_mix"], p + "/hash_mix", 0, 0xffffffffull)) a.hash_mix = static_cast<uint32_t>(*v);
+          if (arr[i].contains("sysctl")) read_sysctl_map(c, arr[i]["sysctl"], p + "/sysctl", &a.sysctls);
+        } else if (k == "netns_del") {
+          a.kind = ActionSpec::Kind::kNetnsDel;
+          c.only_keys(arr[i], p, {"at", "do", "name"});
+          if (const json* n = need("name"))
+            if (auto v = check_ns(*n, p + "/name")) a.name = *v;
+        } else if (k == "listener_stall" || k == "listener_resume") {
+          a.kind = k == "listener_stall" ? ActionSpec::Kind::kListenerStall : ActionSpec::Kind::kListenerResume;
+          c.only_keys(arr[i], p, {"at", "do", "listener"});
+          if (const json* n = need("listener"))
+            if (auto v = c.string(*n, p + "/listener")) {
+              a.name = *v;
+              if (!listener_names.count(*v)) {
+                std::vector<std::string> names(listener_names.begin(), listener_names.end());
+                c.error(p + "/listener", fmt::format("no listener \"{}\"{}", *v, did_you_mean(*v, names)));
+              }
+            }
+        } else {
+          a.kind = ActionSpec::Kind::kStats;
+          c.only_keys(arr[i], p, {"at", "do"});
+        }
+        s.actions.push_back(std::move(a));
+      }
+      std::stable_sort(s.actions.begin(), s.actions.end(),
+                       [](const ActionSpec& a, const ActionSpec& b) { return a.at < b.at; });
+    }
+    if (doc.contains("until"))
+      if (auto t = c.duration(doc["until"], "/until", s.hz)) s.until = *t;
+  }
+
+  if (c.ok()) return Status::OK();
+  const auto positions = index_json_positions(text);
+  std::string msg;
+  for (const auto& e : c.errors()) {
+    size_t offset = 0;
+    auto it = positions.find(e.at_key ? e.pointer + "#key" : e.pointer);
+    if (it == positions.end()) it = positions.find(e.pointer);
+    if (it != positions.end()) offset = it->second;
+    LineCol lc = line_col_at(text, offset);
+    if (!msg.empty()) msg += "\n";
+    msg += fmt::format("{}:{}:{}: {}: {}", file, lc.line, lc.col, e.pointer.empty() ? "/" : e.pointer, e.message);
+  }
+  return Status::InvalidArgument(msg);
+}
+
+Status load_scenario(const std::string& path, Scenario* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(fmt::format("{}: cannot open the scenario file", path));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return Status::IOError(fmt::format("{}: read error", path));
+  return parse_scenario(path, ss.str(), out);
+}
+
+}  // namespace ctsim

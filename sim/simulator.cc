@@ -1,0 +1,507 @@
+#include "sim/simulator.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/jhash.h"
+#include "sim/conntrack_tool_format.h"
+#include "sim/packet_notation.h"
+
+namespace ctsim {
+
+using ctcore::nf_inet_hooks;
+using ctcore::Packet;
+
+namespace {
+
+struct PathHooks {
+  nf_inet_hooks hooks[3];
+  uint8_t count;
+};
+
+PathHooks hooks_of(PathKind p) {
+  switch (p) {
+    case PathKind::kForward:
+      return {{ctcore::NF_INET_PRE_ROUTING, ctcore::NF_INET_FORWARD, ctcore::NF_INET_POST_ROUTING}, 3};
+    case PathKind::kInput:
+      return {{ctcore::NF_INET_PRE_ROUTING, ctcore::NF_INET_LOCAL_IN, ctcore::NF_INET_LOCAL_IN}, 2};
+    case PathKind::kOutput:
+      return {{ctcore::NF_INET_LOCAL_OUT, ctcore::NF_INET_POST_ROUTING, ctcore::NF_INET_POST_ROUTING}, 2};
+  }
+  return {{}, 0};
+}
+
+const char* hook_name(nf_inet_hooks h) {
+  switch (h) {
+    case ctcore::NF_INET_PRE_ROUTING: return "prerouting";
+    case ctcore::NF_INET_LOCAL_IN: return "input";
+    case ctcore::NF_INET_FORWARD: return "forward";
+    case ctcore::NF_INET_LOCAL_OUT: return "output";
+    case ctcore::NF_INET_POST_ROUTING: return "postrouting";
+  }
+  return "?";
+}
+
+}  // namespace
+
+Simulator::Simulator(const Scenario& scenario, const RunOptions& options)
+    : scenario_(scenario), options_(options), engine_(TimeBase{scenario.hz, scenario.initial_jiffies}) {
+  ctcore::ConntrackConfig cfg;
+  cfg.htable_size = scenario.buckets;
+  cfg.max = scenario.max;
+  cfg.hash_rnd = scenario.hash_rnd;
+  cfg.cpus = scenario.cpus;
+  core_ = std::make_unique<ctcore::Conntrack>(cfg, engine_, engine_);
+  listeners_ = std::make_unique<NetlinkListeners>(engine_, *core_);
+  for (const NamespaceSpec& ns : scenario.namespaces) {
+    ctcore::net& n = core_->net_add(ns.name, ns.hash_mix);
+    for (const SysctlSetting& s : ns.sysctls) ctcore::nf_conntrack_sysctl_write(n.sysctl, *s.info, s.value, scenario.hz);
+    n.event_cb = listeners_.get();  // ctnetlink is loaded in every namespace
+  }
+  cpus_.resize(scenario.cpus);
+  for (const ListenerSpec& l : scenario.listeners) listeners_->add(l, net_index(l.netns));
+  for (const RuleSpec& r : scenario.rules) rules_.push_back({net_index(r.netns), r.hook, &r});
+}
+
+Simulator::~Simulator() = default;
+
+uint16_t Simulator::net_index(const std::string& name) const {
+  // The last namespace of that name: a name re-added after netns_del is a
+  // new namespace.
+  for (size_t i = core_->net_count(); i-- > 0;)
+    if (core_->net_at(static_cast<uint16_t>(i)).name == name) return static_cast<uint16_t>(i);
+  return UINT16_MAX;
+}
+
+void Simulator::schedule(SimTime t, Phase phase, uint16_t kind, uint32_t arg) {
+  ++scenario_events_pending_;
+  engine_.schedule(t, phase, kind, arg);
+}
+
+Status Simulator::open_outputs() {
+  if (!options_.trace_path.empty()) {
+    if (Status s = trace_out_.open(options_.trace_path); !s.ok()) return s;
+    trace_ = std::make_unique<TraceWriter>(trace_out_, engine_, *core_);
+    trace_->set_all_gc(options_.trace_all_gc);
+    core_->set_observer(trace_.get());
+  }
+  if (!options_.events_path.empty())
+    if (Status s = events_out_.open(options_.events_path); !s.ok()) return s;
+  if (!options_.snapshots_path.empty())
+    if (Status s = snapshots_out_.open(options_.snapshots_path); !s.ok()) return s;
+  listeners_->set_outputs(trace_.get(), events_out_.is_open() ? &events_out_ : nullptr,
+                          options_.event_timestamps);
+  return Status::OK();
+}
+
+Status Simulator::run(RunSummary* summary) {
+  if (Status s = open_outputs(); !s.ok()) {
+    trace_out_.abort();
+    events_out_.abort();
+    snapshots_out_.abort();
+    return s;
+  }
+  if (trace_) {
+    trace_->header(scenario_.name, scenario_.hz, scenario_.seed, scenario_.initial_jiffies,
+                   scenario_.buckets, scenario_.max, scenario_.hash_rnd, scenario_.cpus);
+  }
+  if (!scenario_.packets.empty()) schedule(scenario_.packets[0].at, Phase::kPacket, kArrive, 0);
+  for (size_t i = 0; i < scenario_.actions.size(); ++i)
+    schedule(scenario_.actions[i].at, Phase::kAction, kAction, static_cast<uint32_t>(i));
+
+  const SimTime until = scenario_.until.value_or(INT64_MAX);
+  Event ev;
+  while (!engine_.empty() && engine_.next_time() <= until) {
+    if (!scenario_.until && quiescent()) break;
+    if (engine_.next(&ev)) {
+      --scenario_events_pending_;
+      dispatch(ev);
+    } else if (ev.kind == kKindWork && trace_ == nullptr) {
+      // nothing to add
+    }
+    if (options_.check_invariants) {
+      std::string err = check_invariants();
+      if (!err.empty()) {
+        invariant_error_ = fmt::format("at t={} (event kind {}): {}", format_duration(engine_.now()), ev.kind, err);
+        break;
+      }
+    }
+  }
+
+  ctcore::ip_conntrack_stat total;
+  for (size_t i = 0; i < core_->net_count(); ++i)
+    for (uint16_t c = 0; c < core_->cpus(); ++c) total += core_->net_at(static_cast<uint16_t>(i)).pcpu[c].stat;
+  if (trace_) {
+    for (size_t i = 0; i < core_->net_count(); ++i) {
+      ctcore::net& n = core_->net_at(static_cast<uint16_t>(i));
+      if (!n.alive) continue;
+      for (uint16_t c = 0; c < core_->cpus(); ++c) trace_->stats(n, c, n.pcpu[c].stat);
+    }
+    const uint64_t created = core_->conns_created();
+    trace_->end(packets_, created, created - core_->conns_allocated(), listeners_->events_offered(), total);
+  }
+  summary->packets = packets_;
+  summary->conns_created = core_->conns_created();
+  summary->conns_freed = core_->conns_created() - core_->conns_allocated();
+  summary->events = listeners_->events_offered();
+  summary->engine_events = engine_.events_run();
+  summary->end_time = engine_.now();
+  summary->stats = total;
+  summary->invariant_error = invariant_error_;
+
+  // Drain what listeners still hold into the stream before it closes.
+  for (Listener& l : listeners_->all())
+    if (!l.stalled) listeners_->drain(l);
+
+  core_->set_observer(nullptr);
+  Status st;
+  for (OutputFile* f : {&trace_out_, &events_out_, &snapshots_out_}) {
+    if (!st.ok()) {
+      f->abort();
+      continue;
+    }
+    st = f->commit();
+  }
+  if (!st.ok()) {
+    trace_out_.abort();
+    events_out_.abort();
+    snapshots_out_.abort();
+  }
+  return st;
+}
+
+// True iff nothing the scenario started is still pending and nothing more
+// can happen but timers: no conn left, or only conns that wait for a
+// listener that will never read again.
+bool Simulator::quiescent() const {
+  if (scenario_events_pending_ != 0) return false;
+  if (core_->conns_allocated() == 0) return true;
+  uint64_t dying = 0;
+  for (size_t i = 0; i < core_->net_count(); ++i) {
+    const ctcore::net& n = core_->net_at(static_cast<uint16_t>(i));
+    for (const ctcore::ct_pcpu& p : n.pcpu) dying += ctcore::Conntrack::list_length(p.dying);
+  }
+  return dying == core_->conns_allocated();
+}
+
+std::string Simulator::check_invariants() const {
+  std::vector<std::pair<const ctcore::nf_conn*, uint32_t>> refs;
+  for (const InFlight& f : slots_) {
+    if (!f.live || f.skb.ct == nullptr) continue;
+    bool found = false;
+    for (auto& r : refs)
+      if (r.first == f.skb.ct) {
+        ++r.second;
+        found = true;
+      }
+    if (!found) refs.emplace_back(f.skb.ct, 1);
+  }
+  return core_->check_invariants(refs);
+}
+
+void Simulator::dispatch(const Event& ev) {
+  switch (ev.kind) {
+    case kArrive: arrive(ev.arg); break;
+    case kHookStep: hook_step(ev.arg); break;
+    case kQueueRelease:
+      slots_[ev.arg].resumed = true;
+      enqueue_on_cpu(ev.arg);
+      break;
+    case kAction: run_action(scenario_.actions[ev.arg]); break;
+    case kListenerRead: {
+      Listener& l = listeners_->all()[ev.arg];
+      l.read_scheduled = false;
+      if (!l.stalled) listeners_->drain(l);
+      break;
+    }
+    default: break;
+  }
+  // Readers wake for whatever arrived during this event.
+  for (uint32_t i = 0; i < listeners_->all().size(); ++i) schedule_listener_read(i);
+}
+
+void Simulator::schedule_listener_read(uint32_t index) {
+  Listener& l = listeners_->all()[index];
+  if (l.read_scheduled) return;
+  const int64_t t = listeners_->next_read_time(l);
+  if (t < 0) return;
+  l.read_scheduled = true;
+  schedule(t, Phase::kListener, kListenerRead, index);
+}
+
+uint32_t Simulator::alloc_slot() {
+  if (!free_slots_.empty()) {
+    uint32_t s = free_slots_.back();
+    free_slots_.pop_back();
+    return s;
+  }
+  slots_.emplace_back();
+  return static_cast<uint32_t>(slots_.size() - 1);
+}
+
+void Simulator::arrive(uint32_t index) {
+  const PacketEntry& e = scenario_.packets[index];
+  if (index + 1 < scenario_.packets.size())
+    schedule(scenario_.packets[index + 1].at, Phase::kPacket, kArrive, index + 1);
+  const uint16_t net = net_index(e.netns);
+  if (net == UINT16_MAX || !core_->net_at(net).alive) return;  // namespace gone: nobody sends
+  const uint32_t slot = alloc_slot();
+  InFlight& f = slots_[slot];
+  f = InFlight{};
+  f.live = true;
+  f.skb = e.spec.pkt;
+  f.id = next_packet_id_++;
+  f.net = net;
+  f.cpu = e.cpu;
+  f.path = e.path;
+  if (f.skb.protonum == ctcore::IPPROTO_TCP_) fill_tcp_defaults(e, &f.skb);
+  ++packets_;
+  enqueue_on_cpu(slot);
+}
+
+// Gives notation packets without seq/ack/win the values of a well-behaved
+// connection: per flow, each side starts at an ISN drawn from the seed and
+// advances by what it sent; an ACK acknowledges all the other side sent.
+void Simulator::fill_tcp_defaults(const PacketEntry& e, Packet* p) {
+  ctcore::nf_conntrack_tuple t;
+  ctcore::nf_ct_get_tuple(*p, &t);
+  ctcore::nf_conntrack_tuple inv;
+  ctcore::nf_ct_invert_tuple(&inv, t);
+  inv.dst.dir = ctcore::IP_CT_DIR_ORIGINAL;
+  // Key: the flow in a direction-free form, per namespace.
+  auto key_of = [&](const ctcore::nf_conntrack_tuple& x) {
+    return e.netns + "|" + format_tuple(x);
+  };
+  std::string k1 = key_of(t), k2 = key_of(inv);
+  const std::string& key = std::min(k1, k2);
+  auto it = seqs_.find(key);
+  if (it == seqs_.end()) {
+    SeqState s;
+    s.first = t;
+    const uint32_t words[2] = {static_cast<uint32_t>(scenario_.seed), static_cast<uint32_t>(seqs_.size())};
+    s.nxt[0] = ctcore::jhash2(words, 2, 0x1234);
+    s.nxt[1] = ctcore::jhash2(words, 2, 0x5678);
+    it = seqs_.emplace(key, s).first;
+  }
+  SeqState& s = it->second;
+  const int dir = ctcore::nf_ct_tuple_equal(s.first, t) ? 0 : 1;
+  if (!e.spec.has_seq) p->seq = s.nxt[dir];
+  if (!e.spec.has_ack) p->ack_seq = (p->tcp_flags & ctcore::TCPHDR_ACK) ? s.nxt[1 - dir] : 0;
+  if (!e.spec.has_win) p->window = 64240;
+  const uint32_t end = p->seq + p->len + ((p->tcp_flags & ctcore::TCPHDR_SYN) ? 1 : 0) +
+                       ((p->tcp_flags & ctcore::TCPHDR_FIN) ? 1 : 0);
+  if (static_cast<int32_t>(end - s.nxt[dir]) > 0 || (p->tcp_flags & ctcore::TCPHDR_SYN)) s.nxt[dir] = end;
+}
+
+void Simulator::enqueue_on_cpu(uint32_t slot) {
+  CpuState& c = cpus_[slots_[slot].cpu];
+  if (c.busy) {
+    c.backlog.push_back(slot);
+    return;
+  }
+  c.busy = true;
+  schedule(engine_.now(), Phase::kPacket, kHookStep, slot);
+}
+
+void Simulator::cpu_idle(uint16_t cpu) {
+  CpuState& c = cpus_[cpu];
+  c.busy = false;
+  if (c.backlog.empty()) return;
+  const uint32_t next = c.backlog.front();
+  c.backlog.pop_front();
+  c.busy = true;
+  schedule(engine_.now(), Phase::kPacket, kHookStep, next);
+}
+
+void Simulator::hook_step(uint32_t slot) {
+  InFlight& f = slots_[slot];
+  if (f.dead) {
+    finish_packet(slot);
+    return;
+  }
+  ctcore::net& n = core_->net_at(f.net);
+  const PathHooks ph = hooks_of(f.path);
+  const nf_inet_hooks hook = ph.hooks[f.step];
+  const bool first = f.step == 0;
+  const bool last = f.step + 1 == ph.count;
+  size_t rule_from = 0;
+
+  if (f.resumed) {
+    rule_from = f.rule_pos;
+    f.resumed = false;
+  } else if (first) {
+    if (trace_) trace_->pkt(n, f.cpu, f.id, hook_name(hook), format_packet(f.skb), path_name(f.path));
+    const unsigned v = core_->nf_conntrack_in(n, f.cpu, f.skb, hook);
+    if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_in");
+    if (v == ctcore::NF_DROP) {
+      finish_packet(slot);
+      return;
+    }
+  }
+
+  // The scenario's rules at this hook, in order; the first match decides.
+  size_t pos = 0;
+  for (const RuleRef& r : rules_) {
+    if (r.net != f.net || r.hook != hook) continue;
+    const size_t here = pos++;
+    if (here < rule_from) continue;
+    if (!r.rule->match.matches(f.skb)) continue;
+    const std::string reason = fmt::format("rule \"{}\"", r.rule->match_text);
+    if (r.rule->verdict == RuleSpec::Verdict::kAccept) {
+      if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), "accept", reason);
+      break;
+    }
+    if (r.rule->verdict == RuleSpec::Verdict::kDrop) {
+      if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), "drop", reason);
+      finish_packet(slot);
+      return;
+    }
+    // queue: off the CPU until released; the skb keeps its reference.
+    if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), "queue", reason);
+    f.rule_pos = static_cast<uint16_t>(here + 1);
+    schedule(engine_.now() + r.rule->delay, Phase::kPacket, kQueueRelease, slot);
+    cpu_idle(f.cpu);
+    return;
+  }
+
+  if (last) {
+    const unsigned v = core_->nf_conntrack_confirm(f.cpu, f.skb);
+    if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_confirm");
+    finish_packet(slot);
+    return;
+  }
+  ++f.step;
+  schedule(engine_.now(), Phase::kPacket, kHookStep, slot);
+}
+
+void Simulator::finish_packet(uint32_t slot) {
+  InFlight& f = slots_[slot];
+  core_->nf_reset_ct(f.skb);
+  f.live = false;
+  free_slots_.push_back(slot);
+  cpu_idle(f.cpu);
+}
+
+void Simulator::write_snapshot(const ctcore::net* only) {
+  std::vector<const ctcore::nf_conn*> conns;
+  core_->for_each_conn_in_table(const_cast<ctcore::net*>(only),
+                                [&](const ctcore::nf_conn& ct) { conns.push_back(&ct); });
+  if (trace_) trace_->snapshot(only, conns);
+  if (snapshots_out_.is_open()) {
+    std::vector<const ctcore::nf_conn*> by_id = conns;
+    std::sort(by_id.begin(), by_id.end(), [](auto* a, auto* b) { return a->id < b->id; });
+    std::string out = fmt::format("# snapshot at {} ({})\n", format_duration(engine_.now()),
+                                  only ? "netns " + only->name : std::string("all namespaces"));
+    for (const ctcore::nf_conn* ct : by_id) {
+      const uint32_t secs = ctcore::nf_ct_expires(ct, core_->now32()) / core_->hz();
+      if (only == nullptr) out += fmt::format("[{}] ", core_->nf_ct_net(ct).name);
+      out += format_list_line(*ct, secs) + "\n";
+    }
+    out += fmt::format("# {} flow entries have been shown.\n", by_id.size());
+    snapshots_out_.write(out);
+  }
+}
+
+void Simulator::write_stats() {
+  for (size_t i = 0; i < core_->net_count(); ++i) {
+    ctcore::net& n = core_->net_at(static_cast<uint16_t>(i));
+    if (!n.alive) continue;
+    for (uint16_t c = 0; c < core_->cpus(); ++c) {
+      if (trace_) trace_->stats(n, c, n.pcpu[c].stat);
+    }
+    if (snapshots_out_.is_open()) {
+      std::string out = fmt::format("# conntrack -S at {} (netns {})\n", format_duration(engine_.now()), n.name);
+      for (uint16_t c = 0; c < core_->cpus(); ++c) out += format_stat_line(c, n.pcpu[c].stat) + "\n";
+      snapshots_out_.write(out);
+    }
+  }
+}
+
+void Simulator::run_action(const ActionSpec& a) {
+  std::string args;
+  auto add_str = [&](const char* k, const std::string& v) { args += fmt::format(",\"{}\":{}", k, json_string(v)); };
+  switch (a.kind) {
+    case ActionSpec::Kind::kSysctl: {
+      add_str("netns", a.netns);
+      add_str("key", a.key);
+      args += fmt::format(",\"value\":{}", a.value);
+      if (trace_) trace_->action(action_name(a.kind), args);
+      if (a.key == "nf_conntrack_max") {
+        core_->set_nf_conntrack_max(static_cast<uint32_t>(a.value));
+      } else {
+        const uint16_t ni = net_index(a.netns);
+        if (ni != UINT16_MAX) ctcore::nf_conntrack_sysctl_write(core_->net_at(ni).sysctl, *a.sysctl.info, a.value, scenario_.hz);
+      }
+      return;
+    }
+    case ActionSpec::Kind::kFlush: {
+      if (!a.netns.empty()) add_str("netns", a.netns);
+      if (trace_) trace_->action(action_name(a.kind), args);
+      const uint16_t ni = a.netns.empty() ? UINT16_MAX : net_index(a.netns);
+      core_->nf_conntrack_flush(ni == UINT16_MAX ? nullptr : &core_->net_at(ni));
+      return;
+    }
+    case ActionSpec::Kind::kDelete: {
+      add_str("netns", a.netns);
+      add_str("tuple", a.tuple_text);
+      const uint16_t ni = net_index(a.netns);
+      ctcore::nf_conntrack_tuple_hash* h = ni == UINT16_MAX ? nullptr : core_->nf_conntrack_find_get(core_->net_at(ni), 0, a.tuple);
+      args += fmt::format(",\"found\":{}", h != nullptr ? "true" : "false");
+      if (trace_) trace_->action(action_name(a.kind), args);
+      if (h != nullptr) {
+        ctcore::nf_conn* ct = ctcore::nf_ct_tuplehash_to_ctrack(h);
+        core_->nf_ct_delete(ct, 0, 0, ctcore::DeathReason::kDelete);
+        core_->nf_ct_put(ct);
+      }
+      return;
+    }
+    case ActionSpec::Kind::kNetnsAdd: {
+      add_str("name", a.name);
+      args += fmt::format(",\"hash_mix\":{}", a.hash_mix);
+      if (trace_) trace_->action(action_name(a.kind), args);
+      ctcore::net& n = core_->net_add(a.name, a.hash_mix);
+      for (const SysctlSetting& s : a.sysctls) ctcore::nf_conntrack_sysctl_write(n.sysctl, *s.info, s.value, scenario_.hz);
+      n.event_cb = listeners_.get();
+      return;
+    }
+    case ActionSpec::Kind::kNetnsDel: {
+      add_str("name", a.name);
+      if (trace_) trace_->action(action_name(a.kind), args);
+      const uint16_t ni = net_index(a.name);
+      if (ni == UINT16_MAX || !core_->net_at(ni).alive) return;
+      // Its listeners close with it; packets it still holds are dropped.
+      for (Listener& l : listeners_->all())
+        if (l.net == ni) l.stalled = true;
+      for (uint32_t s = 0; s < slots_.size(); ++s) {
+        InFlight& f = slots_[s];
+        if (f.live && f.net == ni) {
+          core_->nf_reset_ct(f.skb);
+          f.dead = true;
+        }
+      }
+      core_->net_exit(core_->net_at(ni));
+      return;
+    }
+    case ActionSpec::Kind::kListenerStall:
+    case ActionSpec::Kind::kListenerResume: {
+      add_str("listener", a.name);
+      if (trace_) trace_->action(action_name(a.kind), args);
+      if (Listener* l = listeners_->find(a.name)) l->stalled = a.kind == ActionSpec::Kind::kListenerStall;
+      return;
+    }
+    case ActionSpec::Kind::kSnapshot: {
+      if (!a.netns.empty()) add_str("netns", a.netns);
+      if (trace_) trace_->action(action_name(a.kind), args);
+      const uint16_t ni = a.netns.empty() ? UINT16_MAX : net_index(a.netns);
+      write_snapshot(ni == UINT16_MAX ? nullptr : &core_->net_at(ni));
+      return;
+    }
+    case ActionSpec::Kind::kStats:
+      if (trace_) trace_->action(action_name(a.kind), args);
+      write_stats();
+      return;
+  }
+}
+
+}  // namespace ctsim

@@ -1,0 +1,146 @@
+// The simulated world: namespaces with their rules, CPUs, listeners and
+// traffic around one conntrack core, replayed on the event engine.
+//
+// The packet path (DESIGN.md §5): a packet arrives on a CPU and takes
+//   forward: PRE_ROUTING -> FORWARD -> POST_ROUTING
+//   input:   PRE_ROUTING -> LOCAL_IN
+//   output:  LOCAL_OUT -> POST_ROUTING
+// At its first hook conntrack runs (priority -200), then the scenario's
+// rules for that hook (filter priority 0); at its last hook, after the
+// rules, confirm runs (priority INT_MAX). Each hook is its own event at the
+// same instant, so packets on different CPUs interleave hook by hook (the
+// confirm race), while one CPU finishes one packet's traversal before it
+// starts the next (softirq processing is not preempted). A `queue` verdict
+// takes the packet off its CPU for `delay`; its skb keeps its conn
+// reference meanwhile.
+//
+// Threading: single-threaded.
+#ifndef CTSIM_SIM_SIMULATOR_H_
+#define CTSIM_SIM_SIMULATOR_H_
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/nf_conntrack_core.h"
+#include "sim/engine.h"
+#include "sim/netlink_listener.h"
+#include "sim/output_file.h"
+#include "sim/scenario.h"
+#include "sim/status.h"
+#include "sim/trace_writer.h"
+
+namespace ctsim {
+
+struct RunOptions {
+  std::string trace_path;      // JSONL trace ("" none, "-" stdout)
+  std::string events_path;     // conntrack -E stream
+  std::string snapshots_path;  // conntrack -L / -S text at snapshot and stats actions
+  bool event_timestamps = false;
+  bool trace_all_gc = false;   // a gc record for every run, not only runs that reaped
+  bool check_invariants = false;
+};
+
+struct RunSummary {
+  uint64_t packets = 0;
+  uint64_t conns_created = 0;
+  uint64_t conns_freed = 0;
+  uint64_t events = 0;
+  uint64_t engine_events = 0;
+  SimTime end_time = 0;
+  ctcore::ip_conntrack_stat stats;
+  std::string invariant_error;  // non-empty: a core invariant broke (exit 1)
+};
+
+class Simulator {
+ public:
+  Simulator(const Scenario& scenario, const RunOptions& options);
+  ~Simulator();
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  // Runs to the end. Output files are complete on OK and absent otherwise.
+  Status run(RunSummary* summary);
+
+  // For tests: the core and the engine.
+  ctcore::Conntrack& core() { return *core_; }
+  Engine& engine() { return engine_; }
+
+ private:
+  enum Kind : uint16_t {
+    kArrive = kFirstUserKind,  // arg: index into scenario_.packets
+    kHookStep,                 // arg: in-flight slot
+    kQueueRelease,             // arg: in-flight slot
+    kAction,                   // arg: index into scenario_.actions
+    kListenerRead,             // arg: listener index
+  };
+  struct InFlight {
+    ctcore::Packet skb;
+    uint64_t id = 0;
+    uint16_t net = 0;
+    uint16_t cpu = 0;
+    PathKind path = PathKind::kForward;
+    uint8_t step = 0;       // index of the hook in the path
+    uint16_t rule_pos = 0;  // resume point after a queue verdict
+    bool resumed = false;
+    bool live = false;
+    bool dead = false;  // its namespace exited: dropped at its next step
+  };
+  struct CpuState {
+    bool busy = false;
+    std::deque<uint32_t> backlog;
+  };
+  struct RuleRef {
+    uint16_t net;
+    ctcore::nf_inet_hooks hook;
+    const RuleSpec* rule;
+  };
+  // Per-flow TCP sequence state for notation packets without seq/ack.
+  struct SeqState {
+    uint32_t nxt[2];
+    ctcore::nf_conntrack_tuple first;  // orientation of direction 0
+  };
+
+  Status open_outputs();
+  void schedule(SimTime t, Phase phase, uint16_t kind, uint32_t arg);
+  void dispatch(const Event& ev);
+  void arrive(uint32_t packet_index);
+  uint32_t alloc_slot();
+  void enqueue_on_cpu(uint32_t slot);
+  void cpu_idle(uint16_t cpu);
+  void hook_step(uint32_t slot);
+  void finish_packet(uint32_t slot);
+  void run_action(const ActionSpec& a);
+  void schedule_listener_read(uint32_t index);
+  void fill_tcp_defaults(const PacketEntry& e, ctcore::Packet* p);
+  void write_snapshot(const ctcore::net* only);
+  void write_stats();
+  uint16_t net_index(const std::string& name) const;
+  bool quiescent() const;
+  std::string check_invariants() const;
+
+  const Scenario& scenario_;
+  RunOptions options_;
+  Engine engine_;
+  std::unique_ptr<ctcore::Conntrack> core_;
+  std::unique_ptr<NetlinkListeners> listeners_;
+  OutputFile trace_out_, events_out_, snapshots_out_;
+  std::unique_ptr<TraceWriter> trace_;
+  std::vector<InFlight> slots_;
+  std::vector<uint32_t> free_slots_;
+  std::vector<CpuState> cpus_;
+  std::vector<RuleRef> rules_;
+  std::map<std::string, SeqState> seqs_;
+  uint64_t scenario_events_pending_ = 0;
+  uint64_t next_packet_id_ = 1;
+  uint64_t packets_ = 0;
+  size_t next_packet_ = 0;
+  std::string invariant_error_;
+};
+
+}  // namespace ctsim
+
+#endif  // CTSIM_SIM_SIMULATOR_H_
