@@ -36,7 +36,7 @@ Status OutputFile::open(const std::string& path) {
   return Status::OK();
 }
 
-Status OutputFile::commit() {
+Status OutputFile::finish() {
   if (f_ == nullptr) return Status::OK();
   bool bad = failed_;
   if (std::fflush(f_) != 0) bad = true;
@@ -48,6 +48,10 @@ Status OutputFile::commit() {
     tmp_.clear();
     return Status::IOError(fmt::format("{}: write error: {}", path_, std::strerror(saved ? saved : EIO)));
   }
+  return Status::OK();
+}
+
+Status OutputFile::publish() {
   if (!tmp_.empty() && std::rename(tmp_.c_str(), path_.c_str()) != 0) {
     std::string why = std::strerror(errno);
     std::remove(tmp_.c_str());

@@ -28,8 +28,11 @@ class OutputFile {
   void write(std::string_view s) {
     if (f_ != nullptr && !failed_ && std::fwrite(s.data(), 1, s.size(), f_) != s.size()) failed_ = true;
   }
-  // Flushes, closes and renames into place. Returns the first write error.
-  Status commit();
+  // Flushes and closes. Returns the first write error (then the temporary
+  // file is already removed).
+  Status finish();
+  // Renames the finished file into place. REQUIRES: finish() returned OK.
+  Status publish();
   // Closes and removes the temporary file.
   void abort();
   const std::string& path() const { return path_; }

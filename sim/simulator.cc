@@ -155,18 +155,15 @@ Status Simulator::run(RunSummary* summary) {
     if (!l.stalled) listeners_->drain(l);
 
   core_->set_observer(nullptr);
+  // All or nothing: every output is finished before any is published.
   Status st;
   for (OutputFile* f : {&trace_out_, &events_out_, &snapshots_out_}) {
-    if (!st.ok()) {
-      f->abort();
-      continue;
-    }
-    st = f->commit();
+    Status s = f->finish();
+    if (st.ok() && !s.ok()) st = s;
   }
-  if (!st.ok()) {
-    trace_out_.abort();
-    events_out_.abort();
-    snapshots_out_.abort();
+  for (OutputFile* f : {&trace_out_, &events_out_, &snapshots_out_}) {
+    if (st.ok()) st = f->publish();
+    else f->abort();
   }
   return st;
 }

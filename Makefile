@@ -1,0 +1,42 @@
+# Thin wrapper around CMake (the README's two commands).
+#   make demo   install what is missing, build, run the default scenario
+#   make test   install what is missing, build, run the whole suite
+#               (Release, then again under ASan+UBSan)
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= 2
+OUT        ?= out
+
+.PHONY: all deps build demo test test-release test-asan clean
+
+all: build
+
+deps:
+	@.ci/install-deps
+
+$(BUILD)/Makefile:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+
+build: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@mkdir -p $(OUT)
+	$(BUILD)/ctsim run scenarios/seed-walkthrough.json --trace $(OUT)/seed-walkthrough.jsonl \
+	  --events $(OUT)/seed-walkthrough.events --snapshots $(OUT)/seed-walkthrough.snapshots
+	@echo "outputs: $(OUT)/seed-walkthrough.jsonl (trace), $(OUT)/seed-walkthrough.events (conntrack -E), $(OUT)/seed-walkthrough.snapshots (conntrack -L/-S)"
+
+test-release: build
+	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
+
+$(ASAN_BUILD)/Makefile:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCTSIM_SANITIZE=ON -DCTSIM_BENCH=OFF
+
+test-asan: deps $(ASAN_BUILD)/Makefile
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest -j $(JOBS) --output-on-failure
+
+test: test-release test-asan
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(OUT)
