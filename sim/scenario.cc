@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <cstdlib>
 
 #include "core/clock.h"
 #include "sim/json_positions.h"
@@ -197,6 +198,69 @@ void read_sysctl_map(Checker& c, const json& j, const std::string& ptr,
 }
 
 uint32_t draw_u32(uint64_t seed, uint64_t stream) { return Rng(seed, stream).next_u32(); }
+
+// "10.0.0.2", "10.0.0.0/8", "10.0.0.2:80", "10.0.0.0/8:1024-65535",
+// "[2001:db8::/32]:443", "2001:db8::1".
+bool parse_endpoint_range(const std::string& text, EndpointRange* out, std::string* err) {
+  *out = EndpointRange{};
+  std::string addr = text, port;
+  if (!text.empty() && text[0] == '[') {
+    size_t close = text.find(']');
+    if (close == std::string::npos) {
+      *err = fmt::format("\"{}\": missing ']'", text);
+      return false;
+    }
+    addr = text.substr(1, close - 1);
+    if (close + 1 < text.size()) {
+      if (text[close + 1] != ':') {
+        *err = fmt::format("\"{}\": expected ':port' after ']'", text);
+        return false;
+      }
+      port = text.substr(close + 2);
+      out->has_port = true;
+    }
+  } else if (std::count(text.begin(), text.end(), ':') == 1) {
+    size_t c = text.find(':');
+    addr = text.substr(0, c);
+    port = text.substr(c + 1);
+    out->has_port = true;
+  }
+  size_t slash = addr.find('/');
+  std::string host = addr.substr(0, slash);
+  if (!parse_address(host, &out->addr, &out->l3num)) {
+    *err = fmt::format("\"{}\" is not an IPv4 or IPv6 address", host);
+    return false;
+  }
+  const unsigned max = out->l3num == ctcore::NFPROTO_IPV4 ? 32 : 128;
+  out->prefix_len = static_cast<uint8_t>(max);
+  if (slash != std::string::npos) {
+    const std::string len = addr.substr(slash + 1);
+    char* end = nullptr;
+    unsigned long v = std::strtoul(len.c_str(), &end, 10);
+    if (len.empty() || *end != '\0' || v > max) {
+      *err = fmt::format("prefix length \"{}\" must be 0..{}", len, max);
+      return false;
+    }
+    out->prefix_len = static_cast<uint8_t>(v);
+  }
+  if (out->has_port) {
+    size_t dash = port.find('-');
+    auto num = [&](const std::string& x, uint16_t* v) {
+      char* end = nullptr;
+      unsigned long n = std::strtoul(x.c_str(), &end, 10);
+      if (x.empty() || *end != '\0' || n > 65535) return false;
+      *v = static_cast<uint16_t>(n);
+      return true;
+    };
+    bool ok = dash == std::string::npos ? num(port, &out->port_lo) : (num(port.substr(0, dash), &out->port_lo) && num(port.substr(dash + 1), &out->port_hi));
+    if (dash == std::string::npos) out->port_hi = out->port_lo;
+    if (!ok || out->port_lo > out->port_hi) {
+      *err = fmt::format("\"{}\" is not a port or port range within 0..65535 (e.g. 80 or 1024-65535)", port);
+      return false;
+    }
+  }
+  return true;
+}
 
 // Stream ids for the seeds drawn when the scenario leaves them out.
 constexpr uint64_t kStreamHashRnd = 1;
@@ -451,9 +515,106 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
                        [](const PacketEntry& a, const PacketEntry& b) { return a.at < b.at; });
     }
 
-    // flows: the generator language (issue 6) is not in this build yet.
-    if (doc.contains("flows") && doc["flows"].is_array() && !doc["flows"].empty())
-      c.error("/flows", "flow generators are not supported by this build yet; use \"packets\"");
+    // flows
+    if (doc.contains("flows") && c.is_array(doc["flows"], "/flows")) {
+      const json& arr = doc["flows"];
+      for (size_t i = 0; i < arr.size(); ++i) {
+        const std::string p = fmt::format("/flows/{}", i);
+        if (!c.is_object(arr[i], p)) continue;
+        const json& f = arr[i];
+        c.only_keys(f, p, {"at", "kind", "netns", "path", "cpu", "count", "rate", "interval", "src", "dst",
+                           "rtt", "data_packets", "close", "reply", "loss", "weights"});
+        FlowSpec fs;
+        fs.netns = first_ns;
+        fs.path = PathKind::kForward;
+        if (!f.contains("kind")) c.error(p, "missing \"kind\" (tcp, udp, icmp or mix)");
+        else if (auto k = c.one_of(f["kind"], p + "/kind", {"tcp", "udp", "icmp", "mix"}))
+          fs.kind = *k == "tcp" ? FlowSpec::Kind::kTcp : *k == "udp" ? FlowSpec::Kind::kUdp
+                    : *k == "icmp" ? FlowSpec::Kind::kIcmp : FlowSpec::Kind::kMix;
+        if (!f.contains("at")) c.error(p, "missing \"at\" (when the first flow starts)");
+        else if (auto t = c.duration(f["at"], p + "/at", s.hz)) fs.at = *t;
+        if (f.contains("netns"))
+          if (auto v = check_ns(f["netns"], p + "/netns")) fs.netns = *v;
+        if (f.contains("path"))
+          if (auto v = c.one_of(f["path"], p + "/path", {"forward", "input", "output"}))
+            fs.path = *v == "forward" ? PathKind::kForward : *v == "input" ? PathKind::kInput : PathKind::kOutput;
+        if (f.contains("cpu")) {
+          if (f["cpu"].is_string()) {
+            if (f["cpu"].get<std::string>() == "spread") fs.cpu_spread = true;
+            else c.error(p + "/cpu", fmt::format("expected a CPU number or \"spread\", found {}", type_name(f["cpu"])));
+          } else if (auto v = c.uint(f["cpu"], p + "/cpu", 0, s.cpus - 1u)) {
+            fs.cpu = static_cast<uint16_t>(*v);
+          }
+        }
+        if (f.contains("count"))
+          if (auto v = c.uint(f["count"], p + "/count", 1, 1'000'000'000)) fs.count = *v;
+        if (f.contains("rate") && f.contains("interval"))
+          c.error(p + "/interval", "give \"rate\" or \"interval\", not both", true);
+        if (f.contains("rate")) {
+          if (auto r = c.string(f["rate"], p + "/rate")) {
+            std::string err;
+            if (auto v = parse_rate_nano(*r, &err)) fs.rate_nano = *v;
+            else c.error(p + "/rate", err);
+          }
+        } else if (f.contains("interval")) {
+          if (auto t = c.duration(f["interval"], p + "/interval", s.hz)) fs.interval = *t;
+        } else if (fs.count > 1) {
+          c.error(p, "more than one flow needs \"rate\" (e.g. \"100/s\") or \"interval\"");
+        }
+        auto endpoint = [&](const char* key, EndpointRange* out) {
+          if (!f.contains(key)) {
+            c.error(p, fmt::format("missing \"{}\" (an address or prefix with an optional port or range, e.g. \"10.0.0.0/8:1024-65535\")", key));
+            return;
+          }
+          auto text = c.string(f[key], p + "/" + key);
+          if (!text) return;
+          std::string err;
+          if (!parse_endpoint_range(*text, out, &err)) c.error(p + "/" + key, err);
+        };
+        endpoint("src", &fs.src);
+        endpoint("dst", &fs.dst);
+        if (fs.src.l3num != 0 && fs.dst.l3num != 0 && fs.src.l3num != fs.dst.l3num)
+          c.error(p + "/dst", "src and dst are of different address families");
+        if (fs.kind == FlowSpec::Kind::kIcmp && (fs.src.has_port || fs.dst.has_port))
+          c.error(p, "icmp flows have no ports");
+        if (f.contains("rtt"))
+          if (auto t = c.duration(f["rtt"], p + "/rtt", s.hz)) fs.rtt = *t;
+        if (f.contains("data_packets"))
+          if (auto v = c.uint(f["data_packets"], p + "/data_packets", 0, 10000)) fs.data_packets = static_cast<uint32_t>(*v);
+        if (f.contains("close")) {
+          if (fs.kind == FlowSpec::Kind::kUdp || fs.kind == FlowSpec::Kind::kIcmp)
+            c.error(p + "/close", "\"close\" applies to tcp (and mix) flows only", true);
+          else if (auto v = c.one_of(f["close"], p + "/close", {"fin", "rst", "none"}))
+            fs.close = *v == "fin" ? FlowSpec::Close::kFin : *v == "rst" ? FlowSpec::Close::kRst : FlowSpec::Close::kNone;
+        }
+        if (f.contains("reply"))
+          if (auto v = c.boolean(f["reply"], p + "/reply")) fs.reply = *v;
+        if (f.contains("loss")) {
+          const json& l = f["loss"];
+          if (!l.is_number() || l.get<double>() < 0 || l.get<double>() > 1)
+            c.error(p + "/loss", fmt::format("expected a fraction 0..1 (e.g. 0.01), found {}", type_name(l)));
+          else
+            fs.loss_ppm = static_cast<uint32_t>(l.get<double>() * 1'000'000 + 0.5);
+        }
+        if (f.contains("weights")) {
+          if (fs.kind != FlowSpec::Kind::kMix) {
+            c.error(p + "/weights", "\"weights\" applies to mix flows only", true);
+          } else if (c.is_object(f["weights"], p + "/weights")) {
+            c.only_keys(f["weights"], p + "/weights", {"tcp", "udp", "icmp"});
+            const char* names[3] = {"tcp", "udp", "icmp"};
+            for (int k = 0; k < 3; ++k) {
+              fs.weights[k] = 0;
+              if (f["weights"].contains(names[k]))
+                if (auto v = c.uint(f["weights"][names[k]], p + "/weights/" + names[k], 0, 1'000'000))
+                  fs.weights[k] = static_cast<uint32_t>(*v);
+            }
+            if (fs.weights[0] + fs.weights[1] + fs.weights[2] == 0)
+              c.error(p + "/weights", "at least one weight must be above 0");
+          }
+        }
+        s.flows.push_back(std::move(fs));
+      }
+    }
 
     // actions
     if (doc.contains("actions") && c.is_array(doc["actions"], "/actions")) {

@@ -16,6 +16,7 @@
 
 #include "core/nf_conntrack_core.h"
 #include "core/nf_conntrack_sysctl.h"
+#include "sim/flow_generator.h"
 #include "sim/packet_notation.h"
 #include "sim/rule_match.h"
 #include "sim/sim_time.h"
@@ -100,6 +101,7 @@ struct Scenario {
   std::vector<ListenerSpec> listeners;
   std::vector<RuleSpec> rules;
   std::vector<PacketEntry> packets;  // sorted by `at`, stable
+  std::vector<FlowSpec> flows;
   std::vector<ActionSpec> actions;   // sorted by `at`, stable
   std::optional<SimTime> until;
 };

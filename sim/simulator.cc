@@ -62,6 +62,9 @@ Simulator::Simulator(const Scenario& scenario, const RunOptions& options)
   cpus_.resize(scenario.cpus);
   for (const ListenerSpec& l : scenario.listeners) listeners_->add(l, net_index(l.netns));
   for (const RuleSpec& r : scenario.rules) rules_.push_back({net_index(r.netns), r.hook, &r});
+  for (size_t i = 0; i < scenario.flows.size(); ++i)
+    generators_.emplace_back(scenario.flows[i], static_cast<uint32_t>(i), scenario.seed);
+  flows_started_.assign(scenario.flows.size(), 0);
 }
 
 Simulator::~Simulator() = default;
@@ -109,6 +112,8 @@ Status Simulator::run(RunSummary* summary) {
   if (!scenario_.packets.empty()) schedule(scenario_.packets[0].at, Phase::kPacket, kArrive, 0);
   for (size_t i = 0; i < scenario_.actions.size(); ++i)
     schedule(scenario_.actions[i].at, Phase::kAction, kAction, static_cast<uint32_t>(i));
+  for (size_t i = 0; i < scenario_.flows.size(); ++i)
+    schedule(scenario_.flows[i].at, Phase::kPacket, kFlowStart, static_cast<uint32_t>(i));
 
   const SimTime until = scenario_.until.value_or(INT64_MAX);
   Event ev;
@@ -206,6 +211,8 @@ void Simulator::dispatch(const Event& ev) {
       enqueue_on_cpu(ev.arg);
       break;
     case kAction: run_action(scenario_.actions[ev.arg]); break;
+    case kFlowStart: flow_start(ev.arg); break;
+    case kFlowPacket: flow_packet(ev.arg); break;
     case kListenerRead: {
       Listener& l = listeners_->all()[ev.arg];
       l.read_scheduled = false;
@@ -243,18 +250,60 @@ void Simulator::arrive(uint32_t index) {
     schedule(scenario_.packets[index + 1].at, Phase::kPacket, kArrive, index + 1);
   const uint16_t net = net_index(e.netns);
   if (net == UINT16_MAX || !core_->net_at(net).alive) return;  // namespace gone: nobody sends
+  Packet p = e.spec.pkt;
+  if (p.protonum == ctcore::IPPROTO_TCP_) fill_tcp_defaults(e, &p);
+  inject(p, net, e.cpu, e.path);
+}
+
+void Simulator::inject(const Packet& p, uint16_t net, uint16_t cpu, PathKind path) {
   const uint32_t slot = alloc_slot();
   InFlight& f = slots_[slot];
   f = InFlight{};
   f.live = true;
-  f.skb = e.spec.pkt;
+  f.skb = p;
   f.id = next_packet_id_++;
   f.net = net;
-  f.cpu = e.cpu;
-  f.path = e.path;
-  if (f.skb.protonum == ctcore::IPPROTO_TCP_) fill_tcp_defaults(e, &f.skb);
+  f.cpu = cpu;
+  f.path = path;
   ++packets_;
   enqueue_on_cpu(slot);
+}
+
+void Simulator::flow_start(uint32_t entry) {
+  FlowGenerator& g = generators_[entry];
+  const uint64_t index = flows_started_[entry]++;
+  if (flows_started_[entry] < g.spec().count) schedule(engine_.now() + g.next_gap(), Phase::kPacket, kFlowStart, entry);
+  const uint16_t net = net_index(g.spec().netns);
+  if (net == UINT16_MAX || !core_->net_at(net).alive) return;
+  uint32_t slot;
+  if (!free_flow_conns_.empty()) {
+    slot = free_flow_conns_.back();
+    free_flow_conns_.pop_back();
+  } else {
+    flow_conns_.emplace_back();
+    slot = static_cast<uint32_t>(flow_conns_.size() - 1);
+  }
+  g.start(&flow_conns_[slot], index, net, scenario_.cpus);
+  flow_packet(slot);
+}
+
+void Simulator::flow_packet(uint32_t slot) {
+  FlowConn& c = flow_conns_[slot];
+  const FlowGenerator& g = generators_[c.entry];
+  if (!core_->net_at(c.net).alive) {
+    free_flow_conns_.push_back(slot);
+    return;
+  }
+  Packet p;
+  g.packet(c, &p);
+  const bool lost = g.draw_loss(c);
+  inject(p, c.net, c.cpu, g.spec().path);
+  const SimTime delay = g.advance(c, lost);
+  if (delay < 0) {
+    free_flow_conns_.push_back(slot);
+    return;
+  }
+  schedule(engine_.now() + delay, Phase::kPacket, kFlowPacket, slot);
 }
 
 // Gives notation packets without seq/ack/win the values of a well-behaved

@@ -27,6 +27,7 @@
 
 #include "core/nf_conntrack_core.h"
 #include "sim/engine.h"
+#include "sim/flow_generator.h"
 #include "sim/netlink_listener.h"
 #include "sim/output_file.h"
 #include "sim/scenario.h"
@@ -76,6 +77,8 @@ class Simulator {
     kQueueRelease,             // arg: in-flight slot
     kAction,                   // arg: index into scenario_.actions
     kListenerRead,             // arg: listener index
+    kFlowStart,                // arg: flow entry index
+    kFlowPacket,               // arg: live flow connection slot
   };
   struct InFlight {
     ctcore::Packet skb;
@@ -108,6 +111,9 @@ class Simulator {
   void schedule(SimTime t, Phase phase, uint16_t kind, uint32_t arg);
   void dispatch(const Event& ev);
   void arrive(uint32_t packet_index);
+  void flow_start(uint32_t entry);
+  void flow_packet(uint32_t conn_slot);
+  void inject(const ctcore::Packet& p, uint16_t net, uint16_t cpu, PathKind path);
   uint32_t alloc_slot();
   void enqueue_on_cpu(uint32_t slot);
   void cpu_idle(uint16_t cpu);
@@ -134,6 +140,10 @@ class Simulator {
   std::vector<CpuState> cpus_;
   std::vector<RuleRef> rules_;
   std::map<std::string, SeqState> seqs_;
+  std::vector<FlowGenerator> generators_;
+  std::vector<uint64_t> flows_started_;
+  std::vector<FlowConn> flow_conns_;
+  std::vector<uint32_t> free_flow_conns_;
   uint64_t scenario_events_pending_ = 0;
   uint64_t next_packet_id_ = 1;
   uint64_t packets_ = 0;

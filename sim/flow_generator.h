@@ -1,0 +1,113 @@
+// Flow generators (SCENARIO.md "Flows"): each `flows[]` entry expands, as
+// the run goes, into connections whose packets follow a script:
+//
+//   tcp  SYN, SYN-ACK, ACK, then per data packet: data (client), ACK (server),
+//        then close "fin": FIN (client), FIN (server), ACK (client);
+//        "rst": RST (client); "none": nothing (left open).
+//   udp  per exchange (data_packets, default 1): request, reply (if `reply`)
+//   icmp per exchange: echo-request, echo-reply (if `reply`)
+//   mix  each connection is tcp, udp or icmp by `weights`
+//
+// Each packet follows the previous one after `rtt`. A lost packet (`loss`)
+// is lost after the conntrack box (conntrack saw it): TCP sends it again
+// after max(2 rtt, 200 ms) (conntrack sees a retransmission); a lost UDP or
+// ICMP request gets no reply.
+//
+// Nothing is expanded up front: one pending event per entry (its next
+// connection) and one per live connection (its next packet), so a
+// million-flow scenario runs in memory bounded by the connections alive at
+// once. Randomness: entry i draws from its own stream (seed, i), and each
+// connection's losses from its own stream, so adding an entry never changes
+// another entry's packets.
+//
+// Threading: single-threaded.
+#ifndef CTSIM_SIM_FLOW_GENERATOR_H_
+#define CTSIM_SIM_FLOW_GENERATOR_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/nf_conntrack_tuple.h"
+#include "core/packet.h"
+#include "sim/rng.h"
+#include "sim/sim_time.h"
+
+namespace ctsim {
+
+enum class PathKind : uint8_t;
+
+// An address or prefix with an optional port or port range.
+struct EndpointRange {
+  uint16_t l3num = 0;
+  ctcore::nf_inet_addr addr;
+  uint8_t prefix_len = 32;
+  bool has_port = false;
+  uint16_t port_lo = 0, port_hi = 0;
+};
+
+struct FlowSpec {
+  enum class Kind : uint8_t { kTcp, kUdp, kIcmp, kMix };
+  enum class Close : uint8_t { kFin, kRst, kNone };
+  Kind kind = Kind::kTcp;
+  SimTime at = 0;
+  std::string netns;
+  PathKind path{};
+  bool cpu_spread = false;
+  uint16_t cpu = 0;
+  uint64_t count = 1;
+  uint64_t rate_nano = 0;   // Poisson arrivals at rate/1e9 per second (0: use interval)
+  SimTime interval = 0;     // fixed gap between arrivals
+  EndpointRange src, dst;
+  SimTime rtt = 1'000'000;  // 1 ms
+  uint32_t data_packets = 1;
+  Close close = Close::kFin;
+  bool reply = true;
+  uint32_t loss_ppm = 0;    // lost packets per million
+  uint32_t weights[3] = {1, 1, 1};  // mix: tcp, udp, icmp
+};
+
+// One live connection of a flow entry.
+struct FlowConn {
+  uint32_t entry = 0;
+  FlowSpec::Kind kind = FlowSpec::Kind::kTcp;
+  uint16_t net = 0;
+  uint16_t cpu = 0;
+  uint16_t l3num = 0;
+  ctcore::nf_inet_addr client, server;
+  uint16_t cport = 0, sport = 0;  // sport: the server's port; icmp: cport is the id
+  uint32_t nxt[2] = {0, 0};       // next sequence number, client and server
+  uint16_t step = 0, steps = 0;
+  bool retransmitting = false;
+  Rng loss{0, 0};
+};
+
+// Draws a connection's endpoints and builds its packets.
+class FlowGenerator {
+ public:
+  FlowGenerator(const FlowSpec& spec, uint32_t entry, uint64_t seed);
+
+  const FlowSpec& spec() const { return spec_; }
+  // Gap to the next connection's start.
+  SimTime next_gap();
+  // A new connection (the `index`-th of this entry).
+  void start(FlowConn* c, uint64_t index, uint16_t net, uint16_t cpus);
+  // The packet of the connection's current step.
+  void packet(FlowConn& c, ctcore::Packet* p) const;
+  // Advances after the current step was sent; returns the delay to the next
+  // step, or -1 when the connection is finished. `lost` says the packet
+  // just sent was lost.
+  SimTime advance(FlowConn& c, bool lost) const;
+  // Whether the packet about to be sent is lost (draws from c.loss).
+  bool draw_loss(FlowConn& c) const;
+
+ private:
+  FlowSpec spec_;
+  uint32_t entry_;
+  uint64_t seed_;
+  Rng rng_;
+};
+
+}  // namespace ctsim
+
+#endif  // CTSIM_SIM_FLOW_GENERATOR_H_
