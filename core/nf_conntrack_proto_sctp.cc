@@ -293,10 +293,11 @@ int nf_conntrack_sctp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_connt
       !has_chunk(map, SCTP_CID_HEARTBEAT_ACK) && skb.sctp_vtag != st.vtag[dir])
     return sctp_invalid(core, "sctp: verification tag check failed");
 
-  // Every chunk moves the state from the state the packet found (v5.10 does
-  // not chain chunks); the last chunk's result stands.
-  const uint8_t old_state = st.state;
-  uint8_t new_state = old_state;
+  // Chunks chain: each moves the state left by the one before. `old_state`
+  // ends as the state before the LAST chunk, which is what the ASSURED rule
+  // below looks at (so a COOKIE_ACK followed by DATA does not assure).
+  uint8_t old_state = SCTP_CONNTRACK_NONE;
+  uint8_t new_state = SCTP_CONNTRACK_NONE;
   bool ignore = false;
   for (int i = 0; i < count; ++i) {
     const uint8_t t = chunks[i];
@@ -352,6 +353,7 @@ int nf_conntrack_sctp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_connt
         break;
     }
 
+    old_state = st.state;
     new_state = sctp_new_state(dir, old_state, t);
     if (new_state == sIV) return sctp_invalid(core, "sctp: invalid state transition");
 
