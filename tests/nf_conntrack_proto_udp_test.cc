@@ -109,6 +109,22 @@ TEST_CASE("nf_conntrack_udp_packet: ASSURED on the first packet after the reply,
   CHECK(find(w, q) == nullptr);
 }
 
+TEST_CASE("nf_conntrack_udp_packet: a NAT_CLASH entry is refreshed but never ASSURED") {
+  // Clash resolution leaves reply-only entries marked IPS_NAT_CLASH; v5.10
+  // keeps them short-lived by never assuring them.
+  World w;
+  Packet q = udp_packet(kClient, 8000, kServer, 53);
+  Packet r = udp_packet(kServer, 53, kClient, 8000);
+  nf_conn* ct = nullptr;
+  REQUIRE(w.forward(q, nullptr, 0, &ct) == NF_ACCEPT);
+  REQUIRE(w.forward(r) == NF_ACCEPT);
+  ct->set_bit(IPS_NAT_CLASH_BIT);
+  w.advance_seconds(3);
+  REQUIRE(w.forward(q) == NF_ACCEPT);
+  CHECK_FALSE(ct->test_bit(IPS_ASSURED_BIT));
+  CHECK(secs_left(w, ct) == 120);
+}
+
 TEST_CASE("udp_error: bad checksum is invalid only at PRE_ROUTING with checksum=1") {
   World w;
   Packet bad = udp_packet(kClient, 6000, kServer, 53);
