@@ -157,6 +157,27 @@ TEST_CASE("nf_conntrack_sctp_packet: a wrong vtag is invalid and changes nothing
   CHECK(w.ct.stat(w.init, 0).invalid == 2);
 }
 
+TEST_CASE("nf_conntrack_sctp_packet: a shutdown started by the responder") {
+  World w;
+  const uint32_t hz = w.ct.hz();
+  nf_conn* ct = nullptr;
+  REQUIRE(w.forward(sctp(true, 0, INIT, {}, kTagA), nullptr, 0, &ct) == NF_ACCEPT);
+  REQUIRE(w.forward(sctp(false, kTagA, INIT_ACK, {}, kTagB)) == NF_ACCEPT);
+  REQUIRE(w.forward(sctp(true, kTagB, COOKIE_ECHO)) == NF_ACCEPT);
+  REQUIRE(w.forward(sctp(false, kTagA, COOKIE_ACK)) == NF_ACCEPT);
+  REQUIRE(w.forward(sctp(false, kTagA, SHUTDOWN)) == NF_ACCEPT);
+  CHECK(ct->proto.sctp.state == SCTP_CONNTRACK_SHUTDOWN_RECD);
+  CHECK(std::strcmp(sctp_state_name(*ct), "SHUTDOWN_RECD") == 0);
+  CHECK(left(w, ct) == 300 * hz / 1000);
+  REQUIRE(w.forward(sctp(true, kTagB, SHUTDOWN_ACK)) == NF_ACCEPT);
+  CHECK(ct->proto.sctp.state == SCTP_CONNTRACK_SHUTDOWN_ACK_SENT);
+  REQUIRE(w.forward(sctp(false, kTagA, SHUTDOWN_COMPLETE)) == NF_ACCEPT);
+  CHECK(ct->proto.sctp.state == SCTP_CONNTRACK_CLOSED);
+  CHECK(left(w, ct) == 10 * hz);
+  CHECK(ct->test_bit(IPS_ASSURED_BIT));
+  CHECK(w.ct.stat(w.init, 0).invalid == 0);
+}
+
 TEST_CASE("sctp_new: which first packets may create a conn") {
   World w;
   struct Case {
