@@ -82,22 +82,66 @@ struct nf_ct_gre {
   uint32_t timeout;
 };
 
-// SCTP and DCCP state: owned by their trackers; sized here so the union
-// keeps its size. Their files document the fields.
-struct ip_ct_sctp {
-  uint8_t state;
-  uint8_t last_dir;
-  uint8_t flags;
-  uint8_t pad;
-  uint32_t vtag[2];
+// SCTP conntrack states (uapi enum sctp_conntrack, v5.10: ten states).
+// DO NOT CHANGE THESE ENUM VALUES (kernel uapi, sysctl slots follow them).
+enum sctp_conntrack : uint8_t {
+  SCTP_CONNTRACK_NONE = 0,
+  SCTP_CONNTRACK_CLOSED = 1,
+  SCTP_CONNTRACK_COOKIE_WAIT = 2,
+  SCTP_CONNTRACK_COOKIE_ECHOED = 3,
+  SCTP_CONNTRACK_ESTABLISHED = 4,
+  SCTP_CONNTRACK_SHUTDOWN_SENT = 5,
+  SCTP_CONNTRACK_SHUTDOWN_RECD = 6,
+  SCTP_CONNTRACK_SHUTDOWN_ACK_SENT = 7,
+  SCTP_CONNTRACK_HEARTBEAT_SENT = 8,
+  SCTP_CONNTRACK_HEARTBEAT_ACKED = 9,
+  SCTP_CONNTRACK_MAX = 10,  // also "invalid transition" in the tracker
 };
 
+// Set in ip_ct_sctp.flags when a HEARTBEAT failed its vtag check and was let
+// through (conn reuse suspected); a HEARTBEAT_ACK from the other side then
+// adopts the new vtag.
+constexpr uint8_t SCTP_FLAG_HEARTBEAT_VTAG_FAILED = 1;
+
+// include/linux/netfilter/nf_conntrack_sctp.h struct ip_ct_sctp (v5.10).
+struct ip_ct_sctp {
+  uint8_t state;       // sctp_conntrack (the kernel stores the enum)
+  uint8_t last_dir;    // direction of the HEARTBEAT that failed its vtag
+  uint8_t flags;       // SCTP_FLAG_*
+  uint8_t pad;
+  uint32_t vtag[2];    // verification tag expected from each direction
+};
+
+// DCCP conntrack states (uapi enum ct_dccp_states). IGNORE and INVALID are
+// outcomes of the state table, never stored. DO NOT CHANGE THESE VALUES.
+enum ct_dccp_states : uint8_t {
+  CT_DCCP_NONE = 0,
+  CT_DCCP_REQUEST = 1,
+  CT_DCCP_RESPOND = 2,
+  CT_DCCP_PARTOPEN = 3,
+  CT_DCCP_OPEN = 4,
+  CT_DCCP_CLOSEREQ = 5,
+  CT_DCCP_CLOSING = 6,
+  CT_DCCP_TIMEWAIT = 7,
+  CT_DCCP_IGNORE = 8,
+  CT_DCCP_INVALID = 9,
+  CT_DCCP_MAX = CT_DCCP_INVALID,
+};
+
+// Who opened the connection, per direction (enum ct_dccp_roles).
+enum ct_dccp_roles : uint8_t {
+  CT_DCCP_ROLE_CLIENT = 0,
+  CT_DCCP_ROLE_SERVER = 1,
+  CT_DCCP_ROLE_MAX = CT_DCCP_ROLE_SERVER,
+};
+
+// include/linux/netfilter/nf_conntrack_dccp.h struct nf_ct_dccp (v5.10).
 struct nf_ct_dccp {
-  uint8_t role[2];
-  uint8_t state;
-  uint8_t last_pkt;
-  uint8_t last_dir;
-  uint64_t handshake_seq;
+  uint8_t role[2];         // ct_dccp_roles, indexed by direction
+  uint8_t state;           // ct_dccp_states (NONE..TIMEWAIT)
+  uint8_t last_pkt;        // DCCP packet type of the last packet
+  uint8_t last_dir;        // its direction
+  uint64_t handshake_seq;  // the Response's sequence number
 };
 
 union nf_conntrack_proto {

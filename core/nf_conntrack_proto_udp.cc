@@ -6,7 +6,9 @@
 //          nf_conntrack_udplite_packet().
 // v5.10.19 sets ASSURED on the first packet after the reply was seen (even
 // inside the first two seconds); v5.16 and later stable releases require the
-// two-second stream condition first (core/README.md).
+// two-second stream condition first (core/README.md). The two-second stream
+// rule (stream_ts) is UDP's only: UDP-Lite kept the older logic and moves to
+// the stream timeout on the first packet after the reply.
 #include "core/nf_conntrack_l4proto.h"
 
 namespace ctcore {
@@ -27,13 +29,12 @@ bool udp_error(Conntrack& core, const net& n, const Packet& skb, nf_inet_hooks h
   return false;
 }
 
-// The shared packet logic of UDP and UDP-Lite.
-int udp_like_packet(Conntrack& core, nf_conn* ct, Packet& skb) {
+// nf_conntrack_udp_packet() after udp_error().
+int udp_packet(Conntrack& core, nf_conn* ct) {
   const net& n = core.nf_ct_net(ct);
   const uint32_t unreplied = n.sysctl.udp.timeout_unreplied;
   const uint32_t replied = n.sysctl.udp.timeout_replied;
   const uint32_t now = static_cast<uint32_t>(core.clock().jiffies());
-  (void)skb;
   if (!nf_ct_is_confirmed(ct)) ct->proto.udp.stream_ts = now + 2 * core.hz();
 
   if (ct->test_bit(IPS_SEEN_REPLY_BIT)) {
@@ -50,20 +51,35 @@ int udp_like_packet(Conntrack& core, nf_conn* ct, Packet& skb) {
   return NF_ACCEPT;
 }
 
+// nf_conntrack_udplite_packet() after udplite_error(): no stream_ts, the
+// stream timeout applies as soon as the reply was seen.
+int udplite_packet(Conntrack& core, nf_conn* ct) {
+  const net& n = core.nf_ct_net(ct);
+  if (ct->test_bit(IPS_SEEN_REPLY_BIT)) {
+    core.nf_ct_refresh(ct, n.sysctl.udp.timeout_replied);
+    if (ct->test_bit(IPS_NAT_CLASH_BIT)) return NF_ACCEPT;
+    if (!ct->test_and_set_bit(IPS_ASSURED_BIT)) core.nf_conntrack_event_cache(IPCT_ASSURED, ct);
+  } else {
+    core.nf_ct_refresh(ct, n.sysctl.udp.timeout_unreplied);
+  }
+  return NF_ACCEPT;
+}
+
 }  // namespace
 
 int nf_conntrack_udp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info,
                             nf_inet_hooks hooknum) {
   if (udp_error(core, core.nf_ct_net(ct), skb, hooknum)) return -static_cast<int>(NF_ACCEPT);
-  return udp_like_packet(core, ct, skb);
+  return udp_packet(core, ct);
 }
 
 int nf_conntrack_udplite_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info,
                                 nf_inet_hooks hooknum) {
-  // udplite_error(): same failure classes (coverage checks collapse into
-  // "truncated" in the notation).
+  // udplite_error(): same failure classes (bad checksum coverage collapses
+  // into "truncated" in the notation; a missing checksum, invalid for
+  // UDP-Lite, cannot be expressed).
   if (udp_error(core, core.nf_ct_net(ct), skb, hooknum)) return -static_cast<int>(NF_ACCEPT);
-  return udp_like_packet(core, ct, skb);
+  return udplite_packet(core, ct);
 }
 
 }  // namespace ctcore

@@ -27,6 +27,32 @@ nf_conntrack_sysctl nf_conntrack_sysctl::defaults(uint32_t hz) {
   s.icmpv6_timeout = 30 * secs;
   s.gre.timeout_unreplied = 30 * secs;
   s.gre.timeout_replied = 180 * secs;
+
+  // SCTP (nf_conntrack_proto_sctp.c sctp_timeouts[], nf_sctp_init_net()).
+  uint32_t* sc = s.sctp_timeouts;
+  sc[SCTP_CONNTRACK_CLOSED] = 10 * secs;
+  sc[SCTP_CONNTRACK_COOKIE_WAIT] = 3 * secs;
+  sc[SCTP_CONNTRACK_COOKIE_ECHOED] = 3 * secs;
+  sc[SCTP_CONNTRACK_ESTABLISHED] = 5 * 24 * 3600 * secs;
+  sc[SCTP_CONNTRACK_SHUTDOWN_SENT] = 300 * secs / 1000;  // 300 ms, rounded down
+  sc[SCTP_CONNTRACK_SHUTDOWN_RECD] = 300 * secs / 1000;
+  sc[SCTP_CONNTRACK_SHUTDOWN_ACK_SENT] = 3 * secs;
+  sc[SCTP_CONNTRACK_HEARTBEAT_SENT] = 30 * secs;
+  sc[SCTP_CONNTRACK_HEARTBEAT_ACKED] = 210 * secs;
+  sc[SCTP_CONNTRACK_NONE] = sc[SCTP_CONNTRACK_CLOSED];  // unused slot, as the kernel fills it
+
+  // DCCP (nf_conntrack_proto_dccp.c nf_dccp_init_net(); MSL is 2 minutes).
+  const uint32_t msl = 2 * 60 * secs;
+  uint32_t* dc = s.dccp_timeouts;
+  dc[CT_DCCP_REQUEST] = 2 * msl;
+  dc[CT_DCCP_RESPOND] = 4 * msl;
+  dc[CT_DCCP_PARTOPEN] = 4 * msl;
+  dc[CT_DCCP_OPEN] = 12 * 3600 * secs;
+  dc[CT_DCCP_CLOSEREQ] = 64 * secs;
+  dc[CT_DCCP_CLOSING] = 64 * secs;
+  dc[CT_DCCP_TIMEWAIT] = 2 * msl;
+  dc[CT_DCCP_NONE] = dc[CT_DCCP_REQUEST];  // unused slot, as the kernel fills it
+  s.dccp_loose = 1;
   return s;
 }
 
@@ -69,6 +95,34 @@ std::vector<SysctlInfo> build_table() {
       {"nf_conntrack_icmp_timeout", true, [](nf_conntrack_sysctl& s) { return &s.icmp_timeout; }},
       {"nf_conntrack_icmpv6_timeout", true,
        [](nf_conntrack_sysctl& s) { return &s.icmpv6_timeout; }},
+#define CT_SCTP(name, slot)                                     \
+  {"nf_conntrack_sctp_timeout_" name, true, [](nf_conntrack_sysctl& s) { \
+     return &s.sctp_timeouts[slot];                             \
+   }}
+      CT_SCTP("closed", SCTP_CONNTRACK_CLOSED),
+      CT_SCTP("cookie_wait", SCTP_CONNTRACK_COOKIE_WAIT),
+      CT_SCTP("cookie_echoed", SCTP_CONNTRACK_COOKIE_ECHOED),
+      CT_SCTP("established", SCTP_CONNTRACK_ESTABLISHED),
+      CT_SCTP("shutdown_sent", SCTP_CONNTRACK_SHUTDOWN_SENT),
+      CT_SCTP("shutdown_recd", SCTP_CONNTRACK_SHUTDOWN_RECD),
+      CT_SCTP("shutdown_ack_sent", SCTP_CONNTRACK_SHUTDOWN_ACK_SENT),
+      CT_SCTP("heartbeat_sent", SCTP_CONNTRACK_HEARTBEAT_SENT),
+      CT_SCTP("heartbeat_acked", SCTP_CONNTRACK_HEARTBEAT_ACKED),
+#undef CT_SCTP
+#define CT_DCCP(name, slot)                                     \
+  {"nf_conntrack_dccp_timeout_" name, true, [](nf_conntrack_sysctl& s) { \
+     return &s.dccp_timeouts[slot];                             \
+   }}
+      CT_DCCP("request", CT_DCCP_REQUEST),
+      CT_DCCP("respond", CT_DCCP_RESPOND),
+      CT_DCCP("partopen", CT_DCCP_PARTOPEN),
+      CT_DCCP("open", CT_DCCP_OPEN),
+      CT_DCCP("closereq", CT_DCCP_CLOSEREQ),
+      CT_DCCP("closing", CT_DCCP_CLOSING),
+      CT_DCCP("timewait", CT_DCCP_TIMEWAIT),
+#undef CT_DCCP
+      {"nf_conntrack_dccp_loose", false, [](nf_conntrack_sysctl& s) { return &s.dccp_loose; }},
+      // v5.10 lists the GRE pair last (NF_SYSCTL_CT_PROTO_TIMEOUT_GRE[_STREAM]).
       {"nf_conntrack_gre_timeout", true,
        [](nf_conntrack_sysctl& s) { return &s.gre.timeout_unreplied; }},
       {"nf_conntrack_gre_timeout_stream", true,

@@ -55,15 +55,26 @@ struct nf_conntrack_sysctl {
   uint32_t icmp_timeout = 0;    // nf_conntrack_icmp_timeout. Default: 30 s.
   uint32_t icmpv6_timeout = 0;  // nf_conntrack_icmpv6_timeout. Default: 30 s.
 
+  // GRE (nf_conntrack_proto_gre.c, v5.10 built-in when CONFIG_NF_CT_PROTO_GRE):
+  // both sysctls exist in v5.10's nf_ct_sysctl_table.
   struct {
     uint32_t timeout_unreplied = 0;  // nf_conntrack_gre_timeout. Default: 30 s.
     uint32_t timeout_replied = 0;    // nf_conntrack_gre_timeout_stream. Default: 180 s.
   } gre;
 
-  // SCTP timeouts indexed by SCTP conntrack state (nf_conntrack_proto_sctp).
+  // nf_conntrack_sctp_timeout_<state>, indexed by sctp_conntrack. Defaults
+  // (v5.10): closed 10 s, cookie_wait 3 s, cookie_echoed 3 s, established
+  // 432000 s (5 days), shutdown_sent 0.3 s, shutdown_recd 0.3 s,
+  // shutdown_ack_sent 3 s, heartbeat_sent 30 s, heartbeat_acked 210 s. Slot
+  // NONE has no sysctl and holds the CLOSED value ("new" timeout).
   uint32_t sctp_timeouts[12] = {};
-  // DCCP timeouts indexed by DCCP conntrack state, and dccp_loose.
+  // nf_conntrack_dccp_timeout_<state>, indexed by ct_dccp_states. Defaults
+  // (v5.10, MSL = 120 s): request 240 s, respond 480 s, partopen 480 s,
+  // open 43200 s, closereq 64 s, closing 64 s, timewait 240 s. Slot NONE has
+  // no sysctl and holds the REQUEST value.
   uint32_t dccp_timeouts[12] = {};
+  // nf_conntrack_dccp_loose: pick up conns not seen from the Request.
+  // Default: 1. (No effect with v5.10's table; see PROTO_NOTES.md.)
   uint32_t dccp_loose = 1;
 
   // The compiled-in defaults for a kernel built with `hz`.
