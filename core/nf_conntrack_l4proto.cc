@@ -16,8 +16,10 @@ const nf_conntrack_l4proto kUdplite = {IPPROTO_UDPLITE_, "udplite", true, nullpt
 const nf_conntrack_l4proto kIcmp = {IPPROTO_ICMP_, "icmp", false, nullptr, nullptr};
 const nf_conntrack_l4proto kIcmpv6 = {IPPROTO_ICMPV6_, "icmpv6", false, nullptr, nullptr};
 const nf_conntrack_l4proto kGre = {IPPROTO_GRE_, "gre", false, nullptr, nullptr};
-const nf_conntrack_l4proto kSctp = {IPPROTO_SCTP_, "sctp", false, nullptr, sctp_state_name};
-const nf_conntrack_l4proto kDccp = {IPPROTO_DCCP_, "dccp", false, nullptr, dccp_state_name};
+const nf_conntrack_l4proto kSctp = {IPPROTO_SCTP_, "sctp", false, sctp_can_early_drop,
+                                    sctp_state_name};
+const nf_conntrack_l4proto kDccp = {IPPROTO_DCCP_, "dccp", false, dccp_can_early_drop,
+                                    dccp_state_name};
 const nf_conntrack_l4proto kGeneric = {0, "unknown", false, nullptr, nullptr};
 
 }  // namespace

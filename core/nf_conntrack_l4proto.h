@@ -72,6 +72,8 @@ int nf_conntrack_icmpv6_error(Conntrack& core, net& n, uint16_t cpu, Packet& skb
                               nf_inet_hooks hooknum);
 
 bool tcp_can_early_drop(const nf_conn* ct);
+bool sctp_can_early_drop(const nf_conn* ct);
+bool dccp_can_early_drop(const nf_conn* ct);
 const char* tcp_state_name(const nf_conn& ct);
 const char* tcp_conntrack_name(uint8_t state);
 const char* sctp_state_name(const nf_conn& ct);

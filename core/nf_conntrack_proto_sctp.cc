@@ -250,7 +250,6 @@ const char* sctp_state_name(const nf_conn& ct) {
 // table pressure even when ASSURED.
 // NOTE: nf_conntrack_l4proto.cc does not reference it yet (see
 // PROTO_NOTES.md); declared here for that wiring and for tests.
-bool sctp_can_early_drop(const nf_conn* ct);
 bool sctp_can_early_drop(const nf_conn* ct) {
   switch (ct->proto.sctp.state) {
     case SCTP_CONNTRACK_SHUTDOWN_SENT:
