@@ -891,3 +891,69 @@ TEST_CASE("tcp_error: truncated, bad checksum and bad flags are invalid") {
   // ECE, CWR and PSH do not matter.
   CHECK(w.send(w.orig(TCPHDR_SYN | TCPHDR_ECE | TCPHDR_CWR, kClientIsn, 0)).tracked);
 }
+
+TEST_CASE("tcp_in_window: the ACK lower bound is MAXACKWINDOW = max(td_maxwin, 66000)") {
+  // Small windows everywhere, so the 66000 floor decides.
+  TcpWorld w;
+  nf_conn* ct = w.handshake(1000, 1000);
+  REQUIRE(ct != nullptr);
+  // C sends 200000 bytes in 1000-byte steps, each acked by S.
+  uint32_t seq = 1001;
+  for (int i = 0; i < 200; ++i, seq += 1000) {
+    REQUIRE(w.send(w.orig(TCPHDR_ACK, seq, 5001, 1000, 1000)).tracked);
+    REQUIRE(w.send(w.reply(TCPHDR_ACK, 5001, seq + 1000, 1000)).tracked);
+  }
+  REQUIRE(ct->proto.tcp.seen[0].td_end == seq);
+  REQUIRE(ct->proto.tcp.seen[1].td_maxwin < 66000);
+  // S re-sends an old ACK: 65000 behind C's end is fine, 67000 is not.
+  CHECK(w.send(w.reply(TCPHDR_ACK, 5001, seq - 65000, 1000)).tracked);
+  const uint32_t inv = w.invalid();
+  CHECK_FALSE(w.send(w.reply(TCPHDR_ACK, 5001, seq - 67000, 1000)).tracked);
+  CHECK(w.invalid() == inv + 1);
+}
+
+TEST_CASE("tcp retransmission: a changed window is not a retransmission") {
+  TcpWorld w;
+  nf_conn* ct = w.handshake();
+  REQUIRE(ct != nullptr);
+  w.send(w.orig(TCPHDR_ACK, 1001, 5001, kWin, 100));
+  w.send(w.orig(TCPHDR_ACK, 1001, 5001, kWin, 100));
+  CHECK(ct->proto.tcp.retrans == 1);
+  w.send(w.orig(TCPHDR_ACK, 1001, 5001, kWin - 1, 100));
+  CHECK(ct->proto.tcp.retrans == 0);
+  CHECK(ct->proto.tcp.last_win == kWin - 1);
+}
+
+// With sequence numbers near 2^32 the special cases for RSTs and ACK-less
+// packets matter: the raw zero fields would be ~2^31 away from the ends.
+TEST_CASE("tcp_in_window: RST and ACK-less packets with zero fields, high sequence numbers") {
+  const uint32_t cisn = 3000000000u, sisn = 3100000000u;
+  SUBCASE("an RST with sequence 0 answering the SYN") {
+    TcpWorld w;
+    w.send(w.orig(TCPHDR_SYN, cisn, 0));
+    const Step st = w.send(w.orig(TCPHDR_RST, 0, 0));
+    CHECK(st.tracked);
+    CHECK(st.state == TCP_CONNTRACK_CLOSE);
+    CHECK(w.conn() == nullptr);  // no reply yet: killed
+  }
+  TcpWorld w;
+  w.send(w.orig(TCPHDR_SYN, cisn, 0));
+  w.send(w.reply(TCPHDR_SYN | TCPHDR_ACK, sisn, cisn + 1));
+  w.send(w.orig(TCPHDR_ACK, cisn + 1, sisn + 1));
+  nf_conn* ct = w.conn();
+  REQUIRE(ct != nullptr);
+  REQUIRE(ct->proto.tcp.state == TCP_CONNTRACK_ESTABLISHED);
+  SUBCASE("RST+ACK with a zero ACK number is taken as acking C's end") {
+    const Step st = w.send(w.reply(TCPHDR_RST | TCPHDR_ACK, sisn + 1, 0));
+    CHECK(st.tracked);
+    CHECK(ct->proto.tcp.state == TCP_CONNTRACK_CLOSE);
+  }
+  SUBCASE("a plain RST's ACK field is not checked") {
+    const Step st = w.send(w.reply(TCPHDR_RST, sisn + 1, 12345));
+    CHECK(st.tracked);
+    CHECK(ct->proto.tcp.state == TCP_CONNTRACK_CLOSE);
+  }
+  SUBCASE("a plain ACK with a zero ACK number is out of window") {
+    CHECK_FALSE(w.send(w.reply(TCPHDR_ACK, sisn + 1, 0)).tracked);
+  }
+}
