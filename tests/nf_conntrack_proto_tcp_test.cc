@@ -768,6 +768,17 @@ TEST_CASE("tcp window scaling: on only when both SYNs offer it") {
     CHECK(ct->proto.tcp.seen[1].td_maxend == kServerIsn + 1 + 1000);
     CHECK_FALSE(accepted);
   }
+  SUBCASE("only the server offers") {
+    TcpWorld w;
+    bool accepted = true;
+    nf_conn* ct = nullptr;
+    run(-1, 8, &accepted, &ct, w);
+    REQUIRE(ct != nullptr);
+    CHECK((ct->proto.tcp.flags[1] & IP_CT_TCP_FLAG_WINDOW_SCALE) != 0);
+    CHECK(ct->proto.tcp.td_scale[0] == 0);
+    CHECK(ct->proto.tcp.td_scale[1] == 0);
+    CHECK_FALSE(accepted);
+  }
   SUBCASE("a scale above 14 is clamped") {
     TcpWorld w;
     bool accepted = false;
@@ -928,7 +939,9 @@ TEST_CASE("tcp retransmission: a changed window is not a retransmission") {
 // packets matter: the raw zero fields would be ~2^31 away from the ends.
 TEST_CASE("tcp_in_window: RST and ACK-less packets with zero fields, high sequence numbers") {
   const uint32_t cisn = 3000000000u, sisn = 3100000000u;
-  SUBCASE("an RST with sequence 0 answering the SYN") {
+  SUBCASE("an RST with sequence 0 answering the SYN is accepted") {
+    // (With the ISN above 2^31, sequence 0 is "after" C's end, so the
+    // SYN_SENT re-initialisation takes it before the RST seq-0 rule would.)
     TcpWorld w;
     w.send(w.orig(TCPHDR_SYN, cisn, 0));
     const Step st = w.send(w.orig(TCPHDR_RST, 0, 0));
@@ -955,5 +968,51 @@ TEST_CASE("tcp_in_window: RST and ACK-less packets with zero fields, high sequen
   }
   SUBCASE("a plain ACK with a zero ACK number is out of window") {
     CHECK_FALSE(w.send(w.reply(TCPHDR_ACK, sisn + 1, 0)).tracked);
+  }
+}
+
+TEST_CASE("tcp_in_window: window bookkeeping details") {
+  SUBCASE("a zero window still lets one byte past the acked point") {
+    TcpWorld w;
+    nf_conn* ct = w.handshake(kWin, 1000);
+    REQUIRE(ct != nullptr);
+    REQUIRE(ct->proto.tcp.seen[0].td_maxend == 2001);
+    w.send(w.orig(TCPHDR_ACK, 1001, 5001, kWin, 1000));
+    w.send(w.reply(TCPHDR_ACK, 5001, 2001, 0));
+    CHECK(ct->proto.tcp.seen[0].td_maxend == 2002);
+  }
+  SUBCASE("data past the receiver's advertised edge grows its max window") {
+    TcpWorld w;
+    nf_conn* ct = w.handshake(kWin, 1000);
+    REQUIRE(ct != nullptr);
+    REQUIRE(ct->proto.tcp.seen[1].td_maxwin == 1000);
+    // Starts inside the window (1501 <= 2001) and ends 500 past it.
+    CHECK(w.send(w.orig(TCPHDR_ACK, 1501, 5001, kWin, 1000)).tracked);
+    CHECK(ct->proto.tcp.seen[1].td_maxwin == 1500);
+    CHECK(ct->proto.tcp.seen[0].td_end == 2501);
+  }
+  SUBCASE("a picked-up conn: an ACK one past the other side's end counts that byte") {
+    TcpWorld w;
+    w.send(w.orig(TCPHDR_ACK, 777777, 888888, 500, 10));
+    nf_conn* ct = w.conn();
+    REQUIRE(ct != nullptr);
+    REQUIRE(ct->proto.tcp.seen[0].td_end == 777787);
+    // S's first packet acks 777788: most likely the answer to a keep-alive.
+    w.send(w.reply(TCPHDR_ACK, 888888, 777788, 600));
+    CHECK(ct->proto.tcp.seen[0].td_end == 777788);
+    CHECK(ct->proto.tcp.seen[1].td_end == 888888);
+    CHECK(ct->proto.tcp.seen[1].td_maxend == 888888 + 600);
+  }
+  SUBCASE("a re-sent SYN with a higher sequence restarts the opener's window") {
+    TcpWorld w;
+    w.send(w.orig(TCPHDR_SYN, kClientIsn, 0));
+    nf_conn* ct = w.conn();
+    REQUIRE(ct != nullptr);
+    const Step st = w.send(w.orig(TCPHDR_SYN, 50000, 0, 2000));
+    CHECK(st.tracked);
+    CHECK(ct->proto.tcp.seen[0].td_end == 50001);
+    CHECK(ct->proto.tcp.seen[0].td_maxwin == 2000);
+    CHECK(w.send(w.reply(TCPHDR_SYN | TCPHDR_ACK, kServerIsn, 50001)).tracked);
+    CHECK(ct->proto.tcp.state == TCP_CONNTRACK_SYN_RECV);
   }
 }
