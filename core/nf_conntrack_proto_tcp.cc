@@ -148,8 +148,8 @@ uint32_t max_ack_window(const ip_ct_tcp_state& sender) {
 // Mirrors: nf_conntrack_proto_tcp.c tcp_options().
 // Records the window scale and SACK-permitted options into one direction's
 // scale and flags. A header with no options at all leaves both untouched;
-// any option block resets them first (so a re-sent SYN without window
-// scale loses an earlier WINDOW_SCALE).
+// any option block resets them first (so a re-sent SYN with options but
+// without window scale loses an earlier WINDOW_SCALE).
 // Simplified: "has options" is derived from the parsed fields (wscale, SACK
 // permitted or MSS present); timestamps and NOPs are not modelled.
 void tcp_options(const Packet& skb, uint8_t* td_scale, uint8_t* flags) {
@@ -411,6 +411,7 @@ int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntr
         // Repeat only if this call killed it; otherwise someone else is
         // already destroying it and the packet must not find it again.
         if (core.nf_ct_kill(ct, DeathReason::kTracker)) return -static_cast<int>(NF_REPEAT);
+        core.nf_l4proto_log_invalid("tcp reopen: the old conn is already dying");
         return NF_DROP;
       }
       [[fallthrough]];
