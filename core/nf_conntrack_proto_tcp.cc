@@ -1,6 +1,13 @@
-// TCP connection tracking.
+// TCP connection tracking with Rooij window tracking.
 //
 // Mirrors: net/netfilter/nf_conntrack_proto_tcp.c (v5.10.13).
+// Simplified: Packet instead of sk_buff: the payload length, window and the
+//          two options the tracker reads (window scale, SACK-permitted) come
+//          parsed; SACK blocks are never present, so the highest SACKed
+//          sequence is always the ACK number. No NAT sequence adjustment
+//          (nf_ct_seq_offset is 0), no SYN proxy, no timeout policies
+//          (cttimeout): the namespace's sysctl timeouts are always used.
+//          core/TCP_NOTES.md lists every difference.
 //
 // How the state table works. A conn has one state for both directions. Each
 // packet is put in one of six classes by its flags (RST beats SYN+ACK beats
@@ -13,6 +20,16 @@
 // A SYN in ORIGINAL direction on a conn in TIME_WAIT or CLOSE reopens it:
 // the old conn is killed and the packet is looked up again (-NF_REPEAT).
 // SYN_SENT2 is the simultaneous open (both sides sent a SYN).
+//
+// How the window tracking works. Being in the middle, the tracker cannot
+// know either end's real window; it keeps, per direction, the highest
+// sequence sent (td_end), the highest sequence the other side allowed it to
+// send (td_maxend), the largest window it advertised (td_maxwin) and the
+// highest ACK it sent (td_maxack). A segment is acceptable when it overlaps
+// what the receiver could accept and its ACK lies between what the receiver
+// has actually sent and a bounded distance behind it. A segment that fails
+// is invalid, and neither moves the state nor refreshes the timeout, unless
+// the sender is marked BE_LIBERAL or nf_conntrack_tcp_be_liberal is set.
 #include "core/nf_conntrack_l4proto.h"
 
 namespace ctcore {
@@ -102,13 +119,206 @@ bool tcp_error(Conntrack& core, const net& n, const Packet& skb, nf_inet_hooks h
   return false;
 }
 
-uint32_t segment_end(const Packet& skb) {
+// Largest window scale shift RFC 7323 allows (TCP_MAX_WSCALE).
+constexpr uint8_t kTcpMaxWscale = 14;
+
+// The lower ACK bound never gets closer to td_end than this, so a conn whose
+// windows were all small still accepts an ACK up to ~64 KiB stale
+// (MAXACKWINCONST).
+constexpr uint32_t kMaxAckWinConst = 66000;
+
+// Wrap-safe sequence comparisons (include/net/tcp.h before()/after()).
+inline bool before(uint32_t seq1, uint32_t seq2) {
+  return static_cast<int32_t>(seq1 - seq2) < 0;
+}
+inline bool after(uint32_t seq2, uint32_t seq1) { return before(seq1, seq2); }
+
+// segment_seq_plus_len(): the sequence just past this segment; SYN and FIN
+// each occupy one sequence number.
+uint32_t segment_seq_plus_len(const Packet& skb) {
   return skb.seq + skb.len + ((skb.tcp_flags & TCPHDR_SYN) ? 1 : 0) +
          ((skb.tcp_flags & TCPHDR_FIN) ? 1 : 0);
 }
 
-// tcp_new(): only a SYN (or, with nf_conntrack_tcp_loose, an ACK picked up
-// mid-stream) may create a conn.
+// MAXACKWINDOW(sender).
+uint32_t max_ack_window(const ip_ct_tcp_state& sender) {
+  return sender.td_maxwin > kMaxAckWinConst ? sender.td_maxwin : kMaxAckWinConst;
+}
+
+// Mirrors: nf_conntrack_proto_tcp.c tcp_options().
+// Records the window scale and SACK-permitted options into one direction's
+// scale and flags. A header with no options at all leaves both untouched;
+// any option block resets them first (so a re-sent SYN with options but
+// without window scale loses an earlier WINDOW_SCALE).
+// Simplified: "has options" is derived from the parsed fields (wscale, SACK
+// permitted or MSS present); timestamps and NOPs are not modelled.
+void tcp_options(const Packet& skb, uint8_t* td_scale, uint8_t* flags) {
+  const bool has_options = skb.wscale >= 0 || skb.sackok || skb.mss != 0;
+  if (!has_options) return;
+  *td_scale = 0;
+  *flags = 0;
+  if (skb.sackok) *flags |= IP_CT_TCP_FLAG_SACK_PERM;
+  if (skb.wscale >= 0) {
+    *td_scale = skb.wscale > kTcpMaxWscale ? kTcpMaxWscale : static_cast<uint8_t>(skb.wscale);
+    *flags |= IP_CT_TCP_FLAG_WINDOW_SCALE;
+  }
+}
+
+// Mirrors: nf_conntrack_proto_tcp.c tcp_in_window().
+// Returns true iff the segment fits the windows seen so far (then both
+// directions' window data are advanced) or the sender may be trusted
+// anyway (BE_LIBERAL flag or the be_liberal sysctl; then nothing is
+// advanced). Reads t.state, which is still the state before this packet.
+// Simplified: no SACK blocks (sack == ack), no NAT sequence offset.
+bool tcp_in_window(Conntrack& core, const nf_conn* ct, ip_ct_tcp& t, ip_conntrack_dir dir,
+                   TcpClass index, const Packet& skb) {
+  const net& n = core.nf_ct_net(ct);
+  const int sdir = dir, rdir = !dir;
+  ip_ct_tcp_state& sender = t.seen[sdir];
+  ip_ct_tcp_state& receiver = t.seen[rdir];
+  const bool syn = skb.tcp_flags & TCPHDR_SYN;
+  const bool has_ack = skb.tcp_flags & TCPHDR_ACK;
+  const bool rst = skb.tcp_flags & TCPHDR_RST;
+
+  uint32_t seq = skb.seq;
+  uint32_t ack = skb.ack_seq;
+  uint32_t sack = ack;
+  const uint16_t win_raw = skb.window;
+  uint32_t win = win_raw;
+  uint32_t end = segment_seq_plus_len(skb);
+
+  if (sender.td_maxwin == 0) {
+    // First packet seen from this side.
+    if (syn) {
+      // A SYN-ACK answering the SYN, or the reply side's SYN in a
+      // simultaneous open: this side's initial sequence is now known.
+      sender.td_end = sender.td_maxend = end;
+      sender.td_maxwin = win == 0 ? 1 : win;
+      tcp_options(skb, &t.td_scale[sdir], &t.flags[sdir]);
+      // RFC 7323: scaling is on only if both SYNs offered it.
+      if (!((t.flags[sdir] & IP_CT_TCP_FLAG_WINDOW_SCALE) &&
+            (t.flags[rdir] & IP_CT_TCP_FLAG_WINDOW_SCALE))) {
+        t.td_scale[sdir] = t.td_scale[rdir] = 0;
+      }
+      // A bare SYN acknowledges nothing: nothing further to check.
+      if (!has_ack) return true;
+    } else {
+      // Picked up mid-stream: believe this packet's view of the window.
+      sender.td_end = end;
+      const uint32_t swin = win << t.td_scale[sdir];
+      sender.td_maxwin = swin == 0 ? 1 : swin;
+      sender.td_maxend = end + sender.td_maxwin;
+      if (receiver.td_maxwin == 0) {
+        // Nothing seen from the other side either: make its end match
+        // this ACK so that the ACK bounds below hold until it speaks.
+        receiver.td_end = receiver.td_maxend = sack;
+      } else if (sack == receiver.td_end + 1) {
+        // Most likely the answer to a keep-alive probe (which re-sends the
+        // byte before td_end): count that byte as sent.
+        ++receiver.td_end;
+      }
+    }
+  } else if (((t.state == TCP_CONNTRACK_SYN_SENT && dir == IP_CT_DIR_ORIGINAL) ||
+              (t.state == TCP_CONNTRACK_SYN_RECV && dir == IP_CT_DIR_REPLY)) &&
+             after(end, sender.td_end)) {
+    // The opener re-sent its SYN (or the answerer its SYN-ACK) with a
+    // higher sequence: the end restarted (RFC 793 allows it), so start
+    // this side's window data over from this packet.
+    sender.td_end = sender.td_maxend = end;
+    sender.td_maxwin = win == 0 ? 1 : win;
+    tcp_options(skb, &t.td_scale[sdir], &t.flags[sdir]);
+  }
+
+  if (!has_ack) {
+    // No ACK field to check: treat it as acknowledging exactly what the
+    // receiver sent.
+    ack = sack = receiver.td_end;
+  } else if ((skb.tcp_flags & (TCPHDR_ACK | TCPHDR_RST)) == (TCPHDR_ACK | TCPHDR_RST) && ack == 0) {
+    // Some stacks send RST+ACK with a zero ACK number: same treatment.
+    ack = sack = receiver.td_end;
+  }
+
+  if (rst && seq == 0 && t.state == TCP_CONNTRACK_SYN_SENT) {
+    // An RST answering the SYN may carry sequence 0.
+    seq = end = sender.td_end;
+  }
+
+  // The four conditions (I-IV), all modulo 2^32:
+  //   I   seq <= sender.td_maxend            (not beyond what the receiver allowed)
+  //   II  end >= sender.td_end - receiver.td_maxwin (not entirely before the window;
+  //       always true while the receiver's window is unknown)
+  //   III sack <= receiver.td_end            (does not ack data never sent)
+  //   IV  sack >= receiver.td_end - MAXACKWINDOW(sender) (not hopelessly stale)
+  const bool cond_seq_upper = before(seq, sender.td_maxend + 1);
+  const bool in_recv_win =
+      receiver.td_maxwin == 0 || after(end, sender.td_end - receiver.td_maxwin - 1);
+  const bool cond_ack_upper = before(sack, receiver.td_end + 1);
+  const bool cond_ack_lower = after(sack, receiver.td_end - max_ack_window(sender) - 1);
+
+  if (cond_seq_upper && in_recv_win && cond_ack_upper && cond_ack_lower) {
+    // The window field of a SYN is never scaled (RFC 7323).
+    if (!syn) win <<= t.td_scale[sdir];
+
+    const uint32_t swin = win + (sack - ack);
+    if (sender.td_maxwin < swin) sender.td_maxwin = swin;
+    if (after(end, sender.td_end)) {
+      sender.td_end = end;
+      t.flags[sdir] |= IP_CT_TCP_FLAG_DATA_UNACKNOWLEDGED;
+    }
+    if (has_ack) {
+      if (!(t.flags[sdir] & IP_CT_TCP_FLAG_MAXACK_SET)) {
+        sender.td_maxack = ack;
+        t.flags[sdir] |= IP_CT_TCP_FLAG_MAXACK_SET;
+      } else if (after(ack, sender.td_maxack)) {
+        sender.td_maxack = ack;
+      }
+    }
+
+    // Data past what the receiver allowed means its window was bigger
+    // than it told us.
+    if (receiver.td_maxwin != 0 && after(end, sender.td_maxend))
+      receiver.td_maxwin += end - sender.td_maxend;
+    if (after(sack + win, receiver.td_maxend - 1)) {
+      receiver.td_maxend = sack + win;
+      // A zero window still lets one byte through (window probes).
+      if (win == 0) ++receiver.td_maxend;
+    }
+    if (ack == receiver.td_end) t.flags[rdir] &= ~IP_CT_TCP_FLAG_DATA_UNACKNOWLEDGED;
+
+    // The same ACK-class segment again from the same side, with nothing
+    // changed: a retransmission. Enough of them shorten the timeout.
+    if (index == kAck) {
+      if (t.last_dir == dir && t.last_seq == seq && t.last_ack == ack && t.last_end == end &&
+          t.last_win == win_raw) {
+        ++t.retrans;
+      } else {
+        t.last_dir = dir;
+        t.last_seq = seq;
+        t.last_ack = ack;
+        t.last_end = end;
+        t.last_win = win_raw;
+        t.retrans = 0;
+      }
+    }
+    return true;
+  }
+
+  if ((t.flags[sdir] & IP_CT_TCP_FLAG_BE_LIBERAL) || n.sysctl.tcp.be_liberal != 0) return true;
+  if (!cond_seq_upper)
+    core.nf_l4proto_log_invalid("tcp seq beyond the receiver's window");
+  else if (!in_recv_win)
+    core.nf_l4proto_log_invalid("tcp seq below the window (data already acked)");
+  else if (!cond_ack_upper)
+    core.nf_l4proto_log_invalid("tcp ack beyond data sent (not seen yet)");
+  else
+    core.nf_l4proto_log_invalid("tcp ack below the lower bound (delayed too long)");
+  return false;
+}
+
+// Mirrors: nf_conntrack_proto_tcp.c tcp_new().
+// Only a SYN (or, with nf_conntrack_tcp_loose, an ACK picked up
+// mid-stream) may create a conn. Runs while the conn is unconfirmed, i.e.
+// for its first packet only.
 bool tcp_new(Conntrack& core, nf_conn* ct, const Packet& skb) {
   const net& n = core.nf_ct_net(ct);
   const uint8_t new_state = kNext[0][tcp_class(skb.tcp_flags)][sNO];
@@ -117,29 +327,34 @@ bool tcp_new(Conntrack& core, nf_conn* ct, const Packet& skb) {
     return false;
   }
   ip_ct_tcp& t = ct->proto.tcp;
-  t = ip_ct_tcp{};
+  ip_ct_tcp_state& s0 = t.seen[IP_CT_DIR_ORIGINAL];
   if (new_state == sSS) {
-    t.seen[0].td_end = segment_end(skb);
-    t.seen[0].td_maxwin = skb.window == 0 ? 1 : skb.window;
-    t.seen[0].td_maxend = t.seen[0].td_end;
-    if (skb.wscale >= 0) {
-      t.flags[0] |= IP_CT_TCP_FLAG_WINDOW_SCALE;
-      t.td_scale[0] = static_cast<uint8_t>(skb.wscale > 14 ? 14 : skb.wscale);
-    }
-    if (skb.sackok) t.flags[0] |= IP_CT_TCP_FLAG_SACK_PERM;
+    t = ip_ct_tcp{};
+    s0.td_end = segment_seq_plus_len(skb);
+    s0.td_maxwin = skb.window == 0 ? 1 : skb.window;
+    s0.td_maxend = s0.td_end;
+    tcp_options(skb, &t.td_scale[IP_CT_DIR_ORIGINAL], &t.flags[IP_CT_DIR_ORIGINAL]);
   } else if (n.sysctl.tcp.loose == 0) {
     core.nf_l4proto_log_invalid("invalid new: mid-stream pickup disabled (tcp_loose=0)");
     return false;
   } else {
-    // Picked up mid-stream: trust both directions' windows.
-    t.seen[0].td_end = segment_end(skb);
-    t.seen[0].td_maxwin = skb.window == 0 ? 1 : skb.window;
-    t.seen[0].td_maxend = t.seen[0].td_end + t.seen[0].td_maxwin;
-    t.flags[0] = IP_CT_TCP_FLAG_SACK_PERM | IP_CT_TCP_FLAG_BE_LIBERAL;
-    t.flags[1] = IP_CT_TCP_FLAG_SACK_PERM | IP_CT_TCP_FLAG_BE_LIBERAL;
+    // History lost: take the window from this packet, and since the
+    // scale factors are unknown, accept whatever either side sends.
+    t = ip_ct_tcp{};
+    s0.td_end = segment_seq_plus_len(skb);
+    s0.td_maxwin = skb.window == 0 ? 1 : skb.window;
+    s0.td_maxend = s0.td_end + s0.td_maxwin;
+    t.flags[0] = t.flags[1] = IP_CT_TCP_FLAG_SACK_PERM | IP_CT_TCP_FLAG_BE_LIBERAL;
   }
+  // The packet path below sets the real value.
   t.last_index = kNone;
   return true;
+}
+
+// nf_conntrack_tcp_established(): assured and established, the only case
+// in which an inexact RST is held back.
+bool nf_conntrack_tcp_established(const nf_conn* ct) {
+  return ct->proto.tcp.state == TCP_CONNTRACK_ESTABLISHED && ct->test_bit(IPS_ASSURED_BIT);
 }
 
 }  // namespace
@@ -167,6 +382,10 @@ bool tcp_can_early_drop(const nf_conn* ct) {
   }
 }
 
+// Mirrors: nf_conntrack_proto_tcp.c nf_conntrack_tcp_packet().
+// Returns NF_ACCEPT, NF_DROP (a reopen whose old conn could not be
+// killed), -NF_ACCEPT (invalid) or -NF_REPEAT (old conn killed for a
+// reopen: look the packet up again).
 int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info ctinfo,
                             nf_inet_hooks hooknum) {
   const net& n = core.nf_ct_net(ct);
@@ -176,45 +395,121 @@ int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntr
   ip_ct_tcp& t = ct->proto.tcp;
   const ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
   const TcpClass index = tcp_class(skb.tcp_flags);
-  const uint8_t old_state = t.state;
+  uint8_t old_state = t.state;
   uint8_t new_state = kNext[dir][index][old_state];
+  bool skip_window_check = false;
 
   switch (new_state) {
     case sSS:
       if (old_state < sTW) break;
-      // Reopen from TIME_WAIT/CLOSE: a fresh conn for the new SYN when the
-      // old one was closed by us (CLOSE_INIT) or reset in this direction.
-      if ((t.flags[dir] & IP_CT_TCP_FLAG_CLOSE_INIT) ||
+      // A SYN on a closed conn. If the close was orderly (someone sent a
+      // FIN) or this side reset it, the peers have moved on: replace the
+      // conn. Otherwise it may be a stray SYN on a conn we lost sync
+      // with; treat it as ignored.
+      if (((t.flags[0] | t.flags[1]) & IP_CT_TCP_FLAG_CLOSE_INIT) ||
           (t.last_dir == dir && t.last_index == kRst)) {
+        // Repeat only if this call killed it; otherwise someone else is
+        // already destroying it and the packet must not find it again.
         if (core.nf_ct_kill(ct, DeathReason::kTracker)) return -static_cast<int>(NF_REPEAT);
+        core.nf_l4proto_log_invalid("tcp reopen: the old conn is already dying");
         return NF_DROP;
       }
       [[fallthrough]];
     case sIG:
+      if (index == kSynAck && t.last_index == kSyn && t.last_dir != dir &&
+          skb.ack_seq == t.last_end) {
+        // This SYN-ACK answers the SYN we ignored: the ends are in sync
+        // and we are not. Restart the handshake from the stored SYN.
+        const int ldir = t.last_dir;
+        old_state = sSS;
+        new_state = sSR;
+        t.seen[ldir].td_end = t.last_end;
+        t.seen[ldir].td_maxend = t.last_end;
+        t.seen[ldir].td_maxwin = t.last_win == 0 ? 1 : t.last_win;
+        t.td_scale[ldir] = t.last_wscale;
+        t.last_flags &= ~IP_CT_EXP_CHALLENGE_ACK;
+        t.flags[ldir] = t.last_flags;
+        t.seen[dir] = ip_ct_tcp_state{};
+        t.td_scale[dir] = 0;
+        t.flags[dir] = 0;
+        break;
+      }
       // Ignored: remember it, change nothing, do not refresh.
       t.last_index = index;
       t.last_dir = dir;
       t.last_seq = skb.seq;
-      t.last_ack = skb.ack_seq;
-      t.last_end = segment_end(skb);
+      t.last_end = segment_seq_plus_len(skb);
       t.last_win = skb.window;
+      if (index == kSyn && dir == IP_CT_DIR_ORIGINAL) {
+        // Keep the SYN's options for a resync by the SYN-ACK.
+        uint8_t scale = 0, flags = 0;
+        tcp_options(skb, &scale, &flags);
+        t.last_flags = 0;
+        t.last_wscale = 0;
+        if (flags & IP_CT_TCP_FLAG_WINDOW_SCALE) {
+          t.last_flags |= IP_CT_TCP_FLAG_WINDOW_SCALE;
+          t.last_wscale = scale;
+        }
+        if (flags & IP_CT_TCP_FLAG_SACK_PERM) t.last_flags |= IP_CT_TCP_FLAG_SACK_PERM;
+        // In LAST_ACK the server may answer this SYN with an RFC 5961
+        // challenge ACK, which must not be taken for the final ACK.
+        if (old_state == sLA) t.last_flags |= IP_CT_EXP_CHALLENGE_ACK;
+      }
+      core.nf_l4proto_log_invalid("tcp packet ignored in this state");
       return NF_ACCEPT;
     case sIV:
       core.nf_l4proto_log_invalid("invalid state transition");
       return -static_cast<int>(NF_ACCEPT);
-    case sS2:
-      t.flags[dir] |= IP_CT_TCP_SIMULTANEOUS_OPEN;
-      break;
-    case sSR:
-      if (dir == IP_CT_DIR_REPLY && index == kAck &&
-          (t.flags[IP_CT_DIR_ORIGINAL] & IP_CT_TCP_SIMULTANEOUS_OPEN)) {
-        new_state = sES;
+    case sTW:
+      if (old_state == sLA && index == kAck && t.last_dir != dir && t.last_index == kSyn &&
+          (t.last_flags & IP_CT_EXP_CHALLENGE_ACK)) {
+        // The challenge ACK provoked by the ignored SYN: not the last ACK.
+        t.last_flags &= ~IP_CT_EXP_CHALLENGE_ACK;
+        core.nf_l4proto_log_invalid("tcp challenge ack ignored");
+        return NF_ACCEPT;
       }
       break;
+    case sS2:
+      // The table cannot tell the two opens apart; this flag can.
+      t.last_flags |= IP_CT_TCP_SIMULTANEOUS_OPEN;
+      break;
+    case sSR:
+      if (dir == IP_CT_DIR_REPLY && index == kAck && (t.last_flags & IP_CT_TCP_SIMULTANEOUS_OPEN))
+        new_state = sES;
+      break;
+    case sCL: {
+      if (index != kRst) break;
+      const ip_ct_tcp_state& peer = t.seen[!dir];
+      if (t.flags[!dir] & IP_CT_TCP_FLAG_MAXACK_SET) {
+        // An RST below what the peer has acknowledged cannot be genuine.
+        if (before(skb.seq, peer.td_maxack)) {
+          core.nf_l4proto_log_invalid("tcp rst below the peer's max ack");
+          return -static_cast<int>(NF_ACCEPT);
+        }
+        if (!nf_conntrack_tcp_established(ct) || skb.seq == peer.td_maxack) break;
+        // RST right after this side's own ACK-class segment, at its end.
+        if (t.last_index == kAck && t.last_dir == dir && skb.seq == t.last_end) break;
+        // An inexact RST on an established conn may be blind (RFC 5961):
+        // keep the state so the challenge ACK exchange can happen.
+        new_state = old_state;
+      }
+      if (((ct->test_bit(IPS_SEEN_REPLY_BIT) && t.last_index == kSyn) ||
+           (!ct->test_bit(IPS_ASSURED_BIT) && t.last_index == kAck)) &&
+          skb.ack_seq == t.last_end) {
+        // The RST answers the SYN or half-open ACK we let through
+        // unchecked; it may ack data the windows never saw.
+        skip_window_check = true;
+      }
+      break;
+    }
     default:
       break;
   }
 
+  if (!skip_window_check && !tcp_in_window(core, ct, t, dir, index, skb))
+    return -static_cast<int>(NF_ACCEPT);
+
+  // In window from here on.
   t.last_index = index;
   t.last_dir = dir;
   t.state = new_state;
@@ -222,15 +517,20 @@ int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntr
 
   const uint32_t* timeouts = n.sysctl.tcp.timeouts;
   uint32_t timeout;
-  if (t.retrans >= n.sysctl.tcp.max_retrans && timeouts[new_state] > timeouts[TCP_CONNTRACK_RETRANS])
+  if (t.retrans >= n.sysctl.tcp.max_retrans &&
+      timeouts[new_state] > timeouts[TCP_CONNTRACK_RETRANS]) {
     timeout = timeouts[TCP_CONNTRACK_RETRANS];
-  else if (index == kRst)
+  } else if (index == kRst) {
     timeout = timeouts[TCP_CONNTRACK_CLOSE];
-  else if (((t.flags[0] | t.flags[1]) & IP_CT_TCP_FLAG_DATA_UNACKNOWLEDGED) &&
-           timeouts[new_state] > timeouts[TCP_CONNTRACK_UNACK])
+  } else if (((t.flags[0] | t.flags[1]) & IP_CT_TCP_FLAG_DATA_UNACKNOWLEDGED) &&
+             timeouts[new_state] > timeouts[TCP_CONNTRACK_UNACK]) {
     timeout = timeouts[TCP_CONNTRACK_UNACK];
-  else
+  } else if (t.last_win == 0 && timeouts[new_state] > timeouts[TCP_CONNTRACK_RETRANS]) {
+    // The last ACK-class segment closed its window: the peer may be stuck.
+    timeout = timeouts[TCP_CONNTRACK_RETRANS];
+  } else {
     timeout = timeouts[new_state];
+  }
 
   if (new_state != old_state) core.nf_conntrack_event_cache(IPCT_PROTOINFO, ct);
 
@@ -238,14 +538,15 @@ int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntr
     // No reply yet: an RST ends it at once; a mid-stream pickup does not
     // get the long established timeout until both sides were seen.
     if (index == kRst) {
-      core.nf_ct_kill(ct, DeathReason::kTracker);
+      core.nf_ct_kill(ct, DeathReason::kTracker);  // nf_ct_kill_acct()
       return NF_ACCEPT;
     }
     if (new_state == sES && timeout > timeouts[TCP_CONNTRACK_UNACK])
       timeout = timeouts[TCP_CONNTRACK_UNACK];
   } else if (!ct->test_bit(IPS_ASSURED_BIT) && (old_state == sSR || old_state == sES) &&
              new_state == sES) {
-    // The third packet of the handshake: worth keeping.
+    // The handshake's final ACK (or a picked-up conn's first answer in
+    // both directions): worth keeping under pressure.
     ct->set_bit(IPS_ASSURED_BIT);
     core.nf_conntrack_event_cache(IPCT_ASSURED, ct);
   }
