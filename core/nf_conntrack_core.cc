@@ -118,7 +118,7 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu,
       ++*walked;
       if (nf_ct_is_expired(ct, now32())) {
         if (detail) obs_->on_chain_entry(*h, true, false);
-        nf_ct_gc_expired(ct, DeathReason::kTimeout, cpu);
+        nf_ct_gc_expired(ct, DeathReason::kTimeout);
         continue;
       }
       const bool equal = nf_ct_key_equal(h, tuple, n);
@@ -231,7 +231,8 @@ void Conntrack::nf_ct_add_to_unconfirmed_list(nf_conn* ct) {
 }
 
 // nf_ct_add_to_dying_list(): the conn now belongs to the killing CPU.
-void Conntrack::nf_ct_add_to_dying_list(nf_conn* ct, uint16_t cpu) {
+void Conntrack::nf_ct_add_to_dying_list(nf_conn* ct) {
+  const uint16_t cpu = smp_processor_id();
   ct->cpu = cpu;
   hlist_nulls_add_head(&ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode,
                        &nf_ct_net(ct).pcpu[cpu].dying);
@@ -253,14 +254,14 @@ uint32_t Conntrack::early_drop_list(net& n, uint16_t cpu, hlist_nulls_head* head
     nf_conn* tmp = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
     if (tmp->test_bit(IPS_OFFLOAD_BIT)) continue;
     if (nf_ct_is_expired(tmp, now32())) {
-      nf_ct_gc_expired(tmp, DeathReason::kTimeout, cpu);
+      nf_ct_gc_expired(tmp, DeathReason::kTimeout);
       continue;
     }
     if (tmp->test_bit(IPS_ASSURED_BIT) || tmp->net != n.index || nf_ct_is_dying(tmp)) continue;
     if (tmp->use == 0) continue;
     nf_conntrack_get(tmp);
     if (tmp->net == n.index && nf_ct_is_confirmed(tmp) &&
-        nf_ct_delete(tmp, 0, 0, DeathReason::kEarlyDrop, cpu)) {
+        nf_ct_delete(tmp, 0, 0, DeathReason::kEarlyDrop)) {
       ++drops;
     }
     nf_ct_put(tmp);
@@ -342,6 +343,7 @@ ConnView view_of(const nf_conn* ct) {
 // nf_conntrack_in(): the conntrack hook.
 unsigned Conntrack::nf_conntrack_in(net& n, uint16_t cpu, Packet& skb, nf_inet_hooks hooknum) {
   invalid_reason_ = nullptr;
+  this_cpu_ = cpu;
   if (skb.ct != nullptr || skb.untracked) return NF_ACCEPT;  // seen before
   ip_conntrack_stat& st = stat(n, cpu);
 
@@ -425,6 +427,7 @@ void Conntrack::nf_ct_refresh(nf_conn* ct, uint32_t extra) {
 // nf_conntrack_confirm(): only unconfirmed conns need the table; every
 // packet that gets here delivers the conn's cached events.
 unsigned Conntrack::nf_conntrack_confirm(uint16_t cpu, Packet& skb) {
+  this_cpu_ = cpu;
   nf_conn* ct = skb.ct;
   if (ct == nullptr) return NF_ACCEPT;
   unsigned ret = NF_ACCEPT;
@@ -449,7 +452,7 @@ unsigned Conntrack::nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb) {
   nf_ct_del_from_dying_or_unconfirmed_list(ct);
   if (nf_ct_is_dying(ct)) {
     // Killed while unconfirmed (flush, namespace exit): never inserted.
-    nf_ct_add_to_dying_list(ct, cpu);
+    nf_ct_add_to_dying_list(ct);
     ++stat(n, cpu).insert_failed;
     if (obs_ != nullptr) obs_->on_drop(n, cpu, ct, "conn died before confirm");
     return NF_DROP;
@@ -498,7 +501,7 @@ unsigned Conntrack::nf_ct_resolve_clash(Packet& skb, nf_conntrack_tuple_hash* h,
     }
   }
   if (obs_ != nullptr) obs_->on_clash(*loser, *winner, "drop");
-  nf_ct_add_to_dying_list(loser, cpu);
+  nf_ct_add_to_dying_list(loser);
   ++stat(n, cpu).drop;
   ++stat(n, cpu).insert_failed;
   if (obs_ != nullptr) obs_->on_drop(n, cpu, loser, "insert_failed: clash at confirm");
@@ -522,7 +525,7 @@ unsigned Conntrack::nf_ct_resolve_clash_detail(Packet& skb, nf_conntrack_tuple_h
     nf_conntrack_get(winner);
     // The loser never reached the table: it goes out through the dying
     // list and is freed by the put of the skb's reference below.
-    nf_ct_add_to_dying_list(loser, loser->cpu);
+    nf_ct_add_to_dying_list(loser);
     skb.ct = winner;  // same ctinfo
     nf_ct_put(loser);
     return NF_ACCEPT;
@@ -557,10 +560,10 @@ unsigned Conntrack::nf_ct_resolve_clash_harder(Packet& skb, uint32_t repl_idx) {
 // ------------------------------------------------------ delete and destroy
 
 // nf_ct_gc_expired(): kill an expired conn met by a walker.
-void Conntrack::nf_ct_gc_expired(nf_conn* ct, DeathReason why, uint16_t cpu) {
+void Conntrack::nf_ct_gc_expired(nf_conn* ct, DeathReason why) {
   if (ct->use == 0) return;  // being freed (atomic_inc_not_zero failed)
   nf_conntrack_get(ct);
-  if (nf_ct_should_gc(ct, now32())) nf_ct_kill(ct, why, cpu);
+  if (nf_ct_should_gc(ct, now32())) nf_ct_kill(ct, why);
   nf_ct_put(ct);
 }
 
@@ -568,30 +571,29 @@ void Conntrack::nf_ct_gc_expired(nf_conn* ct, DeathReason why, uint16_t cpu) {
 // DESTROY event goes out before the conn leaves the lists; if a reliable
 // listener could not take it, the table's reference is kept for the
 // redelivery work to put.
-bool Conntrack::nf_ct_delete(nf_conn* ct, uint32_t portid, int report, DeathReason why,
-                             uint16_t cpu) {
+bool Conntrack::nf_ct_delete(nf_conn* ct, uint32_t portid, int report, DeathReason why) {
   if (ct->test_and_set_bit(IPS_DYING_BIT)) return false;
   net& n = nf_ct_net(ct);
   if (obs_ != nullptr) obs_->on_dying(*ct, why);
   int r = 0;
   if (ct->ecache.present) r = nf_conntrack_eventmask_report(1u << IPCT_DESTROY, ct, portid, report);
   if (r < 0) {
-    nf_ct_delete_from_lists(ct, cpu);
+    nf_ct_delete_from_lists(ct);
     nf_conntrack_ecache_delayed_work(n);
     return false;
   }
   nf_conntrack_ecache_work(n);
-  nf_ct_delete_from_lists(ct, cpu);
+  nf_ct_delete_from_lists(ct);
   nf_ct_put(ct);
   return true;
 }
 
 // nf_ct_delete_from_lists() + clean_from_lists(): off both chains, onto the
 // dying list of the CPU doing it.
-void Conntrack::nf_ct_delete_from_lists(nf_conn* ct, uint16_t cpu) {
+void Conntrack::nf_ct_delete_from_lists(nf_conn* ct) {
   hlist_nulls_del_rcu(&ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode);
   hlist_nulls_del_rcu(&ct->tuplehash[IP_CT_DIR_REPLY].hnnode);
-  nf_ct_add_to_dying_list(ct, cpu);
+  nf_ct_add_to_dying_list(ct);
 }
 
 void Conntrack::nf_ct_put(nf_conn* ct) {
@@ -611,6 +613,7 @@ void Conntrack::destroy_conntrack(nf_conn* ct) {
 // (a NAT_CLASH entry has no other), and kills each conn of the net. After
 // every kill the walk resumes at the same bucket from its head.
 uint32_t Conntrack::nf_conntrack_flush(net* only, DeathReason why) {
+  this_cpu_ = 0;  // user context
   if (only != nullptr && only->count == 0) return 0;
   uint32_t killed = 0;
   for (uint32_t i = 0; i < htable_size_; ++i) {

@@ -108,14 +108,17 @@ class Conntrack {
   void nf_reset_ct(Packet& skb);
 
   // ---- Conn life cycle ----
-  // Kills ct: DYING, DESTROY event, off the table, onto `cpu`'s dying list,
-  // table reference put. Returns true iff this call killed it and the
-  // DESTROY was delivered (false: already dying, or DESTROY deferred).
-  bool nf_ct_delete(nf_conn* ct, uint32_t portid, int report, DeathReason why,
-                    uint16_t cpu = 0);
-  bool nf_ct_kill(nf_conn* ct, DeathReason why, uint16_t cpu = 0) {
-    return nf_ct_delete(ct, 0, 0, why, cpu);
-  }
+  // Kills ct: DYING, DESTROY event, off the table, onto the dying list of
+  // the CPU doing it, table reference put. Returns true iff this call
+  // killed it and the DESTROY was delivered (false: already dying, or
+  // DESTROY deferred).
+  bool nf_ct_delete(nf_conn* ct, uint32_t portid, int report, DeathReason why);
+  bool nf_ct_kill(nf_conn* ct, DeathReason why) { return nf_ct_delete(ct, 0, 0, why); }
+  // The CPU the core is running on now: the packet's CPU inside the hooks,
+  // CPU 0 for deferred work and user commands (the kernel's
+  // smp_processor_id(); it picks whose dying list a killed conn joins).
+  uint16_t smp_processor_id() const { return this_cpu_; }
+  void set_this_cpu(uint16_t cpu) { this_cpu_ = cpu; }
   void nf_conntrack_get(nf_conn* ct) { ++ct->use; }
   void nf_ct_put(nf_conn* ct);
   // Sets ct's timeout to `extra` jiffies from now (kept relative while
@@ -208,9 +211,9 @@ class Conntrack {
   void destroy_conntrack(nf_conn* ct);
   bool early_drop(net& n, uint16_t cpu, uint32_t hash);
   uint32_t early_drop_list(net& n, uint16_t cpu, hlist_nulls_head* head);
-  void nf_ct_gc_expired(nf_conn* ct, DeathReason why, uint16_t cpu);
-  void nf_ct_delete_from_lists(nf_conn* ct, uint16_t cpu);
-  void nf_ct_add_to_dying_list(nf_conn* ct, uint16_t cpu);
+  void nf_ct_gc_expired(nf_conn* ct, DeathReason why);
+  void nf_ct_delete_from_lists(nf_conn* ct);
+  void nf_ct_add_to_dying_list(nf_conn* ct);
   void nf_ct_add_to_unconfirmed_list(nf_conn* ct);
   void nf_ct_del_from_dying_or_unconfirmed_list(nf_conn* ct);
   unsigned nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb);
@@ -237,6 +240,7 @@ class Conntrack {
   uint32_t next_id_ = 1;
   GcWork gc_;
   const char* invalid_reason_ = nullptr;
+  uint16_t this_cpu_ = 0;
 };
 
 }  // namespace ctcore

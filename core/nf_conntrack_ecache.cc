@@ -112,6 +112,7 @@ Conntrack::RetryState Conntrack::ecache_work_evict_list(ct_pcpu& pcpu, uint32_t*
 // ecache_work(): every CPU's dying list in turn; congestion stops the round
 // and retries after HZ/10; a full batch runs again at once.
 void Conntrack::ecache_work(net& n) {
+  set_this_cpu(0);  // work items run on CPU 0 in ctsim
   int delay = -1;
   uint32_t sent = 0;
   for (ct_pcpu& pcpu : n.pcpu) {

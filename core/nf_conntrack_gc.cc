@@ -36,7 +36,7 @@ void Conntrack::gc_worker() {
   uint32_t i = gc_.last_bucket;
   uint32_t buckets = 0, expired_count = 0, scanned = 0, early_dropped = 0;
   const uint32_t max95 = gc_.early_drop ? max_ / 100u * 95u : 0;
-  const uint16_t cpu = 0;  // work items run on CPU 0 in ctsim
+  set_this_cpu(0);  // work items run on CPU 0 in ctsim
 
   do {
     ++i;
@@ -46,7 +46,7 @@ void Conntrack::gc_worker() {
       ++scanned;
       if (tmp->test_bit(IPS_OFFLOAD_BIT)) continue;  // no offload in ctsim
       if (nf_ct_is_expired(tmp, now32())) {
-        nf_ct_gc_expired(tmp, DeathReason::kGc, cpu);
+        nf_ct_gc_expired(tmp, DeathReason::kGc);
         ++expired_count;
         continue;
       }
@@ -59,7 +59,7 @@ void Conntrack::gc_worker() {
         continue;
       }
       if (gc_worker_can_early_drop(tmp)) {
-        nf_ct_kill(tmp, DeathReason::kEarlyDrop, cpu);
+        nf_ct_kill(tmp, DeathReason::kEarlyDrop);
         ++early_dropped;
       }
       nf_ct_put(tmp);

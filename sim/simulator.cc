@@ -465,6 +465,7 @@ void Simulator::write_stats() {
 }
 
 void Simulator::run_action(const ActionSpec& a) {
+  core_->set_this_cpu(0);  // actions are user commands, run on CPU 0
   std::string args;
   auto add_str = [&](const char* k, const std::string& v) { args += fmt::format(",\"{}\":{}", k, json_string(v)); };
   switch (a.kind) {
