@@ -393,18 +393,19 @@ void Simulator::hook_step(uint32_t slot) {
     const size_t here = pos++;
     if (here < rule_from) continue;
     if (!r.rule->match.matches(f.skb)) continue;
-    const std::string reason = fmt::format("rule \"{}\"", r.rule->match_text);
+    // Formatted only for the trace: no string work per packet otherwise.
+    auto reason = [&] { return fmt::format("rule \"{}\"", r.rule->match_text); };
     if (r.rule->verdict == RuleSpec::Verdict::kAccept) {
-      if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), "accept", reason);
+      if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), "accept", reason());
       break;
     }
     if (r.rule->verdict == RuleSpec::Verdict::kDrop) {
-      if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), "drop", reason);
+      if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), "drop", reason());
       finish_packet(slot);
       return;
     }
     // queue: off the CPU until released; the skb keeps its reference.
-    if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), "queue", reason);
+    if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), "queue", reason());
     f.rule_pos = static_cast<uint16_t>(here + 1);
     schedule(engine_.now() + r.rule->delay, Phase::kPacket, kQueueRelease, slot);
     cpu_idle(f.cpu);
