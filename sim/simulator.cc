@@ -266,7 +266,7 @@ void Simulator::inject(const Packet& p, uint16_t net, uint16_t cpu, PathKind pat
   f.cpu = cpu;
   f.path = path;
   ++packets_;
-  enqueue_on_cpu(slot);
+  start_packet(slot);
 }
 
 void Simulator::flow_start(uint32_t entry) {
@@ -350,6 +350,18 @@ void Simulator::enqueue_on_cpu(uint32_t slot) {
   schedule(engine_.now(), Phase::kPacket, kHookStep, slot);
 }
 
+// Starts a new packet: at once when its first hook step would be the next
+// event anyway (the common case, and the cheap one), else as an event.
+void Simulator::start_packet(uint32_t slot) {
+  CpuState& c = cpus_[slots_[slot].cpu];
+  if (!c.busy && engine_.would_run_next(Phase::kPacket)) {
+    c.busy = true;
+    hook_step(slot);
+    return;
+  }
+  enqueue_on_cpu(slot);
+}
+
 void Simulator::cpu_idle(uint16_t cpu) {
   CpuState& c = cpus_[cpu];
   c.busy = false;
@@ -419,6 +431,12 @@ void Simulator::hook_step(uint32_t slot) {
     return;
   }
   ++f.step;
+  // The next hook is the next event unless another packet (another CPU)
+  // or earlier work is due at this instant: then they interleave.
+  if (engine_.would_run_next(Phase::kPacket)) {
+    hook_step(slot);
+    return;
+  }
   schedule(engine_.now(), Phase::kPacket, kHookStep, slot);
 }
 

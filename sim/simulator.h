@@ -116,6 +116,7 @@ class Simulator {
   void inject(const ctcore::Packet& p, uint16_t net, uint16_t cpu, PathKind path);
   uint32_t alloc_slot();
   void enqueue_on_cpu(uint32_t slot);
+  void start_packet(uint32_t slot);
   void cpu_idle(uint16_t cpu);
   void hook_step(uint32_t slot);
   void finish_packet(uint32_t slot);
