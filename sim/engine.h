@@ -42,13 +42,13 @@ class Engine : public ctcore::Clock, public ctcore::Workqueue {
 
   bool empty() const { return queue_.empty(); }
   size_t pending() const { return queue_.size(); }
-  SimTime next_time() const { return queue_.top().t; }
-  Phase next_phase() const { return queue_.top().phase; }
+  SimTime next_time() const { return queue_.top_time(); }
+  Phase next_phase() const { return queue_.top_phase(); }
   // True iff an event scheduled now at `phase` would be the next to run:
   // nothing queued comes before (now, phase). Running it inline instead is
   // then indistinguishable from scheduling it.
   bool would_run_next(Phase phase) const {
-    return queue_.empty() || queue_.top().t > now_ || queue_.top().phase > phase;
+    return queue_.empty() || queue_.top_time() > now_ || queue_.top_phase() > phase;
   }
   // Pops the next event and advances the clock to it. Work events are run
   // here (returns false for them); other events are returned to the caller.

@@ -1,36 +1,54 @@
 #include "sim/event_queue.h"
 
-#include <utility>
+#include "core/nf_conntrack_common.h"
 
 namespace ctsim {
 
 uint64_t EventQueue::push(Event ev) {
-  ev.seq = next_seq_++;
-  heap_.push_back(ev);
-  size_t i = heap_.size() - 1;
+  CT_ASSERT(next_seq_ < (1ull << 56), "event sequence numbers exhausted");
+  const uint64_t seq = next_seq_++;
+  QueuedEvent q{ev.t, (static_cast<uint64_t>(ev.phase) << 56) | seq, ev.ptr, ev.arg, ev.kind};
+  // Sift up with a hole: move parents down until q's place is found.
+  size_t i = heap_.size();
+  heap_.push_back(q);
   while (i > 0) {
-    size_t parent = (i - 1) / 2;
-    if (!before(heap_[i], heap_[parent])) break;
-    std::swap(heap_[i], heap_[parent]);
+    const size_t parent = (i - 1) / kArity;
+    if (!before(q, heap_[parent])) break;
+    heap_[i] = heap_[parent];
     i = parent;
   }
-  return ev.seq;
+  heap_[i] = q;
+  return seq;
 }
 
 Event EventQueue::pop() {
-  Event out = heap_.front();
-  heap_.front() = heap_.back();
+  const QueuedEvent top = heap_.front();
+  const QueuedEvent last = heap_.back();
   heap_.pop_back();
-  size_t i = 0;
   const size_t n = heap_.size();
-  for (;;) {
-    size_t l = 2 * i + 1, r = l + 1, m = i;
-    if (l < n && before(heap_[l], heap_[m])) m = l;
-    if (r < n && before(heap_[r], heap_[m])) m = r;
-    if (m == i) break;
-    std::swap(heap_[i], heap_[m]);
-    i = m;
+  if (n > 0) {
+    // Sift the last element down from the root with a hole.
+    size_t i = 0;
+    for (;;) {
+      const size_t first = kArity * i + 1;
+      if (first >= n) break;
+      size_t best = first;
+      const size_t end = first + kArity < n ? first + kArity : n;
+      for (size_t c = first + 1; c < end; ++c)
+        if (before(heap_[c], heap_[best])) best = c;
+      if (!before(heap_[best], last)) break;
+      heap_[i] = heap_[best];
+      i = best;
+    }
+    heap_[i] = last;
   }
+  Event out;
+  out.t = top.t;
+  out.phase = static_cast<Phase>(top.order >> 56);
+  out.seq = top.order & ((1ull << 56) - 1);
+  out.kind = top.kind;
+  out.arg = top.arg;
+  out.ptr = top.ptr;
   return out;
 }
 

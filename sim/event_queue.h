@@ -7,8 +7,9 @@
 //   3. at the same time and phase, insertion order (seq, assigned at push).
 // So nothing about pointers, hashing or the build can change the order.
 //
-// Complexity: push and pop O(log n); memory one Event (40 bytes) per pending
-// event. Cancelling is lazy: the owner of a delayed work keeps the seq of its
+// Complexity: push and pop O(log n) on a 4-ary heap (shallower than a
+// binary one: fewer cache lines touched per pop); memory one Event (32
+// bytes) per pending event. Cancelling is lazy: the owner of a delayed work keeps the seq of its
 // live event and ignores any other (see Engine).
 //
 // Threading: single-threaded.
@@ -40,6 +41,17 @@ struct Event {
   void* ptr = nullptr;
 };
 
+// The heap's element: the order key packed into two words (time; phase in
+// the top byte above the sequence number) and the payload.
+struct QueuedEvent {
+  SimTime t;
+  uint64_t order;  // phase << 56 | seq
+  void* ptr;
+  uint32_t arg;
+  uint16_t kind;
+};
+static_assert(sizeof(QueuedEvent) == 32, "queued events stay two per cache line");
+
 class EventQueue {
  public:
   // Adds an event; returns its seq. REQUIRES: ev.t >= the time of the last
@@ -47,16 +59,16 @@ class EventQueue {
   uint64_t push(Event ev);
   bool empty() const { return heap_.empty(); }
   size_t size() const { return heap_.size(); }
-  const Event& top() const { return heap_.front(); }
+  SimTime top_time() const { return heap_.front().t; }
+  Phase top_phase() const { return static_cast<Phase>(heap_.front().order >> 56); }
   Event pop();
 
  private:
-  static bool before(const Event& a, const Event& b) {
-    if (a.t != b.t) return a.t < b.t;
-    if (a.phase != b.phase) return a.phase < b.phase;
-    return a.seq < b.seq;
+  static bool before(const QueuedEvent& a, const QueuedEvent& b) {
+    return a.t != b.t ? a.t < b.t : a.order < b.order;
   }
-  std::vector<Event> heap_;
+  static constexpr size_t kArity = 4;
+  std::vector<QueuedEvent> heap_;
   uint64_t next_seq_ = 1;
 };
 

@@ -155,6 +155,7 @@ Status Simulator::run(RunSummary* summary) {
   summary->stats = total;
   summary->invariant_error = invariant_error_;
 
+  write_stats(false);  // the counters at the end, as text
   // Drain what listeners still hold into the stream before it closes.
   for (Listener& l : listeners_->all())
     if (!l.stalled) listeners_->drain(l);
@@ -468,16 +469,19 @@ void Simulator::write_snapshot(const ctcore::net* only) {
   }
 }
 
-void Simulator::write_stats() {
+void Simulator::write_stats(bool to_trace) {
   for (size_t i = 0; i < core_->net_count(); ++i) {
     ctcore::net& n = core_->net_at(static_cast<uint16_t>(i));
     if (!n.alive) continue;
     for (uint16_t c = 0; c < core_->cpus(); ++c) {
-      if (trace_) trace_->stats(n, c, n.pcpu[c].stat);
+      if (trace_ && to_trace) trace_->stats(n, c, n.pcpu[c].stat);
     }
     if (snapshots_out_.is_open()) {
       std::string out = fmt::format("# conntrack -S at {} (netns {})\n", format_duration(engine_.now()), n.name);
       for (uint16_t c = 0; c < core_->cpus(); ++c) out += format_stat_line(c, n.pcpu[c].stat) + "\n";
+      out += fmt::format("# /proc/net/stat/nf_conntrack at {} (netns {})\n", format_duration(engine_.now()), n.name);
+      out += format_proc_stat_header() + "\n";
+      for (uint16_t c = 0; c < core_->cpus(); ++c) out += format_proc_stat_line(n.count, n.pcpu[c].stat) + "\n";
       snapshots_out_.write(out);
     }
   }
@@ -561,11 +565,12 @@ void Simulator::run_action(const ActionSpec& a) {
       if (trace_) trace_->action(action_name(a.kind), args);
       const uint16_t ni = a.netns.empty() ? UINT16_MAX : net_index(a.netns);
       write_snapshot(ni == UINT16_MAX ? nullptr : &core_->net_at(ni));
+      write_stats(false);
       return;
     }
     case ActionSpec::Kind::kStats:
       if (trace_) trace_->action(action_name(a.kind), args);
-      write_stats();
+      write_stats(true);
       return;
   }
 }

@@ -124,7 +124,9 @@ class Simulator {
   void schedule_listener_read(uint32_t index);
   void fill_tcp_defaults(const PacketEntry& e, ctcore::Packet* p);
   void write_snapshot(const ctcore::net* only);
-  void write_stats();
+  // conntrack -S and /proc/net/stat/nf_conntrack text (and, if `to_trace`,
+  // the trace's stats records).
+  void write_stats(bool to_trace);
   uint16_t net_index(const std::string& name) const;
   bool quiescent() const;
   std::string check_invariants() const;
