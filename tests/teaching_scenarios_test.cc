@@ -147,6 +147,12 @@ TEST_CASE("every teaching scenario runs clean under --check, small, with a descr
     CHECK(doc.value("description", "").size() > 200);
     std::string base = f.substr(f.find_last_of('/') + 1);
     CHECK(doc["name"] == base.substr(0, base.size() - 5));
+    if (f.find("/incidents/") != std::string::npos) {
+      // An incident names what fixes it.
+      const std::string d = doc["description"];
+      CHECK((d.find("Knob") != std::string::npos || d.find("Fix") != std::string::npos ||
+             d.find("workaround") != std::string::npos));
+    }
     Run r = run_ok(f);
     CHECK(r.header()["scenario"] == doc["name"]);
   }
