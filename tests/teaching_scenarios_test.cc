@@ -150,7 +150,7 @@ TEST_CASE("every teaching scenario runs clean under --check, small, with a descr
     if (f.find("/incidents/") != std::string::npos) {
       // An incident names what fixes it.
       const std::string d = doc["description"];
-      CHECK((d.find("Knob") != std::string::npos || d.find("Fix") != std::string::npos ||
+      CHECK((d.find("Knob") != std::string::npos || d.find("knob") != std::string::npos || d.find("Fix") != std::string::npos ||
              d.find("workaround") != std::string::npos));
     }
     Run r = run_ok(f);
