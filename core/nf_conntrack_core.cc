@@ -451,7 +451,8 @@ unsigned Conntrack::nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb) {
 
   nf_ct_del_from_dying_or_unconfirmed_list(ct);
   if (nf_ct_is_dying(ct)) {
-    // Killed while unconfirmed (flush, namespace exit): never inserted.
+    // Killed while unconfirmed (namespace exit): never inserted. Its dying
+    // record was written when it was marked.
     nf_ct_add_to_dying_list(ct);
     ++stat(n, cpu).insert_failed;
     if (obs_ != nullptr) obs_->on_drop(n, cpu, ct, "conn died before confirm");
@@ -500,7 +501,10 @@ unsigned Conntrack::nf_ct_resolve_clash(Packet& skb, nf_conntrack_tuple_hash* h,
       return NF_ACCEPT;
     }
   }
-  if (obs_ != nullptr) obs_->on_clash(*loser, *winner, "drop");
+  if (obs_ != nullptr) {
+    obs_->on_clash(*loser, *winner, "drop");
+    obs_->on_dying(*loser, DeathReason::kClash);
+  }
   nf_ct_add_to_dying_list(loser);
   ++stat(n, cpu).drop;
   ++stat(n, cpu).insert_failed;
@@ -521,7 +525,10 @@ unsigned Conntrack::nf_ct_resolve_clash_detail(Packet& skb, nf_conntrack_tuple_h
                         loser->tuplehash[IP_CT_DIR_REPLY].tuple) &&
       winner->net == loser->net;
   if ((winner->status & IPS_NAT_DONE_MASK) == 0 || same) {
-    if (obs_ != nullptr) obs_->on_clash(*loser, *winner, "merged into winner");
+    if (obs_ != nullptr) {
+      obs_->on_clash(*loser, *winner, "merged into winner");
+      obs_->on_dying(*loser, DeathReason::kClash);
+    }
     nf_conntrack_get(winner);
     // The loser never reached the table: it goes out through the dying
     // list and is freed by the put of the skb's reference below.
@@ -647,7 +654,7 @@ void Conntrack::net_exit(net& n) {
   for (ct_pcpu& p : n.pcpu) {
     for (hlist_nulls_node* node = p.unconfirmed.first; !is_a_nulls(node); node = node->next) {
       nf_conn* ct = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
-      ct->set_bit(IPS_DYING_BIT);
+      if (!ct->test_and_set_bit(IPS_DYING_BIT) && obs_ != nullptr) obs_->on_dying(*ct, DeathReason::kNetns);
     }
   }
   // The namespace is going: nobody will read undelivered DESTROYs. The

@@ -410,7 +410,10 @@ int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntr
           (t.last_dir == dir && t.last_index == kRst)) {
         // Repeat only if this call killed it; otherwise someone else is
         // already destroying it and the packet must not find it again.
-        if (core.nf_ct_kill(ct, DeathReason::kTracker)) return -static_cast<int>(NF_REPEAT);
+        if (core.nf_ct_kill(ct, DeathReason::kTracker)) {
+          core.nf_l4proto_log_invalid("tcp reopen: old conn killed, the SYN is looked up again");
+          return -static_cast<int>(NF_REPEAT);
+        }
         core.nf_l4proto_log_invalid("tcp reopen: the old conn is already dying");
         return NF_DROP;
       }

@@ -38,6 +38,12 @@ bool Engine::cancel_delayed_work(ctcore::delayed_work* work) {
   return was;
 }
 
+void Engine::advance_to(SimTime t) {
+  CT_ASSERT(t >= now_, "time went backwards");
+  now_ = t;
+  jiffies_ = base_.jiffies_at(now_);
+}
+
 bool Engine::next(Event* out) {
   Event ev = queue_.pop();
   CT_ASSERT(ev.t >= now_, "time went backwards");

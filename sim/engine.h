@@ -54,6 +54,9 @@ class Engine : public ctcore::Clock, public ctcore::Workqueue {
   // here (returns false for them); other events are returned to the caller.
   bool next(Event* out);
   uint64_t events_run() const { return events_run_; }
+  // Moves the clock forward to `t` with no event (the end of a run with a
+  // fixed end time). REQUIRES: t >= now().
+  void advance_to(SimTime t);
 
  private:
   TimeBase base_;

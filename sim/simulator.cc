@@ -122,9 +122,10 @@ Status Simulator::run(RunSummary* summary) {
     if (engine_.next(&ev)) {
       --scenario_events_pending_;
       dispatch(ev);
-    } else if (ev.kind == kKindWork && trace_ == nullptr) {
-      // nothing to add
     }
+    // Readers wake for whatever arrived during this event, background work
+    // (GC, event redelivery) included.
+    for (uint32_t i = 0; i < listeners_->all().size(); ++i) schedule_listener_read(i);
     if (options_.check_invariants) {
       std::string err = check_invariants();
       if (!err.empty()) {
@@ -133,6 +134,14 @@ Status Simulator::run(RunSummary* summary) {
       }
     }
   }
+
+  // A run with `until` ends at that time, even if nothing happened since
+  // the last event.
+  if (scenario_.until && invariant_error_.empty() && engine_.now() < *scenario_.until)
+    engine_.advance_to(*scenario_.until);
+  // Readers take what their sockets still hold before the run ends.
+  for (Listener& l : listeners_->all())
+    if (!l.stalled && (!l.queue.empty() || l.overrun)) listeners_->drain(l);
 
   ctcore::ip_conntrack_stat total;
   for (size_t i = 0; i < core_->net_count(); ++i)
@@ -156,9 +165,6 @@ Status Simulator::run(RunSummary* summary) {
   summary->invariant_error = invariant_error_;
 
   write_stats(false);  // the counters at the end, as text
-  // Drain what listeners still hold into the stream before it closes.
-  for (Listener& l : listeners_->all())
-    if (!l.stalled) listeners_->drain(l);
 
   core_->set_observer(nullptr);
   // All or nothing: every output is finished before any is published.
@@ -222,8 +228,6 @@ void Simulator::dispatch(const Event& ev) {
     }
     default: break;
   }
-  // Readers wake for whatever arrived during this event.
-  for (uint32_t i = 0; i < listeners_->all().size(); ++i) schedule_listener_read(i);
 }
 
 void Simulator::schedule_listener_read(uint32_t index) {
