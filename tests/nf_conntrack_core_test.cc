@@ -1,0 +1,614 @@
+// The conntrack core's table and life cycle, pinned to v5.10
+// (net/netfilter/nf_conntrack_core.c): chain order, reference counts at every
+// step, drops before confirm, packets held across a flush, the confirm clash
+// race, early drop and "table full", the per-namespace count against the
+// global max, expiry across the 32-bit jiffies wrap, lazy eviction with
+// search_restart, namespaces, and a randomized model test.
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+
+#include "tests/core_harness.h"
+#include "tests/core_test_util.h"
+
+using namespace ctest;
+
+namespace {
+
+// Three packets of one UDP flow: the third finds SEEN_REPLY and sets ASSURED.
+nf_conn* assured_udp(World& w, net& n, uint16_t sport, uint16_t dport = 53) {
+  auto c = ipv4(10, 9, 0, 1), s = ipv4(10, 9, 0, 2);
+  nf_conn* ct = nullptr;
+  CHECK(w.forward(udp_packet(c, sport, s, dport), &n, 0, &ct) == NF_ACCEPT);
+  CHECK(w.forward(udp_packet(s, dport, c, sport), &n) == NF_ACCEPT);
+  CHECK(w.forward(udp_packet(c, sport, s, dport), &n) == NF_ACCEPT);
+  REQUIRE(ct != nullptr);
+  REQUIRE(ct->test_bit(IPS_ASSURED_BIT));
+  return ct;
+}
+
+nf_conn* unreplied_udp(World& w, net& n, uint16_t sport, uint16_t dport = 53) {
+  nf_conn* ct = nullptr;
+  CHECK(w.forward(udp_packet(ipv4(10, 8, 0, 1), sport, ipv4(10, 8, 0, 2), dport), &n, 0, &ct) ==
+        NF_ACCEPT);
+  REQUIRE(ct != nullptr);
+  REQUIRE_FALSE(ct->test_bit(IPS_ASSURED_BIT));
+  return ct;
+}
+
+}  // namespace
+
+TEST_CASE("colliding conns are chained newest first and walked in that order") {
+  World w;
+  Recorder rec;
+  w.ct.set_observer(&rec);
+  uint32_t b = 0;
+  std::vector<Packet> pk = colliding_udp(w.ct, w.init, 3, &b);
+  std::vector<uint32_t> ids;
+  for (const Packet& p : pk) {
+    nf_conn* c = nullptr;
+    REQUIRE(w.forward(p, nullptr, 0, &c) == NF_ACCEPT);
+    ids.push_back(c->id);
+  }
+  // hlist_nulls_add_head at confirm: the newest conn's ORIGINAL node first.
+  CHECK(chain_walk(w.ct, b) == std::vector<uint32_t>{ids[2] * 2, ids[1] * 2, ids[0] * 2});
+  // A lookup of the oldest walks all three; of the newest, one.
+  w.forward(pk[0]);
+  CHECK(rec.last_bucket == b);
+  CHECK(rec.last_chain == 3);
+  CHECK(rec.last_match);
+  w.forward(pk[2]);
+  CHECK(rec.last_chain == 1);
+  // A fourth tuple of the same bucket walks the whole chain and misses.
+  std::vector<Packet> four = colliding_udp(w.ct, w.init, 4, &b);
+  Packet miss = four[3];
+  CHECK(w.ct.nf_conntrack_in(w.init, 0, miss, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+  CHECK(rec.last_chain == 3);
+  CHECK_FALSE(rec.last_match);
+  w.ct.nf_reset_ct(miss);
+  CHECK(w.invariants() == "");
+}
+
+TEST_CASE("use at every step of the life cycle") {
+  World w;
+  Recorder rec;
+  w.ct.set_observer(&rec);
+  const uint32_t hz = w.clock.hz();
+  Packet p = udp_packet(ipv4(10, 0, 0, 1), 4000, ipv4(10, 0, 0, 2), 53);
+
+  CHECK(w.ct.nf_conntrack_in(w.init, 0, p, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+  nf_conn* ct = p.ct;
+  REQUIRE(ct != nullptr);
+  // Allocated and unconfirmed: the skb's reference only, on the unconfirmed
+  // list, counted, timeout relative.
+  CHECK(ct->use == 1);
+  CHECK_FALSE(nf_ct_is_confirmed(ct));
+  CHECK(Conntrack::list_length(w.init.pcpu[0].unconfirmed) == 1);
+  CHECK(w.init.count == 1);
+  CHECK(ct->timeout == 30 * hz);
+  CHECK(w.invariants({&p}) == "");
+
+  CHECK(w.ct.nf_conntrack_confirm(0, p) == NF_ACCEPT);
+  // Confirmed while the skb still holds it: table + skb.
+  CHECK(ct->use == 2);
+  CHECK(nf_ct_is_confirmed(ct));
+  CHECK(Conntrack::list_length(w.init.pcpu[0].unconfirmed) == 0);
+  CHECK(ct->timeout == w.ct.now32() + 30 * hz);
+  CHECK(w.invariants({&p}) == "");
+
+  w.ct.nf_reset_ct(p);
+  CHECK(ct->use == 1);  // the table's
+  CHECK(w.invariants() == "");
+
+  // A lookup takes one more and the caller puts it.
+  nf_conntrack_tuple_hash* h = w.ct.nf_conntrack_find_get(w.init, 0, tuple_of(p));
+  REQUIRE(h != nullptr);
+  CHECK(ct->use == 2);
+  w.ct.nf_ct_put(ct);
+  CHECK(ct->use == 1);
+
+  const uint32_t id = ct->id;
+  CHECK(w.ct.nf_ct_kill(ct, DeathReason::kDelete));
+  // The table's reference was the last: deleted and freed at once.
+  CHECK(rec.was_freed(id));
+  CHECK(w.init.count == 0);
+  CHECK(w.ct.conns_allocated() == 0);
+  CHECK(Conntrack::list_length(w.init.pcpu[0].dying) == 0);
+  CHECK(w.invariants() == "");
+}
+
+TEST_CASE("a packet dropped before confirm frees its unconfirmed conn") {
+  World w;
+  Recorder rec;
+  w.ct.set_observer(&rec);
+  Packet p = udp_packet(ipv4(10, 0, 0, 1), 4000, ipv4(10, 0, 0, 2), 53);
+  REQUIRE(w.ct.nf_conntrack_in(w.init, 1, p, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+  const uint32_t id = p.ct->id;
+  CHECK(Conntrack::list_length(w.init.pcpu[1].unconfirmed) == 1);
+  CHECK(w.init.count == 1);
+  w.ct.nf_reset_ct(p);  // NF_DROP at some later hook: the skb is freed
+  CHECK(rec.was_freed(id));
+  CHECK(rec.dying.empty());  // never DYING, never in the table
+  CHECK(Conntrack::list_length(w.init.pcpu[1].unconfirmed) == 0);
+  CHECK(w.init.count == 0);
+  CHECK(w.ct.nf_conntrack_find_get(w.init, 0, tuple_of(p)) == nullptr);
+  CHECK(w.invariants() == "");
+}
+
+TEST_CASE("a packet held between hooks keeps its conn alive after a flush") {
+  World w;
+  Recorder rec;
+  w.ct.set_observer(&rec);
+  Packet first = udp_packet(ipv4(10, 0, 0, 1), 4000, ipv4(10, 0, 0, 2), 53);
+  nf_conn* ct = nullptr;
+  REQUIRE(w.forward(first, nullptr, 0, &ct) == NF_ACCEPT);
+  Packet held = first;
+  REQUIRE(w.ct.nf_conntrack_in(w.init, 0, held, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+  REQUIRE(held.ct == ct);
+  CHECK(ct->use == 2);
+
+  CHECK(w.ct.nf_conntrack_flush(&w.init) == 1);
+  // Off the table, on the dying list, still counted, held by the skb only.
+  CHECK(nf_ct_is_dying(ct));
+  CHECK(ct->use == 1);
+  CHECK(Conntrack::list_length(w.init.pcpu[0].dying) == 1);
+  CHECK(w.init.count == 1);
+  CHECK_FALSE(in_table(w.ct, ct));
+  CHECK(w.ct.nf_conntrack_find_get(w.init, 0, tuple_of(first)) == nullptr);
+  CHECK_FALSE(rec.was_freed(ct->id));
+  CHECK(w.invariants({&held}) == "");
+
+  // The confirm hook sees a confirmed (dead) conn: nothing to insert.
+  CHECK(w.ct.nf_conntrack_confirm(0, held) == NF_ACCEPT);
+  const uint32_t id = ct->id;
+  w.ct.nf_reset_ct(held);
+  CHECK(rec.was_freed(id));
+  CHECK(w.init.count == 0);
+  CHECK(Conntrack::list_length(w.init.pcpu[0].dying) == 0);
+  CHECK(w.invariants() == "");
+}
+
+TEST_CASE("an unconfirmed conn killed by net exit fails its confirm") {
+  World w;
+  net& b = w.ct.net_add("b", 7);
+  Packet p = udp_packet(ipv4(10, 0, 0, 1), 4000, ipv4(10, 0, 0, 2), 53);
+  REQUIRE(w.ct.nf_conntrack_in(b, 0, p, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+  nf_conn* ct = p.ct;
+  w.ct.net_exit(b);
+  CHECK(nf_ct_is_dying(ct));
+  // __nf_conntrack_confirm: DYING -> dying list, insert_failed, NF_DROP.
+  CHECK(w.ct.nf_conntrack_confirm(0, p) == NF_DROP);
+  CHECK(w.ct.stat(b, 0).insert_failed == 1);
+  CHECK(Conntrack::list_length(b.pcpu[0].dying) == 1);
+  CHECK(w.invariants({&p}) == "");
+  w.ct.nf_reset_ct(p);
+  CHECK(b.count == 0);
+  CHECK(w.invariants() == "");
+}
+
+TEST_CASE("confirm clash race: UDP is merged into the winner") {
+  World w;
+  Recorder rec;
+  w.ct.set_observer(&rec);
+  Packet a = udp_packet(ipv4(10, 0, 0, 1), 4000, ipv4(10, 0, 0, 2), 53);
+  Packet b = a;
+  // Both CPUs pass the conntrack hook before either confirms.
+  REQUIRE(w.ct.nf_conntrack_in(w.init, 0, a, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+  REQUIRE(w.ct.nf_conntrack_in(w.init, 1, b, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+  nf_conn* winner = a.ct;
+  nf_conn* loser = b.ct;
+  REQUIRE(winner != loser);
+  CHECK(w.init.count == 2);
+  CHECK(w.invariants({&a, &b}) == "");
+
+  CHECK(w.ct.nf_conntrack_confirm(0, a) == NF_ACCEPT);
+  const uint32_t loser_id = loser->id;
+  CHECK(w.ct.nf_conntrack_confirm(1, b) == NF_ACCEPT);
+  CHECK(b.ct == winner);
+  CHECK(b.ctinfo == IP_CT_NEW);
+  CHECK(w.ct.stat(w.init, 1).clash_resolve == 1);
+  CHECK(w.ct.stat(w.init, 1).insert_failed == 0);
+  CHECK(w.ct.stat(w.init, 1).drop == 0);
+  CHECK(rec.was_freed(loser_id));
+  CHECK(w.init.count == 1);
+  CHECK(winner->use == 3);  // table + two skbs
+  CHECK(w.invariants({&a, &b}) == "");
+  w.ct.nf_reset_ct(a);
+  w.ct.nf_reset_ct(b);
+  CHECK(winner->use == 1);
+  CHECK(table_conns(w.ct).size() == 1);
+  CHECK(w.invariants() == "");
+}
+
+TEST_CASE("confirm clash race: TCP loses the packet (insert_failed and drop)") {
+  World w;
+  Recorder rec;
+  w.ct.set_observer(&rec);
+  Packet a = tcp_packet(ipv4(10, 0, 0, 1), 4000, ipv4(10, 0, 0, 2), 80, TCPHDR_SYN, 1000);
+  Packet b = a;
+  REQUIRE(w.ct.nf_conntrack_in(w.init, 0, a, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+  REQUIRE(w.ct.nf_conntrack_in(w.init, 1, b, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+  nf_conn* winner = a.ct;
+  nf_conn* loser = b.ct;
+  REQUIRE(winner != loser);
+  CHECK(w.ct.nf_conntrack_confirm(0, a) == NF_ACCEPT);
+  CHECK(w.ct.nf_conntrack_confirm(1, b) == NF_DROP);
+  CHECK(w.ct.stat(w.init, 1).insert_failed == 1);
+  CHECK(w.ct.stat(w.init, 1).drop == 1);
+  CHECK(w.ct.stat(w.init, 1).clash_resolve == 0);
+  // The loser waits on the dying list for its skb to go. v5.10 only moves
+  // it there: IPS_DYING stays clear (nf_ct_resolve_clash, drop path).
+  CHECK(b.ct == loser);
+  CHECK_FALSE(nf_ct_is_dying(loser));
+  CHECK_FALSE(nf_ct_is_confirmed(loser));
+  CHECK(Conntrack::list_length(w.init.pcpu[1].dying) == 1);
+  CHECK(w.init.count == 2);
+  CHECK(w.invariants({&a, &b}) == "");
+  const uint32_t loser_id = loser->id;
+  w.ct.nf_reset_ct(b);
+  w.ct.nf_reset_ct(a);
+  CHECK(rec.was_freed(loser_id));
+  CHECK(w.init.count == 1);
+  CHECK(in_table(w.ct, winner));
+  CHECK(w.invariants() == "");
+}
+
+TEST_CASE("early_drop evicts non-ASSURED conns only") {
+  // 8 buckets: early_drop's 8-bucket range covers the whole table.
+  World w({8, 4, 0x12345678, 2});
+  nf_conn* a1 = assured_udp(w, w.init, 1001);
+  nf_conn* a2 = assured_udp(w, w.init, 1002);
+  nf_conn* u1 = unreplied_udp(w, w.init, 2001);
+  nf_conn* u2 = unreplied_udp(w, w.init, 2002);
+  const uint32_t u1_id = u1->id, u2_id = u2->id;
+  Recorder rec;
+  w.ct.set_observer(&rec);
+  REQUIRE(w.init.count == 4);
+
+  nf_conn* fresh = nullptr;
+  CHECK(w.forward(udp_packet(ipv4(10, 7, 0, 1), 3000, ipv4(10, 7, 0, 2), 53), nullptr, 0, &fresh) ==
+        NF_ACCEPT);
+  REQUIRE(fresh != nullptr);
+  const uint32_t drops = w.ct.stat(w.init, 0).early_drop;
+  CHECK(drops >= 1);
+  CHECK(drops <= 2);
+  CHECK(rec.dying.size() == drops);
+  for (uint32_t id : rec.dying) CHECK((id == u1_id || id == u2_id));
+  for (DeathReason r : rec.reasons) CHECK(r == DeathReason::kEarlyDrop);
+  CHECK(in_table(w.ct, a1));
+  CHECK(in_table(w.ct, a2));
+  CHECK(in_table(w.ct, fresh));
+  CHECK(w.init.count == 5 - drops);
+  CHECK(w.ct.stat(w.init, 0).drop == 0);
+  CHECK_FALSE(w.ct.gc_early_drop_pending());
+  CHECK(w.invariants() == "");
+}
+
+TEST_CASE("table full: only ASSURED conns left, the new conn is dropped") {
+  World w({8, 4, 0x12345678, 2});
+  std::vector<nf_conn*> assured;
+  for (uint16_t i = 0; i < 4; ++i) assured.push_back(assured_udp(w, w.init, 1001 + i));
+  const uint64_t created = w.ct.conns_created();
+  Packet p = udp_packet(ipv4(10, 7, 0, 1), 3000, ipv4(10, 7, 0, 2), 53);
+  CHECK(w.ct.nf_conntrack_in(w.init, 0, p, NF_INET_PRE_ROUTING) == NF_DROP);
+  CHECK(p.ct == nullptr);
+  CHECK(w.ct.stat(w.init, 0).drop == 1);
+  CHECK(w.ct.stat(w.init, 0).early_drop == 0);
+  CHECK(w.ct.stat(w.init, 0).invalid == 0);
+  CHECK(w.ct.gc_early_drop_pending());
+  CHECK(w.init.count == 4);  // the increment was undone
+  CHECK(w.ct.conns_created() == created);
+  for (nf_conn* c : assured) CHECK(in_table(w.ct, c));
+  CHECK(w.invariants() == "");
+  // The next GC run consumes the request.
+  w.advance_seconds(1);
+  CHECK_FALSE(w.ct.gc_early_drop_pending());
+}
+
+TEST_CASE("v5.10: nf_conntrack_max is compared with each namespace's own count") {
+  World w({8, 4, 0x12345678, 2});
+  net& b = w.ct.net_add("b", 0x9999);
+  std::vector<nf_conn*> in_b;
+  for (uint16_t i = 0; i < 3; ++i) unreplied_udp(w, w.init, static_cast<uint16_t>(2000 + i));
+  for (uint16_t i = 0; i < 3; ++i) in_b.push_back(unreplied_udp(w, b, static_cast<uint16_t>(2000 + i)));
+  // Six conns in all, above max = 4, but each namespace has 3: no pressure.
+  CHECK(w.init.count == 3);
+  CHECK(b.count == 3);
+  CHECK(w.ct.stat(w.init, 0).early_drop + w.ct.stat(b, 0).early_drop == 0);
+  CHECK(w.ct.stat(w.init, 0).drop + w.ct.stat(b, 0).drop == 0);
+  // The fourth of init reaches max (not above it): still no eviction.
+  unreplied_udp(w, w.init, 2003);
+  CHECK(w.init.count == 4);
+  CHECK(w.ct.stat(w.init, 0).early_drop == 0);
+  // The fifth goes above: init evicts its own conns and never b's.
+  unreplied_udp(w, w.init, 2004);
+  CHECK(w.ct.stat(w.init, 0).early_drop >= 1);
+  CHECK(w.init.count == 5 - w.ct.stat(w.init, 0).early_drop);
+  CHECK(b.count == 3);
+  for (nf_conn* c : in_b) CHECK(in_table(w.ct, c));
+  CHECK(w.invariants() == "");
+}
+
+TEST_CASE("expiry across the 32-bit jiffies wrap") {
+  World w;
+  const uint32_t hz = w.clock.hz();
+  // The clock starts at INITIAL_JIFFIES = (u32)(-300 * HZ).
+  CHECK(w.ct.now32() == static_cast<uint32_t>(-300 * static_cast<int32_t>(hz)));
+  // 10 s before the 32-bit wrap.
+  w.wq.advance_to(w.clock.jiffies() + 290 * hz);
+  CHECK(w.ct.now32() == static_cast<uint32_t>(-10 * static_cast<int32_t>(hz)));
+  nf_conn* ct = nullptr;
+  Packet p = udp_packet(ipv4(10, 0, 0, 1), 4000, ipv4(10, 0, 0, 2), 53);
+  REQUIRE(w.forward(p, nullptr, 0, &ct) == NF_ACCEPT);
+  // 30 s of life: the deadline is past the wrap, numerically below now.
+  CHECK(ct->timeout == 20 * hz);
+  CHECK(ct->timeout < w.ct.now32());
+  CHECK_FALSE(nf_ct_is_expired(ct, w.ct.now32()));
+  CHECK(nf_ct_expires(ct, w.ct.now32()) == 30 * hz);
+
+  // One jiffy before the deadline, on the far side of the wrap, with the GC
+  // running all along: still there.
+  w.wq.advance_to(w.clock.jiffies() + 30 * hz - 1);
+  CHECK(w.ct.now32() == 20 * hz - 1);
+  REQUIRE(in_table(w.ct, ct));
+  CHECK(nf_ct_expires(ct, w.ct.now32()) == 1);
+  nf_conntrack_tuple_hash* h = w.ct.nf_conntrack_find_get(w.init, 0, tuple_of(p));
+  REQUIRE(h != nullptr);
+  w.ct.nf_ct_put(ct);
+
+  // At the deadline it is expired ((s32)(timeout - now) <= 0), and the next
+  // lookup reaps it.
+  w.clock.advance(1);
+  CHECK(nf_ct_is_expired(ct, w.ct.now32()));
+  CHECK(nf_ct_expires(ct, w.ct.now32()) == 0);
+  CHECK(w.ct.nf_conntrack_find_get(w.init, 0, tuple_of(p)) == nullptr);
+  CHECK(w.init.count == 0);
+  CHECK(w.invariants() == "");
+}
+
+TEST_CASE("lazy eviction on lookup and search_restart") {
+  World w;
+  Recorder rec;
+  w.ct.set_observer(&rec);
+  const uint32_t hz = w.clock.hz();
+  uint32_t b = 0;
+  std::vector<Packet> pk = colliding_udp(w.ct, w.init, 3, &b);
+
+  SUBCASE("expired conn met through its ORIGINAL node: the walk restarts") {
+    nf_conn* old = nullptr;
+    REQUIRE(w.forward(pk[0], nullptr, 0, &old) == NF_ACCEPT);
+    const uint32_t old_id = old->id;
+    // Past the deadline without running the GC.
+    w.clock.advance(31 * hz);
+    nf_conn* fresh = nullptr;
+    REQUIRE(w.forward(pk[0], nullptr, 0, &fresh) == NF_ACCEPT);
+    // nf_ct_gc_expired killed it from inside the walk: hlist_nulls_del_rcu
+    // kept its ORIGINAL node's next, but the node was then added to the
+    // dying list's head, so `next` became the dying list's nulls marker.
+    // The walk ended on nulls (1<<30)+1 != bucket and restarted once.
+    CHECK(w.ct.stat(w.init, 0).search_restart == 1);
+    CHECK(rec.was_freed(old_id));
+    REQUIRE(rec.reasons.size() == 1);
+    CHECK(rec.reasons[0] == DeathReason::kTimeout);
+    CHECK(fresh->id != old_id);
+    CHECK(rec.last_chain == 1);  // one node walked before the restart, none after
+    CHECK(w.init.count == 1);
+    CHECK(w.invariants() == "");
+  }
+
+  SUBCASE("expired conn met through its REPLY node: no restart") {
+    nf_conn* old = nullptr;
+    REQUIRE(w.forward(pk[0], nullptr, 0, &old) == NF_ACCEPT);
+    const uint32_t old_id = old->id;
+    w.clock.advance(31 * hz);
+    // A reply-direction packet hashes to the bucket of the REPLY node.
+    Packet reply = udp_packet(pk[0].daddr, pk[0].dport, pk[0].saddr, pk[0].sport);
+    nf_conn* fresh = nullptr;
+    ip_conntrack_info info;
+    REQUIRE(w.forward(reply, nullptr, 0, &fresh, &info) == NF_ACCEPT);
+    CHECK(w.ct.stat(w.init, 0).search_restart == 0);
+    CHECK(rec.was_freed(old_id));
+    CHECK(info == IP_CT_NEW);  // a new conn, the old one is gone
+    CHECK(fresh->id != old_id);
+    CHECK(w.invariants() == "");
+  }
+
+  SUBCASE("an expired conn behind a live one is reaped by a miss") {
+    nf_conn* c0 = nullptr;
+    nf_conn* c1 = nullptr;
+    REQUIRE(w.forward(pk[0], nullptr, 0, &c0) == NF_ACCEPT);
+    w.clock.advance(20 * hz);
+    REQUIRE(w.forward(pk[1], nullptr, 0, &c1) == NF_ACCEPT);
+    w.clock.advance(11 * hz);  // c0 expired (31 s), c1 live (11 s)
+    CHECK(chain_walk(w.ct, b) == std::vector<uint32_t>{c1->id * 2, c0->id * 2});
+    const uint32_t c0_id = c0->id;
+    // Looking up c1 stops at c1: c0 is not touched.
+    w.forward(pk[1]);
+    CHECK(w.ct.stat(w.init, 0).search_restart == 0);
+    CHECK_FALSE(rec.was_freed(c0_id));
+    // A third tuple of the bucket walks past c1 into c0, reaps it, restarts.
+    Packet miss = pk[2];
+    REQUIRE(w.ct.nf_conntrack_in(w.init, 0, miss, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+    CHECK(w.ct.stat(w.init, 0).search_restart == 1);
+    CHECK(rec.was_freed(c0_id));
+    CHECK(rec.last_chain == 3);  // c1, c0, then c1 again
+    CHECK_FALSE(rec.last_match);
+    w.ct.nf_reset_ct(miss);
+    CHECK(chain_walk(w.ct, b) == std::vector<uint32_t>{c1->id * 2});
+    CHECK(w.invariants() == "");
+  }
+}
+
+TEST_CASE("two namespaces with identical tuples are kept apart; flush one") {
+  World w;
+  net& b = w.ct.net_add("b", 0);  // same hash_mix: same bucket as init
+  Packet p = udp_packet(ipv4(10, 0, 0, 1), 4000, ipv4(10, 0, 0, 2), 53);
+  nf_conn* in_init = nullptr;
+  nf_conn* in_b = nullptr;
+  REQUIRE(w.forward(p, &w.init, 0, &in_init) == NF_ACCEPT);
+  REQUIRE(w.forward(p, &b, 0, &in_b) == NF_ACCEPT);
+  REQUIRE(in_init != in_b);
+  CHECK(w.init.count == 1);
+  CHECK(b.count == 1);
+  CHECK(bucket_of(w.ct, w.init, p) == bucket_of(w.ct, b, p));
+
+  nf_conntrack_tuple_hash* h = w.ct.nf_conntrack_find_get(b, 0, tuple_of(p));
+  REQUIRE(h != nullptr);
+  CHECK(nf_ct_tuplehash_to_ctrack(h) == in_b);
+  w.ct.nf_ct_put(in_b);
+  h = w.ct.nf_conntrack_find_get(w.init, 0, tuple_of(p));
+  REQUIRE(h != nullptr);
+  CHECK(nf_ct_tuplehash_to_ctrack(h) == in_init);
+  w.ct.nf_ct_put(in_init);
+
+  // A second packet in b finds b's conn.
+  nf_conn* again = nullptr;
+  ip_conntrack_info info;
+  w.forward(p, &b, 0, &again, &info);
+  CHECK(again == in_b);
+
+  CHECK(w.ct.nf_conntrack_flush(&b) == 1);
+  CHECK(b.count == 0);
+  CHECK(w.init.count == 1);
+  CHECK(in_table(w.ct, in_init));
+  CHECK(w.ct.nf_conntrack_find_get(b, 0, tuple_of(p)) == nullptr);
+  CHECK(w.invariants() == "");
+  // A different hash_mix puts the same tuple elsewhere (in general).
+  net& c = w.ct.net_add("c", 0xa5a5a5a5u);
+  CHECK(w.ct.hash_conntrack_raw(tuple_of(p), c) != w.ct.hash_conntrack_raw(tuple_of(p), w.init));
+}
+
+TEST_CASE("net_exit kills every conn of the namespace and nothing else") {
+  World w;
+  net& b = w.ct.net_add("b", 3);
+  for (uint16_t i = 0; i < 5; ++i) unreplied_udp(w, b, static_cast<uint16_t>(2000 + i));
+  assured_udp(w, b, 1000);
+  nf_conn* keep = unreplied_udp(w, w.init, 2000);
+  REQUIRE(b.count == 6);
+  w.ct.net_exit(b);
+  CHECK(b.count == 0);
+  CHECK_FALSE(b.alive);
+  CHECK(w.init.count == 1);
+  CHECK(in_table(w.ct, keep));
+  CHECK(Conntrack::list_length(b.pcpu[0].dying) == 0);
+  CHECK(w.invariants() == "");
+}
+
+// ---------------------------------------------------------------------------
+// Randomized model test. A fixed-seed stream of operations (packets of
+// random generic-protocol flows in either direction through the whole
+// forward path, packets dropped between the hooks, lookups, time advances
+// that run the GC, flushes) drives two namespaces with different timeouts.
+// After every step the core's invariants must hold and the set of live
+// (unexpired) conns in the table must equal a trivial model: a map from
+// (namespace, original tuple) to the absolute expiry jiffy.
+namespace {
+
+struct Rng {
+  uint64_t s;
+  uint64_t next() {
+    s += 0x9e3779b97f4a7c15ull;
+    uint64_t z = s;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  uint32_t below(uint32_t n) { return static_cast<uint32_t>(next() % n); }
+};
+
+using Key = std::tuple<uint16_t, std::string>;  // net, 40 tuple bytes (dir 0)
+
+Key key_of(uint16_t net_index, nf_conntrack_tuple t) {
+  t.dst.dir = IP_CT_DIR_ORIGINAL;
+  std::string bytes(sizeof t, '\0');
+  std::memcpy(bytes.data(), &t, sizeof t);
+  return {net_index, bytes};
+}
+
+}  // namespace
+
+TEST_CASE("randomized model: live conns match a map of tuple -> expiry") {
+  World w({64, 0, 0x2468ace0, 2});
+  net& b = w.ct.net_add("b", 0x13579bdf);
+  const uint32_t hz = w.clock.hz();
+  w.init.sysctl.generic_timeout = 60 * hz;
+  b.sysctl.generic_timeout = 100 * hz;
+  net* nets[2] = {&w.init, &b};
+
+  std::map<Key, uint64_t> model;  // -> absolute 64-bit expiry jiffy
+  Rng rng{20240601};
+  uint64_t kills = 0, creates = 0;
+
+  auto alive = [&](const Key& k) {
+    auto it = model.find(k);
+    return it != model.end() && it->second > w.clock.jiffies();
+  };
+
+  for (int step = 0; step < 6000; ++step) {
+    CAPTURE(step);
+    const uint32_t op = rng.below(100);
+    net& n = *nets[rng.below(2)];
+    const uint16_t cpu = static_cast<uint16_t>(rng.below(2));
+    Packet p = generic_packet(ipv4(10, 0, 0, static_cast<uint8_t>(1 + rng.below(5))),
+                              ipv4(10, 0, 1, static_cast<uint8_t>(1 + rng.below(5))),
+                              static_cast<uint8_t>(98 + rng.below(2)));
+    if (rng.below(2)) std::swap(p.saddr, p.daddr);
+    const nf_conntrack_tuple t = tuple_of(p);
+    nf_conntrack_tuple inv;
+    REQUIRE(nf_ct_invert_tuple(&inv, t));
+    const Key k = key_of(n.index, t), ki = key_of(n.index, inv);
+    const uint64_t expiry = w.clock.jiffies() + n.sysctl.generic_timeout;
+
+    if (op < 65) {  // a packet through the whole forward path
+      REQUIRE(w.forward(p, &n, cpu) == NF_ACCEPT);
+      if (alive(k)) {
+        model[k] = expiry;
+      } else if (alive(ki)) {
+        model[ki] = expiry;
+      } else {
+        model.erase(k);
+        model.erase(ki);
+        model[k] = expiry;
+        ++creates;
+      }
+    } else if (op < 75) {  // dropped after the conntrack hook, before confirm
+      REQUIRE(w.ct.nf_conntrack_in(n, cpu, p, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+      w.ct.nf_reset_ct(p);
+      if (alive(k)) {
+        model[k] = expiry;  // the tracker refreshed the confirmed conn
+      } else if (alive(ki)) {
+        model[ki] = expiry;
+      }
+    } else if (op < 80) {  // a lookup (may reap lazily)
+      nf_conntrack_tuple_hash* h = w.ct.nf_conntrack_find_get(n, cpu, t);
+      CHECK((h != nullptr) == (alive(k) || alive(ki)));
+      if (h != nullptr) w.ct.nf_ct_put(nf_ct_tuplehash_to_ctrack(h));
+    } else if (op < 98) {  // time passes; the GC runs as due
+      w.wq.advance_to(w.clock.jiffies() + rng.below(40 * hz));
+    } else {  // conntrack -F in one namespace
+      kills += w.ct.nf_conntrack_flush(&n);
+      for (auto it = model.begin(); it != model.end();) {
+        it = std::get<0>(it->first) == n.index ? model.erase(it) : std::next(it);
+      }
+    }
+
+    REQUIRE(w.invariants() == "");
+    std::set<std::tuple<Key, uint32_t>> real, want;
+    for (const nf_conn* c : table_conns(w.ct)) {
+      if (nf_ct_is_expired(c, w.ct.now32())) continue;
+      real.emplace(key_of(c->net, c->tuplehash[IP_CT_DIR_ORIGINAL].tuple), c->timeout);
+    }
+    for (const auto& [key, exp] : model) {
+      if (exp > w.clock.jiffies()) want.emplace(key, static_cast<uint32_t>(exp));
+    }
+    REQUIRE(real == want);
+  }
+  // The run must have exercised creation, expiry across the wrap and flush.
+  CHECK(creates > 100);
+  CHECK(kills > 0);
+  CHECK(w.clock.jiffies() > initial_jiffies_for_hz(hz) + 600 * hz);
+}
