@@ -288,6 +288,61 @@ TEST_CASE("early_drop evicts non-ASSURED conns only") {
   CHECK(w.invariants() == "");
 }
 
+TEST_CASE("early_drop kills every eligible conn of the bucket unless the walk is diverted") {
+  SUBCASE("one bucket: R3 O3 R2 O2 R1 O1, all three dropped") {
+    // Killing conn k through Rk unlinks Ok first, which rewrites Rk->next
+    // to R(k-1): the walk goes on and drops every non-ASSURED conn.
+    World w({1, 3, 0x12345678, 1});
+    std::vector<uint32_t> ids;
+    for (uint16_t i = 0; i < 3; ++i)
+      ids.push_back(unreplied_udp(w, w.init, static_cast<uint16_t>(2000 + i))->id);
+    CHECK(chain_walk(w.ct, 0) == std::vector<uint32_t>{ids[2] * 2 + 1, ids[2] * 2, ids[1] * 2 + 1,
+                                                        ids[1] * 2, ids[0] * 2 + 1, ids[0] * 2});
+    Recorder rec;
+    w.ct.set_observer(&rec);
+    CHECK(w.forward(udp_packet(ipv4(10, 7, 0, 1), 3000, ipv4(10, 7, 0, 2), 53)) == NF_ACCEPT);
+    CHECK(w.ct.stat(w.init, 0).early_drop == 3);
+    CHECK(rec.dying == std::vector<uint32_t>{ids[2], ids[1], ids[0]});
+    CHECK(w.init.count == 1);
+    CHECK(w.invariants() == "");
+  }
+  SUBCASE("ORIGINAL nodes only: the first kill diverts the walk, one drop") {
+    // Chain O3 O2 O1. Killing conn 3 moves O3 to the dying list, so O3->next
+    // is the dying list's nulls marker and the walk ends there (early_drop
+    // does not check the nulls value and does not restart).
+    World w({1024, 3, 0x12345678, 1});
+    uint32_t b = 0;
+    std::vector<Packet> pk = colliding_udp(w.ct, w.init, 4, &b);
+    std::vector<uint32_t> ids;
+    for (int i = 0; i < 3; ++i) {
+      nf_conn* c = nullptr;
+      REQUIRE(w.forward(pk[i], nullptr, 0, &c) == NF_ACCEPT);
+      ids.push_back(c->id);
+    }
+    CHECK(chain_walk(w.ct, b) == std::vector<uint32_t>{ids[2] * 2, ids[1] * 2, ids[0] * 2});
+    Recorder rec;
+    w.ct.set_observer(&rec);
+    CHECK(w.forward(pk[3]) == NF_ACCEPT);  // count 4 > max 3: early_drop from bucket b
+    CHECK(w.ct.stat(w.init, 0).early_drop == 1);
+    CHECK(rec.dying == std::vector<uint32_t>{ids[2]});
+    CHECK(w.init.count == 3);
+    CHECK(w.invariants() == "");
+  }
+}
+
+TEST_CASE("default table size from RAM, rounded up to a page of heads") {
+  constexpr uint64_t MiB = 1ull << 20, GiB = 1ull << 30;
+  CHECK(nf_conntrack_default_buckets(8 * GiB) == 65536);
+  CHECK(nf_conntrack_default_buckets(4 * GiB) == 16384);  // not above 4 GiB
+  CHECK(nf_conntrack_default_buckets(2 * GiB) == 16384);
+  CHECK(nf_conntrack_default_buckets(512 * MiB) == 4096);  // 512 MiB / 16384 / 8
+  CHECK(nf_conntrack_default_buckets(100 * MiB) == 1024);  // 800 -> 1024
+  CHECK(nf_conntrack_default_buckets(1 * MiB) == 512);     // 8 -> 32 -> 512
+  CHECK(nf_ct_round_buckets(1) == 512);
+  CHECK(nf_ct_round_buckets(512) == 512);
+  CHECK(nf_ct_round_buckets(513) == 1024);
+}
+
 TEST_CASE("table full: only ASSURED conns left, the new conn is dropped") {
   World w({8, 4, 0x12345678, 2});
   std::vector<nf_conn*> assured;
