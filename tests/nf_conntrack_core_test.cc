@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <tuple>
@@ -666,4 +667,137 @@ TEST_CASE("randomized model: live conns match a map of tuple -> expiry") {
   CHECK(creates > 100);
   CHECK(kills > 0);
   CHECK(w.clock.jiffies() > initial_jiffies_for_hz(hz) + 600 * hz);
+}
+
+// ---------------------------------------------------------------------------
+// Randomized stress of the reference rules. Packets of random UDP, TCP and
+// generic flows on two CPUs are held between the conntrack hook and confirm
+// (so unconfirmed conns race to confirm, and conns die under held packets),
+// released with or without confirm, while time advances (GC, expiry, event
+// redelivery), flushes and kills happen and the event listener fails on and
+// off. After every step every invariant must hold with the held packets'
+// references accounted; at the end everything must be freed.
+namespace {
+
+class FlakyNotifier : public EventNotifier {
+ public:
+  int ctnetlink_conntrack_event(unsigned, const nf_conn&, const net&, uint32_t, int) override {
+    ++calls;
+    return fail ? -105 : 0;
+  }
+  bool fail = false;
+  uint64_t calls = 0;
+};
+
+}  // namespace
+
+TEST_CASE("randomized stress: held packets, clashes, flushes and failing events") {
+  World w({32, 0, 0x0badcafe, 2});
+  net& b = w.ct.net_add("b", 0x77);
+  FlakyNotifier nl;
+  w.init.event_cb = &nl;
+  b.event_cb = &nl;
+  net* nets[2] = {&w.init, &b};
+  Rng rng{777};
+  struct Held {
+    Packet p;
+    uint16_t cpu;
+  };
+  std::vector<std::unique_ptr<Held>> held;
+  auto held_ptrs = [&] {
+    std::vector<const Packet*> v;
+    for (auto& h : held) v.push_back(&h->p);
+    return v;
+  };
+  auto random_packet = [&] {
+    Packet p;
+    const uint8_t a = static_cast<uint8_t>(1 + rng.below(3)), c = static_cast<uint8_t>(1 + rng.below(3));
+    const uint16_t sp = static_cast<uint16_t>(1000 + rng.below(3));
+    switch (rng.below(3)) {
+      case 0: p = udp_packet(ipv4(10, 0, 0, a), sp, ipv4(10, 0, 1, c), 53); break;
+      case 1: {
+        static const uint8_t flags[] = {TCPHDR_SYN, TCPHDR_SYN | TCPHDR_ACK, TCPHDR_ACK,
+                                        TCPHDR_FIN | TCPHDR_ACK, TCPHDR_RST};
+        p = tcp_packet(ipv4(10, 0, 0, a), sp, ipv4(10, 0, 1, c), 80, flags[rng.below(5)],
+                       rng.below(1000), rng.below(1000));
+        break;
+      }
+      default: p = generic_packet(ipv4(10, 0, 0, a), ipv4(10, 0, 1, c)); break;
+    }
+    if (rng.below(2)) {
+      std::swap(p.saddr, p.daddr);
+      std::swap(p.sport, p.dport);
+    }
+    return p;
+  };
+
+  uint64_t clashes = 0;
+  for (int step = 0; step < 8000; ++step) {
+    CAPTURE(step);
+    const uint32_t op = rng.below(100);
+    net& n = *nets[rng.below(2)];
+    const uint16_t cpu = static_cast<uint16_t>(rng.below(2));
+    if (op < 30) {
+      if (held.size() < 12) {
+        auto h = std::make_unique<Held>(Held{random_packet(), cpu});
+        w.ct.nf_conntrack_in(n, cpu, h->p, NF_INET_PRE_ROUTING);
+        if (h->p.ct != nullptr) held.push_back(std::move(h));
+      }
+    } else if (op < 55) {
+      if (!held.empty()) {
+        const size_t i = rng.below(static_cast<uint32_t>(held.size()));
+        Held& h = *held[i];
+        if (rng.below(10) < 7) {
+          const uint32_t before = w.ct.stat(*nets[0], h.cpu).clash_resolve +
+                                  w.ct.stat(*nets[1], h.cpu).clash_resolve +
+                                  w.ct.stat(*nets[0], h.cpu).insert_failed +
+                                  w.ct.stat(*nets[1], h.cpu).insert_failed;
+          w.ct.nf_conntrack_confirm(h.cpu, h.p);
+          clashes += w.ct.stat(*nets[0], h.cpu).clash_resolve +
+                     w.ct.stat(*nets[1], h.cpu).clash_resolve +
+                     w.ct.stat(*nets[0], h.cpu).insert_failed +
+                     w.ct.stat(*nets[1], h.cpu).insert_failed - before;
+        }
+        w.ct.nf_reset_ct(h.p);
+        held.erase(held.begin() + static_cast<long>(i));
+      }
+    } else if (op < 75) {
+      w.forward(random_packet(), &n, cpu);
+    } else if (op < 85) {
+      w.wq.advance_to(w.clock.jiffies() + rng.below(40 * w.clock.hz()));
+    } else if (op < 88) {
+      w.ct.nf_conntrack_flush(rng.below(3) == 0 ? nullptr : &n);
+    } else if (op < 93) {
+      nl.fail = !nl.fail;
+    } else if (op < 98) {
+      std::vector<const nf_conn*> live = table_conns(w.ct);
+      if (!live.empty()) {
+        nf_conn* victim = const_cast<nf_conn*>(live[rng.below(static_cast<uint32_t>(live.size()))]);
+        w.ct.nf_ct_kill(victim, DeathReason::kDelete, cpu);
+      }
+    } else {
+      Packet p = random_packet();
+      nf_conntrack_tuple_hash* h = w.ct.nf_conntrack_find_get(n, cpu, tuple_of(p));
+      if (h != nullptr) w.ct.nf_ct_put(nf_ct_tuplehash_to_ctrack(h));
+    }
+    REQUIRE(w.invariants(held_ptrs()) == "");
+  }
+  CHECK(clashes > 0);
+  CHECK(nl.calls > 0);
+
+  // Wind down: release every packet, let the listener drain, flush.
+  for (auto& h : held) w.ct.nf_reset_ct(h->p);
+  held.clear();
+  nl.fail = false;
+  w.advance_seconds(2);
+  w.ct.nf_conntrack_flush(nullptr);
+  CHECK(w.invariants() == "");
+  CHECK(w.init.count == 0);
+  CHECK(b.count == 0);
+  CHECK(w.ct.conns_allocated() == 0);
+  for (net* n : nets)
+    for (uint16_t c = 0; c < 2; ++c) {
+      CHECK(Conntrack::list_length(n->pcpu[c].dying) == 0);
+      CHECK(Conntrack::list_length(n->pcpu[c].unconfirmed) == 0);
+    }
 }
