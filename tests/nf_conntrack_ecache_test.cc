@@ -331,3 +331,38 @@ TEST_CASE("net_exit drops the listener first: no deferred destruction") {
   CHECK_FALSE(w.wq.is_queued(&b.ecache_dwork));
   CHECK(w.invariants() == "");
 }
+
+TEST_CASE("v5.10.19: after a clash merge the confirm hook delivers for the loser, not the winner") {
+  // nf_conntrack_confirm() keeps the conn it read before
+  // __nf_conntrack_confirm(); upstream 56b14ecec97f ("re-fetch conntrack
+  // after insertion", 2022, later backported to 5.10.y stable) changed that.
+  // In v5.10.19 the merged packet delivers nothing: the winner's cached
+  // events wait for the next packet's confirm.
+  World w;
+  TestNotifier nl(w.clock);
+  w.init.event_cb = &nl;
+  Packet a = udp_packet(ipv4(10, 0, 0, 1), 4000, ipv4(10, 0, 0, 2), 53);
+  Packet b = a;
+  REQUIRE(w.ct.nf_conntrack_in(w.init, 0, a, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+  REQUIRE(w.ct.nf_conntrack_in(w.init, 1, b, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+  REQUIRE(w.ct.nf_conntrack_confirm(0, a) == NF_ACCEPT);
+  nf_conn* winner = a.ct;
+  CHECK(nl.delivered() == std::vector<unsigned>{ev({IPCT_NEW})});
+  // A reply for the winner passes the conntrack hook: REPLY is cached.
+  Packet reply = udp_packet(ipv4(10, 0, 0, 2), 53, ipv4(10, 0, 0, 1), 4000);
+  REQUIRE(w.ct.nf_conntrack_in(w.init, 0, reply, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+  REQUIRE(reply.ct == winner);
+  CHECK(winner->ecache.cache == ev({IPCT_REPLY}));
+  // The loser's packet is merged into the winner: no delivery.
+  REQUIRE(w.ct.nf_conntrack_confirm(1, b) == NF_ACCEPT);
+  CHECK(b.ct == winner);
+  CHECK(nl.calls.size() == 1);
+  CHECK(winner->ecache.cache == ev({IPCT_REPLY}));
+  // The reply's own confirm delivers it.
+  REQUIRE(w.ct.nf_conntrack_confirm(0, reply) == NF_ACCEPT);
+  CHECK(nl.delivered() == std::vector<unsigned>{ev({IPCT_NEW}), ev({IPCT_REPLY})});
+  w.ct.nf_reset_ct(a);
+  w.ct.nf_reset_ct(b);
+  w.ct.nf_reset_ct(reply);
+  CHECK(w.invariants() == "");
+}
