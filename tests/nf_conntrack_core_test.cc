@@ -499,6 +499,57 @@ TEST_CASE("lazy eviction on lookup and search_restart") {
   }
 }
 
+TEST_CASE("a lookup diverted onto a dying list can return a DYING conn of that list") {
+  // X (tuple T) dies while a packet holds it and stays on CPU 0's dying
+  // list; Y (same tuple) replaces it in the table and then expires. A lookup
+  // of T kills Y from inside the walk; Y's ORIGINAL node goes to the head of
+  // the killing CPU's dying list, so the walk continues into that list.
+  // Nothing in nf_ct_key_equal() looks at DYING: on CPU 0 the walk meets X
+  // (live timeout, CONFIRMED, same tuple) and returns it. On CPU 1 the dying
+  // list is empty, the walk ends on its nulls marker and restarts.
+  World w;
+  Recorder rec;
+  w.ct.set_observer(&rec);
+  const uint32_t hz = w.clock.hz();
+  Packet t = generic_packet(ipv4(10, 0, 0, 1), ipv4(10, 0, 0, 2));
+  for (uint8_t i = 2; bucket_of(w.ct, w.init, t) == reply_bucket_of(w.ct, w.init, t); ++i) {
+    t = generic_packet(ipv4(10, 0, 0, i), ipv4(10, 0, 0, 2));
+  }
+  w.init.sysctl.generic_timeout = 600 * hz;
+  nf_conn* x = nullptr;
+  REQUIRE(w.forward(t, nullptr, 0, &x) == NF_ACCEPT);
+  Packet held = t;
+  REQUIRE(w.ct.nf_conntrack_in(w.init, 0, held, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+  REQUIRE(held.ct == x);
+  REQUIRE(w.ct.nf_conntrack_flush(&w.init) == 1);  // X dies on CPU 0's dying list
+  w.init.sysctl.generic_timeout = 10 * hz;
+  nf_conn* y = nullptr;
+  REQUIRE(w.forward(t, nullptr, 0, &y) == NF_ACCEPT);
+  REQUIRE(y != x);
+  const uint32_t y_id = y->id;
+  w.clock.advance(11 * hz);  // Y expired, X (600 s) not; no GC run
+  REQUIRE(nf_ct_is_expired(y, w.ct.now32()));
+  REQUIRE_FALSE(nf_ct_is_expired(x, w.ct.now32()));
+
+  SUBCASE("on CPU 0 the dying X is found") {
+    nf_conntrack_tuple_hash* h = w.ct.nf_conntrack_find_get(w.init, 0, tuple_of(t));
+    REQUIRE(h != nullptr);
+    CHECK(nf_ct_tuplehash_to_ctrack(h) == x);
+    CHECK(nf_ct_is_dying(x));
+    CHECK(x->use == 2);
+    CHECK(w.ct.stat(w.init, 0).search_restart == 0);
+    w.ct.nf_ct_put(x);
+  }
+  SUBCASE("on CPU 1 the walk restarts and finds nothing") {
+    CHECK(w.ct.nf_conntrack_find_get(w.init, 1, tuple_of(t)) == nullptr);
+    CHECK(w.ct.stat(w.init, 1).search_restart == 1);
+  }
+  CHECK(rec.was_freed(y_id));
+  CHECK(w.invariants({&held}) == "");
+  w.ct.nf_reset_ct(held);
+  CHECK(w.init.count == 0);
+}
+
 TEST_CASE("two namespaces with identical tuples are kept apart; flush one") {
   World w;
   net& b = w.ct.net_add("b", 0);  // same hash_mix: same bucket as init
