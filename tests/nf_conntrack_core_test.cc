@@ -225,6 +225,89 @@ TEST_CASE("confirm clash race: UDP is merged into the winner") {
   CHECK(w.invariants() == "");
 }
 
+TEST_CASE("confirm clash race in opposite directions: merged with the loser's ctinfo") {
+  // A->B and B->A both miss and create conns. The loser's ORIGINAL tuple
+  // equals the winner's REPLY tuple, so confirm finds the winner's REPLY
+  // node; __nf_ct_resolve_clash attaches the winner with the loser's ctinfo
+  // (IP_CT_NEW), not IP_CT_ESTABLISHED_REPLY.
+  World w;
+  Packet a = udp_packet(ipv4(10, 0, 0, 1), 4000, ipv4(10, 0, 0, 2), 53);
+  Packet b = udp_packet(ipv4(10, 0, 0, 2), 53, ipv4(10, 0, 0, 1), 4000);
+  REQUIRE(w.ct.nf_conntrack_in(w.init, 0, a, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+  REQUIRE(w.ct.nf_conntrack_in(w.init, 1, b, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+  REQUIRE(w.ct.nf_conntrack_confirm(0, a) == NF_ACCEPT);
+  REQUIRE(w.ct.nf_conntrack_confirm(1, b) == NF_ACCEPT);
+  CHECK(b.ct == a.ct);
+  CHECK(b.ctinfo == IP_CT_NEW);
+  CHECK(w.ct.stat(w.init, 1).clash_resolve == 1);
+  CHECK(w.init.count == 1);
+  CHECK(w.invariants({&a, &b}) == "");
+  w.ct.nf_reset_ct(a);
+  w.ct.nf_reset_ct(b);
+  CHECK(w.invariants() == "");
+}
+
+TEST_CASE("nf_ct_resolve_clash_harder: a NATed loser with a free reply tuple goes in reply-only") {
+  // ctsim has no NAT; the test plays its part: the winner has NAT done and
+  // the loser's reply tuple was rewritten (nf_conntrack_alter_reply) before
+  // confirm, so the two conns do not match and the loser's reply tuple is
+  // not taken.
+  World w;
+  Recorder rec;
+  w.ct.set_observer(&rec);
+  const uint32_t hz = w.clock.hz();
+  Packet a = udp_packet(ipv4(10, 0, 0, 1), 4000, ipv4(10, 0, 0, 2), 53);
+  Packet b = a;
+  REQUIRE(w.ct.nf_conntrack_in(w.init, 0, a, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+  REQUIRE(w.ct.nf_conntrack_in(w.init, 1, b, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+  REQUIRE(w.ct.nf_conntrack_confirm(0, a) == NF_ACCEPT);
+  nf_conn* winner = a.ct;
+  nf_conn* loser = b.ct;
+  winner->status = static_cast<uint16_t>(winner->status | IPS_SRC_NAT_DONE);
+  Packet natted = udp_packet(ipv4(10, 0, 0, 2), 53, ipv4(10, 9, 9, 9), 999);
+  nf_conntrack_tuple repl = tuple_of(natted);
+  repl.dst.dir = IP_CT_DIR_REPLY;
+  loser->tuplehash[IP_CT_DIR_REPLY].tuple = repl;
+
+  REQUIRE(w.ct.nf_conntrack_confirm(1, b) == NF_ACCEPT);
+  CHECK(b.ct == loser);
+  CHECK(w.ct.stat(w.init, 1).clash_resolve == 1);
+  CHECK(w.ct.stat(w.init, 1).insert_failed == 0);
+  CHECK(nf_ct_is_confirmed(loser));
+  CHECK(loser->test_bit(IPS_NAT_CLASH_BIT));
+  CHECK(loser->test_bit(IPS_FIXED_TIMEOUT_BIT));
+  CHECK(loser->timeout == w.ct.now32() + hz);  // one second, absolute
+  CHECK(loser->use == 2);  // table + skb
+  CHECK(w.init.count == 2);
+  CHECK(w.invariants({&a, &b}) == "");
+  // The ORIGINAL direction still finds only the winner ...
+  nf_conntrack_tuple_hash* h = w.ct.nf_conntrack_find_get(w.init, 0, tuple_of(a));
+  REQUIRE(h != nullptr);
+  CHECK(nf_ct_tuplehash_to_ctrack(h) == winner);
+  w.ct.nf_ct_put(winner);
+  // ... the rewritten reply direction finds the loser.
+  h = w.ct.nf_conntrack_find_get(w.init, 0, tuple_of(natted));
+  REQUIRE(h != nullptr);
+  CHECK(nf_ct_tuplehash_to_ctrack(h) == loser);
+  CHECK(h->tuple.dst.dir == IP_CT_DIR_REPLY);
+  w.ct.nf_ct_put(loser);
+  w.ct.nf_reset_ct(a);
+  w.ct.nf_reset_ct(b);
+
+  // A reply does not refresh it (FIXED_TIMEOUT); one second on it is gone.
+  w.clock.advance(hz / 2);
+  REQUIRE(w.forward(natted) == NF_ACCEPT);
+  CHECK(loser->timeout == w.ct.now32() + hz / 2);
+  CHECK_FALSE(loser->test_bit(IPS_ASSURED_BIT));
+  const uint32_t loser_id = loser->id;
+  w.clock.advance(hz / 2);
+  CHECK(w.ct.nf_conntrack_find_get(w.init, 0, tuple_of(natted)) == nullptr);
+  CHECK(rec.was_freed(loser_id));
+  CHECK(w.init.count == 1);
+  CHECK(in_table(w.ct, winner));
+  CHECK(w.invariants() == "");
+}
+
 TEST_CASE("confirm clash race: TCP loses the packet (insert_failed and drop)") {
   World w;
   Recorder rec;
