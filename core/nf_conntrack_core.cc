@@ -670,7 +670,8 @@ void Conntrack::net_exit(net& n) {
 void Conntrack::for_each_conn_in_table(net* only,
                                        const std::function<void(const nf_conn&)>& fn) {
   // As ctnetlink_dump_table(): ORIGINAL nodes only; expired conns (of any
-  // net) are collected, up to 8 per bucket, and killed after the bucket.
+  // net) are collected, up to 8 per bucket, and killed after the bucket,
+  // last collected first (the kernel counts its array down).
   constexpr unsigned kEvictMax = 8;
   const uint32_t now = now32();
   for (uint32_t i = 0; i < htable_size_; ++i) {
@@ -690,9 +691,10 @@ void Conntrack::for_each_conn_in_table(net* only,
       if (only != nullptr && ct->net != only->index) continue;
       fn(*ct);
     }
-    for (unsigned k = 0; k < n_evict; ++k) {
-      if (nf_ct_should_gc(evict[k], now)) nf_ct_kill(evict[k], DeathReason::kTimeout);
-      nf_ct_put(evict[k]);
+    while (n_evict != 0) {
+      nf_conn* ct = evict[--n_evict];
+      if (nf_ct_should_gc(ct, now)) nf_ct_kill(ct, DeathReason::kTimeout);
+      nf_ct_put(ct);
     }
   }
 }
