@@ -633,6 +633,46 @@ TEST_CASE("a lookup diverted onto a dying list can return a DYING conn of that l
   CHECK(w.init.count == 0);
 }
 
+TEST_CASE("a table dump reaps up to 8 expired conns per bucket, last collected first") {
+  // ctnetlink_dump_table(): ORIGINAL nodes only; an expired conn is taken
+  // (up to 8 per bucket) and killed once the bucket's lock is dropped, by a
+  // loop that counts the array down, so the last one collected dies first.
+  World w({1, 0, 0x12345678, 1});
+  net& other = w.ct.net_add("other", 0);
+  const uint32_t hz = w.clock.hz();
+  w.init.sysctl.generic_timeout = 10 * hz;
+  std::vector<uint32_t> ids;
+  for (uint8_t i = 1; i <= 10; ++i) {
+    nf_conn* c = nullptr;
+    REQUIRE(w.forward(generic_packet(ipv4(10, 0, 0, i), ipv4(10, 0, 1, 1)), nullptr, 0, &c) ==
+            NF_ACCEPT);
+    ids.push_back(c->id);
+  }
+  w.init.sysctl.generic_timeout = 600 * hz;
+  for (uint8_t i = 11; i <= 12; ++i) {
+    nf_conn* c = nullptr;
+    REQUIRE(w.forward(generic_packet(ipv4(10, 0, 0, i), ipv4(10, 0, 1, 1)), nullptr, 0, &c) ==
+            NF_ACCEPT);
+    ids.push_back(c->id);
+  }
+  nf_conn* elsewhere = nullptr;
+  REQUIRE(w.forward(generic_packet(ipv4(10, 0, 0, 99), ipv4(10, 0, 1, 1)), &other, 0,
+                    &elsewhere) == NF_ACCEPT);
+  w.clock.advance(11 * hz);
+  Recorder rec;
+  w.ct.set_observer(&rec);
+  std::vector<uint32_t> shown;
+  w.ct.for_each_conn_in_table(&w.init, [&](const nf_conn& c) { shown.push_back(c.id); });
+  // Live conns of this namespace, in chain order (newest first).
+  CHECK(shown == std::vector<uint32_t>{ids[11], ids[10]});
+  // Collected in chain order 10, 9, ..., 3; killed 3, 4, ..., 10.
+  CHECK(rec.dying == std::vector<uint32_t>{ids[2], ids[3], ids[4], ids[5], ids[6], ids[7], ids[8],
+                                           ids[9]});
+  CHECK(w.init.count == 4);
+  CHECK(other.count == 1);
+  CHECK(w.invariants() == "");
+}
+
 TEST_CASE("two namespaces with identical tuples are kept apart; flush one") {
   World w;
   net& b = w.ct.net_add("b", 0);  // same hash_mix: same bucket as init
