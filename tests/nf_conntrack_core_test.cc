@@ -673,6 +673,38 @@ TEST_CASE("a table dump reaps up to 8 expired conns per bucket, last collected f
   CHECK(w.invariants() == "");
 }
 
+TEST_CASE("IPv6 conns: every address word counts, replies map back") {
+  World w;
+  auto v6 = [](uint32_t w1, uint8_t last) {
+    nf_inet_addr a;
+    a.all[0] = 0xb80d0120u;  // 2001:db8::/32
+    a.all[1] = w1;
+    a.all[3] = static_cast<uint32_t>(last) << 24;
+    return a;
+  };
+  auto udp6 = [](nf_inet_addr s, uint16_t sp, nf_inet_addr d, uint16_t dp) {
+    Packet p = udp_packet(ipv4(0, 0, 0, 0), sp, ipv4(0, 0, 0, 0), dp);
+    p.l3num = NFPROTO_IPV6;
+    p.saddr = s;
+    p.daddr = d;
+    return p;
+  };
+  nf_conn* a = nullptr;
+  nf_conn* b = nullptr;
+  REQUIRE(w.forward(udp6(v6(1, 1), 5000, v6(0, 2), 53), nullptr, 0, &a) == NF_ACCEPT);
+  REQUIRE(w.forward(udp6(v6(2, 1), 5000, v6(0, 2), 53), nullptr, 0, &b) == NF_ACCEPT);
+  CHECK(a != b);
+  CHECK(w.init.count == 2);
+  nf_conn* back = nullptr;
+  ip_conntrack_info info;
+  REQUIRE(w.forward(udp6(v6(0, 2), 53, v6(2, 1), 5000), nullptr, 0, &back, &info) == NF_ACCEPT);
+  CHECK(back == b);
+  CHECK(info == IP_CT_ESTABLISHED_REPLY);
+  CHECK(b->test_bit(IPS_SEEN_REPLY_BIT));
+  CHECK_FALSE(a->test_bit(IPS_SEEN_REPLY_BIT));
+  CHECK(w.invariants() == "");
+}
+
 TEST_CASE("two namespaces with identical tuples are kept apart; flush one") {
   World w;
   net& b = w.ct.net_add("b", 0);  // same hash_mix: same bucket as init
