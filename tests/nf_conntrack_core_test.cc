@@ -173,21 +173,25 @@ TEST_CASE("a packet held between hooks keeps its conn alive after a flush") {
   CHECK(w.invariants() == "");
 }
 
-TEST_CASE("an unconfirmed conn killed by net exit fails its confirm") {
+TEST_CASE("an unconfirmed conn marked DYING fails its confirm (insert_failed)") {
+  // __nf_ct_unconfirmed_destroy() (module or hook removal) sets DYING on
+  // every unconfirmed conn; __nf_conntrack_confirm then refuses it after
+  // taking it off the unconfirmed list.
   World w;
-  net& b = w.ct.net_add("b", 7);
   Packet p = udp_packet(ipv4(10, 0, 0, 1), 4000, ipv4(10, 0, 0, 2), 53);
-  REQUIRE(w.ct.nf_conntrack_in(b, 0, p, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+  REQUIRE(w.ct.nf_conntrack_in(w.init, 0, p, NF_INET_PRE_ROUTING) == NF_ACCEPT);
   nf_conn* ct = p.ct;
-  w.ct.net_exit(b);
-  CHECK(nf_ct_is_dying(ct));
-  // __nf_conntrack_confirm: DYING -> dying list, insert_failed, NF_DROP.
-  CHECK(w.ct.nf_conntrack_confirm(0, p) == NF_DROP);
-  CHECK(w.ct.stat(b, 0).insert_failed == 1);
-  CHECK(Conntrack::list_length(b.pcpu[0].dying) == 1);
+  ct->set_bit(IPS_DYING_BIT);
+  CHECK(w.ct.nf_conntrack_confirm(1, p) == NF_DROP);
+  CHECK(w.ct.stat(w.init, 1).insert_failed == 1);
+  CHECK(w.ct.stat(w.init, 1).drop == 0);
+  CHECK_FALSE(nf_ct_is_confirmed(ct));
+  CHECK(Conntrack::list_length(w.init.pcpu[0].unconfirmed) == 0);
+  CHECK(Conntrack::list_length(w.init.pcpu[1].dying) == 1);  // the confirming CPU's
+  CHECK(w.ct.nf_conntrack_find_get(w.init, 0, tuple_of(p)) == nullptr);
   CHECK(w.invariants({&p}) == "");
   w.ct.nf_reset_ct(p);
-  CHECK(b.count == 0);
+  CHECK(w.init.count == 0);
   CHECK(w.invariants() == "");
 }
 
