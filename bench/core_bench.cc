@@ -127,9 +127,9 @@ Figures run(uint32_t n_conns, uint32_t load, uint64_t seed) {
     }
   }
   const double ns_lookup = ns_per(SteadyClock::now() - t0, lookups);
-  if (found != lookups) std::printf("!! %llu of %llu lookups hit\n",
-                                    static_cast<unsigned long long>(found),
-                                    static_cast<unsigned long long>(lookups));
+  if (found != lookups)
+    std::printf("!! %llu of %llu lookups hit\n", static_cast<unsigned long long>(found),
+                static_cast<unsigned long long>(lookups));
 
   // Whole packet path for an existing flow (hit + UDP tracker + confirm).
   t0 = SteadyClock::now();
@@ -145,8 +145,8 @@ Figures run(uint32_t n_conns, uint32_t load, uint64_t seed) {
   const double per_conn_struct = sizeof(nf_conn);
   const double per_conn_heads = static_cast<double>(buckets) * sizeof(hlist_nulls_head) / n_conns;
   const double per_conn_slab = static_cast<double>(ct.slab_bytes()) / n_conns;
-  const double per_conn_freelist = static_cast<double>(ct.slab_bytes()) / sizeof(nf_conn) *
-                                   sizeof(void*) / n_conns;
+  const double per_conn_freelist =
+      static_cast<double>(ct.slab_bytes()) / sizeof(nf_conn) * sizeof(void*) / n_conns;
 
   // Delete in another random order.
   for (uint32_t i = n_conns - 1; i > 0; --i) std::swap(order[i], order[rng.next() % (i + 1)]);
@@ -189,11 +189,11 @@ void report(uint32_t n_conns, uint32_t load) {
   std::printf("  lookup hit      %8.1f ns/op  (find_get + put)\n", best.ns_lookup);
   std::printf("  packet hit      %8.1f ns/op  (in + confirm + free)\n", best.ns_packet);
   std::printf("  delete          %8.1f ns/op\n", best.ns_delete);
-  std::printf("  bytes/conn      %8.1f = nf_conn %.0f + heads %.1f + slab slack %.1f"
-              " + free-list %.1f\n",
-              best.per_conn_slab + best.per_conn_heads + best.per_conn_freelist,
-              best.per_conn_struct, best.per_conn_heads,
-              best.per_conn_slab - best.per_conn_struct, best.per_conn_freelist);
+  std::printf(
+      "  bytes/conn      %8.1f = nf_conn %.0f + heads %.1f + slab slack %.1f"
+      " + free-list %.1f\n",
+      best.per_conn_slab + best.per_conn_heads + best.per_conn_freelist, best.per_conn_struct,
+      best.per_conn_heads, best.per_conn_slab - best.per_conn_struct, best.per_conn_freelist);
 }
 
 }  // namespace

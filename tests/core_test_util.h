@@ -34,7 +34,8 @@ class Recorder : public Observer {
     last_match = match != nullptr;
   }
   bool was_freed(uint32_t id) const {
-    for (uint32_t f : freed) if (f == id) return true;
+    for (uint32_t f : freed)
+      if (f == id) return true;
     return false;
   }
   std::vector<uint32_t> dying, freed;
@@ -72,8 +73,7 @@ inline uint32_t reply_bucket_of(Conntrack& ct, const net& n, const Packet& p) {
 // `k` UDP packets 10.1.0.1:sport -> 10.2.0.1:53 whose ORIGINAL tuples share
 // one bucket, none of whose REPLY tuples lands in that bucket. *bucket gets
 // the shared bucket. Found by searching with the real hash.
-inline std::vector<Packet> colliding_udp(Conntrack& ct, const net& n, size_t k,
-                                         uint32_t* bucket) {
+inline std::vector<Packet> colliding_udp(Conntrack& ct, const net& n, size_t k, uint32_t* bucket) {
   std::vector<std::vector<Packet>> by_bucket(ct.nf_conntrack_htable_size());
   for (uint32_t sport = 1024; sport < 65535; ++sport) {
     Packet p = udp_packet(ipv4(10, 1, 0, 1), static_cast<uint16_t>(sport), ipv4(10, 2, 0, 1), 53);
@@ -116,7 +116,8 @@ inline std::vector<const nf_conn*> table_conns(const Conntrack& ct) {
 }
 
 inline bool in_table(const Conntrack& ct, const nf_conn* c) {
-  for (const nf_conn* x : table_conns(ct)) if (x == c) return true;
+  for (const nf_conn* x : table_conns(ct))
+    if (x == c) return true;
   return false;
 }
 

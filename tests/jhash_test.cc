@@ -89,7 +89,8 @@ nf_inet_addr parse_addr(const std::string& s, uint16_t* l3num) {
   }
   nf_inet_addr addr;
   for (int w = 0; w < 4; ++w) {
-    addr.all[w] = static_cast<uint32_t>(bytes[4 * w]) | (static_cast<uint32_t>(bytes[4 * w + 1]) << 8) |
+    addr.all[w] = static_cast<uint32_t>(bytes[4 * w]) |
+                  (static_cast<uint32_t>(bytes[4 * w + 1]) << 8) |
                   (static_cast<uint32_t>(bytes[4 * w + 2]) << 16) |
                   (static_cast<uint32_t>(bytes[4 * w + 3]) << 24);
   }

@@ -281,7 +281,7 @@ TEST_CASE("nf_ct_resolve_clash_harder: a NATed loser with a free reply tuple goe
   CHECK(loser->test_bit(IPS_NAT_CLASH_BIT));
   CHECK(loser->test_bit(IPS_FIXED_TIMEOUT_BIT));
   CHECK(loser->timeout == w.ct.now32() + hz);  // one second, absolute
-  CHECK(loser->use == 2);  // table + skb
+  CHECK(loser->use == 2);                      // table + skb
   CHECK(w.init.count == 2);
   CHECK(w.invariants({&a, &b}) == "");
   // The ORIGINAL direction still finds only the winner ...
@@ -385,7 +385,7 @@ TEST_CASE("early_drop kills every eligible conn of the bucket unless the walk is
     for (uint16_t i = 0; i < 3; ++i)
       ids.push_back(unreplied_udp(w, w.init, static_cast<uint16_t>(2000 + i))->id);
     CHECK(chain_walk(w.ct, 0) == std::vector<uint32_t>{ids[2] * 2 + 1, ids[2] * 2, ids[1] * 2 + 1,
-                                                        ids[1] * 2, ids[0] * 2 + 1, ids[0] * 2});
+                                                       ids[1] * 2, ids[0] * 2 + 1, ids[0] * 2});
     Recorder rec;
     w.ct.set_observer(&rec);
     CHECK(w.forward(udp_packet(ipv4(10, 7, 0, 1), 3000, ipv4(10, 7, 0, 2), 53)) == NF_ACCEPT);
@@ -457,7 +457,8 @@ TEST_CASE("v5.10: nf_conntrack_max is compared with each namespace's own count")
   net& b = w.ct.net_add("b", 0x9999);
   std::vector<nf_conn*> in_b;
   for (uint16_t i = 0; i < 3; ++i) unreplied_udp(w, w.init, static_cast<uint16_t>(2000 + i));
-  for (uint16_t i = 0; i < 3; ++i) in_b.push_back(unreplied_udp(w, b, static_cast<uint16_t>(2000 + i)));
+  for (uint16_t i = 0; i < 3; ++i)
+    in_b.push_back(unreplied_udp(w, b, static_cast<uint16_t>(2000 + i)));
   // Six conns in all, above max = 4, but each namespace has 3: no pressure.
   CHECK(w.init.count == 3);
   CHECK(b.count == 3);
@@ -660,8 +661,8 @@ TEST_CASE("a table dump reaps up to 8 expired conns per bucket, last collected f
     ids.push_back(c->id);
   }
   nf_conn* elsewhere = nullptr;
-  REQUIRE(w.forward(generic_packet(ipv4(10, 0, 0, 99), ipv4(10, 0, 1, 1)), &other, 0,
-                    &elsewhere) == NF_ACCEPT);
+  REQUIRE(w.forward(generic_packet(ipv4(10, 0, 0, 99), ipv4(10, 0, 1, 1)), &other, 0, &elsewhere) ==
+          NF_ACCEPT);
   w.clock.advance(11 * hz);
   Recorder rec;
   w.ct.set_observer(&rec);
@@ -670,8 +671,8 @@ TEST_CASE("a table dump reaps up to 8 expired conns per bucket, last collected f
   // Live conns of this namespace, in chain order (newest first).
   CHECK(shown == std::vector<uint32_t>{ids[11], ids[10]});
   // Collected in chain order 10, 9, ..., 3; killed 3, 4, ..., 10.
-  CHECK(rec.dying == std::vector<uint32_t>{ids[2], ids[3], ids[4], ids[5], ids[6], ids[7], ids[8],
-                                           ids[9]});
+  CHECK(rec.dying ==
+        std::vector<uint32_t>{ids[2], ids[3], ids[4], ids[5], ids[6], ids[7], ids[8], ids[9]});
   CHECK(w.init.count == 4);
   CHECK(other.count == 1);
   CHECK(w.invariants() == "");
@@ -921,10 +922,13 @@ TEST_CASE("randomized stress: held packets, clashes, flushes and failing events"
   };
   auto random_packet = [&] {
     Packet p;
-    const uint8_t a = static_cast<uint8_t>(1 + rng.below(3)), c = static_cast<uint8_t>(1 + rng.below(3));
+    const uint8_t a = static_cast<uint8_t>(1 + rng.below(3)),
+                  c = static_cast<uint8_t>(1 + rng.below(3));
     const uint16_t sp = static_cast<uint16_t>(1000 + rng.below(3));
     switch (rng.below(3)) {
-      case 0: p = udp_packet(ipv4(10, 0, 0, a), sp, ipv4(10, 0, 1, c), 53); break;
+      case 0:
+        p = udp_packet(ipv4(10, 0, 0, a), sp, ipv4(10, 0, 1, c), 53);
+        break;
       case 1: {
         static const uint8_t flags[] = {TCPHDR_SYN, TCPHDR_SYN | TCPHDR_ACK, TCPHDR_ACK,
                                         TCPHDR_FIN | TCPHDR_ACK, TCPHDR_RST};
@@ -932,7 +936,9 @@ TEST_CASE("randomized stress: held packets, clashes, flushes and failing events"
                        rng.below(1000), rng.below(1000));
         break;
       }
-      default: p = generic_packet(ipv4(10, 0, 0, a), ipv4(10, 0, 1, c)); break;
+      default:
+        p = generic_packet(ipv4(10, 0, 0, a), ipv4(10, 0, 1, c));
+        break;
     }
     if (rng.below(2)) {
       std::swap(p.saddr, p.daddr);
@@ -958,10 +964,9 @@ TEST_CASE("randomized stress: held packets, clashes, flushes and failing events"
         const size_t i = rng.below(static_cast<uint32_t>(held.size()));
         Held& h = *held[i];
         if (rng.below(10) < 7) {
-          const uint32_t before = w.ct.stat(*nets[0], h.cpu).clash_resolve +
-                                  w.ct.stat(*nets[1], h.cpu).clash_resolve +
-                                  w.ct.stat(*nets[0], h.cpu).insert_failed +
-                                  w.ct.stat(*nets[1], h.cpu).insert_failed;
+          const uint32_t before =
+              w.ct.stat(*nets[0], h.cpu).clash_resolve + w.ct.stat(*nets[1], h.cpu).clash_resolve +
+              w.ct.stat(*nets[0], h.cpu).insert_failed + w.ct.stat(*nets[1], h.cpu).insert_failed;
           w.ct.nf_conntrack_confirm(h.cpu, h.p);
           clashes += w.ct.stat(*nets[0], h.cpu).clash_resolve +
                      w.ct.stat(*nets[1], h.cpu).clash_resolve +

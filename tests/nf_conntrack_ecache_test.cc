@@ -5,11 +5,12 @@
 // DESTROY redelivery work that keeps an undelivered conn on the dying list
 // (first try after HZ, retries every HZ/10 while the listener is congested,
 // puts in batches of ECACHE_STACK_ALLOC with an immediate re-run).
+#include "core/nf_conntrack_ecache.h"
+
 #include <doctest/doctest.h>
 
 #include <vector>
 
-#include "core/nf_conntrack_ecache.h"
 #include "tests/core_harness.h"
 #include "tests/core_test_util.h"
 
@@ -44,7 +45,8 @@ class TestNotifier : public EventNotifier {
   }
   std::vector<unsigned> delivered() const {
     std::vector<unsigned> out;
-    for (const Call& c : calls) if (c.delivered) out.push_back(c.events);
+    for (const Call& c : calls)
+      if (c.delivered) out.push_back(c.events);
     return out;
   }
   bool fail = false;
@@ -154,7 +156,7 @@ TEST_CASE("nf_conntrack_events = 0: no events and no deferred destruction") {
 TEST_CASE("no notifier registered: nothing cached, nothing deferred") {
   World w;
   nf_conn* ct = udp_conn(w, 1000);
-  CHECK(ct->ecache.present);  // the extension exists (sysctl on) ...
+  CHECK(ct->ecache.present);     // the extension exists (sysctl on) ...
   CHECK(ct->ecache.cache == 0);  // ... but nothing is cached without ctnetlink
   CHECK(w.ct.nf_ct_kill(ct, DeathReason::kDelete));
   CHECK(w.init.count == 0);

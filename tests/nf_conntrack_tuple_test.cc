@@ -50,7 +50,7 @@ TEST_CASE("nf_ct_get_tuple for TCP puts ports in network order at bytes 16 and 3
   CHECK(b[2] == 1);
   CHECK(b[3] == 2);
   for (int i = 4; i < 16; ++i) CHECK(b[i] == 0);  // IPv4 uses word 0 only
-  CHECK(b[16] == 0xb9);  // 47562 = 0xb9ca, big-endian in memory
+  CHECK(b[16] == 0xb9);                           // 47562 = 0xb9ca, big-endian in memory
   CHECK(b[17] == 0xca);
   CHECK(b[18] == NFPROTO_IPV4);  // l3num, host order (little-endian)
   CHECK(b[19] == 0);
@@ -150,9 +150,9 @@ TEST_CASE("ICMP inversion: exactly the request/reply pairs of the v5.10 table") 
     CHECK(inv == it->second);
     // The whole tuple: id and code kept, type mapped.
     nf_conntrack_tuple t, r;
-    REQUIRE(nf_ct_get_tuple(icmp_packet(ipv4(10, 0, 0, 1), ipv4(10, 0, 0, 2),
-                                        static_cast<uint8_t>(type), 3, 0xbeef),
-                            &t));
+    REQUIRE(nf_ct_get_tuple(
+        icmp_packet(ipv4(10, 0, 0, 1), ipv4(10, 0, 0, 2), static_cast<uint8_t>(type), 3, 0xbeef),
+        &t));
     REQUIRE(nf_ct_invert_tuple(&r, t));
     CHECK(r.icmp_type() == it->second);
     CHECK(r.icmp_code() == 3);
@@ -170,9 +170,8 @@ TEST_CASE("ICMPv6 inversion: exactly the request/reply pairs of the v5.10 table"
     auto it = table.find(static_cast<uint8_t>(type));
     CHECK(ok == (it != table.end()));
     nf_conntrack_tuple t, r;
-    REQUIRE(nf_ct_get_tuple(icmpv6_packet(ipv6_addr(1), ipv6_addr(2), static_cast<uint8_t>(type),
-                                          0, 9),
-                            &t));
+    REQUIRE(nf_ct_get_tuple(
+        icmpv6_packet(ipv6_addr(1), ipv6_addr(2), static_cast<uint8_t>(type), 0, 9), &t));
     CHECK(nf_ct_invert_tuple(&r, t) == ok);
     if (it == table.end()) continue;
     CHECK(inv == it->second);
@@ -265,15 +264,15 @@ TEST_CASE("hash_conntrack_raw ignores dir and the hash of a known tuple is pinne
   // 0x5000), or src port and l3num swapped inside word 4. Each gives a
   // different hash for this tuple.
   const uint32_t seed = 305419896u;
-  const uint32_t words_ok[9] = {t.src.u3.all[0], 0, 0, 0,
-                                0xcab9u | (2u << 16), t.dst.u3.all[0], 0, 0, 0};
+  const uint32_t words_ok[9] = {t.src.u3.all[0], 0, 0, 0, 0xcab9u | (2u << 16),
+                                t.dst.u3.all[0], 0, 0, 0};
   CHECK(jhash2(words_ok, 9, seed ^ ((0x5000u << 16) | IPPROTO_TCP_)) == 1988113951u);
   CHECK(jhash2(words_ok, 9, seed ^ ((0x0050u << 16) | IPPROTO_TCP_)) != 1988113951u);
-  const uint32_t words_swapped[9] = {t.src.u3.all[0], 0, 0, 0,
-                                     2u | (0xcab9u << 16), t.dst.u3.all[0], 0, 0, 0};
+  const uint32_t words_swapped[9] = {t.src.u3.all[0], 0, 0, 0, 2u | (0xcab9u << 16),
+                                     t.dst.u3.all[0], 0, 0, 0};
   CHECK(jhash2(words_swapped, 9, seed ^ ((0x5000u << 16) | IPPROTO_TCP_)) != 1988113951u);
-  const uint32_t words_host[9] = {t.src.u3.all[0], 0, 0, 0,
-                                  47562u | (2u << 16), t.dst.u3.all[0], 0, 0, 0};
+  const uint32_t words_host[9] = {t.src.u3.all[0], 0, 0, 0, 47562u | (2u << 16),
+                                  t.dst.u3.all[0], 0, 0, 0};
   CHECK(jhash2(words_host, 9, seed ^ ((0x5000u << 16) | IPPROTO_TCP_)) != 1988113951u);
 }
 
