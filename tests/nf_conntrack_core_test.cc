@@ -1016,3 +1016,39 @@ TEST_CASE("randomized stress: held packets, clashes, flushes and failing events"
       CHECK(Conntrack::list_length(n->pcpu[c].unconfirmed) == 0);
     }
 }
+
+TEST_CASE("nf_conntrack_in: ICMP errors take the error path (error, RELATED), not a new conn") {
+  World w;
+  nf_conn* ct = nullptr;
+  Packet udp = udp_packet(ipv4(10, 0, 0, 1), 4000, ipv4(10, 0, 0, 2), 53);
+  REQUIRE(w.forward(udp, nullptr, 0, &ct) == NF_ACCEPT);
+
+  SUBCASE("an error quoting no packet counts error only") {
+    Packet e = icmp_packet(ipv4(10, 0, 0, 9), ipv4(10, 0, 0, 1), 3, 3, 0);
+    CHECK(w.ct.nf_conntrack_in(w.init, 0, e, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+    CHECK(e.ct == nullptr);
+    CHECK(w.ct.stat(w.init, 0).error == 1);
+    CHECK(w.ct.stat(w.init, 0).invalid == 0);
+    CHECK(w.init.count == 1);
+  }
+  SUBCASE("an error quoting the flow's packet is RELATED to its conn") {
+    // Port unreachable from the server, quoting the client's datagram.
+    Packet e = icmp_packet(ipv4(10, 0, 0, 2), ipv4(10, 0, 0, 1), 3, 3, 0);
+    e.has_inner = true;
+    e.inner.l3num = NFPROTO_IPV4;
+    e.inner.saddr = udp.saddr;
+    e.inner.daddr = udp.daddr;
+    e.inner.protonum = IPPROTO_UDP_;
+    e.inner.sport = udp.sport;
+    e.inner.dport = udp.dport;
+    CHECK(w.ct.nf_conntrack_in(w.init, 0, e, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+    CHECK(e.ct == ct);
+    CHECK(e.ctinfo == IP_CT_RELATED_REPLY);
+    CHECK(ct->use == 2);
+    CHECK(w.ct.stat(w.init, 0).error == 0);
+    CHECK(w.init.count == 1);
+    CHECK(w.invariants({&e}) == "");
+    w.ct.nf_reset_ct(e);
+  }
+  CHECK(w.invariants() == "");
+}
