@@ -246,7 +246,10 @@ void Conntrack::nf_ct_del_from_dying_or_unconfirmed_list(nf_conn* ct) {
 // ------------------------------------------------------------- early drop
 
 // early_drop_list(): kills every non-ASSURED confirmed conn of `n` met in
-// the chain (expired ones are only reaped, not counted).
+// the chain (expired ones are only reaped, not counted). A kill through an
+// ORIGINAL node moves that node to the dying list, so the walk ends there
+// (no nulls check, no restart); a kill through a REPLY node does not stop
+// it. tests/nf_conntrack_core_test.cc pins both.
 uint32_t Conntrack::early_drop_list(net& n, uint16_t cpu, hlist_nulls_head* head) {
   uint32_t drops = 0;
   for (hlist_nulls_node* node = head->first; !is_a_nulls(node); node = node->next) {
