@@ -23,6 +23,9 @@
 //  (4) freed: use reached 0; destroyed, off every list, back in the slab;
 //      net->count decremented only now.
 //  An unconfirmed conn whose packet is dropped goes (1) -> (4) directly.
+//  The loser of a confirm clash goes (1) -> the dying list of the confirming
+//  CPU WITHOUT IPS_DYING (v5.10 nf_ct_resolve_clash() only moves it), and
+//  on to (4) when its packet is freed.
 //  Bits never cleared once set: DYING, SEEN_REPLY, EXPECTED, CONFIRMED.
 //
 // Threading: single-threaded; no internal synchronisation.

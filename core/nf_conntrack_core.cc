@@ -247,7 +247,10 @@ void Conntrack::nf_ct_del_from_dying_or_unconfirmed_list(nf_conn* ct) {
 // ------------------------------------------------------------- early drop
 
 // early_drop_list(): kills every non-ASSURED confirmed conn of `n` met in
-// the chain (expired ones are only reaped, not counted).
+// the chain (expired ones are only reaped, not counted). A kill through an
+// ORIGINAL node moves that node to the dying list, so the walk ends there
+// (no nulls check, no restart); a kill through a REPLY node does not stop
+// it. tests/nf_conntrack_core_test.cc pins both.
 uint32_t Conntrack::early_drop_list(net& n, uint16_t cpu, hlist_nulls_head* head) {
   uint32_t drops = 0;
   for (hlist_nulls_node* node = head->first; !is_a_nulls(node); node = node->next) {
@@ -680,7 +683,8 @@ void Conntrack::net_exit(net& n) {
 void Conntrack::for_each_conn_in_table(net* only,
                                        const std::function<void(const nf_conn&)>& fn) {
   // As ctnetlink_dump_table(): ORIGINAL nodes only; expired conns (of any
-  // net) are collected, up to 8 per bucket, and killed after the bucket.
+  // net) are collected, up to 8 per bucket, and killed after the bucket,
+  // last collected first (the kernel counts its array down).
   constexpr unsigned kEvictMax = 8;
   const uint32_t now = now32();
   for (uint32_t i = 0; i < htable_size_; ++i) {
@@ -700,9 +704,10 @@ void Conntrack::for_each_conn_in_table(net* only,
       if (only != nullptr && ct->net != only->index) continue;
       fn(*ct);
     }
-    for (unsigned k = 0; k < n_evict; ++k) {
-      if (nf_ct_should_gc(evict[k], now)) nf_ct_kill(evict[k], DeathReason::kTimeout);
-      nf_ct_put(evict[k]);
+    while (n_evict != 0) {
+      nf_conn* ct = evict[--n_evict];
+      if (nf_ct_should_gc(ct, now)) nf_ct_kill(ct, DeathReason::kTimeout);
+      nf_ct_put(ct);
     }
   }
 }

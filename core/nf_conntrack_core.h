@@ -14,7 +14,8 @@
 //
 // Invariants (checked by check_invariants(), nf_conntrack_invariants.cc):
 //  (1) Every allocated conn is in exactly one place: an unconfirmed list, the
-//      table (CONFIRMED, not DYING), or a dying list (DYING).
+//      table (CONFIRMED, not DYING), or a dying list (DYING, or a confirm-clash
+//      loser that was never CONFIRMED).
 //  (2) A confirmed conn's ORIGINAL node is in chain hash(orig) and its REPLY
 //      node in chain hash(reply) (a NAT_CLASH entry: REPLY only).
 //  (3) Each chain ends in the nulls marker of its own bucket; each per-CPU

@@ -43,7 +43,10 @@ std::string Conntrack::check_invariants(
       for (; !is_a_nulls(node); node = node->next) {
         const nf_conn* ct = nf_ct_tuplehash_to_ctrack(
             hnnode_to_tuplehash(const_cast<hlist_nulls_node*>(node)));
-        if (!nf_ct_is_dying(ct)) return fmt::format("conn {} on a dying list but not DYING", ct->id);
+        // v5.10 nf_ct_resolve_clash() parks a confirm-clash loser on the
+        // dying list without setting DYING; it was never CONFIRMED.
+        if (!nf_ct_is_dying(ct) && nf_ct_is_confirmed(ct))
+          return fmt::format("conn {} on a dying list but not DYING", ct->id);
         if (ct->cpu != cpu || ct->net != n.index)
           return fmt::format("conn {} on the wrong dying list", ct->id);
         if (auto e = claim(ct, 'd'); !e.empty()) return e;

@@ -1,0 +1,126 @@
+// Helpers shared by the core, GC and ecache tests: an observer that records
+// deaths and frees, a search for tuples that share a bucket, and table walks
+// that do not disturb the table (no lazy reaping).
+#ifndef CTSIM_TESTS_CORE_TEST_UTIL_H_
+#define CTSIM_TESTS_CORE_TEST_UTIL_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "core/observer.h"
+#include "tests/core_harness.h"
+
+namespace ctest {
+
+// Records the ids of conns as they die and are freed, and every GC run.
+class Recorder : public Observer {
+ public:
+  struct GcRun {
+    uint32_t scanned, expired, buckets, early_dropped, next_run;
+  };
+  void on_dying(const nf_conn& ct, DeathReason why) override {
+    dying.push_back(ct.id);
+    reasons.push_back(why);
+  }
+  void on_free(const nf_conn& ct) override { freed.push_back(ct.id); }
+  void on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped,
+             uint32_t next_run) override {
+    gc.push_back({scanned, expired, buckets, early_dropped, next_run});
+  }
+  void on_lookup(const net&, uint16_t, const nf_conntrack_tuple&, uint32_t, uint32_t bucket,
+                 uint32_t chain, const nf_conntrack_tuple_hash* match) override {
+    last_bucket = bucket;
+    last_chain = chain;
+    last_match = match != nullptr;
+  }
+  bool was_freed(uint32_t id) const {
+    for (uint32_t f : freed)
+      if (f == id) return true;
+    return false;
+  }
+  std::vector<uint32_t> dying, freed;
+  std::vector<DeathReason> reasons;
+  std::vector<GcRun> gc;
+  uint32_t last_bucket = 0, last_chain = 0;
+  bool last_match = false;
+};
+
+inline Packet generic_packet(nf_inet_addr s, nf_inet_addr d, uint8_t proto = 99) {
+  Packet p;
+  p.l3num = NFPROTO_IPV4;
+  p.saddr = s;
+  p.daddr = d;
+  p.protonum = proto;
+  return p;
+}
+
+inline nf_conntrack_tuple tuple_of(const Packet& p) {
+  nf_conntrack_tuple t;
+  CT_ASSERT(nf_ct_get_tuple(p, &t), "test packet has no tuple");
+  return t;
+}
+
+inline uint32_t bucket_of(Conntrack& ct, const net& n, const Packet& p) {
+  return ct.scale_hash(ct.hash_conntrack_raw(tuple_of(p), n));
+}
+
+inline uint32_t reply_bucket_of(Conntrack& ct, const net& n, const Packet& p) {
+  nf_conntrack_tuple r;
+  CT_ASSERT(nf_ct_invert_tuple(&r, tuple_of(p)), "no inverse");
+  return ct.scale_hash(ct.hash_conntrack_raw(r, n));
+}
+
+// `k` UDP packets 10.1.0.1:sport -> 10.2.0.1:53 whose ORIGINAL tuples share
+// one bucket, none of whose REPLY tuples lands in that bucket. *bucket gets
+// the shared bucket. Found by searching with the real hash.
+inline std::vector<Packet> colliding_udp(Conntrack& ct, const net& n, size_t k, uint32_t* bucket) {
+  std::vector<std::vector<Packet>> by_bucket(ct.nf_conntrack_htable_size());
+  for (uint32_t sport = 1024; sport < 65535; ++sport) {
+    Packet p = udp_packet(ipv4(10, 1, 0, 1), static_cast<uint16_t>(sport), ipv4(10, 2, 0, 1), 53);
+    const uint32_t b = bucket_of(ct, n, p);
+    if (reply_bucket_of(ct, n, p) == b) continue;
+    by_bucket[b].push_back(p);
+    if (by_bucket[b].size() == k) {
+      *bucket = b;
+      return by_bucket[b];
+    }
+  }
+  CT_ASSERT(false, "no colliding tuples found");
+  return {};
+}
+
+// The conns whose nodes are on chain `b`, in walk order, with the direction
+// of each node (conn id * 2 + dir).
+inline std::vector<uint32_t> chain_walk(const Conntrack& ct, uint32_t b) {
+  std::vector<uint32_t> out;
+  for (const hlist_nulls_node* n = ct.bucket(b).first; !is_a_nulls(n); n = n->next) {
+    const auto* h = reinterpret_cast<const nf_conntrack_tuple_hash*>(n);
+    out.push_back(nf_ct_tuplehash_to_ctrack(h)->id * 2 + h->tuple.dst.dir);
+  }
+  return out;
+}
+
+// Every conn of the table (ORIGINAL nodes, or REPLY for reply-only ones),
+// expired or not, without reaping anything.
+inline std::vector<const nf_conn*> table_conns(const Conntrack& ct) {
+  std::vector<const nf_conn*> out;
+  for (uint32_t b = 0; b < ct.nf_conntrack_htable_size(); ++b) {
+    for (const hlist_nulls_node* n = ct.bucket(b).first; !is_a_nulls(n); n = n->next) {
+      const auto* h = reinterpret_cast<const nf_conntrack_tuple_hash*>(n);
+      const nf_conn* c = nf_ct_tuplehash_to_ctrack(h);
+      if (h->tuple.dst.dir == IP_CT_DIR_REPLY && !c->test_bit(IPS_NAT_CLASH_BIT)) continue;
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+inline bool in_table(const Conntrack& ct, const nf_conn* c) {
+  for (const nf_conn* x : table_conns(ct))
+    if (x == c) return true;
+  return false;
+}
+
+}  // namespace ctest
+
+#endif  // CTSIM_TESTS_CORE_TEST_UTIL_H_
