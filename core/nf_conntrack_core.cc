@@ -158,6 +158,7 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find_get_hashed(net& n, uint16_
 
 nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find_get(net& n, uint16_t cpu,
                                                           const nf_conntrack_tuple& tuple) {
+  this_cpu_ = cpu;  // the caller runs on `cpu`: a reaped conn joins its dying list
   return nf_conntrack_find_get_hashed(n, cpu, tuple, hash_conntrack_raw(tuple, n), false);
 }
 
@@ -251,7 +252,7 @@ void Conntrack::nf_ct_del_from_dying_or_unconfirmed_list(nf_conn* ct) {
 // ORIGINAL node moves that node to the dying list, so the walk ends there
 // (no nulls check, no restart); a kill through a REPLY node does not stop
 // it. tests/nf_conntrack_core_test.cc pins both.
-uint32_t Conntrack::early_drop_list(net& n, uint16_t cpu, hlist_nulls_head* head) {
+uint32_t Conntrack::early_drop_list(net& n, hlist_nulls_head* head) {
   uint32_t drops = 0;
   for (hlist_nulls_node* node = head->first; !is_a_nulls(node); node = node->next) {
     nf_conn* tmp = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
@@ -278,7 +279,7 @@ bool Conntrack::early_drop(net& n, uint16_t cpu, uint32_t hash) {
   uint32_t bucket = 0;
   for (uint32_t i = 0; i < NF_CT_EVICTION_RANGE; ++i) {
     bucket = i == 0 ? scale_hash(hash) : (bucket + 1) % htable_size_;
-    uint32_t drops = early_drop_list(n, cpu, &hash_[bucket]);
+    uint32_t drops = early_drop_list(n, &hash_[bucket]);
     if (drops != 0) {
       stat(n, cpu).early_drop += drops;
       return true;

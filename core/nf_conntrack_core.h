@@ -211,7 +211,7 @@ class Conntrack {
   void nf_conntrack_free(nf_conn* ct);
   void destroy_conntrack(nf_conn* ct);
   bool early_drop(net& n, uint16_t cpu, uint32_t hash);
-  uint32_t early_drop_list(net& n, uint16_t cpu, hlist_nulls_head* head);
+  uint32_t early_drop_list(net& n, hlist_nulls_head* head);
   void nf_ct_gc_expired(nf_conn* ct, DeathReason why);
   void nf_ct_delete_from_lists(nf_conn* ct);
   void nf_ct_add_to_dying_list(nf_conn* ct);

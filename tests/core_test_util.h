@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/nf_conntrack_ecache.h"
 #include "core/observer.h"
 #include "tests/core_harness.h"
 
@@ -44,6 +45,42 @@ class Recorder : public Observer {
   uint32_t last_bucket = 0, last_chain = 0;
   bool last_match = false;
 };
+
+// A ctnetlink stand-in that records every event mask offered.
+struct EventLog : EventNotifier {
+  std::vector<unsigned> masks;
+  int ctnetlink_conntrack_event(unsigned events, const nf_conn&, const net&, uint32_t,
+                                int) override {
+    masks.push_back(events);
+    return 0;
+  }
+  bool saw(ip_conntrack_events e) const {
+    for (unsigned m : masks)
+      if (m & (1u << e)) return true;
+    return false;
+  }
+  // True iff the last delivery carried `e`.
+  bool last_has(ip_conntrack_events e) const {
+    return !masks.empty() && (masks.back() & (1u << e)) != 0;
+  }
+};
+
+// The confirmed conn of the packet's tuple in init, without keeping a
+// reference (null if none).
+inline nf_conn* find(World& w, const Packet& p) {
+  nf_conntrack_tuple t;
+  if (!nf_ct_get_tuple(p, &t)) return nullptr;
+  nf_conntrack_tuple_hash* h = w.ct.nf_conntrack_find_get(w.init, 0, t);
+  if (h == nullptr) return nullptr;
+  nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
+  w.ct.nf_ct_put(ct);
+  return ct;
+}
+
+// Whole seconds left before ct's deadline.
+inline uint32_t secs_left(World& w, const nf_conn* ct) {
+  return nf_ct_expires(ct, w.ct.now32()) / w.ct.hz();
+}
 
 inline Packet generic_packet(nf_inet_addr s, nf_inet_addr d, uint8_t proto = 99) {
   Packet p;

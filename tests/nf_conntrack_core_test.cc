@@ -988,7 +988,8 @@ TEST_CASE("randomized stress: held packets, clashes, flushes and failing events"
       std::vector<const nf_conn*> live = table_conns(w.ct);
       if (!live.empty()) {
         nf_conn* victim = const_cast<nf_conn*>(live[rng.below(static_cast<uint32_t>(live.size()))]);
-        w.ct.nf_ct_kill(victim, DeathReason::kDelete, cpu);
+        w.ct.set_this_cpu(cpu);
+        w.ct.nf_ct_kill(victim, DeathReason::kDelete);
       }
     } else {
       Packet p = random_packet();

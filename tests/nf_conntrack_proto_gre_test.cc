@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "tests/core_harness.h"
+#include "tests/core_test_util.h"
 
 using namespace ctest;
 
@@ -19,34 +20,6 @@ Packet gre(bool from_a, uint16_t key) {
   p.daddr = from_a ? kB : kA;
   p.gre_key = key;
   return p;
-}
-
-struct EventLog : EventNotifier {
-  std::vector<unsigned> masks;
-  int ctnetlink_conntrack_event(unsigned events, const nf_conn&, const net&, uint32_t,
-                                int) override {
-    masks.push_back(events);
-    return 0;
-  }
-  bool saw(ip_conntrack_events e) const {
-    for (unsigned m : masks)
-      if (m & (1u << e)) return true;
-    return false;
-  }
-};
-
-nf_conn* find(World& w, const Packet& p) {
-  nf_conntrack_tuple t;
-  REQUIRE(nf_ct_get_tuple(p, &t));
-  nf_conntrack_tuple_hash* h = w.ct.nf_conntrack_find_get(w.init, 0, t);
-  if (h == nullptr) return nullptr;
-  nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
-  w.ct.nf_ct_put(ct);
-  return ct;
-}
-
-uint32_t secs_left(World& w, const nf_conn* ct) {
-  return nf_ct_expires(ct, w.ct.now32()) / w.ct.hz();
 }
 
 }  // namespace

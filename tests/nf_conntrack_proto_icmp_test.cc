@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include "tests/core_harness.h"
+#include "tests/core_test_util.h"
 
 using namespace ctest;
 
@@ -49,16 +50,6 @@ Packet icmp_error(uint16_t l3, nf_inet_addr s, nf_inet_addr d, uint8_t type, uin
   p.inner.sport = qsp;
   p.inner.dport = qdp;
   return p;
-}
-
-nf_conn* find(World& w, const Packet& p) {
-  nf_conntrack_tuple t;
-  REQUIRE(nf_ct_get_tuple(p, &t));
-  nf_conntrack_tuple_hash* h = w.ct.nf_conntrack_find_get(w.init, 0, t);
-  if (h == nullptr) return nullptr;
-  nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
-  w.ct.nf_ct_put(ct);
-  return ct;
 }
 
 }  // namespace

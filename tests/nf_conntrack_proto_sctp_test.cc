@@ -9,6 +9,7 @@
 #include "core/nf_conntrack_l4proto.h"
 #include "core/nf_conntrack_sysctl.h"
 #include "tests/core_harness.h"
+#include "tests/core_test_util.h"
 
 using namespace ctest;
 
@@ -39,29 +40,6 @@ Packet sctp(bool from_a, uint32_t vtag, uint8_t first, std::initializer_list<uin
   for (uint8_t t : others) p.sctp_chunks |= 1u << t;
   p.seq = init_tag;
   return p;
-}
-
-struct EventLog : EventNotifier {
-  std::vector<unsigned> masks;
-  int ctnetlink_conntrack_event(unsigned events, const nf_conn&, const net&, uint32_t,
-                                int) override {
-    masks.push_back(events);
-    return 0;
-  }
-  // True iff the last delivery carried `e`.
-  bool last_has(ip_conntrack_events e) const {
-    return !masks.empty() && (masks.back() & (1u << e)) != 0;
-  }
-};
-
-nf_conn* find(World& w, const Packet& p) {
-  nf_conntrack_tuple t;
-  REQUIRE(nf_ct_get_tuple(p, &t));
-  nf_conntrack_tuple_hash* h = w.ct.nf_conntrack_find_get(w.init, 0, t);
-  if (h == nullptr) return nullptr;
-  nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
-  w.ct.nf_ct_put(ct);
-  return ct;
 }
 
 uint32_t left(World& w, const nf_conn* ct) { return nf_ct_expires(ct, w.ct.now32()); }
