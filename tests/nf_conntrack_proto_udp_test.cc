@@ -16,7 +16,6 @@ const nf_inet_addr kClient = ipv4(192, 168, 1, 2), kServer = ipv4(10, 0, 0, 53);
 // Records every event mask delivered, per conn id.
 // The confirmed conn `p` belongs to, or null; reaps an expired one as the
 // kernel's lookup does. Holds no reference on return.
-uint32_t secs_left(World& w, const nf_conn* ct) { return nf_ct_expires(ct, w.ct.now32()) / w.ct.hz(); }
 
 }  // namespace
 
