@@ -162,6 +162,36 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find_get(net& n, uint16_t cpu,
   return nf_conntrack_find_get_hashed(n, cpu, tuple, hash_conntrack_raw(tuple, n), false);
 }
 
+// nf_conntrack_tuple_taken(): the lookup NAT uses to keep tuples unique.
+bool Conntrack::nf_conntrack_tuple_taken(const nf_conntrack_tuple& tuple, const nf_conn* ignored) {
+  net& n = nf_ct_net(ignored);
+  const uint32_t hash = hash_conntrack_raw(tuple, n);
+  for (;;) {
+    const uint32_t bucket = scale_hash(hash);
+    hlist_nulls_node* node = hash_[bucket].first;
+    for (; !is_a_nulls(node); node = node->next) {
+      nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
+      nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
+      if (ct == ignored) continue;
+      if (nf_ct_is_expired(ct, now32())) {
+        nf_ct_gc_expired(ct, DeathReason::kTimeout);
+        continue;
+      }
+      if (nf_ct_key_equal(h, tuple, n)) {
+        // The same flow seen twice (two packets of one new UDP flow on two
+        // CPUs) is left to the clash resolution at confirm.
+        if (nf_ct_tuple_equal(ignored->tuplehash[IP_CT_DIR_ORIGINAL].tuple,
+                              ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple))
+          continue;
+        ++stat(n, this_cpu_).found;
+        return true;
+      }
+    }
+    if (get_nulls_value(node) == bucket) return false;
+    ++stat(n, this_cpu_).search_restart;
+  }
+}
+
 // ------------------------------------------------------------- allocation
 
 // __nf_conntrack_alloc(): counts the conn against nf_conntrack_max first,

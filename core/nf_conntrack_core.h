@@ -138,6 +138,18 @@ class Conntrack {
   // reference the caller must put; null if none.
   nf_conntrack_tuple_hash* nf_conntrack_find_get(net& n, uint16_t cpu,
                                                  const nf_conntrack_tuple& tuple);
+  // Returns true iff another conn of ignored's namespace already uses
+  // `tuple` in the table (counting `found`), so NAT must pick another one.
+  // A conn with the same ORIGINAL tuple as `ignored` does not count (the
+  // clash resolution at confirm deals with it).
+  bool nf_conntrack_tuple_taken(const nf_conntrack_tuple& tuple, const nf_conn* ignored);
+  // nf_conntrack_alter_reply(): NAT changed what replies will look like.
+  // REQUIRES: ct unconfirmed.
+  void nf_conntrack_alter_reply(nf_conn* ct, const nf_conntrack_tuple& newreply) {
+    CT_ASSERT(!nf_ct_is_confirmed(ct), "reply tuple of a confirmed conn changed");
+    ct->tuplehash[IP_CT_DIR_REPLY].tuple = newreply;
+    ct->tuplehash[IP_CT_DIR_REPLY].tuple.dst.dir = IP_CT_DIR_REPLY;
+  }
   // conntrack -F: kills every confirmed conn of `n` (all nets if null).
   // Returns how many it killed.
   uint32_t nf_conntrack_flush(net* n, DeathReason why = DeathReason::kFlush);
