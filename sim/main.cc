@@ -3,6 +3,8 @@
 //   ctsim run SCENARIO [--trace F] [--events F] [--snapshots F] [--timestamps]
 //                      [--check] [--trace-gc all|reaping]
 //   ctsim check SCENARIO
+//   ctsim diff EXPECTED ACTUAL [--ignore-field F]... [--ignore-kind K]...
+//                              [--from T] [--to T] [--context N]
 //
 // Exit codes: 0 success; 1 a broken invariant (or, for diff, a difference);
 // 2 bad usage or bad input (nothing run, nothing written).
@@ -14,6 +16,7 @@
 
 #include "sim/scenario.h"
 #include "sim/simulator.h"
+#include "sim/trace_diff.h"
 
 namespace po = boost::program_options;
 
@@ -29,6 +32,7 @@ const char* const kUsage =
     "commands:\n"
     "  run SCENARIO    replay a scenario and write the outputs asked for\n"
     "  check SCENARIO  validate a scenario without running it\n"
+    "  diff EXP ACT    compare two JSONL traces record by record\n"
     "\n"
     "Run `ctsim <command> --help` for the command's options.\n"
     "Exit codes: 0 ok, 1 broken invariant or difference, 2 bad usage or input.\n";
@@ -135,6 +139,47 @@ int cmd_run(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+int cmd_diff(const std::vector<std::string>& args) {
+  ctsim::TraceDiffOptions o;
+  po::options_description opts("ctsim diff EXPECTED ACTUAL [options]");
+  opts.add_options()
+      ("help,h", "show this help")
+      ("ignore-field", po::value(&o.ignore_fields), "do not compare field NAME (repeatable)")
+      ("ignore-kind", po::value(&o.ignore_kinds), "skip records of kind KIND on both sides (repeatable)")
+      ("from", po::value(&o.from), "compare only records with t >= T (e.g. 1.5s, 200ms, j:123)")
+      ("to", po::value(&o.to), "compare only records with t <= T")
+      ("context", po::value(&o.context)->default_value(3), "records of context shown either side");
+  po::options_description hidden;
+  hidden.add_options()("files", po::value<std::vector<std::string>>(), "traces");
+  po::positional_options_description pos;
+  pos.add("files", 2);
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return usage_error(e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << opts
+              << "\nExit codes: 0 same, 1 different (the first difference is printed), 2 bad input.\n";
+    return kExitOk;
+  }
+  if (!vm.count("files") || vm["files"].as<std::vector<std::string>>().size() != 2)
+    return usage_error("diff needs two trace files: EXPECTED ACTUAL");
+  if (o.context < 0) return usage_error("--context must be >= 0");
+  const auto& files = vm["files"].as<std::vector<std::string>>();
+  const ctsim::TraceDiffResult r = ctsim::diff_trace_files(files[0], files[1], o);
+  if (r.outcome == ctsim::TraceDiffResult::Outcome::kBadInput) {
+    std::fprintf(stderr, "ctsim diff: %s\n", r.report.c_str());
+  } else if (r.outcome == ctsim::TraceDiffResult::Outcome::kDifferent) {
+    std::fputs(r.report.c_str(), stdout);
+  }
+  return r.exit_code();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -143,6 +188,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> rest(argv + 2, argv + argc);
   if (cmd == "run") return cmd_run(rest);
   if (cmd == "check") return cmd_check(rest);
+  if (cmd == "diff") return cmd_diff(rest);
   if (cmd == "--help" || cmd == "-h" || cmd == "help") {
     std::fputs(kUsage, stdout);
     return kExitOk;
