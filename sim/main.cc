@@ -1,14 +1,18 @@
 // ctsim: command line.
 //
 //   ctsim run SCENARIO [--trace F] [--events F] [--snapshots F] [--timestamps]
-//                      [--check] [--trace-gc all|reaping]
+//                      [--check] [--trace-gc all|reaping] [--explain F]
+//                      [--series F.csv] [--series-every D] [--quiet]
 //   ctsim check SCENARIO
 //   ctsim diff EXPECTED ACTUAL [--ignore-field F]... [--ignore-kind K]...
 //                              [--from T] [--to T] [--context N]
 //
 // Exit codes: 0 success; 1 a broken invariant (or, for diff, a difference);
 // 2 bad usage or bad input (nothing run, nothing written).
+#include <unistd.h>
+
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -41,6 +45,35 @@ int usage_error(const std::string& msg) {
   std::fprintf(stderr, "ctsim: %s\n\n%s", msg.c_str(), kUsage);
   return kExitUsage;
 }
+
+// The progress line: shown on a terminal once a run has taken about two
+// seconds of wall time, refreshed a few times a second, erased at the end.
+// The wall clock is read here only, for this display; no output file
+// depends on it.
+class ProgressLine {
+ public:
+  using Clock = std::chrono::steady_clock;
+  void update(const ctsim::RunProgress& p) {
+    const Clock::time_point now = Clock::now();
+    if (now - start_ < std::chrono::seconds(2) || now - last_ < std::chrono::milliseconds(250)) return;
+    const double secs = std::chrono::duration<double>(now - start_).count();
+    last_ = now;
+    shown_ = true;
+    std::fprintf(stderr, "\rctsim: virtual time %s, %.0f events/s, %llu conns   ",
+                 ctsim::format_duration(p.now).c_str(), static_cast<double>(p.engine_events) / secs,
+                 static_cast<unsigned long long>(p.conns));
+    std::fflush(stderr);
+  }
+  void clear() {
+    if (shown_) std::fputs("\r\033[K", stderr);
+    shown_ = false;
+  }
+
+ private:
+  Clock::time_point start_ = Clock::now();
+  Clock::time_point last_ = start_;
+  bool shown_ = false;
+};
 
 int cmd_check(const std::vector<std::string>& args) {
   po::options_description opts("ctsim check SCENARIO");
@@ -77,6 +110,8 @@ int cmd_check(const std::vector<std::string>& args) {
 int cmd_run(const std::vector<std::string>& args) {
   ctsim::RunOptions ro;
   std::string trace_gc = "reaping";
+  std::string series_every = "1s";
+  bool quiet = false;
   po::options_description opts("ctsim run SCENARIO [options]");
   opts.add_options()
       ("help,h", "show this help")
@@ -88,7 +123,12 @@ int cmd_run(const std::vector<std::string>& args) {
        "prefix event lines with the virtual time, as conntrack -E -o timestamp")
       ("trace-gc", po::value(&trace_gc), "gc records: 'reaping' (runs that reaped, default) or 'all'")
       ("check", po::bool_switch(&ro.check_invariants),
-       "check the core's invariants after every event (slow); exit 1 if one breaks");
+       "check the core's invariants after every event (slow); exit 1 if one breaks")
+      ("explain", po::value(&ro.explain_path),
+       "write a numbered narrative of every step, in the kernel's function names, to FILE")
+      ("series", po::value(&ro.series_path), "write a CSV time series (one row per --series-every) to FILE")
+      ("series-every", po::value(&series_every), "virtual time between series rows (default 1s)")
+      ("quiet,q", po::bool_switch(&quiet), "no progress line and no summary on stderr");
   po::options_description hidden;
   hidden.add_options()("scenario", po::value<std::string>(), "scenario file");
   po::positional_options_description pos;
@@ -117,9 +157,19 @@ int cmd_run(const std::vector<std::string>& args) {
     std::fprintf(stderr, "%s\n", st.message().c_str());
     return kExitUsage;
   }
+  {
+    std::string err;
+    auto every = ctsim::parse_duration(series_every, s.hz, &err);
+    if (!every) return usage_error("--series-every " + series_every + ": " + err);
+    if (*every <= 0) return usage_error("--series-every must be more than 0");
+    ro.series_every = *every;
+  }
+  ProgressLine progress;
+  if (!quiet && ::isatty(STDERR_FILENO)) ro.progress = [&](const ctsim::RunProgress& p) { progress.update(p); };
   ctsim::Simulator sim(s, ro);
   ctsim::RunSummary sum;
   st = sim.run(&sum);
+  progress.clear();
   if (!st.ok()) {
     std::fprintf(stderr, "ctsim: %s\n", st.message().c_str());
     return kExitUsage;
@@ -128,12 +178,14 @@ int cmd_run(const std::vector<std::string>& args) {
     std::fprintf(stderr, "ctsim: invariant broken %s\n", sum.invariant_error.c_str());
     return kExitBroken;
   }
+  if (quiet) return kExitOk;
   std::fprintf(stderr, "ctsim: %s: %llu packets, %llu conns created, %llu freed, %llu events, ended at %s\n",
                s.name.c_str(), static_cast<unsigned long long>(sum.packets),
                static_cast<unsigned long long>(sum.conns_created), static_cast<unsigned long long>(sum.conns_freed),
                static_cast<unsigned long long>(sum.events), ctsim::format_duration(sum.end_time).c_str());
   for (const auto& [what, path] : {std::pair<const char*, std::string>{"trace", ro.trace_path},
-                                   {"events", ro.events_path}, {"snapshots", ro.snapshots_path}}) {
+                                   {"events", ro.events_path}, {"snapshots", ro.snapshots_path},
+                                   {"explain", ro.explain_path}, {"series", ro.series_path}}) {
     if (!path.empty() && path != "-") std::fprintf(stderr, "ctsim: %s written to %s\n", what, path.c_str());
   }
   return kExitOk;

@@ -92,20 +92,19 @@ Status Simulator::open_outputs() {
     if (Status s = snapshots_out_.open(options_.snapshots_path); !s.ok()) return s;
   listeners_->set_outputs(trace_.get(), events_out_.is_open() ? &events_out_ : nullptr,
                           options_.event_timestamps);
-  return Status::OK();
+  return open_extra_outputs();
 }
 
 Status Simulator::run(RunSummary* summary) {
   if (Status s = open_outputs(); !s.ok()) {
-    trace_out_.abort();
-    events_out_.abort();
-    snapshots_out_.abort();
+    for (OutputFile* f : outputs()) f->abort();
     return s;
   }
   if (trace_) {
     trace_->header(scenario_.name, scenario_.hz, scenario_.seed, scenario_.initial_jiffies,
                    scenario_.buckets, scenario_.max, scenario_.hash_rnd, scenario_.cpus);
   }
+  write_extra_headers();
   if (!scenario_.packets.empty()) schedule(scenario_.packets[0].at, Phase::kPacket, kArrive, 0);
   for (size_t i = 0; i < scenario_.actions.size(); ++i)
     schedule(scenario_.actions[i].at, Phase::kAction, kAction, static_cast<uint32_t>(i));
@@ -115,11 +114,14 @@ Status Simulator::run(RunSummary* summary) {
   while (!engine_.empty() && engine_.next_time() <= until) {
     if (!scenario_.until && quiescent()) break;
     if (engine_.next(&ev)) {
-      --scenario_events_pending_;
-      dispatch(ev);
-    } else if (ev.kind == kKindWork && trace_ == nullptr) {
-      // nothing to add
+      if (ev.kind == kSample) {
+        take_sample();  // not a scenario event: it never keeps a run alive
+      } else {
+        --scenario_events_pending_;
+        dispatch(ev);
+      }
     }
+    if (options_.progress && (engine_.events_run() & 0xfff) == 0) report_progress();
     if (options_.check_invariants) {
       std::string err = check_invariants();
       if (!err.empty()) {
@@ -153,15 +155,16 @@ Status Simulator::run(RunSummary* summary) {
   // Drain what listeners still hold into the stream before it closes.
   for (Listener& l : listeners_->all())
     if (!l.stalled) listeners_->drain(l);
+  finish_extra_outputs();
 
   core_->set_observer(nullptr);
   // All or nothing: every output is finished before any is published.
   Status st;
-  for (OutputFile* f : {&trace_out_, &events_out_, &snapshots_out_}) {
+  for (OutputFile* f : outputs()) {
     Status s = f->finish();
     if (st.ok() && !s.ok()) st = s;
   }
-  for (OutputFile* f : {&trace_out_, &events_out_, &snapshots_out_}) {
+  for (OutputFile* f : outputs()) {
     if (st.ok()) st = f->publish();
     else f->abort();
   }
@@ -205,7 +208,10 @@ void Simulator::dispatch(const Event& ev) {
       slots_[ev.arg].resumed = true;
       enqueue_on_cpu(ev.arg);
       break;
-    case kAction: run_action(scenario_.actions[ev.arg]); break;
+    case kAction:
+      if (explain_) explain_->action(action_name(scenario_.actions[ev.arg].kind));
+      run_action(scenario_.actions[ev.arg]);
+      break;
     case kListenerRead: {
       Listener& l = listeners_->all()[ev.arg];
       l.read_scheduled = false;
@@ -214,6 +220,7 @@ void Simulator::dispatch(const Event& ev) {
     }
     default: break;
   }
+  if (explain_) explain_->end_step();
   // Readers wake for whatever arrived during this event.
   for (uint32_t i = 0; i < listeners_->all().size(); ++i) schedule_listener_read(i);
 }
@@ -323,6 +330,8 @@ void Simulator::hook_step(uint32_t slot) {
   const bool first = f.step == 0;
   const bool last = f.step + 1 == ph.count;
   size_t rule_from = 0;
+  if (explain_) explain_->packet_step(f.id, n, f.cpu, hook_name(hook), first ? format_packet(f.skb) : "",
+                                     path_name(f.path), first && !f.resumed);
 
   if (f.resumed) {
     rule_from = f.rule_pos;
@@ -331,6 +340,7 @@ void Simulator::hook_step(uint32_t slot) {
     if (trace_) trace_->pkt(n, f.cpu, f.id, hook_name(hook), format_packet(f.skb), path_name(f.path));
     const unsigned v = core_->nf_conntrack_in(n, f.cpu, f.skb, hook);
     if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_in");
+    if (explain_) explain_->verdict(hook_name(hook), v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_in");
     if (v == ctcore::NF_DROP) {
       finish_packet(slot);
       return;
@@ -347,15 +357,18 @@ void Simulator::hook_step(uint32_t slot) {
     const std::string reason = fmt::format("rule \"{}\"", r.rule->match_text);
     if (r.rule->verdict == RuleSpec::Verdict::kAccept) {
       if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), "accept", reason);
+      if (explain_) explain_->verdict(hook_name(hook), "accept", reason);
       break;
     }
     if (r.rule->verdict == RuleSpec::Verdict::kDrop) {
       if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), "drop", reason);
+      if (explain_) explain_->verdict(hook_name(hook), "drop", reason);
       finish_packet(slot);
       return;
     }
     // queue: off the CPU until released; the skb keeps its reference.
     if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), "queue", reason);
+    if (explain_) explain_->verdict(hook_name(hook), "queue", reason);
     f.rule_pos = static_cast<uint16_t>(here + 1);
     schedule(engine_.now() + r.rule->delay, Phase::kPacket, kQueueRelease, slot);
     cpu_idle(f.cpu);
@@ -365,6 +378,7 @@ void Simulator::hook_step(uint32_t slot) {
   if (last) {
     const unsigned v = core_->nf_conntrack_confirm(f.cpu, f.skb);
     if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_confirm");
+    if (explain_) explain_->verdict(hook_name(hook), v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_confirm");
     finish_packet(slot);
     return;
   }
@@ -374,6 +388,7 @@ void Simulator::hook_step(uint32_t slot) {
 
 void Simulator::finish_packet(uint32_t slot) {
   InFlight& f = slots_[slot];
+  if (explain_) explain_->packet_done(f.skb.ct);
   core_->nf_reset_ct(f.skb);
   f.live = false;
   free_slots_.push_back(slot);
