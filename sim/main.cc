@@ -121,6 +121,7 @@ int cmd_run(const std::vector<std::string>& args) {
        "write conntrack -L / -S text at snapshot and stats actions to FILE")
       ("timestamps", po::bool_switch(&ro.event_timestamps),
        "prefix event lines with the virtual time, as conntrack -E -o timestamp")
+      ("event-id", po::bool_switch(&ro.event_ids), "end event lines with id=CONN, as conntrack -E -o id")
       ("trace-gc", po::value(&trace_gc), "gc records: 'reaping' (runs that reaped, default) or 'all'")
       ("check", po::bool_switch(&ro.check_invariants),
        "check the core's invariants after every event (slow); exit 1 if one breaks")

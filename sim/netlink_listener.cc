@@ -41,7 +41,7 @@ int NetlinkListeners::ctnetlink_conntrack_event(unsigned events, const ctcore::n
     if (room) {
       if (line.empty()) {
         const uint32_t secs = ctcore::nf_ct_expires(&ct, core_.now32()) / core_.hz();
-        line = format_event_line(type, events, ct, secs);
+        line = format_event_line(type, events, ct, secs, event_ids_);
       }
       ++l.delivered;
       l.queue.push_back(line);

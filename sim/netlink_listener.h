@@ -49,6 +49,8 @@ class NetlinkListeners : public ctcore::EventNotifier {
     events_out_ = events;
     timestamps_ = timestamps;
   }
+  // Event lines end in " id=N" (conntrack -E -o id).
+  void set_event_ids(bool on) { event_ids_ = on; }
   // The explain narrative, told of every message offered (may be null).
   void set_explain(ExplainWriter* explain) { explain_ = explain; }
   std::vector<Listener>& all() { return listeners_; }
@@ -77,6 +79,7 @@ class NetlinkListeners : public ctcore::EventNotifier {
   ExplainWriter* explain_ = nullptr;
   OutputFile* events_out_ = nullptr;
   bool timestamps_ = false;
+  bool event_ids_ = false;
   uint64_t offered_ = 0;
 };
 

@@ -58,6 +58,7 @@ struct RunOptions {
   std::string explain_path;         // the explain narrative ("" none, "-" stdout)
   std::string series_path;          // the CSV time series ("" none)
   SimTime series_every = kNsPerSec; // one series row per this much virtual time
+  bool event_ids = false;           // event lines end in " id=N" (conntrack -E -o id)
   // Called every few thousand events with the run's progress, for a display
   // only: it must not influence any output. Empty: never called.
   std::function<void(const RunProgress&)> progress;

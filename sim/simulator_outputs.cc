@@ -8,6 +8,7 @@
 namespace ctsim {
 
 Status Simulator::open_extra_outputs() {
+  listeners_->set_event_ids(options_.event_ids);
   if (!options_.explain_path.empty()) {
     if (Status s = explain_out_.open(options_.explain_path); !s.ok()) return s;
     explain_ = std::make_unique<ExplainWriter>(explain_out_, engine_, *core_);
