@@ -114,7 +114,8 @@ void ExplainWriter::flush_work(const std::string& title) {
 }
 
 void ExplainWriter::packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, std::string_view hook,
-                                std::string_view notation, std::string_view path, bool first) {
+                                std::string_view notation, std::string_view path, bool first,
+                                bool resumed) {
   flush_work("kernel work");
   int& counter = packet_steps_[id];
   if (first) {
@@ -127,6 +128,8 @@ void ExplainWriter::packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu,
   block_ = Block::kPacket;
   counter_ = &counter;
   if (first) step(fmt::format("{} hook: nf_conntrack_in() -> resolve_normal_ct()", hook));
+  else if (resumed) step(fmt::format("{} hook: the queued packet is reinjected (nf_reinject); the rules after the "
+                                     "one that queued it run", hook));
   else step(fmt::format("{} hook", hook));
 }
 
@@ -270,8 +273,9 @@ void ExplainWriter::on_dying(const nf_conn& ct, ctcore::DeathReason reason) {
                        : ""));
   auto it = known_.find(ct.id);
   if (it != known_.end() && it->second.confirmed) {
-    more(fmt::format("it reports IPCT_DESTROY, then leaves buckets {} and {} for the dying list "
-                     "(nf_ct_delete_from_lists) and drops the table's reference (nf_ct_put)",
+    more(fmt::format("it reports IPCT_DESTROY to the listeners, then leaves buckets {} and {} for the dying list "
+                     "(nf_ct_delete_from_lists); nf_ct_put() drops the table's reference, unless a reliable "
+                     "listener refused the report (ecache_work() then redelivers it and drops the reference)",
                      it->second.bucket_orig, it->second.bucket_reply));
   } else {
     more("it was never confirmed: no bucket to leave; it waits on the unconfirmed list for its skb");
@@ -303,7 +307,9 @@ void ExplainWriter::on_ecache_work(const ctcore::net& n, uint32_t sent, bool con
   if (sent == 0 && !congested && work_lines_.empty()) return;
   work_lines_.push_back(fmt::format(
       "  {}. ecache_work() in netns {}: {} DESTROY events redelivered{}\n", ++work_counter_, n.name, sent,
-      congested ? fmt::format("; still congested, again in {} jiffies", next_delay) : std::string()));
+      congested   ? fmt::format("; still congested, again in {} jiffies", next_delay)
+      : next_delay == 0 ? std::string("; a full batch: again at once")
+                        : std::string()));
   flush_work("kernel work: event redelivery");
 }
 

@@ -45,9 +45,10 @@ class ExplainWriter : public ctcore::Observer {
   void header(std::string_view scenario, uint32_t hz, uint32_t buckets, uint32_t hash_rnd, uint16_t cpus);
 
   // Calls from the simulator (packet path, actions, listeners).
-  // A hook step of packet `id` starts; `notation` is given at its first hook.
+  // A hook step of packet `id` starts: `first` at its first hook (with its
+  // `notation`), `resumed` when it comes back from a queue verdict.
   void packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, std::string_view hook,
-                   std::string_view notation, std::string_view path, bool first);
+                   std::string_view notation, std::string_view path, bool first, bool resumed);
   void verdict(std::string_view hook, std::string_view verdict, std::string_view reason);
   // The packet leaves the stack; `ct` is the conn it holds (or null), and
   // its reference is about to be put.

@@ -331,7 +331,7 @@ void Simulator::hook_step(uint32_t slot) {
   const bool last = f.step + 1 == ph.count;
   size_t rule_from = 0;
   if (explain_) explain_->packet_step(f.id, n, f.cpu, hook_name(hook), first ? format_packet(f.skb) : "",
-                                     path_name(f.path), first && !f.resumed);
+                                     path_name(f.path), first && !f.resumed, f.resumed);
 
   if (f.resumed) {
     rule_from = f.rule_pos;
