@@ -59,9 +59,9 @@ class ProgressLine {
     const double secs = std::chrono::duration<double>(now - start_).count();
     last_ = now;
     shown_ = true;
-    std::fprintf(stderr, "\rctsim: virtual time %s, %.0f events/s, %llu conns   ",
+    std::fprintf(stderr, "\rctsim: virtual time %s, %.0f events/s, table %llu conns   ",
                  ctsim::format_duration(p.now).c_str(), static_cast<double>(p.engine_events) / secs,
-                 static_cast<unsigned long long>(p.conns));
+                 static_cast<unsigned long long>(p.table));
     std::fflush(stderr);
   }
   void clear() {

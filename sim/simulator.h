@@ -44,7 +44,7 @@ namespace ctsim {
 struct RunProgress {
   SimTime now = 0;             // virtual time reached
   uint64_t engine_events = 0;  // events run so far
-  uint64_t conns = 0;          // conns allocated (unconfirmed + table + dying)
+  uint64_t table = 0;          // conns in the hash table
 };
 
 struct RunOptions {
