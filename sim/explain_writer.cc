@@ -155,6 +155,14 @@ void ExplainWriter::action(std::string_view what) {
   packet_ = 0;
   work_counter_ = 0;
   counter_ = &work_counter_;
+  // Actions that change nothing by themselves say what they read.
+  if (what == "snapshot") {
+    step("conntrack -L: ctnetlink_dump_table() walks the buckets and lists each conn once, through its ORIGINAL "
+         "node (the trace's snapshot record); expired conns it meets are killed");
+  } else if (what == "stats") {
+    step("conntrack -S: the per-CPU ip_conntrack_stat counters of each namespace are read (the trace's stats "
+         "records)");
+  }
 }
 
 void ExplainWriter::end_step() {
