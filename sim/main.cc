@@ -111,6 +111,7 @@ int cmd_run(const std::vector<std::string>& args) {
   ctsim::RunOptions ro;
   std::string trace_gc = "reaping";
   std::string series_every = "1s";
+  std::string snapshots_format = "conntrack";
   bool quiet = false;
   po::options_description opts("ctsim run SCENARIO [options]");
   opts.add_options()
@@ -122,6 +123,8 @@ int cmd_run(const std::vector<std::string>& args) {
       ("timestamps", po::bool_switch(&ro.event_timestamps),
        "prefix event lines with the virtual time, as conntrack -E -o timestamp")
       ("event-id", po::bool_switch(&ro.event_ids), "end event lines with id=CONN, as conntrack -E -o id")
+      ("snapshots-format", po::value(&snapshots_format),
+       "'conntrack' (conntrack -L / -S, default) or 'proc' (/proc/net/nf_conntrack, /proc/net/stat/nf_conntrack)")
       ("trace-gc", po::value(&trace_gc), "gc records: 'reaping' (runs that reaped, default) or 'all'")
       ("check", po::bool_switch(&ro.check_invariants),
        "check the core's invariants after every event (slow); exit 1 if one breaks")
@@ -151,6 +154,9 @@ int cmd_run(const std::vector<std::string>& args) {
   if (trace_gc != "reaping" && trace_gc != "all")
     return usage_error("--trace-gc takes 'reaping' or 'all', not '" + trace_gc + "'");
   ro.trace_all_gc = trace_gc == "all";
+  if (snapshots_format != "conntrack" && snapshots_format != "proc")
+    return usage_error("--snapshots-format takes 'conntrack' or 'proc', not '" + snapshots_format + "'");
+  ro.snapshots_proc = snapshots_format == "proc";
 
   ctsim::Scenario s;
   ctsim::Status st = ctsim::load_scenario(vm["scenario"].as<std::string>(), &s);

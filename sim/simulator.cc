@@ -403,12 +403,15 @@ void Simulator::write_snapshot(const ctcore::net* only) {
   if (snapshots_out_.is_open()) {
     std::vector<const ctcore::nf_conn*> by_id = conns;
     std::sort(by_id.begin(), by_id.end(), [](auto* a, auto* b) { return a->id < b->id; });
-    std::string out = fmt::format("# snapshot at {} ({})\n", format_duration(engine_.now()),
+    const bool proc = options_.snapshots_proc;
+    std::string out = fmt::format("# {} at {} ({})\n", proc ? "/proc/net/nf_conntrack" : "snapshot",
+                                  format_duration(engine_.now()),
                                   only ? "netns " + only->name : std::string("all namespaces"));
     for (const ctcore::nf_conn* ct : by_id) {
       const uint32_t secs = ctcore::nf_ct_expires(ct, core_->now32()) / core_->hz();
       if (only == nullptr) out += fmt::format("[{}] ", core_->nf_ct_net(ct).name);
-      out += format_list_line(*ct, secs) + "\n";
+      // The /proc reader holds a reference while it prints (ct_seq_show).
+      out += (proc ? format_proc_line(*ct, secs, ct->use + 1) : format_list_line(*ct, secs)) + "\n";
     }
     out += fmt::format("# {} flow entries have been shown.\n", by_id.size());
     snapshots_out_.write(out);
@@ -423,8 +426,15 @@ void Simulator::write_stats() {
       if (trace_) trace_->stats(n, c, n.pcpu[c].stat);
     }
     if (snapshots_out_.is_open()) {
-      std::string out = fmt::format("# conntrack -S at {} (netns {})\n", format_duration(engine_.now()), n.name);
-      for (uint16_t c = 0; c < core_->cpus(); ++c) out += format_stat_line(c, n.pcpu[c].stat) + "\n";
+      std::string out;
+      if (options_.snapshots_proc) {
+        out = fmt::format("# /proc/net/stat/nf_conntrack at {} (netns {})\n{}\n", format_duration(engine_.now()),
+                          n.name, format_proc_stat_header());
+        for (uint16_t c = 0; c < core_->cpus(); ++c) out += format_proc_stat_line(n.count, n.pcpu[c].stat) + "\n";
+      } else {
+        out = fmt::format("# conntrack -S at {} (netns {})\n", format_duration(engine_.now()), n.name);
+        for (uint16_t c = 0; c < core_->cpus(); ++c) out += format_stat_line(c, n.pcpu[c].stat) + "\n";
+      }
       snapshots_out_.write(out);
     }
   }

@@ -59,6 +59,7 @@ struct RunOptions {
   std::string series_path;          // the CSV time series ("" none)
   SimTime series_every = kNsPerSec; // one series row per this much virtual time
   bool event_ids = false;           // event lines end in " id=N" (conntrack -E -o id)
+  bool snapshots_proc = false;      // snapshots as /proc/net/nf_conntrack and /proc/net/stat/nf_conntrack
   // Called every few thousand events with the run's progress, for a display
   // only: it must not influence any output. Empty: never called.
   std::function<void(const RunProgress&)> progress;

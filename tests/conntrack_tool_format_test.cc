@@ -158,3 +158,24 @@ TEST_CASE("event stream: -o timestamp and -o id style prefixes and suffixes") {
   CHECK(e.find("[00000602.772000]\t[DESTROY] tcp      6 src=192.168.1.2 dst=10.0.0.2 sport=47562 dport=80 "
                "src=10.0.0.2 dst=192.168.1.2 sport=80 dport=47562 [ASSURED] id=1\n") != std::string::npos);
 }
+
+TEST_CASE("snapshots: conntrack -L / -S by default, /proc files with --snapshots-format proc") {
+  const std::string dir = temp_dir();
+  const std::string walk = source_path("scenarios/seed-walkthrough.json");
+  REQUIRE(run_ctsim("run " + walk + " --quiet --snapshots " + dir + "/l.txt").code == 0);
+  const std::string l = read_file(dir + "/l.txt");
+  CHECK(l.find("# snapshot at 0.010000000s (all namespaces)\n"
+               "[init] tcp      6 599 ESTABLISHED src=192.168.1.2 dst=10.0.0.2 sport=47562 dport=80 src=10.0.0.2 "
+               "dst=192.168.1.2 sport=80 dport=47562 [ASSURED] mark=0 use=1\n") == 0);
+  CHECK(l.find("cpu=1   \tfound=0 invalid=0 insert=0 insert_failed=0 drop=0 early_drop=0 error=0 "
+               "search_restart=0 clash_resolve=0 \n") != std::string::npos);
+  REQUIRE(run_ctsim("run " + walk + " --quiet --snapshots-format proc --snapshots " + dir + "/p.txt").code == 0);
+  const std::string p = read_file(dir + "/p.txt");
+  CHECK(p.find("# /proc/net/nf_conntrack at 0.010000000s (all namespaces)\n"
+               "[init] ipv4     2 tcp      6 599 ESTABLISHED src=192.168.1.2 dst=10.0.0.2 sport=47562 dport=80 "
+               "src=10.0.0.2 dst=192.168.1.2 sport=80 dport=47562 [ASSURED] mark=0 zone=0 use=2\n") == 0);
+  CHECK(p.find("# /proc/net/stat/nf_conntrack at 0.010000000s (netns init)\nentries  clashres found new invalid "
+               "ignore delete delete_list insert") != std::string::npos);
+  CHECK(p.find("\n00000003  00000000 00000000 ") != std::string::npos);
+  CHECK(run_ctsim("run " + walk + " --snapshots-format xml --snapshots " + dir + "/x.txt").code == 2);
+}
