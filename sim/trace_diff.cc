@@ -17,15 +17,19 @@ using Outcome = TraceDiffResult::Outcome;
 
 constexpr size_t kShownChars = 240;  // a context line longer than this is cut
 
+// A record is kept as its text (a view into the file) plus what filtering
+// and reporting need; it is parsed again only when compared, so memory
+// stays close to the size of the files.
 struct Record {
   size_t line = 0;  // 1-based line in its file
   std::string_view text;
-  Json j;
+  int64_t t = -1;    // -1: no integer "t"
+  std::string kind;  // "" for the header
 };
 
 struct Trace {
   std::string_view name;
-  Record header;
+  Json header;
   std::vector<Record> records;  // after filtering
 };
 
@@ -36,10 +40,11 @@ TraceDiffResult bad(std::string msg) {
   return r;
 }
 
-// Splits `text` into lines and parses each as a JSON object. The last line
-// may lack its newline; an empty line anywhere else is an error.
+// Splits `text` into lines and checks that each is a JSON object; keeps
+// the first line parsed in *header. The last line may lack its newline; an
+// empty line anywhere else is an error.
 std::optional<std::string> parse_lines(std::string_view text, std::string_view name,
-                                       std::vector<Record>* out) {
+                                       std::vector<Record>* out, Json* header) {
   size_t pos = 0, line = 0;
   while (pos < text.size()) {
     ++line;
@@ -50,13 +55,17 @@ std::optional<std::string> parse_lines(std::string_view text, std::string_view n
     Record r;
     r.line = line;
     r.text = s;
+    Json j;
     try {
-      r.j = Json::parse(s);
+      j = Json::parse(s);
     } catch (const Json::exception& e) {
       return fmt::format("{}:{}: not a JSON line{}: {}", name, line,
                          last ? " (the file ends in the middle of a record: truncated?)" : "", e.what());
     }
-    if (!r.j.is_object()) return fmt::format("{}:{}: not a JSON object", name, line);
+    if (!j.is_object()) return fmt::format("{}:{}: not a JSON object", name, line);
+    if (auto t = j.find("t"); t != j.end() && t->is_number_integer()) r.t = t->get<int64_t>();
+    if (auto k = j.find("kind"); k != j.end() && k->is_string()) r.kind = k->get<std::string>();
+    if (line == 1) *header = std::move(j);
     out->push_back(std::move(r));
   }
   return std::nullopt;
@@ -110,11 +119,6 @@ std::optional<FieldDiff> first_field_diff(const Json& a, const Json& b, const Tr
   return std::nullopt;
 }
 
-int64_t time_of(const Record& r) {
-  auto it = r.j.find("t");
-  return it != r.j.end() && it->is_number_integer() ? it->get<int64_t>() : -1;
-}
-
 std::string describe_time(int64_t t) {
   if (t < 0) return "t=?";
   return fmt::format("t={} ({})", t, format_duration(t));
@@ -143,24 +147,22 @@ TraceDiffResult diff_trace_text(std::string_view expected, std::string_view actu
   std::vector<Record> all[2];
   const std::string_view texts[2] = {expected, actual};
   for (int s = 0; s < 2; ++s) {
-    if (auto err = parse_lines(texts[s], tr[s].name, &all[s])) return bad(*err);
+    if (auto err = parse_lines(texts[s], tr[s].name, &all[s], &tr[s].header)) return bad(*err);
     if (all[s].empty()) return bad(fmt::format("{}: empty file: no trace header", tr[s].name));
-    const Json& h = all[s][0].j;
-    auto v = h.find("ctsim_trace");
-    if (v == h.end() || !v->is_number_integer())
+    auto v = tr[s].header.find("ctsim_trace");
+    if (v == tr[s].header.end() || !v->is_number_integer())
       return bad(fmt::format("{}:1: missing trace header (a first line with \"ctsim_trace\": VERSION)",
                              tr[s].name));
-    tr[s].header = all[s][0];
   }
-  const int64_t v0 = tr[0].header.j["ctsim_trace"].get<int64_t>();
-  const int64_t v1 = tr[1].header.j["ctsim_trace"].get<int64_t>();
+  const int64_t v0 = tr[0].header["ctsim_trace"].get<int64_t>();
+  const int64_t v1 = tr[1].header["ctsim_trace"].get<int64_t>();
   if (v0 != v1)
     return bad(fmt::format("{} is trace schema {} but {} is schema {}: traces of different schema "
                            "versions cannot be compared; regenerate one of them",
                            tr[0].name, v0, tr[1].name, v1));
 
   // The time window, read with the expected trace's HZ (for "j:N").
-  const uint32_t hz = tr[0].header.j.value("hz", 250u);
+  const uint32_t hz = tr[0].header.value("hz", 250u);
   SimTime from = 0, to = INT64_MAX;
   for (auto [text, dst, opt] : {std::tuple{&o.from, &from, "--from"}, std::tuple{&o.to, &to, "--to"}}) {
     if (text->empty()) continue;
@@ -173,18 +175,15 @@ TraceDiffResult diff_trace_text(std::string_view expected, std::string_view actu
   for (int s = 0; s < 2; ++s) {
     for (size_t i = 1; i < all[s].size(); ++i) {
       Record& r = all[s][i];
-      auto k = r.j.find("kind");
-      if (k == r.j.end() || !k->is_string())
-        return bad(fmt::format("{}:{}: record without a \"kind\"", tr[s].name, r.line));
-      if (contains(o.ignore_kinds, k->get<std::string>())) continue;
-      const int64_t t = time_of(r);
-      if (t >= 0 && (t < from || t > to)) continue;
+      if (r.kind.empty()) return bad(fmt::format("{}:{}: record without a \"kind\"", tr[s].name, r.line));
+      if (contains(o.ignore_kinds, r.kind)) continue;
+      if (r.t >= 0 && (r.t < from || r.t > to)) continue;
       tr[s].records.push_back(std::move(r));
     }
   }
 
   TraceDiffResult res;
-  if (auto d = first_field_diff(tr[0].header.j, tr[1].header.j, o)) {
+  if (auto d = first_field_diff(tr[0].header, tr[1].header, o)) {
     res.outcome = Outcome::kDifferent;
     res.report = fmt::format("traces differ in the header (line 1): field \"{}\": expected {}, actual {}\n",
                              d->field, d->expected, d->actual);
@@ -200,14 +199,13 @@ TraceDiffResult diff_trace_text(std::string_view expected, std::string_view actu
       const Record& more = a == nullptr ? *b : *a;
       what = fmt::format("traces differ at record #{}: {} ends after {} records; the other continues at "
                          "{} (line {}) with kind \"{}\"\n",
-                         k + 1, shorter.name, k, describe_time(time_of(more)), more.line,
-                         more.j.value("kind", "?"));
-    } else if (auto d = first_field_diff(a->j, b->j, o)) {
+                         k + 1, shorter.name, k, describe_time(more.t), more.line, more.kind);
+    } else if (auto d = a->text == b->text ? std::nullopt
+                                           : first_field_diff(Json::parse(a->text), Json::parse(b->text), o)) {
       what = fmt::format(
           "traces differ at record #{} (expected line {}, actual line {}), {}, kind \"{}\":\n"
           "  field \"{}\": expected {}, actual {}\n",
-          k + 1, a->line, b->line, describe_time(time_of(*a)), a->j.value("kind", "?"), d->field,
-          d->expected, d->actual);
+          k + 1, a->line, b->line, describe_time(a->t), a->kind, d->field, d->expected, d->actual);
     } else {
       ++res.compared;
       continue;
