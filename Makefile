@@ -1,13 +1,16 @@
 # Thin wrapper around CMake (the README's two commands).
 #   make demo   install what is missing, build, run the default scenario
 #   make test   install what is missing, build, run the whole suite
-#               (Release, then again under ASan+UBSan)
+#               (Release, then again under ASan+UBSan, then the
+#               determinism matrix: gcc/clang x -O0/-O2, .ci/determinism)
+#   make goldens  regenerate tests/golden/ from scenarios/ (.ci/goldens;
+#               only for a behaviour change the commit message explains)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= 2
 OUT        ?= out
 
-.PHONY: all deps build demo test test-release test-asan clean
+.PHONY: all deps build demo test test-release test-asan test-determinism goldens clean
 
 all: build
 
@@ -36,7 +39,13 @@ test-asan: deps $(ASAN_BUILD)/Makefile
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest -j $(JOBS) --output-on-failure
 
-test: test-release test-asan
+test-determinism: deps
+	.ci/determinism
+
+goldens: build
+	CTSIM=$(BUILD)/ctsim .ci/goldens
+
+test: test-release test-asan test-determinism
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(OUT)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(OUT) build-det

@@ -103,12 +103,13 @@ void chop_space(std::string& s) {
 }  // namespace
 
 std::string format_event_line(EventType type, unsigned events, const nf_conn& ct,
-                              uint32_t timeout_secs) {
+                              uint32_t timeout_secs, bool with_id) {
   const bool destroy = type == EventType::kDestroy;
   const bool protoinfo = !destroy && (events & (1u << ctcore::IPCT_PROTOINFO)) != 0;
   std::string tag = fmt::format("[{}]", event_type_name(type));
   std::string s = fmt::format("{:>9} ", tag);
   s += body(ct, !destroy, timeout_secs, protoinfo);
+  if (with_id) s += fmt::format("id={} ", ct.id);
   chop_space(s);
   return s;
 }
@@ -137,13 +138,13 @@ std::string format_proc_line(const nf_conn& ct, uint32_t timeout_secs, uint32_t 
   if (ct.test_bit(ctcore::IPS_HW_OFFLOAD_BIT)) s += "[HW_OFFLOAD] ";
   else if (ct.test_bit(ctcore::IPS_OFFLOAD_BIT)) s += "[OFFLOAD] ";
   else if (ct.test_bit(ctcore::IPS_ASSURED_BIT)) s += "[ASSURED] ";
-  s += fmt::format("mark=0 use={}", use);
+  s += fmt::format("mark=0 zone=0 use={}", use);
   return s;
 }
 
 std::string format_stat_line(uint16_t cpu, const ctcore::ip_conntrack_stat& st) {
   return fmt::format(
-      "cpu={:<4}\tfound={} invalid={} ignore=0 insert={} insert_failed={} drop={} early_drop={} "
+      "cpu={:<4}\tfound={} invalid={} insert={} insert_failed={} drop={} early_drop={} "
       "error={} search_restart={} clash_resolve={} ",
       cpu, st.found, st.invalid, st.insert, st.insert_failed, st.drop, st.early_drop, st.error,
       st.search_restart, st.clash_resolve);

@@ -32,17 +32,22 @@ bool event_type_for_mask(unsigned events, EventType* out);
 // would put in CTA_TIMEOUT (absent in DESTROY); the protocol state is shown
 // when the message carries protoinfo (an IPCT_PROTOINFO event; NEW always
 // has it for stateful protocols in practice).
+// With `with_id`, the line ends in " id=N" as `conntrack -E -o id` prints
+// it (N: ctsim's conn id; the kernel's is a hash of the conn's address).
 std::string format_event_line(EventType type, unsigned events, const ctcore::nf_conn& ct,
-                              uint32_t timeout_secs);
+                              uint32_t timeout_secs, bool with_id = false);
 
 // One `conntrack -L` line (no newline).
 std::string format_list_line(const ctcore::nf_conn& ct, uint32_t timeout_secs);
 
-// One /proc/net/nf_conntrack line (no newline). `use` as the reader sees it.
+// One /proc/net/nf_conntrack line (no newline). `use` as the reader sees it
+// (ct_seq_show holds a reference while it prints: one more than -L shows).
+// `zone=0` is printed as a CONFIG_NF_CONNTRACK_ZONES=y kernel does.
 std::string format_proc_line(const ctcore::nf_conn& ct, uint32_t timeout_secs, uint32_t use);
 
 // One `conntrack -S` line for a CPU (no newline; conntrack-tools leaves a
-// trailing space).
+// trailing space). The counters are those v5.10's ctnetlink sends
+// (no `ignore`, which 5.10 no longer reports; no `chaintoolong`, 5.17+).
 std::string format_stat_line(uint16_t cpu, const ctcore::ip_conntrack_stat& st);
 
 // /proc/net/stat/nf_conntrack: the header and one hex line per CPU.

@@ -4,6 +4,7 @@
 
 #include "sim/conntrack_tool_format.h"
 #include "sim/engine.h"
+#include "sim/explain_writer.h"
 #include "sim/output_file.h"
 #include "sim/trace_writer.h"
 
@@ -40,7 +41,7 @@ int NetlinkListeners::ctnetlink_conntrack_event(unsigned events, const ctcore::n
     if (room) {
       if (line.empty()) {
         const uint32_t secs = ctcore::nf_ct_expires(&ct, core_.now32()) / core_.hz();
-        line = format_event_line(type, events, ct, secs);
+        line = format_event_line(type, events, ct, secs, event_ids_);
       }
       ++l.delivered;
       l.queue.push_back(line);
@@ -52,6 +53,13 @@ int NetlinkListeners::ctnetlink_conntrack_event(unsigned events, const ctcore::n
       l.overrun = true;
     }
     if (trace_ != nullptr) trace_->event(n, ct, l.spec.name, event_type_name(type), events, room);
+    if (explain_ != nullptr) {
+      explain_->event(ct, l.spec.name, event_type_name(type), events,
+                      room ? fmt::format("queued (backlog {})", l.queue.size())
+                      : l.spec.reliable ? std::string("refused: the reliable listener's buffer is full, the "
+                                                      "kernel keeps the conn for redelivery")
+                                        : std::string("lost: the buffer is full (the reader will see ENOBUFS)"));
+    }
     if (room && l.spec.read_every == 0 && !l.stalled) drain(l);
   }
   return failed ? -kENOBUFS : 0;

@@ -25,6 +25,7 @@
 namespace ctsim {
 
 class TraceWriter;
+class ExplainWriter;
 class OutputFile;
 class Engine;
 
@@ -48,7 +49,12 @@ class NetlinkListeners : public ctcore::EventNotifier {
     events_out_ = events;
     timestamps_ = timestamps;
   }
+  // Event lines end in " id=N" (conntrack -E -o id).
+  void set_event_ids(bool on) { event_ids_ = on; }
+  // The explain narrative, told of every message offered (may be null).
+  void set_explain(ExplainWriter* explain) { explain_ = explain; }
   std::vector<Listener>& all() { return listeners_; }
+  const std::vector<Listener>& all() const { return listeners_; }
   Listener* find(const std::string& name);
 
   // The reader of `l` takes everything queued (writes it to the stream).
@@ -70,8 +76,10 @@ class NetlinkListeners : public ctcore::EventNotifier {
   ctcore::Conntrack& core_;
   std::vector<Listener> listeners_;
   TraceWriter* trace_ = nullptr;
+  ExplainWriter* explain_ = nullptr;
   OutputFile* events_out_ = nullptr;
   bool timestamps_ = false;
+  bool event_ids_ = false;
   uint64_t offered_ = 0;
 };
 

@@ -95,20 +95,19 @@ Status Simulator::open_outputs() {
     if (Status s = snapshots_out_.open(options_.snapshots_path); !s.ok()) return s;
   listeners_->set_outputs(trace_.get(), events_out_.is_open() ? &events_out_ : nullptr,
                           options_.event_timestamps);
-  return Status::OK();
+  return open_extra_outputs();
 }
 
 Status Simulator::run(RunSummary* summary) {
   if (Status s = open_outputs(); !s.ok()) {
-    trace_out_.abort();
-    events_out_.abort();
-    snapshots_out_.abort();
+    for (OutputFile* f : outputs()) f->abort();
     return s;
   }
   if (trace_) {
     trace_->header(scenario_.name, scenario_.hz, scenario_.seed, scenario_.initial_jiffies,
                    scenario_.buckets, scenario_.max, scenario_.hash_rnd, scenario_.cpus);
   }
+  write_extra_headers();
   if (!scenario_.packets.empty()) schedule(scenario_.packets[0].at, Phase::kPacket, kArrive, 0);
   for (size_t i = 0; i < scenario_.actions.size(); ++i)
     schedule(scenario_.actions[i].at, Phase::kAction, kAction, static_cast<uint32_t>(i));
@@ -120,12 +119,17 @@ Status Simulator::run(RunSummary* summary) {
   while (!engine_.empty() && engine_.next_time() <= until) {
     if (!scenario_.until && quiescent()) break;
     if (engine_.next(&ev)) {
-      --scenario_events_pending_;
-      dispatch(ev);
+      if (ev.kind == kSample) {
+        take_sample();  // not a scenario event: it never keeps a run alive
+      } else {
+        --scenario_events_pending_;
+        dispatch(ev);
+      }
     }
     // Readers wake for whatever arrived during this event, background work
     // (GC, event redelivery) included.
     for (uint32_t i = 0; i < listeners_->all().size(); ++i) schedule_listener_read(i);
+    if (options_.progress && (engine_.events_run() & 0xfff) == 0) report_progress();
     if (options_.check_invariants) {
       std::string err = check_invariants();
       if (!err.empty()) {
@@ -165,15 +169,16 @@ Status Simulator::run(RunSummary* summary) {
   summary->invariant_error = invariant_error_;
 
   write_stats(false);  // the counters at the end, as text
+  finish_extra_outputs();
 
   core_->set_observer(nullptr);
   // All or nothing: every output is finished before any is published.
   Status st;
-  for (OutputFile* f : {&trace_out_, &events_out_, &snapshots_out_}) {
+  for (OutputFile* f : outputs()) {
     Status s = f->finish();
     if (st.ok() && !s.ok()) st = s;
   }
-  for (OutputFile* f : {&trace_out_, &events_out_, &snapshots_out_}) {
+  for (OutputFile* f : outputs()) {
     if (st.ok()) st = f->publish();
     else f->abort();
   }
@@ -217,7 +222,10 @@ void Simulator::dispatch(const Event& ev) {
       slots_[ev.arg].resumed = true;
       enqueue_on_cpu(ev.arg);
       break;
-    case kAction: run_action(scenario_.actions[ev.arg]); break;
+    case kAction:
+      if (explain_) explain_->action(action_name(scenario_.actions[ev.arg].kind));
+      run_action(scenario_.actions[ev.arg]);
+      break;
     case kFlowStart: flow_start(ev.arg); break;
     case kFlowPacket: flow_packet(ev.arg); break;
     case kListenerRead: {
@@ -228,6 +236,7 @@ void Simulator::dispatch(const Event& ev) {
     }
     default: break;
   }
+  if (explain_) explain_->end_step();
 }
 
 void Simulator::schedule_listener_read(uint32_t index) {
@@ -389,6 +398,8 @@ void Simulator::hook_step(uint32_t slot) {
   const bool first = f.step == 0;
   const bool last = f.step + 1 == ph.count;
   size_t rule_from = 0;
+  if (explain_) explain_->packet_step(f.id, n, f.cpu, hook_name(hook), first ? format_packet(f.skb) : "",
+                                     path_name(f.path), first && !f.resumed, f.resumed);
 
   if (f.resumed) {
     rule_from = f.rule_pos;
@@ -397,6 +408,7 @@ void Simulator::hook_step(uint32_t slot) {
     if (trace_) trace_->pkt(n, f.cpu, f.id, hook_name(hook), format_packet(f.skb), path_name(f.path));
     const unsigned v = core_->nf_conntrack_in(n, f.cpu, f.skb, hook);
     if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_in");
+    if (explain_) explain_->verdict(hook_name(hook), v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_in");
     if (v == ctcore::NF_DROP) {
       finish_packet(slot);
       return;
@@ -414,15 +426,18 @@ void Simulator::hook_step(uint32_t slot) {
     auto reason = [&] { return fmt::format("rule \"{}\"", r.rule->match_text); };
     if (r.rule->verdict == RuleSpec::Verdict::kAccept) {
       if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), "accept", reason());
+      if (explain_) explain_->verdict(hook_name(hook), "accept", reason());
       break;
     }
     if (r.rule->verdict == RuleSpec::Verdict::kDrop) {
       if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), "drop", reason());
+      if (explain_) explain_->verdict(hook_name(hook), "drop", reason());
       finish_packet(slot);
       return;
     }
     // queue: off the CPU until released; the skb keeps its reference.
     if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), "queue", reason());
+    if (explain_) explain_->verdict(hook_name(hook), "queue", reason());
     f.rule_pos = static_cast<uint16_t>(here + 1);
     schedule(engine_.now() + r.rule->delay, Phase::kPacket, kQueueRelease, slot);
     cpu_idle(f.cpu);
@@ -432,6 +447,7 @@ void Simulator::hook_step(uint32_t slot) {
   if (last) {
     const unsigned v = core_->nf_conntrack_confirm(f.cpu, f.skb);
     if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_confirm");
+    if (explain_) explain_->verdict(hook_name(hook), v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_confirm");
     finish_packet(slot);
     return;
   }
@@ -447,6 +463,7 @@ void Simulator::hook_step(uint32_t slot) {
 
 void Simulator::finish_packet(uint32_t slot) {
   InFlight& f = slots_[slot];
+  if (explain_) explain_->packet_done(f.skb.ct);
   core_->nf_reset_ct(f.skb);
   f.live = false;
   free_slots_.push_back(slot);
@@ -461,12 +478,15 @@ void Simulator::write_snapshot(const ctcore::net* only) {
   if (snapshots_out_.is_open()) {
     std::vector<const ctcore::nf_conn*> by_id = conns;
     std::sort(by_id.begin(), by_id.end(), [](auto* a, auto* b) { return a->id < b->id; });
-    std::string out = fmt::format("# snapshot at {} ({})\n", format_duration(engine_.now()),
+    const bool proc = options_.snapshots_proc;
+    std::string out = fmt::format("# {} at {} ({})\n", proc ? "/proc/net/nf_conntrack" : "snapshot",
+                                  format_duration(engine_.now()),
                                   only ? "netns " + only->name : std::string("all namespaces"));
     for (const ctcore::nf_conn* ct : by_id) {
       const uint32_t secs = ctcore::nf_ct_expires(ct, core_->now32()) / core_->hz();
       if (only == nullptr) out += fmt::format("[{}] ", core_->nf_ct_net(ct).name);
-      out += format_list_line(*ct, secs) + "\n";
+      // The /proc reader holds a reference while it prints (ct_seq_show).
+      out += (proc ? format_proc_line(*ct, secs, ct->use + 1) : format_list_line(*ct, secs)) + "\n";
     }
     out += fmt::format("# {} flow entries have been shown.\n", by_id.size());
     snapshots_out_.write(out);
@@ -481,11 +501,15 @@ void Simulator::write_stats(bool to_trace) {
       if (trace_ && to_trace) trace_->stats(n, c, n.pcpu[c].stat);
     }
     if (snapshots_out_.is_open()) {
-      std::string out = fmt::format("# conntrack -S at {} (netns {})\n", format_duration(engine_.now()), n.name);
-      for (uint16_t c = 0; c < core_->cpus(); ++c) out += format_stat_line(c, n.pcpu[c].stat) + "\n";
-      out += fmt::format("# /proc/net/stat/nf_conntrack at {} (netns {})\n", format_duration(engine_.now()), n.name);
-      out += format_proc_stat_header() + "\n";
-      for (uint16_t c = 0; c < core_->cpus(); ++c) out += format_proc_stat_line(n.count, n.pcpu[c].stat) + "\n";
+      std::string out;
+      if (options_.snapshots_proc) {
+        out = fmt::format("# /proc/net/stat/nf_conntrack at {} (netns {})\n{}\n", format_duration(engine_.now()),
+                          n.name, format_proc_stat_header());
+        for (uint16_t c = 0; c < core_->cpus(); ++c) out += format_proc_stat_line(n.count, n.pcpu[c].stat) + "\n";
+      } else {
+        out = fmt::format("# conntrack -S at {} (netns {})\n", format_duration(engine_.now()), n.name);
+        for (uint16_t c = 0; c < core_->cpus(); ++c) out += format_stat_line(c, n.pcpu[c].stat) + "\n";
+      }
       snapshots_out_.write(out);
     }
   }

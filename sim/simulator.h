@@ -18,8 +18,10 @@
 #ifndef CTSIM_SIM_SIMULATOR_H_
 #define CTSIM_SIM_SIMULATOR_H_
 
+#include <array>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -28,13 +30,23 @@
 #include "core/nf_conntrack_core.h"
 #include "sim/engine.h"
 #include "sim/flow_generator.h"
+#include "sim/explain_writer.h"
 #include "sim/netlink_listener.h"
+#include "sim/observer_fanout.h"
 #include "sim/output_file.h"
 #include "sim/scenario.h"
+#include "sim/series_writer.h"
 #include "sim/status.h"
 #include "sim/trace_writer.h"
 
 namespace ctsim {
+
+// What a progress display gets (RunOptions::progress).
+struct RunProgress {
+  SimTime now = 0;             // virtual time reached
+  uint64_t engine_events = 0;  // events run so far
+  uint64_t table = 0;          // conns in the hash table
+};
 
 struct RunOptions {
   std::string trace_path;      // JSONL trace ("" none, "-" stdout)
@@ -43,6 +55,15 @@ struct RunOptions {
   bool event_timestamps = false;
   bool trace_all_gc = false;   // a gc record for every run, not only runs that reaped
   bool check_invariants = false;
+  // Explain, time series and progress (sim/simulator_outputs.cc).
+  std::string explain_path;         // the explain narrative ("" none, "-" stdout)
+  std::string series_path;          // the CSV time series ("" none)
+  SimTime series_every = kNsPerSec; // one series row per this much virtual time
+  bool event_ids = false;           // event lines end in " id=N" (conntrack -E -o id)
+  bool snapshots_proc = false;      // snapshots as /proc/net/nf_conntrack and /proc/net/stat/nf_conntrack
+  // Called every few thousand events with the run's progress, for a display
+  // only: it must not influence any output. Empty: never called.
+  std::function<void(const RunProgress&)> progress;
 };
 
 struct RunSummary {
@@ -79,6 +100,7 @@ class Simulator {
     kListenerRead,             // arg: listener index
     kFlowStart,                // arg: flow entry index
     kFlowPacket,               // arg: live flow connection slot
+    kSample,                   // a time-series row (not a scenario event)
   };
   struct InFlight {
     ctcore::Packet skb;
@@ -130,6 +152,17 @@ class Simulator {
   uint16_t net_index(const std::string& name) const;
   bool quiescent() const;
   std::string check_invariants() const;
+  std::array<OutputFile*, 5> outputs() {
+    return {&trace_out_, &events_out_, &snapshots_out_, &explain_out_, &series_out_};
+  }
+
+  // Explain, series, progress (sim/simulator_outputs.cc).
+  Status open_extra_outputs();
+  void write_extra_headers();
+  void take_sample();
+  void finish_extra_outputs();
+  void report_progress();
+  std::vector<std::string> netns_column_names() const;
 
   const Scenario& scenario_;
   RunOptions options_;
@@ -152,6 +185,11 @@ class Simulator {
   uint64_t packets_ = 0;
   size_t next_packet_ = 0;
   std::string invariant_error_;
+
+  OutputFile explain_out_, series_out_;
+  std::unique_ptr<ExplainWriter> explain_;
+  std::unique_ptr<SeriesWriter> series_;
+  ObserverFanout fanout_;
 };
 
 }  // namespace ctsim
