@@ -12,6 +12,10 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include "sim/plot_data.h"
+#include <cstring>
+#include <cerrno>
+#include <sys/stat.h>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -38,6 +42,7 @@ const char* const kUsage =
     "  run SCENARIO    replay a scenario and write the outputs asked for\n"
     "  check SCENARIO  validate a scenario without running it\n"
     "  diff EXP ACT    compare two JSONL traces record by record\n"
+    "  plot RUN_DIR    render the charts of a run saved with `run --plots RUN_DIR`\n"
     "\n"
     "Run `ctsim <command> --help` for the command's options.\n"
     "Exit codes: 0 ok, 1 broken invariant or difference, 2 bad usage or input.\n";
@@ -85,6 +90,31 @@ class ProgressLine {
   bool shown_ = false;
 };
 
+// The gnuplot scripts: CTSIM_PLOTS_DIR in the environment, else the source
+// tree's plots/ (compiled in).
+std::string plots_scripts_dir() {
+  if (const char* d = std::getenv("CTSIM_PLOTS_DIR")) return d;
+  return CTSIM_DEFAULT_PLOTS_DIR;
+}
+
+int render_run_dir(const std::string& dir) {
+  for (const char* f : {"trace.jsonl", "series.csv"}) {
+    const std::string path = dir + "/" + f;
+    if (::access(path.c_str(), R_OK) != 0) {
+      std::fprintf(stderr, "ctsim: %s is missing (make it with: ctsim run SCENARIO --plots %s)\n", path.c_str(),
+                   dir.c_str());
+      return kExitUsage;
+    }
+  }
+  ctsim::Status st = ctsim::write_plot_data(dir + "/trace.jsonl", dir);
+  if (st.ok()) st = ctsim::render_plots(plots_scripts_dir(), dir);
+  if (!st.ok()) {
+    std::fprintf(stderr, "ctsim: %s\n", st.message().c_str());
+    return kExitUsage;
+  }
+  return kExitOk;
+}
+
 int cmd_check(const std::vector<std::string>& args) {
   po::options_description opts("ctsim check SCENARIO");
   opts.add_options()("help,h", "show this help");
@@ -122,6 +152,7 @@ int cmd_run(const std::vector<std::string>& args) {
   std::string trace_gc = "reaping";
   std::string series_every = "1s";
   std::string snapshots_format = "conntrack";
+  std::string plots_dir;
   bool quiet = false;
   po::options_description opts("ctsim run SCENARIO [options]");
   opts.add_options()
@@ -142,6 +173,8 @@ int cmd_run(const std::vector<std::string>& args) {
        "write a numbered narrative of every step, in the kernel's function names, to FILE")
       ("series", po::value(&ro.series_path), "write a CSV time series (one row per --series-every) to FILE")
       ("series-every", po::value(&series_every), "virtual time between series rows (default 1s)")
+      ("plots", po::value(&plots_dir),
+       "write trace.jsonl and series.csv into DIR and render every chart there (PNG and SVG; needs gnuplot)")
       ("quiet,q", po::bool_switch(&quiet), "no progress line and no summary on stderr");
   po::options_description hidden;
   hidden.add_options()("scenario", po::value<std::string>(), "scenario file");
@@ -167,6 +200,14 @@ int cmd_run(const std::vector<std::string>& args) {
   if (snapshots_format != "conntrack" && snapshots_format != "proc")
     return usage_error("--snapshots-format takes 'conntrack' or 'proc', not '" + snapshots_format + "'");
   ro.snapshots_proc = snapshots_format == "proc";
+  if (!plots_dir.empty()) {
+    if (!ro.trace_path.empty() || !ro.series_path.empty())
+      return usage_error("--plots writes its own trace.jsonl and series.csv into its directory; leave out --trace and --series");
+    if (::mkdir(plots_dir.c_str(), 0777) != 0 && errno != EEXIST)
+      return usage_error("--plots " + plots_dir + ": cannot create the directory: " + std::strerror(errno));
+    ro.trace_path = plots_dir + "/trace.jsonl";
+    ro.series_path = plots_dir + "/series.csv";
+  }
 
   ctsim::Scenario s;
   ctsim::Status st = ctsim::load_scenario(vm["scenario"].as<std::string>(), &s);
@@ -195,6 +236,9 @@ int cmd_run(const std::vector<std::string>& args) {
     std::fprintf(stderr, "ctsim: invariant broken %s\n", sum.invariant_error.c_str());
     return kExitBroken;
   }
+  if (!plots_dir.empty()) {
+    if (int rc = render_run_dir(plots_dir); rc != kExitOk) return rc;
+  }
   if (quiet) return kExitOk;
   std::fprintf(stderr, "ctsim: %s: %llu packets, %llu conns created, %llu freed, %llu events, ended at %s\n",
                s.name.c_str(), static_cast<unsigned long long>(sum.packets),
@@ -205,7 +249,21 @@ int cmd_run(const std::vector<std::string>& args) {
                                    {"explain", ro.explain_path}, {"series", ro.series_path}}) {
     if (!path.empty() && path != "-") std::fprintf(stderr, "ctsim: %s written to %s\n", what, path.c_str());
   }
+  if (!plots_dir.empty()) std::fprintf(stderr, "ctsim: charts written to %s (*.png, *.svg)\n", plots_dir.c_str());
   return kExitOk;
+}
+
+// `ctsim plot DIR`: the charts of a saved run (DIR/trace.jsonl, DIR/series.csv).
+int cmd_plot(const std::vector<std::string>& args) {
+  if (args.size() != 1 || args[0] == "--help" || args[0] == "-h") {
+    if (args.size() == 1) {
+      std::fputs("usage: ctsim plot RUN_DIR\n\nRenders the charts of a run saved with `ctsim run S --plots RUN_DIR`\n"
+                 "(or with --trace RUN_DIR/trace.jsonl --series RUN_DIR/series.csv) into RUN_DIR.\n", stdout);
+      return kExitOk;
+    }
+    return usage_error("plot needs one RUN_DIR");
+  }
+  return render_run_dir(args[0]);
 }
 
 int cmd_diff(const std::vector<std::string>& args) {
@@ -258,6 +316,7 @@ int main(int argc, char** argv) {
   if (cmd == "run") return cmd_run(rest);
   if (cmd == "check") return cmd_check(rest);
   if (cmd == "diff") return cmd_diff(rest);
+  if (cmd == "plot") return cmd_plot(rest);
   if (cmd == "--help" || cmd == "-h" || cmd == "help") {
     std::fputs(kUsage, stdout);
     return kExitOk;

@@ -474,7 +474,17 @@ void Simulator::write_snapshot(const ctcore::net* only) {
   std::vector<const ctcore::nf_conn*> conns;
   core_->for_each_conn_in_table(const_cast<ctcore::net*>(only),
                                 [&](const ctcore::nf_conn& ct) { conns.push_back(&ct); });
-  if (trace_) trace_->snapshot(only, conns);
+  if (trace_) {
+    trace_->snapshot(only, conns);
+    // How the shared table's chains look now (for the chain-length chart).
+    std::vector<uint64_t> hist;
+    for (uint32_t b = 0; b < core_->nf_conntrack_htable_size(); ++b) {
+      const uint32_t len = ctcore::Conntrack::list_length(core_->bucket(b));
+      if (hist.size() <= len) hist.resize(len + 1, 0);
+      ++hist[len];
+    }
+    trace_->chains(hist);
+  }
   if (snapshots_out_.is_open()) {
     std::vector<const ctcore::nf_conn*> by_id = conns;
     std::sort(by_id.begin(), by_id.end(), [](auto* a, auto* b) { return a->id < b->id; });

@@ -177,6 +177,16 @@ void TraceWriter::snapshot(const ctcore::net* only, const std::vector<const nf_c
   finish();
 }
 
+void TraceWriter::chains(const std::vector<uint64_t>& histogram) {
+  begin("chains", nullptr, -1, 0);
+  num("buckets", static_cast<int64_t>(core_.nf_conntrack_htable_size()));
+  buf_.append(std::string_view(",\"histogram\":["));
+  for (size_t i = 0; i < histogram.size(); ++i)
+    fmt::format_to(std::back_inserter(buf_), "{}{}", i ? "," : "", histogram[i]);
+  buf_.push_back(']');
+  finish();
+}
+
 void TraceWriter::stats(const ctcore::net& n, uint16_t cpu, const ctcore::ip_conntrack_stat& st) {
   begin("stats", &n, cpu, 0);
   num("found", st.found);

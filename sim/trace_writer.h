@@ -47,6 +47,9 @@ class TraceWriter : public ctcore::Observer {
   // `args` is a pre-rendered JSON fragment (",\"key\":value..." or empty).
   void action(std::string_view what, std::string_view args);
   void snapshot(const ctcore::net* only, const std::vector<const ctcore::nf_conn*>& conns);
+  // The chain-length histogram of the whole table: histogram[k] = buckets
+  // whose chain holds k nodes (both directions of every conn count).
+  void chains(const std::vector<uint64_t>& histogram);
   void stats(const ctcore::net& n, uint16_t cpu, const ctcore::ip_conntrack_stat& st);
   void end(uint64_t packets, uint64_t conns_created, uint64_t conns_freed, uint64_t events,
            const ctcore::ip_conntrack_stat& total);
