@@ -1,0 +1,108 @@
+// One scenario per protocol tracker (scenarios/protocols/): each runs with
+// --check and shows its tracker's v5.10 behaviour in the trace.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/run_util.h"
+
+using namespace ctest;
+using nlohmann::json;
+
+namespace {
+
+struct Run {
+  std::vector<json> recs;
+  std::string events;
+  std::vector<const json*> of(const std::string& kind) const {
+    std::vector<const json*> out;
+    for (const json& r : recs)
+      if (r.value("kind", "") == kind) out.push_back(&r);
+    return out;
+  }
+  const json& end() const { return recs.back(); }
+};
+
+Run run(const std::string& name) {
+  const std::string dir = temp_dir();
+  RunResult r = run_ctsim("run " + source_path("scenarios/protocols/" + name + ".json") + " --check --trace " + dir +
+                          "/t.jsonl --events " + dir + "/e.txt");
+  REQUIRE(r.code == 0);
+  Run out;
+  std::istringstream in(read_file(dir + "/t.jsonl"));
+  std::string line;
+  while (std::getline(in, line)) out.recs.push_back(json::parse(line));
+  out.events = read_file(dir + "/e.txt");
+  return out;
+}
+
+std::vector<std::string> states_of(const Run& r, int conn) {
+  std::vector<std::string> out;
+  for (const json* u : r.of("update"))
+    if ((*u)["conn"] == conn && (*u)["state"].is_string() &&
+        (out.empty() || out.back() != (*u)["state"].get<std::string>()))
+      out.push_back((*u)["state"]);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("protocols/dccp: REQUEST to TIMEWAIT, ASSURED on the client's Ack, a stray Response invalid") {
+  Run r = run("dccp");
+  CHECK(states_of(r, 1) == std::vector<std::string>{"REQUEST", "RESPOND", "PARTOPEN", "OPEN", "CLOSEREQ",
+                                                   "CLOSING", "TIMEWAIT"});
+  CHECK(r.end()["stats"]["invalid"] == 1);
+  CHECK(r.events.find("PARTOPEN src=192.0.2.10") != std::string::npos);
+  CHECK(r.events.find(" 43200 OPEN ") != std::string::npos);
+  CHECK(r.events.find(" 240 TIMEWAIT ") != std::string::npos);
+}
+
+TEST_CASE("protocols/gre: 30 s unreplied, then ASSURED with the 180 s stream timeout") {
+  Run r = run("gre");
+  auto ups = r.of("update");
+  REQUIRE(ups.size() >= 3);
+  CHECK((*ups.front())["timeout"] == 30);
+  CHECK((*ups.back())["timeout"] == 180);
+  CHECK(r.events.find("[NEW] gre      47 30 ") != std::string::npos);
+  CHECK(r.events.find(" 180 src=192.0.2.1 dst=198.51.100.1 srckey=0x7 dstkey=0x7 src=198.51.100.1") != std::string::npos);
+}
+
+TEST_CASE("protocols/udplite: no stream rule, 120 s and ASSURED on the first packet after the reply") {
+  Run r = run("udplite");
+  auto ups = r.of("update");
+  REQUIRE(!ups.empty());
+  const json& last = *ups.back();
+  CHECK(last["timeout"] == 120);
+  CHECK(last["t"] == 2'000'000);  // well inside the first two seconds
+  CHECK(last["status"].dump().find("IPS_ASSURED") != std::string::npos);
+}
+
+TEST_CASE("protocols/generic: one conn per address pair, 600 s, never ASSURED") {
+  Run r = run("generic");
+  CHECK(r.end()["conns_created"] == 1);
+  for (const json* u : r.of("update")) CHECK((*u)["status"].dump().find("IPS_ASSURED") == std::string::npos);
+  CHECK(r.events.find("[NEW] unknown  50 600 ") != std::string::npos);
+  // Reaped by the GC once 600 s passed after the last packet (at 1 s).
+  auto dying = r.of("dying");
+  REQUIRE(dying.size() == 1);
+  CHECK((*dying[0])["t"].get<int64_t>() >= 601'000'000'000LL);
+}
+
+TEST_CASE("protocols/icmp-error: RELATED_REPLY to the UDP flow, error for an unknown flow") {
+  Run r = run("icmp-error");
+  // The port-unreachable attaches to conn 1 without creating a conn and
+  // without refreshing it: no update record for conn 1 after its first.
+  CHECK(r.end()["conns_created"] == 2);  // the UDP flow and the echo
+  CHECK(r.end()["stats"]["error"] == 1);
+  int udp_updates = 0;
+  for (const json* u : r.of("update"))
+    if ((*u)["conn"] == 1) ++udp_updates;
+  CHECK(udp_updates == 1);
+  bool related_seen = false;
+  for (const json* v : r.of("verdict"))
+    if ((*v)["id"] == 2 && v->value("conn", 0) == 1) related_seen = true;
+  CHECK(related_seen);
+}
