@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "sim/json_positions.h"
 #include "sim/rng.h"
+#include "sim/scenario_keys.h"
 
 namespace ctsim {
 
@@ -75,6 +76,18 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
   return "";
 }
 
+// A JSON pointer's reference token for an object key (RFC 6901: "~" is
+// "~0", "/" is "~1").
+std::string pointer_token(const std::string& key) {
+  std::string r;
+  for (char ch : key) {
+    if (ch == '~') r += "~0";
+    else if (ch == '/') r += "~1";
+    else r += ch;
+  }
+  return r;
+}
+
 std::string type_name(const json& j) {
   switch (j.type()) {
     case json::value_t::null: return "null";
@@ -108,7 +121,7 @@ class Checker {
   void only_keys(const json& obj, const std::string& ptr, const std::vector<std::string>& known) {
     for (auto it = obj.begin(); it != obj.end(); ++it) {
       if (std::find(known.begin(), known.end(), it.key()) == known.end()) {
-        error(ptr + "/" + it.key(),
+        error(ptr + "/" + pointer_token(it.key()),
               fmt::format("unknown key \"{}\"{}", it.key(), did_you_mean(it.key(), known)), true);
       }
     }
@@ -179,11 +192,32 @@ std::vector<std::string> sysctl_names() {
   return v;
 }
 
-void read_sysctl_map(Checker& c, const json& j, const std::string& ptr,
+// The values v5.10 accepts for a sysctl (nf_conntrack_standalone.c): the
+// on/off switches are proc_dointvec_minmax 0..1, log_invalid a protocol
+// number 0..255, timeouts proc_dointvec_jiffies (seconds; the kernel refuses
+// a value whose jiffies overflow an int, i.e. above INT_MAX / HZ), the rest
+// a non-negative int.
+struct SysctlRange {
+  uint64_t lo, hi;
+};
+SysctlRange sysctl_range(std::string_view name, bool jiffies, uint32_t hz) {
+  constexpr uint64_t kIntMax = 0x7fffffff;
+  if (jiffies) return {0, kIntMax / (hz == 0 ? 1 : hz)};
+  static const std::string_view kSwitches[] = {
+      "nf_conntrack_checksum", "nf_conntrack_acct",      "nf_conntrack_helper",
+      "nf_conntrack_events",   "nf_conntrack_timestamp", "nf_conntrack_tcp_loose",
+      "nf_conntrack_tcp_be_liberal", "nf_conntrack_dccp_loose"};
+  for (std::string_view s : kSwitches)
+    if (name == s) return {0, 1};
+  if (name == "nf_conntrack_log_invalid") return {0, 255};
+  return {0, kIntMax};
+}
+
+void read_sysctl_map(Checker& c, const json& j, const std::string& ptr, uint32_t hz,
                      std::vector<SysctlSetting>* out) {
   if (!c.is_object(j, ptr)) return;
   for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string p = ptr + "/" + it.key();
+    const std::string p = ptr + "/" + pointer_token(it.key());
     const ctcore::SysctlInfo* info = ctcore::nf_conntrack_sysctl_find(it.key());
     if (info == nullptr) {
       std::string hint = did_you_mean(it.key(), sysctl_names());
@@ -192,7 +226,8 @@ void read_sysctl_map(Checker& c, const json& j, const std::string& ptr,
       c.error(p, fmt::format("unknown per-namespace sysctl \"{}\"{}", it.key(), hint), true);
       continue;
     }
-    auto v = c.uint(it.value(), p, 0, info->jiffies ? 100ull * 86400 * 365 : 0xffffffffull);
+    const SysctlRange r = sysctl_range(info->name, info->jiffies, hz);
+    auto v = c.uint(it.value(), p, r.lo, r.hi);
     if (v) out->push_back({info, *v});
   }
 }
@@ -289,9 +324,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
   if (!c.is_object(doc, "")) {
     // fall through to reporting
   } else {
-    c.only_keys(doc, "", {"ctsim", "name", "description", "seed", "hz", "initial_jiffies", "cpus",
-                          "table", "namespaces", "listeners", "rules", "packets", "flows",
-                          "actions", "until"});
+    c.only_keys(doc, "", scenario_keys(""));
     if (!doc.contains("ctsim")) {
       c.error("", "missing \"ctsim\": the format version (expected \"ctsim\": 1)");
     } else if (auto v = c.uint(doc["ctsim"], "/ctsim", 1, 1); !v) {
@@ -331,7 +364,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
     s.hash_rnd = draw_u32(s.seed, kStreamHashRnd);
     if (doc.contains("table") && c.is_object(doc["table"], "/table")) {
       const json& t = doc["table"];
-      c.only_keys(t, "/table", {"buckets", "max", "hash_rnd"});
+      c.only_keys(t, "/table", scenario_keys("/table"));
       if (t.contains("buckets"))
         if (auto v = c.uint(t["buckets"], "/table/buckets", 1, 1u << 26)) {
           s.buckets = static_cast<uint32_t>(*v);
@@ -356,7 +389,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
       for (size_t i = 0; i < arr.size(); ++i) {
         const std::string p = fmt::format("/namespaces/{}", i);
         if (!c.is_object(arr[i], p)) continue;
-        c.only_keys(arr[i], p, {"name", "hash_mix", "sysctl"});
+        c.only_keys(arr[i], p, scenario_keys("/namespaces/*"));
         NamespaceSpec ns;
         if (!arr[i].contains("name")) c.error(p, "missing \"name\"");
         else if (auto v = c.string(arr[i]["name"], p + "/name")) {
@@ -369,7 +402,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
         if (arr[i].contains("hash_mix"))
           if (auto v = c.uint(arr[i]["hash_mix"], p + "/hash_mix", 0, 0xffffffffull))
             ns.hash_mix = static_cast<uint32_t>(*v);
-        if (arr[i].contains("sysctl")) read_sysctl_map(c, arr[i]["sysctl"], p + "/sysctl", &ns.sysctls);
+        if (arr[i].contains("sysctl")) read_sysctl_map(c, arr[i]["sysctl"], p + "/sysctl", s.hz, &ns.sysctls);
         s.namespaces.push_back(std::move(ns));
       }
       if (arr.empty()) c.error("/namespaces", "at least one namespace is needed (or leave the key out)");
@@ -403,7 +436,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
       for (size_t i = 0; i < arr.size(); ++i) {
         const std::string p = fmt::format("/listeners/{}", i);
         if (!c.is_object(arr[i], p)) continue;
-        c.only_keys(arr[i], p, {"name", "netns", "reliable", "rcvbuf", "read_every", "events"});
+        c.only_keys(arr[i], p, scenario_keys("/listeners/*"));
         ListenerSpec l;
         l.name = fmt::format("listener{}", i);
         if (arr[i].contains("name"))
@@ -423,7 +456,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
           l.groups = 0;
           const json& ev = arr[i]["events"];
           for (size_t k = 0; k < ev.size(); ++k) {
-            auto g = c.one_of(ev[k], fmt::format("{}/events/{}", p, k), {"NEW", "UPDATE", "DESTROY"});
+            auto g = c.one_of(ev[k], fmt::format("{}/events/{}", p, k), scenario_enum("/listeners/*/events/*"));
             if (!g) continue;
             l.groups |= *g == "NEW" ? kGroupNew : *g == "UPDATE" ? kGroupUpdate : kGroupDestroy;
           }
@@ -439,13 +472,13 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
       for (size_t i = 0; i < arr.size(); ++i) {
         const std::string p = fmt::format("/rules/{}", i);
         if (!c.is_object(arr[i], p)) continue;
-        c.only_keys(arr[i], p, {"netns", "hook", "match", "verdict", "delay"});
+        c.only_keys(arr[i], p, scenario_keys("/rules/*"));
         RuleSpec r;
         r.netns = first_ns;
         if (arr[i].contains("netns"))
           if (auto v = check_ns(arr[i]["netns"], p + "/netns")) r.netns = *v;
         if (!arr[i].contains("hook")) c.error(p, "missing \"hook\" (prerouting, input, forward, output or postrouting)");
-        else if (auto h = c.one_of(arr[i]["hook"], p + "/hook", {"prerouting", "input", "forward", "output", "postrouting"})) {
+        else if (auto h = c.one_of(arr[i]["hook"], p + "/hook", scenario_enum("/rules/*/hook"))) {
           r.hook = *h == "prerouting" ? ctcore::NF_INET_PRE_ROUTING
                    : *h == "input"    ? ctcore::NF_INET_LOCAL_IN
                    : *h == "forward"  ? ctcore::NF_INET_FORWARD
@@ -462,7 +495,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
           }
         }
         if (!arr[i].contains("verdict")) c.error(p, "missing \"verdict\" (accept, drop or queue)");
-        else if (auto v = c.one_of(arr[i]["verdict"], p + "/verdict", {"accept", "drop", "queue"})) {
+        else if (auto v = c.one_of(arr[i]["verdict"], p + "/verdict", scenario_enum("/rules/*/verdict"))) {
           r.verdict = *v == "accept" ? RuleSpec::Verdict::kAccept
                       : *v == "drop" ? RuleSpec::Verdict::kDrop
                                      : RuleSpec::Verdict::kQueue;
@@ -487,7 +520,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
       for (size_t i = 0; i < arr.size(); ++i) {
         const std::string p = fmt::format("/packets/{}", i);
         if (!c.is_object(arr[i], p)) continue;
-        c.only_keys(arr[i], p, {"at", "netns", "cpu", "path", "pkt"});
+        c.only_keys(arr[i], p, scenario_keys("/packets/*"));
         PacketEntry e;
         e.netns = prev_ns;
         e.cpu = prev_cpu;
@@ -499,7 +532,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
         if (arr[i].contains("cpu"))
           if (auto v = c.uint(arr[i]["cpu"], p + "/cpu", 0, s.cpus - 1u)) e.cpu = static_cast<uint16_t>(*v);
         if (arr[i].contains("path"))
-          if (auto v = c.one_of(arr[i]["path"], p + "/path", {"forward", "input", "output"}))
+          if (auto v = c.one_of(arr[i]["path"], p + "/path", scenario_enum("/packets/*/path")))
             e.path = *v == "forward" ? PathKind::kForward : *v == "input" ? PathKind::kInput : PathKind::kOutput;
         if (!arr[i].contains("pkt")) c.error(p, "missing \"pkt\" (the packet, e.g. \"tcp 192.168.1.2:47562 > 10.0.0.2:80 flags S\")");
         else if (auto text = c.string(arr[i]["pkt"], p + "/pkt")) {
@@ -522,13 +555,12 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
         const std::string p = fmt::format("/flows/{}", i);
         if (!c.is_object(arr[i], p)) continue;
         const json& f = arr[i];
-        c.only_keys(f, p, {"at", "kind", "netns", "path", "cpu", "count", "rate", "interval", "src", "dst",
-                           "rtt", "data_packets", "close", "reply", "loss", "weights"});
+        c.only_keys(f, p, scenario_keys("/flows/*"));
         FlowSpec fs;
         fs.netns = first_ns;
         fs.path = PathKind::kForward;
         if (!f.contains("kind")) c.error(p, "missing \"kind\" (tcp, udp, icmp or mix)");
-        else if (auto k = c.one_of(f["kind"], p + "/kind", {"tcp", "udp", "icmp", "mix"}))
+        else if (auto k = c.one_of(f["kind"], p + "/kind", scenario_enum("/flows/*/kind")))
           fs.kind = *k == "tcp" ? FlowSpec::Kind::kTcp : *k == "udp" ? FlowSpec::Kind::kUdp
                     : *k == "icmp" ? FlowSpec::Kind::kIcmp : FlowSpec::Kind::kMix;
         if (!f.contains("at")) c.error(p, "missing \"at\" (when the first flow starts)");
@@ -536,7 +568,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
         if (f.contains("netns"))
           if (auto v = check_ns(f["netns"], p + "/netns")) fs.netns = *v;
         if (f.contains("path"))
-          if (auto v = c.one_of(f["path"], p + "/path", {"forward", "input", "output"}))
+          if (auto v = c.one_of(f["path"], p + "/path", scenario_enum("/flows/*/path")))
             fs.path = *v == "forward" ? PathKind::kForward : *v == "input" ? PathKind::kInput : PathKind::kOutput;
         if (f.contains("cpu")) {
           if (f["cpu"].is_string()) {
@@ -584,7 +616,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
         if (f.contains("close")) {
           if (fs.kind == FlowSpec::Kind::kUdp || fs.kind == FlowSpec::Kind::kIcmp)
             c.error(p + "/close", "\"close\" applies to tcp (and mix) flows only", true);
-          else if (auto v = c.one_of(f["close"], p + "/close", {"fin", "rst", "none"}))
+          else if (auto v = c.one_of(f["close"], p + "/close", scenario_enum("/flows/*/close")))
             fs.close = *v == "fin" ? FlowSpec::Close::kFin : *v == "rst" ? FlowSpec::Close::kRst : FlowSpec::Close::kNone;
         }
         if (f.contains("reply"))
@@ -600,7 +632,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
           if (fs.kind != FlowSpec::Kind::kMix) {
             c.error(p + "/weights", "\"weights\" applies to mix flows only", true);
           } else if (c.is_object(f["weights"], p + "/weights")) {
-            c.only_keys(f["weights"], p + "/weights", {"tcp", "udp", "icmp"});
+            c.only_keys(f["weights"], p + "/weights", scenario_keys("/flows/*/weights"));
             const char* names[3] = {"tcp", "udp", "icmp"};
             for (int k = 0; k < 3; ++k) {
               fs.weights[k] = 0;
@@ -630,11 +662,13 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
                      "listener_resume, snapshot or stats)");
           continue;
         }
-        auto kind = c.one_of(arr[i]["do"], p + "/do",
-                             {"sysctl", "flush", "delete", "netns_add", "netns_del", "listener_stall",
-                              "listener_resume", "snapshot", "stats"});
-        if (!kind) continue;
+        auto kind = c.one_of(arr[i]["do"], p + "/do", scenario_enum("/actions/*/do"));
+        if (!kind) {
+          c.only_keys(arr[i], p, scenario_keys("/actions/*"));
+          continue;
+        }
         const std::string& k = *kind;
+        c.only_keys(arr[i], p, scenario_keys("/actions/*?do=" + k));
         auto need = [&](const char* key) -> const json* {
           if (!arr[i].contains(key)) {
             c.error(p, fmt::format("\"{}\" needs \"{}\"", k, key));
@@ -644,7 +678,6 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
         };
         if (k == "sysctl") {
           a.kind = ActionSpec::Kind::kSysctl;
-          c.only_keys(arr[i], p, {"at", "do", "netns", "key", "value"});
           a.netns = first_ns;
           if (arr[i].contains("netns"))
             if (auto v = check_ns(arr[i]["netns"], p + "/netns")) a.netns = *v;
@@ -660,17 +693,19 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
               }
             }
           }
-          if (const json* val = need("value"))
-            if (auto v = c.uint(*val, p + "/value", 0, 0xffffffffull)) a.value = *v;
+          if (const json* val = need("value")) {
+            const SysctlRange r = a.sysctl.info != nullptr
+                                      ? sysctl_range(a.sysctl.info->name, a.sysctl.info->jiffies, s.hz)
+                                      : SysctlRange{0, 0x7fffffff};
+            if (auto v = c.uint(*val, p + "/value", r.lo, r.hi)) a.value = *v;
+          }
           a.sysctl.value = a.value;
         } else if (k == "flush" || k == "snapshot") {
           a.kind = k == "flush" ? ActionSpec::Kind::kFlush : ActionSpec::Kind::kSnapshot;
-          c.only_keys(arr[i], p, {"at", "do", "netns"});
           if (arr[i].contains("netns"))
             if (auto v = check_ns(arr[i]["netns"], p + "/netns")) a.netns = *v;
         } else if (k == "delete") {
           a.kind = ActionSpec::Kind::kDelete;
-          c.only_keys(arr[i], p, {"at", "do", "netns", "tuple"});
           a.netns = first_ns;
           if (arr[i].contains("netns"))
             if (auto v = check_ns(arr[i]["netns"], p + "/netns")) a.netns = *v;
@@ -683,7 +718,6 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
             }
         } else if (k == "netns_add") {
           a.kind = ActionSpec::Kind::kNetnsAdd;
-          c.only_keys(arr[i], p, {"at", "do", "name", "hash_mix", "sysctl"});
           if (const json* n = need("name"))
             if (auto v = c.string(*n, p + "/name")) {
               a.name = *v;
@@ -692,15 +726,13 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
           a.hash_mix = draw_u32(s.seed, kStreamHashMix + 500 + i);
           if (arr[i].contains("hash_mix"))
             if (auto v = c.uint(arr[i]["hash_mix"], p + "/hash_mix", 0, 0xffffffffull)) a.hash_mix = static_cast<uint32_t>(*v);
-          if (arr[i].contains("sysctl")) read_sysctl_map(c, arr[i]["sysctl"], p + "/sysctl", &a.sysctls);
+          if (arr[i].contains("sysctl")) read_sysctl_map(c, arr[i]["sysctl"], p + "/sysctl", s.hz, &a.sysctls);
         } else if (k == "netns_del") {
           a.kind = ActionSpec::Kind::kNetnsDel;
-          c.only_keys(arr[i], p, {"at", "do", "name"});
           if (const json* n = need("name"))
             if (auto v = check_ns(*n, p + "/name")) a.name = *v;
         } else if (k == "listener_stall" || k == "listener_resume") {
           a.kind = k == "listener_stall" ? ActionSpec::Kind::kListenerStall : ActionSpec::Kind::kListenerResume;
-          c.only_keys(arr[i], p, {"at", "do", "listener"});
           if (const json* n = need("listener"))
             if (auto v = c.string(*n, p + "/listener")) {
               a.name = *v;
@@ -711,7 +743,6 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
             }
         } else {
           a.kind = ActionSpec::Kind::kStats;
-          c.only_keys(arr[i], p, {"at", "do"});
         }
         s.actions.push_back(std::move(a));
       }
