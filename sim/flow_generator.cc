@@ -11,6 +11,8 @@ namespace {
 constexpr uint16_t kEphemeralLo = 32768, kEphemeralHi = 60999;  // Linux ip_local_port_range
 constexpr uint32_t kDataBytes = 1000;
 constexpr uint16_t kWindow = 64240;
+constexpr SimTime kTcpRtoMin = 200'000'000;      // TCP_RTO_MIN
+constexpr SimTime kTcpRtoMax = 120'000'000'000;  // TCP_RTO_MAX
 
 // An address drawn uniformly from the prefix.
 ctcore::nf_inet_addr draw_address(Rng& rng, const EndpointRange& r) {
@@ -160,10 +162,17 @@ void FlowGenerator::packet(FlowConn& c, Packet* p) const {
 SimTime FlowGenerator::advance(FlowConn& c, bool lost) const {
   if (c.kind == FlowSpec::Kind::kTcp) {
     if (lost) {
+      // Linux's RTO: at least 200 ms, doubling per retransmission of the
+      // same segment, capped at 120 s; after kTcpMaxRetransmits the sender
+      // gives up on the connection (it sends nothing more).
+      if (c.retries >= kTcpMaxRetransmits) return -1;
       c.retransmitting = true;
-      return std::max<SimTime>(2 * spec_.rtt, 200'000'000);
+      const SimTime rto = std::max<SimTime>(2 * spec_.rtt, kTcpRtoMin) << c.retries;
+      ++c.retries;
+      return std::min<SimTime>(rto, kTcpRtoMax);
     }
     c.retransmitting = false;
+    c.retries = 0;
     // The segment got through: its sender's next sequence moves on.
     Packet p;
     packet(c, &p);

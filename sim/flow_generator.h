@@ -10,8 +10,10 @@
 //
 // Each packet follows the previous one after `rtt`. A lost packet (`loss`)
 // is lost after the conntrack box (conntrack saw it): TCP sends it again
-// after max(2 rtt, 200 ms) (conntrack sees a retransmission); a lost UDP or
-// ICMP request gets no reply.
+// after an RTO of max(2 rtt, 200 ms), doubled per retry and capped at 120 s
+// (conntrack sees a retransmission), and gives up on the connection after
+// kTcpMaxRetransmits retries of one segment (loss 1 cannot loop forever); a
+// lost UDP or ICMP request gets no reply.
 //
 // Nothing is expanded up front: one pending event per entry (its next
 // connection) and one per live connection (its next packet), so a
@@ -36,6 +38,10 @@
 namespace ctsim {
 
 enum class PathKind : uint8_t;
+
+// Retransmissions of one segment before a flow's TCP sender gives up (Linux's
+// tcp_syn_retries default).
+constexpr uint8_t kTcpMaxRetransmits = 6;
 
 // An address or prefix with an optional port or port range.
 struct EndpointRange {
@@ -79,6 +85,7 @@ struct FlowConn {
   uint32_t nxt[2] = {0, 0};       // next sequence number, client and server
   uint16_t step = 0, steps = 0;
   bool retransmitting = false;
+  uint8_t retries = 0;            // retransmissions of the current segment
   Rng loss{0, 0};
 };
 
