@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <cctype>
 #include <cstdlib>
 
 #include "core/clock.h"
@@ -289,7 +290,7 @@ bool parse_endpoint_range(const std::string& text, EndpointRange* out, std::stri
     const std::string len = addr.substr(slash + 1);
     char* end = nullptr;
     unsigned long v = std::strtoul(len.c_str(), &end, 10);
-    if (len.empty() || *end != '\0' || v > max) {
+    if (len.empty() || !std::isdigit(static_cast<unsigned char>(len[0])) || *end != '\0' || v > max) {
       *err = fmt::format("prefix length \"{}\" must be 0..{}", len, max);
       return false;
     }
@@ -300,7 +301,7 @@ bool parse_endpoint_range(const std::string& text, EndpointRange* out, std::stri
     auto num = [&](const std::string& x, uint16_t* v) {
       char* end = nullptr;
       unsigned long n = std::strtoul(x.c_str(), &end, 10);
-      if (x.empty() || *end != '\0' || n > 65535) return false;
+      if (x.empty() || !std::isdigit(static_cast<unsigned char>(x[0])) || *end != '\0' || n > 65535) return false;
       *v = static_cast<uint16_t>(n);
       return true;
     };
@@ -341,6 +342,20 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
     // "[json.exception.parse_error.101] parse error at line 3, column 5: syntax error ..."
     size_t colon = what.find(": ", what.find("parse error"));
     std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
+    return Status::InvalidArgument(
+        fmt::format("{}:{}:{}: invalid JSON: {}", file, lc.line, lc.col, detail));
+  } catch (const json::exception& e) {
+    // The parser also throws out_of_range.406 for a number beyond a double
+    // ("number overflow parsing '1e999'"); it names the number, not where.
+    std::string what = e.what();
+    size_t close = what.find("] ");
+    std::string detail = close == std::string::npos ? what : what.substr(close + 2);
+    size_t offset = 0;
+    if (size_t q = detail.find('\''); q != std::string::npos) {
+      const std::string number = detail.substr(q + 1, detail.rfind('\'') - q - 1);
+      if (size_t at = text.find(number); !number.empty() && at != std::string::npos) offset = at;
+    }
+    LineCol lc = line_col_at(text, offset);
     return Status::InvalidArgument(
         fmt::format("{}:{}:{}: invalid JSON: {}", file, lc.line, lc.col, detail));
   }
