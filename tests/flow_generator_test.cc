@@ -351,3 +351,21 @@ TEST_CASE("rate gives Poisson arrivals with the right mean; interval a fixed gap
   FlowGenerator gf(fixed, 0, 13);
   for (int i = 0; i < 10; ++i) CHECK(gf.next_gap() == 3'000'000);
 }
+
+TEST_CASE("flow state is bounded by the connections alive at once, not the flow count") {
+  // 20000 connections at 10000/s, each living about 8 rtt = 8 ms: about 80
+  // alive at a time. The pools of live flow connections and in-flight
+  // packets must stay near that, and flows never touch the per-tuple seq
+  // map (that is for explicit packets only).
+  ctsim::Scenario s = load(R"([{"at": "0s", "kind": "mix", "count": 20000, "rate": "10000/s", "cpu": "spread",
+                                 "src": "10.0.0.0/8", "dst": "192.168.0.0/16:1-1024", "loss": 0.01}])");
+  s.cpus = 2;
+  ctsim::RunOptions opt;
+  ctsim::RunSummary sum;
+  ctsim::Simulator sim(s, opt);
+  REQUIRE(sim.run(&sum).ok());
+  CHECK(sum.packets > 60000);
+  CHECK(sim.TEST_flow_conn_slots() < 400);
+  CHECK(sim.TEST_in_flight_slots() < 100);
+  CHECK(sim.TEST_seq_states() == 0);
+}
