@@ -658,7 +658,9 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
         if (f.contains("rtt"))
           if (auto t = c.duration(f["rtt"], p + "/rtt", s.hz)) fs.rtt = *t;
         if (f.contains("data_packets"))
-          if (auto v = c.uint(f["data_packets"], p + "/data_packets", 0, 10000)) fs.data_packets = static_cast<uint32_t>(*v);
+          if (auto v = c.uint(f["data_packets"], p + "/data_packets",
+                              fs.kind == FlowSpec::Kind::kUdp || fs.kind == FlowSpec::Kind::kIcmp ? 1 : 0, 10000))
+            fs.data_packets = static_cast<uint32_t>(*v);
         if (f.contains("close")) {
           if (fs.kind == FlowSpec::Kind::kUdp || fs.kind == FlowSpec::Kind::kIcmp)
             c.error(p + "/close", "\"close\" applies to tcp (and mix) flows only", true);
