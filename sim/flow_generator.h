@@ -52,6 +52,11 @@ struct EndpointRange {
   uint16_t port_lo = 0, port_hi = 0;
 };
 
+// Parses "10.0.0.2", "10.0.0.0/8", "10.0.0.2:80", "10.0.0.0/8:1024-65535",
+// "2001:db8::1", "[2001:db8::/32]:443". Returns false with *err (what was
+// found and what was expected) on bad input.
+bool parse_endpoint_range(const std::string& text, EndpointRange* out, std::string* err);
+
 struct FlowSpec {
   enum class Kind : uint8_t { kTcp, kUdp, kIcmp, kMix };
   enum class Close : uint8_t { kFin, kRst, kNone };
