@@ -14,18 +14,16 @@
 
 #include <algorithm>
 #include <fstream>
-#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-#include <cctype>
-#include <cstdlib>
 
 #include "core/clock.h"
 #include "sim/json_positions.h"
 #include "sim/rng.h"
 #include "sim/scenario_checker.h"
 #include "sim/scenario_keys.h"
+#include "sim/scenario_load.h"
 
 namespace ctsim {
 
@@ -55,63 +53,17 @@ const char* action_name(ActionSpec::Kind k) {
   return "?";
 }
 
-namespace {
 
-
-std::vector<std::string> sysctl_names() {
-  std::vector<std::string> v;
-  for (const auto& i : ctcore::nf_conntrack_sysctl_table()) v.push_back(i.name);
+std::optional<std::string> LoadContext::check_ns(const json& j, const std::string& p) const {
+  auto v = c.string(j, p);
+  if (!v) return v;
+  if (!all_ns.count(*v)) {
+    std::vector<std::string> names(all_ns.begin(), all_ns.end());
+    c.error(p, fmt::format("no namespace \"{}\"{}", *v, did_you_mean(*v, names)));
+    return std::nullopt;
+  }
   return v;
 }
-
-// The values v5.10 accepts for a sysctl (nf_conntrack_standalone.c): the
-// on/off switches are proc_dointvec_minmax 0..1, log_invalid a protocol
-// number 0..255, timeouts proc_dointvec_jiffies (seconds; the kernel refuses
-// a value whose jiffies overflow an int, i.e. above INT_MAX / HZ), the rest
-// a non-negative int.
-struct SysctlRange {
-  uint64_t lo, hi;
-};
-SysctlRange sysctl_range(std::string_view name, bool jiffies, uint32_t hz) {
-  constexpr uint64_t kIntMax = 0x7fffffff;
-  if (jiffies) return {0, kIntMax / (hz == 0 ? 1 : hz)};
-  static const std::string_view kSwitches[] = {
-      "nf_conntrack_checksum", "nf_conntrack_acct",      "nf_conntrack_helper",
-      "nf_conntrack_events",   "nf_conntrack_timestamp", "nf_conntrack_tcp_loose",
-      "nf_conntrack_tcp_be_liberal", "nf_conntrack_dccp_loose"};
-  for (std::string_view s : kSwitches)
-    if (name == s) return {0, 1};
-  if (name == "nf_conntrack_log_invalid") return {0, 255};
-  return {0, kIntMax};
-}
-
-void read_sysctl_map(Checker& c, const json& j, const std::string& ptr, uint32_t hz,
-                     std::vector<SysctlSetting>* out) {
-  if (!c.is_object(j, ptr)) return;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string p = ptr + "/" + pointer_token(it.key());
-    const ctcore::SysctlInfo* info = ctcore::nf_conntrack_sysctl_find(it.key());
-    if (info == nullptr) {
-      std::string hint = did_you_mean(it.key(), sysctl_names());
-      if (it.key() == "nf_conntrack_max" || it.key() == "nf_conntrack_buckets")
-        hint = " (it is global in v5.10: set it in \"table\")";
-      c.error(p, fmt::format("unknown per-namespace sysctl \"{}\"{}", it.key(), hint), true);
-      continue;
-    }
-    const SysctlRange r = sysctl_range(info->name, info->jiffies, hz);
-    auto v = c.uint(it.value(), p, r.lo, r.hi);
-    if (v) out->push_back({info, *v});
-  }
-}
-
-uint32_t draw_u32(uint64_t seed, uint64_t stream) { return Rng(seed, stream).next_u32(); }
-
-
-// Stream ids for the seeds drawn when the scenario leaves them out.
-constexpr uint64_t kStreamHashRnd = 1;
-constexpr uint64_t kStreamHashMix = 1000;  // + namespace index
-
-}  // namespace
 
 Status parse_scenario(const std::string& file, const std::string& text, Scenario* out) {
   *out = Scenario{};
@@ -255,20 +207,12 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
         if (a.is_object() && a.value("do", "") == "netns_add" && a.contains("name") && a["name"].is_string())
           all_ns.insert(a["name"].get<std::string>());
     }
-    auto check_ns = [&](const json& j, const std::string& p) -> std::optional<std::string> {
-      auto v = c.string(j, p);
-      if (!v) return v;
-      if (!all_ns.count(*v)) {
-        std::vector<std::string> names(all_ns.begin(), all_ns.end());
-        c.error(p, fmt::format("no namespace \"{}\"{}", *v, did_you_mean(*v, names)));
-        return std::nullopt;
-      }
-      return v;
-    };
     const std::string first_ns = s.namespaces.empty() ? "init" : s.namespaces[0].name;
+    std::set<std::string> listener_names;  // filled by the listeners section
+    LoadContext x{c, s, all_ns, ns_names, listener_names, first_ns};
+    auto check_ns = [&](const json& j, const std::string& p) { return x.check_ns(j, p); };
 
     // listeners
-    std::set<std::string> listener_names;
     if (doc.contains("listeners") && c.is_array(doc["listeners"], "/listeners")) {
       const json& arr = doc["listeners"];
       for (size_t i = 0; i < arr.size(); ++i) {
@@ -386,212 +330,8 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
                        [](const PacketEntry& a, const PacketEntry& b) { return a.at < b.at; });
     }
 
-    // flows
-    if (doc.contains("flows") && c.is_array(doc["flows"], "/flows")) {
-      const json& arr = doc["flows"];
-      for (size_t i = 0; i < arr.size(); ++i) {
-        const std::string p = fmt::format("/flows/{}", i);
-        if (!c.is_object(arr[i], p)) continue;
-        const json& f = arr[i];
-        c.only_keys(f, p, scenario_keys("/flows/*"));
-        FlowSpec fs;
-        fs.netns = first_ns;
-        fs.path = PathKind::kForward;
-        if (!f.contains("kind")) c.error(p, "missing \"kind\" (tcp, udp, icmp or mix)");
-        else if (auto k = c.one_of(f["kind"], p + "/kind", scenario_enum("/flows/*/kind")))
-          fs.kind = *k == "tcp" ? FlowSpec::Kind::kTcp : *k == "udp" ? FlowSpec::Kind::kUdp
-                    : *k == "icmp" ? FlowSpec::Kind::kIcmp : FlowSpec::Kind::kMix;
-        if (!f.contains("at")) c.error(p, "missing \"at\" (when the first flow starts)");
-        else if (auto t = c.duration(f["at"], p + "/at", s.hz)) fs.at = *t;
-        if (f.contains("netns"))
-          if (auto v = check_ns(f["netns"], p + "/netns")) fs.netns = *v;
-        if (f.contains("path"))
-          if (auto v = c.one_of(f["path"], p + "/path", scenario_enum("/flows/*/path")))
-            fs.path = *v == "forward" ? PathKind::kForward : *v == "input" ? PathKind::kInput : PathKind::kOutput;
-        if (f.contains("cpu")) {
-          if (f["cpu"].is_string()) {
-            if (f["cpu"].get<std::string>() == "spread") fs.cpu_spread = true;
-            else c.error(p + "/cpu", fmt::format("expected a CPU number or \"spread\", found {}", type_name(f["cpu"])));
-          } else if (auto v = c.uint(f["cpu"], p + "/cpu", 0, s.cpus - 1u)) {
-            fs.cpu = static_cast<uint16_t>(*v);
-          }
-        }
-        if (f.contains("count"))
-          if (auto v = c.uint(f["count"], p + "/count", 1, 1'000'000'000)) fs.count = *v;
-        if (f.contains("rate") && f.contains("interval"))
-          c.error(p + "/interval", "give \"rate\" or \"interval\", not both", true);
-        if (f.contains("rate")) {
-          if (auto r = c.string(f["rate"], p + "/rate")) {
-            std::string err;
-            if (auto v = parse_rate_nano(*r, &err)) fs.rate_nano = *v;
-            else c.error(p + "/rate", err);
-          }
-        } else if (f.contains("interval")) {
-          if (auto t = c.duration(f["interval"], p + "/interval", s.hz)) fs.interval = *t;
-        } else if (fs.count > 1) {
-          c.error(p, "more than one flow needs \"rate\" (e.g. \"100/s\") or \"interval\"");
-        }
-        auto endpoint = [&](const char* key, EndpointRange* out) {
-          if (!f.contains(key)) {
-            c.error(p, fmt::format("missing \"{}\" (an address or prefix with an optional port or range, e.g. \"10.0.0.0/8:1024-65535\")", key));
-            return;
-          }
-          auto text = c.string(f[key], p + "/" + key);
-          if (!text) return;
-          std::string err;
-          if (!parse_endpoint_range(*text, out, &err)) c.error(p + "/" + key, err);
-        };
-        endpoint("src", &fs.src);
-        endpoint("dst", &fs.dst);
-        if (fs.src.l3num != 0 && fs.dst.l3num != 0 && fs.src.l3num != fs.dst.l3num)
-          c.error(p + "/dst", "src and dst are of different address families");
-        if (fs.kind == FlowSpec::Kind::kIcmp && (fs.src.has_port || fs.dst.has_port))
-          c.error(p + (fs.src.has_port ? "/src" : "/dst"), "icmp flows have no ports");
-        if (f.contains("rtt"))
-          if (auto t = c.duration(f["rtt"], p + "/rtt", s.hz)) fs.rtt = *t;
-        if (f.contains("data_packets"))
-          if (auto v = c.uint(f["data_packets"], p + "/data_packets",
-                              fs.kind == FlowSpec::Kind::kUdp || fs.kind == FlowSpec::Kind::kIcmp ? 1 : 0, 10000))
-            fs.data_packets = static_cast<uint32_t>(*v);
-        if (f.contains("close")) {
-          if (fs.kind == FlowSpec::Kind::kUdp || fs.kind == FlowSpec::Kind::kIcmp)
-            c.error(p + "/close", "\"close\" applies to tcp (and mix) flows only", true);
-          else if (auto v = c.one_of(f["close"], p + "/close", scenario_enum("/flows/*/close")))
-            fs.close = *v == "fin" ? FlowSpec::Close::kFin : *v == "rst" ? FlowSpec::Close::kRst : FlowSpec::Close::kNone;
-        }
-        if (f.contains("reply")) {
-          if (fs.kind == FlowSpec::Kind::kTcp)
-            c.error(p + "/reply", "\"reply\" applies to udp, icmp (and mix) flows only", true);
-          else if (auto v = c.boolean(f["reply"], p + "/reply")) fs.reply = *v;
-        }
-        if (f.contains("loss")) {
-          const json& l = f["loss"];
-          if (!l.is_number() || l.get<double>() < 0 || l.get<double>() > 1)
-            c.error(p + "/loss", fmt::format("expected a fraction 0..1 (e.g. 0.01), found {}", type_name(l)));
-          else
-            fs.loss_ppm = static_cast<uint32_t>(l.get<double>() * 1'000'000 + 0.5);
-        }
-        if (f.contains("weights")) {
-          if (fs.kind != FlowSpec::Kind::kMix) {
-            c.error(p + "/weights", "\"weights\" applies to mix flows only", true);
-          } else if (c.is_object(f["weights"], p + "/weights")) {
-            c.only_keys(f["weights"], p + "/weights", scenario_keys("/flows/*/weights"));
-            const char* names[3] = {"tcp", "udp", "icmp"};
-            for (int k = 0; k < 3; ++k) {
-              fs.weights[k] = 0;
-              if (f["weights"].contains(names[k]))
-                if (auto v = c.uint(f["weights"][names[k]], p + "/weights/" + names[k], 0, 1'000'000))
-                  fs.weights[k] = static_cast<uint32_t>(*v);
-            }
-            if (fs.weights[0] + fs.weights[1] + fs.weights[2] == 0)
-              c.error(p + "/weights", "at least one weight must be above 0");
-          }
-        }
-        s.flows.push_back(std::move(fs));
-      }
-    }
-
-    // actions
-    if (doc.contains("actions") && c.is_array(doc["actions"], "/actions")) {
-      const json& arr = doc["actions"];
-      for (size_t i = 0; i < arr.size(); ++i) {
-        const std::string p = fmt::format("/actions/{}", i);
-        if (!c.is_object(arr[i], p)) continue;
-        ActionSpec a;
-        if (!arr[i].contains("at")) c.error(p, "missing \"at\"");
-        else if (auto t = c.duration(arr[i]["at"], p + "/at", s.hz)) a.at = *t;
-        if (!arr[i].contains("do")) {
-          c.error(p, "missing \"do\" (sysctl, flush, delete, netns_add, netns_del, listener_stall, "
-                     "listener_resume, snapshot or stats)");
-          continue;
-        }
-        auto kind = c.one_of(arr[i]["do"], p + "/do", scenario_enum("/actions/*/do"));
-        if (!kind) {
-          c.only_keys(arr[i], p, scenario_keys("/actions/*"));
-          continue;
-        }
-        const std::string& k = *kind;
-        c.only_keys(arr[i], p, scenario_keys("/actions/*?do=" + k));
-        auto need = [&](const char* key) -> const json* {
-          if (!arr[i].contains(key)) {
-            c.error(p, fmt::format("\"{}\" needs \"{}\"", k, key));
-            return nullptr;
-          }
-          return &arr[i][key];
-        };
-        if (k == "sysctl") {
-          a.kind = ActionSpec::Kind::kSysctl;
-          a.netns = first_ns;
-          if (arr[i].contains("netns"))
-            if (auto v = check_ns(arr[i]["netns"], p + "/netns")) a.netns = *v;
-          if (const json* key = need("key")) {
-            if (auto kname = c.string(*key, p + "/key")) {
-              a.key = *kname;
-              if (*kname == "nf_conntrack_max") {
-                a.sysctl.info = nullptr;
-              } else if ((a.sysctl.info = ctcore::nf_conntrack_sysctl_find(*kname)) == nullptr) {
-                std::vector<std::string> names = sysctl_names();
-                names.push_back("nf_conntrack_max");
-                c.error(p + "/key", fmt::format("unknown sysctl \"{}\"{}", *kname, did_you_mean(*kname, names)));
-              }
-            }
-          }
-          if (const json* val = need("value")) {
-            const SysctlRange r = a.sysctl.info != nullptr
-                                      ? sysctl_range(a.sysctl.info->name, a.sysctl.info->jiffies, s.hz)
-                                      : SysctlRange{0, 0x7fffffff};
-            if (auto v = c.uint(*val, p + "/value", r.lo, r.hi)) a.value = *v;
-          }
-          a.sysctl.value = a.value;
-        } else if (k == "flush" || k == "snapshot") {
-          a.kind = k == "flush" ? ActionSpec::Kind::kFlush : ActionSpec::Kind::kSnapshot;
-          if (arr[i].contains("netns"))
-            if (auto v = check_ns(arr[i]["netns"], p + "/netns")) a.netns = *v;
-        } else if (k == "delete") {
-          a.kind = ActionSpec::Kind::kDelete;
-          a.netns = first_ns;
-          if (arr[i].contains("netns"))
-            if (auto v = check_ns(arr[i]["netns"], p + "/netns")) a.netns = *v;
-          if (const json* t = need("tuple"))
-            if (auto text = c.string(*t, p + "/tuple")) {
-              NotationError err;
-              a.tuple_text = *text;
-              if (!parse_tuple(*text, &a.tuple, &err))
-                c.error(p + "/tuple", fmt::format("column {}: {}", err.column + 1, err.message));
-            }
-        } else if (k == "netns_add") {
-          a.kind = ActionSpec::Kind::kNetnsAdd;
-          if (const json* n = need("name"))
-            if (auto v = c.string(*n, p + "/name")) {
-              a.name = *v;
-              if (ns_names.count(*v)) c.error(p + "/name", fmt::format("namespace \"{}\" already exists", *v));
-            }
-          a.hash_mix = draw_u32(s.seed, kStreamHashMix + 500 + i);
-          if (arr[i].contains("hash_mix"))
-            if (auto v = c.uint(arr[i]["hash_mix"], p + "/hash_mix", 0, 0xffffffffull)) a.hash_mix = static_cast<uint32_t>(*v);
-          if (arr[i].contains("sysctl")) read_sysctl_map(c, arr[i]["sysctl"], p + "/sysctl", s.hz, &a.sysctls);
-        } else if (k == "netns_del") {
-          a.kind = ActionSpec::Kind::kNetnsDel;
-          if (const json* n = need("name"))
-            if (auto v = check_ns(*n, p + "/name")) a.name = *v;
-        } else if (k == "listener_stall" || k == "listener_resume") {
-          a.kind = k == "listener_stall" ? ActionSpec::Kind::kListenerStall : ActionSpec::Kind::kListenerResume;
-          if (const json* n = need("listener"))
-            if (auto v = c.string(*n, p + "/listener")) {
-              a.name = *v;
-              if (!listener_names.count(*v)) {
-                std::vector<std::string> names(listener_names.begin(), listener_names.end());
-                c.error(p + "/listener", fmt::format("no listener \"{}\"{}", *v, did_you_mean(*v, names)));
-              }
-            }
-        } else {
-          a.kind = ActionSpec::Kind::kStats;
-        }
-        s.actions.push_back(std::move(a));
-      }
-      std::stable_sort(s.actions.begin(), s.actions.end(),
-                       [](const ActionSpec& a, const ActionSpec& b) { return a.at < b.at; });
-    }
+    load_flows(x, doc);
+    load_actions(x, doc);
     if (doc.contains("until"))
       if (auto t = c.duration(doc["until"], "/until", s.hz)) s.until = *t;
   }
