@@ -436,7 +436,8 @@ std::string format_packet(const Packet& p) {
     case ctcore::IPPROTO_ICMP_:
     case ctcore::IPPROTO_ICMPV6_: {
       const bool v6 = p.protonum == ctcore::IPPROTO_ICMPV6_;
-      s += " " + icmp_words(p.icmp_type, p.icmp_code, v6);
+      s += ' ';
+      s += icmp_words(p.icmp_type, p.icmp_code, v6);
       if (!p.has_inner || p.icmp_id != 0) s += fmt::format(" id {}", p.icmp_id);
       if (p.icmp_seq) s += fmt::format(" seq {}", p.icmp_seq);
       if (p.has_inner) {
@@ -463,8 +464,10 @@ std::string format_packet(const Packet& p) {
       for (const SctpChunkName& c : kSctpChunks)
         if ((p.sctp_chunks & c.bit) && c.type == p.sctp_first_chunk) chunks = c.name;
       for (const SctpChunkName& c : kSctpChunks) {
-        if ((p.sctp_chunks & c.bit) && c.type != p.sctp_first_chunk)
-          chunks += (chunks.empty() ? "" : ",") + std::string(c.name);
+        if ((p.sctp_chunks & c.bit) && c.type != p.sctp_first_chunk) {
+          if (!chunks.empty()) chunks += ',';
+          chunks += c.name;
+        }
       }
       s += fmt::format(" chunks {} vtag {}", chunks.empty() ? "none" : chunks, p.sctp_vtag);
       if (p.sctp_chunks & (ctcore::SCTP_CHUNK_INIT | ctcore::SCTP_CHUNK_INIT_ACK))
@@ -479,6 +482,9 @@ std::string format_packet(const Packet& p) {
     default:
       break;
   }
+  const bool len_written = p.protonum == ctcore::IPPROTO_TCP_ || p.protonum == ctcore::IPPROTO_UDP_ ||
+                           p.protonum == ctcore::IPPROTO_UDPLITE_;
+  if (p.len && !len_written) s += fmt::format(" len {}", p.len);
   if (p.bad_checksum) s += " badsum";
   if (p.truncated) s += " truncated";
   return s;
