@@ -348,9 +348,19 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
   }
   std::stable_sort(placed.begin(), placed.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
+  // One pass over the text for all positions (offsets ascend).
   std::string msg;
+  LineCol lc;
+  size_t at = 0;
   for (const auto& [offset, e] : placed) {
-    LineCol lc = line_col_at(text, offset);
+    for (; at < offset && at < text.size(); ++at) {
+      if (text[at] == '\n') {
+        ++lc.line;
+        lc.col = 1;
+      } else {
+        ++lc.col;
+      }
+    }
     if (!msg.empty()) msg += "\n";
     msg += fmt::format("{}:{}:{}: {}: {}", file, lc.line, lc.col, e->pointer.empty() ? "/" : e->pointer, e->message);
   }
