@@ -204,7 +204,8 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
     std::set<std::string> all_ns = ns_names;
     if (doc.contains("actions") && doc["actions"].is_array()) {
       for (const json& a : doc["actions"])
-        if (a.is_object() && a.value("do", "") == "netns_add" && a.contains("name") && a["name"].is_string())
+        if (a.is_object() && a.contains("do") && a["do"] == "netns_add" && a.contains("name") &&
+            a["name"].is_string())
           all_ns.insert(a["name"].get<std::string>());
     }
     const std::string first_ns = s.namespaces.empty() ? "init" : s.namespaces[0].name;

@@ -1,6 +1,7 @@
 // Inputs the fuzzers (fuzz/) once crashed on, replayed: each must now be
 // handled as bad input (a Status or a notation error), never a crash,
-// exception or sanitizer report. Files are named <target>-<what>.
+// exception or sanitizer report. Files are named <target>-<what>; inputs
+// found by review rather than by a fuzzer live here too.
 #include <doctest/doctest.h>
 
 #include <filesystem>
