@@ -65,6 +65,20 @@ std::optional<std::string> LoadContext::check_ns(const json& j, const std::strin
   return v;
 }
 
+void LoadContext::check_exists_at(const std::string& ns, SimTime at, const std::string& ptr) const {
+  auto it = added_at.find(ns);
+  if (it != added_at.end() && at < it->second.first)
+    c.error(ptr, fmt::format("namespace \"{}\" does not exist yet: the netns_add that creates it runs at \"{}\"",
+                             ns, it->second.second));
+}
+
+void LoadContext::check_from_start(const std::string& ns, const std::string& ptr) const {
+  if (added_at.count(ns))
+    c.error(ptr, fmt::format("namespace \"{}\" is created by a netns_add action, but listeners and rules are "
+                             "set up at the start: list it in \"namespaces\"",
+                             ns));
+}
+
 Status parse_scenario(const std::string& file, const std::string& text, Scenario* out) {
   *out = Scenario{};
   out->file = file;
@@ -202,15 +216,25 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
     }
     // Names that actions add later are valid targets after their action.
     std::set<std::string> all_ns = ns_names;
+    std::map<std::string, std::pair<SimTime, std::string>> added_at;
     if (doc.contains("actions") && doc["actions"].is_array()) {
-      for (const json& a : doc["actions"])
-        if (a.is_object() && a.contains("do") && a["do"] == "netns_add" && a.contains("name") &&
-            a["name"].is_string())
-          all_ns.insert(a["name"].get<std::string>());
+      for (const json& a : doc["actions"]) {
+        if (!a.is_object() || !a.contains("do") || a["do"] != "netns_add" || !a.contains("name") ||
+            !a["name"].is_string())
+          continue;
+        const std::string name = a["name"].get<std::string>();
+        all_ns.insert(name);
+        std::string ignored;  // a bad "at" is reported with the action
+        std::optional<SimTime> at;
+        if (a.contains("at") && a["at"].is_string()) at = parse_duration(a["at"].get<std::string>(), s.hz, &ignored);
+        if (!at || ns_names.count(name)) continue;
+        auto it = added_at.find(name);
+        if (it == added_at.end() || *at < it->second.first) added_at[name] = {*at, a["at"].get<std::string>()};
+      }
     }
     const std::string first_ns = s.namespaces.empty() ? "init" : s.namespaces[0].name;
     std::set<std::string> listener_names;  // filled by the listeners section
-    LoadContext x{c, s, all_ns, ns_names, listener_names, first_ns};
+    LoadContext x{c, s, all_ns, ns_names, listener_names, first_ns, added_at};
     auto check_ns = [&](const json& j, const std::string& p) { return x.check_ns(j, p); };
 
     // listeners
@@ -228,7 +252,10 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
           c.error(p + "/name", fmt::format("listener \"{}\" is defined twice", l.name));
         l.netns = first_ns;
         if (arr[i].contains("netns"))
-          if (auto v = check_ns(arr[i]["netns"], p + "/netns")) l.netns = *v;
+          if (auto v = check_ns(arr[i]["netns"], p + "/netns")) {
+            l.netns = *v;
+            x.check_from_start(l.netns, p + "/netns");
+          }
         if (arr[i].contains("reliable"))
           if (auto v = c.boolean(arr[i]["reliable"], p + "/reliable")) l.reliable = *v;
         if (arr[i].contains("rcvbuf"))
@@ -259,7 +286,10 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
         RuleSpec r;
         r.netns = first_ns;
         if (arr[i].contains("netns"))
-          if (auto v = check_ns(arr[i]["netns"], p + "/netns")) r.netns = *v;
+          if (auto v = check_ns(arr[i]["netns"], p + "/netns")) {
+            r.netns = *v;
+            x.check_from_start(r.netns, p + "/netns");
+          }
         if (!arr[i].contains("hook")) c.error(p, "missing \"hook\" (prerouting, input, forward, output or postrouting)");
         else if (auto h = c.one_of(arr[i]["hook"], p + "/hook", scenario_enum("/rules/*/hook"))) {
           r.hook = *h == "prerouting" ? ctcore::NF_INET_PRE_ROUTING
@@ -325,6 +355,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
         prev_ns = e.netns;
         prev_cpu = e.cpu;
         prev_path = e.path;
+        x.check_exists_at(e.netns, e.at, p);
         s.packets.push_back(std::move(e));
       }
       std::stable_sort(s.packets.begin(), s.packets.end(),

@@ -112,6 +112,8 @@ void load_actions(LoadContext& x, const json& doc) {
       } else {
         a.kind = ActionSpec::Kind::kStats;
       }
+      if (!a.netns.empty()) x.check_exists_at(a.netns, a.at, p + "/netns");
+      if (a.kind == ActionSpec::Kind::kNetnsDel) x.check_exists_at(a.name, a.at, p + "/name");
       s.actions.push_back(std::move(a));
     }
     std::stable_sort(s.actions.begin(), s.actions.end(),

@@ -113,6 +113,7 @@ void load_flows(LoadContext& x, const json& doc) {
             c.error(p + "/weights", "at least one weight must be above 0");
         }
       }
+      x.check_exists_at(fs.netns, fs.at, p);
       s.flows.push_back(std::move(fs));
     }
   }

@@ -6,11 +6,13 @@
 #define CTSIM_SIM_SCENARIO_LOAD_H_
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sim/scenario.h"
@@ -29,9 +31,18 @@ struct LoadContext {
   const std::set<std::string>& ns_names;        // namespaces[] only
   const std::set<std::string>& listener_names;
   const std::string& first_ns;
+  // Namespaces that only netns_add actions create: when the first of them
+  // runs, and its "at" as written.
+  const std::map<std::string, std::pair<SimTime, std::string>>& added_at;
 
   // The namespace `j` names, or nullopt after recording why not.
   std::optional<std::string> check_ns(const nlohmann::json& j, const std::string& ptr) const;
+  // Records an error at `ptr` when namespace `ns` is used at time `at`,
+  // before the netns_add that creates it.
+  void check_exists_at(const std::string& ns, SimTime at, const std::string& ptr) const;
+  // Records an error at `ptr` when `ns` is one an action creates: listeners
+  // and rules are set up at the start of the run.
+  void check_from_start(const std::string& ns, const std::string& ptr) const;
 };
 
 void load_flows(LoadContext& x, const nlohmann::json& doc);
