@@ -11,8 +11,7 @@
 //          not a chunk list. The tracker walks the first chunk, then the
 //          other set bits in ascending type order; a type cannot repeat and
 //          types >= 32 (AUTH, ASCONF, ...) cannot be expressed. The initiate
-//          tag of an INIT/INIT_ACK chunk is read from Packet::seq (there is
-//          no dedicated field). Chunk flags are not modelled: the T bit is
+//          tag of an INIT/INIT_ACK chunk is Packet::sctp_init_tag. Chunk flags are not modelled: the T bit is
 //          always clear. core/PROTO_NOTES.md lists every difference.
 //
 // How the state machine reads. The conn's state describes the association
@@ -207,7 +206,7 @@ bool sctp_new(nf_conn* ct, const Packet& skb, const uint8_t* chunks, int count) 
     if (s == sNO || s == sIV) return false;
     if (t == SCTP_CID_INIT) {
       if (skb.sctp_vtag != 0) return false;  // an INIT carries vtag 0
-      ct->proto.sctp.vtag[IP_CT_DIR_REPLY] = skb.seq;  // its initiate tag
+      ct->proto.sctp.vtag[IP_CT_DIR_REPLY] = skb.sctp_init_tag;
     } else if (t == SCTP_CID_HEARTBEAT) {
       ct->proto.sctp.vtag[IP_CT_DIR_ORIGINAL] = skb.sctp_vtag;
     } else {
@@ -357,7 +356,7 @@ int nf_conntrack_sctp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_connt
     if (new_state == sIV) return sctp_invalid(core, "sctp: invalid state transition");
 
     // INIT and INIT_ACK announce the tag the other side must use.
-    if (t == SCTP_CID_INIT || t == SCTP_CID_INIT_ACK) st.vtag[other] = skb.seq;
+    if (t == SCTP_CID_INIT || t == SCTP_CID_INIT_ACK) st.vtag[other] = skb.sctp_init_tag;
 
     st.state = new_state;
     if (old_state != new_state) core.nf_conntrack_event_cache(IPCT_PROTOINFO, ct);

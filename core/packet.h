@@ -86,6 +86,7 @@ struct Packet {
   uint16_t gre_key = 0;
   // SCTP
   uint32_t sctp_vtag = 0;
+  uint32_t sctp_init_tag = 0;  // the Initiate Tag of an INIT or INIT_ACK chunk
   uint32_t sctp_chunks = 0;  // SctpChunkBit set
   uint8_t sctp_first_chunk = 0;
   // DCCP

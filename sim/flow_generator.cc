@@ -1,6 +1,12 @@
 #include "sim/flow_generator.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+#include "sim/packet_notation.h"
 
 namespace ctsim {
 
@@ -11,6 +17,8 @@ namespace {
 constexpr uint16_t kEphemeralLo = 32768, kEphemeralHi = 60999;  // Linux ip_local_port_range
 constexpr uint32_t kDataBytes = 1000;
 constexpr uint16_t kWindow = 64240;
+constexpr SimTime kTcpRtoMin = 200'000'000;      // TCP_RTO_MIN
+constexpr SimTime kTcpRtoMax = 120'000'000'000;  // TCP_RTO_MAX
 
 // An address drawn uniformly from the prefix.
 ctcore::nf_inet_addr draw_address(Rng& rng, const EndpointRange& r) {
@@ -46,6 +54,71 @@ uint16_t script_steps(const FlowSpec& s, FlowSpec::Kind kind) {
 }
 
 }  // namespace
+
+bool parse_endpoint_range(const std::string& text, EndpointRange* out, std::string* err) {
+  *out = EndpointRange{};
+  std::string addr = text, port;
+  if (!text.empty() && text[0] == '[') {
+    size_t close = text.find(']');
+    if (close == std::string::npos) {
+      *err = fmt::format("\"{}\": missing ']'", text);
+      return false;
+    }
+    addr = text.substr(1, close - 1);
+    if (close + 1 < text.size()) {
+      if (text[close + 1] != ':') {
+        *err = fmt::format("\"{}\": expected ':port' after ']'", text);
+        return false;
+      }
+      port = text.substr(close + 2);
+      out->has_port = true;
+    }
+  } else if (std::count(text.begin(), text.end(), ':') == 1) {
+    size_t c = text.find(':');
+    addr = text.substr(0, c);
+    port = text.substr(c + 1);
+    out->has_port = true;
+  }
+  size_t slash = addr.find('/');
+  if (text[0] != '[' && slash != std::string::npos && addr.find(':', slash) != std::string::npos) {
+    *err = fmt::format("\"{}\": an IPv6 prefix with a port goes in brackets, e.g. \"[2001:db8::/32]:443\"", text);
+    return false;
+  }
+  std::string host = addr.substr(0, slash);
+  if (!parse_address(host, &out->addr, &out->l3num)) {
+    *err = fmt::format("\"{}\" is not an IPv4 or IPv6 address", host);
+    return false;
+  }
+  const unsigned max = out->l3num == ctcore::NFPROTO_IPV4 ? 32 : 128;
+  out->prefix_len = static_cast<uint8_t>(max);
+  if (slash != std::string::npos) {
+    const std::string len = addr.substr(slash + 1);
+    char* end = nullptr;
+    unsigned long v = std::strtoul(len.c_str(), &end, 10);
+    if (len.empty() || !std::isdigit(static_cast<unsigned char>(len[0])) || *end != '\0' || v > max) {
+      *err = fmt::format("prefix length \"{}\" must be 0..{}", len, max);
+      return false;
+    }
+    out->prefix_len = static_cast<uint8_t>(v);
+  }
+  if (out->has_port) {
+    size_t dash = port.find('-');
+    auto num = [&](const std::string& x, uint16_t* v) {
+      char* end = nullptr;
+      unsigned long n = std::strtoul(x.c_str(), &end, 10);
+      if (x.empty() || !std::isdigit(static_cast<unsigned char>(x[0])) || *end != '\0' || n > 65535) return false;
+      *v = static_cast<uint16_t>(n);
+      return true;
+    };
+    bool ok = dash == std::string::npos ? num(port, &out->port_lo) : (num(port.substr(0, dash), &out->port_lo) && num(port.substr(dash + 1), &out->port_hi));
+    if (dash == std::string::npos) out->port_hi = out->port_lo;
+    if (!ok || out->port_lo > out->port_hi) {
+      *err = fmt::format("\"{}\" is not a port or port range within 0..65535 (e.g. 80 or 1024-65535)", port);
+      return false;
+    }
+  }
+  return true;
+}
 
 FlowGenerator::FlowGenerator(const FlowSpec& spec, uint32_t entry, uint64_t seed)
     : spec_(spec), entry_(entry), seed_(seed), rng_(seed, 10000 + entry) {}
@@ -160,10 +233,17 @@ void FlowGenerator::packet(FlowConn& c, Packet* p) const {
 SimTime FlowGenerator::advance(FlowConn& c, bool lost) const {
   if (c.kind == FlowSpec::Kind::kTcp) {
     if (lost) {
+      // Linux's RTO: at least 200 ms, doubling per retransmission of the
+      // same segment, capped at 120 s; after kTcpMaxRetransmits the sender
+      // gives up on the connection (it sends nothing more).
+      if (c.retries >= kTcpMaxRetransmits) return -1;
       c.retransmitting = true;
-      return std::max<SimTime>(2 * spec_.rtt, 200'000'000);
+      const SimTime rto = std::max<SimTime>(2 * spec_.rtt, kTcpRtoMin) << c.retries;
+      ++c.retries;
+      return std::min<SimTime>(rto, kTcpRtoMax);
     }
     c.retransmitting = false;
+    c.retries = 0;
     // The segment got through: its sender's next sequence moves on.
     Packet p;
     packet(c, &p);

@@ -10,8 +10,10 @@
 //
 // Each packet follows the previous one after `rtt`. A lost packet (`loss`)
 // is lost after the conntrack box (conntrack saw it): TCP sends it again
-// after max(2 rtt, 200 ms) (conntrack sees a retransmission); a lost UDP or
-// ICMP request gets no reply.
+// after an RTO of max(2 rtt, 200 ms), doubled per retry and capped at 120 s
+// (conntrack sees a retransmission), and gives up on the connection after
+// kTcpMaxRetransmits retries of one segment (loss 1 cannot loop forever); a
+// lost UDP or ICMP request gets no reply.
 //
 // Nothing is expanded up front: one pending event per entry (its next
 // connection) and one per live connection (its next packet), so a
@@ -37,6 +39,10 @@ namespace ctsim {
 
 enum class PathKind : uint8_t;
 
+// Retransmissions of one segment before a flow's TCP sender gives up (Linux's
+// tcp_syn_retries default).
+constexpr uint8_t kTcpMaxRetransmits = 6;
+
 // An address or prefix with an optional port or port range.
 struct EndpointRange {
   uint16_t l3num = 0;
@@ -45,6 +51,11 @@ struct EndpointRange {
   bool has_port = false;
   uint16_t port_lo = 0, port_hi = 0;
 };
+
+// Parses "10.0.0.2", "10.0.0.0/8", "10.0.0.2:80", "10.0.0.0/8:1024-65535",
+// "2001:db8::1", "[2001:db8::/32]:443". Returns false with *err (what was
+// found and what was expected) on bad input.
+bool parse_endpoint_range(const std::string& text, EndpointRange* out, std::string* err);
 
 struct FlowSpec {
   enum class Kind : uint8_t { kTcp, kUdp, kIcmp, kMix };
@@ -79,6 +90,7 @@ struct FlowConn {
   uint32_t nxt[2] = {0, 0};       // next sequence number, client and server
   uint16_t step = 0, steps = 0;
   bool retransmitting = false;
+  uint8_t retries = 0;            // retransmissions of the current segment
   Rng loss{0, 0};
 };
 

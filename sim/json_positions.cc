@@ -21,7 +21,8 @@ namespace {
 
 class Indexer {
  public:
-  Indexer(std::string_view t, std::map<std::string, size_t>* out) : t_(t), out_(out) {}
+  Indexer(std::string_view t, std::map<std::string, size_t>* out, std::vector<std::string>* dups)
+      : t_(t), out_(out), dups_(dups) {}
   void run() { value(""); }
 
  private:
@@ -71,7 +72,9 @@ class Indexer {
         if (i_ >= t_.size() || t_[i_] != ':') return false;
         ++i_;
         std::string child = ptr + "/" + escape(key);
-        (*out_)[child + "#key"] = key_at;
+        auto [it, fresh] = out_->insert_or_assign(child + "#key", key_at);
+        (void)it;
+        if (!fresh && dups_ != nullptr) dups_->push_back(child);
         if (!value(child)) return false;
         ws();
         if (i_ < t_.size() && t_[i_] == ',') { ++i_; continue; }
@@ -100,15 +103,40 @@ class Indexer {
 
   std::string_view t_;
   std::map<std::string, size_t>* out_;
+  std::vector<std::string>* dups_;
   size_t i_ = 0;
 };
 
 }  // namespace
 
-std::map<std::string, size_t> index_json_positions(std::string_view text) {
+std::map<std::string, size_t> index_json_positions(std::string_view text,
+                                                   std::vector<std::string>* duplicate_keys) {
   std::map<std::string, size_t> out;
-  Indexer(text, &out).run();
+  Indexer(text, &out, duplicate_keys).run();
   return out;
+}
+
+NestingDepth json_nesting_depth(std::string_view text) {
+  NestingDepth d;
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > d.max) {
+        d.max = depth;
+        d.offset = i;
+      }
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return d;
 }
 
 }  // namespace ctsim

@@ -33,9 +33,17 @@ std::vector<Token> tokenize(std::string_view s) {
     }
     size_t start = i;
     if (s[i] == '[') {
-      size_t close = s.find(']', i);
-      size_t space = s.find(' ', i);
-      if (close != std::string_view::npos && space != std::string_view::npos && space < close) {
+      // The matching bracket (the quoted packet may hold [v6]:port ones).
+      size_t close = std::string_view::npos, depth = 0;
+      bool space = false;
+      for (size_t j = i; j < s.size(); ++j) {
+        if (s[j] == '[') ++depth;
+        else if (s[j] == ']' && --depth == 0) {
+          close = j;
+          break;
+        } else if (s[j] == ' ' || s[j] == '\t') space = true;
+      }
+      if (close != std::string_view::npos && space) {
         out.push_back({s.substr(start, close + 1 - start), start});
         i = close + 1;
         continue;
@@ -204,6 +212,8 @@ bool parse_head(const std::vector<Token>& toks, size_t* i, Packet* p, bool tuple
                   "\"proto\" must be followed by a protocol number 0..255");
     k = 2;
     found = true;
+    for (const ProtoWord& w : kProtoWords)
+      if (w.protonum == p->protonum) want_l3 = w.l3num;
   } else {
     for (const ProtoWord& w : kProtoWords) {
       if (proto == w.name) {
@@ -412,7 +422,7 @@ std::string format_packet(const Packet& p) {
   switch (p.protonum) {
     case ctcore::IPPROTO_TCP_:
       s += fmt::format(" flags {} seq {}", format_tcp_flags(p.tcp_flags), p.seq);
-      if (p.tcp_flags & ctcore::TCPHDR_ACK) s += fmt::format(" ack {}", p.ack_seq);
+      if ((p.tcp_flags & ctcore::TCPHDR_ACK) || p.ack_seq != 0) s += fmt::format(" ack {}", p.ack_seq);
       s += fmt::format(" win {}", p.window);
       if (p.len) s += fmt::format(" len {}", p.len);
       if (p.wscale >= 0) s += fmt::format(" wscale {}", p.wscale);
@@ -426,7 +436,10 @@ std::string format_packet(const Packet& p) {
     case ctcore::IPPROTO_ICMP_:
     case ctcore::IPPROTO_ICMPV6_: {
       const bool v6 = p.protonum == ctcore::IPPROTO_ICMPV6_;
-      s += " " + icmp_words(p.icmp_type, p.icmp_code, v6);
+      s += ' ';
+      s += icmp_words(p.icmp_type, p.icmp_code, v6);
+      if (!p.has_inner || p.icmp_id != 0) s += fmt::format(" id {}", p.icmp_id);
+      if (p.icmp_seq) s += fmt::format(" seq {}", p.icmp_seq);
       if (p.has_inner) {
         const InnerHeader& in = p.inner;
         const bool iports = has_ports(in.protonum);
@@ -435,10 +448,9 @@ std::string format_packet(const Packet& p) {
                          endpoint(in.l3num, in.daddr, iports, in.dport));
         if (in.protonum == ctcore::IPPROTO_ICMP_ || in.protonum == ctcore::IPPROTO_ICMPV6_)
           s += fmt::format(" {} id {}", icmp_words(in.icmp_type, in.icmp_code, in.protonum == ctcore::IPPROTO_ICMPV6_), in.sport);
+        else if (in.protonum == ctcore::IPPROTO_GRE_)
+          s += fmt::format(" key {}", in.gre_key);
         s += "]";
-      } else {
-        s += fmt::format(" id {}", p.icmp_id);
-        if (p.icmp_seq) s += fmt::format(" seq {}", p.icmp_seq);
       }
       break;
     }
@@ -446,23 +458,61 @@ std::string format_packet(const Packet& p) {
       s += fmt::format(" key {}", p.gre_key);
       break;
     case ctcore::IPPROTO_SCTP_: {
+      // The first chunk first, then the others in ascending type order (the
+      // order the tracker walks them in).
       std::string chunks;
+      for (const SctpChunkName& c : kSctpChunks)
+        if ((p.sctp_chunks & c.bit) && c.type == p.sctp_first_chunk) chunks = c.name;
       for (const SctpChunkName& c : kSctpChunks) {
-        if (p.sctp_chunks & c.bit) chunks += (chunks.empty() ? "" : ",") + std::string(c.name);
+        if ((p.sctp_chunks & c.bit) && c.type != p.sctp_first_chunk) {
+          if (!chunks.empty()) chunks += ',';
+          chunks += c.name;
+        }
       }
       s += fmt::format(" chunks {} vtag {}", chunks.empty() ? "none" : chunks, p.sctp_vtag);
+      if (p.sctp_chunks & (ctcore::SCTP_CHUNK_INIT | ctcore::SCTP_CHUNK_INIT_ACK))
+        s += fmt::format(" init_tag {}", p.sctp_init_tag);
       break;
     }
     case ctcore::IPPROTO_DCCP_:
       s += fmt::format(" type {}", p.dccp_type < 10 ? kDccpTypes[p.dccp_type] : "INVALID");
+      if (p.dccp_seq) s += fmt::format(" seq {}", p.dccp_seq);
+      if (p.dccp_ack) s += fmt::format(" ack {}", p.dccp_ack);
       break;
     default:
       break;
   }
+  const bool len_written = p.protonum == ctcore::IPPROTO_TCP_ || p.protonum == ctcore::IPPROTO_UDP_ ||
+                           p.protonum == ctcore::IPPROTO_UDPLITE_;
+  if (p.len && !len_written) s += fmt::format(" len {}", p.len);
   if (p.bad_checksum) s += " badsum";
   if (p.truncated) s += " truncated";
   return s;
 }
+
+namespace {
+
+// The packet an ICMP error quotes: what the tracker reads of it (addresses,
+// protocol, ports, ICMP type and id, GRE key), i.e. the tuple notation.
+bool parse_quoted(std::string_view text, Packet* p, NotationError* err) {
+  std::vector<Token> toks = tokenize(text);
+  size_t i = 0;
+  if (!parse_head(toks, &i, p, true, err)) return false;
+  if ((p->protonum == ctcore::IPPROTO_ICMP_ || p->protonum == ctcore::IPPROTO_ICMPV6_) &&
+      i < toks.size() && toks[i].text == "id") {
+    if (i + 1 >= toks.size() || !parse_uint(toks[i + 1].text, 65535, &p->icmp_id))
+      return fail(err, toks[i].pos, "\"id\" must be followed by a number 0..65535");
+    i += 2;
+  }
+  if (i < toks.size())
+    return fail(err, toks[i].pos,
+                fmt::format("unexpected \"{}\" (a quoted packet gives only addresses, ports, "
+                            "an ICMP type and id, or a GRE key)",
+                            toks[i].text));
+  return true;
+}
+
+}  // namespace
 
 bool parse_packet(std::string_view text, PacketSpec* out, NotationError* err) {
   *out = PacketSpec{};
@@ -470,6 +520,8 @@ bool parse_packet(std::string_view text, PacketSpec* out, NotationError* err) {
   std::vector<Token> toks = tokenize(text);
   size_t i = 0;
   if (!parse_head(toks, &i, &p, false, err)) return false;
+  bool have_init_tag = false;
+  size_t init_tag_pos = 0;
   bool have_flags = false;
   const bool tcp = p.protonum == ctcore::IPPROTO_TCP_;
   auto need_num = [&](size_t at, uint64_t max, auto* dst) -> bool {
@@ -535,22 +587,23 @@ bool parse_packet(std::string_view text, PacketSpec* out, NotationError* err) {
       i += 2;
     } else if ((p.protonum == ctcore::IPPROTO_ICMP_ || p.protonum == ctcore::IPPROTO_ICMPV6_) &&
                w.size() >= 2 && w.front() == '[' && w.back() == ']') {
-      PacketSpec inner;
+      if (p.has_inner) return fail(err, t.pos, "an ICMP error quotes one packet, not two");
+      Packet inner;
       NotationError ierr;
-      if (!parse_packet(w.substr(1, w.size() - 2), &inner, &ierr))
+      if (!parse_quoted(w.substr(1, w.size() - 2), &inner, &ierr))
         return fail(err, t.pos + 1 + ierr.column, "quoted packet: " + ierr.message);
       InnerHeader& in = p.inner;
-      in.l3num = inner.pkt.l3num;
-      in.saddr = inner.pkt.saddr;
-      in.daddr = inner.pkt.daddr;
-      in.protonum = inner.pkt.protonum;
-      in.sport = inner.pkt.sport;
-      in.dport = inner.pkt.dport;
-      in.icmp_type = inner.pkt.icmp_type;
-      in.icmp_code = inner.pkt.icmp_code;
+      in.l3num = inner.l3num;
+      in.saddr = inner.saddr;
+      in.daddr = inner.daddr;
+      in.protonum = inner.protonum;
+      in.sport = inner.sport;
+      in.dport = inner.dport;
+      in.icmp_type = inner.icmp_type;
+      in.icmp_code = inner.icmp_code;
       if (in.protonum == ctcore::IPPROTO_ICMP_ || in.protonum == ctcore::IPPROTO_ICMPV6_)
-        in.sport = inner.pkt.icmp_id;
-      in.gre_key = inner.pkt.gre_key;
+        in.sport = inner.icmp_id;
+      in.gre_key = inner.gre_key;
       if (in.l3num != p.l3num)
         return fail(err, t.pos, "the quoted packet's address family differs from the ICMP packet's");
       p.has_inner = true;
@@ -558,8 +611,14 @@ bool parse_packet(std::string_view text, PacketSpec* out, NotationError* err) {
     } else if (p.protonum == ctcore::IPPROTO_SCTP_ && w == "vtag") {
       if (!need_num(i, UINT32_MAX, &p.sctp_vtag)) return false;
       i += 2;
+    } else if (p.protonum == ctcore::IPPROTO_SCTP_ && w == "init_tag") {
+      if (!need_num(i, UINT32_MAX, &p.sctp_init_tag)) return false;
+      have_init_tag = true;
+      init_tag_pos = t.pos;
+      i += 2;
     } else if (p.protonum == ctcore::IPPROTO_SCTP_ && w == "chunks") {
       if (i + 1 >= toks.size()) return fail(err, t.pos, "\"chunks\" must be followed by chunk types");
+      if (p.sctp_chunks != 0) return fail(err, t.pos, "\"chunks\" is given twice");
       std::string_view list = toks[i + 1].text;
       size_t off = 0;
       bool first = true;
@@ -569,6 +628,9 @@ bool parse_packet(std::string_view text, PacketSpec* out, NotationError* err) {
         bool known = false;
         for (const SctpChunkName& c : kSctpChunks) {
           if (name == c.name) {
+            if (p.sctp_chunks & c.bit)
+              return fail(err, toks[i + 1].pos + off,
+                          fmt::format("SCTP chunk {} is given twice (ctsim models each type once per packet)", name));
             p.sctp_chunks |= c.bit;
             if (first) p.sctp_first_chunk = c.type;
             known = true;
@@ -610,9 +672,8 @@ bool parse_packet(std::string_view text, PacketSpec* out, NotationError* err) {
   if (tcp && !have_flags) return fail(err, text.size(), "a tcp packet needs \"flags\" (e.g. flags S)");
   if (p.protonum == ctcore::IPPROTO_SCTP_ && p.sctp_chunks == 0)
     return fail(err, text.size(), "an sctp packet needs \"chunks\" (e.g. chunks INIT)");
-  if (p.protonum == ctcore::IPPROTO_ICMP_ || p.protonum == ctcore::IPPROTO_ICMPV6_) {
-    p.icmp_type = p.icmp_type;  // already set
-  }
+  if (have_init_tag && !(p.sctp_chunks & (ctcore::SCTP_CHUNK_INIT | ctcore::SCTP_CHUNK_INIT_ACK)))
+    return fail(err, init_tag_pos, "\"init_tag\" needs an INIT or INIT_ACK chunk");
   return true;
 }
 

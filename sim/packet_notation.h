@@ -9,11 +9,13 @@
 //   icmp 10.0.0.2 > 192.168.1.2 port-unreachable [udp 192.168.1.2:5000 > 10.0.0.2:53]
 //   icmp6 2001:db8::1 > 2001:db8::2 echo-request id 7
 //   gre 192.168.1.2 > 10.0.0.2 key 5
-//   sctp 192.168.1.2:5000 > 10.0.0.2:5001 chunks INIT[,DATA...] vtag 0
+//   sctp 192.168.1.2:5000 > 10.0.0.2:5001 chunks INIT[,DATA...] vtag 0 [init_tag N]
 //   dccp 192.168.1.2:5000 > 10.0.0.2:5001 type REQUEST [seq N] [ack N]
 //   proto 50 192.168.1.2 > 10.0.0.2
 // Any packet may end in `badsum` (bad layer-4 checksum) or `truncated`.
-// ICMP types go by name or as `type N code M`.
+// ICMP types go by name or as `type N code M`. The packet an ICMP error
+// quotes is in brackets, in the tuple notation (no flags or options).
+// format_packet(parse_packet(x)) parses back to the same Packet.
 //
 // Threading: pure functions.
 #ifndef CTSIM_SIM_PACKET_NOTATION_H_

@@ -88,7 +88,7 @@ bool RuleMatch::matches(const Packet& p) const {
   if (!prefix_matches(saddr, p.l3num, p.saddr) || !prefix_matches(daddr, p.l3num, p.daddr)) return false;
   if (has_sport && (p.sport < sport_lo || p.sport > sport_hi)) return false;
   if (has_dport && (p.dport < dport_lo || p.dport > dport_hi)) return false;
-  if (has_flags && p.tcp_flags != tcp_flags) return false;
+  if (has_flags && (p.tcp_flags & tcp_flags_mask) != tcp_flags) return false;
   if (ct_states != 0) {
     uint8_t st;
     if (p.untracked) st = kCtStateUntracked;
@@ -128,12 +128,17 @@ bool parse_rule_match(std::string_view text, RuleMatch* out, std::string* error,
       if (w == p.n) {
         if (out->protonum >= 0) return fail(pos, "the protocol is given twice");
         out->protonum = p.proto;
+        if (p.l3 && out->l3num != 0 && out->l3num != p.l3)
+          return fail(pos, fmt::format("\"{}\" contradicts the address family given before", w));
         if (p.l3) out->l3num = p.l3;
         was_proto = true;
       }
     }
     if (was_proto) { ++i; continue; }
     if (w == "ip" || w == "ip6") {
+      const uint16_t l3 = w == "ip" ? ctcore::NFPROTO_IPV4 : ctcore::NFPROTO_IPV6;
+      if (out->l3num != 0 && out->l3num != l3)
+        return fail(pos, fmt::format("\"{}\" contradicts the address family given before", w));
       out->l3num = w == "ip" ? ctcore::NFPROTO_IPV4 : ctcore::NFPROTO_IPV6;
       ++i;
     } else if (w == "proto") {
@@ -185,21 +190,39 @@ bool parse_rule_match(std::string_view text, RuleMatch* out, std::string* error,
     } else if (w == "flags") {
       const Tok* a = arg("TCP flags");
       if (!a) return false;
-      uint8_t f = 0;
-      for (size_t k = 0; k < a->t.size(); ++k) {
-        switch (a->t[k]) {
-          case 'S': f |= ctcore::TCPHDR_SYN; break;
-          case 'A': f |= ctcore::TCPHDR_ACK; break;
-          case 'F': f |= ctcore::TCPHDR_FIN; break;
-          case 'R': f |= ctcore::TCPHDR_RST; break;
-          case 'P': f |= ctcore::TCPHDR_PSH; break;
-          case 'U': f |= ctcore::TCPHDR_URG; break;
-          default:
-            return fail(a->pos + k, fmt::format("unknown TCP flag '{}' (expected S A F R P U)", a->t[k]));
+      // "SA" (exactly these) or "S/SA" (of S and A, only S).
+      auto letters = [&](std::string_view x, size_t at, uint8_t* f) {
+        *f = 0;
+        if (x == "none") return true;
+        if (x.empty()) return fail(at, "expected TCP flag letters (S A F R P U E C) or none");
+        for (size_t k = 0; k < x.size(); ++k) {
+          uint8_t bit = 0;
+          switch (x[k]) {
+            case 'S': bit = ctcore::TCPHDR_SYN; break;
+            case 'A': bit = ctcore::TCPHDR_ACK; break;
+            case 'F': bit = ctcore::TCPHDR_FIN; break;
+            case 'R': bit = ctcore::TCPHDR_RST; break;
+            case 'P': bit = ctcore::TCPHDR_PSH; break;
+            case 'U': bit = ctcore::TCPHDR_URG; break;
+            case 'E': bit = ctcore::TCPHDR_ECE; break;
+            case 'C': bit = ctcore::TCPHDR_CWR; break;
+            default:
+              return fail(at + k, fmt::format("unknown TCP flag '{}' (expected S A F R P U E C, or none)", x[k]));
+          }
+          *f |= bit;
         }
+        return true;
+      };
+      const size_t slash = a->t.find('/');
+      uint8_t f = 0, mask = 0xff;
+      if (!letters(a->t.substr(0, slash), a->pos, &f)) return false;
+      if (slash != std::string_view::npos) {
+        if (!letters(a->t.substr(slash + 1), a->pos + slash + 1, &mask)) return false;
+        if ((f & mask) != f) return fail(a->pos, fmt::format("\"{}\": the flags before '/' must be among those after it", a->t));
       }
       out->has_flags = true;
       out->tcp_flags = f;
+      out->tcp_flags_mask = mask;
       i += 2;
     } else {
       return fail(pos, fmt::format("unknown selector \"{}\" (expected a protocol, ip, ip6, saddr, daddr, "
@@ -210,6 +233,15 @@ bool parse_rule_match(std::string_view text, RuleMatch* out, std::string* error,
       out->protonum != 136 && out->protonum != 132 && out->protonum != 33)
     return fail(0, "sport/dport need a protocol with ports first (tcp, udp, udplite, sctp, dccp)");
   if (out->has_flags && out->protonum != 6) return fail(0, "flags need \"tcp\" first");
+  for (const Prefix* p : {&out->saddr, &out->daddr}) {
+    if (p->set && out->l3num != 0 && p->l3num != out->l3num)
+      return fail(0, fmt::format("{} is an {} address but the rule matches {} packets",
+                                 p == &out->saddr ? "saddr" : "daddr",
+                                 p->l3num == ctcore::NFPROTO_IPV4 ? "IPv4" : "IPv6",
+                                 out->l3num == ctcore::NFPROTO_IPV4 ? "IPv4" : "IPv6"));
+  }
+  if (out->saddr.set && out->daddr.set && out->saddr.l3num != out->daddr.l3num)
+    return fail(0, "saddr and daddr are of different address families");
   return true;
 }
 

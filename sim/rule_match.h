@@ -7,6 +7,7 @@
 //   icmp | icmp6 | gre | sctp | dccp | udplite | proto 50
 //   ct state new,established          new, established, related, invalid, untracked
 //   tcp flags S                       the packet's flags equal these (letters as in the notation)
+//   tcp flags S/SA                    of S and A, only S is set (nft's "flags & (syn|ack) == syn")
 // All selectors of a rule must hold (AND). An empty match matches everything.
 //
 // Threading: value types; match() is pure.
@@ -41,7 +42,8 @@ struct RuleMatch {
   uint16_t sport_lo = 0, sport_hi = 0, dport_lo = 0, dport_hi = 0;
   uint8_t ct_states = 0;  // 0: any
   bool has_flags = false;
-  uint8_t tcp_flags = 0;
+  uint8_t tcp_flags = 0;        // (flags & tcp_flags_mask) == tcp_flags
+  uint8_t tcp_flags_mask = 0xff;
 
   // REQUIRES: the packet went through conntrack (its ct/ctinfo/untracked
   // say what "ct state" sees).

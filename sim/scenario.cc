@@ -3,19 +3,27 @@
 // pattern: record which field failed, report once).
 #include "sim/scenario.h"
 
+// GCC 12 reports -Warray-bounds inside std::map::begin() when it inlines
+// nlohmann::json object iteration at -O2: a known false positive (GCC bug
+// 105705 family); nothing here indexes an array.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#endif
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <fstream>
-#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-#include <cstdlib>
 
 #include "core/clock.h"
 #include "sim/json_positions.h"
 #include "sim/rng.h"
+#include "sim/scenario_checker.h"
+#include "sim/scenario_keys.h"
+#include "sim/scenario_load.h"
 
 namespace ctsim {
 
@@ -45,232 +53,44 @@ const char* action_name(ActionSpec::Kind k) {
   return "?";
 }
 
-namespace {
 
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& choices) {
-  std::string best;
-  size_t best_d = std::numeric_limits<size_t>::max();
-  for (const std::string& c : choices) {
-    size_t d = edit_distance(word, c);
-    if (d < best_d) {
-      best_d = d;
-      best = c;
-    }
-  }
-  if (!best.empty() && best_d <= std::max<size_t>(2, word.size() / 3))
-    return fmt::format(" (did you mean \"{}\"?)", best);
-  return "";
-}
-
-std::string type_name(const json& j) {
-  switch (j.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::string: return fmt::format("the string \"{}\"", j.get<std::string>());
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return fmt::format("the number {}", j.dump());
-    case json::value_t::number_float: return fmt::format("the number {}", j.dump());
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    default: return "a value";
-  }
-}
-
-// Collects errors by JSON pointer while the loader walks the document.
-class Checker {
- public:
-  struct Error {
-    std::string pointer;
-    std::string message;
-    bool at_key = false;  // point at the member's key, not its value
-  };
-
-  void error(const std::string& ptr, std::string msg, bool at_key = false) {
-    errors_.push_back({ptr, std::move(msg), at_key});
-  }
-  bool ok() const { return errors_.empty(); }
-  const std::vector<Error>& errors() const { return errors_; }
-
-  // Reports members of `obj` not in `known`, with a hint.
-  void only_keys(const json& obj, const std::string& ptr, const std::vector<std::string>& known) {
-    for (auto it = obj.begin(); it != obj.end(); ++it) {
-      if (std::find(known.begin(), known.end(), it.key()) == known.end()) {
-        error(ptr + "/" + it.key(),
-              fmt::format("unknown key \"{}\"{}", it.key(), did_you_mean(it.key(), known)), true);
-      }
-    }
-  }
-
-  bool is_object(const json& j, const std::string& ptr) {
-    if (j.is_object()) return true;
-    error(ptr, fmt::format("expected an object, found {}", type_name(j)));
-    return false;
-  }
-  bool is_array(const json& j, const std::string& ptr) {
-    if (j.is_array()) return true;
-    error(ptr, fmt::format("expected an array, found {}", type_name(j)));
-    return false;
-  }
-  std::optional<std::string> string(const json& j, const std::string& ptr) {
-    if (j.is_string()) return j.get<std::string>();
-    error(ptr, fmt::format("expected a string, found {}", type_name(j)));
+std::optional<std::string> LoadContext::check_ns(const json& j, const std::string& p) const {
+  auto v = c.string(j, p);
+  if (!v) return v;
+  if (!all_ns.count(*v)) {
+    std::vector<std::string> names(all_ns.begin(), all_ns.end());
+    c.error(p, fmt::format("no namespace \"{}\"{}", *v, did_you_mean(*v, names)));
     return std::nullopt;
   }
-  std::optional<bool> boolean(const json& j, const std::string& ptr) {
-    if (j.is_boolean()) return j.get<bool>();
-    error(ptr, fmt::format("expected true or false, found {}", type_name(j)));
-    return std::nullopt;
-  }
-  std::optional<uint64_t> uint(const json& j, const std::string& ptr, uint64_t lo, uint64_t hi) {
-    if (!j.is_number_integer()) {
-      error(ptr, fmt::format("expected a whole number {}..{}, found {}", lo, hi, type_name(j)));
-      return std::nullopt;
-    }
-    if (j.is_number_unsigned()) {
-      uint64_t v = j.get<uint64_t>();
-      if (v >= lo && v <= hi) return v;
-    } else {
-      int64_t v = j.get<int64_t>();
-      if (v >= 0 && static_cast<uint64_t>(v) >= lo && static_cast<uint64_t>(v) <= hi)
-        return static_cast<uint64_t>(v);
-    }
-    error(ptr, fmt::format("{} is out of range {}..{}", j.dump(), lo, hi));
-    return std::nullopt;
-  }
-  std::optional<SimTime> duration(const json& j, const std::string& ptr, uint32_t hz) {
-    auto s = string(j, ptr);
-    if (!s) return std::nullopt;
-    std::string err;
-    auto t = parse_duration(*s, hz, &err);
-    if (!t) error(ptr, err);
-    return t;
-  }
-  std::optional<std::string> one_of(const json& j, const std::string& ptr,
-                                    const std::vector<std::string>& choices) {
-    auto s = string(j, ptr);
-    if (!s) return std::nullopt;
-    if (std::find(choices.begin(), choices.end(), *s) != choices.end()) return s;
-    std::string list;
-    for (size_t i = 0; i < choices.size(); ++i) list += (i ? ", " : "") + choices[i];
-    error(ptr, fmt::format("\"{}\" is not one of {}{}", *s, list, did_you_mean(*s, choices)));
-    return std::nullopt;
-  }
-
- private:
-  std::vector<Error> errors_;
-};
-
-std::vector<std::string> sysctl_names() {
-  std::vector<std::string> v;
-  for (const auto& i : ctcore::nf_conntrack_sysctl_table()) v.push_back(i.name);
   return v;
 }
 
-void read_sysctl_map(Checker& c, const json& j, const std::string& ptr,
-                     std::vector<SysctlSetting>* out) {
-  if (!c.is_object(j, ptr)) return;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string p = ptr + "/" + it.key();
-    const ctcore::SysctlInfo* info = ctcore::nf_conntrack_sysctl_find(it.key());
-    if (info == nullptr) {
-      std::string hint = did_you_mean(it.key(), sysctl_names());
-      if (it.key() == "nf_conntrack_max" || it.key() == "nf_conntrack_buckets")
-        hint = " (it is global in v5.10: set it in \"table\")";
-      c.error(p, fmt::format("unknown per-namespace sysctl \"{}\"{}", it.key(), hint), true);
-      continue;
-    }
-    auto v = c.uint(it.value(), p, 0, info->jiffies ? 100ull * 86400 * 365 : 0xffffffffull);
-    if (v) out->push_back({info, *v});
-  }
+void LoadContext::check_exists_at(const std::string& ns, SimTime at, const std::string& ptr) const {
+  auto it = added_at.find(ns);
+  if (it != added_at.end() && at < it->second.first)
+    c.error(ptr, fmt::format("namespace \"{}\" does not exist yet: the netns_add that creates it runs at \"{}\"",
+                             ns, it->second.second));
 }
 
-uint32_t draw_u32(uint64_t seed, uint64_t stream) { return Rng(seed, stream).next_u32(); }
-
-// "10.0.0.2", "10.0.0.0/8", "10.0.0.2:80", "10.0.0.0/8:1024-65535",
-// "[2001:db8::/32]:443", "2001:db8::1".
-bool parse_endpoint_range(const std::string& text, EndpointRange* out, std::string* err) {
-  *out = EndpointRange{};
-  std::string addr = text, port;
-  if (!text.empty() && text[0] == '[') {
-    size_t close = text.find(']');
-    if (close == std::string::npos) {
-      *err = fmt::format("\"{}\": missing ']'", text);
-      return false;
-    }
-    addr = text.substr(1, close - 1);
-    if (close + 1 < text.size()) {
-      if (text[close + 1] != ':') {
-        *err = fmt::format("\"{}\": expected ':port' after ']'", text);
-        return false;
-      }
-      port = text.substr(close + 2);
-      out->has_port = true;
-    }
-  } else if (std::count(text.begin(), text.end(), ':') == 1) {
-    size_t c = text.find(':');
-    addr = text.substr(0, c);
-    port = text.substr(c + 1);
-    out->has_port = true;
-  }
-  size_t slash = addr.find('/');
-  std::string host = addr.substr(0, slash);
-  if (!parse_address(host, &out->addr, &out->l3num)) {
-    *err = fmt::format("\"{}\" is not an IPv4 or IPv6 address", host);
-    return false;
-  }
-  const unsigned max = out->l3num == ctcore::NFPROTO_IPV4 ? 32 : 128;
-  out->prefix_len = static_cast<uint8_t>(max);
-  if (slash != std::string::npos) {
-    const std::string len = addr.substr(slash + 1);
-    char* end = nullptr;
-    unsigned long v = std::strtoul(len.c_str(), &end, 10);
-    if (len.empty() || *end != '\0' || v > max) {
-      *err = fmt::format("prefix length \"{}\" must be 0..{}", len, max);
-      return false;
-    }
-    out->prefix_len = static_cast<uint8_t>(v);
-  }
-  if (out->has_port) {
-    size_t dash = port.find('-');
-    auto num = [&](const std::string& x, uint16_t* v) {
-      char* end = nullptr;
-      unsigned long n = std::strtoul(x.c_str(), &end, 10);
-      if (x.empty() || *end != '\0' || n > 65535) return false;
-      *v = static_cast<uint16_t>(n);
-      return true;
-    };
-    bool ok = dash == std::string::npos ? num(port, &out->port_lo) : (num(port.substr(0, dash), &out->port_lo) && num(port.substr(dash + 1), &out->port_hi));
-    if (dash == std::string::npos) out->port_hi = out->port_lo;
-    if (!ok || out->port_lo > out->port_hi) {
-      *err = fmt::format("\"{}\" is not a port or port range within 0..65535 (e.g. 80 or 1024-65535)", port);
-      return false;
-    }
-  }
-  return true;
+void LoadContext::check_from_start(const std::string& ns, const std::string& ptr) const {
+  if (added_at.count(ns))
+    c.error(ptr, fmt::format("namespace \"{}\" is created by a netns_add action, but listeners and rules are "
+                             "set up at the start: list it in \"namespaces\"",
+                             ns));
 }
-
-// Stream ids for the seeds drawn when the scenario leaves them out.
-constexpr uint64_t kStreamHashRnd = 1;
-constexpr uint64_t kStreamHashMix = 1000;  // + namespace index
-
-}  // namespace
 
 Status parse_scenario(const std::string& file, const std::string& text, Scenario* out) {
   *out = Scenario{};
   out->file = file;
+  // A scenario nests four levels deep; refusing absurd depth up front keeps
+  // every later walk (the parser's, the position index's) shallow.
+  constexpr size_t kMaxNesting = 32;
+  if (const NestingDepth d = json_nesting_depth(text); d.max > kMaxNesting) {
+    LineCol lc = line_col_at(text, d.offset);
+    return Status::InvalidArgument(fmt::format(
+        "{}:{}:{}: objects and arrays nest deeper than {} levels (a scenario needs 4)", file, lc.line,
+        lc.col, kMaxNesting));
+  }
   json doc;
   try {
     doc = json::parse(text);
@@ -282,16 +102,32 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
     std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
     return Status::InvalidArgument(
         fmt::format("{}:{}:{}: invalid JSON: {}", file, lc.line, lc.col, detail));
+  } catch (const json::exception& e) {
+    // The parser also throws out_of_range.406 for a number beyond a double
+    // ("number overflow parsing '1e999'"); it names the number, not where.
+    std::string what = e.what();
+    size_t close = what.find("] ");
+    std::string detail = close == std::string::npos ? what : what.substr(close + 2);
+    size_t offset = 0;
+    if (size_t q = detail.find('\''); q != std::string::npos) {
+      const std::string number = detail.substr(q + 1, detail.rfind('\'') - q - 1);
+      if (size_t at = text.find(number); !number.empty() && at != std::string::npos) offset = at;
+    }
+    LineCol lc = line_col_at(text, offset);
+    return Status::InvalidArgument(
+        fmt::format("{}:{}:{}: invalid JSON: {}", file, lc.line, lc.col, detail));
   }
 
   Checker c;
   Scenario& s = *out;
+  std::vector<std::string> duplicates;
+  auto positions = index_json_positions(text, &duplicates);
+  for (const std::string& d : duplicates)
+    c.error(d, "this key appears twice in the same object (JSON would keep only the last)", true);
   if (!c.is_object(doc, "")) {
     // fall through to reporting
   } else {
-    c.only_keys(doc, "", {"ctsim", "name", "description", "seed", "hz", "initial_jiffies", "cpus",
-                          "table", "namespaces", "listeners", "rules", "packets", "flows",
-                          "actions", "until"});
+    c.only_keys(doc, "", scenario_keys(""));
     if (!doc.contains("ctsim")) {
       c.error("", "missing \"ctsim\": the format version (expected \"ctsim\": 1)");
     } else if (auto v = c.uint(doc["ctsim"], "/ctsim", 1, 1); !v) {
@@ -316,7 +152,8 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
       const json& j = doc["initial_jiffies"];
       if (j.is_string()) {
         if (j.get<std::string>() != "kernel")
-          c.error("/initial_jiffies", fmt::format("expected \"kernel\" or a number, found {}", type_name(j)));
+          c.error("/initial_jiffies", fmt::format("expected \"kernel\" or a number, found {}{}", type_name(j),
+                                                  did_you_mean(j.get<std::string>(), {"kernel"})));
       } else if (auto v = c.uint(j, "/initial_jiffies", 0, 0xffffffffull)) {
         s.initial_jiffies = *v;
       }
@@ -331,7 +168,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
     s.hash_rnd = draw_u32(s.seed, kStreamHashRnd);
     if (doc.contains("table") && c.is_object(doc["table"], "/table")) {
       const json& t = doc["table"];
-      c.only_keys(t, "/table", {"buckets", "max", "hash_rnd"});
+      c.only_keys(t, "/table", scenario_keys("/table"));
       if (t.contains("buckets"))
         if (auto v = c.uint(t["buckets"], "/table/buckets", 1, 1u << 26)) {
           s.buckets = static_cast<uint32_t>(*v);
@@ -356,7 +193,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
       for (size_t i = 0; i < arr.size(); ++i) {
         const std::string p = fmt::format("/namespaces/{}", i);
         if (!c.is_object(arr[i], p)) continue;
-        c.only_keys(arr[i], p, {"name", "hash_mix", "sysctl"});
+        c.only_keys(arr[i], p, scenario_keys("/namespaces/*"));
         NamespaceSpec ns;
         if (!arr[i].contains("name")) c.error(p, "missing \"name\"");
         else if (auto v = c.string(arr[i]["name"], p + "/name")) {
@@ -369,7 +206,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
         if (arr[i].contains("hash_mix"))
           if (auto v = c.uint(arr[i]["hash_mix"], p + "/hash_mix", 0, 0xffffffffull))
             ns.hash_mix = static_cast<uint32_t>(*v);
-        if (arr[i].contains("sysctl")) read_sysctl_map(c, arr[i]["sysctl"], p + "/sysctl", &ns.sysctls);
+        if (arr[i].contains("sysctl")) read_sysctl_map(c, arr[i]["sysctl"], p + "/sysctl", s.hz, &ns.sysctls);
         s.namespaces.push_back(std::move(ns));
       }
       if (arr.empty()) c.error("/namespaces", "at least one namespace is needed (or leave the key out)");
@@ -379,31 +216,34 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
     }
     // Names that actions add later are valid targets after their action.
     std::set<std::string> all_ns = ns_names;
+    std::map<std::string, std::pair<SimTime, std::string>> added_at;
     if (doc.contains("actions") && doc["actions"].is_array()) {
-      for (const json& a : doc["actions"])
-        if (a.is_object() && a.value("do", "") == "netns_add" && a.contains("name") && a["name"].is_string())
-          all_ns.insert(a["name"].get<std::string>());
-    }
-    auto check_ns = [&](const json& j, const std::string& p) -> std::optional<std::string> {
-      auto v = c.string(j, p);
-      if (!v) return v;
-      if (!all_ns.count(*v)) {
-        std::vector<std::string> names(all_ns.begin(), all_ns.end());
-        c.error(p, fmt::format("no namespace \"{}\"{}", *v, did_you_mean(*v, names)));
-        return std::nullopt;
+      for (const json& a : doc["actions"]) {
+        if (!a.is_object() || !a.contains("do") || a["do"] != "netns_add" || !a.contains("name") ||
+            !a["name"].is_string())
+          continue;
+        const std::string name = a["name"].get<std::string>();
+        all_ns.insert(name);
+        std::string ignored;  // a bad "at" is reported with the action
+        std::optional<SimTime> at;
+        if (a.contains("at") && a["at"].is_string()) at = parse_duration(a["at"].get<std::string>(), s.hz, &ignored);
+        if (!at || ns_names.count(name)) continue;
+        auto it = added_at.find(name);
+        if (it == added_at.end() || *at < it->second.first) added_at[name] = {*at, a["at"].get<std::string>()};
       }
-      return v;
-    };
+    }
     const std::string first_ns = s.namespaces.empty() ? "init" : s.namespaces[0].name;
+    std::set<std::string> listener_names;  // filled by the listeners section
+    LoadContext x{c, s, all_ns, ns_names, listener_names, first_ns, added_at};
+    auto check_ns = [&](const json& j, const std::string& p) { return x.check_ns(j, p); };
 
     // listeners
-    std::set<std::string> listener_names;
     if (doc.contains("listeners") && c.is_array(doc["listeners"], "/listeners")) {
       const json& arr = doc["listeners"];
       for (size_t i = 0; i < arr.size(); ++i) {
         const std::string p = fmt::format("/listeners/{}", i);
         if (!c.is_object(arr[i], p)) continue;
-        c.only_keys(arr[i], p, {"name", "netns", "reliable", "rcvbuf", "read_every", "events"});
+        c.only_keys(arr[i], p, scenario_keys("/listeners/*"));
         ListenerSpec l;
         l.name = fmt::format("listener{}", i);
         if (arr[i].contains("name"))
@@ -412,7 +252,10 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
           c.error(p + "/name", fmt::format("listener \"{}\" is defined twice", l.name));
         l.netns = first_ns;
         if (arr[i].contains("netns"))
-          if (auto v = check_ns(arr[i]["netns"], p + "/netns")) l.netns = *v;
+          if (auto v = check_ns(arr[i]["netns"], p + "/netns")) {
+            l.netns = *v;
+            x.check_from_start(l.netns, p + "/netns");
+          }
         if (arr[i].contains("reliable"))
           if (auto v = c.boolean(arr[i]["reliable"], p + "/reliable")) l.reliable = *v;
         if (arr[i].contains("rcvbuf"))
@@ -423,7 +266,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
           l.groups = 0;
           const json& ev = arr[i]["events"];
           for (size_t k = 0; k < ev.size(); ++k) {
-            auto g = c.one_of(ev[k], fmt::format("{}/events/{}", p, k), {"NEW", "UPDATE", "DESTROY"});
+            auto g = c.one_of(ev[k], fmt::format("{}/events/{}", p, k), scenario_enum("/listeners/*/events/*"));
             if (!g) continue;
             l.groups |= *g == "NEW" ? kGroupNew : *g == "UPDATE" ? kGroupUpdate : kGroupDestroy;
           }
@@ -439,13 +282,16 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
       for (size_t i = 0; i < arr.size(); ++i) {
         const std::string p = fmt::format("/rules/{}", i);
         if (!c.is_object(arr[i], p)) continue;
-        c.only_keys(arr[i], p, {"netns", "hook", "match", "verdict", "delay"});
+        c.only_keys(arr[i], p, scenario_keys("/rules/*"));
         RuleSpec r;
         r.netns = first_ns;
         if (arr[i].contains("netns"))
-          if (auto v = check_ns(arr[i]["netns"], p + "/netns")) r.netns = *v;
+          if (auto v = check_ns(arr[i]["netns"], p + "/netns")) {
+            r.netns = *v;
+            x.check_from_start(r.netns, p + "/netns");
+          }
         if (!arr[i].contains("hook")) c.error(p, "missing \"hook\" (prerouting, input, forward, output or postrouting)");
-        else if (auto h = c.one_of(arr[i]["hook"], p + "/hook", {"prerouting", "input", "forward", "output", "postrouting"})) {
+        else if (auto h = c.one_of(arr[i]["hook"], p + "/hook", scenario_enum("/rules/*/hook"))) {
           r.hook = *h == "prerouting" ? ctcore::NF_INET_PRE_ROUTING
                    : *h == "input"    ? ctcore::NF_INET_LOCAL_IN
                    : *h == "forward"  ? ctcore::NF_INET_FORWARD
@@ -462,7 +308,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
           }
         }
         if (!arr[i].contains("verdict")) c.error(p, "missing \"verdict\" (accept, drop or queue)");
-        else if (auto v = c.one_of(arr[i]["verdict"], p + "/verdict", {"accept", "drop", "queue"})) {
+        else if (auto v = c.one_of(arr[i]["verdict"], p + "/verdict", scenario_enum("/rules/*/verdict"))) {
           r.verdict = *v == "accept" ? RuleSpec::Verdict::kAccept
                       : *v == "drop" ? RuleSpec::Verdict::kDrop
                                      : RuleSpec::Verdict::kQueue;
@@ -487,7 +333,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
       for (size_t i = 0; i < arr.size(); ++i) {
         const std::string p = fmt::format("/packets/{}", i);
         if (!c.is_object(arr[i], p)) continue;
-        c.only_keys(arr[i], p, {"at", "netns", "cpu", "path", "pkt"});
+        c.only_keys(arr[i], p, scenario_keys("/packets/*"));
         PacketEntry e;
         e.netns = prev_ns;
         e.cpu = prev_cpu;
@@ -499,7 +345,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
         if (arr[i].contains("cpu"))
           if (auto v = c.uint(arr[i]["cpu"], p + "/cpu", 0, s.cpus - 1u)) e.cpu = static_cast<uint16_t>(*v);
         if (arr[i].contains("path"))
-          if (auto v = c.one_of(arr[i]["path"], p + "/path", {"forward", "input", "output"}))
+          if (auto v = c.one_of(arr[i]["path"], p + "/path", scenario_enum("/packets/*/path")))
             e.path = *v == "forward" ? PathKind::kForward : *v == "input" ? PathKind::kInput : PathKind::kOutput;
         if (!arr[i].contains("pkt")) c.error(p, "missing \"pkt\" (the packet, e.g. \"tcp 192.168.1.2:47562 > 10.0.0.2:80 flags S\")");
         else if (auto text = c.string(arr[i]["pkt"], p + "/pkt")) {
@@ -509,230 +355,46 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
         prev_ns = e.netns;
         prev_cpu = e.cpu;
         prev_path = e.path;
+        x.check_exists_at(e.netns, e.at, p);
         s.packets.push_back(std::move(e));
       }
       std::stable_sort(s.packets.begin(), s.packets.end(),
                        [](const PacketEntry& a, const PacketEntry& b) { return a.at < b.at; });
     }
 
-    // flows
-    if (doc.contains("flows") && c.is_array(doc["flows"], "/flows")) {
-      const json& arr = doc["flows"];
-      for (size_t i = 0; i < arr.size(); ++i) {
-        const std::string p = fmt::format("/flows/{}", i);
-        if (!c.is_object(arr[i], p)) continue;
-        const json& f = arr[i];
-        c.only_keys(f, p, {"at", "kind", "netns", "path", "cpu", "count", "rate", "interval", "src", "dst",
-                           "rtt", "data_packets", "close", "reply", "loss", "weights"});
-        FlowSpec fs;
-        fs.netns = first_ns;
-        fs.path = PathKind::kForward;
-        if (!f.contains("kind")) c.error(p, "missing \"kind\" (tcp, udp, icmp or mix)");
-        else if (auto k = c.one_of(f["kind"], p + "/kind", {"tcp", "udp", "icmp", "mix"}))
-          fs.kind = *k == "tcp" ? FlowSpec::Kind::kTcp : *k == "udp" ? FlowSpec::Kind::kUdp
-                    : *k == "icmp" ? FlowSpec::Kind::kIcmp : FlowSpec::Kind::kMix;
-        if (!f.contains("at")) c.error(p, "missing \"at\" (when the first flow starts)");
-        else if (auto t = c.duration(f["at"], p + "/at", s.hz)) fs.at = *t;
-        if (f.contains("netns"))
-          if (auto v = check_ns(f["netns"], p + "/netns")) fs.netns = *v;
-        if (f.contains("path"))
-          if (auto v = c.one_of(f["path"], p + "/path", {"forward", "input", "output"}))
-            fs.path = *v == "forward" ? PathKind::kForward : *v == "input" ? PathKind::kInput : PathKind::kOutput;
-        if (f.contains("cpu")) {
-          if (f["cpu"].is_string()) {
-            if (f["cpu"].get<std::string>() == "spread") fs.cpu_spread = true;
-            else c.error(p + "/cpu", fmt::format("expected a CPU number or \"spread\", found {}", type_name(f["cpu"])));
-          } else if (auto v = c.uint(f["cpu"], p + "/cpu", 0, s.cpus - 1u)) {
-            fs.cpu = static_cast<uint16_t>(*v);
-          }
-        }
-        if (f.contains("count"))
-          if (auto v = c.uint(f["count"], p + "/count", 1, 1'000'000'000)) fs.count = *v;
-        if (f.contains("rate") && f.contains("interval"))
-          c.error(p + "/interval", "give \"rate\" or \"interval\", not both", true);
-        if (f.contains("rate")) {
-          if (auto r = c.string(f["rate"], p + "/rate")) {
-            std::string err;
-            if (auto v = parse_rate_nano(*r, &err)) fs.rate_nano = *v;
-            else c.error(p + "/rate", err);
-          }
-        } else if (f.contains("interval")) {
-          if (auto t = c.duration(f["interval"], p + "/interval", s.hz)) fs.interval = *t;
-        } else if (fs.count > 1) {
-          c.error(p, "more than one flow needs \"rate\" (e.g. \"100/s\") or \"interval\"");
-        }
-        auto endpoint = [&](const char* key, EndpointRange* out) {
-          if (!f.contains(key)) {
-            c.error(p, fmt::format("missing \"{}\" (an address or prefix with an optional port or range, e.g. \"10.0.0.0/8:1024-65535\")", key));
-            return;
-          }
-          auto text = c.string(f[key], p + "/" + key);
-          if (!text) return;
-          std::string err;
-          if (!parse_endpoint_range(*text, out, &err)) c.error(p + "/" + key, err);
-        };
-        endpoint("src", &fs.src);
-        endpoint("dst", &fs.dst);
-        if (fs.src.l3num != 0 && fs.dst.l3num != 0 && fs.src.l3num != fs.dst.l3num)
-          c.error(p + "/dst", "src and dst are of different address families");
-        if (fs.kind == FlowSpec::Kind::kIcmp && (fs.src.has_port || fs.dst.has_port))
-          c.error(p, "icmp flows have no ports");
-        if (f.contains("rtt"))
-          if (auto t = c.duration(f["rtt"], p + "/rtt", s.hz)) fs.rtt = *t;
-        if (f.contains("data_packets"))
-          if (auto v = c.uint(f["data_packets"], p + "/data_packets", 0, 10000)) fs.data_packets = static_cast<uint32_t>(*v);
-        if (f.contains("close")) {
-          if (fs.kind == FlowSpec::Kind::kUdp || fs.kind == FlowSpec::Kind::kIcmp)
-            c.error(p + "/close", "\"close\" applies to tcp (and mix) flows only", true);
-          else if (auto v = c.one_of(f["close"], p + "/close", {"fin", "rst", "none"}))
-            fs.close = *v == "fin" ? FlowSpec::Close::kFin : *v == "rst" ? FlowSpec::Close::kRst : FlowSpec::Close::kNone;
-        }
-        if (f.contains("reply"))
-          if (auto v = c.boolean(f["reply"], p + "/reply")) fs.reply = *v;
-        if (f.contains("loss")) {
-          const json& l = f["loss"];
-          if (!l.is_number() || l.get<double>() < 0 || l.get<double>() > 1)
-            c.error(p + "/loss", fmt::format("expected a fraction 0..1 (e.g. 0.01), found {}", type_name(l)));
-          else
-            fs.loss_ppm = static_cast<uint32_t>(l.get<double>() * 1'000'000 + 0.5);
-        }
-        if (f.contains("weights")) {
-          if (fs.kind != FlowSpec::Kind::kMix) {
-            c.error(p + "/weights", "\"weights\" applies to mix flows only", true);
-          } else if (c.is_object(f["weights"], p + "/weights")) {
-            c.only_keys(f["weights"], p + "/weights", {"tcp", "udp", "icmp"});
-            const char* names[3] = {"tcp", "udp", "icmp"};
-            for (int k = 0; k < 3; ++k) {
-              fs.weights[k] = 0;
-              if (f["weights"].contains(names[k]))
-                if (auto v = c.uint(f["weights"][names[k]], p + "/weights/" + names[k], 0, 1'000'000))
-                  fs.weights[k] = static_cast<uint32_t>(*v);
-            }
-            if (fs.weights[0] + fs.weights[1] + fs.weights[2] == 0)
-              c.error(p + "/weights", "at least one weight must be above 0");
-          }
-        }
-        s.flows.push_back(std::move(fs));
-      }
-    }
-
-    // actions
-    if (doc.contains("actions") && c.is_array(doc["actions"], "/actions")) {
-      const json& arr = doc["actions"];
-      for (size_t i = 0; i < arr.size(); ++i) {
-        const std::string p = fmt::format("/actions/{}", i);
-        if (!c.is_object(arr[i], p)) continue;
-        ActionSpec a;
-        if (!arr[i].contains("at")) c.error(p, "missing \"at\"");
-        else if (auto t = c.duration(arr[i]["at"], p + "/at", s.hz)) a.at = *t;
-        if (!arr[i].contains("do")) {
-          c.error(p, "missing \"do\" (sysctl, flush, delete, netns_add, netns_del, listener_stall, "
-                     "listener_resume, snapshot or stats)");
-          continue;
-        }
-        auto kind = c.one_of(arr[i]["do"], p + "/do",
-                             {"sysctl", "flush", "delete", "netns_add", "netns_del", "listener_stall",
-                              "listener_resume", "snapshot", "stats"});
-        if (!kind) continue;
-        const std::string& k = *kind;
-        auto need = [&](const char* key) -> const json* {
-          if (!arr[i].contains(key)) {
-            c.error(p, fmt::format("\"{}\" needs \"{}\"", k, key));
-            return nullptr;
-          }
-          return &arr[i][key];
-        };
-        if (k == "sysctl") {
-          a.kind = ActionSpec::Kind::kSysctl;
-          c.only_keys(arr[i], p, {"at", "do", "netns", "key", "value"});
-          a.netns = first_ns;
-          if (arr[i].contains("netns"))
-            if (auto v = check_ns(arr[i]["netns"], p + "/netns")) a.netns = *v;
-          if (const json* key = need("key")) {
-            if (auto kname = c.string(*key, p + "/key")) {
-              a.key = *kname;
-              if (*kname == "nf_conntrack_max") {
-                a.sysctl.info = nullptr;
-              } else if ((a.sysctl.info = ctcore::nf_conntrack_sysctl_find(*kname)) == nullptr) {
-                std::vector<std::string> names = sysctl_names();
-                names.push_back("nf_conntrack_max");
-                c.error(p + "/key", fmt::format("unknown sysctl \"{}\"{}", *kname, did_you_mean(*kname, names)));
-              }
-            }
-          }
-          if (const json* val = need("value"))
-            if (auto v = c.uint(*val, p + "/value", 0, 0xffffffffull)) a.value = *v;
-          a.sysctl.value = a.value;
-        } else if (k == "flush" || k == "snapshot") {
-          a.kind = k == "flush" ? ActionSpec::Kind::kFlush : ActionSpec::Kind::kSnapshot;
-          c.only_keys(arr[i], p, {"at", "do", "netns"});
-          if (arr[i].contains("netns"))
-            if (auto v = check_ns(arr[i]["netns"], p + "/netns")) a.netns = *v;
-        } else if (k == "delete") {
-          a.kind = ActionSpec::Kind::kDelete;
-          c.only_keys(arr[i], p, {"at", "do", "netns", "tuple"});
-          a.netns = first_ns;
-          if (arr[i].contains("netns"))
-            if (auto v = check_ns(arr[i]["netns"], p + "/netns")) a.netns = *v;
-          if (const json* t = need("tuple"))
-            if (auto text = c.string(*t, p + "/tuple")) {
-              NotationError err;
-              a.tuple_text = *text;
-              if (!parse_tuple(*text, &a.tuple, &err))
-                c.error(p + "/tuple", fmt::format("column {}: {}", err.column + 1, err.message));
-            }
-        } else if (k == "netns_add") {
-          a.kind = ActionSpec::Kind::kNetnsAdd;
-          c.only_keys(arr[i], p, {"at", "do", "name", "hash_mix", "sysctl"});
-          if (const json* n = need("name"))
-            if (auto v = c.string(*n, p + "/name")) {
-              a.name = *v;
-              if (ns_names.count(*v)) c.error(p + "/name", fmt::format("namespace \"{}\" already exists", *v));
-            }
-          a.hash_mix = draw_u32(s.seed, kStreamHashMix + 500 + i);
-          if (arr[i].contains("hash_mix"))
-            if (auto v = c.uint(arr[i]["hash_mix"], p + "/hash_mix", 0, 0xffffffffull)) a.hash_mix = static_cast<uint32_t>(*v);
-          if (arr[i].contains("sysctl")) read_sysctl_map(c, arr[i]["sysctl"], p + "/sysctl", &a.sysctls);
-        } else if (k == "netns_del") {
-          a.kind = ActionSpec::Kind::kNetnsDel;
-          c.only_keys(arr[i], p, {"at", "do", "name"});
-          if (const json* n = need("name"))
-            if (auto v = check_ns(*n, p + "/name")) a.name = *v;
-        } else if (k == "listener_stall" || k == "listener_resume") {
-          a.kind = k == "listener_stall" ? ActionSpec::Kind::kListenerStall : ActionSpec::Kind::kListenerResume;
-          c.only_keys(arr[i], p, {"at", "do", "listener"});
-          if (const json* n = need("listener"))
-            if (auto v = c.string(*n, p + "/listener")) {
-              a.name = *v;
-              if (!listener_names.count(*v)) {
-                std::vector<std::string> names(listener_names.begin(), listener_names.end());
-                c.error(p + "/listener", fmt::format("no listener \"{}\"{}", *v, did_you_mean(*v, names)));
-              }
-            }
-        } else {
-          a.kind = ActionSpec::Kind::kStats;
-          c.only_keys(arr[i], p, {"at", "do"});
-        }
-        s.actions.push_back(std::move(a));
-      }
-      std::stable_sort(s.actions.begin(), s.actions.end(),
-                       [](const ActionSpec& a, const ActionSpec& b) { return a.at < b.at; });
-    }
+    load_flows(x, doc);
+    load_actions(x, doc);
     if (doc.contains("until"))
       if (auto t = c.duration(doc["until"], "/until", s.hz)) s.until = *t;
   }
 
   if (c.ok()) return Status::OK();
-  const auto positions = index_json_positions(text);
-  std::string msg;
+  // In document order, so the messages read top to bottom like the file.
+  std::vector<std::pair<size_t, const Checker::Error*>> placed;
   for (const auto& e : c.errors()) {
     size_t offset = 0;
     auto it = positions.find(e.at_key ? e.pointer + "#key" : e.pointer);
     if (it == positions.end()) it = positions.find(e.pointer);
     if (it != positions.end()) offset = it->second;
-    LineCol lc = line_col_at(text, offset);
+    placed.emplace_back(offset, &e);
+  }
+  std::stable_sort(placed.begin(), placed.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  // One pass over the text for all positions (offsets ascend).
+  std::string msg;
+  LineCol lc;
+  size_t at = 0;
+  for (const auto& [offset, e] : placed) {
+    for (; at < offset && at < text.size(); ++at) {
+      if (text[at] == '\n') {
+        ++lc.line;
+        lc.col = 1;
+      } else {
+        ++lc.col;
+      }
+    }
     if (!msg.empty()) msg += "\n";
-    msg += fmt::format("{}:{}:{}: {}: {}", file, lc.line, lc.col, e.pointer.empty() ? "/" : e.pointer, e.message);
+    msg += fmt::format("{}:{}:{}: {}: {}", file, lc.line, lc.col, e->pointer.empty() ? "/" : e->pointer, e->message);
   }
   return Status::InvalidArgument(msg);
 }

@@ -90,6 +90,10 @@ class Simulator {
   // For tests: the core and the engine.
   ctcore::Conntrack& core() { return *core_; }
   Engine& engine() { return engine_; }
+  // For tests: pool sizes that must not grow with a run's flow count.
+  size_t TEST_flow_conn_slots() const { return flow_conns_.size(); }
+  size_t TEST_in_flight_slots() const { return slots_.size(); }
+  size_t TEST_seq_states() const { return seqs_.size(); }
 
  private:
   enum Kind : uint16_t {

@@ -38,7 +38,7 @@ Packet sctp(bool from_a, uint32_t vtag, uint8_t first, std::initializer_list<uin
   p.sctp_first_chunk = first;
   p.sctp_chunks = 1u << first;
   for (uint8_t t : others) p.sctp_chunks |= 1u << t;
-  p.seq = init_tag;
+  p.sctp_init_tag = init_tag;
   return p;
 }
 
