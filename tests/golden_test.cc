@@ -23,12 +23,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// scenarios/**/*.json, relative to scenarios/, without ".json", sorted.
+// scenarios/**/*.json, relative to scenarios/, without ".json", sorted;
+// scenarios/schema.json is the JSON Schema, not a scenario.
 std::vector<std::string> scenario_names() {
   std::vector<std::string> out;
   const fs::path root = source_path("scenarios");
   for (const auto& e : fs::recursive_directory_iterator(root)) {
     if (!e.is_regular_file() || e.path().extension() != ".json") continue;
+    if (e.path() == root / "schema.json") continue;
     std::string rel = fs::relative(e.path(), root).string();
     out.push_back(rel.substr(0, rel.size() - 5));
   }
