@@ -112,6 +112,7 @@ void print_figure(const char* name, double value, const char* unit, const char* 
 struct Options {
   bool smoke = false;
   int reps = 3;  // best of
+  bool w4_trace_off = true, w4_trace_on = true;  // --w4 off|on: one half only
 };
 
 void run_w1(const Options& o);

@@ -1,7 +1,7 @@
 // ctsim_bench: the performance workloads of issue 9 (W1-W6), each printing
 // its figure next to its reference or target.
 //
-//   ctsim_bench [--smoke] [--reps N] [W1 W2 ...]
+//   ctsim_bench [--smoke] [--reps N] [--w4 off|on] [W1 W2 ...]
 //
 // --smoke runs every workload at a small size once (seconds; CTest runs it
 // as bench_smoke). Figures are wall-clock, best of N (default 3): the
@@ -24,10 +24,14 @@ int main(int argc, char** argv) {
       o.reps = 1;
     } else if (std::strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
       o.reps = std::max(1, std::atoi(argv[++i]));
+    } else if (std::strcmp(argv[i], "--w4") == 0 && i + 1 < argc) {
+      ++i;
+      o.w4_trace_off = std::strcmp(argv[i], "on") != 0;
+      o.w4_trace_on = std::strcmp(argv[i], "off") != 0;
     } else if (argv[i][0] == 'W' && argv[i][1] >= '1' && argv[i][1] <= '6' && argv[i][2] == 0) {
       only.insert(argv[i]);
     } else {
-      std::fprintf(stderr, "usage: ctsim_bench [--smoke] [--reps N] [W1 .. W6]\n");
+      std::fprintf(stderr, "usage: ctsim_bench [--smoke] [--reps N] [--w4 off|on] [W1 .. W6]\n");
       return 2;
     }
   }

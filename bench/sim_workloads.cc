@@ -107,6 +107,7 @@ void run_w4(const Options& o) {
   std::printf("W4 TCP life cycle: %llu conns x 8 packets (SYN, SYN-ACK, ACK, data, ACK, FIN,\n"
               "   FIN, ACK) from the flow generator through the simulator. best of %d\n",
               (unsigned long long)conns, o.reps);
+  if (o.w4_trace_off) {
   SimRun off = best_of(o.reps, text);
   if (off.packets != conns * 8)
     std::printf("!! %llu packets, want %llu\n", (unsigned long long)off.packets, (unsigned long long)(conns * 8));
@@ -114,6 +115,8 @@ void run_w4(const Options& o) {
                off.seconds * 1e9 / off.packets <= 150);
   print_figure("heap allocations per packet, trace off", static_cast<double>(off.allocations) / off.packets,
                "allocs", "-", true);
+  }
+  if (!o.w4_trace_on) return;
   const std::string path = fmt::format("/tmp/ctsim_bench_trace.{}.jsonl", static_cast<long>(getpid()));
   SimRun on = best_of(o.reps, text, path);
   std::remove(path.c_str());
