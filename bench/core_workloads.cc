@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "core/huge_pages.h"
 #include "core/jhash.h"
 
 namespace bench {
@@ -21,7 +22,8 @@ namespace {
 // keys (both directions of every conn, 40-byte tuples, inserted in the same
 // order at the head of the same number of buckets, hashed with the same
 // jhash2 words and seed) and does nothing but walk the chain and compare.
-// Nodes are intrusive (next + key, 48 bytes), laid out in insertion order.
+// Nodes are intrusive (next + key, 48 bytes), laid out in insertion order,
+// on the same (huge-page advised) memory as the core's slab and buckets.
 class LimitTable {
  public:
   LimitTable(uint32_t conns, uint32_t buckets, uint64_t seed, uint32_t hash_seed)
@@ -67,8 +69,8 @@ class LimitTable {
   }
   uint32_t buckets_;
   uint32_t seed_;
-  std::vector<Node*> heads_;
-  std::vector<Node> nodes_;
+  std::vector<Node*, HugePageAllocator<Node*>> heads_;
+  std::vector<Node, HugePageAllocator<Node>> nodes_;
 };
 
 template <typename F>

@@ -39,6 +39,7 @@
 
 #include "core/clock.h"
 #include "core/hlist_nulls.h"
+#include "core/huge_pages.h"
 #include "core/nf_conn.h"
 #include "core/nf_conntrack_ecache.h"
 #include "core/nf_conntrack_netns.h"
@@ -235,7 +236,7 @@ class Conntrack {
   uint32_t max_;
   uint32_t hash_rnd_;
   uint16_t cpus_;
-  std::vector<hlist_nulls_head> hash_;
+  std::vector<hlist_nulls_head, HugePageAllocator<hlist_nulls_head>> hash_;
   std::vector<std::unique_ptr<net>> nets_;
   NfConnSlab slab_;
   uint32_t next_id_ = 1;
