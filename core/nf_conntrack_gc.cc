@@ -37,6 +37,7 @@ void Conntrack::gc_worker() {
   uint32_t buckets = 0, expired_count = 0, scanned = 0, early_dropped = 0;
   const uint32_t max95 = gc_.early_drop ? max_ / 100u * 95u : 0;
   set_this_cpu(0);  // work items run on CPU 0 in ctsim
+  const uint32_t now = now32();  // the clock does not move during a run
 
   // The exact walk of one bucket, in chain order (kills happen here).
   auto scan_bucket = [&](uint32_t b) {
@@ -44,7 +45,7 @@ void Conntrack::gc_worker() {
       nf_conn* tmp = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
       ++scanned;
       if (tmp->test_bit(IPS_OFFLOAD_BIT)) continue;  // no offload in ctsim
-      if (nf_ct_is_expired(tmp, now32())) {
+      if (nf_ct_is_expired(tmp, now)) {
         nf_ct_gc_expired(tmp, DeathReason::kGc);
         ++expired_count;
         continue;
@@ -90,7 +91,7 @@ void Conntrack::gc_worker() {
         for (uint32_t l = 0; l < lanes; ++l) {
           hlist_nulls_node* node = cur[l];
           if (is_a_nulls(node) || dirty[l]) continue;
-          if (nf_ct_is_expired(nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node)), now32())) {
+          if (nf_ct_is_expired(nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node)), now)) {
             dirty[l] = true;
             continue;
           }
