@@ -231,7 +231,7 @@ void run_w5(const Options& o) {
   std::printf(" %llu gc runs, %llu buckets scanned\n", (unsigned long long)runs,
               (unsigned long long)scanned_buckets);
   print_figure("gc scan", best_ns_bucket, "ns/bucket", "<= 10 ns", best_ns_bucket <= 10);
-  print_figure("wall time per virtual hour", best_wall * 60.0 / minutes, "s", "-", true);
+  print_figure("CPU time per virtual hour", best_wall * 60.0 / minutes, "s", "-", true);
 }
 
 void run_w6(const Options& o) {

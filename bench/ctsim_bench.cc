@@ -4,8 +4,10 @@
 //   ctsim_bench [--smoke] [--reps N] [--w4 off|on] [W1 W2 ...]
 //
 // --smoke runs every workload at a small size once (seconds; CTest runs it
-// as bench_smoke). Figures are wall-clock, best of N (default 3): the
-// machine may be shared, and the minimum is the least disturbed run.
+// as bench_smoke). Figures are the benchmark thread's CPU time, best of N
+// (default 3): the machine may be shared, and CPU time leaves out the waits
+// for a core while the minimum is the least disturbed run. --w4 off|on runs
+// only one half of W4 (for profiling).
 // Exit code 0 unless the arguments are wrong.
 #include <cstdio>
 #include <cstdlib>
