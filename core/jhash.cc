@@ -7,56 +7,12 @@ namespace ctcore {
 namespace {
 
 // The reversible mixing step applied after every three words.
-inline void jhash_mix(uint32_t& a, uint32_t& b, uint32_t& c) {
-  a -= c; a ^= rol32(c, 4);  c += b;
-  b -= a; b ^= rol32(a, 6);  a += c;
-  c -= b; c ^= rol32(b, 8);  b += a;
-  a -= c; a ^= rol32(c, 16); c += b;
-  b -= a; b ^= rol32(a, 19); a += c;
-  c -= b; c ^= rol32(b, 4);  b += a;
-}
-
-// The final avalanche: every input bit affects every bit of c.
-inline void jhash_final(uint32_t& a, uint32_t& b, uint32_t& c) {
-  c ^= b; c -= rol32(b, 14);
-  a ^= c; a -= rol32(c, 11);
-  b ^= a; b -= rol32(a, 25);
-  c ^= b; c -= rol32(b, 16);
-  a ^= c; a -= rol32(c, 4);
-  b ^= a; b -= rol32(a, 14);
-  c ^= b; c -= rol32(b, 24);
-}
-
 inline uint32_t load_le32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
          (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
 }
 
 }  // namespace
-
-uint32_t jhash2(const uint32_t* k, uint32_t length, uint32_t initval) {
-  uint32_t a, b, c;
-  a = b = c = JHASH_INITVAL + (length << 2) + initval;
-  while (length > 3) {
-    a += k[0];
-    b += k[1];
-    c += k[2];
-    jhash_mix(a, b, c);
-    length -= 3;
-    k += 3;
-  }
-  switch (length) {
-    case 3: c += k[2]; [[fallthrough]];
-    case 2: b += k[1]; [[fallthrough]];
-    case 1:
-      a += k[0];
-      jhash_final(a, b, c);
-      break;
-    case 0:
-      break;
-  }
-  return c;
-}
 
 uint32_t jhash(const void* key, uint32_t length, uint32_t initval) {
   const uint8_t* k = static_cast<const uint8_t*>(key);
@@ -66,7 +22,7 @@ uint32_t jhash(const void* key, uint32_t length, uint32_t initval) {
     a += load_le32(k);
     b += load_le32(k + 4);
     c += load_le32(k + 8);
-    jhash_mix(a, b, c);
+    detail::jhash_mix(a, b, c);
     length -= 12;
     k += 12;
   }
@@ -76,7 +32,7 @@ uint32_t jhash(const void* key, uint32_t length, uint32_t initval) {
   for (uint32_t i = 0; i < length; ++i) {
     *words[i / 4] += static_cast<uint32_t>(k[i]) << (8 * (i % 4));
   }
-  jhash_final(a, b, c);
+  detail::jhash_final(a, b, c);
   return c;
 }
 
@@ -84,7 +40,7 @@ uint32_t jhash_3words(uint32_t a, uint32_t b, uint32_t c, uint32_t initval) {
   a += initval + JHASH_INITVAL + (3 << 2);
   b += initval + JHASH_INITVAL + (3 << 2);
   c += initval + JHASH_INITVAL + (3 << 2);
-  jhash_final(a, b, c);
+  detail::jhash_final(a, b, c);
   return c;
 }
 
@@ -93,7 +49,7 @@ uint32_t jhash_2words(uint32_t a, uint32_t b, uint32_t initval) {
   a += initval + JHASH_INITVAL + (2 << 2);
   b += initval + JHASH_INITVAL + (2 << 2);
   c += initval + JHASH_INITVAL + (2 << 2);
-  jhash_final(a, b, c);
+  detail::jhash_final(a, b, c);
   return c;
 }
 
@@ -102,7 +58,7 @@ uint32_t jhash_1word(uint32_t a, uint32_t initval) {
   a += initval + JHASH_INITVAL + (1 << 2);
   b += initval + JHASH_INITVAL + (1 << 2);
   c += initval + JHASH_INITVAL + (1 << 2);
-  jhash_final(a, b, c);
+  detail::jhash_final(a, b, c);
   return c;
 }
 

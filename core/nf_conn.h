@@ -32,6 +32,7 @@
 #ifndef CTSIM_CORE_NF_CONN_H_
 #define CTSIM_CORE_NF_CONN_H_
 
+#include <cstddef>
 #include <cstdint>
 
 #include "core/nf_conntrack_common.h"
@@ -56,14 +57,21 @@ struct nf_conntrack_ecache {
   uint8_t present;  // the extension was added at init_conntrack
 };
 
-struct nf_conn {
+// Layout (64-byte aligned, three cache lines): a chain walk
+// (nf_conntrack_find, gc_worker, early_drop_list) reads, per node, the
+// node's link and tuple and the conn's `timeout`, `status` and `net`. Line 0
+// holds those three and the whole ORIGINAL node; the REPLY node fills line
+// 1, so a walk touches one line per ORIGINAL node and two (independent:
+// see nf_ct_tuplehash_to_ctrack) per REPLY node. The rest is read only once
+// a conn is found.
+struct alignas(64) nf_conn {
+  uint32_t timeout;  // relative while unconfirmed, absolute J32 after
+  uint16_t status;   // IPS_* bits
+  uint16_t net;      // index of the owning namespace (Conntrack::net_at)
   nf_conntrack_tuple_hash tuplehash[IP_CT_DIR_MAX];
   uint32_t use;      // ct_general.use: the table's ref + one per skb
-  uint32_t timeout;  // relative while unconfirmed, absolute J32 after
   uint32_t id;       // allocation order from 1 (ctsim's, for traces)
-  uint16_t status;   // IPS_* bits
   uint16_t cpu;      // CPU whose unconfirmed/dying list holds it
-  uint16_t net;      // index of the owning namespace (Conntrack::net_at)
   nf_conntrack_ecache ecache;
   nf_conntrack_proto proto;
 
@@ -78,11 +86,17 @@ struct nf_conn {
   }
 };
 static_assert(sizeof(nf_conn) <= 192, "nf_conn must stay within 192 bytes");
+static_assert(offsetof(nf_conn, tuplehash) == 8 && sizeof(nf_conntrack_tuple_hash) == 56,
+              "ORIGINAL node ends line 0 exactly; REPLY node starts line 1");
 
 // The conn a tuplehash is embedded in (kernel container_of by dst.dir).
+// Every nf_conn is 64-byte aligned, so the node's address alone tells the
+// direction (REPLY nodes start a cache line, ORIGINAL nodes sit 8 bytes in):
+// a chain walk can load the conn's line 0 without waiting for the tuple.
 inline nf_conn* nf_ct_tuplehash_to_ctrack(const nf_conntrack_tuple_hash* h) {
-  const nf_conntrack_tuple_hash* base = h - h->tuple.dst.dir;
-  return reinterpret_cast<nf_conn*>(const_cast<nf_conntrack_tuple_hash*>(base));
+  const uintptr_t a = reinterpret_cast<uintptr_t>(h);
+  const uintptr_t base = (a & 63u) == 0 ? a - 64 : a - 8;
+  return reinterpret_cast<nf_conn*>(base);
 }
 
 inline nf_conntrack_tuple_hash* hnnode_to_tuplehash(hlist_nulls_node* n) {

@@ -109,6 +109,7 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu,
                                                       const nf_conntrack_tuple& tuple,
                                                       uint32_t hash, uint32_t* walked) {
   const bool detail = obs_ != nullptr && obs_->wants_chain_detail();
+  const uint32_t now = now32();  // the clock does not move during a walk
   for (;;) {
     const uint32_t bucket = scale_hash(hash);
     hlist_nulls_node* node = hash_[bucket].first;
@@ -116,7 +117,7 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu,
       nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
       nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
       ++*walked;
-      if (nf_ct_is_expired(ct, now32())) {
+      if (nf_ct_is_expired(ct, now)) {
         if (detail) obs_->on_chain_entry(*h, true, false);
         nf_ct_gc_expired(ct, DeathReason::kTimeout);
         continue;
@@ -415,7 +416,8 @@ unsigned Conntrack::nf_conntrack_in(net& n, uint16_t cpu, Packet& skb, nf_inet_h
         obs_->on_invalid(n, cpu, skb, invalid_reason_ ? invalid_reason_ : "no conntrack");
       return NF_ACCEPT;
     }
-    const ConnView before = view_of(ct);
+    // Only the trace compares the conn before and after the tracker.
+    const ConnView before = obs_ != nullptr ? view_of(ct) : ConnView{};
     int ret = nf_conntrack_handle_packet(*this, ct, skb, skb.ctinfo, hooknum);
     if (ret <= 0) {
       if (obs_ != nullptr)

@@ -39,6 +39,7 @@
 
 #include "core/clock.h"
 #include "core/hlist_nulls.h"
+#include "core/huge_pages.h"
 #include "core/nf_conn.h"
 #include "core/nf_conntrack_ecache.h"
 #include "core/nf_conntrack_netns.h"
@@ -188,6 +189,10 @@ class Conntrack {
 
   ip_conntrack_stat& stat(net& n, uint16_t cpu) { return n.pcpu[cpu].stat; }
 
+  // Test only, not public API: turns off gc_worker's batched scan of clean
+  // buckets (the exact walk alone must give the same results).
+  void TEST_set_gc_fast_path(bool on) { gc_fast_path_ = on; }
+
   // Checks the invariants listed above. `skb_refs` lists, for every conn
   // some live packet holds, how many packets hold it. Returns an empty
   // string when they hold, else the first violation found.
@@ -247,7 +252,8 @@ class Conntrack {
   uint32_t max_;
   uint32_t hash_rnd_;
   uint16_t cpus_;
-  std::vector<hlist_nulls_head> hash_;
+  std::vector<hlist_nulls_head, HugePageAllocator<hlist_nulls_head>> hash_;
+  bool gc_fast_path_ = true;
   std::vector<std::unique_ptr<net>> nets_;
   NfConnSlab slab_;
   uint32_t next_id_ = 1;

@@ -15,8 +15,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <vector>
 
+#include "core/huge_pages.h"
 #include "core/nf_conn.h"
 
 namespace ctcore {
@@ -24,6 +26,9 @@ namespace ctcore {
 class NfConnSlab {
  public:
   NfConnSlab() = default;
+  ~NfConnSlab() {
+    for (nf_conn* b : blocks_) huge_free(b, kBlockBytes);
+  }
   NfConnSlab(const NfConnSlab&) = delete;
   NfConnSlab& operator=(const NfConnSlab&) = delete;
 
@@ -45,15 +50,19 @@ class NfConnSlab {
   uint64_t bytes_reserved() const { return blocks_.size() * kBlockObjects * sizeof(nf_conn); }
 
  private:
-  static constexpr size_t kBlockObjects = 4096;
+  // One block per 2 MiB huge page (10922 conns): the table's conns sit on
+  // few TLB entries (huge_pages.h).
+  static constexpr size_t kBlockBytes = kHugePageBytes;
+  static constexpr size_t kBlockObjects = kBlockBytes / sizeof(nf_conn);
   void grow() {
-    blocks_.push_back(std::make_unique<nf_conn[]>(kBlockObjects));
-    nf_conn* base = blocks_.back().get();
+    nf_conn* base = static_cast<nf_conn*>(huge_alloc(kBlockBytes));
+    blocks_.push_back(base);
+    for (size_t i = 0; i < kBlockObjects; ++i) new (base + i) nf_conn{};
     // Hand out low addresses first (reverse push), which keeps a fresh
     // table's conns in allocation order in memory.
     for (size_t i = kBlockObjects; i-- > 0;) free_.push_back(base + i);
   }
-  std::vector<std::unique_ptr<nf_conn[]>> blocks_;
+  std::vector<nf_conn*> blocks_;
   std::vector<nf_conn*> free_;
   uint64_t in_use_ = 0;
 };

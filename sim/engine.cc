@@ -40,15 +40,13 @@ bool Engine::cancel_delayed_work(ctcore::delayed_work* work) {
 
 void Engine::advance_to(SimTime t) {
   CT_ASSERT(t >= now_, "time went backwards");
-  now_ = t;
-  jiffies_ = base_.jiffies_at(now_);
+  set_clock(t);
 }
 
 bool Engine::next(Event* out) {
   Event ev = queue_.pop();
   CT_ASSERT(ev.t >= now_, "time went backwards");
-  now_ = ev.t;
-  jiffies_ = base_.jiffies_at(now_);
+  set_clock(ev.t);
   ++events_run_;
   if (ev.kind == kKindWork) {
     auto* work = static_cast<ctcore::delayed_work*>(ev.ptr);

@@ -26,7 +26,7 @@ enum EngineKind : uint16_t {
 
 class Engine : public ctcore::Clock, public ctcore::Workqueue {
  public:
-  explicit Engine(TimeBase base) : base_(base), jiffies_(base.initial_jiffies) {}
+  explicit Engine(TimeBase base) : base_(base), jiffies_(base.initial_jiffies) { set_clock(0); }
 
   SimTime now() const { return now_; }
   const TimeBase& time_base() const { return base_; }
@@ -59,9 +59,20 @@ class Engine : public ctcore::Clock, public ctcore::Workqueue {
   void advance_to(SimTime t);
 
  private:
+  // Sets now_ and jiffies_; the division behind jiffies_at() runs only when
+  // t leaves the current jiffy [jiffy_start_, jiffy_end_).
+  void set_clock(SimTime t) {
+    now_ = t;
+    if (t >= jiffy_start_ && t < jiffy_end_) return;
+    jiffies_ = base_.jiffies_at(t);
+    jiffy_start_ = base_.time_of_jiffies(jiffies_);
+    jiffy_end_ = base_.time_of_jiffies(jiffies_ + 1);
+  }
+
   TimeBase base_;
   SimTime now_ = 0;
   uint64_t jiffies_;
+  SimTime jiffy_start_ = 0, jiffy_end_ = 0;  // times whose jiffies are jiffies_
   EventQueue queue_;
   uint64_t events_run_ = 0;
 };

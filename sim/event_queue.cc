@@ -4,10 +4,7 @@
 
 namespace ctsim {
 
-uint64_t EventQueue::push(Event ev) {
-  CT_ASSERT(next_seq_ < (1ull << 56), "event sequence numbers exhausted");
-  const uint64_t seq = next_seq_++;
-  QueuedEvent q{ev.t, (static_cast<uint64_t>(ev.phase) << 56) | seq, ev.ptr, ev.arg, ev.kind};
+inline void EventQueue::heap_push(const QueuedEvent& q) {
   // Sift up with a hole: move parents down until q's place is found.
   size_t i = heap_.size();
   heap_.push_back(q);
@@ -18,10 +15,9 @@ uint64_t EventQueue::push(Event ev) {
     i = parent;
   }
   heap_[i] = q;
-  return seq;
 }
 
-Event EventQueue::pop() {
+inline QueuedEvent EventQueue::heap_pop() {
   const QueuedEvent top = heap_.front();
   const QueuedEvent last = heap_.back();
   heap_.pop_back();
@@ -42,6 +38,33 @@ Event EventQueue::pop() {
     }
     heap_[i] = last;
   }
+  return top;
+}
+
+uint64_t EventQueue::push(Event ev) {
+  CT_ASSERT(next_seq_ < (1ull << 56), "event sequence numbers exhausted");
+  const uint64_t seq = next_seq_++;
+  const QueuedEvent q{ev.t, (static_cast<uint64_t>(ev.phase) << 56) | seq, ev.ptr, ev.arg, ev.kind};
+  if (ev.t == last_t_ && (now_head_ == now_.size() || (now_.back().order >> 56) <= static_cast<uint64_t>(ev.phase))) {
+    if (now_head_ == now_.size()) {
+      now_.clear();
+      now_head_ = 0;
+    }
+    now_.push_back(q);
+  } else {
+    heap_push(q);
+  }
+  return seq;
+}
+
+Event EventQueue::pop() {
+  QueuedEvent top;
+  if (fifo_first()) {
+    top = now_[now_head_++];
+  } else {
+    top = heap_pop();
+  }
+  last_t_ = top.t;
   Event out;
   out.t = top.t;
   out.phase = static_cast<Phase>(top.order >> 56);
