@@ -106,3 +106,32 @@ TEST_CASE("protocols/icmp-error: RELATED_REPLY to the UDP flow, error for an unk
     if ((*v)["id"] == 2 && v->value("conn", 0) == 1) related_seen = true;
   CHECK(related_seen);
 }
+
+TEST_CASE("protocols/sctp: the association's states, ASSURED at COOKIE_ACK, a wrong vtag invalid") {
+  Run r = run("sctp");
+  CHECK(states_of(r, 1) == std::vector<std::string>{"COOKIE_WAIT", "COOKIE_ECHOED", "ESTABLISHED", "SHUTDOWN_SENT",
+                                                   "SHUTDOWN_ACK_SENT", "CLOSED"});
+  CHECK(r.end()["stats"]["invalid"] == 1);
+  bool vtag_reason = false;
+  for (const json* i : r.of("invalid")) vtag_reason |= (*i)["reason"].get<std::string>().find("verification tag") != std::string::npos;
+  CHECK(vtag_reason);
+  CHECK(r.events.find(" 432000 ESTABLISHED ") != std::string::npos);
+  CHECK(r.events.find(" 10 CLOSED ") != std::string::npos);
+}
+
+TEST_CASE("protocols/icmpv6: echo pair, ND untracked, a lone echo reply invalid, an error RELATED") {
+  Run r = run("icmpv6");
+  CHECK(r.end()["conns_created"] == 3);  // echo, the lone reply's rejected conn, the UDP flow
+  CHECK(r.end()["stats"]["invalid"] == 1);
+  CHECK(r.end()["stats"]["error"] == 0);
+  // The neighbour solicitation (packet 3) made no lookup at all.
+  for (const json* l : r.of("lookup")) CHECK((*l)["tuple"].get<std::string>().find("neighbor") == std::string::npos);
+  int lookups = static_cast<int>(r.of("lookup").size());
+  CHECK(lookups == 4);  // echo request, echo reply, lone reply, UDP query
+  // The port-unreachable (packet 6) attached to the UDP conn (3).
+  bool related = false;
+  for (const json* v : r.of("verdict"))
+    if ((*v)["id"] == 6 && v->value("conn", 0) == 3) related = true;
+  CHECK(related);
+  CHECK(r.events.find("[NEW] icmpv6   58 30 src=2001:db8::1 dst=2001:db8::2 type=128 code=0 id=7") != std::string::npos);
+}
