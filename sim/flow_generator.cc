@@ -134,7 +134,9 @@ SimTime FlowGenerator::next_gap() {
 }
 
 void FlowGenerator::start(FlowConn* c, uint64_t index, uint16_t net, uint16_t cpus) {
+  const uint32_t gen = c->gen + 1;
   *c = FlowConn{};
+  c->gen = gen;
   c->entry = entry_;
   c->net = net;
   c->kind = spec_.kind;

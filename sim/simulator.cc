@@ -269,7 +269,8 @@ void Simulator::arrive(uint32_t index) {
   inject(p, net, e.cpu, e.path);
 }
 
-void Simulator::inject(const Packet& p, uint16_t net, uint16_t cpu, PathKind path) {
+void Simulator::inject(const Packet& p, uint16_t net, uint16_t cpu, PathKind path, uint32_t flow_slot,
+                       uint32_t flow_gen) {
   const uint32_t slot = alloc_slot();
   InFlight& f = slots_[slot];
   f = InFlight{};
@@ -279,6 +280,8 @@ void Simulator::inject(const Packet& p, uint16_t net, uint16_t cpu, PathKind pat
   f.net = net;
   f.cpu = cpu;
   f.path = path;
+  f.flow_slot = flow_slot;
+  f.flow_gen = flow_gen;
   ++packets_;
   start_packet(slot);
 }
@@ -301,6 +304,10 @@ void Simulator::flow_start(uint32_t entry) {
   flow_packet(slot);
 }
 
+// One event per step of a flow connection: first the fate of the segment
+// sent one rtt ago (lost after the box, or dropped by it) decides what comes
+// next (the next step now, a retransmission later, or the end); then the
+// step's packet is sent and its fate is looked at one rtt later.
 void Simulator::flow_packet(uint32_t slot) {
   FlowConn& c = flow_conns_[slot];
   const FlowGenerator& g = generators_[c.entry];
@@ -308,16 +315,27 @@ void Simulator::flow_packet(uint32_t slot) {
     free_flow_conns_.push_back(slot);
     return;
   }
+  if (c.awaiting) {
+    c.awaiting = false;
+    const bool lost = c.lost || c.dropped;
+    c.dropped = false;
+    const SimTime delay = g.advance(c, lost);
+    if (delay < 0) {
+      free_flow_conns_.push_back(slot);
+      return;
+    }
+    if (c.sent_at + delay > engine_.now()) {
+      schedule(c.sent_at + delay, Phase::kPacket, kFlowPacket, slot);
+      return;
+    }
+  }
   Packet p;
   g.packet(c, &p);
-  const bool lost = g.draw_loss(c);
-  inject(p, c.net, c.cpu, g.spec().path);
-  const SimTime delay = g.advance(c, lost);
-  if (delay < 0) {
-    free_flow_conns_.push_back(slot);
-    return;
-  }
-  schedule(engine_.now() + delay, Phase::kPacket, kFlowPacket, slot);
+  c.lost = g.draw_loss(c);
+  c.sent_at = engine_.now();
+  c.awaiting = true;
+  inject(p, c.net, c.cpu, g.spec().path, slot, c.gen);
+  schedule(engine_.now() + g.spec().rtt, Phase::kPacket, kFlowPacket, slot);
 }
 
 // Gives notation packets without seq/ack/win the values of a well-behaved
@@ -410,7 +428,7 @@ void Simulator::hook_step(uint32_t slot) {
     if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_in");
     if (explain_) explain_->verdict(hook_name(hook), v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_in");
     if (v == ctcore::NF_DROP) {
-      finish_packet(slot);
+      finish_packet(slot, true);
       return;
     }
   }
@@ -432,7 +450,7 @@ void Simulator::hook_step(uint32_t slot) {
     if (r.rule->verdict == RuleSpec::Verdict::kDrop) {
       if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), "drop", reason());
       if (explain_) explain_->verdict(hook_name(hook), "drop", reason());
-      finish_packet(slot);
+      finish_packet(slot, true);
       return;
     }
     // queue: off the CPU until released; the skb keeps its reference.
@@ -448,7 +466,7 @@ void Simulator::hook_step(uint32_t slot) {
     const unsigned v = core_->nf_conntrack_confirm(f.cpu, f.skb);
     if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_confirm");
     if (explain_) explain_->verdict(hook_name(hook), v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_confirm");
-    finish_packet(slot);
+    finish_packet(slot, v == ctcore::NF_DROP);
     return;
   }
   ++f.step;
@@ -461,8 +479,11 @@ void Simulator::hook_step(uint32_t slot) {
   schedule(engine_.now(), Phase::kPacket, kHookStep, slot);
 }
 
-void Simulator::finish_packet(uint32_t slot) {
+void Simulator::finish_packet(uint32_t slot, bool dropped) {
   InFlight& f = slots_[slot];
+  // The sender of a flow packet learns of a drop by the missing answer.
+  if (dropped && f.flow_slot != UINT32_MAX && flow_conns_[f.flow_slot].gen == f.flow_gen)
+    flow_conns_[f.flow_slot].dropped = true;
   if (explain_) explain_->packet_done(f.skb.ct);
   core_->nf_reset_ct(f.skb);
   f.live = false;

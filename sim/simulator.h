@@ -117,6 +117,8 @@ class Simulator {
     bool resumed = false;
     bool live = false;
     bool dead = false;  // its namespace exited: dropped at its next step
+    uint32_t flow_slot = UINT32_MAX;  // the flow connection that sent it
+    uint32_t flow_gen = 0;
   };
   struct CpuState {
     bool busy = false;
@@ -139,13 +141,15 @@ class Simulator {
   void arrive(uint32_t packet_index);
   void flow_start(uint32_t entry);
   void flow_packet(uint32_t conn_slot);
-  void inject(const ctcore::Packet& p, uint16_t net, uint16_t cpu, PathKind path);
+  void inject(const ctcore::Packet& p, uint16_t net, uint16_t cpu, PathKind path,
+              uint32_t flow_slot = UINT32_MAX, uint32_t flow_gen = 0);
   uint32_t alloc_slot();
   void enqueue_on_cpu(uint32_t slot);
   void start_packet(uint32_t slot);
   void cpu_idle(uint16_t cpu);
   void hook_step(uint32_t slot);
-  void finish_packet(uint32_t slot);
+  // The packet's traversal ends (`dropped`: by a drop verdict).
+  void finish_packet(uint32_t slot, bool dropped = false);
   void run_action(const ActionSpec& a);
   void schedule_listener_read(uint32_t index);
   void fill_tcp_defaults(const PacketEntry& e, ctcore::Packet* p);
