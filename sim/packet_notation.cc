@@ -1,6 +1,7 @@
 #include "sim/packet_notation.h"
 
 #include <arpa/inet.h>
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <charconv>
@@ -373,11 +374,47 @@ const char* icmp_type_name(uint8_t type, uint8_t code, bool v6) {
 
 namespace {
 
+// Appends an address: IPv4 by hand (this runs for every traced packet),
+// IPv6 through inet_ntop (its zero compression is the standard text form).
+void append_address(std::string& s, uint16_t l3num, const nf_inet_addr& a) {
+  if (l3num == ctcore::NFPROTO_IPV6) {
+    s += format_address(l3num, a);
+    return;
+  }
+  for (int i = 0; i < 4; ++i) {
+    if (i) s += '.';
+    const fmt::format_int b(static_cast<uint8_t>(a.all[0] >> (8 * i)));
+    s.append(b.data(), b.size());
+  }
+}
+
+void append_endpoint(std::string& s, uint16_t l3num, const nf_inet_addr& a, bool ports, uint16_t port) {
+  const bool v6 = l3num == ctcore::NFPROTO_IPV6;
+  if (ports && v6) s += '[';
+  append_address(s, l3num, a);
+  if (!ports) return;
+  if (v6) s += ']';
+  s += ':';
+  const fmt::format_int p(port);
+  s.append(p.data(), p.size());
+}
+
 std::string endpoint(uint16_t l3num, const nf_inet_addr& a, bool ports, uint16_t port) {
-  std::string addr = format_address(l3num, a);
-  if (!ports) return addr;
-  if (l3num == ctcore::NFPROTO_IPV6) return fmt::format("[{}]:{}", addr, port);
-  return fmt::format("{}:{}", addr, port);
+  std::string s;
+  append_endpoint(s, l3num, a, ports, port);
+  return s;
+}
+
+// "PROTO SRC > DST", the head of every tuple and packet.
+std::string head(uint8_t protonum, uint16_t l3num, const nf_inet_addr& src, uint16_t sport,
+                 const nf_inet_addr& dst, uint16_t dport, bool ports) {
+  std::string s = protocol_word(protonum);
+  s.reserve(64);
+  s += ' ';
+  append_endpoint(s, l3num, src, ports, sport);
+  s += " > ";
+  append_endpoint(s, l3num, dst, ports, dport);
+  return s;
 }
 
 std::string icmp_words(uint8_t type, uint8_t code, bool v6) {
@@ -390,14 +427,12 @@ std::string icmp_words(uint8_t type, uint8_t code, bool v6) {
 std::string format_tuple(const nf_conntrack_tuple& t) {
   const uint8_t p = t.dst.protonum;
   const bool ports = has_ports(p);
-  std::string s = fmt::format("{} {} > {}", protocol_word(p),
-                              endpoint(t.src.l3num, t.src.u3, ports, t.sport()),
-                              endpoint(t.src.l3num, t.dst.u3, ports, t.dport()));
+  std::string s = head(p, t.src.l3num, t.src.u3, t.sport(), t.dst.u3, t.dport(), ports);
   if (p == ctcore::IPPROTO_ICMP_ || p == ctcore::IPPROTO_ICMPV6_) {
-    s += fmt::format(" {} id {}", icmp_words(t.icmp_type(), t.icmp_code(), p == ctcore::IPPROTO_ICMPV6_),
+    fmt::format_to(std::back_inserter(s), FMT_COMPILE(" {} id {}"), icmp_words(t.icmp_type(), t.icmp_code(), p == ctcore::IPPROTO_ICMPV6_),
                      t.icmp_id());
   } else if (p == ctcore::IPPROTO_GRE_) {
-    s += fmt::format(" key {}", ctcore::raw_be16(t.src.u_all));
+    fmt::format_to(std::back_inserter(s), FMT_COMPILE(" key {}"), ctcore::raw_be16(t.src.u_all));
   }
   return s;
 }
@@ -416,46 +451,44 @@ std::string format_tcp_flags(uint8_t f) {
 
 std::string format_packet(const Packet& p) {
   const bool ports = has_ports(p.protonum);
-  std::string s = fmt::format("{} {} > {}", protocol_word(p.protonum),
-                              endpoint(p.l3num, p.saddr, ports, p.sport),
-                              endpoint(p.l3num, p.daddr, ports, p.dport));
+  std::string s = head(p.protonum, p.l3num, p.saddr, p.sport, p.daddr, p.dport, ports);
   switch (p.protonum) {
     case ctcore::IPPROTO_TCP_:
-      s += fmt::format(" flags {} seq {}", format_tcp_flags(p.tcp_flags), p.seq);
-      if ((p.tcp_flags & ctcore::TCPHDR_ACK) || p.ack_seq != 0) s += fmt::format(" ack {}", p.ack_seq);
-      s += fmt::format(" win {}", p.window);
-      if (p.len) s += fmt::format(" len {}", p.len);
-      if (p.wscale >= 0) s += fmt::format(" wscale {}", p.wscale);
+      fmt::format_to(std::back_inserter(s), FMT_COMPILE(" flags {} seq {}"), format_tcp_flags(p.tcp_flags), p.seq);
+      if ((p.tcp_flags & ctcore::TCPHDR_ACK) || p.ack_seq != 0) fmt::format_to(std::back_inserter(s), FMT_COMPILE(" ack {}"), p.ack_seq);
+      fmt::format_to(std::back_inserter(s), FMT_COMPILE(" win {}"), p.window);
+      if (p.len) fmt::format_to(std::back_inserter(s), FMT_COMPILE(" len {}"), p.len);
+      if (p.wscale >= 0) fmt::format_to(std::back_inserter(s), FMT_COMPILE(" wscale {}"), p.wscale);
       if (p.sackok) s += " sackok";
-      if (p.mss) s += fmt::format(" mss {}", p.mss);
+      if (p.mss) fmt::format_to(std::back_inserter(s), FMT_COMPILE(" mss {}"), p.mss);
       break;
     case ctcore::IPPROTO_UDP_:
     case ctcore::IPPROTO_UDPLITE_:
-      if (p.len) s += fmt::format(" len {}", p.len);
+      if (p.len) fmt::format_to(std::back_inserter(s), FMT_COMPILE(" len {}"), p.len);
       break;
     case ctcore::IPPROTO_ICMP_:
     case ctcore::IPPROTO_ICMPV6_: {
       const bool v6 = p.protonum == ctcore::IPPROTO_ICMPV6_;
       s += ' ';
       s += icmp_words(p.icmp_type, p.icmp_code, v6);
-      if (!p.has_inner || p.icmp_id != 0) s += fmt::format(" id {}", p.icmp_id);
-      if (p.icmp_seq) s += fmt::format(" seq {}", p.icmp_seq);
+      if (!p.has_inner || p.icmp_id != 0) fmt::format_to(std::back_inserter(s), FMT_COMPILE(" id {}"), p.icmp_id);
+      if (p.icmp_seq) fmt::format_to(std::back_inserter(s), FMT_COMPILE(" seq {}"), p.icmp_seq);
       if (p.has_inner) {
         const InnerHeader& in = p.inner;
         const bool iports = has_ports(in.protonum);
-        s += fmt::format(" [{} {} > {}", protocol_word(in.protonum),
+        fmt::format_to(std::back_inserter(s), FMT_COMPILE(" [{} {} > {}"), protocol_word(in.protonum),
                          endpoint(in.l3num, in.saddr, iports, in.sport),
                          endpoint(in.l3num, in.daddr, iports, in.dport));
         if (in.protonum == ctcore::IPPROTO_ICMP_ || in.protonum == ctcore::IPPROTO_ICMPV6_)
-          s += fmt::format(" {} id {}", icmp_words(in.icmp_type, in.icmp_code, in.protonum == ctcore::IPPROTO_ICMPV6_), in.sport);
+          fmt::format_to(std::back_inserter(s), FMT_COMPILE(" {} id {}"), icmp_words(in.icmp_type, in.icmp_code, in.protonum == ctcore::IPPROTO_ICMPV6_), in.sport);
         else if (in.protonum == ctcore::IPPROTO_GRE_)
-          s += fmt::format(" key {}", in.gre_key);
+          fmt::format_to(std::back_inserter(s), FMT_COMPILE(" key {}"), in.gre_key);
         s += "]";
       }
       break;
     }
     case ctcore::IPPROTO_GRE_:
-      s += fmt::format(" key {}", p.gre_key);
+      fmt::format_to(std::back_inserter(s), FMT_COMPILE(" key {}"), p.gre_key);
       break;
     case ctcore::IPPROTO_SCTP_: {
       // The first chunk first, then the others in ascending type order (the
@@ -469,22 +502,22 @@ std::string format_packet(const Packet& p) {
           chunks += c.name;
         }
       }
-      s += fmt::format(" chunks {} vtag {}", chunks.empty() ? "none" : chunks, p.sctp_vtag);
+      fmt::format_to(std::back_inserter(s), FMT_COMPILE(" chunks {} vtag {}"), chunks.empty() ? "none" : chunks, p.sctp_vtag);
       if (p.sctp_chunks & (ctcore::SCTP_CHUNK_INIT | ctcore::SCTP_CHUNK_INIT_ACK))
-        s += fmt::format(" init_tag {}", p.sctp_init_tag);
+        fmt::format_to(std::back_inserter(s), FMT_COMPILE(" init_tag {}"), p.sctp_init_tag);
       break;
     }
     case ctcore::IPPROTO_DCCP_:
-      s += fmt::format(" type {}", p.dccp_type < 10 ? kDccpTypes[p.dccp_type] : "INVALID");
-      if (p.dccp_seq) s += fmt::format(" seq {}", p.dccp_seq);
-      if (p.dccp_ack) s += fmt::format(" ack {}", p.dccp_ack);
+      fmt::format_to(std::back_inserter(s), FMT_COMPILE(" type {}"), p.dccp_type < 10 ? kDccpTypes[p.dccp_type] : "INVALID");
+      if (p.dccp_seq) fmt::format_to(std::back_inserter(s), FMT_COMPILE(" seq {}"), p.dccp_seq);
+      if (p.dccp_ack) fmt::format_to(std::back_inserter(s), FMT_COMPILE(" ack {}"), p.dccp_ack);
       break;
     default:
       break;
   }
   const bool len_written = p.protonum == ctcore::IPPROTO_TCP_ || p.protonum == ctcore::IPPROTO_UDP_ ||
                            p.protonum == ctcore::IPPROTO_UDPLITE_;
-  if (p.len && !len_written) s += fmt::format(" len {}", p.len);
+  if (p.len && !len_written) fmt::format_to(std::back_inserter(s), FMT_COMPILE(" len {}"), p.len);
   if (p.bad_checksum) s += " badsum";
   if (p.truncated) s += " truncated";
   return s;

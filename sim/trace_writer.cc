@@ -7,8 +7,38 @@ namespace ctsim {
 
 using ctcore::nf_conn;
 
+namespace {
+
+// Appends a key as `,"key":` (keys are literals: nothing to escape).
+inline void append_key(fmt::memory_buffer& buf, std::string_view key) {
+  buf.push_back(',');
+  buf.push_back('"');
+  buf.append(key);
+  buf.push_back('"');
+  buf.push_back(':');
+}
+
+inline void append_int(fmt::memory_buffer& buf, int64_t v) {
+  const fmt::format_int f(v);
+  buf.append(std::string_view(f.data(), f.size()));
+}
+
+}  // namespace
+
 void append_json_string(fmt::memory_buffer& buf, std::string_view s) {
   buf.push_back('"');
+  // Most strings (notation, names) need no escaping: copy them whole.
+  bool plain = true;
+  for (char c : s)
+    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) {
+      plain = false;
+      break;
+    }
+  if (plain) {
+    buf.append(s);
+    buf.push_back('"');
+    return;
+  }
   for (char c : s) {
     switch (c) {
       case '"': buf.append(std::string_view("\\\"")); break;
@@ -35,8 +65,13 @@ std::string json_string(std::string_view s) {
 
 void TraceWriter::begin(std::string_view kind, const ctcore::net* n, int cpu, uint32_t conn) {
   buf_.clear();
-  fmt::format_to(std::back_inserter(buf_), "{{\"t\":{},\"jiffies\":{},\"kind\":\"{}\"", engine_.now(),
-                 static_cast<uint32_t>(engine_.jiffies()), kind);
+  buf_.append(std::string_view("{\"t\":"));
+  append_int(buf_, engine_.now());
+  buf_.append(std::string_view(",\"jiffies\":"));
+  append_int(buf_, static_cast<uint32_t>(engine_.jiffies()));
+  buf_.append(std::string_view(",\"kind\":\""));
+  buf_.append(kind);
+  buf_.push_back('"');
   if (n != nullptr) str("net", n->name);
   if (cpu >= 0) num("cpu", cpu);
   if (conn != 0) num("conn", conn);
@@ -49,26 +84,34 @@ void TraceWriter::finish() {
 }
 
 void TraceWriter::str(std::string_view key, std::string_view value) {
-  fmt::format_to(std::back_inserter(buf_), ",\"{}\":", key);
+  append_key(buf_, key);
   append_json_string(buf_, value);
 }
 
 void TraceWriter::num(std::string_view key, int64_t value) {
-  fmt::format_to(std::back_inserter(buf_), ",\"{}\":{}", key, value);
+  append_key(buf_, key);
+  append_int(buf_, value);
 }
 
 void TraceWriter::boolean(std::string_view key, bool value) {
-  fmt::format_to(std::back_inserter(buf_), ",\"{}\":{}", key, value ? "true" : "false");
+  append_key(buf_, key);
+  buf_.append(std::string_view(value ? "true" : "false"));
 }
 
-void TraceWriter::null(std::string_view key) { fmt::format_to(std::back_inserter(buf_), ",\"{}\":null", key); }
+void TraceWriter::null(std::string_view key) {
+  append_key(buf_, key);
+  buf_.append(std::string_view("null"));
+}
 
 void TraceWriter::status_list(uint16_t status) {
   buf_.append(std::string_view(",\"status\":["));
   bool first = true;
   for (unsigned bit = 0; bit < ctcore::IPS_MAX_BIT; ++bit) {
     if ((status >> bit) & 1u) {
-      fmt::format_to(std::back_inserter(buf_), "{}\"IPS_{}\"", first ? "" : ",", ctcore::kIpsBitNames[bit]);
+      if (!first) buf_.push_back(',');
+      buf_.append(std::string_view("\"IPS_"));
+      buf_.append(std::string_view(ctcore::kIpsBitNames[bit]));
+      buf_.push_back('"');
       first = false;
     }
   }
