@@ -115,22 +115,36 @@ int render_run_dir(const std::string& dir) {
   return kExitOk;
 }
 
+// Parses a command's arguments: the visible options plus positional
+// arguments collected under `positional_name` (at most `max_positional`).
+// Returns false after reporting a usage error (the command then exits 2).
+bool parse_command(const std::vector<std::string>& args, const po::options_description& opts,
+                   const char* positional_name, int max_positional, po::variables_map* vm) {
+  po::options_description hidden;
+  if (max_positional == 1) {
+    hidden.add_options()(positional_name, po::value<std::string>(), "positional argument");
+  } else {
+    hidden.add_options()(positional_name, po::value<std::vector<std::string>>(), "positional arguments");
+  }
+  po::positional_options_description pos;
+  pos.add(positional_name, max_positional);
+  po::options_description all;
+  all.add(opts).add(hidden);
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(pos).run(), *vm);
+    po::notify(*vm);
+  } catch (const po::error& e) {
+    usage_error(e.what());
+    return false;
+  }
+  return true;
+}
+
 int cmd_check(const std::vector<std::string>& args) {
   po::options_description opts("ctsim check SCENARIO");
   opts.add_options()("help,h", "show this help");
-  po::options_description hidden;
-  hidden.add_options()("scenario", po::value<std::string>(), "scenario file");
-  po::positional_options_description pos;
-  pos.add("scenario", 1);
-  po::options_description all;
-  all.add(opts).add(hidden);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usage_error(e.what());
-  }
+  if (!parse_command(args, opts, "scenario", 1, &vm)) return kExitUsage;
   if (vm.count("help")) {
     std::cout << opts << "\nValidates the scenario; prints every problem found.\n";
     return kExitOk;
@@ -176,19 +190,8 @@ int cmd_run(const std::vector<std::string>& args) {
       ("plots", po::value(&plots_dir),
        "write trace.jsonl and series.csv into DIR and render every chart there (PNG and SVG; needs gnuplot)")
       ("quiet,q", po::bool_switch(&quiet), "no progress line and no summary on stderr");
-  po::options_description hidden;
-  hidden.add_options()("scenario", po::value<std::string>(), "scenario file");
-  po::positional_options_description pos;
-  pos.add("scenario", 1);
-  po::options_description all;
-  all.add(opts).add(hidden);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usage_error(e.what());
-  }
+  if (!parse_command(args, opts, "scenario", 1, &vm)) return kExitUsage;
   if (vm.count("help")) {
     std::cout << opts;
     return kExitOk;
@@ -276,19 +279,8 @@ int cmd_diff(const std::vector<std::string>& args) {
       ("from", po::value(&o.from), "compare only records with t >= T (e.g. 1.5s, 200ms, j:123)")
       ("to", po::value(&o.to), "compare only records with t <= T")
       ("context", po::value(&o.context)->default_value(3), "records of context shown either side");
-  po::options_description hidden;
-  hidden.add_options()("files", po::value<std::vector<std::string>>(), "traces");
-  po::positional_options_description pos;
-  pos.add("files", 2);
-  po::options_description all;
-  all.add(opts).add(hidden);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usage_error(e.what());
-  }
+  if (!parse_command(args, opts, "files", 2, &vm)) return kExitUsage;
   if (vm.count("help")) {
     std::cout << opts
               << "\nExit codes: 0 same, 1 different (the first difference is printed), 2 bad input.\n";
