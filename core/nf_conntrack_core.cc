@@ -532,7 +532,7 @@ unsigned Conntrack::nf_ct_resolve_clash(Packet& skb, nf_conntrack_tuple_hash* h,
       ++stat(n, cpu).clash_resolve;
       return NF_ACCEPT;
     }
-    if (nf_ct_resolve_clash_harder(skb, repl_idx) == NF_ACCEPT) {
+    if (nf_ct_resolve_clash_harder(skb, repl_idx, winner) == NF_ACCEPT) {
       ++stat(n, cpu).clash_resolve;
       return NF_ACCEPT;
     }
@@ -548,8 +548,8 @@ unsigned Conntrack::nf_ct_resolve_clash(Packet& skb, nf_conntrack_tuple_hash* h,
   return NF_DROP;
 }
 
-// __nf_ct_resolve_clash(): with no NAT on the winner (always, in ctsim) or
-// identical tuples, the packet joins the winner and the loser is freed.
+// __nf_ct_resolve_clash(): with no NAT on the winner or identical tuples
+// (nf_ct_match), the packet joins the winner and the loser is freed.
 unsigned Conntrack::nf_ct_resolve_clash_detail(Packet& skb, nf_conntrack_tuple_hash* h) {
   nf_conn* winner = nf_ct_tuplehash_to_ctrack(h);
   nf_conn* loser = skb.ct;
@@ -577,8 +577,9 @@ unsigned Conntrack::nf_ct_resolve_clash_detail(Packet& skb, nf_conntrack_tuple_h
 }
 
 // nf_ct_resolve_clash_harder(): the loser stays as a reply-only entry that
-// lives one second (only reachable with NAT, which ctsim does not model).
-unsigned Conntrack::nf_ct_resolve_clash_harder(Packet& skb, uint32_t repl_idx) {
+// lives one second (two DNAT'ed conns of one flow that chose different
+// backends).
+unsigned Conntrack::nf_ct_resolve_clash_harder(Packet& skb, uint32_t repl_idx, const nf_conn* winner) {
   nf_conn* loser = skb.ct;
   const net& n = nf_ct_net(loser);
   for (hlist_nulls_node* node = hash_[repl_idx].first; !is_a_nulls(node); node = node->next) {
@@ -596,7 +597,7 @@ unsigned Conntrack::nf_ct_resolve_clash_harder(Packet& skb, uint32_t repl_idx) {
   orig->pprev = &orig->next;
   orig->next = make_nulls(0);
   hlist_nulls_add_head(&loser->tuplehash[IP_CT_DIR_REPLY].hnnode, &hash_[repl_idx]);
-  if (obs_ != nullptr) obs_->on_clash(*loser, *loser, "inserted reply-only");
+  if (obs_ != nullptr) obs_->on_clash(*loser, *winner, "inserted reply-only");
   return NF_ACCEPT;
 }
 

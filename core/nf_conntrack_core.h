@@ -238,7 +238,8 @@ class Conntrack {
   unsigned nf_ct_resolve_clash(Packet& skb, nf_conntrack_tuple_hash* h, uint32_t repl_idx,
                                uint16_t cpu);
   unsigned nf_ct_resolve_clash_detail(Packet& skb, nf_conntrack_tuple_hash* h);
-  unsigned nf_ct_resolve_clash_harder(Packet& skb, uint32_t repl_idx);
+  // `winner` (the conn the ORIGINAL tuple clashed with) is for the observer.
+  unsigned nf_ct_resolve_clash_harder(Packet& skb, uint32_t repl_idx, const nf_conn* winner);
   int nf_conntrack_eventmask_report(unsigned eventmask, nf_conn* ct, uint32_t portid,
                                     int report);
   void nf_conntrack_ecache_delayed_work(net& n);

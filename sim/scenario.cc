@@ -307,14 +307,61 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
               c.error(p + "/match", fmt::format("column {}: {}", col + 1, err));
           }
         }
-        if (!arr[i].contains("verdict")) c.error(p, "missing \"verdict\" (accept, drop or queue)");
+        if (!arr[i].contains("verdict")) c.error(p, "missing \"verdict\" (accept, drop, queue, dnat or snat)");
         else if (auto v = c.one_of(arr[i]["verdict"], p + "/verdict", scenario_enum("/rules/*/verdict"))) {
           r.verdict = *v == "accept" ? RuleSpec::Verdict::kAccept
                       : *v == "drop" ? RuleSpec::Verdict::kDrop
-                                     : RuleSpec::Verdict::kQueue;
+                      : *v == "queue" ? RuleSpec::Verdict::kQueue
+                      : *v == "dnat" ? RuleSpec::Verdict::kDnat
+                                     : RuleSpec::Verdict::kSnat;
           if (r.verdict == RuleSpec::Verdict::kQueue && !arr[i].contains("delay"))
             c.error(p, "a queue verdict needs \"delay\" (how long the packet is held)");
+          // NAT decides the destination before routing, the source after.
+          const bool dst_hook = r.hook == ctcore::NF_INET_PRE_ROUTING || r.hook == ctcore::NF_INET_LOCAL_OUT;
+          const bool src_hook = r.hook == ctcore::NF_INET_POST_ROUTING || r.hook == ctcore::NF_INET_LOCAL_IN;
+          if (r.verdict == RuleSpec::Verdict::kDnat && !dst_hook)
+            c.error(p + "/verdict", "dnat works at the prerouting and output hooks only");
+          if (r.verdict == RuleSpec::Verdict::kSnat && !src_hook)
+            c.error(p + "/verdict", "snat works at the postrouting and input hooks only");
+          if (r.is_nat() && !arr[i].contains("to"))
+            c.error(p, fmt::format("a {} verdict needs \"to\" (the address to map to, e.g. \"10.1.0.1:53\")", *v));
         }
+        if (arr[i].contains("to")) {
+          if (!r.is_nat()) {
+            c.error(p + "/to", "\"to\" only applies to the dnat and snat verdicts", true);
+          } else {
+            std::vector<std::pair<std::string, std::string>> texts;  // (pointer, text)
+            const json& to = arr[i]["to"];
+            if (to.is_array()) {
+              if (to.empty()) c.error(p + "/to", "an empty list maps nothing");
+              for (size_t k = 0; k < to.size(); ++k)
+                if (auto t = c.string(to[k], fmt::format("{}/to/{}", p, k))) texts.emplace_back(fmt::format("{}/to/{}", p, k), *t);
+            } else if (auto t = c.string(to, p + "/to")) {
+              texts.emplace_back(p + "/to", *t);
+            }
+            for (const auto& [ptr, text] : texts) {
+              EndpointRange e;
+              std::string err;
+              if (!parse_endpoint_range(text, &e, &err)) {
+                c.error(ptr, err);
+                continue;
+              }
+              if (e.prefix_len != (e.l3num == ctcore::NFPROTO_IPV4 ? 32 : 128)) {
+                c.error(ptr, fmt::format("\"{}\": NAT maps to one address, not a prefix", text));
+                continue;
+              }
+              ctcore::nf_nat_range nr;
+              nr.l3num = e.l3num;
+              nr.addr = e.addr;
+              nr.has_port = e.has_port;
+              nr.port_lo = e.port_lo;
+              nr.port_hi = e.port_hi;
+              r.to.push_back(nr);
+            }
+          }
+        }
+        if (arr[i].contains("at"))
+          if (auto t = c.duration(arr[i]["at"], p + "/at", s.hz)) r.at = *t;
         if (arr[i].contains("delay")) {
           if (r.verdict != RuleSpec::Verdict::kQueue)
             c.error(p + "/delay", "\"delay\" only applies to the queue verdict", true);

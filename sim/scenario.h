@@ -16,6 +16,7 @@
 
 #include "core/nf_conntrack_core.h"
 #include "core/nf_conntrack_sysctl.h"
+#include "core/nf_nat_core.h"
 #include "sim/flow_generator.h"
 #include "sim/packet_notation.h"
 #include "sim/rule_match.h"
@@ -55,8 +56,12 @@ struct RuleSpec {
   ctcore::nf_inet_hooks hook = ctcore::NF_INET_FORWARD;
   RuleMatch match;
   std::string match_text;
-  enum class Verdict : uint8_t { kAccept, kDrop, kQueue } verdict = Verdict::kAccept;
+  enum class Verdict : uint8_t { kAccept, kDrop, kQueue, kDnat, kSnat } verdict = Verdict::kAccept;
   SimTime delay = 0;  // queue only
+  // dnat/snat: where new conns are mapped to, used in turn.
+  std::vector<ctcore::nf_nat_range> to;
+  SimTime at = 0;  // when the rule is added
+  bool is_nat() const { return verdict == Verdict::kDnat || verdict == Verdict::kSnat; }
 };
 
 struct PacketEntry {

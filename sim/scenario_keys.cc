@@ -13,7 +13,7 @@ const std::vector<ScenarioLevel>& scenario_key_table() {
       {"/table", {"buckets", "max", "hash_rnd"}, {}},
       {"/namespaces/*", {"name", "hash_mix", "sysctl"}, {"name"}},
       {"/listeners/*", {"name", "netns", "reliable", "rcvbuf", "read_every", "events"}, {}},
-      {"/rules/*", {"netns", "hook", "match", "verdict", "delay"}, {"hook", "verdict"}},
+      {"/rules/*", {"netns", "hook", "match", "verdict", "delay", "to", "at"}, {"hook", "verdict"}},
       {"/packets/*", {"at", "netns", "cpu", "path", "pkt"}, {"at", "pkt"}},
       {"/flows/*",
        {"at", "kind", "netns", "path", "cpu", "count", "rate", "interval", "src", "dst", "rtt",
@@ -40,7 +40,7 @@ const std::vector<ScenarioEnum>& scenario_enum_table() {
   static const std::vector<ScenarioEnum> kTable = {
       {"/listeners/*/events/*", {"NEW", "UPDATE", "DESTROY"}},
       {"/rules/*/hook", {"prerouting", "input", "forward", "output", "postrouting"}},
-      {"/rules/*/verdict", {"accept", "drop", "queue"}},
+      {"/rules/*/verdict", {"accept", "drop", "queue", "dnat", "snat"}},
       {"/packets/*/path", {"forward", "input", "output"}},
       {"/flows/*/kind", {"tcp", "udp", "icmp", "mix"}},
       {"/flows/*/path", {"forward", "input", "output"}},

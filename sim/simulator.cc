@@ -61,7 +61,16 @@ Simulator::Simulator(const Scenario& scenario, const RunOptions& options)
   }
   cpus_.resize(scenario.cpus);
   for (const ListenerSpec& l : scenario.listeners) listeners_->add(l, net_index(l.netns));
-  for (const RuleSpec& r : scenario.rules) rules_.push_back({net_index(r.netns), r.hook, &r});
+  nat_active_.assign(core_->net_count(), false);
+  for (const RuleSpec& r : scenario.rules) {
+    const uint16_t ni = net_index(r.netns);
+    if (r.is_nat()) {
+      nat_rules_.push_back({ni, r.hook, &r});
+      if (ni < nat_active_.size()) nat_active_[ni] = true;
+    } else {
+      rules_.push_back({ni, r.hook, &r});
+    }
+  }
   for (size_t i = 0; i < scenario.flows.size(); ++i)
     generators_.emplace_back(scenario.flows[i], static_cast<uint32_t>(i), scenario.seed);
   flows_started_.assign(scenario.flows.size(), 0);
@@ -431,6 +440,8 @@ void Simulator::hook_step(uint32_t slot) {
       finish_packet(slot, true);
       return;
     }
+    // NAT's destination hook (priority -100) runs after conntrack.
+    if (f.net < nat_active_.size() && nat_active_[f.net]) nat_step(f, n, hook, ctcore::NF_NAT_MANIP_DST);
   }
 
   // The scenario's rules at this hook, in order; the first match decides.
@@ -438,6 +449,7 @@ void Simulator::hook_step(uint32_t slot) {
   for (const RuleRef& r : rules_) {
     if (r.net != f.net || r.hook != hook) continue;
     const size_t here = pos++;
+    if (r.rule->at > engine_.now()) continue;  // not added yet
     if (here < rule_from) continue;
     if (!r.rule->match.matches(f.skb)) continue;
     // Formatted only for the trace: no string work per packet otherwise.
@@ -463,6 +475,8 @@ void Simulator::hook_step(uint32_t slot) {
   }
 
   if (last) {
+    // NAT's source hook (priority 100) runs after the filter rules.
+    if (f.net < nat_active_.size() && nat_active_[f.net]) nat_step(f, n, hook, ctcore::NF_NAT_MANIP_SRC);
     const unsigned v = core_->nf_conntrack_confirm(f.cpu, f.skb);
     if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_confirm");
     if (explain_) explain_->verdict(hook_name(hook), v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_confirm");
@@ -477,6 +491,28 @@ void Simulator::hook_step(uint32_t slot) {
     return;
   }
   schedule(engine_.now(), Phase::kPacket, kHookStep, slot);
+}
+
+void Simulator::nat_step(InFlight& f, ctcore::net& n, nf_inet_hooks hook, ctcore::nf_nat_manip_type manip) {
+  ctcore::nf_conn* ct = f.skb.ct;
+  if (ct == nullptr) return;  // untracked or invalid: NAT never sees it
+  const ctcore::ip_conntrack_info ctinfo = f.skb.ctinfo;
+  const bool fresh = ctinfo == ctcore::IP_CT_NEW || ctinfo == ctcore::IP_CT_RELATED ||
+                     ctinfo == ctcore::IP_CT_RELATED_REPLY;
+  if (fresh && !ctcore::nf_nat_initialized(ct, manip)) {
+    const ctcore::nf_nat_range* range = nullptr;
+    for (RuleRef& r : nat_rules_) {
+      if (r.net != f.net || r.hook != hook || r.rule->at > engine_.now()) continue;
+      if (r.rule->verdict != (manip == ctcore::NF_NAT_MANIP_DST ? RuleSpec::Verdict::kDnat : RuleSpec::Verdict::kSnat))
+        continue;
+      if (!r.rule->match.matches(f.skb)) continue;
+      range = &r.rule->to[r.used++ % r.rule->to.size()];
+      break;
+    }
+    ctcore::nf_nat_setup_info(*core_, ct, range, manip);
+    if (trace_) trace_->nat(n, f.cpu, *ct, manip == ctcore::NF_NAT_MANIP_DST ? "dst" : "src", range != nullptr);
+  }
+  ctcore::nf_nat_packet(ct, ctcore::CTINFO2DIR(ctinfo), manip, f.skb);
 }
 
 void Simulator::finish_packet(uint32_t slot, bool dropped) {

@@ -128,6 +128,7 @@ class Simulator {
     uint16_t net;
     ctcore::nf_inet_hooks hook;
     const RuleSpec* rule;
+    uint64_t used = 0;  // nat: conns mapped so far (picks the next `to`)
   };
   // Per-flow TCP sequence state for notation packets without seq/ack.
   struct SeqState {
@@ -150,6 +151,10 @@ class Simulator {
   void hook_step(uint32_t slot);
   // The packet's traversal ends (`dropped`: by a drop verdict).
   void finish_packet(uint32_t slot, bool dropped = false);
+  // The NAT hook of `manip` type at `hook` (nf_nat_inet_fn): decides a new
+  // conn's binding from the first matching rule (a null binding when none
+  // matches), then rewrites the packet from its conn's tuples.
+  void nat_step(InFlight& f, ctcore::net& n, ctcore::nf_inet_hooks hook, ctcore::nf_nat_manip_type manip);
   void run_action(const ActionSpec& a);
   void schedule_listener_read(uint32_t index);
   void fill_tcp_defaults(const PacketEntry& e, ctcore::Packet* p);
@@ -182,7 +187,9 @@ class Simulator {
   std::vector<InFlight> slots_;
   std::vector<uint32_t> free_slots_;
   std::vector<CpuState> cpus_;
-  std::vector<RuleRef> rules_;
+  std::vector<RuleRef> rules_;      // filter rules, in scenario order
+  std::vector<RuleRef> nat_rules_;  // dnat/snat rules, in scenario order
+  std::vector<bool> nat_active_;    // per net: a nat table exists there
   std::map<std::string, SeqState> seqs_;
   std::vector<FlowGenerator> generators_;
   std::vector<uint64_t> flows_started_;

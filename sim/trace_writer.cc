@@ -220,6 +220,15 @@ void TraceWriter::snapshot(const ctcore::net* only, const std::vector<const nf_c
   finish();
 }
 
+void TraceWriter::nat(const ctcore::net& n, uint16_t cpu, const nf_conn& ct, std::string_view manip, bool mapped) {
+  begin("nat", &n, cpu, ct.id);
+  str("manip", manip);
+  str("binding", mapped ? "mapped" : "null");
+  str("reply", format_tuple(ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple));
+  status_list(ct.status);
+  finish();
+}
+
 void TraceWriter::chains(const std::vector<uint64_t>& histogram) {
   begin("chains", nullptr, -1, 0);
   num("buckets", static_cast<int64_t>(core_.nf_conntrack_htable_size()));

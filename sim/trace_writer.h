@@ -50,6 +50,9 @@ class TraceWriter : public ctcore::Observer {
   // The chain-length histogram of the whole table: histogram[k] = buckets
   // whose chain holds k nodes (both directions of every conn count).
   void chains(const std::vector<uint64_t>& histogram);
+  // A conn's NAT binding was decided: `manip` "dst" or "src"; `mapped`
+  // false for a null binding (no rule matched).
+  void nat(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, std::string_view manip, bool mapped);
   void stats(const ctcore::net& n, uint16_t cpu, const ctcore::ip_conntrack_stat& st);
   void end(uint64_t packets, uint64_t conns_created, uint64_t conns_freed, uint64_t events,
            const ctcore::ip_conntrack_stat& total);

@@ -156,7 +156,7 @@ const Case kCases[] = {
      "bad.json:1:33: /rules/0/hook: \"forwrd\" is not one of prerouting, input, forward, output, postrouting (did you mean \"forward\"?)"},
     {"rule verdict",
      "{\"ctsim\": 1, \"rules\": [{\"hook\": \"forward\", \"verdict\": \"reject\"}]}",
-     "bad.json:1:55: /rules/0/verdict: \"reject\" is not one of accept, drop, queue"},
+     "bad.json:1:55: /rules/0/verdict: \"reject\" is not one of accept, drop, queue, dnat, snat"},
     {"queue without delay",
      "{\"ctsim\": 1, \"rules\": [{\"hook\": \"forward\", \"verdict\": \"queue\"}]}",
      "bad.json:1:24: /rules/0: a queue verdict needs \"delay\" (how long the packet is held)"},
