@@ -278,20 +278,31 @@ void Simulator::arrive(uint32_t index) {
   inject(p, net, e.cpu, e.path);
 }
 
-void Simulator::inject(const Packet& p, uint16_t net, uint16_t cpu, PathKind path, uint32_t flow_slot,
-                       uint32_t flow_gen) {
+uint32_t Simulator::new_inflight(uint16_t net, uint16_t cpu, PathKind path, uint32_t flow_slot,
+                                 uint32_t flow_gen) {
   const uint32_t slot = alloc_slot();
   InFlight& f = slots_[slot];
-  f = InFlight{};
-  f.live = true;
-  f.skb = p;
+  // Every field but the packet (the caller writes it in place: a Packet is
+  // 184 bytes, and this is the per-packet path).
   f.id = next_packet_id_++;
   f.net = net;
   f.cpu = cpu;
   f.path = path;
+  f.step = 0;
+  f.rule_pos = 0;
+  f.resumed = false;
+  f.live = true;
+  f.dead = false;
   f.flow_slot = flow_slot;
   f.flow_gen = flow_gen;
   ++packets_;
+  return slot;
+}
+
+void Simulator::inject(const Packet& p, uint16_t net, uint16_t cpu, PathKind path, uint32_t flow_slot,
+                       uint32_t flow_gen) {
+  const uint32_t slot = new_inflight(net, cpu, path, flow_slot, flow_gen);
+  slots_[slot].skb = p;
   start_packet(slot);
 }
 
@@ -338,12 +349,12 @@ void Simulator::flow_packet(uint32_t slot) {
       return;
     }
   }
-  Packet p;
-  g.packet(c, &p);
+  const uint32_t pkt = new_inflight(c.net, c.cpu, g.spec().path, slot, c.gen);
+  g.packet(c, &slots_[pkt].skb);
   c.lost = g.draw_loss(c);
   c.sent_at = engine_.now();
   c.awaiting = true;
-  inject(p, c.net, c.cpu, g.spec().path, slot, c.gen);
+  start_packet(pkt);
   schedule(engine_.now() + g.spec().rtt, Phase::kPacket, kFlowPacket, slot);
 }
 

@@ -142,6 +142,8 @@ class Simulator {
   void arrive(uint32_t packet_index);
   void flow_start(uint32_t entry);
   void flow_packet(uint32_t conn_slot);
+  // A new in-flight packet slot with everything but its skb set.
+  uint32_t new_inflight(uint16_t net, uint16_t cpu, PathKind path, uint32_t flow_slot, uint32_t flow_gen);
   void inject(const ctcore::Packet& p, uint16_t net, uint16_t cpu, PathKind path,
               uint32_t flow_slot = UINT32_MAX, uint32_t flow_gen = 0);
   uint32_t alloc_slot();
