@@ -15,17 +15,8 @@ using ctcore::nf_conntrack_tuple;
 using ctcore::nf_inet_addr;
 using ctcore::Packet;
 
-namespace {
-
-struct Token {
-  std::string_view text;
-  size_t pos;
-};
-
-// Splits on spaces; a bracket group containing spaces (an ICMP error's
-// quoted packet) is one token, brackets included.
-std::vector<Token> tokenize(std::string_view s) {
-  std::vector<Token> out;
+std::vector<NotationToken> tokenize_notation(std::string_view s) {
+  std::vector<NotationToken> out;
   size_t i = 0;
   while (i < s.size()) {
     if (s[i] == ' ' || s[i] == '\t') {
@@ -55,6 +46,11 @@ std::vector<Token> tokenize(std::string_view s) {
   }
   return out;
 }
+
+namespace {
+
+using Token = NotationToken;
+std::vector<Token> tokenize(std::string_view s) { return tokenize_notation(s); }
 
 bool fail(NotationError* err, size_t pos, std::string msg) {
   err->message = std::move(msg);

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/nf_conntrack_tuple.h"
 #include "core/packet.h"
@@ -42,6 +43,16 @@ struct NotationError {
   std::string message;  // what was found and what was expected
   size_t column = 0;    // 0-based offset into the text
 };
+
+// One word of the notation (or of a rule's match text) and where it starts.
+struct NotationToken {
+  std::string_view text;
+  size_t pos;  // 0-based offset
+};
+
+// Splits on spaces and tabs; a bracket group containing spaces (an ICMP
+// error's quoted packet) is one token, brackets included.
+std::vector<NotationToken> tokenize_notation(std::string_view s);
 
 // Parses a packet. Returns false and fills *err on bad input.
 bool parse_packet(std::string_view text, PacketSpec* out, NotationError* err);

@@ -13,22 +13,7 @@ using ctcore::Packet;
 
 namespace {
 
-struct Tok {
-  std::string_view t;
-  size_t pos;
-};
-
-std::vector<Tok> split(std::string_view s) {
-  std::vector<Tok> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    if (s[i] == ' ') { ++i; continue; }
-    size_t b = i;
-    while (i < s.size() && s[i] != ' ') ++i;
-    out.push_back({s.substr(b, i - b), b});
-  }
-  return out;
-}
+using Tok = NotationToken;
 
 bool parse_port_range(std::string_view s, uint16_t* lo, uint16_t* hi) {
   size_t dash = s.find('-');
@@ -103,14 +88,14 @@ bool RuleMatch::matches(const Packet& p) const {
 
 bool parse_rule_match(std::string_view text, RuleMatch* out, std::string* error, size_t* column) {
   *out = RuleMatch{};
-  std::vector<Tok> toks = split(text);
+  std::vector<Tok> toks = tokenize_notation(text);
   auto fail = [&](size_t pos, std::string msg) {
     *error = std::move(msg);
     *column = pos;
     return false;
   };
   for (size_t i = 0; i < toks.size();) {
-    std::string_view w = toks[i].t;
+    std::string_view w = toks[i].text;
     const size_t pos = toks[i].pos;
     auto arg = [&](const char* what) -> const Tok* {
       if (i + 1 >= toks.size()) {
@@ -145,32 +130,32 @@ bool parse_rule_match(std::string_view text, RuleMatch* out, std::string* error,
       const Tok* a = arg("a protocol number");
       if (!a) return false;
       uint32_t n = 0;
-      auto [ptr, ec] = std::from_chars(a->t.data(), a->t.data() + a->t.size(), n);
-      if (ec != std::errc{} || ptr != a->t.data() + a->t.size() || n > 255)
-        return fail(a->pos, fmt::format("\"{}\" is not a protocol number 0..255", a->t));
+      auto [ptr, ec] = std::from_chars(a->text.data(), a->text.data() + a->text.size(), n);
+      if (ec != std::errc{} || ptr != a->text.data() + a->text.size() || n > 255)
+        return fail(a->pos, fmt::format("\"{}\" is not a protocol number 0..255", a->text));
       out->protonum = static_cast<int>(n);
       i += 2;
     } else if (w == "saddr" || w == "daddr") {
       const Tok* a = arg("an address or prefix");
       if (!a) return false;
       Prefix& p = w == "saddr" ? out->saddr : out->daddr;
-      if (!parse_prefix(a->t, &p))
-        return fail(a->pos, fmt::format("\"{}\" is not an address or prefix (e.g. 10.0.0.0/8)", a->t));
+      if (!parse_prefix(a->text, &p))
+        return fail(a->pos, fmt::format("\"{}\" is not an address or prefix (e.g. 10.0.0.0/8)", a->text));
       i += 2;
     } else if (w == "sport" || w == "dport") {
       const Tok* a = arg("a port or port range");
       if (!a) return false;
       uint16_t lo = 0, hi = 0;
-      if (!parse_port_range(a->t, &lo, &hi))
-        return fail(a->pos, fmt::format("\"{}\" is not a port or range 0..65535 (e.g. 1024-65535)", a->t));
+      if (!parse_port_range(a->text, &lo, &hi))
+        return fail(a->pos, fmt::format("\"{}\" is not a port or range 0..65535 (e.g. 1024-65535)", a->text));
       if (w == "sport") { out->has_sport = true; out->sport_lo = lo; out->sport_hi = hi; }
       else { out->has_dport = true; out->dport_lo = lo; out->dport_hi = hi; }
       i += 2;
     } else if (w == "ct") {
-      if (i + 1 >= toks.size() || toks[i + 1].t != "state")
+      if (i + 1 >= toks.size() || toks[i + 1].text != "state")
         return fail(pos, "\"ct\" must be followed by \"state\"");
       if (i + 2 >= toks.size()) return fail(toks[i + 1].pos, "\"ct state\" needs a state list");
-      std::string_view list = toks[i + 2].t;
+      std::string_view list = toks[i + 2].text;
       size_t off = 0;
       while (off <= list.size()) {
         size_t comma = list.find(',', off);
@@ -213,12 +198,12 @@ bool parse_rule_match(std::string_view text, RuleMatch* out, std::string* error,
         }
         return true;
       };
-      const size_t slash = a->t.find('/');
+      const size_t slash = a->text.find('/');
       uint8_t f = 0, mask = 0xff;
-      if (!letters(a->t.substr(0, slash), a->pos, &f)) return false;
+      if (!letters(a->text.substr(0, slash), a->pos, &f)) return false;
       if (slash != std::string_view::npos) {
-        if (!letters(a->t.substr(slash + 1), a->pos + slash + 1, &mask)) return false;
-        if ((f & mask) != f) return fail(a->pos, fmt::format("\"{}\": the flags before '/' must be among those after it", a->t));
+        if (!letters(a->text.substr(slash + 1), a->pos + slash + 1, &mask)) return false;
+        if ((f & mask) != f) return fail(a->pos, fmt::format("\"{}\": the flags before '/' must be among those after it", a->text));
       }
       out->has_flags = true;
       out->tcp_flags = f;
