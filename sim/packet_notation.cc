@@ -286,24 +286,33 @@ bool parse_head(const std::vector<Token>& toks, size_t* i, Packet* p, bool tuple
   return true;
 }
 
+}  // namespace
+
+bool tcp_flag_bit(char letter, uint8_t* bit) {
+  switch (letter) {
+    case 'S': *bit = ctcore::TCPHDR_SYN; return true;
+    case 'A': *bit = ctcore::TCPHDR_ACK; return true;
+    case 'F': *bit = ctcore::TCPHDR_FIN; return true;
+    case 'R': *bit = ctcore::TCPHDR_RST; return true;
+    case 'P': *bit = ctcore::TCPHDR_PSH; return true;
+    case 'U': *bit = ctcore::TCPHDR_URG; return true;
+    case 'E': *bit = ctcore::TCPHDR_ECE; return true;
+    case 'C': *bit = ctcore::TCPHDR_CWR; return true;
+    default: return false;
+  }
+}
+
+namespace {
+
 bool parse_flags(const Token& tok, uint8_t* flags, NotationError* err) {
   *flags = 0;
   if (tok.text == "none") return true;
   for (size_t j = 0; j < tok.text.size(); ++j) {
     uint8_t bit = 0;
-    switch (tok.text[j]) {
-      case 'S': bit = ctcore::TCPHDR_SYN; break;
-      case 'A': bit = ctcore::TCPHDR_ACK; break;
-      case 'F': bit = ctcore::TCPHDR_FIN; break;
-      case 'R': bit = ctcore::TCPHDR_RST; break;
-      case 'P': bit = ctcore::TCPHDR_PSH; break;
-      case 'U': bit = ctcore::TCPHDR_URG; break;
-      case 'E': bit = ctcore::TCPHDR_ECE; break;
-      case 'C': bit = ctcore::TCPHDR_CWR; break;
-      default:
-        return fail(err, tok.pos + j,
-                    fmt::format("unknown TCP flag '{}' (expected letters S A F R P U E C, or none)",
-                                tok.text[j]));
+    if (!tcp_flag_bit(tok.text[j], &bit)) {
+    return fail(err, tok.pos + j,
+                fmt::format("unknown TCP flag '{}' (expected letters S A F R P U E C, or none)",
+                            tok.text[j]));
     }
     if (*flags & bit) return fail(err, tok.pos + j, fmt::format("TCP flag '{}' given twice", tok.text[j]));
     *flags |= bit;

@@ -74,6 +74,10 @@ std::string format_packet(const ctcore::Packet& p);
 // TCP flags as notation letters ("SA"), or "none".
 std::string format_tcp_flags(uint8_t flags);
 
+// The TCP flag bit of a notation letter (S A F R P U E C); false for
+// any other letter.
+bool tcp_flag_bit(char letter, uint8_t* bit);
+
 // ICMP/ICMPv6 type names as the notation spells them; null if unnamed.
 const char* icmp_type_name(uint8_t type, uint8_t code, bool v6);
 

@@ -182,17 +182,8 @@ bool parse_rule_match(std::string_view text, RuleMatch* out, std::string* error,
         if (x.empty()) return fail(at, "expected TCP flag letters (S A F R P U E C) or none");
         for (size_t k = 0; k < x.size(); ++k) {
           uint8_t bit = 0;
-          switch (x[k]) {
-            case 'S': bit = ctcore::TCPHDR_SYN; break;
-            case 'A': bit = ctcore::TCPHDR_ACK; break;
-            case 'F': bit = ctcore::TCPHDR_FIN; break;
-            case 'R': bit = ctcore::TCPHDR_RST; break;
-            case 'P': bit = ctcore::TCPHDR_PSH; break;
-            case 'U': bit = ctcore::TCPHDR_URG; break;
-            case 'E': bit = ctcore::TCPHDR_ECE; break;
-            case 'C': bit = ctcore::TCPHDR_CWR; break;
-            default:
-              return fail(at + k, fmt::format("unknown TCP flag '{}' (expected S A F R P U E C, or none)", x[k]));
+          if (!tcp_flag_bit(x[k], &bit)) {
+          return fail(at + k, fmt::format("unknown TCP flag '{}' (expected S A F R P U E C, or none)", x[k]));
           }
           *f |= bit;
         }
