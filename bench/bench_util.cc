@@ -102,11 +102,16 @@ uint64_t ManualWorkqueue::run_until(uint64_t end) {
   return ran;
 }
 
-Table::Table(uint32_t count, uint64_t seed, uint32_t nbuckets, bool with_reply) {
+Table::Table(uint32_t count, uint64_t seed, uint32_t nbuckets, bool with_reply,
+             uint32_t udp_timeout) {
   buckets = nbuckets != 0 ? nbuckets : ctcore::nf_ct_round_buckets((count + 3) / 4);
   ct = std::make_unique<ctcore::Conntrack>(ctcore::ConntrackConfig{buckets, 0, 0x5eed1234u, 1},
                                            clock, wq);
   n = &ct->net_add("init", 0x9e3779b9u);
+  if (udp_timeout != 0) {
+    n->sysctl.udp.timeout_unreplied = udp_timeout;
+    n->sysctl.udp.timeout_replied = udp_timeout;
+  }
   std::vector<uint32_t> order(count);
   for (uint32_t i = 0; i < count; ++i) order[i] = i;
   Rng rng{seed};

@@ -90,9 +90,11 @@ class ManualWorkqueue : public ctcore::Workqueue {
 
 // A table of n established UDP conns (flows 0..n-1, request and reply seen),
 // inserted in a random order. Buckets: the v5.10 default for a table at
-// nf_conntrack_max (max = 4 x buckets), unless `buckets` is given.
+// nf_conntrack_max (max = 4 x buckets), unless `buckets` is given. A
+// `udp_timeout` (jiffies, both UDP sysctls) other than 0 is set first.
 struct Table {
-  Table(uint32_t n, uint64_t seed, uint32_t buckets = 0, bool with_reply = true);
+  Table(uint32_t n, uint64_t seed, uint32_t buckets = 0, bool with_reply = true,
+        uint32_t udp_timeout = 0);
   ctcore::ManualClock clock{250};
   ManualWorkqueue wq{clock};
   std::unique_ptr<ctcore::Conntrack> ct;

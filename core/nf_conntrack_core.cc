@@ -41,6 +41,7 @@ Conntrack::Conntrack(const ConntrackConfig& config, Clock& clock, Workqueue& wq)
   CT_ASSERT(htable_size_ > 0, "the table needs at least one bucket");
   CT_ASSERT(cpus_ > 0, "at least one CPU");
   hash_.resize(htable_size_);
+  hint_.resize(htable_size_);
   for (uint32_t i = 0; i < htable_size_; ++i) INIT_HLIST_NULLS_HEAD(&hash_[i], i);
   // conntrack_gc_work_init() + the first queue_delayed_work(.., HZ) of
   // nf_conntrack_init_start().
@@ -454,8 +455,21 @@ void Conntrack::nf_reset_ct(Packet& skb) {
 // __nf_ct_refresh_acct(): absolute deadline once confirmed, relative before.
 void Conntrack::nf_ct_refresh(nf_conn* ct, uint32_t extra) {
   if (ct->test_bit(IPS_FIXED_TIMEOUT_BIT)) return;
-  if (nf_ct_is_confirmed(ct)) extra += now32();
-  ct->timeout = extra;
+  if (!nf_ct_is_confirmed(ct)) {
+    ct->timeout = extra;
+    return;
+  }
+  const uint32_t deadline = now32() + extra;
+  // A deadline moved earlier must lower the hints of the chains the conn
+  // is linked in (see nf_conntrack_bucket_hint.h); a later one need not.
+  if (jiffies32_before(deadline, ct->timeout) &&
+      !hlist_nulls_unhashed(&ct->tuplehash[IP_CT_DIR_REPLY].hnnode)) {
+    uint32_t orig = 0, reply = 0;
+    hash_buckets(ct, &orig, &reply);
+    if (orig != UINT32_MAX) hint_[orig].lower(deadline);
+    hint_[reply].lower(deadline);
+  }
+  ct->timeout = deadline;
 }
 
 // ---------------------------------------------------------------- confirm
@@ -512,8 +526,8 @@ unsigned Conntrack::nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb) {
   ct->set_bit(IPS_CONFIRMED_BIT);
   // __nf_conntrack_hash_insert(): ORIGINAL first, REPLY second, both at
   // the head, so a conn whose directions share a bucket has REPLY first.
-  hlist_nulls_add_head(&ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode, &hash_[hash]);
-  hlist_nulls_add_head(&ct->tuplehash[IP_CT_DIR_REPLY].hnnode, &hash_[reply_hash]);
+  hash_link(&ct->tuplehash[IP_CT_DIR_ORIGINAL], ct, hash);
+  hash_link(&ct->tuplehash[IP_CT_DIR_REPLY], ct, reply_hash);
   if (obs_ != nullptr) obs_->on_confirm(*ct, hash, reply_hash);
   nf_conntrack_event_cache(ct->test_bit(IPS_EXPECTED_BIT) ? IPCT_RELATED : IPCT_NEW, ct);
   return NF_ACCEPT;
@@ -596,7 +610,7 @@ unsigned Conntrack::nf_ct_resolve_clash_harder(Packet& skb, uint32_t repl_idx, c
   hlist_nulls_node* orig = &loser->tuplehash[IP_CT_DIR_ORIGINAL].hnnode;
   orig->pprev = &orig->next;
   orig->next = make_nulls(0);
-  hlist_nulls_add_head(&loser->tuplehash[IP_CT_DIR_REPLY].hnnode, &hash_[repl_idx]);
+  hash_link(&loser->tuplehash[IP_CT_DIR_REPLY], loser, repl_idx);
   if (obs_ != nullptr) obs_->on_clash(*loser, *winner, "inserted reply-only");
   return NF_ACCEPT;
 }
@@ -635,9 +649,35 @@ bool Conntrack::nf_ct_delete(nf_conn* ct, uint32_t portid, int report, DeathReas
 // nf_ct_delete_from_lists() + clean_from_lists(): off both chains, onto the
 // dying list of the CPU doing it.
 void Conntrack::nf_ct_delete_from_lists(nf_conn* ct) {
+  // v5.10 hashes both tuples here too (for the bucket locks).
+  uint32_t orig = 0, reply = 0;
+  hash_buckets(ct, &orig, &reply);
+  if (orig != UINT32_MAX) hint_[orig].unlink();
+  hint_[reply].unlink();
   hlist_nulls_del_rcu(&ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode);
   hlist_nulls_del_rcu(&ct->tuplehash[IP_CT_DIR_REPLY].hnnode);
   nf_ct_add_to_dying_list(ct);
+}
+
+void Conntrack::hash_link(nf_conntrack_tuple_hash* node, const nf_conn* ct, uint32_t bucket) {
+  hlist_nulls_add_head(&node->hnnode, &hash_[bucket]);
+  hint_[bucket].link(ct->timeout);
+}
+
+void Conntrack::hash_buckets(const nf_conn* ct, uint32_t* orig, uint32_t* reply) const {
+  const net& n = nf_ct_net(ct);
+  *orig = ct->test_bit(IPS_NAT_CLASH_BIT)
+              ? UINT32_MAX
+              : hash_conntrack(n, ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple);
+  *reply = hash_conntrack(n, ct->tuplehash[IP_CT_DIR_REPLY].tuple);
+}
+
+void Conntrack::hint_recount(uint32_t bucket) {
+  BucketHint h;
+  for (const hlist_nulls_node* node = hash_[bucket].first; !is_a_nulls(node); node = node->next)
+    h.link(nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(const_cast<hlist_nulls_node*>(node)))
+               ->timeout);
+  hint_[bucket] = h;
 }
 
 void Conntrack::nf_ct_put(nf_conn* ct) {

@@ -41,6 +41,7 @@
 #include "core/hlist_nulls.h"
 #include "core/huge_pages.h"
 #include "core/nf_conn.h"
+#include "core/nf_conntrack_bucket_hint.h"
 #include "core/nf_conntrack_ecache.h"
 #include "core/nf_conntrack_netns.h"
 #include "core/nf_conntrack_slab.h"
@@ -173,6 +174,7 @@ class Conntrack {
   uint32_t hash_rnd() const { return hash_rnd_; }
   uint16_t cpus() const { return cpus_; }
   const hlist_nulls_head& bucket(uint32_t i) const { return hash_[i]; }
+  const BucketHint& bucket_hint(uint32_t i) const { return hint_[i]; }
   Clock& clock() { return clock_; }
   uint32_t now32() const { return clock_.nfct_time_stamp(); }
   uint32_t hz() const { return clock_.hz(); }
@@ -189,9 +191,10 @@ class Conntrack {
 
   ip_conntrack_stat& stat(net& n, uint16_t cpu) { return n.pcpu[cpu].stat; }
 
-  // Test only, not public API: turns off gc_worker's batched scan of clean
-  // buckets (the exact walk alone must give the same results).
-  void TEST_set_gc_fast_path(bool on) { gc_fast_path_ = on; }
+  // Test only, not public API: turns off gc_worker's counting of buckets
+  // whose hint shows nothing expired (the exact walk alone must give the
+  // same results).
+  void TEST_set_gc_hints(bool on) { gc_hints_ = on; }
 
   // Checks the invariants listed above. `skb_refs` lists, for every conn
   // some live packet holds, how many packets hold it. Returns an empty
@@ -231,6 +234,14 @@ class Conntrack {
   uint32_t early_drop_list(net& n, hlist_nulls_head* head);
   void nf_ct_gc_expired(nf_conn* ct, DeathReason why);
   void nf_ct_delete_from_lists(nf_conn* ct);
+  // Links `node` (of ct, whose deadline is final) at the head of chain
+  // `bucket`, keeping that chain's hint.
+  void hash_link(nf_conntrack_tuple_hash* node, const nf_conn* ct, uint32_t bucket);
+  // The chains ct is linked in: ORIGINAL's (none for a NAT_CLASH entry,
+  // whose ORIGINAL node is fake) and REPLY's. REQUIRES: ct in the table.
+  void hash_buckets(const nf_conn* ct, uint32_t* orig, uint32_t* reply) const;
+  // Walks chain `bucket` to make its hint exact (count, earliest deadline).
+  void hint_recount(uint32_t bucket);
   void nf_ct_add_to_dying_list(nf_conn* ct);
   void nf_ct_add_to_unconfirmed_list(nf_conn* ct);
   void nf_ct_del_from_dying_or_unconfirmed_list(nf_conn* ct);
@@ -254,7 +265,8 @@ class Conntrack {
   uint32_t hash_rnd_;
   uint16_t cpus_;
   std::vector<hlist_nulls_head, HugePageAllocator<hlist_nulls_head>> hash_;
-  bool gc_fast_path_ = true;
+  std::vector<BucketHint, HugePageAllocator<BucketHint>> hint_;  // one per bucket
+  bool gc_hints_ = true;
   std::vector<std::unique_ptr<net>> nets_;
   NfConnSlab slab_;
   uint32_t next_id_ = 1;

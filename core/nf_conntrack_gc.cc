@@ -26,7 +26,8 @@ bool gc_worker_can_early_drop(const nf_conn* ct) {
 }  // namespace
 
 // One run: `htable_size / 128` buckets (at least one) after the last one
-// scanned, wrapping. A walk that kills a conn through its ORIGINAL node
+// scanned, wrapping; buckets whose hint shows no expired conn are counted,
+// the others walked. A walk that kills a conn through its ORIGINAL node
 // follows it onto the dying list and ends that bucket early, as the
 // kernel's does (it does not restart: "gc is best-effort").
 void Conntrack::gc_worker() {
@@ -67,55 +68,17 @@ void Conntrack::gc_worker() {
   };
 
   while (buckets < goal) {
-    if (max95 == 0 && gc_fast_path_) {
-      // Fast path, same result: with no early drop pending, a bucket whose
-      // chain holds no expired conn is only counted. Up to kLanes chains
-      // are walked side by side, so their cache misses overlap instead of
-      // queueing; clean buckets before the first one with an expired conn
-      // are counted, and that one is walked exactly (the later lanes are
-      // walked again next round: a kill may have changed their chains).
-      constexpr uint32_t kLanes = 16;
-      const uint32_t lanes = std::min(kLanes, goal - buckets);
-      hlist_nulls_node* cur[kLanes];
-      uint32_t len[kLanes];
-      bool dirty[kLanes];
-      uint32_t b = i;
-      for (uint32_t l = 0; l < lanes; ++l) {
-        if (++b >= htable_size_) b = 0;
-        cur[l] = hash_[b].first;
-        len[l] = 0;
-        dirty[l] = false;
-      }
-      for (bool more = true; more;) {
-        more = false;
-        for (uint32_t l = 0; l < lanes; ++l) {
-          hlist_nulls_node* node = cur[l];
-          if (is_a_nulls(node) || dirty[l]) continue;
-          if (nf_ct_is_expired(nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node)), now)) {
-            dirty[l] = true;
-            continue;
-          }
-          ++len[l];
-          node = node->next;
-          cur[l] = node;
-          if (!is_a_nulls(node)) {
-            __builtin_prefetch(node);
-            __builtin_prefetch(nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node)));
-            more = true;
-          }
-        }
-      }
-      uint32_t l = 0;
-      for (; l < lanes && !dirty[l]; ++l) {
-        if (++i >= htable_size_) i = 0;
-        scanned += len[l];
-        ++buckets;
-      }
-      if (l == lanes) continue;
-    }
     if (++i >= htable_size_) i = 0;
-    scan_bucket(i);
     ++buckets;
+    // With no early drop pending, the exact walk of a bucket in which no
+    // conn has expired only counts its nodes: the hint gives that count
+    // without touching them (nf_conntrack_bucket_hint.h).
+    if (max95 == 0 && gc_hints_ && hint_[i].none_expired(now)) {
+      scanned += hint_[i].nodes;
+      continue;
+    }
+    scan_bucket(i);
+    hint_recount(i);
   }
 
   if (gc_.exiting) return;

@@ -59,7 +59,8 @@ std::string Conntrack::check_invariants(
   std::map<const nf_conn*, unsigned> nodes_seen;  // bit 0 ORIGINAL, bit 1 REPLY
   for (uint32_t b = 0; b < htable_size_; ++b) {
     const hlist_nulls_node* node = hash_[b].first;
-    for (; !is_a_nulls(node); node = node->next) {
+    uint32_t chain = 0;
+    for (; !is_a_nulls(node); node = node->next, ++chain) {
       const nf_conntrack_tuple_hash* h =
           hnnode_to_tuplehash(const_cast<hlist_nulls_node*>(node));
       const nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
@@ -74,9 +75,14 @@ std::string Conntrack::check_invariants(
       if (nodes_seen[ct] & bit) return fmt::format("conn {} linked twice", ct->id);
       nodes_seen[ct] |= bit;
       if (auto e = claim(ct, 't'); !e.empty()) return e;
+      if (jiffies32_before(ct->timeout, hint_[b].earliest))
+        return fmt::format("conn {} expires at {}, before bucket {}'s hint {}", ct->id,
+                           ct->timeout, b, hint_[b].earliest);
     }
     if (get_nulls_value(node) != b) return fmt::format("bucket {} ends in nulls {}", b,
                                                        get_nulls_value(node));
+    if (chain != hint_[b].nodes)
+      return fmt::format("bucket {} holds {} nodes, its hint says {}", b, chain, hint_[b].nodes);
   }
   for (const auto& [ct, bits] : nodes_seen) {
     const unsigned want = ct->test_bit(IPS_NAT_CLASH_BIT) ? 2u : 3u;

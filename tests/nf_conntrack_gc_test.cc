@@ -355,16 +355,16 @@ TEST_CASE("a GC kill through an ORIGINAL node ends that bucket's scan, without r
   CHECK(w.invariants() == "");
 }
 
-// gc_worker counts buckets without an expired conn in batches (their chains
-// walked side by side) and walks the others exactly. This runs the same
-// traffic twice, with and without that fast path, on a table big enough for
+// gc_worker counts the nodes of buckets whose hint shows no expired conn
+// and walks the others exactly. This runs the same traffic (UDP, and TCP
+// whose deadlines move earlier) twice, with and without the hints, on a table big enough for
 // many batches per run (4096 buckets: 32 per run) and wrapping cursors, with
 // conns expiring at scattered times, and requires identical GC reports,
 // kills and frees.
-TEST_CASE("gc_worker's batched scan gives exactly the exact walk's results") {
+TEST_CASE("gc_worker's hinted scan gives exactly the exact walk's results") {
   auto run = [](bool fast) {
     HzWorld w(250, ConntrackConfig{4096, 0, 0x12345678u, 1});
-    w.ct.TEST_set_gc_fast_path(fast);
+    w.ct.TEST_set_gc_hints(fast);
     uint32_t next = 0;
     for (int step = 0; step < 400; ++step) {
       // A few new conns per jiffy-step; some get a reply (longer timeout).
@@ -376,7 +376,25 @@ TEST_CASE("gc_worker's batched scan gives exactly the exact walk's results") {
         w.forward(udp_packet(src, sport, dst, 53));
         if (next % 3 == 0) w.forward(udp_packet(dst, 53, src, sport));
       }
+      // TCP conns: established (5 days), then, a few steps later, a FIN
+      // (FIN_WAIT, 2 min) or an RST (CLOSE, 10 s) moves their deadline
+      // earlier, which must lower their buckets' hints.
+      const nf_inet_addr server = ipv4(192, 0, 2, 80);
+      const nf_inet_addr client = ipv4(10, 200, static_cast<uint8_t>(step >> 8),
+                                       static_cast<uint8_t>(step));
+      if (step < 300) {
+        w.forward(tcp_packet(client, 40000, server, 443, TCPHDR_SYN, 100));
+        w.forward(tcp_packet(server, 443, client, 40000, TCPHDR_SYN | TCPHDR_ACK, 900, 101));
+        w.forward(tcp_packet(client, 40000, server, 443, TCPHDR_ACK, 101, 901));
+      }
+      if (step >= 5 && step < 305) {
+        const nf_inet_addr old = ipv4(10, 200, static_cast<uint8_t>((step - 5) >> 8),
+                                      static_cast<uint8_t>(step - 5));
+        w.forward(tcp_packet(old, 40000, server, 443,
+                             step % 2 != 0 ? TCPHDR_FIN | TCPHDR_ACK : TCPHDR_RST, 101, 901));
+      }
       w.wq.advance_to(w.clock.jiffies() + 37);
+      if (step % 50 == 0) REQUIRE(w.ct.check_invariants({}) == "");  // hints too
     }
     w.wq.advance_to(w.clock.jiffies() + 200 * 250);  // everything expires
     return w.log;
