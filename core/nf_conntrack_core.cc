@@ -41,8 +41,7 @@ Conntrack::Conntrack(const ConntrackConfig& config, Clock& clock, Workqueue& wq)
   CT_ASSERT(htable_size_ > 0, "the table needs at least one bucket");
   CT_ASSERT(cpus_ > 0, "at least one CPU");
   hash_.resize(htable_size_);
-  hint_.resize(htable_size_);
-  for (uint32_t i = 0; i < htable_size_; ++i) INIT_HLIST_NULLS_HEAD(&hash_[i], i);
+  for (uint32_t i = 0; i < htable_size_; ++i) INIT_HLIST_NULLS_HEAD(&hash_[i].head, i);
   // conntrack_gc_work_init() + the first queue_delayed_work(.., HZ) of
   // nf_conntrack_init_start().
   gc_.next_gc_run = clock_.hz();
@@ -111,9 +110,16 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu,
                                                       uint32_t hash, uint32_t* walked) {
   const bool detail = obs_ != nullptr && obs_->wants_chain_detail();
   const uint32_t now = now32();  // the clock does not move during a walk
+  // A walk that meets no expired conn and cannot match only counts nodes
+  // (nf_conntrack_bucket_hint.h); the trace's chain detail needs the walk.
+  if (const BucketHint& hint = hash_[scale_hash(hash)].hint;
+      hints_ && !detail && hint.none_expired(now) && !hint.may_hold(hash)) {
+    *walked += hint.nodes;
+    return nullptr;
+  }
   for (;;) {
     const uint32_t bucket = scale_hash(hash);
-    hlist_nulls_node* node = hash_[bucket].first;
+    hlist_nulls_node* node = hash_[bucket].head.first;
     for (; !is_a_nulls(node); node = node->next) {
       nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
       nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
@@ -170,7 +176,7 @@ bool Conntrack::nf_conntrack_tuple_taken(const nf_conntrack_tuple& tuple, const 
   const uint32_t hash = hash_conntrack_raw(tuple, n);
   for (;;) {
     const uint32_t bucket = scale_hash(hash);
-    hlist_nulls_node* node = hash_[bucket].first;
+    hlist_nulls_node* node = hash_[bucket].head.first;
     for (; !is_a_nulls(node); node = node->next) {
       nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
       nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
@@ -311,7 +317,7 @@ bool Conntrack::early_drop(net& n, uint16_t cpu, uint32_t hash) {
   uint32_t bucket = 0;
   for (uint32_t i = 0; i < NF_CT_EVICTION_RANGE; ++i) {
     bucket = i == 0 ? scale_hash(hash) : (bucket + 1) % htable_size_;
-    uint32_t drops = early_drop_list(n, &hash_[bucket]);
+    uint32_t drops = early_drop_list(n, &hash_[bucket].head);
     if (drops != 0) {
       stat(n, cpu).early_drop += drops;
       return true;
@@ -466,8 +472,8 @@ void Conntrack::nf_ct_refresh(nf_conn* ct, uint32_t extra) {
       !hlist_nulls_unhashed(&ct->tuplehash[IP_CT_DIR_REPLY].hnnode)) {
     uint32_t orig = 0, reply = 0;
     hash_buckets(ct, &orig, &reply);
-    if (orig != UINT32_MAX) hint_[orig].lower(deadline);
-    hint_[reply].lower(deadline);
+    if (orig != UINT32_MAX) hash_[orig].hint.lower(deadline);
+    hash_[reply].hint.lower(deadline);
   }
   ct->timeout = deadline;
 }
@@ -495,9 +501,10 @@ unsigned Conntrack::nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb) {
   // A conn attached in the reply direction (REJECT) is not ours to confirm.
   if (CTINFO2DIR(skb.ctinfo) != IP_CT_DIR_ORIGINAL) return NF_ACCEPT;
 
-  const uint32_t hash =
-      scale_hash(get_nulls_value(ct->tuplehash[IP_CT_DIR_REPLY].hnnode.next));
-  const uint32_t reply_hash = hash_conntrack(n, ct->tuplehash[IP_CT_DIR_REPLY].tuple);
+  const uint32_t raw = get_nulls_value(ct->tuplehash[IP_CT_DIR_REPLY].hnnode.next);
+  const uint32_t reply_raw = hash_conntrack_raw(ct->tuplehash[IP_CT_DIR_REPLY].tuple, n);
+  const uint32_t hash = scale_hash(raw);
+  const uint32_t reply_hash = scale_hash(reply_raw);
 
   nf_ct_del_from_dying_or_unconfirmed_list(ct);
   if (nf_ct_is_dying(ct)) {
@@ -509,15 +516,21 @@ unsigned Conntrack::nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb) {
     return NF_DROP;
   }
 
-  for (hlist_nulls_node* node = hash_[hash].first; !is_a_nulls(node); node = node->next) {
-    nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
-    if (nf_ct_key_equal(h, ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple, n))
-      return nf_ct_resolve_clash(skb, h, reply_hash, cpu);
+  // A chain whose hint rules the tuple out needs no clash walk.
+  if (!hints_ || hash_[hash].hint.may_hold(raw)) {
+    for (hlist_nulls_node* node = hash_[hash].head.first; !is_a_nulls(node); node = node->next) {
+      nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
+      if (nf_ct_key_equal(h, ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple, n))
+        return nf_ct_resolve_clash(skb, h, reply_hash, cpu);
+    }
   }
-  for (hlist_nulls_node* node = hash_[reply_hash].first; !is_a_nulls(node); node = node->next) {
-    nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
-    if (nf_ct_key_equal(h, ct->tuplehash[IP_CT_DIR_REPLY].tuple, n))
-      return nf_ct_resolve_clash(skb, h, reply_hash, cpu);
+  if (!hints_ || hash_[reply_hash].hint.may_hold(reply_raw)) {
+    for (hlist_nulls_node* node = hash_[reply_hash].head.first; !is_a_nulls(node);
+         node = node->next) {
+      nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
+      if (nf_ct_key_equal(h, ct->tuplehash[IP_CT_DIR_REPLY].tuple, n))
+        return nf_ct_resolve_clash(skb, h, reply_hash, cpu);
+    }
   }
 
   // The timeout counts from confirmation, not from allocation.
@@ -526,8 +539,8 @@ unsigned Conntrack::nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb) {
   ct->set_bit(IPS_CONFIRMED_BIT);
   // __nf_conntrack_hash_insert(): ORIGINAL first, REPLY second, both at
   // the head, so a conn whose directions share a bucket has REPLY first.
-  hash_link(&ct->tuplehash[IP_CT_DIR_ORIGINAL], ct, hash);
-  hash_link(&ct->tuplehash[IP_CT_DIR_REPLY], ct, reply_hash);
+  hash_link(&ct->tuplehash[IP_CT_DIR_ORIGINAL], ct, raw);
+  hash_link(&ct->tuplehash[IP_CT_DIR_REPLY], ct, reply_raw);
   if (obs_ != nullptr) obs_->on_confirm(*ct, hash, reply_hash);
   nf_conntrack_event_cache(ct->test_bit(IPS_EXPECTED_BIT) ? IPCT_RELATED : IPCT_NEW, ct);
   return NF_ACCEPT;
@@ -596,7 +609,7 @@ unsigned Conntrack::nf_ct_resolve_clash_detail(Packet& skb, nf_conntrack_tuple_h
 unsigned Conntrack::nf_ct_resolve_clash_harder(Packet& skb, uint32_t repl_idx, const nf_conn* winner) {
   nf_conn* loser = skb.ct;
   const net& n = nf_ct_net(loser);
-  for (hlist_nulls_node* node = hash_[repl_idx].first; !is_a_nulls(node); node = node->next) {
+  for (hlist_nulls_node* node = hash_[repl_idx].head.first; !is_a_nulls(node); node = node->next) {
     nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
     if (nf_ct_key_equal(h, loser->tuplehash[IP_CT_DIR_REPLY].tuple, n))
       return nf_ct_resolve_clash_detail(skb, h);
@@ -610,7 +623,8 @@ unsigned Conntrack::nf_ct_resolve_clash_harder(Packet& skb, uint32_t repl_idx, c
   hlist_nulls_node* orig = &loser->tuplehash[IP_CT_DIR_ORIGINAL].hnnode;
   orig->pprev = &orig->next;
   orig->next = make_nulls(0);
-  hash_link(&loser->tuplehash[IP_CT_DIR_REPLY], loser, repl_idx);
+  hash_link(&loser->tuplehash[IP_CT_DIR_REPLY], loser,
+            hash_conntrack_raw(loser->tuplehash[IP_CT_DIR_REPLY].tuple, n));
   if (obs_ != nullptr) obs_->on_clash(*loser, *winner, "inserted reply-only");
   return NF_ACCEPT;
 }
@@ -652,16 +666,17 @@ void Conntrack::nf_ct_delete_from_lists(nf_conn* ct) {
   // v5.10 hashes both tuples here too (for the bucket locks).
   uint32_t orig = 0, reply = 0;
   hash_buckets(ct, &orig, &reply);
-  if (orig != UINT32_MAX) hint_[orig].unlink();
-  hint_[reply].unlink();
+  if (orig != UINT32_MAX) hash_[orig].hint.unlink();
+  hash_[reply].hint.unlink();
   hlist_nulls_del_rcu(&ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode);
   hlist_nulls_del_rcu(&ct->tuplehash[IP_CT_DIR_REPLY].hnnode);
   nf_ct_add_to_dying_list(ct);
 }
 
-void Conntrack::hash_link(nf_conntrack_tuple_hash* node, const nf_conn* ct, uint32_t bucket) {
-  hlist_nulls_add_head(&node->hnnode, &hash_[bucket]);
-  hint_[bucket].link(ct->timeout);
+void Conntrack::hash_link(nf_conntrack_tuple_hash* node, const nf_conn* ct, uint32_t raw) {
+  HashBucket& b = hash_[scale_hash(raw)];
+  hlist_nulls_add_head(&node->hnnode, &b.head);
+  b.hint.link(ct->timeout, raw);
 }
 
 void Conntrack::hash_buckets(const nf_conn* ct, uint32_t* orig, uint32_t* reply) const {
@@ -673,11 +688,21 @@ void Conntrack::hash_buckets(const nf_conn* ct, uint32_t* orig, uint32_t* reply)
 }
 
 void Conntrack::hint_recount(uint32_t bucket) {
-  BucketHint h;
-  for (const hlist_nulls_node* node = hash_[bucket].first; !is_a_nulls(node); node = node->next)
-    h.link(nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(const_cast<hlist_nulls_node*>(node)))
-               ->timeout);
-  hint_[bucket] = h;
+  BucketHint& hint = hash_[bucket].hint;
+  // The hash bits cost a jhash per node to redo: only once stale bits (of
+  // unlinked nodes) have piled up to make walks needlessly frequent.
+  const bool rehash = hint.bits_set() >= 2 * hint.nodes + 4;
+  BucketHint fresh;
+  for (hlist_nulls_node* node = hash_[bucket].head.first; !is_a_nulls(node); node = node->next) {
+    const nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
+    const nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
+    fresh.link(ct->timeout, rehash ? hash_conntrack_raw(h->tuple, nf_ct_net(ct)) : 0);
+  }
+  if (!rehash && fresh.nodes != 0) {
+    fresh.hash_bits[0] = hint.hash_bits[0];
+    fresh.hash_bits[1] = hint.hash_bits[1];
+  }
+  hint = fresh;
 }
 
 void Conntrack::nf_ct_put(nf_conn* ct) {
@@ -703,7 +728,7 @@ uint32_t Conntrack::nf_conntrack_flush(net* only, DeathReason why) {
   for (uint32_t i = 0; i < htable_size_; ++i) {
     for (;;) {
       nf_conn* victim = nullptr;
-      for (hlist_nulls_node* node = hash_[i].first; !is_a_nulls(node); node = node->next) {
+      for (hlist_nulls_node* node = hash_[i].head.first; !is_a_nulls(node); node = node->next) {
         nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
         if (h->tuple.dst.dir != IP_CT_DIR_REPLY) continue;
         nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
@@ -764,7 +789,7 @@ void Conntrack::for_each_conn_in_table(net* only,
   for (uint32_t i = 0; i < htable_size_; ++i) {
     nf_conn* evict[kEvictMax];
     unsigned n_evict = 0;
-    for (hlist_nulls_node* node = hash_[i].first; !is_a_nulls(node); node = node->next) {
+    for (hlist_nulls_node* node = hash_[i].head.first; !is_a_nulls(node); node = node->next) {
       nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
       if (h->tuple.dst.dir != IP_CT_DIR_ORIGINAL) continue;
       nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);

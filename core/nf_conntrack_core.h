@@ -173,8 +173,8 @@ class Conntrack {
   void set_nf_conntrack_max(uint32_t max) { max_ = max; }
   uint32_t hash_rnd() const { return hash_rnd_; }
   uint16_t cpus() const { return cpus_; }
-  const hlist_nulls_head& bucket(uint32_t i) const { return hash_[i]; }
-  const BucketHint& bucket_hint(uint32_t i) const { return hint_[i]; }
+  const hlist_nulls_head& bucket(uint32_t i) const { return hash_[i].head; }
+  const BucketHint& bucket_hint(uint32_t i) const { return hash_[i].hint; }
   Clock& clock() { return clock_; }
   uint32_t now32() const { return clock_.nfct_time_stamp(); }
   uint32_t hz() const { return clock_.hz(); }
@@ -191,10 +191,9 @@ class Conntrack {
 
   ip_conntrack_stat& stat(net& n, uint16_t cpu) { return n.pcpu[cpu].stat; }
 
-  // Test only, not public API: turns off gc_worker's counting of buckets
-  // whose hint shows nothing expired (the exact walk alone must give the
-  // same results).
-  void TEST_set_gc_hints(bool on) { gc_hints_ = on; }
+  // Test only, not public API: turns off every walk the bucket hints skip
+  // (the exact walks alone must give the same results).
+  void TEST_set_hints(bool on) { hints_ = on; }
 
   // Checks the invariants listed above. `skb_refs` lists, for every conn
   // some live packet holds, how many packets hold it. Returns an empty
@@ -234,9 +233,9 @@ class Conntrack {
   uint32_t early_drop_list(net& n, hlist_nulls_head* head);
   void nf_ct_gc_expired(nf_conn* ct, DeathReason why);
   void nf_ct_delete_from_lists(nf_conn* ct);
-  // Links `node` (of ct, whose deadline is final) at the head of chain
-  // `bucket`, keeping that chain's hint.
-  void hash_link(nf_conntrack_tuple_hash* node, const nf_conn* ct, uint32_t bucket);
+  // Links `node` (of ct, whose deadline is final) at the head of the chain
+  // of its raw hash `raw`, keeping that chain's hint.
+  void hash_link(nf_conntrack_tuple_hash* node, const nf_conn* ct, uint32_t raw);
   // The chains ct is linked in: ORIGINAL's (none for a NAT_CLASH entry,
   // whose ORIGINAL node is fake) and REPLY's. REQUIRES: ct in the table.
   void hash_buckets(const nf_conn* ct, uint32_t* orig, uint32_t* reply) const;
@@ -264,9 +263,15 @@ class Conntrack {
   uint32_t max_;
   uint32_t hash_rnd_;
   uint16_t cpus_;
-  std::vector<hlist_nulls_head, HugePageAllocator<hlist_nulls_head>> hash_;
-  std::vector<BucketHint, HugePageAllocator<BucketHint>> hint_;  // one per bucket
-  bool gc_hints_ = true;
+  // nf_conntrack_hash: the chains, each with its hint in the same half
+  // cache line (a lookup that the hint settles reads nothing else).
+  struct alignas(32) HashBucket {
+    hlist_nulls_head head;
+    BucketHint hint;
+  };
+  static_assert(sizeof(HashBucket) == 32, "two buckets per cache line");
+  std::vector<HashBucket, HugePageAllocator<HashBucket>> hash_;
+  bool hints_ = true;  // skip the walks the bucket hints settle
   std::vector<std::unique_ptr<net>> nets_;
   NfConnSlab slab_;
   uint32_t next_id_ = 1;

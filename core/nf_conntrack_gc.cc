@@ -42,7 +42,7 @@ void Conntrack::gc_worker() {
 
   // The exact walk of one bucket, in chain order (kills happen here).
   auto scan_bucket = [&](uint32_t b) {
-    for (hlist_nulls_node* node = hash_[b].first; !is_a_nulls(node); node = node->next) {
+    for (hlist_nulls_node* node = hash_[b].head.first; !is_a_nulls(node); node = node->next) {
       nf_conn* tmp = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
       ++scanned;
       if (tmp->test_bit(IPS_OFFLOAD_BIT)) continue;  // no offload in ctsim
@@ -73,8 +73,8 @@ void Conntrack::gc_worker() {
     // With no early drop pending, the exact walk of a bucket in which no
     // conn has expired only counts its nodes: the hint gives that count
     // without touching them (nf_conntrack_bucket_hint.h).
-    if (max95 == 0 && gc_hints_ && hint_[i].none_expired(now)) {
-      scanned += hint_[i].nodes;
+    if (max95 == 0 && hints_ && hash_[i].hint.none_expired(now)) {
+      scanned += hash_[i].hint.nodes;
       continue;
     }
     scan_bucket(i);

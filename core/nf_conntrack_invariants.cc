@@ -58,7 +58,7 @@ std::string Conntrack::check_invariants(
 
   std::map<const nf_conn*, unsigned> nodes_seen;  // bit 0 ORIGINAL, bit 1 REPLY
   for (uint32_t b = 0; b < htable_size_; ++b) {
-    const hlist_nulls_node* node = hash_[b].first;
+    const hlist_nulls_node* node = hash_[b].head.first;
     uint32_t chain = 0;
     for (; !is_a_nulls(node); node = node->next, ++chain) {
       const nf_conntrack_tuple_hash* h =
@@ -67,7 +67,11 @@ std::string Conntrack::check_invariants(
       if (*node->pprev != node) return fmt::format("bucket {}: broken back link", b);
       if (!nf_ct_is_confirmed(ct) || nf_ct_is_dying(ct))
         return fmt::format("conn {} in the table but not CONFIRMED or DYING", ct->id);
-      const uint32_t want = hash_conntrack(nf_ct_net(ct), h->tuple);
+      const uint32_t raw = hash_conntrack_raw(h->tuple, nf_ct_net(ct));
+      const uint32_t want = scale_hash(raw);
+      if (!hash_[b].hint.may_hold(raw))
+        return fmt::format("conn {} dir {} in bucket {} but not in its hint's hash bits", ct->id,
+                           h->tuple.dst.dir, b);
       if (want != b)
         return fmt::format("conn {} dir {} in bucket {} but hashes to {}", ct->id,
                            h->tuple.dst.dir, b, want);
@@ -75,14 +79,14 @@ std::string Conntrack::check_invariants(
       if (nodes_seen[ct] & bit) return fmt::format("conn {} linked twice", ct->id);
       nodes_seen[ct] |= bit;
       if (auto e = claim(ct, 't'); !e.empty()) return e;
-      if (jiffies32_before(ct->timeout, hint_[b].earliest))
+      if (jiffies32_before(ct->timeout, hash_[b].hint.earliest))
         return fmt::format("conn {} expires at {}, before bucket {}'s hint {}", ct->id,
-                           ct->timeout, b, hint_[b].earliest);
+                           ct->timeout, b, hash_[b].hint.earliest);
     }
     if (get_nulls_value(node) != b) return fmt::format("bucket {} ends in nulls {}", b,
                                                        get_nulls_value(node));
-    if (chain != hint_[b].nodes)
-      return fmt::format("bucket {} holds {} nodes, its hint says {}", b, chain, hint_[b].nodes);
+    if (chain != hash_[b].hint.nodes)
+      return fmt::format("bucket {} holds {} nodes, its hint says {}", b, chain, hash_[b].hint.nodes);
   }
   for (const auto& [ct, bits] : nodes_seen) {
     const unsigned want = ct->test_bit(IPS_NAT_CLASH_BIT) ? 2u : 3u;

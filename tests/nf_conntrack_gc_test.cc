@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <vector>
 
 #include "tests/core_harness.h"
@@ -16,7 +17,8 @@ using namespace ctest;
 
 namespace {
 
-// Records the jiffy of every GC run besides what the run reported.
+// Records the jiffy of every GC run besides what the run reported, and
+// every lookup.
 class GcLog : public Recorder {
  public:
   explicit GcLog(const Clock& clock) : clock_(clock) {}
@@ -25,7 +27,14 @@ class GcLog : public Recorder {
     Recorder::on_gc(scanned, expired, buckets, early_dropped, next_run);
     at.push_back(clock_.jiffies());
   }
+  // Every lookup: its bucket, the nodes it walked, whether it matched.
+  void on_lookup(const net& n, uint16_t cpu, const nf_conntrack_tuple& t, uint32_t hash,
+                 uint32_t bucket, uint32_t chain, const nf_conntrack_tuple_hash* match) override {
+    Recorder::on_lookup(n, cpu, t, hash, bucket, chain, match);
+    lookups.push_back({bucket, chain, match != nullptr ? 1u : 0u});
+  }
   std::vector<uint64_t> at;
+  std::vector<std::array<uint32_t, 3>> lookups;
 
  private:
   const Clock& clock_;
@@ -355,16 +364,18 @@ TEST_CASE("a GC kill through an ORIGINAL node ends that bucket's scan, without r
   CHECK(w.invariants() == "");
 }
 
-// gc_worker counts the nodes of buckets whose hint shows no expired conn
-// and walks the others exactly. This runs the same traffic (UDP, and TCP
-// whose deadlines move earlier) twice, with and without the hints, on a table big enough for
-// many batches per run (4096 buckets: 32 per run) and wrapping cursors, with
-// conns expiring at scattered times, and requires identical GC reports,
-// kills and frees.
-TEST_CASE("gc_worker's hinted scan gives exactly the exact walk's results") {
+// gc_worker counts the nodes of buckets whose hint shows no expired conn,
+// lookups count the nodes of chains whose hint rules out both a match and
+// an expired conn, and confirm skips clash walks the hint rules out; all
+// others are walked exactly. This runs the same traffic (UDP, and TCP whose
+// deadlines move earlier) twice, with and without the hints, on a table
+// big enough for many GC slices (4096 buckets: 32 per run) and wrapping
+// cursors, with conns expiring at scattered times and lookups reaping some,
+// and requires identical GC reports, lookups, kills and frees.
+TEST_CASE("the bucket hints skip only walks that change nothing") {
   auto run = [](bool fast) {
     HzWorld w(250, ConntrackConfig{4096, 0, 0x12345678u, 1});
-    w.ct.TEST_set_gc_hints(fast);
+    w.ct.TEST_set_hints(fast);
     uint32_t next = 0;
     for (int step = 0; step < 400; ++step) {
       // A few new conns per jiffy-step; some get a reply (longer timeout).
@@ -411,6 +422,8 @@ TEST_CASE("gc_worker's hinted scan gives exactly the exact walk's results") {
     expired += slow.gc[i].expired;
   }
   CHECK(expired > 1000);
+  CHECK(slow.lookups.size() > 10000);
+  CHECK(slow.lookups == fast.lookups);
   CHECK(slow.dying == fast.dying);
   CHECK(slow.freed == fast.freed);
   CHECK(slow.at == fast.at);
