@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <numeric>
 
 namespace {
 std::atomic<uint64_t> g_allocations{0};
@@ -102,6 +103,13 @@ uint64_t ManualWorkqueue::run_until(uint64_t end) {
   return ran;
 }
 
+InsertionOrder::InsertionOrder(uint32_t count, uint64_t seed) : count_(count) {
+  Rng rng{seed};
+  a_ = count_ > 1 ? rng.next() % count_ : 1;
+  while (std::gcd(a_, count_) != 1) ++a_;
+  b_ = count_ > 1 ? rng.next() % count_ : 0;
+}
+
 Table::Table(uint32_t count, uint64_t seed, uint32_t nbuckets, bool with_reply,
              uint32_t udp_timeout) {
   buckets = nbuckets != 0 ? nbuckets : ctcore::nf_ct_round_buckets((count + 3) / 4);
@@ -112,11 +120,9 @@ Table::Table(uint32_t count, uint64_t seed, uint32_t nbuckets, bool with_reply,
     n->sysctl.udp.timeout_unreplied = udp_timeout;
     n->sysctl.udp.timeout_replied = udp_timeout;
   }
-  std::vector<uint32_t> order(count);
-  for (uint32_t i = 0; i < count; ++i) order[i] = i;
-  Rng rng{seed};
-  for (uint32_t i = count; i-- > 1;) std::swap(order[i], order[rng.next() % (i + 1)]);
-  for (uint32_t i : order) {
+  const InsertionOrder order(count, seed);
+  for (uint32_t k = 0; k < count; ++k) {
+    const uint32_t i = order[k];
     packet_through(*ct, *n, flow(i));
     if (with_reply) packet_through(*ct, *n, flow_reply(i));
   }

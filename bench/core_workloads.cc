@@ -31,12 +31,10 @@ class LimitTable {
   LimitTable(uint32_t conns, uint32_t buckets, uint64_t seed, uint32_t hash_seed, uint32_t spare = 0)
       : buckets_(buckets), seed_(hash_seed), heads_(buckets, nullptr),
         nodes_(2ull * (uint64_t{conns} + spare)) {
-    std::vector<uint32_t> order(conns);
-    for (uint32_t i = 0; i < conns; ++i) order[i] = i;
-    Rng rng{seed};
-    for (uint32_t i = conns; i-- > 1;) std::swap(order[i], order[rng.next() % (i + 1)]);
+    const InsertionOrder order(conns, seed);
     size_t k = 0;
-    for (uint32_t i : order) {
+    for (uint32_t j = 0; j < conns; ++j) {
+      const uint32_t i = order[j];
       nf_conntrack_tuple t;
       nf_ct_get_tuple(flow(i), &t);
       nf_conntrack_tuple r;

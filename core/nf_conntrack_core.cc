@@ -7,6 +7,7 @@
 #include "core/nf_conntrack_core.h"
 
 #include <algorithm>
+#include <new>
 
 #include "core/jhash.h"
 #include "core/nf_conntrack_l4proto.h"
@@ -115,6 +116,10 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu,
   if (const BucketHint& hint = hash_[scale_hash(hash)].hint;
       hints_ && !detail && hint.none_expired(now) && !hint.may_hold(hash)) {
     *walked += hint.nodes;
+    // A miss is usually a new conn: its confirm will link a node in front
+    // of this chain's first one and write that node's back link.
+    const hlist_nulls_node* first = hash_[scale_hash(hash)].head.first;
+    if (!is_a_nulls(first)) __builtin_prefetch(first, 1);
     return nullptr;
   }
   for (;;) {
@@ -205,7 +210,8 @@ bool Conntrack::nf_conntrack_tuple_taken(const nf_conntrack_tuple& tuple, const 
 // __nf_conntrack_alloc(): counts the conn against nf_conntrack_max first,
 // early-dropping to make room; "table full, dropping packet" otherwise.
 nf_conn* Conntrack::nf_conntrack_alloc(net& n, uint16_t cpu, const nf_conntrack_tuple& orig,
-                                       const nf_conntrack_tuple& repl, uint32_t hash) {
+                                       const nf_conntrack_tuple& repl, uint32_t hash,
+                                       uint32_t repl_raw) {
   ++n.count;
   if (max_ != 0 && n.count > max_) {
     if (!early_drop(n, cpu, hash)) {
@@ -214,18 +220,19 @@ nf_conn* Conntrack::nf_conntrack_alloc(net& n, uint16_t cpu, const nf_conntrack_
       return nullptr;
     }
   }
-  nf_conn* ct = slab_.alloc();
   // The kernel zeroes the fields from `master` up to `proto` and leaves
   // `proto` to the tracker; ctsim zeroes the whole object so that nothing
   // stale from the slab can leak into a trace.
-  *ct = nf_conn{};
+  nf_conn* ct = new (slab_.alloc()) nf_conn{};
   ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple = orig;
   ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple.dst.dir = IP_CT_DIR_ORIGINAL;
   ct->tuplehash[IP_CT_DIR_REPLY].tuple = repl;
   ct->tuplehash[IP_CT_DIR_REPLY].tuple.dst.dir = IP_CT_DIR_REPLY;
   // The kernel saves the raw hash in the unused REPLY node's pprev for
-  // confirm; ctsim uses its `next` so that pprev keeps meaning "unhashed".
-  ct->tuplehash[IP_CT_DIR_REPLY].hnnode.next = make_nulls(hash);
+  // confirm; ctsim also saves the reply tuple's in its `next` (a nulls
+  // value), so that confirm hashes nothing. Both are overwritten when
+  // confirm links the node.
+  stash_raw_hashes(ct, hash, repl_raw);
   ct->net = n.index;
   ct->cpu = cpu;
   ct->id = next_id_++;
@@ -252,7 +259,11 @@ nf_conntrack_tuple_hash* Conntrack::init_conntrack(net& n, uint16_t cpu,
     nf_l4proto_log_invalid("tuple cannot be inverted");
     return nullptr;
   }
-  nf_conn* ct = nf_conntrack_alloc(n, cpu, tuple, repl, hash);
+  // Confirm will read the reply tuple's bucket: start that miss now, so
+  // that it overlaps the tracker's work (a hint only, no effect).
+  const uint32_t repl_raw = hash_conntrack_raw(repl, n);
+  __builtin_prefetch(&hash_[scale_hash(repl_raw)]);
+  nf_conn* ct = nf_conntrack_alloc(n, cpu, tuple, repl, hash, repl_raw);
   if (ct == nullptr) {
     *table_full = true;
     return nullptr;
@@ -468,8 +479,7 @@ void Conntrack::nf_ct_refresh(nf_conn* ct, uint32_t extra) {
   const uint32_t deadline = now32() + extra;
   // A deadline moved earlier must lower the hints of the chains the conn
   // is linked in (see nf_conntrack_bucket_hint.h); a later one need not.
-  if (jiffies32_before(deadline, ct->timeout) &&
-      !hlist_nulls_unhashed(&ct->tuplehash[IP_CT_DIR_REPLY].hnnode)) {
+  if (jiffies32_before(deadline, ct->timeout) && !nf_ct_is_dying(ct)) {  // in the table
     uint32_t orig = 0, reply = 0;
     hash_buckets(ct, &orig, &reply);
     if (orig != UINT32_MAX) hash_[orig].hint.lower(deadline);
@@ -501,8 +511,8 @@ unsigned Conntrack::nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb) {
   // A conn attached in the reply direction (REJECT) is not ours to confirm.
   if (CTINFO2DIR(skb.ctinfo) != IP_CT_DIR_ORIGINAL) return NF_ACCEPT;
 
-  const uint32_t raw = get_nulls_value(ct->tuplehash[IP_CT_DIR_REPLY].hnnode.next);
-  const uint32_t reply_raw = hash_conntrack_raw(ct->tuplehash[IP_CT_DIR_REPLY].tuple, n);
+  uint32_t raw = 0, reply_raw = 0;
+  stashed_raw_hashes(ct, &raw, &reply_raw);
   const uint32_t hash = scale_hash(raw);
   const uint32_t reply_hash = scale_hash(reply_raw);
 

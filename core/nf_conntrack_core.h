@@ -151,6 +151,9 @@ class Conntrack {
     CT_ASSERT(!nf_ct_is_confirmed(ct), "reply tuple of a confirmed conn changed");
     ct->tuplehash[IP_CT_DIR_REPLY].tuple = newreply;
     ct->tuplehash[IP_CT_DIR_REPLY].tuple.dst.dir = IP_CT_DIR_REPLY;
+    uint32_t raw = 0, stale = 0;
+    stashed_raw_hashes(ct, &raw, &stale);
+    stash_raw_hashes(ct, raw, hash_conntrack_raw(newreply, nf_ct_net(ct)));
   }
   // conntrack -F: kills every confirmed conn of `n` (all nets if null).
   // Returns how many it killed.
@@ -226,7 +229,20 @@ class Conntrack {
   nf_conntrack_tuple_hash* init_conntrack(net& n, uint16_t cpu, const nf_conntrack_tuple& tuple,
                                           uint32_t hash, bool* table_full);
   nf_conn* nf_conntrack_alloc(net& n, uint16_t cpu, const nf_conntrack_tuple& orig,
-                              const nf_conntrack_tuple& repl, uint32_t hash);
+                              const nf_conntrack_tuple& repl, uint32_t hash, uint32_t repl_raw);
+  // An unconfirmed conn keeps the raw hashes of its two tuples for confirm
+  // in its REPLY node, which no list uses until then: the ORIGINAL one in
+  // `pprev` (as v5.10 does), the REPLY one in `next` (as a nulls value).
+  static void stash_raw_hashes(nf_conn* ct, uint32_t orig_raw, uint32_t repl_raw) {
+    hlist_nulls_node& r = ct->tuplehash[IP_CT_DIR_REPLY].hnnode;
+    r.pprev = reinterpret_cast<hlist_nulls_node**>(static_cast<uintptr_t>(orig_raw));
+    r.next = make_nulls(repl_raw);
+  }
+  static void stashed_raw_hashes(const nf_conn* ct, uint32_t* orig_raw, uint32_t* repl_raw) {
+    const hlist_nulls_node& r = ct->tuplehash[IP_CT_DIR_REPLY].hnnode;
+    *orig_raw = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(r.pprev));
+    *repl_raw = get_nulls_value(r.next);
+  }
   void nf_conntrack_free(nf_conn* ct);
   void destroy_conntrack(nf_conn* ct);
   bool early_drop(net& n, uint16_t cpu, uint32_t hash);

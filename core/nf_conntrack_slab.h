@@ -32,7 +32,8 @@ class NfConnSlab {
   NfConnSlab(const NfConnSlab&) = delete;
   NfConnSlab& operator=(const NfConnSlab&) = delete;
 
-  // An object with unspecified contents.
+  // Storage for one nf_conn: unspecified contents, possibly no object yet
+  // (the caller constructs one in it).
   nf_conn* alloc() {
     if (free_.empty()) grow();
     nf_conn* ct = free_.back();
@@ -57,7 +58,9 @@ class NfConnSlab {
   void grow() {
     nf_conn* base = static_cast<nf_conn*>(huge_alloc(kBlockBytes));
     blocks_.push_back(base);
-    for (size_t i = 0; i < kBlockObjects; ++i) new (base + i) nf_conn{};
+    // Not initialised here: nf_conntrack_alloc() constructs every object
+    // it hands out, and no walker can reach one that was never handed out.
+    // (Writing the block now would only move its page faults earlier.)
     // Hand out low addresses first (reverse push), which keeps a fresh
     // table's conns in allocation order in memory.
     for (size_t i = kBlockObjects; i-- > 0;) free_.push_back(base + i);
