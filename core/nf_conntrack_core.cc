@@ -111,15 +111,25 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu,
                                                       uint32_t hash, uint32_t* walked) {
   const bool detail = obs_ != nullptr && obs_->wants_chain_detail();
   const uint32_t now = now32();  // the clock does not move during a walk
-  // A walk that meets no expired conn and cannot match only counts nodes
-  // (nf_conntrack_bucket_hint.h); the trace's chain detail needs the walk.
-  if (const BucketHint& hint = hash_[scale_hash(hash)].hint;
-      hints_ && !detail && hint.none_expired(now) && !hint.may_hold(hash)) {
-    *walked += hint.nodes;
-    // A miss is usually a new conn: its confirm will link a node in front
-    // of this chain's first one and write that node's back link.
-    const hlist_nulls_node* first = hash_[scale_hash(hash)].head.first;
-    if (!is_a_nulls(first)) __builtin_prefetch(first, 1);
+  const HashBucket& b = hash_[scale_hash(hash)];
+  if (hints_ && !detail && b.hint.none_expired(now)) {
+    // Nothing in this chain has expired (nf_conntrack_bucket_hint.h), so
+    // the walk reaps nothing, cannot be led off the chain and ends in its
+    // nulls: it only counts nodes and compares keys. A chain that cannot
+    // hold the tuple is only counted; in another, the tuple is compared
+    // before the conn's other fields are read.
+    if (!b.hint.may_hold(hash)) {
+      *walked += b.hint.nodes;
+      // A miss is usually a new conn: its confirm will link a node in
+      // front of this chain's first one and write that node's back link.
+      if (!is_a_nulls(b.head.first)) __builtin_prefetch(b.head.first, 1);
+      return nullptr;
+    }
+    for (hlist_nulls_node* node = b.head.first; !is_a_nulls(node); node = node->next) {
+      nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
+      ++*walked;
+      if (nf_ct_key_equal(h, tuple, n)) return h;
+    }
     return nullptr;
   }
   for (;;) {
