@@ -27,7 +27,10 @@
 #ifndef CTSIM_CORE_NF_CONNTRACK_TUPLE_H_
 #define CTSIM_CORE_NF_CONNTRACK_TUPLE_H_
 
+#include <bit>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "core/hlist_nulls.h"
 #include "core/nf_conntrack_common.h"
@@ -84,10 +87,21 @@ struct nf_conntrack_tuple_hash {
 
 // Returns true iff a and b name the same flow in the same direction sense:
 // addresses, ports, l3num and protocol equal; dir is not compared.
+// Every field but dir is compared, as five 8-byte words: the struct has no
+// padding and dir is its last byte, masked out of the last word. (Chain
+// walks call this for every node: a field-by-field compare was ~90
+// instructions.)
 inline bool nf_ct_tuple_equal(const nf_conntrack_tuple& a, const nf_conntrack_tuple& b) {
-  return a.src.u3 == b.src.u3 && a.src.u_all == b.src.u_all && a.src.l3num == b.src.l3num &&
-         a.dst.u3 == b.dst.u3 && a.dst.u_all == b.dst.u_all &&
-         a.dst.protonum == b.dst.protonum;
+  static_assert(offsetof(nf_conntrack_tuple, dst.dir) == 39, "dir is the last byte");
+  constexpr uint64_t kNoDir =
+      std::endian::native == std::endian::little ? 0x00ffffffffffffffull : ~uint64_t{0xff};
+  const auto diff = [&](size_t word) {
+    uint64_t x, y;
+    std::memcpy(&x, reinterpret_cast<const unsigned char*>(&a) + 8 * word, 8);
+    std::memcpy(&y, reinterpret_cast<const unsigned char*>(&b) + 8 * word, 8);
+    return x ^ y;
+  };
+  return (diff(0) | diff(1) | diff(2) | diff(3) | (diff(4) & kNoDir)) == 0;
 }
 
 // Fills *tuple from the packet's headers. Returns false iff the packet gives
