@@ -23,8 +23,12 @@ namespace ctcore {
 constexpr size_t kHugePageBytes = size_t{2} << 20;
 
 // Returns `bytes` of uninitialised memory; release with huge_free(p, bytes).
+// Smaller requests are cache-line aligned (enough for any T of the
+// allocator below).
+constexpr size_t kCacheLineBytes = 64;
+
 inline void* huge_alloc(size_t bytes) {
-  if (bytes < kHugePageBytes) return ::operator new(bytes);
+  if (bytes < kHugePageBytes) return ::operator new(bytes, std::align_val_t{kCacheLineBytes});
   const size_t rounded = (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
   void* p = ::operator new(rounded, std::align_val_t{kHugePageBytes});
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
@@ -35,7 +39,7 @@ inline void* huge_alloc(size_t bytes) {
 
 inline void huge_free(void* p, size_t bytes) {
   if (bytes < kHugePageBytes) {
-    ::operator delete(p);
+    ::operator delete(p, std::align_val_t{kCacheLineBytes});
     return;
   }
   ::operator delete(p, std::align_val_t{kHugePageBytes});
@@ -44,6 +48,7 @@ inline void huge_free(void* p, size_t bytes) {
 // A std::allocator for vectors of that kind.
 template <typename T>
 struct HugePageAllocator {
+  static_assert(alignof(T) <= kCacheLineBytes, "huge_alloc aligns to a cache line at least");
   using value_type = T;
   HugePageAllocator() = default;
   template <typename U>
