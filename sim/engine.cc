@@ -4,17 +4,6 @@
 
 namespace ctsim {
 
-uint64_t Engine::schedule(SimTime t, Phase phase, uint16_t kind, uint32_t arg, void* ptr) {
-  CT_ASSERT(t >= now_, "an event scheduled into the past");
-  Event ev;
-  ev.t = t;
-  ev.phase = phase;
-  ev.kind = kind;
-  ev.arg = arg;
-  ev.ptr = ptr;
-  return queue_.push(ev);
-}
-
 bool Engine::queue_delayed_work(ctcore::delayed_work* work, uint64_t delay) {
   if (work->pending) return false;
   work->pending = true;

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "core/clock.h"
+#include "core/nf_conntrack_common.h"
 #include "core/workqueue.h"
 #include "sim/event_queue.h"
 #include "sim/sim_time.h"
@@ -34,7 +35,10 @@ class Engine : public ctcore::Clock, public ctcore::Workqueue {
   uint32_t hz() const override { return base_.hz; }
 
   // Schedules at absolute time t. REQUIRES: t >= now().
-  uint64_t schedule(SimTime t, Phase phase, uint16_t kind, uint32_t arg = 0, void* ptr = nullptr);
+  uint64_t schedule(SimTime t, Phase phase, uint16_t kind, uint32_t arg = 0, void* ptr = nullptr) {
+    CT_ASSERT(t >= now_, "an event scheduled into the past");
+    return queue_.push(t, phase, kind, arg, ptr);
+  }
 
   bool queue_delayed_work(ctcore::delayed_work* work, uint64_t delay) override;
   bool mod_delayed_work(ctcore::delayed_work* work, uint64_t delay) override;
@@ -47,9 +51,7 @@ class Engine : public ctcore::Clock, public ctcore::Workqueue {
   // True iff an event scheduled now at `phase` would be the next to run:
   // nothing queued comes before (now, phase). Running it inline instead is
   // then indistinguishable from scheduling it.
-  bool would_run_next(Phase phase) const {
-    return queue_.empty() || queue_.top_time() > now_ || queue_.top_phase() > phase;
-  }
+  bool would_run_next(Phase phase) const { return queue_.would_pop_first(now_, phase); }
   // Pops the next event and advances the clock to it. Work events are run
   // here (returns false for them); other events are returned to the caller.
   bool next(Event* out);

@@ -4,6 +4,20 @@
 
 namespace ctsim {
 
+void EventQueue::Lane::grow() {
+  // Re-lay the ring out from its head into twice the room.
+  std::vector<QueuedEvent> bigger(ring_.empty() ? 16 : 2 * ring_.size());
+  for (size_t i = 0; i < size_; ++i) bigger[i] = ring_[(head_ + i) & (ring_.size() - 1)];
+  ring_.swap(bigger);
+  head_ = 0;
+}
+
+size_t EventQueue::size() const {
+  size_t n = heap_.size();
+  for (const Lane& l : lanes_) n += l.size();
+  return n;
+}
+
 inline void EventQueue::heap_push(const QueuedEvent& q) {
   // Sift up with a hole: move parents down until q's place is found.
   size_t i = heap_.size();
@@ -41,30 +55,51 @@ inline QueuedEvent EventQueue::heap_pop() {
   return top;
 }
 
-uint64_t EventQueue::push(Event ev) {
+uint64_t EventQueue::push(SimTime t, Phase phase, uint16_t kind, uint32_t arg, void* ptr) {
   CT_ASSERT(next_seq_ < (1ull << 56), "event sequence numbers exhausted");
   const uint64_t seq = next_seq_++;
-  const QueuedEvent q{ev.t, (static_cast<uint64_t>(ev.phase) << 56) | seq, ev.ptr, ev.arg, ev.kind};
-  if (ev.t == last_t_ && (now_head_ == now_.size() || (now_.back().order >> 56) <= static_cast<uint64_t>(ev.phase))) {
-    if (now_head_ == now_.size()) {
-      now_.clear();
-      now_head_ = 0;
+  const QueuedEvent q{t, (static_cast<uint64_t>(phase) << 56) | seq, ptr, arg, kind};
+  // The lane of this delay's run, if q sorts after its last event (q's
+  // seq is new, so no queued event equals it); else an empty lane.
+  const SimTime delay = t - last_t_;
+  int lane = kNone, empty = kNone;
+  for (int l = 0; l < kLanes; ++l) {
+    const Lane& x = lanes_[l];
+    if (x.empty()) {
+      if (empty == kNone) empty = l;
+    } else if (x.delay() == delay && before(x.back(), q)) {
+      lane = l;
+      break;
     }
-    now_.push_back(q);
+  }
+  if (lane == kNone && empty != kNone) {
+    lane = empty;
+    lanes_[lane].set_delay(delay);
+  }
+  int where;
+  if (lane != kNone) {
+    lanes_[lane].push_back(q);
+    where = lane;
   } else {
     heap_push(q);
+    where = kHeap;
   }
+  // Only a new least event changes the top, and a least event is at the
+  // front of its lane (it went into an empty one) or at the heap's top.
+  if (top_ == kNone || before(q, top())) top_ = where;
   return seq;
 }
 
+void EventQueue::find_top() {
+  top_ = heap_.empty() ? kNone : kHeap;
+  for (int l = 0; l < kLanes; ++l)
+    if (!lanes_[l].empty() && (top_ == kNone || before(lanes_[l].front(), top()))) top_ = l;
+}
+
 Event EventQueue::pop() {
-  QueuedEvent top;
-  if (fifo_first()) {
-    top = now_[now_head_++];
-  } else {
-    top = heap_pop();
-  }
+  const QueuedEvent top = top_ == kHeap ? heap_pop() : lanes_[top_].pop_front();
   last_t_ = top.t;
+  find_top();
   Event out;
   out.t = top.t;
   out.phase = static_cast<Phase>(top.order >> 56);
