@@ -121,6 +121,14 @@ class FlowGenerator {
   bool draw_loss(FlowConn& c) const;
 
  private:
+  // What the TCP script sends at the connection's current step.
+  struct TcpSegment {
+    bool from_client;
+    uint8_t flags;  // TCPHDR_*
+    uint32_t len;   // payload bytes
+  };
+  TcpSegment tcp_segment(const FlowConn& c) const;
+
   FlowSpec spec_;
   uint32_t entry_;
   uint64_t seed_;
