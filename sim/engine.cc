@@ -32,23 +32,13 @@ void Engine::advance_to(SimTime t) {
   set_clock(t);
 }
 
-bool Engine::next(Event* out) {
-  Event ev = queue_.pop();
-  CT_ASSERT(ev.t >= now_, "time went backwards");
-  set_clock(ev.t);
-  ++events_run_;
-  if (ev.kind == kKindWork) {
-    auto* work = static_cast<ctcore::delayed_work*>(ev.ptr);
-    if (work->pending && work->token == ev.seq) {
-      work->pending = false;
-      work->token = 0;
-      work->func();
-    }
-    *out = ev;
-    return false;
+void Engine::run_work(const Event& ev) {
+  auto* work = static_cast<ctcore::delayed_work*>(ev.ptr);
+  if (work->pending && work->token == ev.seq) {
+    work->pending = false;
+    work->token = 0;
+    work->func();
   }
-  *out = ev;
-  return true;
 }
 
 }  // namespace ctsim

@@ -54,13 +54,26 @@ class Engine : public ctcore::Clock, public ctcore::Workqueue {
   bool would_run_next(Phase phase) const { return queue_.would_pop_first(now_, phase); }
   // Pops the next event and advances the clock to it. Work events are run
   // here (returns false for them); other events are returned to the caller.
-  bool next(Event* out);
+  bool next(Event* out) {
+    queue_.pop(out);
+    CT_ASSERT(out->t >= now_, "time went backwards");
+    set_clock(out->t);
+    ++events_run_;
+    if (out->kind == kKindWork) {
+      run_work(*out);
+      return false;
+    }
+    return true;
+  }
   uint64_t events_run() const { return events_run_; }
   // Moves the clock forward to `t` with no event (the end of a run with a
   // fixed end time). REQUIRES: t >= now().
   void advance_to(SimTime t);
 
  private:
+  // Runs a work event's function unless the work was cancelled or moved
+  // (its live event is the one whose seq is its token).
+  void run_work(const Event& ev);
   // Sets now_ and jiffies_; the division behind jiffies_at() runs only when
   // t leaves the current jiffy [jiffy_start_, jiffy_end_).
   void set_clock(SimTime t) {

@@ -62,19 +62,21 @@ uint64_t EventQueue::push(SimTime t, Phase phase, uint16_t kind, uint32_t arg, v
   // The lane of this delay's run, if q sorts after its last event (q's
   // seq is new, so no queued event equals it); else an empty lane.
   const SimTime delay = t - last_t_;
-  int lane = kNone, empty = kNone;
+  int lane = kNone;
   for (int l = 0; l < kLanes; ++l) {
-    const Lane& x = lanes_[l];
-    if (x.empty()) {
-      if (empty == kNone) empty = l;
-    } else if (x.delay() == delay && before(x.back(), q)) {
-      lane = l;
+    if (!lanes_[l].empty() && lanes_[l].delay() == delay) {
+      if (before(lanes_[l].back(), q)) lane = l;
       break;
     }
   }
-  if (lane == kNone && empty != kNone) {
-    lane = empty;
-    lanes_[lane].set_delay(delay);
+  if (lane == kNone) {
+    for (int l = 0; l < kLanes; ++l) {
+      if (lanes_[l].empty()) {
+        lane = l;
+        lanes_[l].set_delay(delay);
+        break;
+      }
+    }
   }
   int where;
   if (lane != kNone) {
@@ -96,18 +98,16 @@ void EventQueue::find_top() {
     if (!lanes_[l].empty() && (top_ == kNone || before(lanes_[l].front(), top()))) top_ = l;
 }
 
-Event EventQueue::pop() {
+void EventQueue::pop(Event* out) {
   const QueuedEvent top = top_ == kHeap ? heap_pop() : lanes_[top_].pop_front();
   last_t_ = top.t;
   find_top();
-  Event out;
-  out.t = top.t;
-  out.phase = static_cast<Phase>(top.order >> 56);
-  out.seq = top.order & ((1ull << 56) - 1);
-  out.kind = top.kind;
-  out.arg = top.arg;
-  out.ptr = top.ptr;
-  return out;
+  out->t = top.t;
+  out->phase = static_cast<Phase>(top.order >> 56);
+  out->kind = top.kind;
+  out->arg = top.arg;
+  out->seq = top.order & ((1ull << 56) - 1);
+  out->ptr = top.ptr;
 }
 
 }  // namespace ctsim

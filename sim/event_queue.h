@@ -94,8 +94,13 @@ class EventQueue {
     const QueuedEvent& q = top();
     return q.t > t || (q.t == t && (q.order >> 56) > static_cast<uint64_t>(phase));
   }
-  // REQUIRES: !empty().
-  Event pop();
+  // Removes the least event into *out. REQUIRES: !empty().
+  void pop(Event* out);
+  Event pop() {
+    Event e;
+    pop(&e);
+    return e;
+  }
 
  private:
   // A FIFO ring of events sorted by the queue's order (invariant 1).
