@@ -6,9 +6,11 @@ namespace ctsim {
 
 void EventQueue::Lane::grow() {
   // Re-lay the ring out from its head into twice the room.
-  std::vector<QueuedEvent> bigger(ring_.empty() ? 16 : 2 * ring_.size());
-  for (size_t i = 0; i < size_; ++i) bigger[i] = ring_[(head_ + i) & (ring_.size() - 1)];
-  ring_.swap(bigger);
+  const size_t slots = size_ == 0 ? 16 : 2 * size_;
+  auto bigger = std::make_unique<QueuedEvent[]>(slots);
+  for (size_t i = 0; i < size_; ++i) bigger[i] = ring_[(head_ + i) & mask_];
+  ring_ = std::move(bigger);
+  mask_ = slots - 1;
   head_ = 0;
 }
 

@@ -37,6 +37,7 @@
 #define CTSIM_SIM_EVENT_QUEUE_H_
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "sim/sim_time.h"
@@ -109,25 +110,26 @@ class EventQueue {
     bool empty() const { return size_ == 0; }
     size_t size() const { return size_; }
     const QueuedEvent& front() const { return ring_[head_]; }
-    const QueuedEvent& back() const { return ring_[(head_ + size_ - 1) & (ring_.size() - 1)]; }
+    const QueuedEvent& back() const { return ring_[(head_ + size_ - 1) & mask_]; }
     void push_back(const QueuedEvent& q) {
-      if (size_ == ring_.size()) grow();
-      ring_[(head_ + size_) & (ring_.size() - 1)] = q;
+      if (size_ == mask_ + 1) grow();
+      ring_[(head_ + size_) & mask_] = q;
       ++size_;
+    }
+    QueuedEvent pop_front() {
+      const QueuedEvent q = ring_[head_];
+      head_ = (head_ + 1) & mask_;
+      --size_;
+      return q;
     }
     // The delay of the run the lane holds; meaningful only if !empty().
     SimTime delay() const { return delay_; }
     void set_delay(SimTime d) { delay_ = d; }
-    QueuedEvent pop_front() {
-      const QueuedEvent q = ring_[head_];
-      head_ = (head_ + 1) & (ring_.size() - 1);
-      --size_;
-      return q;
-    }
 
    private:
     void grow();
-    std::vector<QueuedEvent> ring_;  // size 0 or a power of two
+    std::unique_ptr<QueuedEvent[]> ring_;  // mask_ + 1 slots, a power of two (or none)
+    size_t mask_ = SIZE_MAX;               // so that an empty ring is full
     size_t head_ = 0, size_ = 0;
     SimTime delay_ = 0;
   };
