@@ -43,6 +43,8 @@ class HookRules {
   HookRules(HookRules&&) = default;
   HookRules& operator=(HookRules&&) = default;
 
+  // True iff no (net, hook) has a rule.
+  bool empty() const { return rules_.empty(); }
   // The rules at (net, hook), in scenario order (invariants 1 and 2).
   std::span<const RuleSpec* const> at(uint16_t net, ctcore::nf_inet_hooks hook) const {
     const size_t key = key_of(net, hook);

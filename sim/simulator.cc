@@ -457,8 +457,10 @@ void Simulator::hook_step(uint32_t slot) {
       // NAT's destination hook (priority -100) runs after conntrack.
       if (nat) nat_step(f, n, hook, ctcore::NF_NAT_MANIP_DST);
     }
-    const std::span<const RuleSpec* const> rules = rules_.at(f.net, hook);
-    if (!rules.empty() && !run_rules(slot, n, hook, rules, rule_from)) return;
+    if (!rules_.empty()) {
+      const std::span<const RuleSpec* const> rules = rules_.at(f.net, hook);
+      if (!rules.empty() && !run_rules(slot, n, hook, rules, rule_from)) return;
+    }
     if (f.step + 1 == ph.count) {
       // NAT's source hook (priority 100) runs after the filter rules.
       if (nat) nat_step(f, n, hook, ctcore::NF_NAT_MANIP_SRC);

@@ -54,3 +54,10 @@ TEST_CASE("HookRules lists each (namespace, hook)'s rules in scenario order") {
   }
   CHECK(rules.at(UINT16_MAX, ctcore::NF_INET_FORWARD).empty());
 }
+
+TEST_CASE("HookRules::empty is true iff no rule registered anywhere") {
+  RuleSpec r;
+  CHECK(HookRules().empty());
+  CHECK(HookRules(std::vector<HookRules::Entry>{{UINT16_MAX, ctcore::NF_INET_FORWARD, &r}}).empty());
+  CHECK_FALSE(HookRules(std::vector<HookRules::Entry>{{0, ctcore::NF_INET_FORWARD, &r}}).empty());
+}
