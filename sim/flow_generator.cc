@@ -29,12 +29,14 @@ constexpr Packet kBlankPacket{};
 ctcore::nf_inet_addr draw_address(Rng& rng, const EndpointRange& r) {
   ctcore::nf_inet_addr a = r.addr;
   const unsigned bits = r.l3num == ctcore::NFPROTO_IPV4 ? 32 : 128;
-  // Walk the host bits from the last byte backwards.
+  // One draw per host bit, in address order (bit `prefix_len` first). The
+  // bit is merged without a branch: a branch on a random bit is
+  // mispredicted half the time.
   for (unsigned bit = r.prefix_len; bit < bits; ++bit) {
     const unsigned byte = bit / 8, in_byte = 7 - bit % 8;
     const uint32_t mask = 1u << (8 * (byte % 4) + in_byte);
-    if (rng.next() & 1) a.all[byte / 4] |= mask;
-    else a.all[byte / 4] &= ~mask;
+    const uint32_t drawn = 0u - static_cast<uint32_t>(rng.next() & 1);  // all ones iff the bit is 1
+    a.all[byte / 4] = (a.all[byte / 4] & ~mask) | (drawn & mask);
   }
   return a;
 }
