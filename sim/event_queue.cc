@@ -20,7 +20,9 @@ size_t EventQueue::size() const {
   return n;
 }
 
-inline void EventQueue::heap_push(const QueuedEvent& q) {
+// Out of line: most events go through the lanes, and the heap's sifting,
+// inlined, would cost push and pop their registers and stack every time.
+[[gnu::noinline]] void EventQueue::heap_push(const QueuedEvent& q) {
   // Sift up with a hole: move parents down until q's place is found.
   size_t i = heap_.size();
   heap_.push_back(q);
@@ -33,7 +35,7 @@ inline void EventQueue::heap_push(const QueuedEvent& q) {
   heap_[i] = q;
 }
 
-inline QueuedEvent EventQueue::heap_pop() {
+[[gnu::noinline]] QueuedEvent EventQueue::heap_pop() {
   const QueuedEvent top = heap_.front();
   const QueuedEvent last = heap_.back();
   heap_.pop_back();
