@@ -64,23 +64,22 @@ uint64_t EventQueue::push(SimTime t, Phase phase, uint16_t kind, uint32_t arg, v
   const uint64_t seq = next_seq_++;
   const QueuedEvent q{t, (static_cast<uint64_t>(phase) << 56) | seq, ptr, arg, kind};
   // The lane of this delay's run, if q sorts after its last event (q's
-  // seq is new, so no queued event equals it); else an empty lane.
+  // seq is new, so no queued event equals it); else an empty lane. A lane
+  // keeps its delay when it drains, so a run that often drains (one flow
+  // alone, sending one packet at a time) finds its lane again at once.
   const SimTime delay = t - last_t_;
-  int lane = kNone;
+  int lane = kNone, empty = kNone;
   for (int l = 0; l < kLanes; ++l) {
-    if (!lanes_[l].empty() && lanes_[l].delay() == delay) {
-      if (before(lanes_[l].back(), q)) lane = l;
+    const Lane& x = lanes_[l];
+    if (x.delay() == delay && (x.empty() || before(x.back(), q))) {
+      lane = l;
       break;
     }
+    if (empty == kNone && x.empty()) empty = l;
   }
-  if (lane == kNone) {
-    for (int l = 0; l < kLanes; ++l) {
-      if (lanes_[l].empty()) {
-        lane = l;
-        lanes_[l].set_delay(delay);
-        break;
-      }
-    }
+  if (lane == kNone && empty != kNone) {
+    lane = empty;
+    lanes_[lane].set_delay(delay);
   }
   int where;
   if (lane != kNone) {

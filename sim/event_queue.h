@@ -20,9 +20,10 @@
 //   3. top_ names where the least event of all is (a lane's front or the
 //      heap's top), or kNone iff the queue is empty.
 // Where an event is kept never changes the order it pops in: pop takes the
-// least of the lane fronts and the heap top. A push goes to the non-empty
-// lane of its delay if it sorts after that lane's last event, else to an
-// empty lane (which then holds that delay's run), else to the heap. Lanes
+// least of the lane fronts and the heap top. A push goes to the lane of its
+// delay (a drained lane keeps its delay) if it sorts after that lane's last
+// event, else to an empty lane (which then holds that delay's run), else to
+// the heap. Lanes
 // are keyed by delay, not by best fit: one far-future event appended to a
 // run's lane would push all of the run's later events to the heap.
 //
@@ -122,7 +123,7 @@ class EventQueue {
       --size_;
       return q;
     }
-    // The delay of the run the lane holds; meaningful only if !empty().
+    // The delay of the run the lane holds, or held last if it is empty.
     SimTime delay() const { return delay_; }
     void set_delay(SimTime d) { delay_ = d; }
 
