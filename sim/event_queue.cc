@@ -81,18 +81,25 @@ uint64_t EventQueue::push(SimTime t, Phase phase, uint16_t kind, uint32_t arg, v
     lane = empty;
     lanes_[lane].set_delay(delay);
   }
-  int where;
-  if (lane != kNone) {
-    lanes_[lane].push_back(q);
-    where = lane;
-  } else {
-    heap_push(q);
-    where = kHeap;
-  }
-  // Only a new least event changes the top, and a least event is at the
-  // front of its lane (it went into an empty one) or at the heap's top.
-  if (top_ == kNone || before(q, top())) top_ = where;
+  if (lane == kNone || lanes_[lane].full()) return push_slow(q, lane);
+  lanes_[lane].push_back(q);
+  note_pushed(q, lane);
   return seq;
+}
+
+// Out of line, so that the common push (into a lane with room) makes no
+// call and saves no registers: the heap, and a ring that must grow (only
+// until it holds its longest run).
+[[gnu::noinline]] uint64_t EventQueue::push_slow(const QueuedEvent& q, int lane) {
+  if (lane == kNone) {
+    heap_push(q);
+    lane = kHeap;
+  } else {
+    lanes_[lane].grow();
+    lanes_[lane].push_back(q);
+  }
+  note_pushed(q, lane);
+  return q.order & ((1ull << 56) - 1);
 }
 
 void EventQueue::find_top() {
@@ -101,8 +108,7 @@ void EventQueue::find_top() {
     if (!lanes_[l].empty() && (top_ == kNone || before(lanes_[l].front(), top()))) top_ = l;
 }
 
-void EventQueue::pop(Event* out) {
-  const QueuedEvent top = top_ == kHeap ? heap_pop() : lanes_[top_].pop_front();
+inline void EventQueue::popped(const QueuedEvent& top, Event* out) {
   last_t_ = top.t;
   find_top();
   out->t = top.t;
@@ -112,5 +118,14 @@ void EventQueue::pop(Event* out) {
   out->seq = top.order & ((1ull << 56) - 1);
   out->ptr = top.ptr;
 }
+
+void EventQueue::pop(Event* out) {
+  // The heap's path is a call of its own, so that a pop from a lane makes
+  // none and saves no registers.
+  if (top_ == kHeap) return pop_heap(out);
+  popped(lanes_[top_].pop_front(), out);
+}
+
+[[gnu::noinline]] void EventQueue::pop_heap(Event* out) { popped(heap_pop(), out); }
 
 }  // namespace ctsim

@@ -112,11 +112,14 @@ class EventQueue {
     size_t size() const { return size_; }
     const QueuedEvent& front() const { return ring_[head_]; }
     const QueuedEvent& back() const { return ring_[(head_ + size_ - 1) & mask_]; }
+    bool full() const { return size_ == mask_ + 1; }
+    // REQUIRES: !full().
     void push_back(const QueuedEvent& q) {
-      if (size_ == mask_ + 1) grow();
       ring_[(head_ + size_) & mask_] = q;
       ++size_;
     }
+    // Doubles the room (the first call makes room for 16).
+    void grow();
     QueuedEvent pop_front() {
       const QueuedEvent q = ring_[head_];
       head_ = (head_ + 1) & mask_;
@@ -128,7 +131,6 @@ class EventQueue {
     void set_delay(SimTime d) { delay_ = d; }
 
    private:
-    void grow();
     std::unique_ptr<QueuedEvent[]> ring_;  // mask_ + 1 slots, a power of two (or none)
     size_t mask_ = SIZE_MAX;               // so that an empty ring is full
     size_t head_ = 0, size_ = 0;
@@ -145,6 +147,18 @@ class EventQueue {
   const QueuedEvent& top() const { return top_ == kHeap ? heap_.front() : lanes_[top_].front(); }
   // Recomputes top_ from the lane fronts and the heap top (invariant 3).
   void find_top();
+  // Keeps invariant 3 after q was put at `where` (a lane or kHeap): only a
+  // new least event changes the top, and a least event is at the front of
+  // its lane (it went into an empty one) or at the heap's top.
+  void note_pushed(const QueuedEvent& q, int where) {
+    if (top_ == kNone || before(q, top())) top_ = where;
+  }
+  // push() into the heap, or into a lane whose ring must grow first.
+  uint64_t push_slow(const QueuedEvent& q, int lane);
+  // pop() from the heap.
+  void pop_heap(Event* out);
+  // What every pop does after taking `top` out: invariant 3, and *out.
+  void popped(const QueuedEvent& top, Event* out);
   void heap_push(const QueuedEvent& q);
   QueuedEvent heap_pop();
 
