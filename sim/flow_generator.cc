@@ -170,10 +170,6 @@ void FlowGenerator::start(FlowConn* c, uint64_t index, uint16_t net, uint16_t cp
   c->loss = Rng(seed_ ^ (0x51ed270b27f5c1e3ull * (entry_ + 1)), index);
 }
 
-bool FlowGenerator::draw_loss(FlowConn& c) const {
-  return spec_.loss_ppm != 0 && c.loss.below(1'000'000) < spec_.loss_ppm;
-}
-
 FlowGenerator::TcpSegment FlowGenerator::tcp_segment(const FlowConn& c) const {
   const uint32_t d = spec_.data_packets;
   const uint16_t s = c.step;

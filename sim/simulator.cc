@@ -264,6 +264,12 @@ uint32_t Simulator::alloc_slot() {
     free_slots_.pop_back();
     return s;
   }
+  return new_slot();
+}
+
+// Out of line: the pool grows only until it holds the most packets in
+// flight at once; inlined, the growth would cost every allocation stack.
+[[gnu::noinline]] uint32_t Simulator::new_slot() {
   slots_.emplace_back();
   return static_cast<uint32_t>(slots_.size() - 1);
 }
@@ -439,7 +445,7 @@ void Simulator::hook_step(uint32_t slot) {
   ctcore::net& n = core_->net_at(f.net);
   const PathHooks& ph = hooks_of(f.path);
   const bool watched = trace_ || explain_;
-  const bool nat = f.net < nat_active_.size() && nat_active_[f.net];
+  const bool nat = !nat_rules_.empty() && f.net < nat_active_.size() && nat_active_[f.net];
   for (;;) {
     const nf_inet_hooks hook = ph.hooks[f.step];
     if (watched) report_step(f, n, hook);

@@ -151,6 +151,7 @@ class Simulator {
   void inject(const ctcore::Packet& p, uint16_t net, uint16_t cpu, PathKind path,
               uint32_t flow_slot = UINT32_MAX, uint32_t flow_gen = 0);
   uint32_t alloc_slot();
+  uint32_t new_slot();  // a slot at the end of slots_
   void enqueue_on_cpu(uint32_t slot);
   void start_packet(uint32_t slot);
   void cpu_idle(uint16_t cpu);
