@@ -20,9 +20,7 @@ size_t EventQueue::size() const {
   return n;
 }
 
-// Out of line: most events go through the lanes, and the heap's sifting,
-// inlined, would cost push and pop their registers and stack every time.
-[[gnu::noinline]] void EventQueue::heap_push(const QueuedEvent& q) {
+inline void EventQueue::heap_push(const QueuedEvent& q) {
   // Sift up with a hole: move parents down until q's place is found.
   size_t i = heap_.size();
   heap_.push_back(q);
@@ -35,7 +33,7 @@ size_t EventQueue::size() const {
   heap_[i] = q;
 }
 
-[[gnu::noinline]] QueuedEvent EventQueue::heap_pop() {
+inline QueuedEvent EventQueue::heap_pop() {
   const QueuedEvent top = heap_.front();
   const QueuedEvent last = heap_.back();
   heap_.pop_back();

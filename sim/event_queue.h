@@ -23,9 +23,9 @@
 // least of the lane fronts and the heap top. A push goes to the lane of its
 // delay (a drained lane keeps its delay) if it sorts after that lane's last
 // event, else to an empty lane (which then holds that delay's run), else to
-// the heap. Lanes
-// are keyed by delay, not by best fit: one far-future event appended to a
-// run's lane would push all of the run's later events to the heap.
+// the heap. Lanes are keyed by delay, not by best fit: one far-future event
+// appended to a run's lane would push all of the run's later events to the
+// heap.
 //
 // Complexity: push O(kLanes) into a lane, else O(log n) on the heap; pop
 // O(kLanes) plus O(log n) when it takes from the heap; top O(1). Memory one
@@ -132,7 +132,7 @@ class EventQueue {
 
    private:
     std::unique_ptr<QueuedEvent[]> ring_;  // mask_ + 1 slots, a power of two (or none)
-    size_t mask_ = SIZE_MAX;               // so that an empty ring is full
+    size_t mask_ = SIZE_MAX;               // mask_ + 1 wraps to 0: no slots reads as full
     size_t head_ = 0, size_ = 0;
     SimTime delay_ = 0;
   };
