@@ -513,7 +513,7 @@ bool Simulator::run_rules(uint32_t slot, ctcore::net& n, nf_inet_hooks hook, std
 }
 
 // Out of line (noinline): the string work here would otherwise be inlined
-// into run_hook, whose every call would then pay for the registers and
+// into hook_step, whose every walk would then pay for the registers and
 // stack it needs even with no output on.
 [[gnu::noinline]] void Simulator::report_step(const InFlight& f, ctcore::net& n, nf_inet_hooks hook) {
   const bool first = f.step == 0;
