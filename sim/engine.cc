@@ -4,17 +4,6 @@
 
 namespace ctsim {
 
-uint64_t Engine::schedule(SimTime t, Phase phase, uint16_t kind, uint32_t arg, void* ptr) {
-  CT_ASSERT(t >= now_, "an event scheduled into the past");
-  Event ev;
-  ev.t = t;
-  ev.phase = phase;
-  ev.kind = kind;
-  ev.arg = arg;
-  ev.ptr = ptr;
-  return queue_.push(ev);
-}
-
 bool Engine::queue_delayed_work(ctcore::delayed_work* work, uint64_t delay) {
   if (work->pending) return false;
   work->pending = true;
@@ -43,23 +32,13 @@ void Engine::advance_to(SimTime t) {
   set_clock(t);
 }
 
-bool Engine::next(Event* out) {
-  Event ev = queue_.pop();
-  CT_ASSERT(ev.t >= now_, "time went backwards");
-  set_clock(ev.t);
-  ++events_run_;
-  if (ev.kind == kKindWork) {
-    auto* work = static_cast<ctcore::delayed_work*>(ev.ptr);
-    if (work->pending && work->token == ev.seq) {
-      work->pending = false;
-      work->token = 0;
-      work->func();
-    }
-    *out = ev;
-    return false;
+void Engine::run_work(const Event& ev) {
+  auto* work = static_cast<ctcore::delayed_work*>(ev.ptr);
+  if (work->pending && work->token == ev.seq) {
+    work->pending = false;
+    work->token = 0;
+    work->func();
   }
-  *out = ev;
-  return true;
 }
 
 }  // namespace ctsim

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "core/clock.h"
+#include "core/nf_conntrack_common.h"
 #include "core/workqueue.h"
 #include "sim/event_queue.h"
 #include "sim/sim_time.h"
@@ -34,7 +35,10 @@ class Engine : public ctcore::Clock, public ctcore::Workqueue {
   uint32_t hz() const override { return base_.hz; }
 
   // Schedules at absolute time t. REQUIRES: t >= now().
-  uint64_t schedule(SimTime t, Phase phase, uint16_t kind, uint32_t arg = 0, void* ptr = nullptr);
+  uint64_t schedule(SimTime t, Phase phase, uint16_t kind, uint32_t arg = 0, void* ptr = nullptr) {
+    CT_ASSERT(t >= now_, "an event scheduled into the past");
+    return queue_.push(t, phase, kind, arg, ptr);
+  }
 
   bool queue_delayed_work(ctcore::delayed_work* work, uint64_t delay) override;
   bool mod_delayed_work(ctcore::delayed_work* work, uint64_t delay) override;
@@ -47,18 +51,29 @@ class Engine : public ctcore::Clock, public ctcore::Workqueue {
   // True iff an event scheduled now at `phase` would be the next to run:
   // nothing queued comes before (now, phase). Running it inline instead is
   // then indistinguishable from scheduling it.
-  bool would_run_next(Phase phase) const {
-    return queue_.empty() || queue_.top_time() > now_ || queue_.top_phase() > phase;
-  }
+  bool would_run_next(Phase phase) const { return queue_.would_pop_first(now_, phase); }
   // Pops the next event and advances the clock to it. Work events are run
   // here (returns false for them); other events are returned to the caller.
-  bool next(Event* out);
+  bool next(Event* out) {
+    queue_.pop(out);
+    CT_ASSERT(out->t >= now_, "time went backwards");
+    set_clock(out->t);
+    ++events_run_;
+    if (out->kind == kKindWork) {
+      run_work(*out);
+      return false;
+    }
+    return true;
+  }
   uint64_t events_run() const { return events_run_; }
   // Moves the clock forward to `t` with no event (the end of a run with a
   // fixed end time). REQUIRES: t >= now().
   void advance_to(SimTime t);
 
  private:
+  // Runs a work event's function unless the work was cancelled or moved
+  // (its live event is the one whose seq is its token).
+  void run_work(const Event& ev);
   // Sets now_ and jiffies_; the division behind jiffies_at() runs only when
   // t leaves the current jiffy [jiffy_start_, jiffy_end_).
   void set_clock(SimTime t) {

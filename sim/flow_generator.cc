@@ -20,16 +20,23 @@ constexpr uint16_t kWindow = 64240;
 constexpr SimTime kTcpRtoMin = 200'000'000;      // TCP_RTO_MIN
 constexpr SimTime kTcpRtoMax = 120'000'000'000;  // TCP_RTO_MAX
 
+// Every field at its default. Assigning it is one plain 184-byte copy;
+// `*p = Packet{}` built a value-initialised temporary (a memset and the
+// non-zero defaults) and copied that, on every flow packet.
+constexpr Packet kBlankPacket{};
+
 // An address drawn uniformly from the prefix.
 ctcore::nf_inet_addr draw_address(Rng& rng, const EndpointRange& r) {
   ctcore::nf_inet_addr a = r.addr;
   const unsigned bits = r.l3num == ctcore::NFPROTO_IPV4 ? 32 : 128;
-  // Walk the host bits from the last byte backwards.
+  // One draw per host bit, in address order (bit `prefix_len` first). The
+  // bit is merged without a branch: a branch on a random bit is
+  // mispredicted half the time.
   for (unsigned bit = r.prefix_len; bit < bits; ++bit) {
     const unsigned byte = bit / 8, in_byte = 7 - bit % 8;
     const uint32_t mask = 1u << (8 * (byte % 4) + in_byte);
-    if (rng.next() & 1) a.all[byte / 4] |= mask;
-    else a.all[byte / 4] &= ~mask;
+    const uint32_t drawn = 0u - static_cast<uint32_t>(rng.next() & 1);  // all ones iff the bit is 1
+    a.all[byte / 4] = (a.all[byte / 4] & ~mask) | (drawn & mask);
   }
   return a;
 }
@@ -163,44 +170,36 @@ void FlowGenerator::start(FlowConn* c, uint64_t index, uint16_t net, uint16_t cp
   c->loss = Rng(seed_ ^ (0x51ed270b27f5c1e3ull * (entry_ + 1)), index);
 }
 
-bool FlowGenerator::draw_loss(FlowConn& c) const {
-  return spec_.loss_ppm != 0 && c.loss.below(1'000'000) < spec_.loss_ppm;
+FlowGenerator::TcpSegment FlowGenerator::tcp_segment(const FlowConn& c) const {
+  const uint32_t d = spec_.data_packets;
+  const uint16_t s = c.step;
+  if (s == 0) return {true, ctcore::TCPHDR_SYN, 0};
+  if (s == 1) return {false, ctcore::TCPHDR_SYN | ctcore::TCPHDR_ACK, 0};
+  if (s == 2) return {true, ctcore::TCPHDR_ACK, 0};
+  if (s < 3 + 2 * d) {
+    const bool data = (s - 3) % 2 == 0;  // data from the client, then its ACK from the server
+    return {data, data ? static_cast<uint8_t>(ctcore::TCPHDR_PSH | ctcore::TCPHDR_ACK) : ctcore::TCPHDR_ACK,
+            data ? kDataBytes : 0};
+  }
+  const uint32_t k = s - (3 + 2 * d);
+  if (spec_.close == FlowSpec::Close::kRst) return {true, ctcore::TCPHDR_RST | ctcore::TCPHDR_ACK, 0};
+  // FIN from the client, FIN from the server, the client's last ACK.
+  return {k != 1, k == 2 ? ctcore::TCPHDR_ACK : static_cast<uint8_t>(ctcore::TCPHDR_FIN | ctcore::TCPHDR_ACK), 0};
 }
 
 void FlowGenerator::packet(FlowConn& c, Packet* p) const {
-  *p = Packet{};
+  *p = kBlankPacket;
   p->l3num = c.l3num;
   const uint16_t s = c.step;
   bool from_client = true;
   if (c.kind == FlowSpec::Kind::kTcp) {
-    const uint32_t d = spec_.data_packets;
-    p->protonum = ctcore::IPPROTO_TCP_;
-    uint8_t flags = ctcore::TCPHDR_ACK;
-    uint32_t len = 0;
-    if (s == 0) {
-      flags = ctcore::TCPHDR_SYN;
-    } else if (s == 1) {
-      flags = ctcore::TCPHDR_SYN | ctcore::TCPHDR_ACK;
-      from_client = false;
-    } else if (s == 2) {
-      flags = ctcore::TCPHDR_ACK;
-    } else if (s < 3 + 2 * d) {
-      const bool data = (s - 3) % 2 == 0;
-      from_client = data;
-      flags = data ? (ctcore::TCPHDR_PSH | ctcore::TCPHDR_ACK) : ctcore::TCPHDR_ACK;
-      len = data ? kDataBytes : 0;
-    } else {
-      const uint32_t k = s - (3 + 2 * d);
-      if (spec_.close == FlowSpec::Close::kRst) {
-        flags = ctcore::TCPHDR_RST | ctcore::TCPHDR_ACK;
-      } else {
-        from_client = k != 1;
-        flags = k == 2 ? ctcore::TCPHDR_ACK : (ctcore::TCPHDR_FIN | ctcore::TCPHDR_ACK);
-      }
-    }
+    const TcpSegment seg = tcp_segment(c);
+    const uint8_t flags = seg.flags;
+    from_client = seg.from_client;
     const int dir = from_client ? 0 : 1;
+    p->protonum = ctcore::IPPROTO_TCP_;
     p->tcp_flags = flags;
-    p->len = len;
+    p->len = seg.len;
     p->window = kWindow;
     // A retransmission repeats the segment: its sequence number was not
     // advanced yet (advance() moves nxt only once the segment got through).
@@ -247,11 +246,13 @@ SimTime FlowGenerator::advance(FlowConn& c, bool lost) const {
     c.retransmitting = false;
     c.retries = 0;
     // The segment got through: its sender's next sequence moves on.
-    Packet p;
-    packet(c, &p);
-    const int dir = (p.saddr == c.client && p.sport == c.cport) ? 0 : 1;
-    c.nxt[dir] += p.len + ((p.tcp_flags & ctcore::TCPHDR_SYN) ? 1 : 0) +
-                  ((p.tcp_flags & ctcore::TCPHDR_FIN) ? 1 : 0);
+    // The sender is told apart by its address and port, so a connection
+    // to itself (the same address and port at both ends) counts every
+    // segment as the client's.
+    const TcpSegment seg = tcp_segment(c);
+    const bool as_client = seg.from_client || (c.server == c.client && c.sport == c.cport);
+    c.nxt[as_client ? 0 : 1] += seg.len + ((seg.flags & ctcore::TCPHDR_SYN) ? 1 : 0) +
+                                ((seg.flags & ctcore::TCPHDR_FIN) ? 1 : 0);
   } else if (lost && spec_.reply && c.step % 2 == 0) {
     // A lost request gets no reply: skip it.
     ++c.step;

@@ -118,9 +118,17 @@ class FlowGenerator {
   // just sent was lost.
   SimTime advance(FlowConn& c, bool lost) const;
   // Whether the packet about to be sent is lost (draws from c.loss).
-  bool draw_loss(FlowConn& c) const;
+  bool draw_loss(FlowConn& c) const { return spec_.loss_ppm != 0 && c.loss.below(1'000'000) < spec_.loss_ppm; }
 
  private:
+  // What the TCP script sends at the connection's current step.
+  struct TcpSegment {
+    bool from_client;
+    uint8_t flags;  // TCPHDR_*
+    uint32_t len;   // payload bytes
+  };
+  TcpSegment tcp_segment(const FlowConn& c) const;
+
   FlowSpec spec_;
   uint32_t entry_;
   uint64_t seed_;

@@ -20,17 +20,16 @@ struct PathHooks {
   uint8_t count;
 };
 
-PathHooks hooks_of(PathKind p) {
-  switch (p) {
-    case PathKind::kForward:
-      return {{ctcore::NF_INET_PRE_ROUTING, ctcore::NF_INET_FORWARD, ctcore::NF_INET_POST_ROUTING}, 3};
-    case PathKind::kInput:
-      return {{ctcore::NF_INET_PRE_ROUTING, ctcore::NF_INET_LOCAL_IN, ctcore::NF_INET_LOCAL_IN}, 2};
-    case PathKind::kOutput:
-      return {{ctcore::NF_INET_LOCAL_OUT, ctcore::NF_INET_POST_ROUTING, ctcore::NF_INET_POST_ROUTING}, 2};
-  }
-  return {{}, 0};
-}
+// The hooks of each path, indexed by PathKind.
+constexpr PathHooks kPathHooks[] = {
+    {{ctcore::NF_INET_PRE_ROUTING, ctcore::NF_INET_FORWARD, ctcore::NF_INET_POST_ROUTING}, 3},  // kForward
+    {{ctcore::NF_INET_PRE_ROUTING, ctcore::NF_INET_LOCAL_IN, ctcore::NF_INET_LOCAL_IN}, 2},      // kInput
+    {{ctcore::NF_INET_LOCAL_OUT, ctcore::NF_INET_POST_ROUTING, ctcore::NF_INET_POST_ROUTING}, 2},  // kOutput
+};
+static_assert(static_cast<size_t>(PathKind::kForward) == 0 && static_cast<size_t>(PathKind::kInput) == 1 &&
+              static_cast<size_t>(PathKind::kOutput) == 2);
+
+const PathHooks& hooks_of(PathKind p) { return kPathHooks[static_cast<size_t>(p)]; }
 
 const char* hook_name(nf_inet_hooks h) {
   switch (h) {
@@ -62,15 +61,17 @@ Simulator::Simulator(const Scenario& scenario, const RunOptions& options)
   cpus_.resize(scenario.cpus);
   for (const ListenerSpec& l : scenario.listeners) listeners_->add(l, net_index(l.netns));
   nat_active_.assign(core_->net_count(), false);
+  std::vector<HookRules::Entry> filter;
   for (const RuleSpec& r : scenario.rules) {
     const uint16_t ni = net_index(r.netns);
     if (r.is_nat()) {
       nat_rules_.push_back({ni, r.hook, &r});
       if (ni < nat_active_.size()) nat_active_[ni] = true;
     } else {
-      rules_.push_back({ni, r.hook, &r});
+      filter.push_back({ni, r.hook, &r});
     }
   }
+  rules_ = HookRules(filter);
   for (size_t i = 0; i < scenario.flows.size(); ++i)
     generators_.emplace_back(scenario.flows[i], static_cast<uint32_t>(i), scenario.seed);
   flows_started_.assign(scenario.flows.size(), 0);
@@ -263,6 +264,12 @@ uint32_t Simulator::alloc_slot() {
     free_slots_.pop_back();
     return s;
   }
+  return new_slot();
+}
+
+// Out of line: the pool grows only until it holds the most packets in
+// flight at once; inlined, the growth would cost every allocation stack.
+[[gnu::noinline]] uint32_t Simulator::new_slot() {
   slots_.emplace_back();
   return static_cast<uint32_t>(slots_.size() - 1);
 }
@@ -424,84 +431,104 @@ void Simulator::cpu_idle(uint16_t cpu) {
   schedule(engine_.now(), Phase::kPacket, kHookStep, next);
 }
 
+// Walks the packet through its hooks from f.step, in a loop: going on to
+// the next hook at once is the same as scheduling it when it would be the
+// next event anyway (would_run_next), and only then.
 void Simulator::hook_step(uint32_t slot) {
   InFlight& f = slots_[slot];
   if (f.dead) {
     finish_packet(slot);
     return;
   }
+  // Fixed for the whole walk: no namespace, output or nat table comes or
+  // goes during a packet's hook step.
   ctcore::net& n = core_->net_at(f.net);
-  const PathHooks ph = hooks_of(f.path);
-  const nf_inet_hooks hook = ph.hooks[f.step];
-  const bool first = f.step == 0;
-  const bool last = f.step + 1 == ph.count;
-  size_t rule_from = 0;
-  if (explain_) explain_->packet_step(f.id, n, f.cpu, hook_name(hook), first ? format_packet(f.skb) : "",
-                                     path_name(f.path), first && !f.resumed, f.resumed);
-
-  if (f.resumed) {
-    rule_from = f.rule_pos;
-    f.resumed = false;
-  } else if (first) {
-    if (trace_) trace_->pkt(n, f.cpu, f.id, hook_name(hook), format_packet(f.skb), path_name(f.path));
-    const unsigned v = core_->nf_conntrack_in(n, f.cpu, f.skb, hook);
-    if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_in");
-    if (explain_) explain_->verdict(hook_name(hook), v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_in");
-    if (v == ctcore::NF_DROP) {
-      finish_packet(slot, true);
+  const PathHooks& ph = hooks_of(f.path);
+  const bool watched = trace_ || explain_;
+  const bool nat = !nat_rules_.empty() && f.net < nat_active_.size() && nat_active_[f.net];
+  for (;;) {
+    const nf_inet_hooks hook = ph.hooks[f.step];
+    if (watched) report_step(f, n, hook);
+    size_t rule_from = 0;
+    if (f.resumed) {
+      rule_from = f.rule_pos;
+      f.resumed = false;
+    } else if (f.step == 0) {
+      const unsigned v = core_->nf_conntrack_in(n, f.cpu, f.skb, hook);
+      if (watched) report_verdict(f, n, hook, v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_in", nullptr);
+      if (v == ctcore::NF_DROP) {
+        finish_packet(slot, true);
+        return;
+      }
+      // NAT's destination hook (priority -100) runs after conntrack.
+      if (nat) nat_step(f, n, hook, ctcore::NF_NAT_MANIP_DST);
+    }
+    if (!rules_.empty()) {
+      const std::span<const RuleSpec* const> rules = rules_.at(f.net, hook);
+      if (!rules.empty() && !run_rules(slot, n, hook, rules, rule_from)) return;
+    }
+    if (f.step + 1 == ph.count) {
+      // NAT's source hook (priority 100) runs after the filter rules.
+      if (nat) nat_step(f, n, hook, ctcore::NF_NAT_MANIP_SRC);
+      const unsigned v = core_->nf_conntrack_confirm(f.cpu, f.skb);
+      if (watched) report_verdict(f, n, hook, v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_confirm", nullptr);
+      finish_packet(slot, v == ctcore::NF_DROP);
       return;
     }
-    // NAT's destination hook (priority -100) runs after conntrack.
-    if (f.net < nat_active_.size() && nat_active_[f.net]) nat_step(f, n, hook, ctcore::NF_NAT_MANIP_DST);
+    ++f.step;
+    // Another packet (another CPU) or earlier work due at this instant
+    // comes first: the next hook waits its turn, so they interleave.
+    if (!engine_.would_run_next(Phase::kPacket)) {
+      schedule(engine_.now(), Phase::kPacket, kHookStep, slot);
+      return;
+    }
   }
+}
 
-  // The scenario's rules at this hook, in order; the first match decides.
-  size_t pos = 0;
-  for (const RuleRef& r : rules_) {
-    if (r.net != f.net || r.hook != hook) continue;
-    const size_t here = pos++;
-    if (r.rule->at > engine_.now()) continue;  // not added yet
-    if (here < rule_from) continue;
-    if (!r.rule->match.matches(f.skb)) continue;
-    // Formatted only for the trace: no string work per packet otherwise.
-    auto reason = [&] { return fmt::format("rule \"{}\"", r.rule->match_text); };
-    if (r.rule->verdict == RuleSpec::Verdict::kAccept) {
-      if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), "accept", reason());
-      if (explain_) explain_->verdict(hook_name(hook), "accept", reason());
-      break;
+bool Simulator::run_rules(uint32_t slot, ctcore::net& n, nf_inet_hooks hook, std::span<const RuleSpec* const> rules,
+                          size_t from) {
+  InFlight& f = slots_[slot];
+  for (size_t here = from; here < rules.size(); ++here) {
+    const RuleSpec& r = *rules[here];
+    if (r.at > engine_.now()) continue;  // not added yet
+    if (!r.match.matches(f.skb)) continue;
+    const bool watched = trace_ || explain_;
+    if (r.verdict == RuleSpec::Verdict::kAccept) {
+      if (watched) report_verdict(f, n, hook, "accept", nullptr, &r);
+      return true;
     }
-    if (r.rule->verdict == RuleSpec::Verdict::kDrop) {
-      if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), "drop", reason());
-      if (explain_) explain_->verdict(hook_name(hook), "drop", reason());
+    if (r.verdict == RuleSpec::Verdict::kDrop) {
+      if (watched) report_verdict(f, n, hook, "drop", nullptr, &r);
       finish_packet(slot, true);
-      return;
+      return false;
     }
     // queue: off the CPU until released; the skb keeps its reference.
-    if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), "queue", reason());
-    if (explain_) explain_->verdict(hook_name(hook), "queue", reason());
+    if (watched) report_verdict(f, n, hook, "queue", nullptr, &r);
     f.rule_pos = static_cast<uint16_t>(here + 1);
-    schedule(engine_.now() + r.rule->delay, Phase::kPacket, kQueueRelease, slot);
+    schedule(engine_.now() + r.delay, Phase::kPacket, kQueueRelease, slot);
     cpu_idle(f.cpu);
-    return;
+    return false;
   }
+  return true;
+}
 
-  if (last) {
-    // NAT's source hook (priority 100) runs after the filter rules.
-    if (f.net < nat_active_.size() && nat_active_[f.net]) nat_step(f, n, hook, ctcore::NF_NAT_MANIP_SRC);
-    const unsigned v = core_->nf_conntrack_confirm(f.cpu, f.skb);
-    if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_confirm");
-    if (explain_) explain_->verdict(hook_name(hook), v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_confirm");
-    finish_packet(slot, v == ctcore::NF_DROP);
-    return;
-  }
-  ++f.step;
-  // The next hook is the next event unless another packet (another CPU)
-  // or earlier work is due at this instant: then they interleave.
-  if (engine_.would_run_next(Phase::kPacket)) {
-    hook_step(slot);
-    return;
-  }
-  schedule(engine_.now(), Phase::kPacket, kHookStep, slot);
+// Out of line (noinline): the string work here would otherwise be inlined
+// into hook_step, whose every walk would then pay for the registers and
+// stack it needs even with no output on.
+[[gnu::noinline]] void Simulator::report_step(const InFlight& f, ctcore::net& n, nf_inet_hooks hook) {
+  const bool first = f.step == 0;
+  if (explain_) explain_->packet_step(f.id, n, f.cpu, hook_name(hook), first ? format_packet(f.skb) : "",
+                                     path_name(f.path), first && !f.resumed, f.resumed);
+  if (trace_ && first && !f.resumed) trace_->pkt(n, f.cpu, f.id, hook_name(hook), format_packet(f.skb), path_name(f.path));
+}
+
+[[gnu::noinline]] void Simulator::report_verdict(const InFlight& f, ctcore::net& n, nf_inet_hooks hook,
+                                                 const char* verdict, const char* by, const RuleSpec* rule) {
+  std::string rule_reason;
+  std::string_view reason = by != nullptr ? by : "";
+  if (rule != nullptr) reason = rule_reason = fmt::format("rule \"{}\"", rule->match_text);
+  if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), verdict, reason);
+  if (explain_) explain_->verdict(hook_name(hook), verdict, reason);
 }
 
 void Simulator::nat_step(InFlight& f, ctcore::net& n, nf_inet_hooks hook, ctcore::nf_nat_manip_type manip) {

@@ -24,13 +24,15 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "core/nf_conntrack_core.h"
 #include "sim/engine.h"
-#include "sim/flow_generator.h"
 #include "sim/explain_writer.h"
+#include "sim/flow_generator.h"
+#include "sim/hook_rules.h"
 #include "sim/netlink_listener.h"
 #include "sim/observer_fanout.h"
 #include "sim/output_file.h"
@@ -124,6 +126,8 @@ class Simulator {
     bool busy = false;
     std::deque<uint32_t> backlog;
   };
+  // A NAT rule: looked at only for a conn's first packet (rare), so a
+  // plain scan of nat_rules_ is enough.
   struct RuleRef {
     uint16_t net;
     ctcore::nf_inet_hooks hook;
@@ -147,10 +151,25 @@ class Simulator {
   void inject(const ctcore::Packet& p, uint16_t net, uint16_t cpu, PathKind path,
               uint32_t flow_slot = UINT32_MAX, uint32_t flow_gen = 0);
   uint32_t alloc_slot();
+  uint32_t new_slot();  // a slot at the end of slots_
   void enqueue_on_cpu(uint32_t slot);
   void start_packet(uint32_t slot);
   void cpu_idle(uint16_t cpu);
+  // Runs the packet's hooks from its current one until it leaves the CPU
+  // or must wait for its turn at this instant (then as a kHookStep event).
   void hook_step(uint32_t slot);
+  // The filter rules at the packet's current hook, from position `from`
+  // (a queued packet resumes after its queue rule); the first match
+  // decides. Returns true iff the packet goes on (accepted or no match);
+  // false when a drop or queue verdict took it off its CPU.
+  bool run_rules(uint32_t slot, ctcore::net& n, ctcore::nf_inet_hooks hook, std::span<const RuleSpec* const> rules,
+                 size_t from);
+  // The trace's pkt record and the explain step for the packet's current
+  // hook; the trace's and the explain's record of a verdict, given by `by`
+  // (a core function) or by `rule`. Only with either output on.
+  void report_step(const InFlight& f, ctcore::net& n, ctcore::nf_inet_hooks hook);
+  void report_verdict(const InFlight& f, ctcore::net& n, ctcore::nf_inet_hooks hook, const char* verdict,
+                      const char* by, const RuleSpec* rule);
   // The packet's traversal ends (`dropped`: by a drop verdict).
   void finish_packet(uint32_t slot, bool dropped = false);
   // The NAT hook of `manip` type at `hook` (nf_nat_inet_fn): decides a new
@@ -189,7 +208,7 @@ class Simulator {
   std::vector<InFlight> slots_;
   std::vector<uint32_t> free_slots_;
   std::vector<CpuState> cpus_;
-  std::vector<RuleRef> rules_;      // filter rules, in scenario order
+  HookRules rules_;                 // filter rules, per (namespace, hook)
   std::vector<RuleRef> nat_rules_;  // dnat/snat rules, in scenario order
   std::vector<bool> nat_active_;    // per net: a nat table exists there
   std::map<std::string, SeqState> seqs_;

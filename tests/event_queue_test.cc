@@ -31,8 +31,8 @@ TEST_CASE("EventQueue pops by time, then phase, then insertion order") {
   CHECK(order == std::vector<uint32_t>{3, 6, 2, 5, 1, 4});
 }
 
-// The queue keeps events due at the current instant in a FIFO beside the
-// heap; this checks, against a std::set of (t, phase, seq), that the mix of
+// The queue keeps runs of events (those due at the current instant among
+// them) in FIFO lanes beside the heap; this checks, against a std::set of (t, phase, seq), that the mix of
 // the two still pops in exactly the total order, with many pushes at the
 // instant of the last pop in every phase order.
 TEST_CASE("EventQueue matches a sorted-set model under mixed now/future pushes") {
@@ -59,6 +59,44 @@ TEST_CASE("EventQueue matches a sorted-set model under mixed now/future pushes")
     }
     REQUIRE(q.size() == model.size());
   }
+}
+
+// Runs of events at fixed delays (as flows schedule their next packets)
+// fill the FIFO lanes, with their rings wrapping and growing; occasional
+// events at odd delays and more runs than lanes spill into the heap. The
+// pop order must still be exactly the model's.
+TEST_CASE("EventQueue matches a sorted-set model with runs of fixed delays") {
+  EventQueue q;
+  std::set<std::tuple<SimTime, int, uint64_t>> model;
+  Rng rng(5, 2);
+  const SimTime delays[] = {0, 10, 100, 1000, 250, 7};  // more runs than lanes
+  SimTime now = 0;
+  for (int round = 0; round < 50000; ++round) {
+    const int pushes = static_cast<int>(rng.below(3));
+    for (int k = 0; k < pushes; ++k) {
+      Event e;
+      const int run = static_cast<int>(rng.below(round < 25000 ? 3 : 6));
+      e.t = now + (rng.chance(1, 50) ? static_cast<SimTime>(rng.below(5000)) : delays[run]);
+      e.phase = rng.chance(1, 20) ? static_cast<Phase>(rng.below(5)) : Phase::kPacket;
+      const uint64_t seq = q.push(e);
+      model.emplace(e.t, static_cast<int>(e.phase), seq);
+    }
+    if (!q.empty() && rng.below(5) != 0) {
+      REQUIRE(q.would_pop_first(now, Phase::kPacket) ==
+              (std::make_tuple(now, static_cast<int>(Phase::kPacket), UINT64_MAX) < *model.begin()));
+      const Event e = q.pop();
+      REQUIRE(std::make_tuple(e.t, static_cast<int>(e.phase), e.seq) == *model.begin());
+      model.erase(model.begin());
+      now = e.t;
+    }
+    REQUIRE(q.size() == model.size());
+  }
+  while (!q.empty()) {
+    const Event e = q.pop();
+    REQUIRE(std::make_tuple(e.t, static_cast<int>(e.phase), e.seq) == *model.begin());
+    model.erase(model.begin());
+  }
+  CHECK(model.empty());
 }
 
 TEST_CASE("EventQueue keeps FIFO order among thousands of equal keys") {
