@@ -105,6 +105,7 @@ void run_w2(const Options& o) {
               "   of the same keys (the limit). best of %d\n", o.reps);
   std::vector<uint32_t> sizes = o.smoke ? std::vector<uint32_t>{10000, 100000}
                                         : std::vector<uint32_t>{10000, 1000000, 10000000};
+  if (o.w2_conns != 0) sizes = {o.w2_conns};
   for (uint32_t n_conns : sizes) {
     const uint64_t ops = o.smoke ? 200000 : std::max<uint64_t>(n_conns, 2000000);
     double ns_packet = 0, ns_find = 0, allocs_per_packet = 0;

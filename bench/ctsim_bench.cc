@@ -1,13 +1,13 @@
 // ctsim_bench: the performance workloads of issue 9 (W1-W6), each printing
 // its figure next to its reference or target.
 //
-//   ctsim_bench [--smoke] [--reps N] [--w4 off|on] [W1 W2 ...]
+//   ctsim_bench [--smoke] [--reps N] [--w4 off|on] [--w2-conns N] [W1 W2 ...]
 //
 // --smoke runs every workload at a small size once (seconds; CTest runs it
 // as bench_smoke). Figures are the benchmark thread's CPU time, best of N
 // (default 3): the machine may be shared, and CPU time leaves out the waits
 // for a core while the minimum is the least disturbed run. --w4 off|on runs
-// only one half of W4 (for profiling).
+// only one half of W4 (for profiling); --w2-conns N runs W2 at N conns only.
 // Exit code 0 unless the arguments are wrong.
 #include <cstdio>
 #include <cstdlib>
@@ -30,10 +30,13 @@ int main(int argc, char** argv) {
       ++i;
       o.w4_trace_off = std::strcmp(argv[i], "on") != 0;
       o.w4_trace_on = std::strcmp(argv[i], "off") != 0;
+    } else if (std::strcmp(argv[i], "--w2-conns") == 0 && i + 1 < argc) {
+      o.w2_conns = static_cast<uint32_t>(std::strtoul(argv[++i], nullptr, 10));
     } else if (argv[i][0] == 'W' && argv[i][1] >= '1' && argv[i][1] <= '6' && argv[i][2] == 0) {
       only.insert(argv[i]);
     } else {
-      std::fprintf(stderr, "usage: ctsim_bench [--smoke] [--reps N] [--w4 off|on] [W1 .. W6]\n");
+      std::fprintf(stderr, "usage: ctsim_bench [--smoke] [--reps N] [--w4 off|on] [--w2-conns N] "
+                           "[W1 .. W6]\n");
       return 2;
     }
   }
