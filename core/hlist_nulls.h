@@ -1,23 +1,30 @@
-// Intrusive singly-headed doubly-linked lists whose end marker is a "nulls"
-// value instead of NULL.
+// Intrusive singly linked lists whose end marker is a "nulls" value instead
+// of NULL.
 //
 // Mirrors: include/linux/list_nulls.h (hlist_nulls_head, hlist_nulls_node,
-//          INIT_HLIST_NULLS_HEAD, hlist_nulls_add_head, hlist_nulls_del,
-//          is_a_nulls, get_nulls_value).
-// Simplified: single-threaded, but deletion keeps RCU semantics on purpose:
-//          hlist_nulls_del_rcu() leaves n->next as it was, so a walker that
-//          stands on a node being deleted goes on from its old successor, and
-//          a node moved to another list (the dying list) leads a walker into
-//          that list and to its nulls marker. The kernel's lookup restarts on
-//          that (search_restart) and its gc_worker silently ends the bucket;
-//          ctsim reproduces both.
+//          INIT_HLIST_NULLS_HEAD, is_a_nulls, get_nulls_value).
+// Simplified: single-threaded. The kernel's node also has a back link
+//          (`pprev`) for O(1) unlinking; ctsim's node is the forward link
+//          alone, which saves 8 bytes in each of a conn's two nodes. Its two
+//          kinds of list unlink differently:
+//          - hash chains (short, and mostly just walked) unlink by walking
+//            from the head to the predecessor: hlist_nulls_del_from();
+//          - the per-CPU unconfirmed and dying lists (long, unlinked in any
+//            order) keep their back link in the conn (nf_conn::list_pprev,
+//            see Conntrack::nf_ct_add_to_*_list).
+//          Deletion keeps RCU semantics on purpose either way: the unlinked
+//          node's `next` is left as it was, so a walker that stands on it
+//          goes on from its old successor, and a node moved to another list
+//          (the dying list) leads a walker into that list and to its nulls
+//          marker. The kernel's lookup restarts on that (search_restart)
+//          and its gc_worker silently ends the bucket; ctsim reproduces both.
 //
 // Invariants:
-//  (1) A chain ends in a pointer with bit 0 set; the rest of its bits are the
+//  (1) A list ends in a pointer with bit 0 set; the rest of its bits are the
 //      list's nulls value (a hash bucket number, or a special list id).
-//  (2) For a linked node n: *n->pprev == n.
-//  (3) An unlinked node has pprev == nullptr (hlist_nulls_unhashed()); its
-//      next pointer is stale but still leads to a nulls marker.
+//  (2) An unlinked node's next pointer is stale (or, for a conn's unused
+//      REPLY node before confirm, not a pointer at all: see
+//      Conntrack::stash_raw_hashes); no list leads to it.
 //
 // Threading: single-threaded; no internal synchronisation.
 #ifndef CTSIM_CORE_HLIST_NULLS_H_
@@ -29,7 +36,6 @@ namespace ctcore {
 
 struct hlist_nulls_node {
   hlist_nulls_node* next = nullptr;
-  hlist_nulls_node** pprev = nullptr;
 };
 
 struct hlist_nulls_head {
@@ -52,25 +58,25 @@ inline void INIT_HLIST_NULLS_HEAD(hlist_nulls_head* h, uint32_t nulls) {
   h->first = make_nulls(nulls);
 }
 
-inline bool hlist_nulls_unhashed(const hlist_nulls_node* n) { return n->pprev == nullptr; }
-
 inline bool hlist_nulls_empty(const hlist_nulls_head* h) { return is_a_nulls(h->first); }
 
+// Links n at the head of h (no back links to keep).
 inline void hlist_nulls_add_head(hlist_nulls_node* n, hlist_nulls_head* h) {
-  hlist_nulls_node* first = h->first;
-  n->next = first;
-  n->pprev = &h->first;
+  n->next = h->first;
   h->first = n;
-  if (!is_a_nulls(first)) first->pprev = &n->next;
 }
 
-// Unlinks n and marks it unhashed, leaving n->next intact for walkers that
-// stand on n (RCU semantics). REQUIRES: n is linked.
-inline void hlist_nulls_del_rcu(hlist_nulls_node* n) {
-  hlist_nulls_node* next = n->next;
-  *n->pprev = next;
-  if (!is_a_nulls(next)) next->pprev = n->pprev;
-  n->pprev = nullptr;
+// Unlinks n from h, found by walking from the head; n->next is left intact
+// for walkers that stand on n (RCU semantics). Returns false (and changes
+// nothing) iff n is not on h.
+inline bool hlist_nulls_del_from(hlist_nulls_node* n, hlist_nulls_head* h) {
+  for (hlist_nulls_node** pp = &h->first; !is_a_nulls(*pp); pp = &(*pp)->next) {
+    if (*pp == n) {
+      *pp = n->next;
+      return true;
+    }
+  }
+  return false;
 }
 
 // Number of nodes on the list (walks it; for checks and snapshots only).

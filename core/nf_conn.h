@@ -57,18 +57,22 @@ struct nf_conntrack_ecache {
   uint8_t present;  // the extension was added at init_conntrack
 };
 
-// Layout (64-byte aligned, three cache lines): a chain walk
-// (nf_conntrack_find, gc_worker, early_drop_list) reads, per node, the
-// node's link and tuple and the conn's `timeout`, `status` and `net`. Line 0
-// holds those three and the whole ORIGINAL node; the REPLY node fills line
-// 1, so a walk touches one line per ORIGINAL node and two (independent:
-// see nf_ct_tuplehash_to_ctrack) per REPLY node. The rest is read only once
-// a conn is found.
-struct alignas(64) nf_conn {
+// Layout (184 bytes, 8-byte aligned): a chain walk (nf_conntrack_find,
+// gc_worker, early_drop_list) reads, per node, the node's link and tuple
+// and, where it must (an expiry check, or a key match), the conn's
+// `timeout`, `status` and `net`; those three come first, right before the
+// ORIGINAL node. The rest is read only once a conn is found.
+// The nodes have no back link (hlist_nulls.h): the ORIGINAL node's, needed
+// only on the per-CPU lists, is `list_pprev`.
+struct nf_conn {
   uint32_t timeout;  // relative while unconfirmed, absolute J32 after
   uint16_t status;   // IPS_* bits
   uint16_t net;      // index of the owning namespace (Conntrack::net_at)
   nf_conntrack_tuple_hash tuplehash[IP_CT_DIR_MAX];
+  // Where the pointer to the ORIGINAL node sits while the conn is on an
+  // unconfirmed or dying list (the kernel's hnnode.pprev there); null
+  // while it is on neither (in the table, or being freed).
+  hlist_nulls_node** list_pprev;
   uint32_t use;      // ct_general.use: the table's ref + one per skb
   uint32_t id;       // allocation order from 1 (ctsim's, for traces)
   uint16_t cpu;      // CPU whose unconfirmed/dying list holds it
@@ -85,18 +89,19 @@ struct alignas(64) nf_conn {
     return was;
   }
 };
-static_assert(sizeof(nf_conn) <= 192, "nf_conn must stay within 192 bytes");
-static_assert(offsetof(nf_conn, tuplehash) == 8 && sizeof(nf_conntrack_tuple_hash) == 56,
-              "ORIGINAL node ends line 0 exactly; REPLY node starts line 1");
+static_assert(sizeof(nf_conn) == 184, "nf_conn is 184 bytes (W6: <= 192 per conn in all)");
+static_assert(offsetof(nf_conn, tuplehash) == 8 && sizeof(nf_conntrack_tuple_hash) == 48,
+              "the ORIGINAL node follows timeout, status and net");
 
-// The conn a tuplehash is embedded in (kernel container_of by dst.dir).
-// Every nf_conn is 64-byte aligned, so the node's address alone tells the
-// direction (REPLY nodes start a cache line, ORIGINAL nodes sit 8 bytes in):
-// a chain walk can load the conn's line 0 without waiting for the tuple.
+// The conn a tuplehash is embedded in (the kernel's container_of by dst.dir).
 inline nf_conn* nf_ct_tuplehash_to_ctrack(const nf_conntrack_tuple_hash* h) {
-  const uintptr_t a = reinterpret_cast<uintptr_t>(h);
-  const uintptr_t base = (a & 63u) == 0 ? a - 64 : a - 8;
-  return reinterpret_cast<nf_conn*>(base);
+  const char* node0 = reinterpret_cast<const char*>(h - h->tuple.dst.dir);
+  return reinterpret_cast<nf_conn*>(const_cast<char*>(node0) - offsetof(nf_conn, tuplehash));
+}
+
+// The conn whose ORIGINAL node is n (every node on a per-CPU list is one).
+inline nf_conn* nf_ct_orig_node_to_ctrack(hlist_nulls_node* n) {
+  return reinterpret_cast<nf_conn*>(reinterpret_cast<char*>(n) - offsetof(nf_conn, tuplehash));
 }
 
 inline nf_conntrack_tuple_hash* hnnode_to_tuplehash(hlist_nulls_node* n) {

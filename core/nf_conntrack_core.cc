@@ -119,7 +119,7 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu,
     // hold the tuple is only counted; in another, the tuple is compared
     // before the conn's other fields are read.
     if (!b.hint.may_hold(hash)) {
-      *walked += b.hint.nodes;
+      *walked += b.hint.nodes();
       // A miss is usually a new conn: its confirm will link a node in
       // front of this chain's first one and write that node's back link.
       if (!is_a_nulls(b.head.first)) __builtin_prefetch(b.head.first, 1);
@@ -286,22 +286,38 @@ nf_conntrack_tuple_hash* Conntrack::init_conntrack(net& n, uint16_t cpu,
 }
 
 void Conntrack::nf_ct_add_to_unconfirmed_list(nf_conn* ct) {
-  hlist_nulls_add_head(&ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode,
-                       &nf_ct_net(ct).pcpu[ct->cpu].unconfirmed);
+  pcpu_list_add(ct, &nf_ct_net(ct).pcpu[ct->cpu].unconfirmed);
 }
 
 // nf_ct_add_to_dying_list(): the conn now belongs to the killing CPU.
 void Conntrack::nf_ct_add_to_dying_list(nf_conn* ct) {
   const uint16_t cpu = smp_processor_id();
   ct->cpu = cpu;
-  hlist_nulls_add_head(&ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode,
-                       &nf_ct_net(ct).pcpu[cpu].dying);
+  pcpu_list_add(ct, &nf_ct_net(ct).pcpu[cpu].dying);
 }
 
 void Conntrack::nf_ct_del_from_dying_or_unconfirmed_list(nf_conn* ct) {
-  hlist_nulls_node* node = &ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode;
-  CT_ASSERT(!hlist_nulls_unhashed(node), "conn on no per-CPU list");
-  hlist_nulls_del_rcu(node);
+  CT_ASSERT(ct->list_pprev != nullptr, "conn on no per-CPU list");
+  pcpu_list_del(ct);
+}
+
+// hlist_nulls_add_head_rcu() on a per-CPU list: every node there is an
+// ORIGINAL node, whose back link is its conn's list_pprev.
+void Conntrack::pcpu_list_add(nf_conn* ct, hlist_nulls_head* h) {
+  hlist_nulls_node* n = &ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode;
+  hlist_nulls_node* first = h->first;
+  n->next = first;
+  ct->list_pprev = &h->first;
+  h->first = n;
+  if (!is_a_nulls(first)) nf_ct_orig_node_to_ctrack(first)->list_pprev = &n->next;
+}
+
+// hlist_nulls_del_rcu() on a per-CPU list: the node keeps its `next`.
+void Conntrack::pcpu_list_del(nf_conn* ct) {
+  hlist_nulls_node* next = ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode.next;
+  *ct->list_pprev = next;
+  if (!is_a_nulls(next)) nf_ct_orig_node_to_ctrack(next)->list_pprev = ct->list_pprev;
+  ct->list_pprev = nullptr;
 }
 
 // ------------------------------------------------------------- early drop
@@ -492,8 +508,8 @@ void Conntrack::nf_ct_refresh(nf_conn* ct, uint32_t extra) {
   if (jiffies32_before(deadline, ct->timeout) && !nf_ct_is_dying(ct)) {  // in the table
     uint32_t orig = 0, reply = 0;
     hash_buckets(ct, &orig, &reply);
-    if (orig != UINT32_MAX) hash_[orig].hint.lower(deadline);
-    hash_[reply].hint.lower(deadline);
+    if (orig != UINT32_MAX) hash_[orig].hint.lower(deadline, now32());
+    hash_[reply].hint.lower(deadline, now32());
   }
   ct->timeout = deadline;
 }
@@ -638,11 +654,9 @@ unsigned Conntrack::nf_ct_resolve_clash_harder(Packet& skb, uint32_t repl_idx, c
   loser->status |= IPS_FIXED_TIMEOUT | IPS_NAT_CLASH;
   nf_conntrack_get(loser);
   loser->set_bit(IPS_CONFIRMED_BIT);
-  // hlist_nulls_add_fake(): the ORIGINAL node points at itself, so lookups
+  // hlist_nulls_add_fake(): the ORIGINAL node is on no list, so lookups
   // only ever find the winner for that direction.
-  hlist_nulls_node* orig = &loser->tuplehash[IP_CT_DIR_ORIGINAL].hnnode;
-  orig->pprev = &orig->next;
-  orig->next = make_nulls(0);
+  loser->tuplehash[IP_CT_DIR_ORIGINAL].hnnode.next = make_nulls(0);
   hash_link(&loser->tuplehash[IP_CT_DIR_REPLY], loser,
             hash_conntrack_raw(loser->tuplehash[IP_CT_DIR_REPLY].tuple, n));
   if (obs_ != nullptr) obs_->on_clash(*loser, *winner, "inserted reply-only");
@@ -686,17 +700,25 @@ void Conntrack::nf_ct_delete_from_lists(nf_conn* ct) {
   // v5.10 hashes both tuples here too (for the bucket locks).
   uint32_t orig = 0, reply = 0;
   hash_buckets(ct, &orig, &reply);
-  if (orig != UINT32_MAX) hash_[orig].hint.unlink();
+  // ORIGINAL first, then REPLY, as clean_from_lists(); each unlinked from
+  // its chain by a walk to its predecessor (hlist_nulls.h).
+  if (orig != UINT32_MAX) {
+    hash_[orig].hint.unlink();
+    const bool found = hlist_nulls_del_from(&ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode,
+                                            &hash_[orig].head);
+    CT_ASSERT(found, "ORIGINAL node not in its chain");
+  }
   hash_[reply].hint.unlink();
-  hlist_nulls_del_rcu(&ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode);
-  hlist_nulls_del_rcu(&ct->tuplehash[IP_CT_DIR_REPLY].hnnode);
+  const bool found = hlist_nulls_del_from(&ct->tuplehash[IP_CT_DIR_REPLY].hnnode,
+                                          &hash_[reply].head);
+  CT_ASSERT(found, "REPLY node not in its chain");
   nf_ct_add_to_dying_list(ct);
 }
 
 void Conntrack::hash_link(nf_conntrack_tuple_hash* node, const nf_conn* ct, uint32_t raw) {
   HashBucket& b = hash_[scale_hash(raw)];
   hlist_nulls_add_head(&node->hnnode, &b.head);
-  b.hint.link(ct->timeout, raw);
+  b.hint.link(ct->timeout, raw, now32());
 }
 
 void Conntrack::hash_buckets(const nf_conn* ct, uint32_t* orig, uint32_t* reply) const {
@@ -708,19 +730,22 @@ void Conntrack::hash_buckets(const nf_conn* ct, uint32_t* orig, uint32_t* reply)
 }
 
 void Conntrack::hint_recount(uint32_t bucket) {
+  const uint32_t now = now32();
   BucketHint& hint = hash_[bucket].hint;
-  // The hash bits cost a jhash per node to redo: only once stale bits (of
-  // unlinked nodes) have piled up to make walks needlessly frequent.
-  const bool rehash = hint.bits_set() >= 2 * hint.nodes + 4;
   BucketHint fresh;
-  for (hlist_nulls_node* node = hash_[bucket].head.first; !is_a_nulls(node); node = node->next) {
-    const nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
-    const nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
-    fresh.link(ct->timeout, rehash ? hash_conntrack_raw(h->tuple, nf_ct_net(ct)) : 0);
-  }
-  if (!rehash && fresh.nodes != 0) {
-    fresh.hash_bits[0] = hint.hash_bits[0];
-    fresh.hash_bits[1] = hint.hash_bits[1];
+  for (hlist_nulls_node* node = hash_[bucket].head.first; !is_a_nulls(node); node = node->next)
+    fresh.link(nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node))->timeout, 0, now);
+  // The hash bits cost a jhash per node to redo: only once stale bits (of
+  // unlinked nodes) are more than the live nodes can have set.
+  if (fresh.knows_nodes() && hint.bits_set() > 3 * fresh.nodes()) {
+    fresh.reset_bits();
+    for (hlist_nulls_node* node = hash_[bucket].head.first; !is_a_nulls(node);
+         node = node->next) {
+      const nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
+      fresh.add_bits(hash_conntrack_raw(h->tuple, nf_ct_net(nf_ct_tuplehash_to_ctrack(h))));
+    }
+  } else {
+    fresh.keep_bits_of(hint);
   }
   hint = fresh;
 }

@@ -231,17 +231,17 @@ class Conntrack {
   nf_conn* nf_conntrack_alloc(net& n, uint16_t cpu, const nf_conntrack_tuple& orig,
                               const nf_conntrack_tuple& repl, uint32_t hash, uint32_t repl_raw);
   // An unconfirmed conn keeps the raw hashes of its two tuples for confirm
-  // in its REPLY node, which no list uses until then: the ORIGINAL one in
-  // `pprev` (as v5.10 does), the REPLY one in `next` (as a nulls value).
+  // in its REPLY node's `next`, which no list uses until then (v5.10 keeps
+  // the ORIGINAL one in that node's pprev, which ctsim's node lacks).
   static void stash_raw_hashes(nf_conn* ct, uint32_t orig_raw, uint32_t repl_raw) {
-    hlist_nulls_node& r = ct->tuplehash[IP_CT_DIR_REPLY].hnnode;
-    r.pprev = reinterpret_cast<hlist_nulls_node**>(static_cast<uintptr_t>(orig_raw));
-    r.next = make_nulls(repl_raw);
+    static_assert(sizeof(uintptr_t) == 8, "two 32-bit hashes in one pointer");
+    ct->tuplehash[IP_CT_DIR_REPLY].hnnode.next = reinterpret_cast<hlist_nulls_node*>(
+        (static_cast<uintptr_t>(orig_raw) << 32) | repl_raw);
   }
   static void stashed_raw_hashes(const nf_conn* ct, uint32_t* orig_raw, uint32_t* repl_raw) {
-    const hlist_nulls_node& r = ct->tuplehash[IP_CT_DIR_REPLY].hnnode;
-    *orig_raw = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(r.pprev));
-    *repl_raw = get_nulls_value(r.next);
+    const uintptr_t v = reinterpret_cast<uintptr_t>(ct->tuplehash[IP_CT_DIR_REPLY].hnnode.next);
+    *orig_raw = static_cast<uint32_t>(v >> 32);
+    *repl_raw = static_cast<uint32_t>(v);
   }
   void nf_conntrack_free(nf_conn* ct);
   void destroy_conntrack(nf_conn* ct);
@@ -255,11 +255,13 @@ class Conntrack {
   // The chains ct is linked in: ORIGINAL's (none for a NAT_CLASH entry,
   // whose ORIGINAL node is fake) and REPLY's. REQUIRES: ct in the table.
   void hash_buckets(const nf_conn* ct, uint32_t* orig, uint32_t* reply) const;
-  // Walks chain `bucket` to make its hint exact (count, earliest deadline).
+  // Walks chain `bucket` to make its hint exact (count, deadline bound).
   void hint_recount(uint32_t bucket);
   void nf_ct_add_to_dying_list(nf_conn* ct);
   void nf_ct_add_to_unconfirmed_list(nf_conn* ct);
   void nf_ct_del_from_dying_or_unconfirmed_list(nf_conn* ct);
+  void pcpu_list_add(nf_conn* ct, hlist_nulls_head* h);
+  void pcpu_list_del(nf_conn* ct);
   unsigned nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb);
   unsigned nf_ct_resolve_clash(Packet& skb, nf_conntrack_tuple_hash* h, uint32_t repl_idx,
                                uint16_t cpu);
@@ -279,13 +281,13 @@ class Conntrack {
   uint32_t max_;
   uint32_t hash_rnd_;
   uint16_t cpus_;
-  // nf_conntrack_hash: the chains, each with its hint in the same half
+  // nf_conntrack_hash: the chains, each with its hint in the same quarter
   // cache line (a lookup that the hint settles reads nothing else).
-  struct alignas(32) HashBucket {
+  struct alignas(16) HashBucket {
     hlist_nulls_head head;
     BucketHint hint;
   };
-  static_assert(sizeof(HashBucket) == 32, "two buckets per cache line");
+  static_assert(sizeof(HashBucket) == 16, "four buckets per cache line");
   std::vector<HashBucket, HugePageAllocator<HashBucket>> hash_;
   bool hints_ = true;  // skip the walks the bucket hints settle
   std::vector<std::unique_ptr<net>> nets_;

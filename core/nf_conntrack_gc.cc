@@ -74,7 +74,7 @@ void Conntrack::gc_worker() {
     // conn has expired only counts its nodes: the hint gives that count
     // without touching them (nf_conntrack_bucket_hint.h).
     if (max95 == 0 && hints_ && hash_[i].hint.none_expired(now)) {
-      scanned += hash_[i].hint.nodes;
+      scanned += hash_[i].hint.nodes();
       continue;
     }
     scan_bucket(i);

@@ -28,10 +28,15 @@ std::string Conntrack::check_invariants(
     const net& n = *np;
     for (uint16_t cpu = 0; cpu < cpus_; ++cpu) {
       const ct_pcpu& p = n.pcpu[cpu];
+      // A per-CPU list's back links: each conn's list_pprev is where the
+      // pointer to its ORIGINAL node sits.
+      const hlist_nulls_node* const* pprev = &p.unconfirmed.first;
       const hlist_nulls_node* node = p.unconfirmed.first;
-      for (; !is_a_nulls(node); node = node->next) {
+      for (; !is_a_nulls(node); pprev = &node->next, node = node->next) {
         const nf_conn* ct = nf_ct_tuplehash_to_ctrack(
             hnnode_to_tuplehash(const_cast<hlist_nulls_node*>(node)));
+        if (ct->list_pprev != pprev)
+          return fmt::format("conn {}: broken back link on an unconfirmed list", ct->id);
         if (nf_ct_is_confirmed(ct)) return fmt::format("conn {} unconfirmed but CONFIRMED", ct->id);
         if (ct->cpu != cpu || ct->net != n.index)
           return fmt::format("conn {} on the wrong unconfirmed list", ct->id);
@@ -39,10 +44,13 @@ std::string Conntrack::check_invariants(
       }
       if (get_nulls_value(node) != UNCONFIRMED_NULLS_VAL)
         return fmt::format("net {} cpu {}: unconfirmed list ends in the wrong nulls", n.name, cpu);
+      pprev = &p.dying.first;
       node = p.dying.first;
-      for (; !is_a_nulls(node); node = node->next) {
+      for (; !is_a_nulls(node); pprev = &node->next, node = node->next) {
         const nf_conn* ct = nf_ct_tuplehash_to_ctrack(
             hnnode_to_tuplehash(const_cast<hlist_nulls_node*>(node)));
+        if (ct->list_pprev != pprev)
+          return fmt::format("conn {}: broken back link on a dying list", ct->id);
         // v5.10 nf_ct_resolve_clash() parks a confirm-clash loser on the
         // dying list without setting DYING; it was never CONFIRMED.
         if (!nf_ct_is_dying(ct) && nf_ct_is_confirmed(ct))
@@ -64,7 +72,8 @@ std::string Conntrack::check_invariants(
       const nf_conntrack_tuple_hash* h =
           hnnode_to_tuplehash(const_cast<hlist_nulls_node*>(node));
       const nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
-      if (*node->pprev != node) return fmt::format("bucket {}: broken back link", b);
+      if (ct->list_pprev != nullptr)
+        return fmt::format("conn {} in the table has a per-CPU back link", ct->id);
       if (!nf_ct_is_confirmed(ct) || nf_ct_is_dying(ct))
         return fmt::format("conn {} in the table but not CONFIRMED or DYING", ct->id);
       const uint32_t raw = hash_conntrack_raw(h->tuple, nf_ct_net(ct));
@@ -79,14 +88,16 @@ std::string Conntrack::check_invariants(
       if (nodes_seen[ct] & bit) return fmt::format("conn {} linked twice", ct->id);
       nodes_seen[ct] |= bit;
       if (auto e = claim(ct, 't'); !e.empty()) return e;
-      if (jiffies32_before(ct->timeout, hash_[b].hint.earliest))
-        return fmt::format("conn {} expires at {}, before bucket {}'s hint {}", ct->id,
-                           ct->timeout, b, hash_[b].hint.earliest);
+      if (jiffies32_before(ct->timeout, hash_[b].hint.bound(now32())))
+        return fmt::format("conn {} expires at {}, before bucket {}'s bound {}", ct->id,
+                           ct->timeout, b, hash_[b].hint.bound(now32()));
     }
     if (get_nulls_value(node) != b) return fmt::format("bucket {} ends in nulls {}", b,
                                                        get_nulls_value(node));
-    if (chain != hash_[b].hint.nodes)
-      return fmt::format("bucket {} holds {} nodes, its hint says {}", b, chain, hash_[b].hint.nodes);
+    const BucketHint& hint = hash_[b].hint;
+    if (hint.knows_nodes() ? chain != hint.nodes() : chain < BucketHint::kManyNodes)
+      return fmt::format("bucket {} holds {} nodes, its hint says {}", b, chain,
+                         hint.knows_nodes() ? hint.nodes() : BucketHint::kManyNodes);
   }
   for (const auto& [ct, bits] : nodes_seen) {
     const unsigned want = ct->test_bit(IPS_NAT_CLASH_BIT) ? 2u : 3u;

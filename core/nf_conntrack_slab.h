@@ -51,7 +51,7 @@ class NfConnSlab {
   uint64_t bytes_reserved() const { return blocks_.size() * kBlockObjects * sizeof(nf_conn); }
 
  private:
-  // One block per 2 MiB huge page (10922 conns): the table's conns sit on
+  // One block per 2 MiB huge page (11397 conns): the table's conns sit on
   // few TLB entries (huge_pages.h).
   static constexpr size_t kBlockBytes = kHugePageBytes;
   static constexpr size_t kBlockObjects = kBlockBytes / sizeof(nf_conn);
