@@ -46,6 +46,8 @@ Conntrack::Conntrack(const ConntrackConfig& config, Clock& clock, Workqueue& wq)
   // conntrack_gc_work_init() + the first queue_delayed_work(.., HZ) of
   // nf_conntrack_init_start().
   gc_.next_gc_run = clock_.hz();
+  gc_.last_run = now32();
+  hint_trust_until_ = gc_.last_run + kHintGcGap;  // an empty table's hints hold
   gc_.dwork.func = [this] { gc_worker(); };
   wq_.queue_delayed_work(&gc_.dwork, clock_.hz());
 }
@@ -112,7 +114,7 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu,
   const bool detail = obs_ != nullptr && obs_->wants_chain_detail();
   const uint32_t now = now32();  // the clock does not move during a walk
   const HashBucket& b = hash_[scale_hash(hash)];
-  if (hints_ && !detail && b.hint.none_expired(now)) {
+  if (!detail && hint_bounds_trusted(now) && b.hint.none_expired(now)) {
     // Nothing in this chain has expired (nf_conntrack_bucket_hint.h), so
     // the walk reaps nothing, cannot be led off the chain and ends in its
     // nulls: it only counts nodes and compares keys. A chain that cannot

@@ -196,7 +196,10 @@ class Conntrack {
 
   // Test only, not public API: turns off every walk the bucket hints skip
   // (the exact walks alone must give the same results).
-  void TEST_set_hints(bool on) { hints_ = on; }
+  void TEST_set_hints(bool on) {
+    hints_ = on;
+    hint_trust_until_ = on ? now32() + kHintGcGap : now32();
+  }
 
   // Checks the invariants listed above. `skb_refs` lists, for every conn
   // some live packet holds, how many packets hold it. Returns an empty
@@ -211,7 +214,23 @@ class Conntrack {
     uint32_t next_gc_run = 0;
     bool early_drop = false;
     bool exiting = false;
+    // ctsim's, for the bucket hints: when the last run started, and how
+    // many buckets the GC must still walk exactly before the hints' time
+    // bounds are trusted again (after the GC did not run for a long time).
+    uint32_t last_run = 0;
+    uint32_t resync_left = 0;
   };
+  // The bucket hints' deadline bounds are 16-bit (nf_conntrack_bucket_hint.h)
+  // and only valid while the GC keeps revisiting every bucket (every 16 s
+  // when it runs as scheduled). A GC that has not run for this long, or is
+  // still walking its first full cycle since, is not relied upon.
+  static constexpr uint32_t kHintGcGap = uint32_t{1} << 21;  // jiffies
+  // One compare on the lookup path: gc_worker moves hint_trust_until_ to
+  // kHintGcGap after each run that ends with no resync pending (and to
+  // "now" otherwise); a GC that stops running lets it pass.
+  bool hint_bounds_trusted(uint32_t now) const {
+    return static_cast<int32_t>(hint_trust_until_ - now) > 0;
+  }
   enum class RetryState { kDone, kCongested, kRestart };
 
   uint32_t hash_conntrack(const net& n, const nf_conntrack_tuple& tuple) const {
@@ -290,6 +309,7 @@ class Conntrack {
   static_assert(sizeof(HashBucket) == 16, "four buckets per cache line");
   std::vector<HashBucket, HugePageAllocator<HashBucket>> hash_;
   bool hints_ = true;  // skip the walks the bucket hints settle
+  uint32_t hint_trust_until_ = 0;  // see hint_bounds_trusted()
   std::vector<std::unique_ptr<net>> nets_;
   NfConnSlab slab_;
   uint32_t next_id_ = 1;

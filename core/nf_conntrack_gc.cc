@@ -39,6 +39,11 @@ void Conntrack::gc_worker() {
   const uint32_t max95 = gc_.early_drop ? max_ / 100u * 95u : 0;
   set_this_cpu(0);  // work items run on CPU 0 in ctsim
   const uint32_t now = now32();  // the clock does not move during a run
+  // After a long pause (only possible when the core is driven without its
+  // work running as scheduled) the hints' time bounds may have wrapped:
+  // walk one full cycle exactly, which makes every bound exact again.
+  if (now - gc_.last_run >= kHintGcGap) gc_.resync_left = htable_size_;
+  gc_.last_run = now;
 
   // The exact walk of one bucket, in chain order (kills happen here).
   auto scan_bucket = [&](uint32_t b) {
@@ -73,12 +78,13 @@ void Conntrack::gc_worker() {
     // With no early drop pending, the exact walk of a bucket in which no
     // conn has expired only counts its nodes: the hint gives that count
     // without touching them (nf_conntrack_bucket_hint.h).
-    if (max95 == 0 && hints_ && hash_[i].hint.none_expired(now)) {
+    if (max95 == 0 && gc_.resync_left == 0 && hints_ && hash_[i].hint.none_expired(now)) {
       scanned += hash_[i].hint.nodes();
       continue;
     }
     scan_bucket(i);
     hint_recount(i);
+    if (gc_.resync_left != 0) --gc_.resync_left;
   }
 
   if (gc_.exiting) return;
@@ -92,6 +98,7 @@ void Conntrack::gc_worker() {
   }
   gc_.last_bucket = i;
   gc_.early_drop = false;
+  hint_trust_until_ = hints_ && gc_.resync_left == 0 ? now + kHintGcGap : now;
   if (obs_ != nullptr) obs_->on_gc(scanned, expired_count, buckets, early_dropped, gc_.next_gc_run);
   wq_.queue_delayed_work(&gc_.dwork, gc_.next_gc_run);
 }

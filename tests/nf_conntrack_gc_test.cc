@@ -428,3 +428,27 @@ TEST_CASE("the bucket hints skip only walks that change nothing") {
   CHECK(slow.freed == fast.freed);
   CHECK(slow.at == fast.at);
 }
+
+// The bucket hints' deadline bounds are 16-bit and rely on the GC
+// revisiting every bucket; a core driven without its work running (here:
+// 12 hours of jiffies, past the bounds' wrap window at HZ 250) must not
+// trust them. A lookup in the only bucket must still reap the expired conn
+// it walks past, as the kernel's does, and the GC's next run walks a full
+// cycle exactly before trusting them again.
+TEST_CASE("the bucket hints are not trusted after the GC did not run for hours") {
+  HzWorld w(250, ConntrackConfig{1, 0, 0x12345678u, 1});
+  const nf_inet_addr server = ipv4(192, 0, 2, 53);
+  w.forward(udp_packet(ipv4(10, 0, 0, 1), 1111, server, 53));
+  REQUIRE(w.n.count == 1);
+  w.clock.advance(12u * 3600u * 250u);  // no work runs
+  w.forward(udp_packet(ipv4(10, 0, 0, 2), 2222, server, 53));
+  REQUIRE(w.log.dying.size() == 1);
+  CHECK(w.log.dying[0] == 1);
+  CHECK(w.log.reasons[0] == DeathReason::kTimeout);
+  CHECK(w.n.count == 1);
+  CHECK(w.ct.check_invariants({}) == "");
+  // The GC resumes: its first run finds the pause and walks exactly.
+  w.run_next_gc();
+  CHECK(w.log.gc.back().scanned == 2);
+  CHECK(w.ct.check_invariants({}) == "");
+}
