@@ -155,9 +155,11 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu,
   }
 }
 
-// __nf_conntrack_find_get(): the lookup plus a reference, re-checking the
-// key once the reference is held (the kernel's slab may have recycled the
-// object in between; here it cannot, but the check stays).
+// __nf_conntrack_find_get(): the lookup plus a reference. The kernel
+// re-checks the key once the reference is held, because under RCU its slab
+// may have recycled the object between the walk and the increment; with
+// one thread nothing can run in between, so the check (a second tuple
+// compare on every packet) would always pass and is left out.
 nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find_get_hashed(net& n, uint16_t cpu,
                                                                  const nf_conntrack_tuple& tuple,
                                                                  uint32_t hash, bool observe) {
@@ -166,11 +168,7 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find_get_hashed(net& n, uint16_
   if (h != nullptr) {
     nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
     if (ct->use != 0) {
-      nf_conntrack_get(ct);
-      if (!nf_ct_key_equal(h, tuple, n)) {
-        nf_ct_put(ct);
-        h = nullptr;
-      }
+      nf_conntrack_get(ct);  // atomic_inc_not_zero()
     } else {
       h = nullptr;
     }
