@@ -63,16 +63,25 @@ struct nf_conntrack_ecache {
 // `timeout`, `status` and `net`; those three come first, right before the
 // ORIGINAL node. The rest is read only once a conn is found.
 // The nodes have no back link (hlist_nulls.h): the ORIGINAL node's, needed
-// only on the per-CPU lists, is `list_pprev`.
+// only on the per-CPU lists, is `list_pprev`; while the conn is in the
+// table instead, the same 8 bytes say which chains hold its nodes.
+struct nf_ct_hashed_at {
+  uint32_t orig;   // bucket of the ORIGINAL node, UINT32_MAX for none (NAT_CLASH)
+  uint32_t reply;  // bucket of the REPLY node
+};
 struct nf_conn {
   uint32_t timeout;  // relative while unconfirmed, absolute J32 after
   uint16_t status;   // IPS_* bits
   uint16_t net;      // index of the owning namespace (Conntrack::net_at)
   nf_conntrack_tuple_hash tuplehash[IP_CT_DIR_MAX];
-  // Where the pointer to the ORIGINAL node sits while the conn is on an
-  // unconfirmed or dying list (the kernel's hnnode.pprev there); null
-  // while it is on neither (in the table, or being freed).
-  hlist_nulls_node** list_pprev;
+  union {
+    // On an unconfirmed or dying list: where the pointer to the ORIGINAL
+    // node sits (the kernel's hnnode.pprev there). Null on no list.
+    hlist_nulls_node** list_pprev;
+    // In the table (CONFIRMED, not DYING): its chains, so that unlinking
+    // and the bucket hints need no hashing (the kernel rehashes).
+    nf_ct_hashed_at hashed_at;
+  };
   uint32_t use;      // ct_general.use: the table's ref + one per skb
   uint32_t id;       // allocation order from 1 (ctsim's, for traces)
   uint16_t cpu;      // CPU whose unconfirmed/dying list holds it

@@ -572,6 +572,7 @@ unsigned Conntrack::nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb) {
   // The timeout counts from confirmation, not from allocation.
   ct->timeout += now32();
   nf_conntrack_get(ct);
+  ct->hashed_at = {hash, reply_hash};  // off the unconfirmed list above
   ct->set_bit(IPS_CONFIRMED_BIT);
   // __nf_conntrack_hash_insert(): ORIGINAL first, REPLY second, both at
   // the head, so a conn whose directions share a bucket has REPLY first.
@@ -653,12 +654,13 @@ unsigned Conntrack::nf_ct_resolve_clash_harder(Packet& skb, uint32_t repl_idx, c
   loser->timeout = now32() + hz();
   loser->status |= IPS_FIXED_TIMEOUT | IPS_NAT_CLASH;
   nf_conntrack_get(loser);
+  const uint32_t repl_raw = hash_conntrack_raw(loser->tuplehash[IP_CT_DIR_REPLY].tuple, n);
+  loser->hashed_at = {UINT32_MAX, scale_hash(repl_raw)};  // off the unconfirmed list
   loser->set_bit(IPS_CONFIRMED_BIT);
   // hlist_nulls_add_fake(): the ORIGINAL node is on no list, so lookups
   // only ever find the winner for that direction.
   loser->tuplehash[IP_CT_DIR_ORIGINAL].hnnode.next = make_nulls(0);
-  hash_link(&loser->tuplehash[IP_CT_DIR_REPLY], loser,
-            hash_conntrack_raw(loser->tuplehash[IP_CT_DIR_REPLY].tuple, n));
+  hash_link(&loser->tuplehash[IP_CT_DIR_REPLY], loser, repl_raw);
   if (obs_ != nullptr) obs_->on_clash(*loser, *winner, "inserted reply-only");
   return NF_ACCEPT;
 }
@@ -697,7 +699,7 @@ bool Conntrack::nf_ct_delete(nf_conn* ct, uint32_t portid, int report, DeathReas
 // nf_ct_delete_from_lists() + clean_from_lists(): off both chains, onto the
 // dying list of the CPU doing it.
 void Conntrack::nf_ct_delete_from_lists(nf_conn* ct) {
-  // v5.10 hashes both tuples here too (for the bucket locks).
+  // v5.10 hashes both tuples here (for the bucket locks); ctsim kept them.
   uint32_t orig = 0, reply = 0;
   hash_buckets(ct, &orig, &reply);
   // ORIGINAL first, then REPLY, as clean_from_lists(); each unlinked from
@@ -722,11 +724,8 @@ void Conntrack::hash_link(nf_conntrack_tuple_hash* node, const nf_conn* ct, uint
 }
 
 void Conntrack::hash_buckets(const nf_conn* ct, uint32_t* orig, uint32_t* reply) const {
-  const net& n = nf_ct_net(ct);
-  *orig = ct->test_bit(IPS_NAT_CLASH_BIT)
-              ? UINT32_MAX
-              : hash_conntrack(n, ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple);
-  *reply = hash_conntrack(n, ct->tuplehash[IP_CT_DIR_REPLY].tuple);
+  *orig = ct->hashed_at.orig;
+  *reply = ct->hashed_at.reply;
 }
 
 void Conntrack::hint_recount(uint32_t bucket) {

@@ -271,8 +271,9 @@ class Conntrack {
   // Links `node` (of ct, whose deadline is final) at the head of the chain
   // of its raw hash `raw`, keeping that chain's hint.
   void hash_link(nf_conntrack_tuple_hash* node, const nf_conn* ct, uint32_t raw);
-  // The chains ct is linked in: ORIGINAL's (none for a NAT_CLASH entry,
-  // whose ORIGINAL node is fake) and REPLY's. REQUIRES: ct in the table.
+  // The chains ct is linked in: ORIGINAL's (UINT32_MAX for a NAT_CLASH
+  // entry, whose ORIGINAL node is fake) and REPLY's, as kept in
+  // ct->hashed_at. REQUIRES: ct in the table.
   void hash_buckets(const nf_conn* ct, uint32_t* orig, uint32_t* reply) const;
   // Walks chain `bucket` to make its hint exact (count, deadline bound).
   void hint_recount(uint32_t bucket);

@@ -72,8 +72,11 @@ std::string Conntrack::check_invariants(
       const nf_conntrack_tuple_hash* h =
           hnnode_to_tuplehash(const_cast<hlist_nulls_node*>(node));
       const nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
-      if (ct->list_pprev != nullptr)
-        return fmt::format("conn {} in the table has a per-CPU back link", ct->id);
+      const uint32_t kept = h->tuple.dst.dir == IP_CT_DIR_ORIGINAL ? ct->hashed_at.orig
+                                                                   : ct->hashed_at.reply;
+      if (kept != b)
+        return fmt::format("conn {} dir {} in bucket {} but its hashed_at says {}", ct->id,
+                           h->tuple.dst.dir, b, kept);
       if (!nf_ct_is_confirmed(ct) || nf_ct_is_dying(ct))
         return fmt::format("conn {} in the table but not CONFIRMED or DYING", ct->id);
       const uint32_t raw = hash_conntrack_raw(h->tuple, nf_ct_net(ct));

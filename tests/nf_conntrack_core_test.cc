@@ -269,9 +269,7 @@ TEST_CASE("nf_ct_resolve_clash_harder: a NATed loser with a free reply tuple goe
   nf_conn* loser = b.ct;
   winner->status = static_cast<uint16_t>(winner->status | IPS_SRC_NAT_DONE);
   Packet natted = udp_packet(ipv4(10, 0, 0, 2), 53, ipv4(10, 9, 9, 9), 999);
-  nf_conntrack_tuple repl = tuple_of(natted);
-  repl.dst.dir = IP_CT_DIR_REPLY;
-  loser->tuplehash[IP_CT_DIR_REPLY].tuple = repl;
+  w.ct.nf_conntrack_alter_reply(loser, tuple_of(natted));
 
   REQUIRE(w.ct.nf_conntrack_confirm(1, b) == NF_ACCEPT);
   CHECK(b.ct == loser);
