@@ -410,16 +410,14 @@ std::string endpoint(uint16_t l3num, const nf_inet_addr& a, bool ports, uint16_t
   return s;
 }
 
-// "PROTO SRC > DST", the head of every tuple and packet.
-std::string head(uint8_t protonum, uint16_t l3num, const nf_inet_addr& src, uint16_t sport,
-                 const nf_inet_addr& dst, uint16_t dport, bool ports) {
-  std::string s = protocol_word(protonum);
-  s.reserve(64);
+// Appends "PROTO SRC > DST", the head of every tuple and packet.
+void append_head(std::string& s, uint8_t protonum, uint16_t l3num, const nf_inet_addr& src,
+                 uint16_t sport, const nf_inet_addr& dst, uint16_t dport, bool ports) {
+  s += protocol_word(protonum);
   s += ' ';
   append_endpoint(s, l3num, src, ports, sport);
   s += " > ";
   append_endpoint(s, l3num, dst, ports, dport);
-  return s;
 }
 
 std::string icmp_words(uint8_t type, uint8_t code, bool v6) {
@@ -430,16 +428,21 @@ std::string icmp_words(uint8_t type, uint8_t code, bool v6) {
 }  // namespace
 
 std::string format_tuple(const nf_conntrack_tuple& t) {
+  std::string s;
+  append_tuple_notation(s, t);
+  return s;
+}
+
+void append_tuple_notation(std::string& s, const nf_conntrack_tuple& t) {
   const uint8_t p = t.dst.protonum;
   const bool ports = has_ports(p);
-  std::string s = head(p, t.src.l3num, t.src.u3, t.sport(), t.dst.u3, t.dport(), ports);
+  append_head(s, p, t.src.l3num, t.src.u3, t.sport(), t.dst.u3, t.dport(), ports);
   if (p == ctcore::IPPROTO_ICMP_ || p == ctcore::IPPROTO_ICMPV6_) {
     fmt::format_to(std::back_inserter(s), FMT_COMPILE(" {} id {}"), icmp_words(t.icmp_type(), t.icmp_code(), p == ctcore::IPPROTO_ICMPV6_),
                      t.icmp_id());
   } else if (p == ctcore::IPPROTO_GRE_) {
     fmt::format_to(std::back_inserter(s), FMT_COMPILE(" key {}"), ctcore::raw_be16(t.src.u_all));
   }
-  return s;
 }
 
 std::string format_tcp_flags(uint8_t f) {
@@ -455,8 +458,14 @@ std::string format_tcp_flags(uint8_t f) {
 }
 
 std::string format_packet(const Packet& p) {
+  std::string s;
+  append_packet_notation(s, p);
+  return s;
+}
+
+void append_packet_notation(std::string& s, const Packet& p) {
   const bool ports = has_ports(p.protonum);
-  std::string s = head(p.protonum, p.l3num, p.saddr, p.sport, p.daddr, p.dport, ports);
+  append_head(s, p.protonum, p.l3num, p.saddr, p.sport, p.daddr, p.dport, ports);
   switch (p.protonum) {
     case ctcore::IPPROTO_TCP_:
       fmt::format_to(std::back_inserter(s), FMT_COMPILE(" flags {} seq {}"), format_tcp_flags(p.tcp_flags), p.seq);
@@ -525,7 +534,6 @@ std::string format_packet(const Packet& p) {
   if (p.len && !len_written) fmt::format_to(std::back_inserter(s), FMT_COMPILE(" len {}"), p.len);
   if (p.bad_checksum) s += " badsum";
   if (p.truncated) s += " truncated";
-  return s;
 }
 
 namespace {

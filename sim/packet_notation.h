@@ -71,6 +71,9 @@ std::string protocol_word(uint8_t protonum);
 std::string format_tuple(const ctcore::nf_conntrack_tuple& t);
 // A packet in canonical notation, with the seq/ack/win it actually carried.
 std::string format_packet(const ctcore::Packet& p);
+// The same, appended to `out` (a reused buffer: no allocation once grown).
+void append_tuple_notation(std::string& out, const ctcore::nf_conntrack_tuple& t);
+void append_packet_notation(std::string& out, const ctcore::Packet& p);
 // TCP flags as notation letters ("SA"), or "none".
 std::string format_tcp_flags(uint8_t flags);
 

@@ -519,7 +519,7 @@ bool Simulator::run_rules(uint32_t slot, ctcore::net& n, nf_inet_hooks hook, std
   const bool first = f.step == 0;
   if (explain_) explain_->packet_step(f.id, n, f.cpu, hook_name(hook), first ? format_packet(f.skb) : "",
                                      path_name(f.path), first && !f.resumed, f.resumed);
-  if (trace_ && first && !f.resumed) trace_->pkt(n, f.cpu, f.id, hook_name(hook), format_packet(f.skb), path_name(f.path));
+  if (trace_ && first && !f.resumed) trace_->pkt(n, f.cpu, f.id, hook_name(hook), f.skb, path_name(f.path));
 }
 
 [[gnu::noinline]] void Simulator::report_verdict(const InFlight& f, ctcore::net& n, nf_inet_hooks hook,

@@ -88,6 +88,22 @@ void TraceWriter::str(std::string_view key, std::string_view value) {
   append_json_string(buf_, value);
 }
 
+void TraceWriter::tuple_str(std::string_view key, const ctcore::nf_conntrack_tuple& t) {
+  scratch_.clear();
+  append_tuple_notation(scratch_, t);
+  notation_str(key, scratch_);
+}
+
+// Packet and tuple notation is made of protocol and ICMP/SCTP/DCCP words,
+// numbers, addresses and " > [ ] : , ." only (packet_notation.cc): nothing
+// JSON must escape, so it is copied without the scan.
+void TraceWriter::notation_str(std::string_view key, std::string_view notation) {
+  append_key(buf_, key);
+  buf_.push_back('"');
+  buf_.append(notation);
+  buf_.push_back('"');
+}
+
 void TraceWriter::num(std::string_view key, int64_t value) {
   append_key(buf_, key);
   append_int(buf_, value);
@@ -143,11 +159,13 @@ void TraceWriter::header(std::string_view scenario, uint32_t hz, uint64_t seed, 
 }
 
 void TraceWriter::pkt(const ctcore::net& n, uint16_t cpu, uint64_t id, std::string_view hook,
-                      std::string_view notation, std::string_view path) {
+                      const ctcore::Packet& skb, std::string_view path) {
   begin("pkt", &n, cpu, 0);
   num("id", static_cast<int64_t>(id));
   str("hook", hook);
-  str("pkt", notation);
+  scratch_.clear();
+  append_packet_notation(scratch_, skb);
+  notation_str("pkt", scratch_);
   str("path", path);
   finish();
 }
@@ -208,8 +226,8 @@ void TraceWriter::snapshot(const ctcore::net* only, const std::vector<const nf_c
     first = false;
     fmt::format_to(std::back_inserter(buf_), "{{\"conn\":{}", ct->id);
     str("net", core_.nf_ct_net(ct).name);
-    str("orig", format_tuple(ct->tuplehash[ctcore::IP_CT_DIR_ORIGINAL].tuple));
-    str("reply", format_tuple(ct->tuplehash[ctcore::IP_CT_DIR_REPLY].tuple));
+    tuple_str("orig", ct->tuplehash[ctcore::IP_CT_DIR_ORIGINAL].tuple);
+    tuple_str("reply", ct->tuplehash[ctcore::IP_CT_DIR_REPLY].tuple);
     conn_state(*ct);
     num("timeout", timeout_secs(*ct));
     status_list(ct->status);
@@ -224,7 +242,7 @@ void TraceWriter::nat(const ctcore::net& n, uint16_t cpu, const nf_conn& ct, std
   begin("nat", &n, cpu, ct.id);
   str("manip", manip);
   str("binding", mapped ? "mapped" : "null");
-  str("reply", format_tuple(ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple));
+  tuple_str("reply", ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple);
   status_list(ct.status);
   finish();
 }
@@ -278,7 +296,7 @@ void TraceWriter::on_lookup(const ctcore::net& n, uint16_t cpu, const ctcore::nf
                             const ctcore::nf_conntrack_tuple_hash* match) {
   const nf_conn* ct = match ? ctcore::nf_ct_tuplehash_to_ctrack(match) : nullptr;
   begin("lookup", &n, cpu, ct ? ct->id : 0);
-  str("tuple", format_tuple(tuple));
+  tuple_str("tuple", tuple);
   num("hash", hash);
   num("bucket", bucket);
   num("chain", chain);
@@ -289,8 +307,8 @@ void TraceWriter::on_lookup(const ctcore::net& n, uint16_t cpu, const ctcore::nf
 
 void TraceWriter::on_new(const nf_conn& ct) {
   begin("new", &core_.nf_ct_net(&ct), ct.cpu, ct.id);
-  str("orig", format_tuple(ct.tuplehash[ctcore::IP_CT_DIR_ORIGINAL].tuple));
-  str("reply", format_tuple(ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple));
+  tuple_str("orig", ct.tuplehash[ctcore::IP_CT_DIR_ORIGINAL].tuple);
+  tuple_str("reply", ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple);
   conn_state(ct);
   num("use", ct.use);
   finish();

@@ -37,7 +37,7 @@ class TraceWriter : public ctcore::Observer {
 
   // Records that are not core callbacks.
   void pkt(const ctcore::net& n, uint16_t cpu, uint64_t id, std::string_view hook,
-           std::string_view notation, std::string_view path);
+           const ctcore::Packet& skb, std::string_view path);
   void verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, uint64_t id,
                std::string_view hook, std::string_view verdict, std::string_view reason);
   void event(const ctcore::net& n, const ctcore::nf_conn& ct, std::string_view listener,
@@ -87,6 +87,8 @@ class TraceWriter : public ctcore::Observer {
   void begin(std::string_view kind, const ctcore::net* n, int cpu, uint32_t conn);
   void finish();
   void str(std::string_view key, std::string_view value);
+  void tuple_str(std::string_view key, const ctcore::nf_conntrack_tuple& t);
+  void notation_str(std::string_view key, std::string_view notation);
   void num(std::string_view key, int64_t value);
   void boolean(std::string_view key, bool value);
   void null(std::string_view key);
@@ -98,6 +100,7 @@ class TraceWriter : public ctcore::Observer {
   const Engine& engine_;
   const ctcore::Conntrack& core_;
   fmt::memory_buffer buf_;
+  std::string scratch_;  // notation being formatted (reused: no allocation per record)
   uint64_t records_ = 0;
   bool all_gc_ = false;
 };

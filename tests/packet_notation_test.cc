@@ -90,6 +90,11 @@ TEST_CASE("parse_packet then format_packet parses back to the same Packet, for e
     const Packet b = parse(written);
     CHECK(ctest::notation_equal(a, b));
     CHECK(ctsim::format_packet(b) == written);
+    // The trace copies notation into JSON strings without escaping it.
+    for (char c : written) {
+      CAPTURE(c);
+      CHECK_FALSE((c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20));
+    }
   }
 }
 
