@@ -66,7 +66,8 @@ struct nf_conntrack_ecache {
 // only on the per-CPU lists, is `list_pprev`; while the conn is in the
 // table instead, the same 8 bytes say which chains hold its nodes.
 struct nf_ct_hashed_at {
-  uint32_t orig;   // bucket of the ORIGINAL node, UINT32_MAX for none (NAT_CLASH)
+  static constexpr uint32_t kNone = UINT32_MAX;  // `orig` of a NAT_CLASH entry
+  uint32_t orig;   // bucket of the ORIGINAL node, or kNone
   uint32_t reply;  // bucket of the REPLY node
 };
 struct nf_conn {

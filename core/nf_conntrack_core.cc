@@ -238,10 +238,8 @@ nf_conn* Conntrack::nf_conntrack_alloc(net& n, uint16_t cpu, const nf_conntrack_
   ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple.dst.dir = IP_CT_DIR_ORIGINAL;
   ct->tuplehash[IP_CT_DIR_REPLY].tuple = repl;
   ct->tuplehash[IP_CT_DIR_REPLY].tuple.dst.dir = IP_CT_DIR_REPLY;
-  // The kernel saves the raw hash in the unused REPLY node's pprev for
-  // confirm; ctsim also saves the reply tuple's in its `next` (a nulls
-  // value), so that confirm hashes nothing. Both are overwritten when
-  // confirm links the node.
+  // Both raw hashes wait for confirm in the unused REPLY node (see
+  // stash_raw_hashes); confirm's link overwrites them.
   stash_raw_hashes(ct, hash, repl_raw);
   ct->net = n.index;
   ct->cpu = cpu;
@@ -506,10 +504,9 @@ void Conntrack::nf_ct_refresh(nf_conn* ct, uint32_t extra) {
   // A deadline moved earlier must lower the hints of the chains the conn
   // is linked in (see nf_conntrack_bucket_hint.h); a later one need not.
   if (jiffies32_before(deadline, ct->timeout) && !nf_ct_is_dying(ct)) {  // in the table
-    uint32_t orig = 0, reply = 0;
-    hash_buckets(ct, &orig, &reply);
-    if (orig != UINT32_MAX) hash_[orig].hint.lower(deadline, now32());
-    hash_[reply].hint.lower(deadline, now32());
+    const nf_ct_hashed_at at = ct->hashed_at;
+    if (at.orig != nf_ct_hashed_at::kNone) hash_[at.orig].hint.lower(deadline, now32());
+    hash_[at.reply].hint.lower(deadline, now32());
   }
   ct->timeout = deadline;
 }
@@ -655,7 +652,7 @@ unsigned Conntrack::nf_ct_resolve_clash_harder(Packet& skb, uint32_t repl_idx, c
   loser->status |= IPS_FIXED_TIMEOUT | IPS_NAT_CLASH;
   nf_conntrack_get(loser);
   const uint32_t repl_raw = hash_conntrack_raw(loser->tuplehash[IP_CT_DIR_REPLY].tuple, n);
-  loser->hashed_at = {UINT32_MAX, scale_hash(repl_raw)};  // off the unconfirmed list
+  loser->hashed_at = {nf_ct_hashed_at::kNone, scale_hash(repl_raw)};  // off the unconfirmed list
   loser->set_bit(IPS_CONFIRMED_BIT);
   // hlist_nulls_add_fake(): the ORIGINAL node is on no list, so lookups
   // only ever find the winner for that direction.
@@ -699,20 +696,20 @@ bool Conntrack::nf_ct_delete(nf_conn* ct, uint32_t portid, int report, DeathReas
 // nf_ct_delete_from_lists() + clean_from_lists(): off both chains, onto the
 // dying list of the CPU doing it.
 void Conntrack::nf_ct_delete_from_lists(nf_conn* ct) {
-  // v5.10 hashes both tuples here (for the bucket locks); ctsim kept them.
-  uint32_t orig = 0, reply = 0;
-  hash_buckets(ct, &orig, &reply);
+  // v5.10 hashes both tuples here (for the bucket locks); ctsim kept the
+  // buckets (hashed_at, read before the dying list reuses those bytes).
+  const nf_ct_hashed_at at = ct->hashed_at;
   // ORIGINAL first, then REPLY, as clean_from_lists(); each unlinked from
   // its chain by a walk to its predecessor (hlist_nulls.h).
-  if (orig != UINT32_MAX) {
-    hash_[orig].hint.unlink();
+  if (at.orig != nf_ct_hashed_at::kNone) {
+    hash_[at.orig].hint.unlink();
     const bool found = hlist_nulls_del_from(&ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode,
-                                            &hash_[orig].head);
+                                            &hash_[at.orig].head);
     CT_ASSERT(found, "ORIGINAL node not in its chain");
   }
-  hash_[reply].hint.unlink();
+  hash_[at.reply].hint.unlink();
   const bool found = hlist_nulls_del_from(&ct->tuplehash[IP_CT_DIR_REPLY].hnnode,
-                                          &hash_[reply].head);
+                                          &hash_[at.reply].head);
   CT_ASSERT(found, "REPLY node not in its chain");
   nf_ct_add_to_dying_list(ct);
 }
@@ -723,10 +720,6 @@ void Conntrack::hash_link(nf_conntrack_tuple_hash* node, const nf_conn* ct, uint
   b.hint.link(ct->timeout, raw, now32());
 }
 
-void Conntrack::hash_buckets(const nf_conn* ct, uint32_t* orig, uint32_t* reply) const {
-  *orig = ct->hashed_at.orig;
-  *reply = ct->hashed_at.reply;
-}
 
 void Conntrack::hint_recount(uint32_t bucket) {
   const uint32_t now = now32();

@@ -177,7 +177,6 @@ class Conntrack {
   uint32_t hash_rnd() const { return hash_rnd_; }
   uint16_t cpus() const { return cpus_; }
   const hlist_nulls_head& bucket(uint32_t i) const { return hash_[i].head; }
-  const BucketHint& bucket_hint(uint32_t i) const { return hash_[i].hint; }
   Clock& clock() { return clock_; }
   uint32_t now32() const { return clock_.nfct_time_stamp(); }
   uint32_t hz() const { return clock_.hz(); }
@@ -271,10 +270,6 @@ class Conntrack {
   // Links `node` (of ct, whose deadline is final) at the head of the chain
   // of its raw hash `raw`, keeping that chain's hint.
   void hash_link(nf_conntrack_tuple_hash* node, const nf_conn* ct, uint32_t raw);
-  // The chains ct is linked in: ORIGINAL's (UINT32_MAX for a NAT_CLASH
-  // entry, whose ORIGINAL node is fake) and REPLY's, as kept in
-  // ct->hashed_at. REQUIRES: ct in the table.
-  void hash_buckets(const nf_conn* ct, uint32_t* orig, uint32_t* reply) const;
   // Walks chain `bucket` to make its hint exact (count, deadline bound).
   void hint_recount(uint32_t bucket);
   void nf_ct_add_to_dying_list(nf_conn* ct);

@@ -7,7 +7,7 @@
 //          nf_conntrack_proto_gre.h, nf_conntrack.h (nf_ct_udp).
 // Simplified: ip_ct_tcp is repacked (td_scale and flags of both directions
 //          moved out of the per-direction struct) so the union is 56 bytes
-//          instead of 60 and nf_conn fits 192 bytes. Same fields, same widths.
+//          instead of 60 and nf_conn fits 184 bytes. Same fields, same widths.
 //
 // Threading: plain data.
 #ifndef CTSIM_CORE_NF_CONNTRACK_PROTO_STATE_H_
