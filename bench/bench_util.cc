@@ -104,7 +104,7 @@ uint64_t ManualWorkqueue::run_until(uint64_t end) {
 }
 
 InsertionOrder::InsertionOrder(uint32_t count, uint64_t seed) : count_(count) {
-  Rng rng{seed};
+  Rng rng(seed, 0);
   a_ = count_ > 1 ? rng.next() % count_ : 1;
   while (std::gcd(a_, count_) != 1) ++a_;
   b_ = count_ > 1 ? rng.next() % count_ : 0;

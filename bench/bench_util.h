@@ -17,6 +17,7 @@
 #include "core/nf_conntrack_core.h"
 #include "core/packet.h"
 #include "core/workqueue.h"
+#include "sim/rng.h"
 
 namespace bench {
 
@@ -37,17 +38,8 @@ inline double seconds_since(SteadyClock::time_point t0) { return SteadyClock::no
 uint64_t peak_rss_bytes();
 uint64_t rss_bytes();
 
-// splitmix64: deterministic, fast.
-struct Rng {
-  uint64_t s;
-  uint64_t next() {
-    s += 0x9e3779b97f4a7c15ull;
-    uint64_t z = s;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-};
+// The project's PRNG (sim/rng.h), one stream per use.
+using Rng = ctsim::Rng;
 
 // A random-looking order of 0..count-1 that needs no memory (so that the
 // benchmark's own scaffolding does not show in W6's peak RSS): the k-th

@@ -116,7 +116,7 @@ void run_w2(const Options& o) {
       uint64_t hits = 0;
       const uint64_t a0 = allocations();
       ns_packet = best_ns_per(o.reps, ops, [&](int r) {
-        Rng rng{1000u + static_cast<uint64_t>(r)};
+        Rng rng(1000u + static_cast<uint64_t>(r), 0);
         for (uint64_t k = 0; k < ops; ++k) {
           Packet p = flow(static_cast<uint32_t>(rng.next() % n_conns));
           t.ct->nf_conntrack_in(*t.n, 0, p, NF_INET_PRE_ROUTING);
@@ -129,7 +129,7 @@ void run_w2(const Options& o) {
       if (hits != ops * o.reps) std::printf("!! %llu of %llu packets hit\n", (unsigned long long)hits,
                                             (unsigned long long)(ops * o.reps));
       ns_find = best_ns_per(o.reps, ops, [&](int r) {
-        Rng rng{1000u + static_cast<uint64_t>(r)};
+        Rng rng(1000u + static_cast<uint64_t>(r), 0);
         for (uint64_t k = 0; k < ops; ++k) {
           nf_conntrack_tuple tuple;
           nf_ct_get_tuple(flow(static_cast<uint32_t>(rng.next() % n_conns)), &tuple);
@@ -145,7 +145,7 @@ void run_w2(const Options& o) {
       LimitTable lim(n_conns, buckets, 42, 0x5eed1234u ^ 0x9e3779b9u);
       uint64_t found = 0;
       ns_limit = best_ns_per(o.reps, ops, [&](int r) {
-        Rng rng{1000u + static_cast<uint64_t>(r)};
+        Rng rng(1000u + static_cast<uint64_t>(r), 0);
         for (uint64_t k = 0; k < ops; ++k) {
           nf_conntrack_tuple tuple;
           nf_ct_get_tuple(flow(static_cast<uint32_t>(rng.next() % n_conns)), &tuple);
