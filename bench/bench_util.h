@@ -17,7 +17,7 @@
 #include "core/nf_conntrack_core.h"
 #include "core/packet.h"
 #include "core/workqueue.h"
-#include "sim/rng.h"
+#include "sim/engine/rng.h"
 
 namespace bench {
 
@@ -38,7 +38,7 @@ inline double seconds_since(SteadyClock::time_point t0) { return SteadyClock::no
 uint64_t peak_rss_bytes();
 uint64_t rss_bytes();
 
-// The project's PRNG (sim/rng.h), one stream per use.
+// The project's PRNG (sim/engine/rng.h), one stream per use.
 using Rng = ctsim::Rng;
 
 // A random-looking order of 0..count-1 that needs no memory (so that the

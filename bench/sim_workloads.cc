@@ -9,8 +9,8 @@
 #include <string>
 
 #include "bench/bench_util.h"
-#include "sim/scenario.h"
-#include "sim/simulator.h"
+#include "sim/scenario/scenario.h"
+#include "sim/world/simulator.h"
 
 namespace bench {
 

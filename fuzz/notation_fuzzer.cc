@@ -9,8 +9,8 @@
 #include <string_view>
 
 #include "core/nf_conntrack_tuple.h"
-#include "sim/packet_notation.h"
-#include "sim/rule_match.h"
+#include "sim/scenario/packet_notation.h"
+#include "sim/scenario/rule_match.h"
 #include "tests/packet_equal.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

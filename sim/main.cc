@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
-#include "sim/plot_data.h"
+#include "sim/output/plot_data.h"
 #include <cstring>
 #include <cerrno>
 #include <sys/stat.h>
@@ -23,9 +23,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/scenario.h"
-#include "sim/simulator.h"
-#include "sim/trace_diff.h"
+#include "sim/scenario/scenario.h"
+#include "sim/world/simulator.h"
+#include "sim/output/trace_diff.h"
 
 namespace po = boost::program_options;
 

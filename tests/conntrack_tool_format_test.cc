@@ -13,7 +13,7 @@
 //     that nor ignore.
 //   - /proc/net/stat/nf_conntrack: 6.x's header says chainlength where
 //     v5.10's says delete_list.
-#include "sim/conntrack_tool_format.h"
+#include "sim/output/conntrack_tool_format.h"
 
 #include <doctest/doctest.h>
 

@@ -1,13 +1,13 @@
 // The event queue's total order: time, then phase, then insertion order.
 #include <doctest/doctest.h>
 
-#include "sim/engine.h"
-#include "sim/event_queue.h"
+#include "sim/engine/engine.h"
+#include "sim/engine/event_queue.h"
 
 #include <set>
 #include <tuple>
 
-#include "sim/rng.h"
+#include "sim/engine/rng.h"
 
 using namespace ctsim;
 

@@ -5,7 +5,7 @@
 #include <doctest/doctest.h>
 
 // GCC 12's -Warray-bounds false positive in std::map::begin() under inlined
-// nlohmann::json iteration (see sim/scenario.cc).
+// nlohmann::json iteration (see sim/scenario/scenario.cc).
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
 #pragma GCC diagnostic ignored "-Warray-bounds"
 #endif
@@ -17,10 +17,10 @@
 #include <vector>
 
 #include "core/packet.h"
-#include "sim/flow_generator.h"
-#include "sim/packet_notation.h"
-#include "sim/scenario.h"
-#include "sim/simulator.h"
+#include "sim/world/flow_generator.h"
+#include "sim/scenario/packet_notation.h"
+#include "sim/scenario/scenario.h"
+#include "sim/world/simulator.h"
 #include "tests/run_util.h"
 
 using ctcore::Packet;

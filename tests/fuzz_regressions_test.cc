@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "core/nf_conntrack_tuple.h"
-#include "sim/packet_notation.h"
-#include "sim/rule_match.h"
-#include "sim/scenario.h"
-#include "sim/scenario_keys.h"
+#include "sim/scenario/packet_notation.h"
+#include "sim/scenario/rule_match.h"
+#include "sim/scenario/scenario.h"
+#include "sim/scenario/scenario_keys.h"
 #include "tests/run_util.h"
 
 namespace fs = std::filesystem;

@@ -1,13 +1,13 @@
 // HookRules: each (namespace, hook) lists exactly the rules registered
 // there, in scenario order, checked against a trivial model (a scan of all
 // rules, what the simulator did before the index) with a fixed seed.
-#include "sim/hook_rules.h"
+#include "sim/world/hook_rules.h"
 
 #include <doctest/doctest.h>
 
 #include <vector>
 
-#include "sim/rng.h"
+#include "sim/engine/rng.h"
 
 using ctcore::nf_inet_hooks;
 using ctsim::HookRules;

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "sim/scenario.h"
+#include "sim/scenario/scenario.h"
 #include "tests/run_util.h"
 
 using namespace ctest;

@@ -13,7 +13,7 @@
 #include <string>
 #include <tuple>
 
-#include "sim/rng.h"
+#include "sim/engine/rng.h"
 #include "tests/core_harness.h"
 #include "tests/core_test_util.h"
 
@@ -774,7 +774,7 @@ TEST_CASE("net_exit kills every conn of the namespace and nothing else") {
 // (namespace, original tuple) to the absolute expiry jiffy.
 namespace {
 
-// The project's PRNG (sim/rng.h); below() returns 32-bit values here.
+// The project's PRNG (sim/engine/rng.h); below() returns 32-bit values here.
 struct Rng {
   ctsim::Rng r;
   uint32_t below(uint32_t n) { return static_cast<uint32_t>(r.below(n)); }

@@ -1,7 +1,7 @@
 // ObserverFanout: every callback reaches every target in order, chain
 // detail is wanted iff some target wants it, and simplest() avoids the
 // fan-out when there is one target.
-#include "sim/observer_fanout.h"
+#include "sim/output/observer_fanout.h"
 
 #include <doctest/doctest.h>
 

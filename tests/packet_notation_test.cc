@@ -7,7 +7,7 @@
 #include <string>
 
 #include "core/nf_conntrack_tuple.h"
-#include "sim/packet_notation.h"
+#include "sim/scenario/packet_notation.h"
 #include "tests/packet_equal.h"
 
 using ctcore::Packet;

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "core/packet.h"
-#include "sim/packet_notation.h"
-#include "sim/rule_match.h"
+#include "sim/scenario/packet_notation.h"
+#include "sim/scenario/rule_match.h"
 
 using ctcore::Packet;
 using ctsim::RuleMatch;

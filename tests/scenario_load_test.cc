@@ -5,7 +5,7 @@
 #include <doctest/doctest.h>
 
 // GCC 12's -Warray-bounds false positive in std::map::begin() under inlined
-// nlohmann::json iteration (see sim/scenario.cc).
+// nlohmann::json iteration (see sim/scenario/scenario.cc).
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
 #pragma GCC diagnostic ignored "-Warray-bounds"
 #endif
@@ -15,8 +15,8 @@
 #include <sstream>
 #include <string>
 
-#include "sim/scenario.h"
-#include "sim/simulator.h"
+#include "sim/scenario/scenario.h"
+#include "sim/world/simulator.h"
 #include "tests/run_util.h"
 
 namespace {

@@ -1,6 +1,6 @@
 // scenarios/schema.json (JSON Schema 2020-12, for editors) must say what the
 // loader says: at every level the same keys and required keys as the
-// loader's table (sim/scenario_keys.h), the same enumerations, the same
+// loader's table (sim/scenario/scenario_keys.h), the same enumerations, the same
 // per-namespace sysctls as core's table, a description on every key; and
 // every scenario under scenarios/ must validate against it and load.
 //
@@ -11,7 +11,7 @@
 #include <doctest/doctest.h>
 
 // GCC 12's -Warray-bounds false positive in std::map::begin() under inlined
-// nlohmann::json iteration (see sim/scenario.cc).
+// nlohmann::json iteration (see sim/scenario/scenario.cc).
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
 #pragma GCC diagnostic ignored "-Warray-bounds"
 #endif
@@ -25,8 +25,8 @@
 #include <vector>
 
 #include "core/nf_conntrack_sysctl.h"
-#include "sim/scenario.h"
-#include "sim/scenario_keys.h"
+#include "sim/scenario/scenario.h"
+#include "sim/scenario/scenario_keys.h"
 #include "tests/run_util.h"
 
 using nlohmann::json;

@@ -2,7 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "core/clock.h"
-#include "sim/sim_time.h"
+#include "sim/engine/sim_time.h"
 
 using namespace ctsim;
 

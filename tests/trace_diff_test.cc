@@ -1,6 +1,6 @@
 // ctsim diff: identical, reordered, missing, changed and truncated traces,
 // the filters, and the bad-input refusals (exit 2).
-#include "sim/trace_diff.h"
+#include "sim/output/trace_diff.h"
 
 #include <doctest/doctest.h>
 

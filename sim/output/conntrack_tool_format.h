@@ -1,0 +1,62 @@
+// The text formats of conntrack-tools and procfs, byte for byte:
+//   conntrack -E event lines, conntrack -L table lines, /proc/net/nf_conntrack
+//   lines, conntrack -S per-CPU lines, /proc/net/stat/nf_conntrack.
+//
+// Mirrors: libnetfilter_conntrack's default snprintf (as conntrack(8) 1.4.x
+//          prints), the kernel's ctnetlink attribute choices (v5.10
+//          ctnetlink_conntrack_event / ctnetlink_fill_info), and
+//          net/netfilter/nf_conntrack_standalone.c ct_seq_show() /
+//          ct_cpu_seq_show().
+//
+// Threading: pure functions.
+#ifndef CTSIM_SIM_OUTPUT_CONNTRACK_TOOL_FORMAT_H_
+#define CTSIM_SIM_OUTPUT_CONNTRACK_TOOL_FORMAT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/nf_conn.h"
+#include "core/nf_conntrack_common.h"
+
+namespace ctsim {
+
+enum class EventType : uint8_t { kNew, kUpdate, kDestroy };
+const char* event_type_name(EventType t);  // "NEW", "UPDATE", "DESTROY"
+
+// ctnetlink_conntrack_event(): which message an event mask becomes, or
+// false if none (no bit that ctnetlink reports).
+bool event_type_for_mask(unsigned events, EventType* out);
+
+// One `conntrack -E` line (no newline). `timeout_secs` is what ctnetlink
+// would put in CTA_TIMEOUT (absent in DESTROY); the protocol state is shown
+// when the message carries protoinfo (an IPCT_PROTOINFO event; NEW always
+// has it for stateful protocols in practice).
+// With `with_id`, the line ends in " id=N" as `conntrack -E -o id` prints
+// it (N: ctsim's conn id; the kernel's is a hash of the conn's address).
+std::string format_event_line(EventType type, unsigned events, const ctcore::nf_conn& ct,
+                              uint32_t timeout_secs, bool with_id = false);
+
+// One `conntrack -L` line (no newline).
+std::string format_list_line(const ctcore::nf_conn& ct, uint32_t timeout_secs);
+
+// One /proc/net/nf_conntrack line (no newline). `use` as the reader sees it
+// (ct_seq_show holds a reference while it prints: one more than -L shows).
+// `zone=0` is printed as a CONFIG_NF_CONNTRACK_ZONES=y kernel does.
+std::string format_proc_line(const ctcore::nf_conn& ct, uint32_t timeout_secs, uint32_t use);
+
+// One `conntrack -S` line for a CPU (no newline; conntrack-tools leaves a
+// trailing space). The counters are those v5.10's ctnetlink sends
+// (no `ignore`, which 5.10 no longer reports; no `chaintoolong`, 5.17+).
+std::string format_stat_line(uint16_t cpu, const ctcore::ip_conntrack_stat& st);
+
+// /proc/net/stat/nf_conntrack: the header and one hex line per CPU.
+std::string format_proc_stat_header();
+std::string format_proc_stat_line(uint32_t entries, const ctcore::ip_conntrack_stat& st);
+
+// The message conntrack -E prints when the socket overran (ENOBUFS).
+extern const char* const kEnobufsMessage;
+
+}  // namespace ctsim
+
+#endif  // CTSIM_SIM_OUTPUT_CONNTRACK_TOOL_FORMAT_H_

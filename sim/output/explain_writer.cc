@@ -1,0 +1,324 @@
+#include "sim/output/explain_writer.h"
+
+#include <fmt/format.h>
+
+#include "core/nf_conntrack_l4proto.h"
+#include "sim/scenario/packet_notation.h"
+
+namespace ctsim {
+
+using ctcore::nf_conn;
+
+namespace {
+
+const char* dir_name(const ctcore::nf_conntrack_tuple_hash& h) {
+  return h.tuple.dst.dir == ctcore::IP_CT_DIR_ORIGINAL ? "ORIGINAL" : "REPLY";
+}
+
+// The v5.10 packet function of each tracker (nf_conntrack_handle_packet's switch).
+const char* tracker_fn(uint8_t proto) {
+  switch (proto) {
+    case ctcore::IPPROTO_TCP_: return "nf_conntrack_tcp_packet()";
+    case ctcore::IPPROTO_UDP_: return "nf_conntrack_udp_packet()";
+    case ctcore::IPPROTO_UDPLITE_: return "nf_conntrack_udplite_packet()";
+    case ctcore::IPPROTO_ICMP_: return "nf_conntrack_icmp_packet()";
+    case ctcore::IPPROTO_ICMPV6_: return "nf_conntrack_icmpv6_packet()";
+    case ctcore::IPPROTO_SCTP_: return "nf_conntrack_sctp_packet()";
+    case ctcore::IPPROTO_DCCP_: return "nf_conntrack_dccp_packet()";
+    case ctcore::IPPROTO_GRE_: return "nf_conntrack_gre_packet()";
+    default: return "generic_packet()";
+  }
+}
+
+const char* death_words(ctcore::DeathReason r) {
+  using R = ctcore::DeathReason;
+  switch (r) {
+    case R::kTimeout: return "expired, met by a lookup walk (nf_ct_gc_expired)";
+    case R::kGc: return "expired, met by gc_worker (nf_ct_gc_expired)";
+    case R::kFlush: return "conntrack -F (nf_ct_iterate_cleanup)";
+    case R::kDelete: return "conntrack -D (ctnetlink_del_conntrack)";
+    case R::kEarlyDrop: return "early drop: the table is (nearly) full and it is not ASSURED";
+    case R::kNetns: return "its namespace exits (nf_conntrack_cleanup_net)";
+    case R::kTracker: return "its tracker killed it (nf_ct_kill)";
+    case R::kClash: return "it lost a confirm race";
+  }
+  return "?";
+}
+
+std::string status_text(uint16_t status) {
+  std::string s;
+  for (unsigned bit = 0; bit < ctcore::IPS_MAX_BIT; ++bit) {
+    if ((status >> bit) & 1u) s += fmt::format("{}IPS_{}", s.empty() ? "" : " ", ctcore::kIpsBitNames[bit]);
+  }
+  return s.empty() ? "none" : s;
+}
+
+std::string ipct_text(unsigned events) {
+  static const char* const kNames[] = {"NEW", "RELATED", "DESTROY", "REPLY", "ASSURED", "PROTOINFO",
+                                       "HELPER", "MARK", "SEQADJ", "SECMARK", "LABEL", "SYNPROXY"};
+  std::string s;
+  for (unsigned b = 0; b < ctcore::IPCT_MAX; ++b)
+    if (events & (1u << b)) s += fmt::format("{}IPCT_{}", s.empty() ? "" : "|", kNames[b]);
+  return s;
+}
+
+}  // namespace
+
+std::string ExplainWriter::when() const {
+  return fmt::format("{} (jiffies {})", format_duration(engine_.now()), static_cast<uint32_t>(engine_.jiffies()));
+}
+
+std::string ExplainWriter::state_of(const nf_conn& ct) const {
+  const auto& l4 = ctcore::nf_ct_l4proto_find(ct.protonum());
+  const char* st = l4.state_name != nullptr ? l4.state_name(ct) : nullptr;
+  return st != nullptr ? st : "";
+}
+
+uint32_t ExplainWriter::timeout_secs(const nf_conn& ct) const {
+  const uint32_t left = ctcore::nf_ct_is_confirmed(&ct) ? ctcore::nf_ct_expires(&ct, core_.now32()) : ct.timeout;
+  return left / core_.hz();
+}
+
+void ExplainWriter::header(std::string_view scenario, uint32_t hz, uint32_t buckets, uint32_t hash_rnd,
+                           uint16_t cpus) {
+  out_.write(fmt::format(
+      "# ctsim explain: {}\n"
+      "# Linux v5.10 conntrack, HZ={}, {} buckets (nf_conntrack_htable_size), hash_rnd {}, {} CPUs.\n"
+      "# One block per packet hook step, action or piece of kernel work; functions are\n"
+      "# named as in net/netfilter/nf_conntrack_core.c. `use` is ct_general.use.\n",
+      scenario, hz, buckets, hash_rnd, cpus));
+}
+
+void ExplainWriter::step(const std::string& text) {
+  if (block_ == Block::kNone) {
+    work_lines_.push_back(fmt::format("  {}. {}\n", ++work_counter_, text));
+    return;
+  }
+  out_.write(fmt::format("  {}. {}\n", ++*counter_, text));
+}
+
+void ExplainWriter::more(const std::string& text) {
+  const std::string line = fmt::format("       {}\n", text);
+  if (block_ == Block::kNone) work_lines_.push_back(line);
+  else out_.write(line);
+}
+
+void ExplainWriter::flush_work(const std::string& title) {
+  if (!work_lines_.empty()) {
+    out_.write(fmt::format("\n{} at {}:\n", title, when()));
+    for (const std::string& l : work_lines_) out_.write(l);
+    packet_ = 0;  // a packet resuming after this needs a new header
+  }
+  work_lines_.clear();
+  work_counter_ = 0;
+}
+
+void ExplainWriter::packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, std::string_view hook,
+                                std::string_view notation, std::string_view path, bool first,
+                                bool resumed) {
+  flush_work("kernel work");
+  int& counter = packet_steps_[id];
+  if (first) {
+    out_.write(fmt::format("\npacket {} at {}, netns {}, CPU {}, path {}:\n    {}\n", id, when(), n.name, cpu,
+                           path, notation));
+  } else if (packet_ != id) {
+    out_.write(fmt::format("\npacket {} continues at {}, CPU {}:\n", id, when(), cpu));
+  }
+  packet_ = id;
+  block_ = Block::kPacket;
+  counter_ = &counter;
+  if (first) step(fmt::format("{} hook: nf_conntrack_in() -> resolve_normal_ct()", hook));
+  else if (resumed) step(fmt::format("{} hook: the queued packet is reinjected (nf_reinject); the rules after the "
+                                     "one that queued it run", hook));
+  else step(fmt::format("{} hook", hook));
+}
+
+void ExplainWriter::verdict(std::string_view hook, std::string_view verdict, std::string_view reason) {
+  (void)hook;
+  if (reason.starts_with("rule ")) step(fmt::format("{} matches: verdict {}", reason, verdict));
+  else step(fmt::format("{}() returns NF_{}", reason, verdict == "drop" ? "DROP" : "ACCEPT"));
+}
+
+void ExplainWriter::packet_done(const nf_conn* ct) {
+  if (ct == nullptr) {
+    step("the packet leaves the stack (it holds no conn)");
+  } else {
+    step(fmt::format("the packet leaves the stack: nf_ct_put() drops its reference to conn {}: use {}", ct->id,
+                     ct->use - 1));
+  }
+}
+
+void ExplainWriter::action(std::string_view what) {
+  flush_work("kernel work");
+  out_.write(fmt::format("\naction {} at {}:\n", what, when()));
+  block_ = Block::kAction;
+  packet_ = 0;
+  work_counter_ = 0;
+  counter_ = &work_counter_;
+  // Actions that change nothing by themselves say what they read.
+  if (what == "snapshot") {
+    step("conntrack -L: ctnetlink_dump_table() walks the buckets and lists each conn once, through its ORIGINAL "
+         "node (the trace's snapshot record); expired conns it meets are killed");
+  } else if (what == "stats") {
+    step("conntrack -S: the per-CPU ip_conntrack_stat counters of each namespace are read (the trace's stats "
+         "records)");
+  }
+}
+
+void ExplainWriter::end_step() {
+  if (block_ == Block::kAction) work_counter_ = 0;
+  block_ = Block::kNone;
+  counter_ = nullptr;
+}
+
+void ExplainWriter::event(const nf_conn& ct, std::string_view listener, std::string_view type, unsigned events,
+                          std::string_view outcome) {
+  const bool destroy = type == "DESTROY";
+  step(fmt::format("{}: conn {} events {} -> ctnetlink [{}] message to listener \"{}\": {}",
+                   destroy ? "nf_conntrack_eventmask_report()" : "nf_ct_deliver_cached_events()", ct.id,
+                   ipct_text(events), type, listener, outcome));
+}
+
+void ExplainWriter::finish() {
+  flush_work("kernel work");
+  end_step();
+}
+
+void ExplainWriter::on_chain_entry(const ctcore::nf_conntrack_tuple_hash& h, bool expired, bool key_equal) {
+  const nf_conn* ct = ctcore::nf_ct_tuplehash_to_ctrack(&h);
+  std::string what;
+  if (expired) what = "expired: nf_ct_gc_expired() kills it on the way, the walk goes on";
+  else what = fmt::format("nf_ct_key_equal() is {}", key_equal ? "true" : "false");
+  chain_.push_back(fmt::format("node {}: conn {} {} {}: {}", chain_.size() + 1, ct->id, dir_name(h),
+                               format_tuple(h.tuple), what));
+}
+
+void ExplainWriter::on_lookup(const ctcore::net& n, uint16_t, const ctcore::nf_conntrack_tuple& tuple,
+                              uint32_t hash, uint32_t bucket, uint32_t chain,
+                              const ctcore::nf_conntrack_tuple_hash* match) {
+  step(fmt::format("nf_ct_get_tuple(): {}", format_tuple(tuple)));
+  step(fmt::format("hash_conntrack_raw() = {} (0x{:08x}, jhash2 of the tuple with hash_rnd, net_hash_mix {}); "
+                   "reciprocal_scale(hash, {}) = bucket {}",
+                   hash, hash, n.hash_mix, core_.nf_conntrack_htable_size(), bucket));
+  if (chain_.empty()) {
+    step(fmt::format("____nf_conntrack_find(): bucket {} is empty (its nulls marker names bucket {})", bucket,
+                     bucket));
+  } else {
+    step(fmt::format("____nf_conntrack_find() walks bucket {}: {} node{}", bucket, chain,
+                     chain == 1 ? "" : "s"));
+    for (const std::string& c : chain_) more(c);
+  }
+  chain_.clear();
+  if (match == nullptr) {
+    step("no match: resolve_normal_ct() calls init_conntrack()");
+    return;
+  }
+  const nf_conn* ct = ctcore::nf_ct_tuplehash_to_ctrack(match);
+  const bool reply = match->tuple.dst.dir == ctcore::IP_CT_DIR_REPLY;
+  const char* ctinfo = reply ? "IP_CT_ESTABLISHED_REPLY"
+                       : ct->test_bit(ctcore::IPS_SEEN_REPLY_BIT) ? "IP_CT_ESTABLISHED"
+                       : ct->test_bit(ctcore::IPS_EXPECTED_BIT)   ? "IP_CT_RELATED"
+                                                                  : "IP_CT_NEW";
+  step(fmt::format("match in the {} direction: conn {}; __nf_conntrack_find_get() takes a reference for the "
+                   "skb: use {}; ctinfo {}",
+                   reply ? "REPLY" : "ORIGINAL", ct->id, ct->use, ctinfo));
+}
+
+void ExplainWriter::on_new(const nf_conn& ct) {
+  const ctcore::net& n = core_.nf_ct_net(&ct);
+  step(fmt::format("init_conntrack() allocates conn {} (__nf_conntrack_alloc; netns {} count {})", ct.id, n.name,
+                   n.count));
+  more(fmt::format("ORIGINAL {}", format_tuple(ct.tuplehash[ctcore::IP_CT_DIR_ORIGINAL].tuple)));
+  more(fmt::format("REPLY    {}  (nf_ct_invert_tuple)", format_tuple(ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple)));
+  more(fmt::format("it joins the unconfirmed list of netns {}, CPU {}; use {} (the skb's reference); ctinfo IP_CT_NEW",
+                   n.name, ct.cpu, ct.use));
+  Known& k = known_[ct.id];
+  k = Known{};
+  k.state = state_of(ct);
+}
+
+void ExplainWriter::on_confirm(const nf_conn& ct, uint32_t bucket_orig, uint32_t bucket_reply) {
+  step(fmt::format("__nf_conntrack_confirm(): conn {} leaves the unconfirmed list; IPS_CONFIRMED set; timeout made "
+                   "absolute: {} s from now",
+                   ct.id, timeout_secs(ct)));
+  more(fmt::format("ORIGINAL hashed into bucket {}, REPLY into bucket {} (both at the chain head); use {} "
+                   "(the table's reference + the skb's)",
+                   bucket_orig, bucket_reply, ct.use));
+  Known& k = known_[ct.id];
+  k.confirmed = true;
+  k.bucket_orig = bucket_orig;
+  k.bucket_reply = bucket_reply;
+}
+
+void ExplainWriter::on_update(const nf_conn& ct) {
+  Known& k = known_[ct.id];
+  const std::string st = state_of(ct);
+  std::string change;
+  if (!st.empty()) change = k.state != st && !k.state.empty() ? fmt::format("{} -> {}, ", k.state, st) : st + ", ";
+  step(fmt::format("{}: conn {} {}timeout {} s, status {}", tracker_fn(ct.protonum()), ct.id, change,
+                   timeout_secs(ct), status_text(ct.status)));
+  k.state = st;
+}
+
+void ExplainWriter::on_invalid(const ctcore::net&, uint16_t, const ctcore::Packet&, const char* reason) {
+  step(fmt::format("invalid: {} (nf_conntrack_in counts `invalid`; the skb keeps no conn)", reason));
+}
+
+void ExplainWriter::on_drop(const ctcore::net&, uint16_t, const nf_conn* ct, const char* reason) {
+  if (ct != nullptr) step(fmt::format("conntrack drops the packet (conn {}): {}", ct->id, reason));
+  else step(fmt::format("conntrack drops the packet: {}", reason));
+}
+
+void ExplainWriter::on_clash(const nf_conn& loser, const nf_conn& winner, const char* outcome) {
+  step(fmt::format("__nf_conntrack_confirm() finds the tuple taken by conn {}: nf_ct_resolve_clash() for conn {}: {}",
+                   winner.id, loser.id, outcome));
+}
+
+void ExplainWriter::on_dying(const nf_conn& ct, ctcore::DeathReason reason) {
+  step(fmt::format("nf_ct_delete(): conn {} ({}): IPS_DYING set; use {}{}", ct.id, death_words(reason), ct.use,
+                   reason == ctcore::DeathReason::kGc || reason == ctcore::DeathReason::kTimeout
+                       ? " (the walker holds a reference while it kills)"
+                       : ""));
+  auto it = known_.find(ct.id);
+  if (it != known_.end() && it->second.confirmed) {
+    more(fmt::format("it reports IPCT_DESTROY to the listeners, then leaves buckets {} and {} for the dying list "
+                     "(nf_ct_delete_from_lists); nf_ct_put() drops the table's reference, unless a reliable "
+                     "listener refused the report (ecache_work() then redelivers it and drops the reference)",
+                     it->second.bucket_orig, it->second.bucket_reply));
+  } else {
+    more("it was never confirmed: no bucket to leave; it waits on the unconfirmed list for its skb");
+  }
+}
+
+void ExplainWriter::on_destroy(const nf_conn& ct) {
+  step(fmt::format("nf_ct_put(): use 0 -> destroy_conntrack(): conn {} leaves the {} list", ct.id,
+                   ctcore::nf_ct_is_dying(&ct) ? "dying" : "unconfirmed"));
+}
+
+void ExplainWriter::on_free(const nf_conn& ct) {
+  const ctcore::net& n = core_.nf_ct_net(&ct);
+  step(fmt::format("nf_conntrack_free(): conn {} back to the slab; netns {} count {}", ct.id, n.name, n.count - 1));
+  known_.erase(ct.id);
+}
+
+void ExplainWriter::on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped,
+                          uint32_t next_run) {
+  if (expired == 0 && early_dropped == 0 && work_lines_.empty()) return;
+  work_lines_.push_back(fmt::format("  {}. gc_worker() scanned {} conn{} in {} buckets: {} expired, {} early-dropped; "
+                                    "next run in {} jiffies\n",
+                                    ++work_counter_, scanned, scanned == 1 ? "" : "s", buckets, expired,
+                                    early_dropped, next_run));
+  flush_work("kernel work: gc_worker");
+}
+
+void ExplainWriter::on_ecache_work(const ctcore::net& n, uint32_t sent, bool congested, int next_delay) {
+  if (sent == 0 && !congested && work_lines_.empty()) return;
+  work_lines_.push_back(fmt::format(
+      "  {}. ecache_work() in netns {}: {} DESTROY events redelivered{}\n", ++work_counter_, n.name, sent,
+      congested   ? fmt::format("; still congested, again in {} jiffies", next_delay)
+      : next_delay == 0 ? std::string("; a full batch: again at once")
+                        : std::string()));
+  flush_work("kernel work: event redelivery");
+}
+
+}  // namespace ctsim

@@ -1,0 +1,120 @@
+// Explain mode (`ctsim run S --explain FILE`): the run told as the kernel
+// walk-through tells it, one numbered block per packet hook step, per
+// action and per piece of kernel work, naming the v5.10 function behind
+// every step (nf_ct_get_tuple, hash_conntrack_raw, reciprocal_scale,
+// ____nf_conntrack_find / nf_ct_key_equal, init_conntrack,
+// nf_ct_invert_tuple, __nf_conntrack_confirm, nf_ct_delete,
+// destroy_conntrack, nf_conntrack_free, gc_worker, ...) and the conn's
+// `use` after each step that changes it. docs/TRACE_SCHEMA.md describes
+// the layout; the text is for people, not for parsing.
+//
+// Blocks:
+//   packet N at T (jiffies J), netns NS, CPU C, path P: <packet notation>
+//     1. ...
+//   packet N continues at T: <hook> hook         (after another CPU's step)
+//   action DO at T
+//   kernel work at T: gc_worker | ecache redelivery | ...
+// A block opens lazily on its first line; idle gc_worker runs (nothing
+// expired, nothing early-dropped) write nothing.
+//
+// Ownership: writes to `out`, which must outlive it.
+// Threading: single-threaded.
+#ifndef CTSIM_SIM_OUTPUT_EXPLAIN_WRITER_H_
+#define CTSIM_SIM_OUTPUT_EXPLAIN_WRITER_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/nf_conntrack_core.h"
+#include "core/observer.h"
+#include "sim/engine/engine.h"
+#include "sim/output/output_file.h"
+
+namespace ctsim {
+
+class ExplainWriter : public ctcore::Observer {
+ public:
+  ExplainWriter(OutputFile& out, const Engine& engine, const ctcore::Conntrack& core)
+      : out_(out), engine_(engine), core_(core) {}
+  ExplainWriter(const ExplainWriter&) = delete;
+  ExplainWriter& operator=(const ExplainWriter&) = delete;
+
+  void header(std::string_view scenario, uint32_t hz, uint32_t buckets, uint32_t hash_rnd, uint16_t cpus);
+
+  // Calls from the simulator (packet path, actions, listeners).
+  // A hook step of packet `id` starts: `first` at its first hook (with its
+  // `notation`), `resumed` when it comes back from a queue verdict.
+  void packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, std::string_view hook,
+                   std::string_view notation, std::string_view path, bool first, bool resumed);
+  void verdict(std::string_view hook, std::string_view verdict, std::string_view reason);
+  // The packet leaves the stack; `ct` is the conn it holds (or null), and
+  // its reference is about to be put.
+  void packet_done(const ctcore::nf_conn* ct);
+  void action(std::string_view what);
+  // The current simulator event is over: the next callbacks are kernel work.
+  void end_step();
+  // An event message offered to a listener. `outcome` says what happened.
+  void event(const ctcore::nf_conn& ct, std::string_view listener, std::string_view type,
+             unsigned events, std::string_view outcome);
+  // Flushes any open block (call once at the end).
+  void finish();
+
+  // ctcore::Observer
+  bool wants_chain_detail() const override { return true; }
+  void on_chain_entry(const ctcore::nf_conntrack_tuple_hash& h, bool expired, bool key_equal) override;
+  void on_lookup(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conntrack_tuple& tuple,
+                 uint32_t hash, uint32_t bucket, uint32_t chain,
+                 const ctcore::nf_conntrack_tuple_hash* match) override;
+  void on_new(const ctcore::nf_conn& ct) override;
+  void on_confirm(const ctcore::nf_conn& ct, uint32_t bucket_orig, uint32_t bucket_reply) override;
+  void on_update(const ctcore::nf_conn& ct) override;
+  void on_invalid(const ctcore::net& n, uint16_t cpu, const ctcore::Packet& skb,
+                  const char* reason) override;
+  void on_drop(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct,
+               const char* reason) override;
+  void on_clash(const ctcore::nf_conn& loser, const ctcore::nf_conn& winner,
+                const char* outcome) override;
+  void on_dying(const ctcore::nf_conn& ct, ctcore::DeathReason reason) override;
+  void on_destroy(const ctcore::nf_conn& ct) override;
+  void on_free(const ctcore::nf_conn& ct) override;
+  void on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped,
+             uint32_t next_run) override;
+  void on_ecache_work(const ctcore::net& n, uint32_t sent, bool congested, int next_delay) override;
+
+ private:
+  enum class Block { kNone, kPacket, kAction, kWork };
+  struct Known {  // what the narrative remembers about a live conn
+    std::string state;
+    uint32_t bucket_orig = 0, bucket_reply = 0;
+    bool confirmed = false;
+  };
+
+  // Adds a numbered step to the current block (a work block when none).
+  void step(const std::string& text);
+  // Adds an unnumbered continuation line to the last step.
+  void more(const std::string& text);
+  void flush_work(const std::string& title);
+  std::string when() const;
+  std::string state_of(const ctcore::nf_conn& ct) const;
+  uint32_t timeout_secs(const ctcore::nf_conn& ct) const;
+
+  OutputFile& out_;
+  const Engine& engine_;
+  const ctcore::Conntrack& core_;
+  Block block_ = Block::kNone;
+  uint64_t packet_ = 0;      // packet of the open packet block
+  int* counter_ = nullptr;   // step counter of the open block
+  int work_counter_ = 0;
+  std::map<uint64_t, int> packet_steps_;  // per packet id: steps written so far
+  std::vector<std::string> work_lines_;   // a kernel-work block waits for its title
+  std::vector<std::string> chain_;        // compares of the walk in progress
+  std::map<uint32_t, Known> known_;       // by conn id
+  std::map<uint64_t, uint16_t> packet_cpu_;
+};
+
+}  // namespace ctsim
+
+#endif  // CTSIM_SIM_OUTPUT_EXPLAIN_WRITER_H_

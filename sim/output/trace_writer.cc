@@ -1,0 +1,390 @@
+#include "sim/output/trace_writer.h"
+
+#include "core/nf_conntrack_l4proto.h"
+#include "sim/scenario/packet_notation.h"
+
+namespace ctsim {
+
+using ctcore::nf_conn;
+
+namespace {
+
+// Appends a key as `,"key":` (keys are literals: nothing to escape).
+inline void append_key(fmt::memory_buffer& buf, std::string_view key) {
+  buf.push_back(',');
+  buf.push_back('"');
+  buf.append(key);
+  buf.push_back('"');
+  buf.push_back(':');
+}
+
+inline void append_int(fmt::memory_buffer& buf, int64_t v) {
+  const fmt::format_int f(v);
+  buf.append(std::string_view(f.data(), f.size()));
+}
+
+}  // namespace
+
+void append_json_string(fmt::memory_buffer& buf, std::string_view s) {
+  buf.push_back('"');
+  // Most strings (notation, names) need no escaping: copy them whole.
+  bool plain = true;
+  for (char c : s)
+    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) {
+      plain = false;
+      break;
+    }
+  if (plain) {
+    buf.append(s);
+    buf.push_back('"');
+    return;
+  }
+  for (char c : s) {
+    switch (c) {
+      case '"': buf.append(std::string_view("\\\"")); break;
+      case '\\': buf.append(std::string_view("\\\\")); break;
+      case '\n': buf.append(std::string_view("\\n")); break;
+      case '\t': buf.append(std::string_view("\\t")); break;
+      case '\r': buf.append(std::string_view("\\r")); break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          fmt::format_to(std::back_inserter(buf), "\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          buf.push_back(c);
+        }
+    }
+  }
+  buf.push_back('"');
+}
+
+std::string json_string(std::string_view s) {
+  fmt::memory_buffer b;
+  append_json_string(b, s);
+  return fmt::to_string(b);
+}
+
+void TraceWriter::begin(std::string_view kind, const ctcore::net* n, int cpu, uint32_t conn) {
+  buf_.clear();
+  buf_.append(std::string_view("{\"t\":"));
+  append_int(buf_, engine_.now());
+  buf_.append(std::string_view(",\"jiffies\":"));
+  append_int(buf_, static_cast<uint32_t>(engine_.jiffies()));
+  buf_.append(std::string_view(",\"kind\":\""));
+  buf_.append(kind);
+  buf_.push_back('"');
+  if (n != nullptr) str("net", n->name);
+  if (cpu >= 0) num("cpu", cpu);
+  if (conn != 0) num("conn", conn);
+}
+
+void TraceWriter::finish() {
+  buf_.append(std::string_view("}\n"));
+  out_.write(std::string_view(buf_.data(), buf_.size()));
+  ++records_;
+}
+
+void TraceWriter::str(std::string_view key, std::string_view value) {
+  append_key(buf_, key);
+  append_json_string(buf_, value);
+}
+
+void TraceWriter::tuple_str(std::string_view key, const ctcore::nf_conntrack_tuple& t) {
+  scratch_.clear();
+  append_tuple_notation(scratch_, t);
+  notation_str(key, scratch_);
+}
+
+// Packet and tuple notation is made of protocol and ICMP/SCTP/DCCP words,
+// numbers, addresses and " > [ ] : , ." only (packet_notation.cc): nothing
+// JSON must escape, so it is copied without the scan.
+void TraceWriter::notation_str(std::string_view key, std::string_view notation) {
+  append_key(buf_, key);
+  buf_.push_back('"');
+  buf_.append(notation);
+  buf_.push_back('"');
+}
+
+void TraceWriter::num(std::string_view key, int64_t value) {
+  append_key(buf_, key);
+  append_int(buf_, value);
+}
+
+void TraceWriter::boolean(std::string_view key, bool value) {
+  append_key(buf_, key);
+  buf_.append(std::string_view(value ? "true" : "false"));
+}
+
+void TraceWriter::null(std::string_view key) {
+  append_key(buf_, key);
+  buf_.append(std::string_view("null"));
+}
+
+void TraceWriter::status_list(uint16_t status) {
+  buf_.append(std::string_view(",\"status\":["));
+  bool first = true;
+  for (unsigned bit = 0; bit < ctcore::IPS_MAX_BIT; ++bit) {
+    if ((status >> bit) & 1u) {
+      if (!first) buf_.push_back(',');
+      buf_.append(std::string_view("\"IPS_"));
+      buf_.append(std::string_view(ctcore::kIpsBitNames[bit]));
+      buf_.push_back('"');
+      first = false;
+    }
+  }
+  buf_.push_back(']');
+}
+
+void TraceWriter::conn_state(const nf_conn& ct) {
+  const auto& l4 = ctcore::nf_ct_l4proto_find(ct.protonum());
+  const char* st = l4.state_name != nullptr ? l4.state_name(ct) : nullptr;
+  if (st != nullptr) str("state", st);
+  else null("state");
+}
+
+uint32_t TraceWriter::timeout_secs(const nf_conn& ct) const {
+  const uint32_t left = ctcore::nf_ct_is_confirmed(&ct) ? ctcore::nf_ct_expires(&ct, core_.now32()) : ct.timeout;
+  return left / core_.hz();
+}
+
+void TraceWriter::header(std::string_view scenario, uint32_t hz, uint64_t seed, uint64_t initial_jiffies,
+                         uint32_t buckets, uint32_t max, uint32_t hash_rnd, uint16_t cpus) {
+  buf_.clear();
+  fmt::format_to(std::back_inserter(buf_), "{{\"ctsim_trace\":{},\"scenario\":", kTraceSchema);
+  append_json_string(buf_, scenario);
+  fmt::format_to(std::back_inserter(buf_),
+                 ",\"hz\":{},\"seed\":{},\"initial_jiffies\":{},\"kernel\":\"5.10\",\"buckets\":{},"
+                 "\"max\":{},\"hash_rnd\":{},\"cpus\":{}",
+                 hz, seed, initial_jiffies, buckets, max, hash_rnd, cpus);
+  finish();
+}
+
+void TraceWriter::pkt(const ctcore::net& n, uint16_t cpu, uint64_t id, std::string_view hook,
+                      const ctcore::Packet& skb, std::string_view path) {
+  begin("pkt", &n, cpu, 0);
+  num("id", static_cast<int64_t>(id));
+  str("hook", hook);
+  scratch_.clear();
+  append_packet_notation(scratch_, skb);
+  notation_str("pkt", scratch_);
+  str("path", path);
+  finish();
+}
+
+void TraceWriter::verdict(const ctcore::net& n, uint16_t cpu, const nf_conn* ct, uint64_t id,
+                          std::string_view hook, std::string_view verdict, std::string_view reason) {
+  begin("verdict", &n, cpu, ct ? ct->id : 0);
+  num("id", static_cast<int64_t>(id));
+  str("hook", hook);
+  str("verdict", verdict);
+  str("reason", reason);
+  finish();
+}
+
+void TraceWriter::event(const ctcore::net& n, const nf_conn& ct, std::string_view listener,
+                        std::string_view type, unsigned events, bool delivered) {
+  begin("event", &n, -1, ct.id);
+  str("listener", listener);
+  str("type", type);
+  buf_.append(std::string_view(",\"events\":["));
+  static const char* const kNames[] = {"NEW", "RELATED", "DESTROY", "REPLY", "ASSURED", "PROTOINFO",
+                                       "HELPER", "MARK", "SEQADJ", "SECMARK", "LABEL", "SYNPROXY"};
+  bool first = true;
+  for (unsigned b = 0; b < ctcore::IPCT_MAX; ++b) {
+    if (events & (1u << b)) {
+      fmt::format_to(std::back_inserter(buf_), "{}\"IPCT_{}\"", first ? "" : ",", kNames[b]);
+      first = false;
+    }
+  }
+  buf_.push_back(']');
+  boolean("delivered", delivered);
+  finish();
+}
+
+void TraceWriter::listener_read(const ctcore::net& n, std::string_view listener, uint32_t delivered,
+                                bool overrun) {
+  begin("listener_read", &n, -1, 0);
+  str("listener", listener);
+  num("messages", delivered);
+  boolean("enobufs", overrun);
+  finish();
+}
+
+void TraceWriter::action(std::string_view what, std::string_view args) {
+  begin("action", nullptr, -1, 0);
+  str("do", what);
+  buf_.append(args);
+  finish();
+}
+
+void TraceWriter::snapshot(const ctcore::net* only, const std::vector<const nf_conn*>& conns) {
+  begin("snapshot", only, -1, 0);
+  num("count", static_cast<int64_t>(conns.size()));
+  buf_.append(std::string_view(",\"entries\":["));
+  bool first = true;
+  for (const nf_conn* ct : conns) {
+    if (!first) buf_.push_back(',');
+    first = false;
+    fmt::format_to(std::back_inserter(buf_), "{{\"conn\":{}", ct->id);
+    str("net", core_.nf_ct_net(ct).name);
+    tuple_str("orig", ct->tuplehash[ctcore::IP_CT_DIR_ORIGINAL].tuple);
+    tuple_str("reply", ct->tuplehash[ctcore::IP_CT_DIR_REPLY].tuple);
+    conn_state(*ct);
+    num("timeout", timeout_secs(*ct));
+    status_list(ct->status);
+    num("use", ct->use);
+    buf_.push_back('}');
+  }
+  buf_.push_back(']');
+  finish();
+}
+
+void TraceWriter::nat(const ctcore::net& n, uint16_t cpu, const nf_conn& ct, std::string_view manip, bool mapped) {
+  begin("nat", &n, cpu, ct.id);
+  str("manip", manip);
+  str("binding", mapped ? "mapped" : "null");
+  tuple_str("reply", ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple);
+  status_list(ct.status);
+  finish();
+}
+
+void TraceWriter::chains(const std::vector<uint64_t>& histogram) {
+  begin("chains", nullptr, -1, 0);
+  num("buckets", static_cast<int64_t>(core_.nf_conntrack_htable_size()));
+  buf_.append(std::string_view(",\"histogram\":["));
+  for (size_t i = 0; i < histogram.size(); ++i)
+    fmt::format_to(std::back_inserter(buf_), "{}{}", i ? "," : "", histogram[i]);
+  buf_.push_back(']');
+  finish();
+}
+
+void TraceWriter::stats(const ctcore::net& n, uint16_t cpu, const ctcore::ip_conntrack_stat& st) {
+  begin("stats", &n, cpu, 0);
+  num("found", st.found);
+  num("invalid", st.invalid);
+  num("insert", st.insert);
+  num("insert_failed", st.insert_failed);
+  num("clash_resolve", st.clash_resolve);
+  num("drop", st.drop);
+  num("early_drop", st.early_drop);
+  num("error", st.error);
+  num("expect_new", st.expect_new);
+  num("expect_create", st.expect_create);
+  num("expect_delete", st.expect_delete);
+  num("search_restart", st.search_restart);
+  num("count", n.count);
+  finish();
+}
+
+void TraceWriter::end(uint64_t packets, uint64_t conns_created, uint64_t conns_freed, uint64_t events,
+                      const ctcore::ip_conntrack_stat& s) {
+  begin("end", nullptr, -1, 0);
+  num("packets", static_cast<int64_t>(packets));
+  num("conns_created", static_cast<int64_t>(conns_created));
+  num("conns_freed", static_cast<int64_t>(conns_freed));
+  num("events", static_cast<int64_t>(events));
+  fmt::format_to(std::back_inserter(buf_),
+                 ",\"stats\":{{\"found\":{},\"invalid\":{},\"insert\":{},\"insert_failed\":{},"
+                 "\"clash_resolve\":{},\"drop\":{},\"early_drop\":{},\"error\":{},\"expect_new\":{},"
+                 "\"expect_create\":{},\"expect_delete\":{},\"search_restart\":{}}}",
+                 s.found, s.invalid, s.insert, s.insert_failed, s.clash_resolve, s.drop, s.early_drop,
+                 s.error, s.expect_new, s.expect_create, s.expect_delete, s.search_restart);
+  finish();
+}
+
+void TraceWriter::on_lookup(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conntrack_tuple& tuple,
+                            uint32_t hash, uint32_t bucket, uint32_t chain,
+                            const ctcore::nf_conntrack_tuple_hash* match) {
+  const nf_conn* ct = match ? ctcore::nf_ct_tuplehash_to_ctrack(match) : nullptr;
+  begin("lookup", &n, cpu, ct ? ct->id : 0);
+  tuple_str("tuple", tuple);
+  num("hash", hash);
+  num("bucket", bucket);
+  num("chain", chain);
+  if (match == nullptr) null("match");
+  else str("match", match->tuple.dst.dir == ctcore::IP_CT_DIR_ORIGINAL ? "orig" : "reply");
+  finish();
+}
+
+void TraceWriter::on_new(const nf_conn& ct) {
+  begin("new", &core_.nf_ct_net(&ct), ct.cpu, ct.id);
+  tuple_str("orig", ct.tuplehash[ctcore::IP_CT_DIR_ORIGINAL].tuple);
+  tuple_str("reply", ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple);
+  conn_state(ct);
+  num("use", ct.use);
+  finish();
+}
+
+void TraceWriter::on_confirm(const nf_conn& ct, uint32_t bucket_orig, uint32_t bucket_reply) {
+  begin("confirm", &core_.nf_ct_net(&ct), ct.cpu, ct.id);
+  num("bucket_orig", bucket_orig);
+  num("bucket_reply", bucket_reply);
+  num("timeout", timeout_secs(ct));
+  num("use", ct.use);
+  finish();
+}
+
+void TraceWriter::on_update(const nf_conn& ct) {
+  begin("update", &core_.nf_ct_net(&ct), -1, ct.id);
+  conn_state(ct);
+  status_list(ct.status);
+  num("timeout", timeout_secs(ct));
+  finish();
+}
+
+void TraceWriter::on_invalid(const ctcore::net& n, uint16_t cpu, const ctcore::Packet& skb, const char* reason) {
+  (void)skb;
+  begin("invalid", &n, cpu, 0);
+  str("reason", reason);
+  finish();
+}
+
+void TraceWriter::on_drop(const ctcore::net& n, uint16_t cpu, const nf_conn* ct, const char* reason) {
+  begin("drop", &n, cpu, ct ? ct->id : 0);
+  str("reason", reason);
+  finish();
+}
+
+void TraceWriter::on_clash(const nf_conn& loser, const nf_conn& winner, const char* outcome) {
+  begin("clash", &core_.nf_ct_net(&loser), -1, loser.id);
+  num("winner", winner.id);
+  str("outcome", outcome);
+  finish();
+}
+
+void TraceWriter::on_dying(const nf_conn& ct, ctcore::DeathReason reason) {
+  begin("dying", &core_.nf_ct_net(&ct), -1, ct.id);
+  str("reason", ctcore::death_reason_name(reason));
+  finish();
+}
+
+void TraceWriter::on_destroy(const nf_conn& ct) {
+  begin("destroy", &core_.nf_ct_net(&ct), -1, ct.id);
+  finish();
+}
+
+void TraceWriter::on_free(const nf_conn& ct) {
+  begin("free", &core_.nf_ct_net(&ct), -1, ct.id);
+  finish();
+}
+
+void TraceWriter::on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped,
+                        uint32_t next_run) {
+  if (!all_gc_ && expired == 0 && early_dropped == 0) return;
+  begin("gc", nullptr, -1, 0);
+  num("scanned", scanned);
+  num("expired", expired);
+  num("buckets", buckets);
+  num("early_dropped", early_dropped);
+  num("next_run", next_run);
+  finish();
+}
+
+void TraceWriter::on_ecache_work(const ctcore::net& n, uint32_t sent, bool congested, int next_delay) {
+  begin("ecache_work", &n, -1, 0);
+  num("sent", sent);
+  boolean("congested", congested);
+  num("next_run", next_delay);
+  finish();
+}
+
+}  // namespace ctsim

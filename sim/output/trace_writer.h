@@ -1,0 +1,114 @@
+// The JSONL trace (schema 1, TRACE.md; the full schema is docs/TRACE_SCHEMA.md).
+//
+// Every record starts with "t", "jiffies", "kind"; then, where they apply,
+// "net", "cpu", "conn"; then the kind's own fields, always in the same
+// order. Integers only. The writer formats straight into a buffer (no JSON
+// library on this path); it exists only when a trace was asked for, so with
+// tracing off no formatting happens at all.
+//
+// Threading: single-threaded.
+#ifndef CTSIM_SIM_OUTPUT_TRACE_WRITER_H_
+#define CTSIM_SIM_OUTPUT_TRACE_WRITER_H_
+
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/nf_conntrack_core.h"
+#include "core/observer.h"
+#include "sim/engine/engine.h"
+#include "sim/output/output_file.h"
+
+namespace ctsim {
+
+constexpr int kTraceSchema = 1;
+
+class TraceWriter : public ctcore::Observer {
+ public:
+  TraceWriter(OutputFile& out, const Engine& engine, const ctcore::Conntrack& core)
+      : out_(out), engine_(engine), core_(core) {}
+
+  // The header line (call once, first).
+  void header(std::string_view scenario, uint32_t hz, uint64_t seed, uint64_t initial_jiffies,
+              uint32_t buckets, uint32_t max, uint32_t hash_rnd, uint16_t cpus);
+
+  // Records that are not core callbacks.
+  void pkt(const ctcore::net& n, uint16_t cpu, uint64_t id, std::string_view hook,
+           const ctcore::Packet& skb, std::string_view path);
+  void verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, uint64_t id,
+               std::string_view hook, std::string_view verdict, std::string_view reason);
+  void event(const ctcore::net& n, const ctcore::nf_conn& ct, std::string_view listener,
+             std::string_view type, unsigned events, bool delivered);
+  void listener_read(const ctcore::net& n, std::string_view listener, uint32_t delivered,
+                     bool overrun);
+  // `args` is a pre-rendered JSON fragment (",\"key\":value..." or empty).
+  void action(std::string_view what, std::string_view args);
+  void snapshot(const ctcore::net* only, const std::vector<const ctcore::nf_conn*>& conns);
+  // The chain-length histogram of the whole table: histogram[k] = buckets
+  // whose chain holds k nodes (both directions of every conn count).
+  void chains(const std::vector<uint64_t>& histogram);
+  // A conn's NAT binding was decided: `manip` "dst" or "src"; `mapped`
+  // false for a null binding (no rule matched).
+  void nat(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, std::string_view manip, bool mapped);
+  void stats(const ctcore::net& n, uint16_t cpu, const ctcore::ip_conntrack_stat& st);
+  void end(uint64_t packets, uint64_t conns_created, uint64_t conns_freed, uint64_t events,
+           const ctcore::ip_conntrack_stat& total);
+
+  uint64_t records() const { return records_; }
+  // Whether every gc_worker run gets a record, or only runs that reaped or
+  // early-dropped something (the default: an idle table would otherwise
+  // write eight records a second).
+  void set_all_gc(bool all) { all_gc_ = all; }
+
+  // ctcore::Observer
+  void on_lookup(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conntrack_tuple& tuple,
+                 uint32_t hash, uint32_t bucket, uint32_t chain,
+                 const ctcore::nf_conntrack_tuple_hash* match) override;
+  void on_new(const ctcore::nf_conn& ct) override;
+  void on_confirm(const ctcore::nf_conn& ct, uint32_t bucket_orig, uint32_t bucket_reply) override;
+  void on_update(const ctcore::nf_conn& ct) override;
+  void on_invalid(const ctcore::net& n, uint16_t cpu, const ctcore::Packet& skb,
+                  const char* reason) override;
+  void on_drop(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct,
+               const char* reason) override;
+  void on_clash(const ctcore::nf_conn& loser, const ctcore::nf_conn& winner,
+                const char* outcome) override;
+  void on_dying(const ctcore::nf_conn& ct, ctcore::DeathReason reason) override;
+  void on_destroy(const ctcore::nf_conn& ct) override;
+  void on_free(const ctcore::nf_conn& ct) override;
+  void on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped,
+             uint32_t next_run) override;
+  void on_ecache_work(const ctcore::net& n, uint32_t sent, bool congested, int next_delay) override;
+
+ private:
+  void begin(std::string_view kind, const ctcore::net* n, int cpu, uint32_t conn);
+  void finish();
+  void str(std::string_view key, std::string_view value);
+  void tuple_str(std::string_view key, const ctcore::nf_conntrack_tuple& t);
+  void notation_str(std::string_view key, std::string_view notation);
+  void num(std::string_view key, int64_t value);
+  void boolean(std::string_view key, bool value);
+  void null(std::string_view key);
+  void status_list(uint16_t status);
+  void conn_state(const ctcore::nf_conn& ct);
+  uint32_t timeout_secs(const ctcore::nf_conn& ct) const;
+
+  OutputFile& out_;
+  const Engine& engine_;
+  const ctcore::Conntrack& core_;
+  fmt::memory_buffer buf_;
+  std::string scratch_;  // notation being formatted (reused: no allocation per record)
+  uint64_t records_ = 0;
+  bool all_gc_ = false;
+};
+
+// Appends `s` as a JSON string literal (quotes and escapes included).
+void append_json_string(fmt::memory_buffer& buf, std::string_view s);
+std::string json_string(std::string_view s);
+
+}  // namespace ctsim
+
+#endif  // CTSIM_SIM_OUTPUT_TRACE_WRITER_H_

@@ -1,0 +1,40 @@
+// One `flows[]` entry of a scenario, as loaded (SCENARIO.md "Flows"); the
+// world's FlowGenerator expands it into connections as the run goes.
+//
+// Threading: value type.
+#ifndef CTSIM_SIM_SCENARIO_FLOW_SPEC_H_
+#define CTSIM_SIM_SCENARIO_FLOW_SPEC_H_
+
+#include <cstdint>
+#include <string>
+
+#include "sim/engine/sim_time.h"
+#include "sim/scenario/endpoint_range.h"
+#include "sim/scenario/path_kind.h"
+
+namespace ctsim {
+
+struct FlowSpec {
+  enum class Kind : uint8_t { kTcp, kUdp, kIcmp, kMix };
+  enum class Close : uint8_t { kFin, kRst, kNone };
+  Kind kind = Kind::kTcp;
+  SimTime at = 0;
+  std::string netns;
+  PathKind path{};
+  bool cpu_spread = false;
+  uint16_t cpu = 0;
+  uint64_t count = 1;
+  uint64_t rate_nano = 0;   // Poisson arrivals at rate/1e9 per second (0: use interval)
+  SimTime interval = 0;     // fixed gap between arrivals
+  EndpointRange src, dst;
+  SimTime rtt = 1'000'000;  // 1 ms
+  uint32_t data_packets = 1;
+  Close close = Close::kFin;
+  bool reply = true;
+  uint32_t loss_ppm = 0;    // lost packets per million
+  uint32_t weights[3] = {1, 1, 1};  // mix: tcp, udp, icmp
+};
+
+}  // namespace ctsim
+
+#endif  // CTSIM_SIM_SCENARIO_FLOW_SPEC_H_

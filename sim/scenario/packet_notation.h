@@ -1,0 +1,89 @@
+// The scenario's tcpdump-like packet notation (SCENARIO.md "Packet
+// notation"): parsing into a core Packet, and writing packets and tuples
+// back in the same notation (the trace's `pkt` and tuple strings).
+//
+//   tcp 192.168.1.2:47562 > 10.0.0.2:80 flags S [seq N] [ack N] [win N] [len N]
+//       [wscale N] [sackok] [mss N]
+//   udp 192.168.1.2:5353 > 10.0.0.53:53 [len N]          (also udplite)
+//   icmp 192.168.1.2 > 10.0.0.2 echo-request [id N] [seq N]
+//   icmp 10.0.0.2 > 192.168.1.2 port-unreachable [udp 192.168.1.2:5000 > 10.0.0.2:53]
+//   icmp6 2001:db8::1 > 2001:db8::2 echo-request id 7
+//   gre 192.168.1.2 > 10.0.0.2 key 5
+//   sctp 192.168.1.2:5000 > 10.0.0.2:5001 chunks INIT[,DATA...] vtag 0 [init_tag N]
+//   dccp 192.168.1.2:5000 > 10.0.0.2:5001 type REQUEST [seq N] [ack N]
+//   proto 50 192.168.1.2 > 10.0.0.2
+// Any packet may end in `badsum` (bad layer-4 checksum) or `truncated`.
+// ICMP types go by name or as `type N code M`. The packet an ICMP error
+// quotes is in brackets, in the tuple notation (no flags or options).
+// format_packet(parse_packet(x)) parses back to the same Packet.
+//
+// Threading: pure functions.
+#ifndef CTSIM_SIM_SCENARIO_PACKET_NOTATION_H_
+#define CTSIM_SIM_SCENARIO_PACKET_NOTATION_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/nf_conntrack_tuple.h"
+#include "core/packet.h"
+
+namespace ctsim {
+
+struct PacketSpec {
+  ctcore::Packet pkt;
+  // TCP fields the notation gave; the others are filled in per flow.
+  bool has_seq = false;
+  bool has_ack = false;
+  bool has_win = false;
+};
+
+struct NotationError {
+  std::string message;  // what was found and what was expected
+  size_t column = 0;    // 0-based offset into the text
+};
+
+// One word of the notation (or of a rule's match text) and where it starts.
+struct NotationToken {
+  std::string_view text;
+  size_t pos;  // 0-based offset
+};
+
+// Splits on spaces and tabs; a bracket group containing spaces (an ICMP
+// error's quoted packet) is one token, brackets included.
+std::vector<NotationToken> tokenize_notation(std::string_view s);
+
+// Parses a packet. Returns false and fills *err on bad input.
+bool parse_packet(std::string_view text, PacketSpec* out, NotationError* err);
+
+// Parses a tuple: the packet notation without flags or other options
+// (`tcp 1.2.3.4:1 > 5.6.7.8:2`, `icmp a > b echo-request id 3`).
+bool parse_tuple(std::string_view text, ctcore::nf_conntrack_tuple* out, NotationError* err);
+
+// Parses one address (IPv4 dotted quad or IPv6) into *out and its family.
+bool parse_address(std::string_view text, ctcore::nf_inet_addr* out, uint16_t* l3num);
+
+std::string format_address(uint16_t l3num, const ctcore::nf_inet_addr& a);
+// The protocol word of the notation: tcp, udp, icmp, icmp6, ..., or "proto N".
+std::string protocol_word(uint8_t protonum);
+// A tuple in notation: "tcp 192.168.1.2:47562 > 10.0.0.2:80".
+std::string format_tuple(const ctcore::nf_conntrack_tuple& t);
+// A packet in canonical notation, with the seq/ack/win it actually carried.
+std::string format_packet(const ctcore::Packet& p);
+// The same, appended to `out` (a reused buffer: no allocation once grown).
+void append_tuple_notation(std::string& out, const ctcore::nf_conntrack_tuple& t);
+void append_packet_notation(std::string& out, const ctcore::Packet& p);
+// TCP flags as notation letters ("SA"), or "none".
+std::string format_tcp_flags(uint8_t flags);
+
+// The TCP flag bit of a notation letter (S A F R P U E C); false for
+// any other letter.
+bool tcp_flag_bit(char letter, uint8_t* bit);
+
+// ICMP/ICMPv6 type names as the notation spells them; null if unnamed.
+const char* icmp_type_name(uint8_t type, uint8_t code, bool v6);
+
+}  // namespace ctsim
+
+#endif  // CTSIM_SIM_SCENARIO_PACKET_NOTATION_H_

@@ -1,0 +1,125 @@
+// A scenario (SCENARIO.md, format version 1), loaded and fully validated
+// before anything runs.
+//
+// Every problem found is reported, each as
+//   FILE:LINE:COL: /json/pointer: what was found; what was expected
+// and nothing runs when there is one (exit code 2).
+//
+// Threading: value types; load_scenario is a pure function of its input.
+#ifndef CTSIM_SIM_SCENARIO_SCENARIO_H_
+#define CTSIM_SIM_SCENARIO_SCENARIO_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/nf_conntrack_core.h"
+#include "core/nf_conntrack_sysctl.h"
+#include "core/nf_nat_core.h"
+#include "sim/scenario/flow_spec.h"
+#include "sim/scenario/packet_notation.h"
+#include "sim/scenario/path_kind.h"
+#include "sim/scenario/rule_match.h"
+#include "sim/engine/sim_time.h"
+#include "sim/engine/status.h"
+
+namespace ctsim {
+
+
+struct SysctlSetting {
+  const ctcore::SysctlInfo* info = nullptr;
+  uint64_t value = 0;
+};
+
+struct NamespaceSpec {
+  std::string name;
+  uint32_t hash_mix = 0;
+  std::vector<SysctlSetting> sysctls;
+};
+
+// ctnetlink multicast groups a listener subscribes to.
+constexpr uint8_t kGroupNew = 1, kGroupUpdate = 2, kGroupDestroy = 4;
+
+struct ListenerSpec {
+  std::string name;
+  std::string netns;
+  bool reliable = false;      // NETLINK_BROADCAST_ERROR: a failed DESTROY defers destruction
+  uint32_t rcvbuf = 0;        // events the socket holds before overrun; 0 = unbounded
+  SimTime read_every = 0;     // 0: the reader keeps up (drains at once)
+  uint8_t groups = kGroupNew | kGroupUpdate | kGroupDestroy;
+};
+
+struct RuleSpec {
+  std::string netns;
+  ctcore::nf_inet_hooks hook = ctcore::NF_INET_FORWARD;
+  RuleMatch match;
+  std::string match_text;
+  enum class Verdict : uint8_t { kAccept, kDrop, kQueue, kDnat, kSnat } verdict = Verdict::kAccept;
+  SimTime delay = 0;  // queue only
+  // dnat/snat: where new conns are mapped to, used in turn.
+  std::vector<ctcore::nf_nat_range> to;
+  SimTime at = 0;  // when the rule is added
+  bool is_nat() const { return verdict == Verdict::kDnat || verdict == Verdict::kSnat; }
+};
+
+struct PacketEntry {
+  SimTime at = 0;
+  std::string netns;
+  uint16_t cpu = 0;
+  PathKind path = PathKind::kForward;
+  PacketSpec spec;
+};
+
+struct ActionSpec {
+  enum class Kind : uint8_t {
+    kSysctl, kFlush, kDelete, kNetnsAdd, kNetnsDel, kListenerStall, kListenerResume,
+    kSnapshot, kStats,
+  };
+  SimTime at = 0;
+  Kind kind = Kind::kSnapshot;
+  std::string netns;     // sysctl, flush, delete, snapshot ("" = all)
+  std::string name;      // netns_add / netns_del: the namespace; listener_*: the listener
+  SysctlSetting sysctl;  // sysctl
+  std::string key;       // sysctl key as written (also nf_conntrack_max / _buckets)
+  uint64_t value = 0;
+  ctcore::nf_conntrack_tuple tuple;  // delete
+  std::string tuple_text;
+  uint32_t hash_mix = 0;             // netns_add
+  std::vector<SysctlSetting> sysctls;  // netns_add
+};
+const char* action_name(ActionSpec::Kind k);
+
+struct Scenario {
+  std::string file;         // as given on the command line (messages only)
+  std::string name;
+  std::string description;
+  uint64_t seed = 1;
+  uint32_t hz = 250;
+  uint64_t initial_jiffies = 0;
+  uint16_t cpus = 1;
+  uint32_t buckets = 0;
+  uint32_t max = 0;
+  uint32_t hash_rnd = 0;
+  std::vector<NamespaceSpec> namespaces;
+  std::vector<ListenerSpec> listeners;
+  std::vector<RuleSpec> rules;
+  std::vector<PacketEntry> packets;  // sorted by `at`, stable
+  std::vector<FlowSpec> flows;
+  std::vector<ActionSpec> actions;   // sorted by `at`, stable
+  std::optional<SimTime> until;
+};
+
+// The default table size when the scenario gives none: what v5.10 picks on
+// a machine with 8 GiB of RAM (65536 buckets, max 262144).
+constexpr uint64_t kDefaultRamBytes = 8ull << 30;
+
+// Parses and validates. `file` names the input in messages; `text` is its
+// content.
+Status parse_scenario(const std::string& file, const std::string& text, Scenario* out);
+// Reads the file, then parse_scenario.
+Status load_scenario(const std::string& path, Scenario* out);
+
+}  // namespace ctsim
+
+#endif  // CTSIM_SIM_SCENARIO_SCENARIO_H_

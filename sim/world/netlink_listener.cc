@@ -1,0 +1,115 @@
+#include "sim/world/netlink_listener.h"
+
+#include <fmt/format.h>
+
+#include "sim/output/conntrack_tool_format.h"
+#include "sim/engine/engine.h"
+#include "sim/output/explain_writer.h"
+#include "sim/output/output_file.h"
+#include "sim/output/trace_writer.h"
+
+namespace ctsim {
+
+namespace {
+constexpr int kENOBUFS = 105;
+}
+
+void NetlinkListeners::add(const ListenerSpec& spec, uint16_t net) {
+  Listener l;
+  l.spec = spec;
+  l.net = net;
+  listeners_.push_back(std::move(l));
+}
+
+Listener* NetlinkListeners::find(const std::string& name) {
+  for (Listener& l : listeners_)
+    if (l.spec.name == name) return &l;
+  return nullptr;
+}
+
+int NetlinkListeners::ctnetlink_conntrack_event(unsigned events, const ctcore::nf_conn& ct,
+                                                const ctcore::net& n, uint32_t, int) {
+  // No socket listens (most runs): nothing is offered, nothing can fail.
+  if (listeners_.empty()) return 0;
+  EventType type;
+  if (!event_type_for_mask(events, &type)) return 0;
+  const uint8_t group = type == EventType::kNew ? kGroupNew : type == EventType::kUpdate ? kGroupUpdate : kGroupDestroy;
+  bool failed = false;
+  std::string line;  // formatted once, only if some listener takes it
+  for (Listener& l : listeners_) {
+    if (l.net != n.index || (l.spec.groups & group) == 0) continue;
+    ++offered_;
+    const bool room = l.spec.rcvbuf == 0 || l.queue.size() < l.spec.rcvbuf;
+    if (room) {
+      if (line.empty()) {
+        const uint32_t secs = ctcore::nf_ct_expires(&ct, core_.now32()) / core_.hz();
+        line = format_event_line(type, events, ct, secs, event_ids_);
+      }
+      ++l.delivered;
+      l.queue.push_back(line);
+    } else if (l.spec.reliable) {
+      ++l.failed;
+      failed = true;
+    } else {
+      ++l.lost;
+      l.overrun = true;
+    }
+    if (trace_ != nullptr) trace_->event(n, ct, l.spec.name, event_type_name(type), events, room);
+    if (explain_ != nullptr) {
+      explain_->event(ct, l.spec.name, event_type_name(type), events,
+                      room ? fmt::format("queued (backlog {})", l.queue.size())
+                      : l.spec.reliable ? std::string("refused: the reliable listener's buffer is full, the "
+                                                      "kernel keeps the conn for redelivery")
+                                        : std::string("lost: the buffer is full (the reader will see ENOBUFS)"));
+    }
+    if (room && l.spec.read_every == 0 && !l.stalled) drain(l);
+  }
+  return failed ? -kENOBUFS : 0;
+}
+
+void NetlinkListeners::emit(const Listener& l, const std::string& line) {
+  if (events_out_ == nullptr) return;
+  std::string out;
+  if (listeners_.size() > 1) out = l.spec.name + ": ";
+  if (timestamps_) {
+    const int64_t t = engine_.now();
+    out += fmt::format("[{:08}.{:06}]\t", t / 1000000000, (t % 1000000000) / 1000);
+  }
+  out += line;
+  out += '\n';
+  events_out_->write(out);
+}
+
+uint32_t NetlinkListeners::drain(Listener& l) {
+  uint32_t n = 0;
+  const bool overrun = l.overrun;
+  if (l.overrun) {
+    l.overrun = false;
+    // The warning goes to the reader's stderr; ctsim puts it in the stream
+    // where the loss happened, line by line.
+    std::string msg = kEnobufsMessage;
+    size_t start = 0;
+    while (start <= msg.size()) {
+      size_t nl = msg.find('\n', start);
+      emit(l, msg.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+      if (nl == std::string::npos) break;
+      start = nl + 1;
+    }
+  }
+  while (!l.queue.empty()) {
+    emit(l, l.queue.front());
+    l.queue.pop_front();
+    ++n;
+  }
+  if (trace_ != nullptr && l.spec.read_every != 0) trace_->listener_read(core_.net_at(l.net), l.spec.name, n, overrun);
+  return n;
+}
+
+int64_t NetlinkListeners::next_read_time(const Listener& l) const {
+  if (l.stalled || (l.queue.empty() && !l.overrun)) return -1;
+  if (l.spec.read_every == 0) return engine_.now();
+  const int64_t p = l.spec.read_every;
+  return (engine_.now() / p + 1) * p;
+}
+
+}  // namespace ctsim

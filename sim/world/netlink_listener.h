@@ -1,0 +1,95 @@
+// ctnetlink event listeners (what `conntrack -E` or conntrackd is to the
+// kernel): the EventNotifier the core calls, and each listener's bounded
+// receive buffer and reader.
+//
+// A message that does not fit a listener's buffer is lost for it (the
+// socket overruns: its reader gets ENOBUFS and prints conntrack -E's
+// warning), except that a reliable listener (NETLINK_BROADCAST_ERROR, as
+// conntrackd sets it) makes the broadcast fail: the kernel then keeps a
+// DESTROY for redelivery. Reliable listeners also set NETLINK_NO_ENOBUFS
+// (as conntrackd does), so their readers print no warning.
+//
+// Threading: single-threaded.
+#ifndef CTSIM_SIM_WORLD_NETLINK_LISTENER_H_
+#define CTSIM_SIM_WORLD_NETLINK_LISTENER_H_
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "core/nf_conntrack_core.h"
+#include "core/nf_conntrack_ecache.h"
+#include "sim/output/series_writer.h"
+#include "sim/scenario/scenario.h"
+
+namespace ctsim {
+
+class TraceWriter;
+class ExplainWriter;
+class OutputFile;
+class Engine;
+
+struct Listener {
+  ListenerSpec spec;
+  uint16_t net = 0;
+  bool stalled = false;
+  bool overrun = false;          // a message was lost since the last read
+  bool read_scheduled = false;
+  std::deque<std::string> queue;  // formatted lines waiting for the reader
+  uint64_t delivered = 0, lost = 0, failed = 0;
+};
+
+class NetlinkListeners : public ctcore::EventNotifier, public ListenerGauges {
+ public:
+  NetlinkListeners(Engine& engine, ctcore::Conntrack& core) : engine_(engine), core_(core) {}
+
+  void add(const ListenerSpec& spec, uint16_t net);
+  void set_outputs(TraceWriter* trace, OutputFile* events, bool timestamps) {
+    trace_ = trace;
+    events_out_ = events;
+    timestamps_ = timestamps;
+  }
+  // Event lines end in " id=N" (conntrack -E -o id).
+  void set_event_ids(bool on) { event_ids_ = on; }
+  // The explain narrative, told of every message offered (may be null).
+  void set_explain(ExplainWriter* explain) { explain_ = explain; }
+  std::vector<Listener>& all() { return listeners_; }
+  const std::vector<Listener>& all() const { return listeners_; }
+  Listener* find(const std::string& name);
+
+  // The reader of `l` takes everything queued (writes it to the stream).
+  // Returns the number of messages read.
+  uint32_t drain(Listener& l);
+  // When the reader of `l` next wakes, or -1 if it need not (nothing queued
+  // or stalled).
+  int64_t next_read_time(const Listener& l) const;
+
+  // ListenerGauges
+  size_t listener_count() const override { return listeners_.size(); }
+  std::string_view listener_name(size_t i) const override { return listeners_[i].spec.name; }
+  uint64_t listener_backlog(size_t i) const override { return listeners_[i].queue.size(); }
+  uint64_t listener_lost(size_t i) const override { return listeners_[i].lost; }
+  uint64_t listener_delivered(size_t i) const override { return listeners_[i].delivered; }
+  uint64_t events_offered() const override { return offered_; }
+
+  int ctnetlink_conntrack_event(unsigned events, const ctcore::nf_conn& ct, const ctcore::net& n,
+                                uint32_t portid, int report) override;
+
+ private:
+  void emit(const Listener& l, const std::string& line);
+
+  Engine& engine_;
+  ctcore::Conntrack& core_;
+  std::vector<Listener> listeners_;
+  TraceWriter* trace_ = nullptr;
+  ExplainWriter* explain_ = nullptr;
+  OutputFile* events_out_ = nullptr;
+  bool timestamps_ = false;
+  bool event_ids_ = false;
+  uint64_t offered_ = 0;
+};
+
+}  // namespace ctsim
+
+#endif  // CTSIM_SIM_WORLD_NETLINK_LISTENER_H_
