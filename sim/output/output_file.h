@@ -1,5 +1,5 @@
 // An output that is either complete or absent: written under a temporary
-// name beside the target and renamed into place by commit(); a failed or
+// name beside the target and renamed into place by publish(); a failed or
 // abandoned run leaves nothing behind. "-" writes to stdout; a path that
 // is not a regular file (a device such as /dev/null or /dev/full, a pipe)
 // is written in place, and a write error there is still reported.

@@ -80,7 +80,6 @@ void TraceWriter::begin(std::string_view kind, const ctcore::net* n, int cpu, ui
 void TraceWriter::finish() {
   buf_.append(std::string_view("}\n"));
   out_.write(std::string_view(buf_.data(), buf_.size()));
-  ++records_;
 }
 
 void TraceWriter::str(std::string_view key, std::string_view value) {
@@ -209,10 +208,34 @@ void TraceWriter::listener_read(const ctcore::net& n, std::string_view listener,
   finish();
 }
 
-void TraceWriter::action(std::string_view what, std::string_view args) {
+void TraceWriter::action(const ActionSpec& a, std::optional<bool> found) {
+  using Kind = ActionSpec::Kind;
   begin("action", nullptr, -1, 0);
-  str("do", what);
-  buf_.append(args);
+  str("do", action_name(a.kind));
+  switch (a.kind) {
+    case Kind::kSysctl:
+      str("netns", a.netns);
+      str("key", a.key);
+      num("value", static_cast<int64_t>(a.value));
+      break;
+    case Kind::kFlush:
+    case Kind::kSnapshot:
+      if (!a.netns.empty()) str("netns", a.netns);
+      break;
+    case Kind::kDelete:
+      str("netns", a.netns);
+      str("tuple", a.tuple_text);
+      boolean("found", found.value_or(false));
+      break;
+    case Kind::kNetnsAdd:
+      str("name", a.name);
+      num("hash_mix", a.hash_mix);
+      break;
+    case Kind::kNetnsDel: str("name", a.name); break;
+    case Kind::kListenerStall:
+    case Kind::kListenerResume: str("listener", a.name); break;
+    case Kind::kStats: break;
+  }
   finish();
 }
 

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "core/observer.h"
 #include "sim/engine/engine.h"
 #include "sim/output/output_file.h"
+#include "sim/scenario/scenario.h"
 
 namespace ctsim {
 
@@ -44,8 +46,9 @@ class TraceWriter : public ctcore::Observer {
              std::string_view type, unsigned events, bool delivered);
   void listener_read(const ctcore::net& n, std::string_view listener, uint32_t delivered,
                      bool overrun);
-  // `args` is a pre-rendered JSON fragment (",\"key\":value..." or empty).
-  void action(std::string_view what, std::string_view args);
+  // The action's record: what it is and its arguments (`found`: what a
+  // delete found).
+  void action(const ActionSpec& a, std::optional<bool> found);
   void snapshot(const ctcore::net* only, const std::vector<const ctcore::nf_conn*>& conns);
   // The chain-length histogram of the whole table: histogram[k] = buckets
   // whose chain holds k nodes (both directions of every conn count).
@@ -57,7 +60,6 @@ class TraceWriter : public ctcore::Observer {
   void end(uint64_t packets, uint64_t conns_created, uint64_t conns_freed, uint64_t events,
            const ctcore::ip_conntrack_stat& total);
 
-  uint64_t records() const { return records_; }
   // Whether every gc_worker run gets a record, or only runs that reaped or
   // early-dropped something (the default: an idle table would otherwise
   // write eight records a second).
@@ -101,7 +103,6 @@ class TraceWriter : public ctcore::Observer {
   const ctcore::Conntrack& core_;
   fmt::memory_buffer buf_;
   std::string scratch_;  // notation being formatted (reused: no allocation per record)
-  uint64_t records_ = 0;
   bool all_gc_ = false;
 };
 

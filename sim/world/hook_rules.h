@@ -27,8 +27,7 @@ namespace ctsim {
 
 class HookRules {
  public:
-  // One filter rule and where it is registered. A net of UINT16_MAX (a
-  // namespace that did not exist) registers nowhere.
+  // One filter rule and the namespace and hook it is registered at.
   struct Entry {
     uint16_t net;
     ctcore::nf_inet_hooks hook;

@@ -2,11 +2,9 @@
 
 #include <fmt/format.h>
 
-#include "sim/output/conntrack_tool_format.h"
 #include "sim/engine/engine.h"
-#include "sim/output/explain_writer.h"
-#include "sim/output/output_file.h"
-#include "sim/output/trace_writer.h"
+#include "sim/output/conntrack_tool_format.h"
+#include "sim/output/outputs.h"
 
 namespace ctsim {
 
@@ -14,7 +12,7 @@ namespace {
 constexpr int kENOBUFS = 105;
 }
 
-void NetlinkListeners::add(const ListenerSpec& spec, uint16_t net) {
+void NetlinkListeners::add(const ListenerSpec& spec, std::optional<uint16_t> net) {
   Listener l;
   l.spec = spec;
   l.net = net;
@@ -43,7 +41,7 @@ int NetlinkListeners::ctnetlink_conntrack_event(unsigned events, const ctcore::n
     if (room) {
       if (line.empty()) {
         const uint32_t secs = ctcore::nf_ct_expires(&ct, core_.now32()) / core_.hz();
-        line = format_event_line(type, events, ct, secs, event_ids_);
+        line = format_event_line(type, events, ct, secs, outputs_ != nullptr && outputs_->event_ids());
       }
       ++l.delivered;
       l.queue.push_back(line);
@@ -54,30 +52,16 @@ int NetlinkListeners::ctnetlink_conntrack_event(unsigned events, const ctcore::n
       ++l.lost;
       l.overrun = true;
     }
-    if (trace_ != nullptr) trace_->event(n, ct, l.spec.name, event_type_name(type), events, room);
-    if (explain_ != nullptr) {
-      explain_->event(ct, l.spec.name, event_type_name(type), events,
-                      room ? fmt::format("queued (backlog {})", l.queue.size())
-                      : l.spec.reliable ? std::string("refused: the reliable listener's buffer is full, the "
-                                                      "kernel keeps the conn for redelivery")
-                                        : std::string("lost: the buffer is full (the reader will see ENOBUFS)"));
-    }
+    if (outputs_ != nullptr)
+      outputs_->listener_event(n, ct, l.spec.name, event_type_name(type), events, room, l.spec.reliable,
+                               l.queue.size());
     if (room && l.spec.read_every == 0 && !l.stalled) drain(l);
   }
   return failed ? -kENOBUFS : 0;
 }
 
-void NetlinkListeners::emit(const Listener& l, const std::string& line) {
-  if (events_out_ == nullptr) return;
-  std::string out;
-  if (listeners_.size() > 1) out = l.spec.name + ": ";
-  if (timestamps_) {
-    const int64_t t = engine_.now();
-    out += fmt::format("[{:08}.{:06}]\t", t / 1000000000, (t % 1000000000) / 1000);
-  }
-  out += line;
-  out += '\n';
-  events_out_->write(out);
+void NetlinkListeners::emit(const Listener& l, std::string_view line) {
+  if (outputs_ != nullptr) outputs_->event_line(l.spec.name, listeners_.size() > 1, line);
 }
 
 uint32_t NetlinkListeners::drain(Listener& l) {
@@ -87,11 +71,11 @@ uint32_t NetlinkListeners::drain(Listener& l) {
     l.overrun = false;
     // The warning goes to the reader's stderr; ctsim puts it in the stream
     // where the loss happened, line by line.
-    std::string msg = kEnobufsMessage;
+    const std::string_view msg = kEnobufsMessage;
     size_t start = 0;
     while (start <= msg.size()) {
       size_t nl = msg.find('\n', start);
-      emit(l, msg.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+      emit(l, msg.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
       if (nl == std::string::npos) break;
       start = nl + 1;
     }
@@ -101,7 +85,8 @@ uint32_t NetlinkListeners::drain(Listener& l) {
     l.queue.pop_front();
     ++n;
   }
-  if (trace_ != nullptr && l.spec.read_every != 0) trace_->listener_read(core_.net_at(l.net), l.spec.name, n, overrun);
+  if (outputs_ != nullptr && l.spec.read_every != 0 && l.net)
+    outputs_->listener_read(core_.net_at(*l.net), l.spec.name, n, overrun);
   return n;
 }
 

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,14 +26,12 @@
 
 namespace ctsim {
 
-class TraceWriter;
-class ExplainWriter;
-class OutputFile;
 class Engine;
+class Outputs;
 
 struct Listener {
   ListenerSpec spec;
-  uint16_t net = 0;
+  std::optional<uint16_t> net;  // its namespace (none: it hears nothing)
   bool stalled = false;
   bool overrun = false;          // a message was lost since the last read
   bool read_scheduled = false;
@@ -44,16 +43,10 @@ class NetlinkListeners : public ctcore::EventNotifier, public ListenerGauges {
  public:
   NetlinkListeners(Engine& engine, ctcore::Conntrack& core) : engine_(engine), core_(core) {}
 
-  void add(const ListenerSpec& spec, uint16_t net);
-  void set_outputs(TraceWriter* trace, OutputFile* events, bool timestamps) {
-    trace_ = trace;
-    events_out_ = events;
-    timestamps_ = timestamps;
-  }
-  // Event lines end in " id=N" (conntrack -E -o id).
-  void set_event_ids(bool on) { event_ids_ = on; }
-  // The explain narrative, told of every message offered (may be null).
-  void set_explain(ExplainWriter* explain) { explain_ = explain; }
+  void add(const ListenerSpec& spec, std::optional<uint16_t> net);
+  // Where messages and what the readers print are reported (null: nowhere).
+  // REQUIRES: `outputs` outlives this.
+  void set_outputs(Outputs* outputs) { outputs_ = outputs; }
   std::vector<Listener>& all() { return listeners_; }
   const std::vector<Listener>& all() const { return listeners_; }
   Listener* find(const std::string& name);
@@ -77,16 +70,12 @@ class NetlinkListeners : public ctcore::EventNotifier, public ListenerGauges {
                                 uint32_t portid, int report) override;
 
  private:
-  void emit(const Listener& l, const std::string& line);
+  void emit(const Listener& l, std::string_view line);
 
   Engine& engine_;
   ctcore::Conntrack& core_;
   std::vector<Listener> listeners_;
-  TraceWriter* trace_ = nullptr;
-  ExplainWriter* explain_ = nullptr;
-  OutputFile* events_out_ = nullptr;
-  bool timestamps_ = false;
-  bool event_ids_ = false;
+  Outputs* outputs_ = nullptr;
   uint64_t offered_ = 0;
 };
 

@@ -9,10 +9,13 @@ using ctcore::Packet;
 
 // Simulator, part 1: setup, the run loop and event dispatch. The packet
 // path is in simulator_packet_path.cc, actions in simulator_actions.cc,
-// outputs in simulator_outputs.cc.
+// progress and sampling in simulator_outputs.cc.
 
 Simulator::Simulator(const Scenario& scenario, const RunOptions& options)
-    : scenario_(scenario), options_(options), engine_(TimeBase{scenario.hz, scenario.initial_jiffies}) {
+    : scenario_(scenario),
+      options_(options),
+      engine_(TimeBase{scenario.hz, scenario.initial_jiffies}),
+      cpus_(scenario.cpus) {
   ctcore::ConntrackConfig cfg;
   cfg.htable_size = scenario.buckets;
   cfg.max = scenario.max;
@@ -20,22 +23,24 @@ Simulator::Simulator(const Scenario& scenario, const RunOptions& options)
   cfg.cpus = scenario.cpus;
   core_ = std::make_unique<ctcore::Conntrack>(cfg, engine_, engine_);
   listeners_ = std::make_unique<NetlinkListeners>(engine_, *core_);
+  outputs_ = std::make_unique<Outputs>(options_, engine_, *core_);
   for (const NamespaceSpec& ns : scenario.namespaces) {
     ctcore::net& n = core_->net_add(ns.name, ns.hash_mix);
     for (const SysctlSetting& s : ns.sysctls) ctcore::nf_conntrack_sysctl_write(n.sysctl, *s.info, s.value, scenario.hz);
     n.event_cb = listeners_.get();  // ctnetlink is loaded in every namespace
   }
-  cpus_.resize(scenario.cpus);
-  for (const ListenerSpec& l : scenario.listeners) listeners_->add(l, net_index(l.netns));
+  for (const ListenerSpec& l : scenario.listeners) listeners_->add(l, find_net(l.netns));
   nat_active_.assign(core_->net_count(), false);
   std::vector<HookRules::Entry> filter;
   for (const RuleSpec& r : scenario.rules) {
-    const uint16_t ni = net_index(r.netns);
+    // A rule in a namespace that does not exist at the start never applies.
+    const std::optional<uint16_t> ni = find_net(r.netns);
+    if (!ni) continue;
     if (r.is_nat()) {
-      nat_rules_.push_back({ni, r.hook, &r});
-      if (ni < nat_active_.size()) nat_active_[ni] = true;
+      nat_rules_.push_back({*ni, r.hook, &r});
+      nat_active_[*ni] = true;
     } else {
-      filter.push_back({ni, r.hook, &r});
+      filter.push_back({*ni, r.hook, &r});
     }
   }
   rules_ = HookRules(filter);
@@ -46,12 +51,10 @@ Simulator::Simulator(const Scenario& scenario, const RunOptions& options)
 
 Simulator::~Simulator() = default;
 
-uint16_t Simulator::net_index(const std::string& name) const {
-  // The last namespace of that name: a name re-added after netns_del is a
-  // new namespace.
+std::optional<uint16_t> Simulator::find_net(std::string_view name) const {
   for (size_t i = core_->net_count(); i-- > 0;)
     if (core_->net_at(static_cast<uint16_t>(i)).name == name) return static_cast<uint16_t>(i);
-  return UINT16_MAX;
+  return std::nullopt;
 }
 
 void Simulator::schedule(SimTime t, Phase phase, uint16_t kind, uint32_t arg) {
@@ -59,32 +62,14 @@ void Simulator::schedule(SimTime t, Phase phase, uint16_t kind, uint32_t arg) {
   engine_.schedule(t, phase, kind, arg);
 }
 
-Status Simulator::open_outputs() {
-  if (!options_.trace_path.empty()) {
-    if (Status s = trace_out_.open(options_.trace_path); !s.ok()) return s;
-    trace_ = std::make_unique<TraceWriter>(trace_out_, engine_, *core_);
-    trace_->set_all_gc(options_.trace_all_gc);
-    core_->set_observer(trace_.get());
-  }
-  if (!options_.events_path.empty())
-    if (Status s = events_out_.open(options_.events_path); !s.ok()) return s;
-  if (!options_.snapshots_path.empty())
-    if (Status s = snapshots_out_.open(options_.snapshots_path); !s.ok()) return s;
-  listeners_->set_outputs(trace_.get(), events_out_.is_open() ? &events_out_ : nullptr,
-                          options_.event_timestamps);
-  return open_extra_outputs();
-}
-
 Status Simulator::run(RunSummary* summary) {
-  if (Status s = open_outputs(); !s.ok()) {
-    for (OutputFile* f : outputs()) f->abort();
-    return s;
-  }
-  if (trace_) {
-    trace_->header(scenario_.name, scenario_.hz, scenario_.seed, scenario_.initial_jiffies,
-                   scenario_.buckets, scenario_.max, scenario_.hash_rnd, scenario_.cpus);
-  }
-  write_extra_headers();
+  if (Status s = outputs_->open(scenario_, *listeners_); !s.ok()) return s;
+  core_->set_observer(outputs_->core_observer());
+  listeners_->set_outputs(outputs_.get());
+  watched_ = outputs_->watches_packets();
+  // Sampling events are scheduled on the engine directly, not through
+  // schedule(): they are not scenario events and never keep a run alive.
+  if (const std::optional<SimTime> every = outputs_->sample_every()) engine_.schedule(*every, Phase::kSample, kSample, 0);
   if (!scenario_.packets.empty()) schedule(scenario_.packets[0].at, Phase::kPacket, kArrive, 0);
   for (size_t i = 0; i < scenario_.actions.size(); ++i)
     schedule(scenario_.actions[i].at, Phase::kAction, kAction, static_cast<uint32_t>(i));
@@ -127,15 +112,8 @@ Status Simulator::run(RunSummary* summary) {
   ctcore::ip_conntrack_stat total;
   for (size_t i = 0; i < core_->net_count(); ++i)
     for (uint16_t c = 0; c < core_->cpus(); ++c) total += core_->net_at(static_cast<uint16_t>(i)).pcpu[c].stat;
-  if (trace_) {
-    for (size_t i = 0; i < core_->net_count(); ++i) {
-      ctcore::net& n = core_->net_at(static_cast<uint16_t>(i));
-      if (!n.alive) continue;
-      for (uint16_t c = 0; c < core_->cpus(); ++c) trace_->stats(n, c, n.pcpu[c].stat);
-    }
-    const uint64_t created = core_->conns_created();
-    trace_->end(packets_, created, created - core_->conns_allocated(), listeners_->events_offered(), total);
-  }
+  const uint64_t created = core_->conns_created();
+  outputs_->end(packets_, created, created - core_->conns_allocated(), listeners_->events_offered());
   summary->packets = packets_;
   summary->conns_created = core_->conns_created();
   summary->conns_freed = core_->conns_created() - core_->conns_allocated();
@@ -145,21 +123,9 @@ Status Simulator::run(RunSummary* summary) {
   summary->stats = total;
   summary->invariant_error = invariant_error_;
 
-  write_stats(false);  // the counters at the end, as text
-  finish_extra_outputs();
-
   core_->set_observer(nullptr);
-  // All or nothing: every output is finished before any is published.
-  Status st;
-  for (OutputFile* f : outputs()) {
-    Status s = f->finish();
-    if (st.ok() && !s.ok()) st = s;
-  }
-  for (OutputFile* f : outputs()) {
-    if (st.ok()) st = f->publish();
-    else f->abort();
-  }
-  return st;
+  listeners_->set_outputs(nullptr);
+  return outputs_->publish();
 }
 
 // True iff nothing the scenario started is still pending and nothing more
@@ -178,8 +144,8 @@ bool Simulator::quiescent() const {
 
 std::string Simulator::check_invariants() const {
   std::vector<std::pair<const ctcore::nf_conn*, uint32_t>> refs;
-  for (const InFlight& f : slots_) {
-    if (!f.live || f.skb.ct == nullptr) continue;
+  pool_.for_each_live([&](const InFlight& f) {
+    if (f.skb.ct == nullptr) return;
     bool found = false;
     for (auto& r : refs)
       if (r.first == f.skb.ct) {
@@ -187,7 +153,7 @@ std::string Simulator::check_invariants() const {
         found = true;
       }
     if (!found) refs.emplace_back(f.skb.ct, 1);
-  }
+  });
   return core_->check_invariants(refs);
 }
 
@@ -196,11 +162,11 @@ void Simulator::dispatch(const Event& ev) {
     case kArrive: arrive(ev.arg); break;
     case kHookStep: hook_step(ev.arg); break;
     case kQueueRelease:
-      slots_[ev.arg].resumed = true;
+      pool_[ev.arg].resumed = true;
       enqueue_on_cpu(ev.arg);
       break;
     case kAction:
-      if (explain_) explain_->action(action_name(scenario_.actions[ev.arg].kind));
+      outputs_->action_begins(scenario_.actions[ev.arg]);
       run_action(scenario_.actions[ev.arg]);
       break;
     case kFlowStart: flow_start(ev.arg); break;
@@ -213,7 +179,7 @@ void Simulator::dispatch(const Event& ev) {
     }
     default: break;
   }
-  if (explain_) explain_->end_step();
+  outputs_->end_step();
 }
 
 void Simulator::schedule_listener_read(uint32_t index) {

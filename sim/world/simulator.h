@@ -23,6 +23,8 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
+#include <string_view>
 #include <memory>
 #include <span>
 #include <string>
@@ -30,16 +32,14 @@
 
 #include "core/nf_conntrack_core.h"
 #include "sim/engine/engine.h"
-#include "sim/output/explain_writer.h"
+#include "sim/engine/status.h"
+#include "sim/output/outputs.h"
+#include "sim/scenario/scenario.h"
+#include "sim/world/cpu_queues.h"
 #include "sim/world/flow_generator.h"
 #include "sim/world/hook_rules.h"
+#include "sim/world/in_flight_pool.h"
 #include "sim/world/netlink_listener.h"
-#include "sim/output/observer_fanout.h"
-#include "sim/output/output_file.h"
-#include "sim/scenario/scenario.h"
-#include "sim/output/series_writer.h"
-#include "sim/engine/status.h"
-#include "sim/output/trace_writer.h"
 
 namespace ctsim {
 
@@ -50,19 +50,9 @@ struct RunProgress {
   uint64_t table = 0;          // conns in the hash table
 };
 
-struct RunOptions {
-  std::string trace_path;      // JSONL trace ("" none, "-" stdout)
-  std::string events_path;     // conntrack -E stream
-  std::string snapshots_path;  // conntrack -L / -S text at snapshot and stats actions
-  bool event_timestamps = false;
-  bool trace_all_gc = false;   // a gc record for every run, not only runs that reaped
+// How to run: what to write (OutputOptions) and how to check.
+struct RunOptions : OutputOptions {
   bool check_invariants = false;
-  // Explain, time series and progress (sim/world/simulator_outputs.cc).
-  std::string explain_path;         // the explain narrative ("" none, "-" stdout)
-  std::string series_path;          // the CSV time series ("" none)
-  SimTime series_every = kNsPerSec; // one series row per this much virtual time
-  bool event_ids = false;           // event lines end in " id=N" (conntrack -E -o id)
-  bool snapshots_proc = false;      // snapshots as /proc/net/nf_conntrack and /proc/net/stat/nf_conntrack
   // Called every few thousand events with the run's progress, for a display
   // only: it must not influence any output. Empty: never called.
   std::function<void(const RunProgress&)> progress;
@@ -94,7 +84,7 @@ class Simulator {
   Engine& engine() { return engine_; }
   // For tests: pool sizes that must not grow with a run's flow count.
   size_t TEST_flow_conn_slots() const { return flow_conns_.size(); }
-  size_t TEST_in_flight_slots() const { return slots_.size(); }
+  size_t TEST_in_flight_slots() const { return pool_.size(); }
   size_t TEST_seq_states() const { return seqs_.size(); }
 
  private:
@@ -107,24 +97,6 @@ class Simulator {
     kFlowStart,                // arg: flow entry index
     kFlowPacket,               // arg: live flow connection slot
     kSample,                   // a time-series row (not a scenario event)
-  };
-  struct InFlight {
-    ctcore::Packet skb;
-    uint64_t id = 0;
-    uint16_t net = 0;
-    uint16_t cpu = 0;
-    PathKind path = PathKind::kForward;
-    uint8_t step = 0;       // index of the hook in the path
-    uint16_t rule_pos = 0;  // resume point after a queue verdict
-    bool resumed = false;
-    bool live = false;
-    bool dead = false;  // its namespace exited: dropped at its next step
-    uint32_t flow_slot = UINT32_MAX;  // the flow connection that sent it
-    uint32_t flow_gen = 0;
-  };
-  struct CpuState {
-    bool busy = false;
-    std::deque<uint32_t> backlog;
   };
   // A NAT rule: looked at only for a conn's first packet (rare), so a
   // plain scan of nat_rules_ is enough.
@@ -140,7 +112,6 @@ class Simulator {
     ctcore::nf_conntrack_tuple first;  // orientation of direction 0
   };
 
-  Status open_outputs();
   void schedule(SimTime t, Phase phase, uint16_t kind, uint32_t arg);
   void dispatch(const Event& ev);
   void arrive(uint32_t packet_index);
@@ -149,9 +120,7 @@ class Simulator {
   // A new in-flight packet slot with everything but its skb set.
   uint32_t new_inflight(uint16_t net, uint16_t cpu, PathKind path, uint32_t flow_slot, uint32_t flow_gen);
   void inject(const ctcore::Packet& p, uint16_t net, uint16_t cpu, PathKind path,
-              uint32_t flow_slot = UINT32_MAX, uint32_t flow_gen = 0);
-  uint32_t alloc_slot();
-  uint32_t new_slot();  // a slot at the end of slots_
+              uint32_t flow_slot = kNoFlowSlot, uint32_t flow_gen = 0);
   void enqueue_on_cpu(uint32_t slot);
   void start_packet(uint32_t slot);
   void cpu_idle(uint16_t cpu);
@@ -164,9 +133,9 @@ class Simulator {
   // false when a drop or queue verdict took it off its CPU.
   bool run_rules(uint32_t slot, ctcore::net& n, ctcore::nf_inet_hooks hook, std::span<const RuleSpec* const> rules,
                  size_t from);
-  // The trace's pkt record and the explain step for the packet's current
-  // hook; the trace's and the explain's record of a verdict, given by `by`
-  // (a core function) or by `rule`. Only with either output on.
+  // The outputs' record of the packet's current hook, and of a verdict
+  // given by `by` (a core function) or by `rule`. Only with outputs that
+  // watch packets.
   void report_step(const InFlight& f, ctcore::net& n, ctcore::nf_inet_hooks hook);
   void report_verdict(const InFlight& f, ctcore::net& n, ctcore::nf_inet_hooks hook, const char* verdict,
                       const char* by, const RuleSpec* rule);
@@ -179,35 +148,23 @@ class Simulator {
   void run_action(const ActionSpec& a);
   void schedule_listener_read(uint32_t index);
   void fill_tcp_defaults(const PacketEntry& e, ctcore::Packet* p);
-  void write_snapshot(const ctcore::net* only);
-  // conntrack -S and /proc/net/stat/nf_conntrack text (and, if `to_trace`,
-  // the trace's stats records).
-  void write_stats(bool to_trace);
-  uint16_t net_index(const std::string& name) const;
+  // The namespace of that name now: the last one so named (a name re-added
+  // after netns_del is a new namespace), or nullopt if there is none.
+  std::optional<uint16_t> find_net(std::string_view name) const;
   bool quiescent() const;
   std::string check_invariants() const;
-  std::array<OutputFile*, 5> outputs() {
-    return {&trace_out_, &events_out_, &snapshots_out_, &explain_out_, &series_out_};
-  }
-
-  // Explain, series, progress (sim/world/simulator_outputs.cc).
-  Status open_extra_outputs();
-  void write_extra_headers();
   void take_sample();
-  void finish_extra_outputs();
   void report_progress();
-  std::vector<std::string> netns_column_names() const;
 
   const Scenario& scenario_;
   RunOptions options_;
   Engine engine_;
   std::unique_ptr<ctcore::Conntrack> core_;
   std::unique_ptr<NetlinkListeners> listeners_;
-  OutputFile trace_out_, events_out_, snapshots_out_;
-  std::unique_ptr<TraceWriter> trace_;
-  std::vector<InFlight> slots_;
-  std::vector<uint32_t> free_slots_;
-  std::vector<CpuState> cpus_;
+  std::unique_ptr<Outputs> outputs_;
+  bool watched_ = false;  // outputs_->watches_packets(), read once per hook walk
+  InFlightPool pool_;
+  CpuQueues cpus_;
   HookRules rules_;                 // filter rules, per (namespace, hook)
   std::vector<RuleRef> nat_rules_;  // dnat/snat rules, in scenario order
   std::vector<bool> nat_active_;    // per net: a nat table exists there
@@ -221,11 +178,6 @@ class Simulator {
   uint64_t packets_ = 0;
   size_t next_packet_ = 0;
   std::string invariant_error_;
-
-  OutputFile explain_out_, series_out_;
-  std::unique_ptr<ExplainWriter> explain_;
-  std::unique_ptr<SeriesWriter> series_;
-  ObserverFanout fanout_;
 };
 
 }  // namespace ctsim

@@ -46,37 +46,21 @@ const char* hook_name(nf_inet_hooks h) {
 
 }  // namespace
 
-uint32_t Simulator::alloc_slot() {
-  if (!free_slots_.empty()) {
-    uint32_t s = free_slots_.back();
-    free_slots_.pop_back();
-    return s;
-  }
-  return new_slot();
-}
-
-// Out of line: the pool grows only until it holds the most packets in
-// flight at once; inlined, the growth would cost every allocation stack.
-[[gnu::noinline]] uint32_t Simulator::new_slot() {
-  slots_.emplace_back();
-  return static_cast<uint32_t>(slots_.size() - 1);
-}
-
 void Simulator::arrive(uint32_t index) {
   const PacketEntry& e = scenario_.packets[index];
   if (index + 1 < scenario_.packets.size())
     schedule(scenario_.packets[index + 1].at, Phase::kPacket, kArrive, index + 1);
-  const uint16_t net = net_index(e.netns);
-  if (net == UINT16_MAX || !core_->net_at(net).alive) return;  // namespace gone: nobody sends
+  const std::optional<uint16_t> net = find_net(e.netns);
+  if (!net || !core_->net_at(*net).alive) return;  // namespace gone: nobody sends
   Packet p = e.spec.pkt;
   if (p.protonum == ctcore::IPPROTO_TCP_) fill_tcp_defaults(e, &p);
-  inject(p, net, e.cpu, e.path);
+  inject(p, *net, e.cpu, e.path);
 }
 
 uint32_t Simulator::new_inflight(uint16_t net, uint16_t cpu, PathKind path, uint32_t flow_slot,
                                  uint32_t flow_gen) {
-  const uint32_t slot = alloc_slot();
-  InFlight& f = slots_[slot];
+  const uint32_t slot = pool_.alloc();
+  InFlight& f = pool_[slot];
   // Every field but the packet (the caller writes it in place: a Packet is
   // 184 bytes, and this is the per-packet path).
   f.id = next_packet_id_++;
@@ -86,7 +70,6 @@ uint32_t Simulator::new_inflight(uint16_t net, uint16_t cpu, PathKind path, uint
   f.step = 0;
   f.rule_pos = 0;
   f.resumed = false;
-  f.live = true;
   f.dead = false;
   f.flow_slot = flow_slot;
   f.flow_gen = flow_gen;
@@ -97,7 +80,7 @@ uint32_t Simulator::new_inflight(uint16_t net, uint16_t cpu, PathKind path, uint
 void Simulator::inject(const Packet& p, uint16_t net, uint16_t cpu, PathKind path, uint32_t flow_slot,
                        uint32_t flow_gen) {
   const uint32_t slot = new_inflight(net, cpu, path, flow_slot, flow_gen);
-  slots_[slot].skb = p;
+  pool_[slot].skb = p;
   start_packet(slot);
 }
 
@@ -105,8 +88,8 @@ void Simulator::flow_start(uint32_t entry) {
   FlowGenerator& g = generators_[entry];
   const uint64_t index = flows_started_[entry]++;
   if (flows_started_[entry] < g.spec().count) schedule(engine_.now() + g.next_gap(), Phase::kPacket, kFlowStart, entry);
-  const uint16_t net = net_index(g.spec().netns);
-  if (net == UINT16_MAX || !core_->net_at(net).alive) return;
+  const std::optional<uint16_t> net = find_net(g.spec().netns);
+  if (!net || !core_->net_at(*net).alive) return;
   uint32_t slot;
   if (!free_flow_conns_.empty()) {
     slot = free_flow_conns_.back();
@@ -115,7 +98,7 @@ void Simulator::flow_start(uint32_t entry) {
     flow_conns_.emplace_back();
     slot = static_cast<uint32_t>(flow_conns_.size() - 1);
   }
-  g.start(&flow_conns_[slot], index, net, scenario_.cpus);
+  g.start(&flow_conns_[slot], index, *net, scenario_.cpus);
   flow_packet(slot);
 }
 
@@ -145,7 +128,7 @@ void Simulator::flow_packet(uint32_t slot) {
     }
   }
   const uint32_t pkt = new_inflight(c.net, c.cpu, g.spec().path, slot, c.gen);
-  g.packet(c, &slots_[pkt].skb);
+  g.packet(c, &pool_[pkt].skb);
   c.lost = g.draw_loss(c);
   c.sent_at = engine_.now();
   c.awaiting = true;
@@ -188,21 +171,15 @@ void Simulator::fill_tcp_defaults(const PacketEntry& e, Packet* p) {
 }
 
 void Simulator::enqueue_on_cpu(uint32_t slot) {
-  CpuState& c = cpus_[slots_[slot].cpu];
-  if (c.busy) {
-    c.backlog.push_back(slot);
-    return;
-  }
-  c.busy = true;
-  schedule(engine_.now(), Phase::kPacket, kHookStep, slot);
+  if (cpus_.start_or_wait(pool_[slot].cpu, slot)) schedule(engine_.now(), Phase::kPacket, kHookStep, slot);
 }
 
 // Starts a new packet: at once when its first hook step would be the next
 // event anyway (the common case, and the cheap one), else as an event.
 void Simulator::start_packet(uint32_t slot) {
-  CpuState& c = cpus_[slots_[slot].cpu];
-  if (!c.busy && engine_.would_run_next(Phase::kPacket)) {
-    c.busy = true;
+  const uint16_t cpu = pool_[slot].cpu;
+  if (!cpus_.busy(cpu) && engine_.would_run_next(Phase::kPacket)) {
+    cpus_.start(cpu);
     hook_step(slot);
     return;
   }
@@ -210,20 +187,14 @@ void Simulator::start_packet(uint32_t slot) {
 }
 
 void Simulator::cpu_idle(uint16_t cpu) {
-  CpuState& c = cpus_[cpu];
-  c.busy = false;
-  if (c.backlog.empty()) return;
-  const uint32_t next = c.backlog.front();
-  c.backlog.pop_front();
-  c.busy = true;
-  schedule(engine_.now(), Phase::kPacket, kHookStep, next);
+  if (const std::optional<uint32_t> next = cpus_.finish(cpu)) schedule(engine_.now(), Phase::kPacket, kHookStep, *next);
 }
 
 // Walks the packet through its hooks from f.step, in a loop: going on to
 // the next hook at once is the same as scheduling it when it would be the
 // next event anyway (would_run_next), and only then.
 void Simulator::hook_step(uint32_t slot) {
-  InFlight& f = slots_[slot];
+  InFlight& f = pool_[slot];
   if (f.dead) {
     finish_packet(slot);
     return;
@@ -232,7 +203,7 @@ void Simulator::hook_step(uint32_t slot) {
   // goes during a packet's hook step.
   ctcore::net& n = core_->net_at(f.net);
   const PathHooks& ph = hooks_of(f.path);
-  const bool watched = trace_ || explain_;
+  const bool watched = watched_;
   const bool nat = !nat_rules_.empty() && f.net < nat_active_.size() && nat_active_[f.net];
   for (;;) {
     const nf_inet_hooks hook = ph.hooks[f.step];
@@ -275,12 +246,12 @@ void Simulator::hook_step(uint32_t slot) {
 
 bool Simulator::run_rules(uint32_t slot, ctcore::net& n, nf_inet_hooks hook, std::span<const RuleSpec* const> rules,
                           size_t from) {
-  InFlight& f = slots_[slot];
+  InFlight& f = pool_[slot];
   for (size_t here = from; here < rules.size(); ++here) {
     const RuleSpec& r = *rules[here];
     if (r.at > engine_.now()) continue;  // not added yet
     if (!r.match.matches(f.skb)) continue;
-    const bool watched = trace_ || explain_;
+    const bool watched = watched_;
     if (r.verdict == RuleSpec::Verdict::kAccept) {
       if (watched) report_verdict(f, n, hook, "accept", nullptr, &r);
       return true;
@@ -304,19 +275,12 @@ bool Simulator::run_rules(uint32_t slot, ctcore::net& n, nf_inet_hooks hook, std
 // into hook_step, whose every walk would then pay for the registers and
 // stack it needs even with no output on.
 [[gnu::noinline]] void Simulator::report_step(const InFlight& f, ctcore::net& n, nf_inet_hooks hook) {
-  const bool first = f.step == 0;
-  if (explain_) explain_->packet_step(f.id, n, f.cpu, hook_name(hook), first ? format_packet(f.skb) : "",
-                                     path_name(f.path), first && !f.resumed, f.resumed);
-  if (trace_ && first && !f.resumed) trace_->pkt(n, f.cpu, f.id, hook_name(hook), f.skb, path_name(f.path));
+  outputs_->packet_step(f.id, n, f.cpu, hook_name(hook), f.skb, path_name(f.path), f.step == 0, f.resumed);
 }
 
 [[gnu::noinline]] void Simulator::report_verdict(const InFlight& f, ctcore::net& n, nf_inet_hooks hook,
                                                  const char* verdict, const char* by, const RuleSpec* rule) {
-  std::string rule_reason;
-  std::string_view reason = by != nullptr ? by : "";
-  if (rule != nullptr) reason = rule_reason = fmt::format("rule \"{}\"", rule->match_text);
-  if (trace_) trace_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), verdict, reason);
-  if (explain_) explain_->verdict(hook_name(hook), verdict, reason);
+  outputs_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), verdict, by, rule);
 }
 
 void Simulator::nat_step(InFlight& f, ctcore::net& n, nf_inet_hooks hook, ctcore::nf_nat_manip_type manip) {
@@ -336,21 +300,21 @@ void Simulator::nat_step(InFlight& f, ctcore::net& n, nf_inet_hooks hook, ctcore
       break;
     }
     ctcore::nf_nat_setup_info(*core_, ct, range, manip);
-    if (trace_) trace_->nat(n, f.cpu, *ct, manip == ctcore::NF_NAT_MANIP_DST ? "dst" : "src", range != nullptr);
+    outputs_->nat(n, f.cpu, *ct, manip, range != nullptr);
   }
   ctcore::nf_nat_packet(ct, ctcore::CTINFO2DIR(ctinfo), manip, f.skb);
 }
 
 void Simulator::finish_packet(uint32_t slot, bool dropped) {
-  InFlight& f = slots_[slot];
+  InFlight& f = pool_[slot];
   // The sender of a flow packet learns of a drop by the missing answer.
-  if (dropped && f.flow_slot != UINT32_MAX && flow_conns_[f.flow_slot].gen == f.flow_gen)
+  if (dropped && f.flow_slot != kNoFlowSlot && flow_conns_[f.flow_slot].gen == f.flow_gen)
     flow_conns_[f.flow_slot].dropped = true;
-  if (explain_) explain_->packet_done(f.skb.ct);
+  if (watched_) outputs_->packet_done(f.skb.ct);
   core_->nf_reset_ct(f.skb);
-  f.live = false;
-  free_slots_.push_back(slot);
-  cpu_idle(f.cpu);
+  const uint16_t cpu = f.cpu;
+  pool_.release(slot);
+  cpu_idle(cpu);
 }
 
 }  // namespace ctsim

@@ -1,0 +1,230 @@
+#include "sim/output/outputs.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "sim/output/conntrack_tool_format.h"
+
+namespace ctsim {
+
+std::vector<std::string> netns_column_names(const Scenario& scenario) {
+  std::vector<std::string> names;
+  auto add = [&](const std::string& n) {
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+  };
+  for (const NamespaceSpec& ns : scenario.namespaces) add(ns.name);
+  for (const ActionSpec& a : scenario.actions)
+    if (a.kind == ActionSpec::Kind::kNetnsAdd) add(a.name);
+  return names;
+}
+
+Outputs::Outputs(const OutputOptions& options, const Engine& engine, ctcore::Conntrack& core)
+    : options_(options), engine_(engine), core_(core) {}
+
+Outputs::~Outputs() = default;
+
+Status Outputs::open(const Scenario& scenario, const ListenerGauges& gauges) {
+  if (!options_.series_path.empty() && options_.series_every <= 0)
+    return Status::InvalidArgument("--series-every must be positive");
+  struct Wanted {
+    const std::string& path;
+    OutputFile& file;
+  };
+  const Wanted wanted[] = {{options_.trace_path, trace_out_},       {options_.events_path, events_out_},
+                           {options_.snapshots_path, snapshots_out_}, {options_.explain_path, explain_out_},
+                           {options_.series_path, series_out_}};
+  for (const Wanted& w : wanted) {
+    if (w.path.empty()) continue;
+    if (Status s = w.file.open(w.path); !s.ok()) {
+      abort();
+      return s;
+    }
+  }
+  if (trace_out_.is_open()) {
+    trace_ = std::make_unique<TraceWriter>(trace_out_, engine_, core_);
+    trace_->set_all_gc(options_.trace_all_gc);
+    trace_->header(scenario.name, scenario.hz, scenario.seed, scenario.initial_jiffies, scenario.buckets,
+                   scenario.max, scenario.hash_rnd, scenario.cpus);
+  }
+  if (explain_out_.is_open()) {
+    explain_ = std::make_unique<ExplainWriter>(explain_out_, engine_, core_);
+    explain_->header(scenario.name, scenario.hz, scenario.buckets, scenario.hash_rnd, scenario.cpus);
+  }
+  if (series_out_.is_open()) {
+    series_ = std::make_unique<SeriesWriter>(series_out_, engine_, core_, gauges, netns_column_names(scenario));
+    series_->header();
+  }
+  // The core has one observer slot: fan out when more than one output
+  // listens, the trace first (invariant 2).
+  fanout_.add(trace_.get());
+  fanout_.add(explain_.get());
+  fanout_.add(series_.get());
+  return Status::OK();
+}
+
+std::optional<SimTime> Outputs::sample_every() const {
+  if (!series_) return std::nullopt;
+  return options_.series_every;
+}
+
+void Outputs::packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, std::string_view hook,
+                          const ctcore::Packet& skb, std::string_view path, bool first, bool resumed) {
+  if (explain_) explain_->packet_step(id, n, cpu, hook, first ? format_packet(skb) : "", path, first && !resumed, resumed);
+  if (trace_ && first && !resumed) trace_->pkt(n, cpu, id, hook, skb, path);
+}
+
+void Outputs::verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, uint64_t id,
+                      std::string_view hook, std::string_view verdict, const char* by, const RuleSpec* rule) {
+  std::string rule_reason;
+  std::string_view reason = by != nullptr ? by : "";
+  if (rule != nullptr) reason = rule_reason = fmt::format("rule \"{}\"", rule->match_text);
+  if (trace_) trace_->verdict(n, cpu, ct, id, hook, verdict, reason);
+  if (explain_) explain_->verdict(hook, verdict, reason);
+}
+
+void Outputs::nat(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip,
+                  bool mapped) {
+  if (trace_) trace_->nat(n, cpu, ct, manip == ctcore::NF_NAT_MANIP_DST ? "dst" : "src", mapped);
+}
+
+void Outputs::packet_done(const ctcore::nf_conn* ct) {
+  if (explain_) explain_->packet_done(ct);
+}
+
+void Outputs::action_begins(const ActionSpec& a) {
+  if (explain_) explain_->action(action_name(a.kind));
+}
+
+void Outputs::action(const ActionSpec& a, std::optional<bool> found) {
+  if (trace_) trace_->action(a, found);
+}
+
+void Outputs::end_step() {
+  if (explain_) explain_->end_step();
+}
+
+void Outputs::snapshot(const ctcore::net* only, const std::vector<const ctcore::nf_conn*>& conns) {
+  if (trace_) {
+    trace_->snapshot(only, conns);
+    // How the shared table's chains look now (for the chain-length chart).
+    std::vector<uint64_t> hist;
+    for (uint32_t b = 0; b < core_.nf_conntrack_htable_size(); ++b) {
+      const uint32_t len = ctcore::Conntrack::list_length(core_.bucket(b));
+      if (hist.size() <= len) hist.resize(len + 1, 0);
+      ++hist[len];
+    }
+    trace_->chains(hist);
+  }
+  if (snapshots_out_.is_open()) {
+    std::vector<const ctcore::nf_conn*> by_id = conns;
+    std::sort(by_id.begin(), by_id.end(), [](auto* a, auto* b) { return a->id < b->id; });
+    const bool proc = options_.snapshots_proc;
+    std::string out = fmt::format("# {} at {} ({})\n", proc ? "/proc/net/nf_conntrack" : "snapshot",
+                                  format_duration(engine_.now()),
+                                  only ? "netns " + only->name : std::string("all namespaces"));
+    for (const ctcore::nf_conn* ct : by_id) {
+      const uint32_t secs = ctcore::nf_ct_expires(ct, core_.now32()) / core_.hz();
+      if (only == nullptr) out += fmt::format("[{}] ", core_.nf_ct_net(ct).name);
+      // The /proc reader holds a reference while it prints (ct_seq_show).
+      out += (proc ? format_proc_line(*ct, secs, ct->use + 1) : format_list_line(*ct, secs)) + "\n";
+    }
+    out += fmt::format("# {} flow entries have been shown.\n", by_id.size());
+    snapshots_out_.write(out);
+  }
+}
+
+void Outputs::stats(bool to_trace) {
+  for (size_t i = 0; i < core_.net_count(); ++i) {
+    ctcore::net& n = core_.net_at(static_cast<uint16_t>(i));
+    if (!n.alive) continue;
+    if (trace_ && to_trace)
+      for (uint16_t c = 0; c < core_.cpus(); ++c) trace_->stats(n, c, n.pcpu[c].stat);
+    if (!snapshots_out_.is_open()) continue;
+    std::string out;
+    if (options_.snapshots_proc) {
+      out = fmt::format("# /proc/net/stat/nf_conntrack at {} (netns {})\n{}\n", format_duration(engine_.now()),
+                        n.name, format_proc_stat_header());
+      for (uint16_t c = 0; c < core_.cpus(); ++c) out += format_proc_stat_line(n.count, n.pcpu[c].stat) + "\n";
+    } else {
+      out = fmt::format("# conntrack -S at {} (netns {})\n", format_duration(engine_.now()), n.name);
+      for (uint16_t c = 0; c < core_.cpus(); ++c) out += format_stat_line(c, n.pcpu[c].stat) + "\n";
+    }
+    snapshots_out_.write(out);
+  }
+}
+
+void Outputs::listener_event(const ctcore::net& n, const ctcore::nf_conn& ct, std::string_view name,
+                             std::string_view type, unsigned events, bool room, bool reliable, size_t backlog) {
+  if (trace_) trace_->event(n, ct, name, type, events, room);
+  if (explain_) {
+    explain_->event(ct, name, type, events,
+                    room       ? fmt::format("queued (backlog {})", backlog)
+                    : reliable ? std::string("refused: the reliable listener's buffer is full, the "
+                                             "kernel keeps the conn for redelivery")
+                               : std::string("lost: the buffer is full (the reader will see ENOBUFS)"));
+  }
+}
+
+void Outputs::listener_read(const ctcore::net& n, std::string_view name, uint32_t delivered, bool overrun) {
+  if (trace_) trace_->listener_read(n, name, delivered, overrun);
+}
+
+void Outputs::event_line(std::string_view name, bool prefix_name, std::string_view line) {
+  if (!events_out_.is_open()) return;
+  std::string out;
+  if (prefix_name) {
+    out = name;
+    out += ": ";
+  }
+  if (options_.event_timestamps) {
+    const int64_t t = engine_.now();
+    out += fmt::format("[{:08}.{:06}]\t", t / 1000000000, (t % 1000000000) / 1000);
+  }
+  out += line;
+  out += '\n';
+  events_out_.write(out);
+}
+
+void Outputs::sample() {
+  if (series_) series_->row();
+}
+
+void Outputs::end(uint64_t packets, uint64_t conns_created, uint64_t conns_freed, uint64_t events) {
+  if (trace_) {
+    ctcore::ip_conntrack_stat total;
+    for (size_t i = 0; i < core_.net_count(); ++i) {
+      ctcore::net& n = core_.net_at(static_cast<uint16_t>(i));
+      for (uint16_t c = 0; c < core_.cpus(); ++c) total += n.pcpu[c].stat;
+    }
+    for (size_t i = 0; i < core_.net_count(); ++i) {
+      ctcore::net& n = core_.net_at(static_cast<uint16_t>(i));
+      if (!n.alive) continue;
+      for (uint16_t c = 0; c < core_.cpus(); ++c) trace_->stats(n, c, n.pcpu[c].stat);
+    }
+    trace_->end(packets, conns_created, conns_freed, events, total);
+  }
+  stats(false);  // the counters at the end, as text
+  if (series_) series_->row();  // the end (skipped if a row was just taken)
+  if (explain_) explain_->finish();
+}
+
+Status Outputs::publish() {
+  // All or nothing: every output is finished before any is published.
+  Status st;
+  for (OutputFile* f : files()) {
+    Status s = f->finish();
+    if (st.ok() && !s.ok()) st = s;
+  }
+  for (OutputFile* f : files()) {
+    if (st.ok()) st = f->publish();
+    else f->abort();
+  }
+  return st;
+}
+
+void Outputs::abort() {
+  for (OutputFile* f : files()) f->abort();
+}
+
+}  // namespace ctsim

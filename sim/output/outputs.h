@@ -1,0 +1,155 @@
+// Everything one run writes, in one place: the output files, the writers
+// that format them (trace, explain, series, conntrack-tool text), the
+// fan-out of core callbacks to the writers, and the all-or-nothing publish.
+//
+// The world tells an Outputs what happened (a packet at a hook, a verdict,
+// an action, a listener's message); the Outputs decides which writers hear
+// of it and how it is rendered. The world builds no output text itself.
+//
+// Life cycle: open() once (it opens every file asked for and creates the
+// writers; on failure nothing is left behind), then the calls of the run,
+// then publish() or abort() exactly once. A file is complete when
+// publish() returned OK, and absent otherwise.
+//
+// Invariants:
+//   (1) trace() is non-null iff a trace was asked for; likewise explain(),
+//       series(), events and snapshots.
+//   (2) The trace is the first observer of the core: its records are
+//       written before any other writer sees the same step.
+//
+// Ownership: owns its files and writers. Borrows the engine, the core and
+// the listener gauges, which must outlive it.
+// Threading: single-threaded.
+#ifndef CTSIM_SIM_OUTPUT_OUTPUTS_H_
+#define CTSIM_SIM_OUTPUT_OUTPUTS_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/nf_conntrack_core.h"
+#include "sim/engine/engine.h"
+#include "sim/engine/status.h"
+#include "sim/output/explain_writer.h"
+#include "sim/output/observer_fanout.h"
+#include "sim/output/output_file.h"
+#include "sim/output/series_writer.h"
+#include "sim/output/trace_writer.h"
+#include "sim/scenario/scenario.h"
+
+namespace ctsim {
+
+// What a run writes, and how. An empty path: that output is off.
+struct OutputOptions {
+  std::string trace_path;           // JSONL trace ("-": stdout)
+  std::string events_path;          // conntrack -E stream of every listener
+  std::string snapshots_path;       // conntrack -L / -S text at snapshot and stats actions
+  std::string explain_path;         // the explain narrative ("-": stdout)
+  std::string series_path;          // the CSV time series
+  SimTime series_every = kNsPerSec; // one series row per this much virtual time
+  bool event_timestamps = false;    // event lines start with the time (conntrack -E -o timestamp)
+  bool event_ids = false;           // event lines end in " id=N" (conntrack -E -o id)
+  bool trace_all_gc = false;        // a gc record for every run, not only runs that reaped
+  bool snapshots_proc = false;      // snapshots as /proc/net/nf_conntrack and /proc/net/stat/nf_conntrack
+};
+
+class Outputs {
+ public:
+  Outputs(const OutputOptions& options, const Engine& engine, ctcore::Conntrack& core);
+  ~Outputs();
+  Outputs(const Outputs&) = delete;
+  Outputs& operator=(const Outputs&) = delete;
+
+  // Opens every output asked for and writes the headers. `gauges`: what the
+  // series reads of the listeners. On error every file opened so far is
+  // removed and the error returned. REQUIRES: called once, first.
+  Status open(const Scenario& scenario, const ListenerGauges& gauges);
+
+  // The observer the core should call (null when nothing listens).
+  ctcore::Observer* core_observer() { return fanout_.simplest(); }
+  // True iff some output records packet steps and verdicts (the world
+  // skips building them otherwise).
+  bool watches_packets() const { return trace_ != nullptr || explain_ != nullptr; }
+  bool wants_events() const { return events_out_.is_open(); }
+  // Whether event lines carry " id=N" (the listeners format them).
+  bool event_ids() const { return options_.event_ids; }
+  // The series' sampling period, or nullopt when there is no series.
+  std::optional<SimTime> sample_every() const;
+
+  // --- What the world reports. ---
+  // A hook step of packet `id` begins (`first`: its first hook).
+  void packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, std::string_view hook, const ctcore::Packet& skb,
+                   std::string_view path, bool first, bool resumed);
+  // A verdict at `hook`: by a core function (`by`) or by a scenario rule.
+  void verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, uint64_t id, std::string_view hook,
+               std::string_view verdict, const char* by, const RuleSpec* rule);
+  // A conn's NAT binding was decided (`mapped` false: a null binding).
+  void nat(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip,
+           bool mapped);
+  // The packet leaves the stack holding `ct` (or null).
+  void packet_done(const ctcore::nf_conn* ct);
+  // An action begins: its explain heading.
+  void action_begins(const ActionSpec& a);
+  // The action's trace record. `found`: what a delete found.
+  void action(const ActionSpec& a, std::optional<bool> found = std::nullopt);
+  // The current world event is over: what follows is kernel work.
+  void end_step();
+  // A conntrack -L dump: `conns` as the dump found them (`only`: of one
+  // namespace), and the chain-length histogram; both to the trace, the -L
+  // text to the snapshots file.
+  void snapshot(const ctcore::net* only, const std::vector<const ctcore::nf_conn*>& conns);
+  // conntrack -S of every live namespace to the snapshots file (and, if
+  // `to_trace`, the trace's stats records).
+  void stats(bool to_trace);
+  // A message offered to listener `name` (`room`: queued; `reliable`:
+  // refused rather than lost when there was no room); `backlog` after it.
+  void listener_event(const ctcore::net& n, const ctcore::nf_conn& ct, std::string_view name,
+                      std::string_view type, unsigned events, bool room, bool reliable, size_t backlog);
+  // Listener `name` read `delivered` messages (`overrun`: after a loss).
+  void listener_read(const ctcore::net& n, std::string_view name, uint32_t delivered, bool overrun);
+  // One line a listener's reader prints (`prefix_name`: several listeners
+  // share the stream, so each line starts with "NAME: ").
+  void event_line(std::string_view name, bool prefix_name, std::string_view line);
+  // A time-series row for now (no-op without a series).
+  void sample();
+  // The run is over: the end statistics, the last series row.
+  void end(uint64_t packets, uint64_t conns_created, uint64_t conns_freed, uint64_t events);
+
+  // Finishes every output, then publishes all of them or, if any failed,
+  // none. REQUIRES: open() returned OK; called once.
+  Status publish();
+  // Removes every output (a failed run).
+  void abort();
+
+  // For tests and callers that write extra records.
+  TraceWriter* trace() { return trace_.get(); }
+  ExplainWriter* explain() { return explain_.get(); }
+  SeriesWriter* series() { return series_.get(); }
+
+ private:
+  std::array<OutputFile*, 5> files() {
+    return {&trace_out_, &events_out_, &snapshots_out_, &explain_out_, &series_out_};
+  }
+  std::string event_prefix(std::string_view name, bool prefix_name) const;
+
+  const OutputOptions options_;
+  const Engine& engine_;
+  ctcore::Conntrack& core_;
+  OutputFile trace_out_, events_out_, snapshots_out_, explain_out_, series_out_;
+  std::unique_ptr<TraceWriter> trace_;
+  std::unique_ptr<ExplainWriter> explain_;
+  std::unique_ptr<SeriesWriter> series_;
+  ObserverFanout fanout_;
+};
+
+// The namespace columns of a run's series: every namespace the scenario
+// names, at start or added by an action, once, in order of appearance.
+std::vector<std::string> netns_column_names(const Scenario& scenario);
+
+}  // namespace ctsim
+
+#endif  // CTSIM_SIM_OUTPUT_OUTPUTS_H_
