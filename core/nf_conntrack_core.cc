@@ -3,7 +3,7 @@
 //
 // Mirrors: net/netfilter/nf_conntrack_core.c (v5.10.13). Each function below
 // names the kernel function it mirrors; the code is ours, written from the
-// behaviour described in shared/kernel-facts.md §2-4.
+// behaviour of v5.10 (docs/KERNEL.md summarises it).
 #include "core/nf_conntrack_core.h"
 
 #include <algorithm>

@@ -172,8 +172,8 @@ const char* dccp_state_name(const nf_conn& ct) {
 }
 
 // dccp_can_early_drop(): a closing conn may be dropped under table pressure
-// even when ASSURED. NOTE: nf_conntrack_l4proto.cc does not reference it yet
-// (see PROTO_NOTES.md).
+// even when ASSURED. Registered in kDccp and used by gc_worker's early drop
+// only, as in v5.10 (core/PROTO_NOTES.md).
 bool dccp_can_early_drop(const nf_conn* ct) {
   switch (ct->proto.dccp.state) {
     case CT_DCCP_CLOSEREQ:

@@ -247,8 +247,8 @@ const char* sctp_state_name(const nf_conn& ct) {
 
 // sctp_can_early_drop(): a conn that is shutting down may be dropped under
 // table pressure even when ASSURED.
-// NOTE: nf_conntrack_l4proto.cc does not reference it yet (see
-// PROTO_NOTES.md); declared here for that wiring and for tests.
+// Registered in kSctp (nf_conntrack_l4proto.cc) and used by gc_worker's
+// early drop only, as in v5.10 (core/PROTO_NOTES.md).
 bool sctp_can_early_drop(const nf_conn* ct) {
   switch (ct->proto.sctp.state) {
     case SCTP_CONNTRACK_SHUTDOWN_SENT:

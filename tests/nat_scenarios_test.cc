@@ -1,5 +1,5 @@
 // NAT rules in scenarios: a conn's binding is decided by its first packet
-// (user-needs #4), and the DNS race behind a DNAT service IP (user-needs #2).
+// (a rule added later never applies), and the DNS race behind a DNAT service IP.
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>

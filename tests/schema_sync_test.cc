@@ -278,3 +278,28 @@ TEST_CASE("the schema validator rejects what the loader rejects (a sample)") {
   INFO(st.message());
   CHECK(st.ok());
 }
+
+// docs/SCENARIO.md is the user's reference of the format: every property
+// name of the schema, at every depth ($defs, sysctls and action keys
+// included), must appear there as `key` in backticks.
+TEST_CASE("docs/SCENARIO.md documents every key of the schema") {
+  const std::string doc = ctest::read_file(ctest::source_path("docs/SCENARIO.md"));
+  REQUIRE(!doc.empty());
+  std::set<std::string> keys;
+  std::function<void(const json&)> walk = [&](const json& n) {
+    if (n.is_object()) {
+      if (n.contains("properties") && n["properties"].is_object())
+        for (auto it = n["properties"].begin(); it != n["properties"].end(); ++it) keys.insert(it.key());
+      for (const auto& v : n) walk(v);
+    } else if (n.is_array()) {
+      for (const auto& v : n) walk(v);
+    }
+  };
+  walk(schema());
+  CHECK(keys.size() > 40);
+  std::vector<std::string> missing;
+  for (const std::string& k : keys)
+    if (doc.find("`" + k + "`") == std::string::npos) missing.push_back(k);
+  for (const std::string& m : missing) MESSAGE("not documented in docs/SCENARIO.md: `" << m << "`");
+  CHECK(missing.empty());
+}

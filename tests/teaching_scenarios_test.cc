@@ -49,7 +49,7 @@ struct Run {
         return static_cast<long>(i);
     return -1;
   }
-  // The end record. TRACE.md makes it the last line; ctsim currently writes
+  // The end record. The schema makes it the last line; ctsim currently writes
   // the final listener_read records after it (see the may_fail case below),
   // so it is looked up by kind.
   const json& end() const {
@@ -158,7 +158,7 @@ TEST_CASE("every teaching scenario runs clean under --check, small, with a descr
   }
 }
 
-// TRACE.md: "end" is the last record. A run whose listeners read at
+// docs/TRACE_SCHEMA.md: "end" is the last record. A run whose listeners read at
 // intervals writes their final listener_read records after it (Simulator::run
 // drains the listeners after trace_->end()). Reported, not fixed here (sim/).
 TEST_CASE("the end record is the last line of the trace, also with interval readers") {

@@ -1,4 +1,4 @@
-// The JSONL trace (schema 1, TRACE.md; the full schema is docs/TRACE_SCHEMA.md).
+// The JSONL trace (schema 1; the full schema is docs/TRACE_SCHEMA.md).
 //
 // Every record starts with "t", "jiffies", "kind"; then, where they apply,
 // "net", "cpu", "conn"; then the kind's own fields, always in the same

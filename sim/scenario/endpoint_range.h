@@ -1,5 +1,5 @@
 // An address or prefix with an optional port or port range: the endpoint
-// syntax of flows (SCENARIO.md "Flows") and of NAT `to` ranges.
+// syntax of flows (docs/SCENARIO.md "Flows") and of NAT `to` ranges.
 //
 // Threading: value type; parse_endpoint_range is a pure function.
 #ifndef CTSIM_SIM_SCENARIO_ENDPOINT_RANGE_H_

@@ -1,4 +1,4 @@
-// One `flows[]` entry of a scenario, as loaded (SCENARIO.md "Flows"); the
+// One `flows[]` entry of a scenario, as loaded (docs/SCENARIO.md "Flows"); the
 // world's FlowGenerator expands it into connections as the run goes.
 //
 // Threading: value type.

@@ -1,4 +1,4 @@
-// The scenario's tcpdump-like packet notation (SCENARIO.md "Packet
+// The scenario's tcpdump-like packet notation (docs/SCENARIO.md "Packet
 // notation"): parsing into a core Packet, and writing packets and tuples
 // back in the same notation (the trace's `pkt` and tuple strings).
 //

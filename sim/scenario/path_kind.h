@@ -1,4 +1,4 @@
-// The path a packet takes through a namespace's hooks (DESIGN.md §5):
+// The path a packet takes through a namespace's hooks (docs/SCENARIO.md):
 //   forward: PRE_ROUTING -> FORWARD -> POST_ROUTING
 //   input:   PRE_ROUTING -> LOCAL_IN
 //   output:  LOCAL_OUT -> POST_ROUTING

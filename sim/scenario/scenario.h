@@ -1,4 +1,4 @@
-// A scenario (SCENARIO.md, format version 1), loaded and fully validated
+// A scenario (docs/SCENARIO.md, format version 1), loaded and fully validated
 // before anything runs.
 //
 // Every problem found is reported, each as

@@ -1,4 +1,4 @@
-// The scenario loader's "actions" section (SCENARIO.md "Actions").
+// The scenario loader's "actions" section (docs/SCENARIO.md "Actions").
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// The scenario loader's "flows" section (SCENARIO.md "Flows").
+// The scenario loader's "flows" section (docs/SCENARIO.md "Flows").
 #include <fmt/format.h>
 
 #include "sim/scenario/scenario_keys.h"

@@ -1,4 +1,4 @@
-// Flow generators (SCENARIO.md "Flows"): each `flows[]` entry expands, as
+// Flow generators (docs/SCENARIO.md "Flows"): each `flows[]` entry expands, as
 // the run goes, into connections whose packets follow a script:
 //
 //   tcp  SYN, SYN-ACK, ACK, then per data packet: data (client), ACK (server),

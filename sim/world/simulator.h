@@ -1,7 +1,7 @@
 // The simulated world: namespaces with their rules, CPUs, listeners and
 // traffic around one conntrack core, replayed on the event engine.
 //
-// The packet path (DESIGN.md §5): a packet arrives on a CPU and takes
+// The packet path (docs/SCENARIO.md): a packet arrives on a CPU and takes
 //   forward: PRE_ROUTING -> FORWARD -> POST_ROUTING
 //   input:   PRE_ROUTING -> LOCAL_IN
 //   output:  LOCAL_OUT -> POST_ROUTING

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Usage (root): bash tools/kernel-lab/run.sh   -> /tmp/lab/out/{E,E-ts,E-id,E-tsid,L,L-id,S,proc,proc-stat}.txt
-# Kernel lab (shared/kernel-lab.md): namespaces h and fw of our own,
+# Kernel lab (see docs/TRACE_SCHEMA.md): namespaces h and fw of our own,
 # 198.18.0.1 (client leg c0) <-> fw <-> 198.18.0.2 (server leg s0).
 set -euo pipefail
 H=ctsimlab-h; FW=ctsimlab-fw; OUT=/tmp/lab/out
