@@ -10,7 +10,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= 2
 OUT        ?= out
 
-.PHONY: all deps build demo test test-release test-asan test-determinism goldens clean
+.PHONY: all deps build build-ctsim demo test test-release test-asan test-determinism test-exact-walks goldens clean
 
 all: build
 
@@ -23,7 +23,11 @@ $(BUILD)/Makefile:
 build: deps $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
 
-demo: build
+# Only what the demo runs: the ctsim binary, not the tests and benchmarks.
+build-ctsim: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS) --target ctsim
+
+demo: build-ctsim
 	@mkdir -p $(OUT)
 	$(BUILD)/ctsim run scenarios/seed-walkthrough.json --trace $(OUT)/seed-walkthrough.jsonl \
 	  --events $(OUT)/seed-walkthrough.events --snapshots $(OUT)/seed-walkthrough.snapshots
@@ -42,7 +46,7 @@ test-asan: deps $(ASAN_BUILD)/Makefile
 test-determinism: deps
 	.ci/determinism
 
-goldens: build
+goldens: build-ctsim
 	CTSIM=$(BUILD)/ctsim .ci/goldens
 
 test: test-release test-asan test-determinism

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "bench/bench_util.h"
@@ -118,7 +119,9 @@ void run_w4(const Options& o) {
                "allocs", "-", true);
   }
   if (!o.w4_trace_on) return;
-  const std::string path = fmt::format("/tmp/ctsim_bench_trace.{}.jsonl", static_cast<long>(getpid()));
+  const char* tmpdir = std::getenv("TMPDIR");
+  const std::string path = fmt::format("{}/ctsim_bench_trace.{}.jsonl", tmpdir != nullptr && *tmpdir ? tmpdir : "/tmp",
+                                       static_cast<long>(getpid()));
   SimRun on = best_of(o.reps, text, path);
   std::remove(path.c_str());
   print_figure("JSONL trace on (temp file)", on.seconds * 1e9 / on.packets, "ns/packet", "-", true);

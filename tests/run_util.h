@@ -1,5 +1,9 @@
 // Helpers for tests that run the ctsim binary: a command runner with exit
-// code and captured output, and file reading.
+// code and captured output, file reading, and temporary directories.
+//
+// Temporary directories live under one directory per test process,
+// $TMPDIR/ctsim-test-XXXXXX (TMPDIR defaults to /tmp), which is removed
+// with everything in it when the process exits, failed checks included.
 #ifndef CTSIM_TESTS_RUN_UTIL_H_
 #define CTSIM_TESTS_RUN_UTIL_H_
 
@@ -7,6 +11,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -32,25 +38,54 @@ struct RunResult {
   std::string out, err;
 };
 
-// A fresh temporary directory for one test.
+// The process's temporary root: made on first use, removed at exit.
+class TempRoot {
+ public:
+  TempRoot() {
+    const char* base = std::getenv("TMPDIR");
+    std::string tmpl = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/ctsim-test-XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      std::perror(("mkdtemp " + tmpl).c_str());
+      std::abort();
+    }
+    path_ = tmpl;
+  }
+  ~TempRoot() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempRoot(const TempRoot&) = delete;
+  TempRoot& operator=(const TempRoot&) = delete;
+
+  // A fresh directory inside the root.
+  std::string fresh() { return path_ + "/" + std::to_string(++made_); }
+
+ private:
+  std::string path_;
+  unsigned made_ = 0;
+};
+
+// A fresh temporary directory for one test (removed with the root at exit).
 inline std::string temp_dir() {
-  char tmpl[] = "/tmp/ctsim-test-XXXXXX";
-  const char* d = ::mkdtemp(tmpl);
-  return d ? d : "/tmp";
+  static TempRoot root;
+  const std::string d = root.fresh();
+  std::filesystem::create_directory(d);
+  return d;
 }
 
 // Runs `ctsim ARGS` (ARGS already shell-quoted) and captures its output.
-inline RunResult run_ctsim(const std::string& args) {
+// `env`: assignments put before the command ("PATH=/x"), or empty.
+inline RunResult run_ctsim(const std::string& args, const std::string& env = "") {
   const std::string dir = temp_dir();
-  const std::string cmd = std::string(CTSIM_BINARY) + " " + args + " >" + dir + "/out 2>" + dir + "/err";
+  const std::string cmd =
+      env + (env.empty() ? "" : " ") + std::string(CTSIM_BINARY) + " " + args + " >" + dir + "/out 2>" + dir + "/err";
   RunResult r;
   int status = std::system(cmd.c_str());
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = read_file(dir + "/out");
   r.err = read_file(dir + "/err");
-  std::remove((dir + "/out").c_str());
-  std::remove((dir + "/err").c_str());
-  ::rmdir(dir.c_str());
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
   return r;
 }
 

@@ -1,7 +1,6 @@
 #include "sim/output/plot_data.h"
 
 #include <fmt/format.h>
-#include <sys/wait.h>
 
 #include <fstream>
 #include <map>
@@ -136,23 +135,6 @@ Status write_plot_data(const std::string& trace_path, const std::string& out_dir
   for (auto [name, text] : {std::pair<const char*, const std::string*>{"lifecycle.dat", &life},
                             {"gc.dat", &gc}, {"chains.dat", &chains}, {"events.dat", &events}}) {
     if (Status s = write_file(out_dir + "/" + name, *text); !s.ok()) return s;
-  }
-  return Status::OK();
-}
-
-Status render_plots(const std::string& plots_dir, const std::string& data_dir) {
-  static const char* const kCharts[] = {"occupancy", "lifecycle", "gc", "listeners", "chains"};
-  for (const char* chart : kCharts) {
-    for (const char* fmt_name : {"png", "svg"}) {
-      const std::string cmd = fmt::format(
-          "gnuplot -e \"plotsdir='{}'; datadir='{}'; outfile='{}/{}.{}'; fmt='{}'\" '{}/{}.gp' 2>'{}/{}.{}.log'",
-          plots_dir, data_dir, data_dir, chart, fmt_name, fmt_name, plots_dir, chart, data_dir, chart, fmt_name);
-      const int rc = std::system(cmd.c_str());
-      if (rc != 0 || !WIFEXITED(rc) || WEXITSTATUS(rc) != 0)
-        return Status::IOError(fmt::format("gnuplot failed on {}/{}.gp (see {}/{}.{}.log; is gnuplot installed?)",
-                                           plots_dir, chart, data_dir, chart, fmt_name));
-      std::remove(fmt::format("{}/{}.{}.log", data_dir, chart, fmt_name).c_str());
-    }
   }
   return Status::OK();
 }

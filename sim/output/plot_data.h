@@ -27,10 +27,6 @@ constexpr int kMaxLanes = 60;
 // exist). Returns what went wrong (bad trace, unwritable file) otherwise OK.
 Status write_plot_data(const std::string& trace_path, const std::string& out_dir);
 
-// Runs the gnuplot scripts of `plots_dir` over `data_dir` (which holds the
-// .dat files and series.csv), writing PNG and SVG charts into `data_dir`.
-Status render_plots(const std::string& plots_dir, const std::string& data_dir);
-
 }  // namespace ctsim
 
 #endif  // CTSIM_SIM_OUTPUT_PLOT_DATA_H_
