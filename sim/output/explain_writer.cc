@@ -275,6 +275,17 @@ void ExplainWriter::on_clash(const nf_conn& loser, const nf_conn& winner, const 
 }
 
 void ExplainWriter::on_dying(const nf_conn& ct, ctcore::DeathReason reason) {
+  if (reason == ctcore::DeathReason::kClash) {
+    // v5.10's __nf_conntrack_confirm(): the loser never reached the table,
+    // so nothing deletes it: no IPS_DYING, no nf_ct_delete(), no
+    // IPCT_DESTROY. It only changes lists, and the skb's reference is the
+    // last one.
+    step(fmt::format("__nf_conntrack_confirm(): conn {} lost the race: nf_ct_add_to_dying_list() moves it from the "
+                     "unconfirmed list to CPU {}'s dying list (no IPS_DYING and no nf_ct_delete(): it never was in "
+                     "the table, so no IPCT_DESTROY); use {}, the skb's reference",
+                     ct.id, core_.smp_processor_id(), ct.use));
+    return;
+  }
   step(fmt::format("nf_ct_delete(): conn {} ({}): IPS_DYING set; use {}{}", ct.id, death_words(reason), ct.use,
                    reason == ctcore::DeathReason::kGc || reason == ctcore::DeathReason::kTimeout
                        ? " (the walker holds a reference while it kills)"
@@ -290,9 +301,19 @@ void ExplainWriter::on_dying(const nf_conn& ct, ctcore::DeathReason reason) {
   }
 }
 
+// Where a conn being destroyed sits: a clash loser is on the dying list
+// without IPS_DYING, and a conn killed while unconfirmed has IPS_DYING but
+// may still be on the unconfirmed list, so the status bits cannot tell.
+bool ExplainWriter::on_dying_list(const nf_conn& ct) const {
+  const ctcore::hlist_nulls_head& dying = core_.net_at(ct.net).pcpu[ct.cpu].dying;
+  for (const ctcore::hlist_nulls_node* node = dying.first; !ctcore::is_a_nulls(node); node = node->next)
+    if (node == &ct.tuplehash[ctcore::IP_CT_DIR_ORIGINAL].hnnode) return true;
+  return false;
+}
+
 void ExplainWriter::on_destroy(const nf_conn& ct) {
   step(fmt::format("nf_ct_put(): use 0 -> destroy_conntrack(): conn {} leaves the {} list", ct.id,
-                   ctcore::nf_ct_is_dying(&ct) ? "dying" : "unconfirmed"));
+                   on_dying_list(ct) ? "dying" : "unconfirmed"));
 }
 
 void ExplainWriter::on_free(const nf_conn& ct) {
