@@ -127,7 +127,7 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu,
       if (!is_a_nulls(b.head.first)) __builtin_prefetch(b.head.first, 1);
       return nullptr;
     }
-    for (hlist_nulls_node* node = b.head.first; !is_a_nulls(node); node = node->next) {
+    for (hlist_nulls_node* node : hlist_nulls_walk(b.head.first)) {
       nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
       ++*walked;
       if (nf_ct_key_equal(h, tuple, n)) return h;
@@ -136,8 +136,8 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu,
   }
   for (;;) {
     const uint32_t bucket = scale_hash(hash);
-    hlist_nulls_node* node = hash_[bucket].head.first;
-    for (; !is_a_nulls(node); node = node->next) {
+    hlist_nulls_walk chain(hash_[bucket].head.first);
+    for (hlist_nulls_node* node : chain) {
       nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
       nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
       ++*walked;
@@ -150,7 +150,7 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu,
       if (detail) obs_->on_chain_entry(*h, false, equal);
       if (equal) return h;
     }
-    if (get_nulls_value(node) == bucket) return nullptr;
+    if (chain.nulls() == bucket) return nullptr;
     ++stat(n, cpu).search_restart;
   }
 }
@@ -191,8 +191,8 @@ bool Conntrack::nf_conntrack_tuple_taken(const nf_conntrack_tuple& tuple, const 
   const uint32_t hash = hash_conntrack_raw(tuple, n);
   for (;;) {
     const uint32_t bucket = scale_hash(hash);
-    hlist_nulls_node* node = hash_[bucket].head.first;
-    for (; !is_a_nulls(node); node = node->next) {
+    hlist_nulls_walk chain(hash_[bucket].head.first);
+    for (hlist_nulls_node* node : chain) {
       nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
       nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
       if (ct == ignored) continue;
@@ -210,7 +210,7 @@ bool Conntrack::nf_conntrack_tuple_taken(const nf_conntrack_tuple& tuple, const 
         return true;
       }
     }
-    if (get_nulls_value(node) == bucket) return false;
+    if (chain.nulls() == bucket) return false;
     ++stat(n, this_cpu_).search_restart;
   }
 }
@@ -327,7 +327,7 @@ void Conntrack::pcpu_list_del(nf_conn* ct) {
 // it. tests/nf_conntrack_core_test.cc pins both.
 uint32_t Conntrack::early_drop_list(net& n, hlist_nulls_head* head) {
   uint32_t drops = 0;
-  for (hlist_nulls_node* node = head->first; !is_a_nulls(node); node = node->next) {
+  for (hlist_nulls_node* node : hlist_nulls_walk(head->first)) {
     nf_conn* tmp = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
     if (tmp->test_bit(IPS_OFFLOAD_BIT)) continue;
     if (nf_ct_is_expired(tmp, now32())) {
@@ -551,15 +551,14 @@ unsigned Conntrack::nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb) {
 
   // A chain whose hint rules the tuple out needs no clash walk.
   if (!hints_ || hash_[hash].hint.may_hold(raw)) {
-    for (hlist_nulls_node* node = hash_[hash].head.first; !is_a_nulls(node); node = node->next) {
+    for (hlist_nulls_node* node : hlist_nulls_walk(hash_[hash].head.first)) {
       nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
       if (nf_ct_key_equal(h, ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple, n))
         return nf_ct_resolve_clash(skb, h, reply_hash, cpu);
     }
   }
   if (!hints_ || hash_[reply_hash].hint.may_hold(reply_raw)) {
-    for (hlist_nulls_node* node = hash_[reply_hash].head.first; !is_a_nulls(node);
-         node = node->next) {
+    for (hlist_nulls_node* node : hlist_nulls_walk(hash_[reply_hash].head.first)) {
       nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
       if (nf_ct_key_equal(h, ct->tuplehash[IP_CT_DIR_REPLY].tuple, n))
         return nf_ct_resolve_clash(skb, h, reply_hash, cpu);
@@ -643,7 +642,7 @@ unsigned Conntrack::nf_ct_resolve_clash_detail(Packet& skb, nf_conntrack_tuple_h
 unsigned Conntrack::nf_ct_resolve_clash_harder(Packet& skb, uint32_t repl_idx, const nf_conn* winner) {
   nf_conn* loser = skb.ct;
   const net& n = nf_ct_net(loser);
-  for (hlist_nulls_node* node = hash_[repl_idx].head.first; !is_a_nulls(node); node = node->next) {
+  for (hlist_nulls_node* node : hlist_nulls_walk(hash_[repl_idx].head.first)) {
     nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
     if (nf_ct_key_equal(h, loser->tuplehash[IP_CT_DIR_REPLY].tuple, n))
       return nf_ct_resolve_clash_detail(skb, h);
@@ -725,14 +724,13 @@ void Conntrack::hint_recount(uint32_t bucket) {
   const uint32_t now = now32();
   BucketHint& hint = hash_[bucket].hint;
   BucketHint fresh;
-  for (hlist_nulls_node* node = hash_[bucket].head.first; !is_a_nulls(node); node = node->next)
+  for (hlist_nulls_node* node : hlist_nulls_walk(hash_[bucket].head.first))
     fresh.link(nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node))->timeout, 0, now);
   // The hash bits cost a jhash per node to redo: only once stale bits (of
   // unlinked nodes) are more than the live nodes can have set.
   if (fresh.knows_nodes() && hint.bits_set() > 3 * fresh.nodes()) {
     fresh.reset_bits();
-    for (hlist_nulls_node* node = hash_[bucket].head.first; !is_a_nulls(node);
-         node = node->next) {
+    for (hlist_nulls_node* node : hlist_nulls_walk(hash_[bucket].head.first)) {
       const nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
       fresh.add_bits(hash_conntrack_raw(h->tuple, nf_ct_net(nf_ct_tuplehash_to_ctrack(h))));
     }
@@ -765,7 +763,7 @@ uint32_t Conntrack::nf_conntrack_flush(net* only, DeathReason why) {
   for (uint32_t i = 0; i < htable_size_; ++i) {
     for (;;) {
       nf_conn* victim = nullptr;
-      for (hlist_nulls_node* node = hash_[i].head.first; !is_a_nulls(node); node = node->next) {
+      for (hlist_nulls_node* node : hlist_nulls_walk(hash_[i].head.first)) {
         nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
         if (h->tuple.dst.dir != IP_CT_DIR_REPLY) continue;
         nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
@@ -791,7 +789,7 @@ void Conntrack::net_exit(net& n) {
   n.event_cb = nullptr;
   nf_conntrack_flush(&n, DeathReason::kNetns);
   for (ct_pcpu& p : n.pcpu) {
-    for (hlist_nulls_node* node = p.unconfirmed.first; !is_a_nulls(node); node = node->next) {
+    for (hlist_nulls_node* node : hlist_nulls_walk(p.unconfirmed.first)) {
       nf_conn* ct = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
       if (!ct->test_and_set_bit(IPS_DYING_BIT) && obs_ != nullptr) obs_->on_dying(*ct, DeathReason::kNetns);
     }
@@ -804,7 +802,7 @@ void Conntrack::net_exit(net& n) {
   n.ecache_dwork_pending = false;
   for (ct_pcpu& p : n.pcpu) {
     std::vector<nf_conn*> held;
-    for (hlist_nulls_node* node = p.dying.first; !is_a_nulls(node); node = node->next) {
+    for (hlist_nulls_node* node : hlist_nulls_walk(p.dying.first)) {
       nf_conn* ct = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
       if (ct->ecache.state == NFCT_ECACHE_DESTROY_FAIL) held.push_back(ct);
     }
@@ -826,7 +824,7 @@ void Conntrack::for_each_conn_in_table(net* only,
   for (uint32_t i = 0; i < htable_size_; ++i) {
     nf_conn* evict[kEvictMax];
     unsigned n_evict = 0;
-    for (hlist_nulls_node* node = hash_[i].head.first; !is_a_nulls(node); node = node->next) {
+    for (hlist_nulls_node* node : hlist_nulls_walk(hash_[i].head.first)) {
       nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
       if (h->tuple.dst.dir != IP_CT_DIR_ORIGINAL) continue;
       nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);

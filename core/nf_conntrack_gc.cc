@@ -47,7 +47,7 @@ void Conntrack::gc_worker() {
 
   // The exact walk of one bucket, in chain order (kills happen here).
   auto scan_bucket = [&](uint32_t b) {
-    for (hlist_nulls_node* node = hash_[b].head.first; !is_a_nulls(node); node = node->next) {
+    for (hlist_nulls_node* node : hlist_nulls_walk(hash_[b].head.first)) {
       nf_conn* tmp = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
       ++scanned;
       if (tmp->test_bit(IPS_OFFLOAD_BIT)) continue;  // no offload in ctsim
