@@ -38,7 +38,8 @@ Conntrack::Conntrack(const ConntrackConfig& config, Clock& clock, Workqueue& wq)
       htable_size_(config.htable_size),
       max_(config.max),
       hash_rnd_(config.hash_rnd),
-      cpus_(config.cpus) {
+      cpus_(config.cpus),
+      exact_walks_(config.exact_walks) {
   CT_ASSERT(htable_size_ > 0, "the table needs at least one bucket");
   CT_ASSERT(cpus_ > 0, "at least one CPU");
   hash_.resize(htable_size_);
@@ -114,12 +115,14 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu,
   const bool detail = obs_ != nullptr && obs_->wants_chain_detail();
   const uint32_t now = now32();  // the clock does not move during a walk
   const HashBucket& b = hash_[scale_hash(hash)];
-  if (!detail && hint_bounds_trusted(now) && b.hint.none_expired(now)) {
+  // Not in v5.10 (bucket hint): nothing here has expired, so a walk reaps none, cannot restart.
+  if (!exact_walks_ && !detail && hint_bounds_trusted(now) && b.hint.none_expired(now)) {
     // Nothing in this chain has expired (nf_conntrack_bucket_hint.h), so
     // the walk reaps nothing, cannot be led off the chain and ends in its
     // nulls: it only counts nodes and compares keys. A chain that cannot
     // hold the tuple is only counted; in another, the tuple is compared
     // before the conn's other fields are read.
+    // Not in v5.10 (bucket hint): no node here has this hash: a walk would only count nodes.
     if (!b.hint.may_hold(hash)) {
       *walked += b.hint.nodes();
       // A miss is usually a new conn: its confirm will link a node in
@@ -549,15 +552,16 @@ unsigned Conntrack::nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb) {
     return NF_DROP;
   }
 
-  // A chain whose hint rules the tuple out needs no clash walk.
-  if (!hints_ || hash_[hash].hint.may_hold(raw)) {
+  // Not in v5.10 (bucket hint): no node here has the ORIGINAL hash: a walk finds no clash.
+  if (exact_walks_ || hash_[hash].hint.may_hold(raw)) {
     for (hlist_nulls_node* node : hlist_nulls_walk(hash_[hash].head.first)) {
       nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
       if (nf_ct_key_equal(h, ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple, n))
         return nf_ct_resolve_clash(skb, h, reply_hash, cpu);
     }
   }
-  if (!hints_ || hash_[reply_hash].hint.may_hold(reply_raw)) {
+  // Not in v5.10 (bucket hint): no node here has the REPLY hash: a walk finds no clash.
+  if (exact_walks_ || hash_[reply_hash].hint.may_hold(reply_raw)) {
     for (hlist_nulls_node* node : hlist_nulls_walk(hash_[reply_hash].head.first)) {
       nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
       if (nf_ct_key_equal(h, ct->tuplehash[IP_CT_DIR_REPLY].tuple, n))

@@ -70,6 +70,12 @@ struct ConntrackConfig {
   uint32_t max = 65536;          // nf_conntrack_max (0 = no limit)
   uint32_t hash_rnd = 0;         // nf_conntrack_hash_rnd
   uint16_t cpus = 1;             // possible CPUs (per-CPU lists and stats)
+  // ctsim's, not a kernel knob: every walk exactly as v5.10 does it, none
+  // of the bucket hints' shortcuts (nf_conntrack_bucket_hint.h). Outputs
+  // are the same either way (CI replays every scenario both ways); this is
+  // the reference the shortcuts are checked against, and what to run when
+  // one is in doubt.
+  bool exact_walks = false;
 };
 
 // The v5.10 default bucket count for a machine with `ram_bytes` of memory
@@ -193,12 +199,8 @@ class Conntrack {
 
   ip_conntrack_stat& stat(net& n, uint16_t cpu) { return n.pcpu[cpu].stat; }
 
-  // Test only, not public API: turns off every walk the bucket hints skip
-  // (the exact walks alone must give the same results).
-  void TEST_set_hints(bool on) {
-    hints_ = on;
-    hint_trust_until_ = on ? now32() + kHintGcGap : now32();
-  }
+  // ConntrackConfig::exact_walks, as configured.
+  bool exact_walks() const { return exact_walks_; }
 
   // Checks the invariants listed above. `skb_refs` lists, for every conn
   // some live packet holds, how many packets hold it. Returns an empty
@@ -304,7 +306,9 @@ class Conntrack {
   };
   static_assert(sizeof(HashBucket) == 16, "four buckets per cache line");
   std::vector<HashBucket, HugePageAllocator<HashBucket>> hash_;
-  bool hints_ = true;  // skip the walks the bucket hints settle
+  // ConntrackConfig::exact_walks: when set, no fast path consults a hint
+  // (the hints are still kept, and checked by check_invariants).
+  const bool exact_walks_;
   uint32_t hint_trust_until_ = 0;  // see hint_bounds_trusted()
   std::vector<std::unique_ptr<net>> nets_;
   NfConnSlab slab_;

@@ -1,7 +1,7 @@
 // ctsim: command line.
 //
 //   ctsim run SCENARIO [--trace F] [--events F] [--snapshots F] [--timestamps]
-//                      [--check] [--trace-gc all|reaping] [--explain F]
+//                      [--check] [--exact-walks] [--trace-gc all|reaping] [--explain F]
 //                      [--series F.csv] [--series-every D] [--quiet]
 //   ctsim check SCENARIO
 //   ctsim diff EXPECTED ACTUAL [--ignore-field F]... [--ignore-kind K]...
@@ -181,6 +181,8 @@ int cmd_run(const std::vector<std::string>& args) {
       ("snapshots-format", po::value(&snapshots_format),
        "'conntrack' (conntrack -L / -S, default) or 'proc' (/proc/net/nf_conntrack, /proc/net/stat/nf_conntrack)")
       ("trace-gc", po::value(&trace_gc), "gc records: 'reaping' (runs that reaped, default) or 'all'")
+      ("exact-walks", po::bool_switch(&ro.exact_walks),
+       "walk every hash chain as v5.10 does, without ctsim's bucket-hint shortcuts (same outputs, slower)")
       ("check", po::bool_switch(&ro.check_invariants),
        "check the core's invariants after every event (slow); exit 1 if one breaks")
       ("explain", po::value(&ro.explain_path),

@@ -57,6 +57,10 @@ struct RunOptions {
   bool event_timestamps = false;
   bool trace_all_gc = false;   // a gc record for every run, not only runs that reaped
   bool check_invariants = false;
+  // Every conntrack walk as v5.10 does it, no bucket-hint shortcut
+  // (ctcore::ConntrackConfig::exact_walks; the scenario's table can ask for
+  // it too). No output changes: this is the reference to compare with.
+  bool exact_walks = false;
   // Explain, time series and progress (sim/world/simulator_outputs.cc).
   std::string explain_path;         // the explain narrative ("" none, "-" stdout)
   std::string series_path;          // the CSV time series ("" none)
