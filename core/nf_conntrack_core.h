@@ -242,9 +242,10 @@ class Conntrack {
   nf_conntrack_tuple_hash* nf_conntrack_find(net& n, uint16_t cpu,
                                              const nf_conntrack_tuple& tuple, uint32_t hash,
                                              uint32_t* walked);
-  nf_conntrack_tuple_hash* nf_conntrack_find_get_hashed(net& n, uint16_t cpu,
-                                                        const nf_conntrack_tuple& tuple,
-                                                        uint32_t hash, bool observe);
+  // Defined (and only called) in nf_conntrack_core.cc, inlined there.
+  inline nf_conntrack_tuple_hash* nf_conntrack_find_get_hashed(net& n, uint16_t cpu,
+                                                               const nf_conntrack_tuple& tuple,
+                                                               uint32_t hash, bool observe);
   int resolve_normal_ct(net& n, uint16_t cpu, Packet& skb);
   nf_conntrack_tuple_hash* init_conntrack(net& n, uint16_t cpu, const nf_conntrack_tuple& tuple,
                                           uint32_t hash, bool* table_full);
