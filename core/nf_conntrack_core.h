@@ -6,10 +6,12 @@
 //          include/net/netfilter/nf_conntrack_core.h (v5.10.13).
 // Simplified: one thread (no locks, no RCU; deletion keeps RCU's list
 //          semantics, see hlist_nulls.h); no zones, expectations, helpers,
-//          NAT, accounting or timestamps; Packet instead of sk_buff; the
-//          kernel's globals (nf_conntrack_hash, nf_conntrack_htable_size,
-//          nf_conntrack_max, nf_conntrack_hash_rnd, conntrack_gc_work) are
-//          members of one Conntrack object. core/README.md lists every
+//          accounting or timestamps; NAT is nf_nat_core.h's binding and
+//          rewrite only (the hooks that call it are the simulator's);
+//          Packet instead of sk_buff; the kernel's globals
+//          (nf_conntrack_hash, nf_conntrack_htable_size, nf_conntrack_max,
+//          nf_conntrack_hash_rnd, conntrack_gc_work) are members of one
+//          Conntrack object. core/README.md lists every
 //          difference.
 //
 // Invariants (checked by check_invariants(), nf_conntrack_invariants.cc):
@@ -180,13 +182,11 @@ class Conntrack {
   uint32_t nf_conntrack_htable_size() const { return htable_size_; }
   uint32_t nf_conntrack_max() const { return max_; }
   void set_nf_conntrack_max(uint32_t max) { max_ = max; }
-  uint32_t hash_rnd() const { return hash_rnd_; }
   uint16_t cpus() const { return cpus_; }
   const hlist_nulls_head& bucket(uint32_t i) const { return hash_[i].head; }
   Clock& clock() { return clock_; }
   uint32_t now32() const { return clock_.nfct_time_stamp(); }
   uint32_t hz() const { return clock_.hz(); }
-  Observer* obs() const { return obs_; }
   void set_observer(Observer* obs) { obs_ = obs; }
   // Conns allocated and not freed, over all namespaces.
   uint64_t conns_allocated() const { return slab_.in_use(); }
@@ -234,9 +234,6 @@ class Conntrack {
   }
   enum class RetryState { kDone, kCongested, kRestart };
 
-  uint32_t hash_conntrack(const net& n, const nf_conntrack_tuple& tuple) const {
-    return scale_hash(hash_conntrack_raw(tuple, n));
-  }
   bool nf_ct_key_equal(const nf_conntrack_tuple_hash* h, const nf_conntrack_tuple& tuple,
                        const net& n) const;
   nf_conntrack_tuple_hash* nf_conntrack_find(net& n, uint16_t cpu,
