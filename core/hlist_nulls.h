@@ -2,7 +2,8 @@
 // of NULL.
 //
 // Mirrors: include/linux/list_nulls.h (hlist_nulls_head, hlist_nulls_node,
-//          INIT_HLIST_NULLS_HEAD, is_a_nulls, get_nulls_value).
+//          INIT_HLIST_NULLS_HEAD, is_a_nulls, get_nulls_value,
+//          hlist_nulls_for_each_entry{,_rcu} as hlist_nulls_walk).
 // Simplified: single-threaded. The kernel's node also has a back link
 //          (`pprev`) for O(1) unlinking; ctsim's node is the forward link
 //          alone, which saves 8 bytes in each of a conn's two nodes. Its two
@@ -58,7 +59,57 @@ inline void INIT_HLIST_NULLS_HEAD(hlist_nulls_head* h, uint32_t nulls) {
   h->first = make_nulls(nulls);
 }
 
-inline bool hlist_nulls_empty(const hlist_nulls_head* h) { return is_a_nulls(h->first); }
+// A walk along a list from `first` to the nulls marker that ends it, as a
+// range of nodes: the kernel's hlist_nulls_for_each_entry{,_rcu} loop.
+//
+//   auto walk = hlist_nulls_walk(head.first);
+//   for (hlist_nulls_node* node : walk) { ... }
+//   if (walk.nulls() != bucket) /* led off the chain: restart */;
+//
+// Each node's `next` is read only after the loop body for that node has
+// run, as the hand-written loop does: a body that unlinks the node (RCU
+// semantics, above) or moves it onto another list leads the walk on from
+// the node's `next` as it is then, into that other list if need be.
+// After a walk that ran to its end (no break or return), nulls() is the
+// nulls value of the marker it ended on: the list it was on when it ended.
+//
+// The walk keeps one cursor, in itself; the iterator only points to it, so
+// once inlined the loop is the same single pointer chase as the hand-written
+// `for (n = first; !is_a_nulls(n); n = n->next)` (no copy of the position
+// to read back after the loop). Node is hlist_nulls_node, const or not.
+template <typename Node>
+class hlist_nulls_walk {
+ public:
+  explicit hlist_nulls_walk(Node* first) : pos_(first) {}
+  hlist_nulls_walk(const hlist_nulls_walk&) = delete;
+  hlist_nulls_walk& operator=(const hlist_nulls_walk&) = delete;
+
+  struct sentinel {};
+  class iterator {
+   public:
+    explicit iterator(Node** pos) : pos_(pos) {}
+    Node* operator*() const { return *pos_; }
+    iterator& operator++() {
+      *pos_ = (*pos_)->next;
+      return *this;
+    }
+    bool operator!=(sentinel) const { return !is_a_nulls(*pos_); }
+
+   private:
+    Node** pos_;
+  };
+
+  iterator begin() { return iterator(&pos_); }
+  sentinel end() const { return {}; }
+  // REQUIRES: the walk ran to its end (the range-for loop was not left
+  // early). The nulls value the walk ended on.
+  uint32_t nulls() const { return get_nulls_value(pos_); }
+
+ private:
+  Node* pos_;  // the node the walk stands on, then its nulls marker
+};
+template <typename Node>
+hlist_nulls_walk(Node*) -> hlist_nulls_walk<Node>;
 
 // Links n at the head of h (no back links to keep).
 inline void hlist_nulls_add_head(hlist_nulls_node* n, hlist_nulls_head* h) {
@@ -82,7 +133,7 @@ inline bool hlist_nulls_del_from(hlist_nulls_node* n, hlist_nulls_head* h) {
 // Number of nodes on the list (walks it; for checks and snapshots only).
 inline uint32_t hlist_nulls_count(const hlist_nulls_head* h) {
   uint32_t n = 0;
-  for (const hlist_nulls_node* p = h->first; !is_a_nulls(p); p = p->next) ++n;
+  for ([[maybe_unused]] const hlist_nulls_node* p : hlist_nulls_walk(h->first)) ++n;
   return n;
 }
 

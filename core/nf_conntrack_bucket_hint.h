@@ -12,6 +12,10 @@
 //  - a lookup that may not find its tuple there and meets no expired conn
 //    (a walk reaps those) walks `nodes` nodes for nothing;
 //  - confirm's clash check does not look for a tuple that is not there.
+// Each of those fast paths is marked by a comment line starting "Not in
+// v5.10 (bucket hint)", and consults ConntrackConfig::exact_walks, which
+// turns them all off (ctsim run --exact-walks): the reference that
+// tests/exact_walks_test.cc compares every scenario's outputs against.
 //
 // The hint is 8 bytes, so that a bucket (head and hint) is 16: at the v5.10
 // default of 4 conns per bucket that is 4 bytes per conn (issue 9's W6

@@ -38,7 +38,8 @@ Conntrack::Conntrack(const ConntrackConfig& config, Clock& clock, Workqueue& wq)
       htable_size_(config.htable_size),
       max_(config.max),
       hash_rnd_(config.hash_rnd),
-      cpus_(config.cpus) {
+      cpus_(config.cpus),
+      exact_walks_(config.exact_walks) {
   CT_ASSERT(htable_size_ > 0, "the table needs at least one bucket");
   CT_ASSERT(cpus_ > 0, "at least one CPU");
   hash_.resize(htable_size_);
@@ -114,12 +115,14 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu,
   const bool detail = obs_ != nullptr && obs_->wants_chain_detail();
   const uint32_t now = now32();  // the clock does not move during a walk
   const HashBucket& b = hash_[scale_hash(hash)];
-  if (!detail && hint_bounds_trusted(now) && b.hint.none_expired(now)) {
+  // Not in v5.10 (bucket hint): nothing here has expired, so a walk reaps none, cannot restart.
+  if (!exact_walks_ && !detail && hint_bounds_trusted(now) && b.hint.none_expired(now)) {
     // Nothing in this chain has expired (nf_conntrack_bucket_hint.h), so
     // the walk reaps nothing, cannot be led off the chain and ends in its
     // nulls: it only counts nodes and compares keys. A chain that cannot
     // hold the tuple is only counted; in another, the tuple is compared
     // before the conn's other fields are read.
+    // Not in v5.10 (bucket hint): no node here has this hash: a walk would only count nodes.
     if (!b.hint.may_hold(hash)) {
       *walked += b.hint.nodes();
       // A miss is usually a new conn: its confirm will link a node in
@@ -127,7 +130,7 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu,
       if (!is_a_nulls(b.head.first)) __builtin_prefetch(b.head.first, 1);
       return nullptr;
     }
-    for (hlist_nulls_node* node = b.head.first; !is_a_nulls(node); node = node->next) {
+    for (hlist_nulls_node* node : hlist_nulls_walk(b.head.first)) {
       nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
       ++*walked;
       if (nf_ct_key_equal(h, tuple, n)) return h;
@@ -136,8 +139,8 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu,
   }
   for (;;) {
     const uint32_t bucket = scale_hash(hash);
-    hlist_nulls_node* node = hash_[bucket].head.first;
-    for (; !is_a_nulls(node); node = node->next) {
+    hlist_nulls_walk chain(hash_[bucket].head.first);
+    for (hlist_nulls_node* node : chain) {
       nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
       nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
       ++*walked;
@@ -150,25 +153,34 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu,
       if (detail) obs_->on_chain_entry(*h, false, equal);
       if (equal) return h;
     }
-    if (get_nulls_value(node) == bucket) return nullptr;
+    if (chain.nulls() == bucket) return nullptr;
     ++stat(n, cpu).search_restart;
   }
 }
 
-// __nf_conntrack_find_get(): the lookup plus a reference. The kernel
-// re-checks the key once the reference is held, because under RCU its slab
-// may have recycled the object between the walk and the increment; with
-// one thread nothing can run in between, so the check (a second tuple
-// compare on every packet) would always pass and is left out.
-nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find_get_hashed(net& n, uint16_t cpu,
+// __nf_conntrack_find_get(): the lookup plus a reference, and the key
+// checked again once the reference is held. Under RCU the kernel's slab
+// may recycle the conn between the walk and the increment
+// (SLAB_TYPESAFE_BY_RCU); v5.10 then puts the reference and reports no
+// match (it no longer restarts the lookup). ctsim's slab recycles the same
+// way but nothing runs in between, so the check always passes here; it is
+// kept so that the function does what the kernel's does (and costs one
+// tuple compare on a line the walk just read: 23 instructions a packet on
+// bench W1, about 0.5 ns). Inlined into its two callers: out of line, its
+// prologue cost more than the compare.
+[[gnu::always_inline]] inline nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find_get_hashed(net& n, uint16_t cpu,
                                                                  const nf_conntrack_tuple& tuple,
                                                                  uint32_t hash, bool observe) {
   uint32_t walked = 0;
   nf_conntrack_tuple_hash* h = nf_conntrack_find(n, cpu, tuple, hash, &walked);
   if (h != nullptr) {
     nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
-    if (ct->use != 0) {
-      nf_conntrack_get(ct);  // atomic_inc_not_zero()
+    if (ct->use != 0) {      // atomic_inc_not_zero()
+      nf_conntrack_get(ct);
+      if (!nf_ct_key_equal(h, tuple, n)) {  // recycled: not the conn we found
+        nf_ct_put(ct);
+        h = nullptr;
+      }
     } else {
       h = nullptr;
     }
@@ -191,8 +203,8 @@ bool Conntrack::nf_conntrack_tuple_taken(const nf_conntrack_tuple& tuple, const 
   const uint32_t hash = hash_conntrack_raw(tuple, n);
   for (;;) {
     const uint32_t bucket = scale_hash(hash);
-    hlist_nulls_node* node = hash_[bucket].head.first;
-    for (; !is_a_nulls(node); node = node->next) {
+    hlist_nulls_walk chain(hash_[bucket].head.first);
+    for (hlist_nulls_node* node : chain) {
       nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
       nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
       if (ct == ignored) continue;
@@ -210,7 +222,7 @@ bool Conntrack::nf_conntrack_tuple_taken(const nf_conntrack_tuple& tuple, const 
         return true;
       }
     }
-    if (get_nulls_value(node) == bucket) return false;
+    if (chain.nulls() == bucket) return false;
     ++stat(n, this_cpu_).search_restart;
   }
 }
@@ -327,7 +339,7 @@ void Conntrack::pcpu_list_del(nf_conn* ct) {
 // it. tests/nf_conntrack_core_test.cc pins both.
 uint32_t Conntrack::early_drop_list(net& n, hlist_nulls_head* head) {
   uint32_t drops = 0;
-  for (hlist_nulls_node* node = head->first; !is_a_nulls(node); node = node->next) {
+  for (hlist_nulls_node* node : hlist_nulls_walk(head->first)) {
     nf_conn* tmp = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
     if (tmp->test_bit(IPS_OFFLOAD_BIT)) continue;
     if (nf_ct_is_expired(tmp, now32())) {
@@ -549,17 +561,17 @@ unsigned Conntrack::nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb) {
     return NF_DROP;
   }
 
-  // A chain whose hint rules the tuple out needs no clash walk.
-  if (!hints_ || hash_[hash].hint.may_hold(raw)) {
-    for (hlist_nulls_node* node = hash_[hash].head.first; !is_a_nulls(node); node = node->next) {
+  // Not in v5.10 (bucket hint): no node here has the ORIGINAL hash: a walk finds no clash.
+  if (exact_walks_ || hash_[hash].hint.may_hold(raw)) {
+    for (hlist_nulls_node* node : hlist_nulls_walk(hash_[hash].head.first)) {
       nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
       if (nf_ct_key_equal(h, ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple, n))
         return nf_ct_resolve_clash(skb, h, reply_hash, cpu);
     }
   }
-  if (!hints_ || hash_[reply_hash].hint.may_hold(reply_raw)) {
-    for (hlist_nulls_node* node = hash_[reply_hash].head.first; !is_a_nulls(node);
-         node = node->next) {
+  // Not in v5.10 (bucket hint): no node here has the REPLY hash: a walk finds no clash.
+  if (exact_walks_ || hash_[reply_hash].hint.may_hold(reply_raw)) {
+    for (hlist_nulls_node* node : hlist_nulls_walk(hash_[reply_hash].head.first)) {
       nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
       if (nf_ct_key_equal(h, ct->tuplehash[IP_CT_DIR_REPLY].tuple, n))
         return nf_ct_resolve_clash(skb, h, reply_hash, cpu);
@@ -643,7 +655,7 @@ unsigned Conntrack::nf_ct_resolve_clash_detail(Packet& skb, nf_conntrack_tuple_h
 unsigned Conntrack::nf_ct_resolve_clash_harder(Packet& skb, uint32_t repl_idx, const nf_conn* winner) {
   nf_conn* loser = skb.ct;
   const net& n = nf_ct_net(loser);
-  for (hlist_nulls_node* node = hash_[repl_idx].head.first; !is_a_nulls(node); node = node->next) {
+  for (hlist_nulls_node* node : hlist_nulls_walk(hash_[repl_idx].head.first)) {
     nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
     if (nf_ct_key_equal(h, loser->tuplehash[IP_CT_DIR_REPLY].tuple, n))
       return nf_ct_resolve_clash_detail(skb, h);
@@ -725,14 +737,13 @@ void Conntrack::hint_recount(uint32_t bucket) {
   const uint32_t now = now32();
   BucketHint& hint = hash_[bucket].hint;
   BucketHint fresh;
-  for (hlist_nulls_node* node = hash_[bucket].head.first; !is_a_nulls(node); node = node->next)
+  for (hlist_nulls_node* node : hlist_nulls_walk(hash_[bucket].head.first))
     fresh.link(nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node))->timeout, 0, now);
   // The hash bits cost a jhash per node to redo: only once stale bits (of
   // unlinked nodes) are more than the live nodes can have set.
   if (fresh.knows_nodes() && hint.bits_set() > 3 * fresh.nodes()) {
     fresh.reset_bits();
-    for (hlist_nulls_node* node = hash_[bucket].head.first; !is_a_nulls(node);
-         node = node->next) {
+    for (hlist_nulls_node* node : hlist_nulls_walk(hash_[bucket].head.first)) {
       const nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
       fresh.add_bits(hash_conntrack_raw(h->tuple, nf_ct_net(nf_ct_tuplehash_to_ctrack(h))));
     }
@@ -765,7 +776,7 @@ uint32_t Conntrack::nf_conntrack_flush(net* only, DeathReason why) {
   for (uint32_t i = 0; i < htable_size_; ++i) {
     for (;;) {
       nf_conn* victim = nullptr;
-      for (hlist_nulls_node* node = hash_[i].head.first; !is_a_nulls(node); node = node->next) {
+      for (hlist_nulls_node* node : hlist_nulls_walk(hash_[i].head.first)) {
         nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
         if (h->tuple.dst.dir != IP_CT_DIR_REPLY) continue;
         nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
@@ -791,7 +802,7 @@ void Conntrack::net_exit(net& n) {
   n.event_cb = nullptr;
   nf_conntrack_flush(&n, DeathReason::kNetns);
   for (ct_pcpu& p : n.pcpu) {
-    for (hlist_nulls_node* node = p.unconfirmed.first; !is_a_nulls(node); node = node->next) {
+    for (hlist_nulls_node* node : hlist_nulls_walk(p.unconfirmed.first)) {
       nf_conn* ct = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
       if (!ct->test_and_set_bit(IPS_DYING_BIT) && obs_ != nullptr) obs_->on_dying(*ct, DeathReason::kNetns);
     }
@@ -804,7 +815,7 @@ void Conntrack::net_exit(net& n) {
   n.ecache_dwork_pending = false;
   for (ct_pcpu& p : n.pcpu) {
     std::vector<nf_conn*> held;
-    for (hlist_nulls_node* node = p.dying.first; !is_a_nulls(node); node = node->next) {
+    for (hlist_nulls_node* node : hlist_nulls_walk(p.dying.first)) {
       nf_conn* ct = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
       if (ct->ecache.state == NFCT_ECACHE_DESTROY_FAIL) held.push_back(ct);
     }
@@ -826,7 +837,7 @@ void Conntrack::for_each_conn_in_table(net* only,
   for (uint32_t i = 0; i < htable_size_; ++i) {
     nf_conn* evict[kEvictMax];
     unsigned n_evict = 0;
-    for (hlist_nulls_node* node = hash_[i].head.first; !is_a_nulls(node); node = node->next) {
+    for (hlist_nulls_node* node : hlist_nulls_walk(hash_[i].head.first)) {
       nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
       if (h->tuple.dst.dir != IP_CT_DIR_ORIGINAL) continue;
       nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);

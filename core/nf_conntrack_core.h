@@ -6,10 +6,12 @@
 //          include/net/netfilter/nf_conntrack_core.h (v5.10.13).
 // Simplified: one thread (no locks, no RCU; deletion keeps RCU's list
 //          semantics, see hlist_nulls.h); no zones, expectations, helpers,
-//          NAT, accounting or timestamps; Packet instead of sk_buff; the
-//          kernel's globals (nf_conntrack_hash, nf_conntrack_htable_size,
-//          nf_conntrack_max, nf_conntrack_hash_rnd, conntrack_gc_work) are
-//          members of one Conntrack object. core/README.md lists every
+//          accounting or timestamps; NAT is nf_nat_core.h's binding and
+//          rewrite only (the hooks that call it are the simulator's);
+//          Packet instead of sk_buff; the kernel's globals
+//          (nf_conntrack_hash, nf_conntrack_htable_size, nf_conntrack_max,
+//          nf_conntrack_hash_rnd, conntrack_gc_work) are members of one
+//          Conntrack object. core/README.md lists every
 //          difference.
 //
 // Invariants (checked by check_invariants(), nf_conntrack_invariants.cc):
@@ -70,6 +72,12 @@ struct ConntrackConfig {
   uint32_t max = 65536;          // nf_conntrack_max (0 = no limit)
   uint32_t hash_rnd = 0;         // nf_conntrack_hash_rnd
   uint16_t cpus = 1;             // possible CPUs (per-CPU lists and stats)
+  // ctsim's, not a kernel knob: every walk exactly as v5.10 does it, none
+  // of the bucket hints' shortcuts (nf_conntrack_bucket_hint.h). Outputs
+  // are the same either way (CI replays every scenario both ways); this is
+  // the reference the shortcuts are checked against, and what to run when
+  // one is in doubt.
+  bool exact_walks = false;
 };
 
 // The v5.10 default bucket count for a machine with `ram_bytes` of memory
@@ -174,13 +182,11 @@ class Conntrack {
   uint32_t nf_conntrack_htable_size() const { return htable_size_; }
   uint32_t nf_conntrack_max() const { return max_; }
   void set_nf_conntrack_max(uint32_t max) { max_ = max; }
-  uint32_t hash_rnd() const { return hash_rnd_; }
   uint16_t cpus() const { return cpus_; }
   const hlist_nulls_head& bucket(uint32_t i) const { return hash_[i].head; }
   Clock& clock() { return clock_; }
   uint32_t now32() const { return clock_.nfct_time_stamp(); }
   uint32_t hz() const { return clock_.hz(); }
-  Observer* obs() const { return obs_; }
   void set_observer(Observer* obs) { obs_ = obs; }
   // Conns allocated and not freed, over all namespaces.
   uint64_t conns_allocated() const { return slab_.in_use(); }
@@ -193,12 +199,8 @@ class Conntrack {
 
   ip_conntrack_stat& stat(net& n, uint16_t cpu) { return n.pcpu[cpu].stat; }
 
-  // Test only, not public API: turns off every walk the bucket hints skip
-  // (the exact walks alone must give the same results).
-  void TEST_set_hints(bool on) {
-    hints_ = on;
-    hint_trust_until_ = on ? now32() + kHintGcGap : now32();
-  }
+  // ConntrackConfig::exact_walks, as configured.
+  bool exact_walks() const { return exact_walks_; }
 
   // Checks the invariants listed above. `skb_refs` lists, for every conn
   // some live packet holds, how many packets hold it. Returns an empty
@@ -232,17 +234,15 @@ class Conntrack {
   }
   enum class RetryState { kDone, kCongested, kRestart };
 
-  uint32_t hash_conntrack(const net& n, const nf_conntrack_tuple& tuple) const {
-    return scale_hash(hash_conntrack_raw(tuple, n));
-  }
   bool nf_ct_key_equal(const nf_conntrack_tuple_hash* h, const nf_conntrack_tuple& tuple,
                        const net& n) const;
   nf_conntrack_tuple_hash* nf_conntrack_find(net& n, uint16_t cpu,
                                              const nf_conntrack_tuple& tuple, uint32_t hash,
                                              uint32_t* walked);
-  nf_conntrack_tuple_hash* nf_conntrack_find_get_hashed(net& n, uint16_t cpu,
-                                                        const nf_conntrack_tuple& tuple,
-                                                        uint32_t hash, bool observe);
+  // Defined (and only called) in nf_conntrack_core.cc, inlined there.
+  inline nf_conntrack_tuple_hash* nf_conntrack_find_get_hashed(net& n, uint16_t cpu,
+                                                               const nf_conntrack_tuple& tuple,
+                                                               uint32_t hash, bool observe);
   int resolve_normal_ct(net& n, uint16_t cpu, Packet& skb);
   nf_conntrack_tuple_hash* init_conntrack(net& n, uint16_t cpu, const nf_conntrack_tuple& tuple,
                                           uint32_t hash, bool* table_full);
@@ -304,7 +304,9 @@ class Conntrack {
   };
   static_assert(sizeof(HashBucket) == 16, "four buckets per cache line");
   std::vector<HashBucket, HugePageAllocator<HashBucket>> hash_;
-  bool hints_ = true;  // skip the walks the bucket hints settle
+  // ConntrackConfig::exact_walks: when set, no fast path consults a hint
+  // (the hints are still kept, and checked by check_invariants).
+  const bool exact_walks_;
   uint32_t hint_trust_until_ = 0;  // see hint_bounds_trusted()
   std::vector<std::unique_ptr<net>> nets_;
   NfConnSlab slab_;

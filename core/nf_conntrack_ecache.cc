@@ -89,7 +89,7 @@ Conntrack::RetryState Conntrack::ecache_work_evict_list(ct_pcpu& pcpu, uint32_t*
   nf_conn* refs[ECACHE_STACK_ALLOC];
   unsigned evicted = 0;
   RetryState ret = RetryState::kDone;
-  for (hlist_nulls_node* node = pcpu.dying.first; !is_a_nulls(node); node = node->next) {
+  for (hlist_nulls_node* node : hlist_nulls_walk(pcpu.dying.first)) {
     nf_conn* ct = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
     if (!nf_ct_is_confirmed(ct)) continue;
     if (!ct->ecache.present || ct->ecache.state != NFCT_ECACHE_DESTROY_FAIL) continue;

@@ -47,7 +47,7 @@ void Conntrack::gc_worker() {
 
   // The exact walk of one bucket, in chain order (kills happen here).
   auto scan_bucket = [&](uint32_t b) {
-    for (hlist_nulls_node* node = hash_[b].head.first; !is_a_nulls(node); node = node->next) {
+    for (hlist_nulls_node* node : hlist_nulls_walk(hash_[b].head.first)) {
       nf_conn* tmp = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
       ++scanned;
       if (tmp->test_bit(IPS_OFFLOAD_BIT)) continue;  // no offload in ctsim
@@ -78,7 +78,8 @@ void Conntrack::gc_worker() {
     // With no early drop pending, the exact walk of a bucket in which no
     // conn has expired only counts its nodes: the hint gives that count
     // without touching them (nf_conntrack_bucket_hint.h).
-    if (max95 == 0 && gc_.resync_left == 0 && hints_ && hash_[i].hint.none_expired(now)) {
+    // Not in v5.10 (bucket hint): no early drop, nothing expired here: a walk only counts nodes.
+    if (!exact_walks_ && max95 == 0 && gc_.resync_left == 0 && hash_[i].hint.none_expired(now)) {
       scanned += hash_[i].hint.nodes();
       continue;
     }
@@ -98,7 +99,7 @@ void Conntrack::gc_worker() {
   }
   gc_.last_bucket = i;
   gc_.early_drop = false;
-  hint_trust_until_ = hints_ && gc_.resync_left == 0 ? now + kHintGcGap : now;
+  hint_trust_until_ = gc_.resync_left == 0 ? now + kHintGcGap : now;
   if (obs_ != nullptr) obs_->on_gc(scanned, expired_count, buckets, early_dropped, gc_.next_gc_run);
   wq_.queue_delayed_work(&gc_.dwork, gc_.next_gc_run);
 }

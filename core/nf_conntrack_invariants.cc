@@ -31,25 +31,27 @@ std::string Conntrack::check_invariants(
       // A per-CPU list's back links: each conn's list_pprev is where the
       // pointer to its ORIGINAL node sits.
       const hlist_nulls_node* const* pprev = &p.unconfirmed.first;
-      const hlist_nulls_node* node = p.unconfirmed.first;
-      for (; !is_a_nulls(node); pprev = &node->next, node = node->next) {
-        const nf_conn* ct = nf_ct_tuplehash_to_ctrack(
-            hnnode_to_tuplehash(const_cast<hlist_nulls_node*>(node)));
-        if (ct->list_pprev != pprev)
+      hlist_nulls_walk unconfirmed(p.unconfirmed.first);
+      for (hlist_nulls_node* node : unconfirmed) {
+        const nf_conn* ct = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
+        const bool linked_here = ct->list_pprev == pprev;
+        pprev = &node->next;
+        if (!linked_here)
           return fmt::format("conn {}: broken back link on an unconfirmed list", ct->id);
         if (nf_ct_is_confirmed(ct)) return fmt::format("conn {} unconfirmed but CONFIRMED", ct->id);
         if (ct->cpu != cpu || ct->net != n.index)
           return fmt::format("conn {} on the wrong unconfirmed list", ct->id);
         if (auto e = claim(ct, 'u'); !e.empty()) return e;
       }
-      if (get_nulls_value(node) != UNCONFIRMED_NULLS_VAL)
+      if (unconfirmed.nulls() != UNCONFIRMED_NULLS_VAL)
         return fmt::format("net {} cpu {}: unconfirmed list ends in the wrong nulls", n.name, cpu);
       pprev = &p.dying.first;
-      node = p.dying.first;
-      for (; !is_a_nulls(node); pprev = &node->next, node = node->next) {
-        const nf_conn* ct = nf_ct_tuplehash_to_ctrack(
-            hnnode_to_tuplehash(const_cast<hlist_nulls_node*>(node)));
-        if (ct->list_pprev != pprev)
+      hlist_nulls_walk dying(p.dying.first);
+      for (hlist_nulls_node* node : dying) {
+        const nf_conn* ct = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
+        const bool linked_here = ct->list_pprev == pprev;
+        pprev = &node->next;
+        if (!linked_here)
           return fmt::format("conn {}: broken back link on a dying list", ct->id);
         // v5.10 nf_ct_resolve_clash() parks a confirm-clash loser on the
         // dying list without setting DYING; it was never CONFIRMED.
@@ -59,18 +61,18 @@ std::string Conntrack::check_invariants(
           return fmt::format("conn {} on the wrong dying list", ct->id);
         if (auto e = claim(ct, 'd'); !e.empty()) return e;
       }
-      if (get_nulls_value(node) != DYING_NULLS_VAL)
+      if (dying.nulls() != DYING_NULLS_VAL)
         return fmt::format("net {} cpu {}: dying list ends in the wrong nulls", n.name, cpu);
     }
   }
 
   std::map<const nf_conn*, unsigned> nodes_seen;  // bit 0 ORIGINAL, bit 1 REPLY
   for (uint32_t b = 0; b < htable_size_; ++b) {
-    const hlist_nulls_node* node = hash_[b].head.first;
+    hlist_nulls_walk walk(hash_[b].head.first);
     uint32_t chain = 0;
-    for (; !is_a_nulls(node); node = node->next, ++chain) {
-      const nf_conntrack_tuple_hash* h =
-          hnnode_to_tuplehash(const_cast<hlist_nulls_node*>(node));
+    for (hlist_nulls_node* node : walk) {
+      ++chain;
+      const nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
       const nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
       const uint32_t kept = h->tuple.dst.dir == IP_CT_DIR_ORIGINAL ? ct->hashed_at.orig
                                                                    : ct->hashed_at.reply;
@@ -95,8 +97,7 @@ std::string Conntrack::check_invariants(
         return fmt::format("conn {} expires at {}, before bucket {}'s bound {}", ct->id,
                            ct->timeout, b, hash_[b].hint.bound(now32()));
     }
-    if (get_nulls_value(node) != b) return fmt::format("bucket {} ends in nulls {}", b,
-                                                       get_nulls_value(node));
+    if (walk.nulls() != b) return fmt::format("bucket {} ends in nulls {}", b, walk.nulls());
     const BucketHint& hint = hash_[b].hint;
     if (hint.knows_nodes() ? chain != hint.nodes() : chain < BucketHint::kManyNodes)
       return fmt::format("bucket {} holds {} nodes, its hint says {}", b, chain,

@@ -7,7 +7,9 @@
 //          nf_nat_manip_pkt(), __nf_nat_alloc_null_binding();
 //          nf_conntrack_core.c nf_conntrack_tuple_taken(),
 //          nf_conntrack_alter_reply(); include/net/netfilter/nf_nat.h
-//          (nf_nat_initialized, HOOK2MANIP).
+//          (nf_nat_initialized). The caller passes the manip type
+//          (the kernel's HOOK2MANIP of the hook): DST before routing,
+//          SRC after it.
 // Simplified: no bysource table (an SNAT does not reuse the mapping of an
 //          earlier conn from the same source), no helpers, no sequence
 //          adjustment; a range is one address with an optional port range;
@@ -28,12 +30,6 @@ enum nf_nat_manip_type : uint8_t {
   NF_NAT_MANIP_SRC = 0,
   NF_NAT_MANIP_DST = 1,
 };
-
-// DST is changed before routing (PRE_ROUTING, LOCAL_OUT), SRC after it.
-inline nf_nat_manip_type HOOK2MANIP(nf_inet_hooks hooknum) {
-  return hooknum == NF_INET_POST_ROUTING || hooknum == NF_INET_LOCAL_IN ? NF_NAT_MANIP_SRC
-                                                                         : NF_NAT_MANIP_DST;
-}
 
 // Where a NAT rule sends a conn: one address and, optionally, a port range.
 struct nf_nat_range {

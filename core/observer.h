@@ -1,8 +1,8 @@
 // What the core tells an onlooker about each step it takes: the seam the
 // trace writer, the explain mode and the time series plug into.
 //
-// The core calls these only through Conntrack::obs(), which is null when no
-// output wants them: with tracing off, a step costs one predictable branch
+// The core calls these only through its observer pointer (set by
+// Conntrack::set_observer), which is null when no output wants them: with tracing off, a step costs one predictable branch
 // and no formatting. Every method has an empty default, so an observer
 // overrides only what it records.
 //

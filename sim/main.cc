@@ -259,6 +259,8 @@ class RunCommand : public Command {
          "gc records: 'reaping' (runs that reaped, default) or 'all'")
         ("check", po::bool_switch(&ro_.check_invariants),
          "check the core's invariants after every event (slow); exit 1 if one breaks")
+        ("exact-walks", po::bool_switch(&ro_.exact_walks),
+         "walk every chain as v5.10 does, without ctsim's bucket-hint shortcuts (same outputs, slower)")
         ("explain", po::value(&ro_.explain_path)->value_name("FILE"),
          "write a numbered narrative of every step, in the kernel's function names, to FILE (- for stdout)")
         ("series", po::value(&ro_.series_path)->value_name("FILE"),

@@ -130,7 +130,7 @@ inline std::vector<Packet> colliding_udp(Conntrack& ct, const net& n, size_t k, 
 // of each node (conn id * 2 + dir).
 inline std::vector<uint32_t> chain_walk(const Conntrack& ct, uint32_t b) {
   std::vector<uint32_t> out;
-  for (const hlist_nulls_node* n = ct.bucket(b).first; !is_a_nulls(n); n = n->next) {
+  for (const hlist_nulls_node* n : hlist_nulls_walk(ct.bucket(b).first)) {
     const auto* h = reinterpret_cast<const nf_conntrack_tuple_hash*>(n);
     out.push_back(nf_ct_tuplehash_to_ctrack(h)->id * 2 + h->tuple.dst.dir);
   }
@@ -142,7 +142,7 @@ inline std::vector<uint32_t> chain_walk(const Conntrack& ct, uint32_t b) {
 inline std::vector<const nf_conn*> table_conns(const Conntrack& ct) {
   std::vector<const nf_conn*> out;
   for (uint32_t b = 0; b < ct.nf_conntrack_htable_size(); ++b) {
-    for (const hlist_nulls_node* n = ct.bucket(b).first; !is_a_nulls(n); n = n->next) {
+    for (const hlist_nulls_node* n : hlist_nulls_walk(ct.bucket(b).first)) {
       const auto* h = reinterpret_cast<const nf_conntrack_tuple_hash*>(n);
       const nf_conn* c = nf_ct_tuplehash_to_ctrack(h);
       if (h->tuple.dst.dir == IP_CT_DIR_REPLY && !c->test_bit(IPS_NAT_CLASH_BIT)) continue;

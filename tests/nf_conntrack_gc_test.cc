@@ -374,8 +374,7 @@ TEST_CASE("a GC kill through an ORIGINAL node ends that bucket's scan, without r
 // and requires identical GC reports, lookups, kills and frees.
 TEST_CASE("the bucket hints skip only walks that change nothing") {
   auto run = [](bool fast) {
-    HzWorld w(250, ConntrackConfig{4096, 0, 0x12345678u, 1});
-    w.ct.TEST_set_hints(fast);
+    HzWorld w(250, ConntrackConfig{4096, 0, 0x12345678u, 1, /*exact_walks=*/!fast});
     uint32_t next = 0;
     for (int step = 0; step < 400; ++step) {
       // A few new conns per jiffy-step; some get a reply (longer timeout).

@@ -182,6 +182,8 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
       if (t.contains("hash_rnd"))
         if (auto v = c.uint(t["hash_rnd"], "/table/hash_rnd", 0, 0xffffffffull))
           s.hash_rnd = static_cast<uint32_t>(*v);
+      if (t.contains("exact_walks"))
+        if (auto v = c.boolean(t["exact_walks"], "/table/exact_walks")) s.exact_walks = *v;
     }
     // v5.10: max = 4 x buckets by default, 8 x when the hash size was given.
     if (!max_given) s.max = (buckets_given ? 8 : 4) * s.buckets;

@@ -101,6 +101,7 @@ struct Scenario {
   uint32_t buckets = 0;
   uint32_t max = 0;
   uint32_t hash_rnd = 0;
+  bool exact_walks = false;  // table.exact_walks (ctcore::ConntrackConfig)
   std::vector<NamespaceSpec> namespaces;
   std::vector<ListenerSpec> listeners;
   std::vector<RuleSpec> rules;

@@ -10,7 +10,7 @@ const std::vector<ScenarioLevel>& scenario_key_table() {
        {"ctsim", "name", "description", "seed", "hz", "initial_jiffies", "cpus", "table",
         "namespaces", "listeners", "rules", "packets", "flows", "actions", "until"},
        {"ctsim"}},
-      {"/table", {"buckets", "max", "hash_rnd"}, {}},
+      {"/table", {"buckets", "max", "hash_rnd", "exact_walks"}, {}},
       {"/namespaces/*", {"name", "hash_mix", "sysctl"}, {"name"}},
       {"/listeners/*", {"name", "netns", "reliable", "rcvbuf", "read_every", "events"}, {}},
       {"/rules/*", {"netns", "hook", "match", "verdict", "delay", "to", "at"}, {"hook", "verdict"}},

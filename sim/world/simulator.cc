@@ -21,6 +21,7 @@ Simulator::Simulator(const Scenario& scenario, const RunOptions& options)
   cfg.max = scenario.max;
   cfg.hash_rnd = scenario.hash_rnd;
   cfg.cpus = scenario.cpus;
+  cfg.exact_walks = scenario.exact_walks || options.exact_walks;
   core_ = std::make_unique<ctcore::Conntrack>(cfg, engine_, engine_);
   listeners_ = std::make_unique<NetlinkListeners>(engine_, *core_);
   outputs_ = std::make_unique<Outputs>(options_, engine_, *core_);

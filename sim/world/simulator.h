@@ -53,6 +53,10 @@ struct RunProgress {
 // How to run: what to write (OutputOptions) and how to check.
 struct RunOptions : OutputOptions {
   bool check_invariants = false;
+  // Every conntrack walk as v5.10 does it, no bucket-hint shortcut
+  // (ctcore::ConntrackConfig::exact_walks; the scenario's table can ask for
+  // it too). No output changes: this is the reference to compare with.
+  bool exact_walks = false;
   // Called every few thousand events with the run's progress, for a display
   // only: it must not influence any output. Empty: never called.
   std::function<void(const RunProgress&)> progress;
