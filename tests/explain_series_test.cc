@@ -188,6 +188,12 @@ TEST_CASE("explain: queue, clash, lost and refused events, flush and netns exit"
   CHECK(has(e, "11. forward hook: the queued packet is reinjected (nf_reinject)"));
   CHECK(has(e, "__nf_conntrack_confirm() finds the tuple taken by conn 1: nf_ct_resolve_clash() for conn 2: "
                "merged into winner"));
+  // The loser is moved, not deleted (v5.10: nf_ct_add_to_dying_list(), no
+  // IPS_DYING, no nf_ct_delete()), and is destroyed off the dying list.
+  CHECK(has(e, "14. __nf_conntrack_confirm(): conn 2 lost the race: nf_ct_add_to_dying_list() moves it from the "
+               "unconfirmed list to CPU 1's dying list (no IPS_DYING and no nf_ct_delete()"));
+  CHECK(has(e, "15. nf_ct_put(): use 0 -> destroy_conntrack(): conn 2 leaves the dying list\n"));
+  CHECK_FALSE(has(e, "nf_ct_delete(): conn 2"));
   CHECK(has(e, "rule \"tcp dport 23\" matches: verdict drop\n"
                "  11. the packet leaves the stack: nf_ct_put() drops its reference to conn 3: use 0\n"
                "  12. nf_ct_put(): use 0 -> destroy_conntrack(): conn 3 leaves the unconfirmed list\n"));

@@ -30,7 +30,6 @@ class Engine : public ctcore::Clock, public ctcore::Workqueue {
   explicit Engine(TimeBase base) : base_(base), jiffies_(base.initial_jiffies) { set_clock(0); }
 
   SimTime now() const { return now_; }
-  const TimeBase& time_base() const { return base_; }
   uint64_t jiffies() const override { return jiffies_; }
   uint32_t hz() const override { return base_.hz; }
 
@@ -45,9 +44,7 @@ class Engine : public ctcore::Clock, public ctcore::Workqueue {
   bool cancel_delayed_work(ctcore::delayed_work* work) override;
 
   bool empty() const { return queue_.empty(); }
-  size_t pending() const { return queue_.size(); }
   SimTime next_time() const { return queue_.top_time(); }
-  Phase next_phase() const { return queue_.top_phase(); }
   // True iff an event scheduled now at `phase` would be the next to run:
   // nothing queued comes before (now, phase). Running it inline instead is
   // then indistinguishable from scheduling it.

@@ -74,7 +74,6 @@ class Outputs {
   // True iff some output records packet steps and verdicts (the world
   // skips building them otherwise).
   bool watches_packets() const { return trace_ != nullptr || explain_ != nullptr; }
-  bool wants_events() const { return events_out_.is_open(); }
   // Whether event lines carry " id=N" (the listeners format them).
   bool event_ids() const { return options_.event_ids; }
   // The series' sampling period, or nullopt when there is no series.
@@ -134,7 +133,6 @@ class Outputs {
   std::array<OutputFile*, 5> files() {
     return {&trace_out_, &events_out_, &snapshots_out_, &explain_out_, &series_out_};
   }
-  std::string event_prefix(std::string_view name, bool prefix_name) const;
 
   const OutputOptions options_;
   const Engine& engine_;
