@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
+#include <string_view>
 
 namespace ctcore {
 
@@ -146,6 +148,31 @@ struct ip_conntrack_stat {
     return *this;
   }
 };
+
+// Netfilter hook numbers (enum nf_inet_hooks). DO NOT CHANGE THESE VALUES.
+enum nf_inet_hooks : uint8_t {
+  NF_INET_PRE_ROUTING = 0,
+  NF_INET_LOCAL_IN = 1,
+  NF_INET_FORWARD = 2,
+  NF_INET_LOCAL_OUT = 3,
+  NF_INET_POST_ROUTING = 4,
+  NF_INET_NUMHOOKS = 5,
+};
+
+// The hooks' names as scenarios and traces spell them (nft's), the one
+// table every printer and parser uses. Indexed by hook number.
+struct NfInetHookName {
+  nf_inet_hooks hook;
+  const char* word;
+};
+inline constexpr NfInetHookName kNfInetHookNames[NF_INET_NUMHOOKS] = {
+    {NF_INET_PRE_ROUTING, "prerouting"}, {NF_INET_LOCAL_IN, "input"},         {NF_INET_FORWARD, "forward"},
+    {NF_INET_LOCAL_OUT, "output"},       {NF_INET_POST_ROUTING, "postrouting"},
+};
+// "prerouting" ... "postrouting"; "?" for a number that is no hook.
+const char* nf_inet_hook_name(unsigned hook);
+// The hook a word names, or nullopt.
+std::optional<nf_inet_hooks> nf_inet_hook_from_word(std::string_view word);
 
 // Address families (l3num), host order as the tuple stores them.
 constexpr uint16_t NFPROTO_IPV4 = 2;   // AF_INET

@@ -219,9 +219,8 @@ int cmd_run(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   {
-    std::string err;
-    auto every = ctsim::parse_duration(series_every, s.hz, &err);
-    if (!every) return usage_error("--series-every " + series_every + ": " + err);
+    auto every = ctsim::parse_duration(series_every, s.hz);
+    if (!every) return usage_error("--series-every " + series_every + ": " + every.error().what);
     if (*every <= 0) return usage_error("--series-every must be more than 0");
     ro.series_every = *every;
   }

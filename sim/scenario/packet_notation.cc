@@ -52,8 +52,8 @@ namespace {
 using Token = NotationToken;
 std::vector<Token> tokenize(std::string_view s) { return tokenize_notation(s); }
 
-bool fail(NotationError* err, size_t pos, std::string msg) {
-  err->message = std::move(msg);
+bool fail(ParseError* err, size_t pos, std::string msg) {
+  err->what = std::move(msg);
   err->column = pos;
   return false;
 }
@@ -155,7 +155,7 @@ const char* const kDccpTypes[] = {"REQUEST", "RESPONSE", "DATA",  "ACK",  "DATAA
 
 // "A" or "A:port" or "[v6]:port" or "v6".
 bool parse_endpoint(const Token& tok, bool want_port, nf_inet_addr* addr, uint16_t* l3num,
-                    uint16_t* port, NotationError* err) {
+                    uint16_t* port, ParseError* err) {
   std::string_view s = tok.text;
   std::string_view host = s, port_text;
   bool has_port = false;
@@ -197,7 +197,7 @@ bool parse_endpoint(const Token& tok, bool want_port, nf_inet_addr* addr, uint16
 // The part common to packets and tuples: protocol, endpoints, ICMP type,
 // GRE key. `i` is left at the first option token.
 bool parse_head(const std::vector<Token>& toks, size_t* i, Packet* p, bool tuple_only,
-                NotationError* err) {
+                ParseError* err) {
   if (toks.empty()) return fail(err, 0, "empty packet (expected e.g. \"tcp A:p > B:q flags S\")");
   size_t k = 0;
   std::string_view proto = toks[k].text;
@@ -304,7 +304,7 @@ bool tcp_flag_bit(char letter, uint8_t* bit) {
 
 namespace {
 
-bool parse_flags(const Token& tok, uint8_t* flags, NotationError* err) {
+bool parse_flags(const Token& tok, uint8_t* flags, ParseError* err) {
   *flags = 0;
   if (tok.text == "none") return true;
   for (size_t j = 0; j < tok.text.size(); ++j) {
@@ -540,7 +540,7 @@ namespace {
 
 // The packet an ICMP error quotes: what the tracker reads of it (addresses,
 // protocol, ports, ICMP type and id, GRE key), i.e. the tuple notation.
-bool parse_quoted(std::string_view text, Packet* p, NotationError* err) {
+bool parse_quoted(std::string_view text, Packet* p, ParseError* err) {
   std::vector<Token> toks = tokenize(text);
   size_t i = 0;
   if (!parse_head(toks, &i, p, true, err)) return false;
@@ -560,7 +560,9 @@ bool parse_quoted(std::string_view text, Packet* p, NotationError* err) {
 
 }  // namespace
 
-bool parse_packet(std::string_view text, PacketSpec* out, NotationError* err) {
+namespace {
+
+bool parse_packet_into(std::string_view text, PacketSpec* out, ParseError* err) {
   *out = PacketSpec{};
   Packet& p = out->pkt;
   std::vector<Token> toks = tokenize(text);
@@ -635,9 +637,9 @@ bool parse_packet(std::string_view text, PacketSpec* out, NotationError* err) {
                w.size() >= 2 && w.front() == '[' && w.back() == ']') {
       if (p.has_inner) return fail(err, t.pos, "an ICMP error quotes one packet, not two");
       Packet inner;
-      NotationError ierr;
+      ParseError ierr;
       if (!parse_quoted(w.substr(1, w.size() - 2), &inner, &ierr))
-        return fail(err, t.pos + 1 + ierr.column, "quoted packet: " + ierr.message);
+        return fail(err, t.pos + 1 + ierr.column, "quoted packet: " + ierr.what);
       InnerHeader& in = p.inner;
       in.l3num = inner.l3num;
       in.saddr = inner.saddr;
@@ -723,7 +725,7 @@ bool parse_packet(std::string_view text, PacketSpec* out, NotationError* err) {
   return true;
 }
 
-bool parse_tuple(std::string_view text, nf_conntrack_tuple* out, NotationError* err) {
+bool parse_tuple_into(std::string_view text, nf_conntrack_tuple* out, ParseError* err) {
   PacketSpec spec;
   std::vector<Token> toks = tokenize(text);
   size_t i = 0;
@@ -738,7 +740,24 @@ bool parse_tuple(std::string_view text, nf_conntrack_tuple* out, NotationError* 
     return fail(err, toks[i].pos,
                 fmt::format("unexpected \"{}\": a tuple is the packet notation without flags or options",
                             toks[i].text));
-  return ctcore::nf_ct_get_tuple(spec.pkt, out);
+  if (!ctcore::nf_ct_get_tuple(spec.pkt, out)) return fail(err, 0, "conntrack takes no tuple from this packet");
+  return true;
+}
+
+}  // namespace
+
+Parsed<PacketSpec> parse_packet(std::string_view text) {
+  PacketSpec spec;
+  ParseError err;
+  if (!parse_packet_into(text, &spec, &err)) return err;
+  return spec;
+}
+
+Parsed<nf_conntrack_tuple> parse_tuple(std::string_view text) {
+  nf_conntrack_tuple t;
+  ParseError err;
+  if (!parse_tuple_into(text, &t, &err)) return err;
+  return t;
 }
 
 }  // namespace ctsim

@@ -23,26 +23,24 @@ void load_actions(LoadContext& x, const json& doc) {
       const std::string p = fmt::format("/actions/{}", i);
       if (!c.is_object(arr[i], p)) continue;
       ActionSpec a;
-      if (!arr[i].contains("at")) c.error(p, "missing \"at\"");
-      else if (auto t = c.duration(arr[i]["at"], p + "/at", s.hz)) a.at = *t;
-      if (!arr[i].contains("do")) {
-        c.error(p, "missing \"do\" (sysctl, flush, delete, netns_add, netns_del, listener_stall, "
-                   "listener_resume, snapshot or stats)");
-        continue;
-      }
+      c.required_keys(arr[i], p, "/actions/*");
+      if (arr[i].contains("at"))
+        if (auto t = c.duration(arr[i]["at"], p + "/at", s.hz)) a.at = *t;
+      if (!arr[i].contains("do")) continue;
       auto kind = c.one_of(arr[i]["do"], p + "/do", scenario_enum("/actions/*/do"));
       if (!kind) {
         c.only_keys(arr[i], p, scenario_keys("/actions/*"));
         continue;
       }
       const std::string& k = *kind;
-      c.only_keys(arr[i], p, scenario_keys("/actions/*?do=" + k));
-      auto need = [&](const char* key) -> const json* {
-        if (!arr[i].contains(key)) {
+      const std::string level = "/actions/*?do=" + k;
+      c.only_keys(arr[i], p, scenario_keys(level));
+      // The keys this kind requires beyond "at" and "do" (checked above).
+      for (const std::string& key : scenario_required(level))
+        if (key != "at" && key != "do" && !arr[i].contains(key))
           c.error(p, fmt::format("\"{}\" needs \"{}\"", k, key));
-          return nullptr;
-        }
-        return &arr[i][key];
+      auto need = [&](const char* key) -> const json* {
+        return arr[i].contains(key) ? &arr[i][key] : nullptr;
       };
       if (k == "sysctl") {
         a.kind = ActionSpec::Kind::kSysctl;
@@ -79,15 +77,14 @@ void load_actions(LoadContext& x, const json& doc) {
           if (auto v = check_ns(arr[i]["netns"], p + "/netns")) a.netns = *v;
         if (const json* t = need("tuple"))
           if (auto text = c.string(*t, p + "/tuple")) {
-            NotationError err;
             a.tuple_text = *text;
-            if (!parse_tuple(*text, &a.tuple, &err))
-              c.error(p + "/tuple", fmt::format("column {}: {}", err.column + 1, err.message));
+            if (auto t = parse_tuple(*text)) a.tuple = *t;
+            else c.error(p + "/tuple", fmt::format("column {}: {}", t.error().column + 1, t.error().what));
           }
       } else if (k == "netns_add") {
         a.kind = ActionSpec::Kind::kNetnsAdd;
         if (const json* n = need("name"))
-          if (auto v = c.string(*n, p + "/name")) {
+          if (auto v = c.name(*n, p + "/name")) {
             a.name = *v;
             if (ns_names.count(*v)) c.error(p + "/name", fmt::format("namespace \"{}\" already exists", *v));
           }

@@ -35,6 +35,13 @@ const std::vector<ScenarioEnum>& scenario_enum_table();
 const std::vector<std::string>& scenario_keys(std::string_view pointer);
 // The words of one enumerated field. REQUIRES: `pointer` is in the table.
 const std::vector<std::string>& scenario_enum(std::string_view pointer);
+// The required keys of one level. REQUIRES: `pointer` is a level of the table.
+const std::vector<std::string>& scenario_required(std::string_view pointer);
+
+// What the loader says when a required key of `level` is absent:
+// "missing \"kind\" (tcp, udp, icmp or mix)". The parenthesis lists the
+// field's words when it is enumerated, else explains the key in prose.
+std::string scenario_missing_message(std::string_view level, std::string_view key);
 
 }  // namespace ctsim
 
