@@ -31,6 +31,11 @@ std::optional<nf_inet_hooks> nf_inet_hook_from_word(std::string_view word) {
   return std::nullopt;
 }
 
+const char* const kIpctNames[IPCT_MAX] = {
+    "NEW",       "RELATED", "DESTROY", "REPLY",   "ASSURED", "PROTOINFO",
+    "HELPER",    "MARK",    "SEQADJ",  "SECMARK", "LABEL",   "SYNPROXY",
+};
+
 const char* death_reason_name(DeathReason r) {
   switch (r) {
     case DeathReason::kTimeout: return "timeout";
