@@ -40,6 +40,15 @@ struct NamespaceSpec {
 
 // ctnetlink multicast groups a listener subscribes to.
 constexpr uint8_t kGroupNew = 1, kGroupUpdate = 2, kGroupDestroy = 4;
+// Their names, as scenarios and conntrack -E spell them ("[NEW]"): the one
+// list the scenario's "events" words and the tool format derive from, in
+// the order of the output layer's EventType.
+struct EventGroupName {
+  uint8_t group;
+  const char* name;
+};
+inline constexpr EventGroupName kEventGroupNames[] = {
+    {kGroupNew, "NEW"}, {kGroupUpdate, "UPDATE"}, {kGroupDestroy, "DESTROY"}};
 
 struct ListenerSpec {
   std::string name;

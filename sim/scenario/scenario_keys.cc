@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/nf_conntrack_common.h"
+#include "sim/scenario/scenario.h"
 
 namespace ctsim {
 
@@ -49,11 +50,17 @@ std::vector<std::string> hook_words() {
   return words;
 }
 
+std::vector<std::string> event_group_words() {
+  std::vector<std::string> words;
+  for (const EventGroupName& g : kEventGroupNames) words.emplace_back(g.name);
+  return words;
+}
+
 }  // namespace
 
 const std::vector<ScenarioEnum>& scenario_enum_table() {
   static const std::vector<ScenarioEnum> kTable = {
-      {"/listeners/*/events/*", {"NEW", "UPDATE", "DESTROY"}},
+      {"/listeners/*/events/*", event_group_words()},
       {"/rules/*/hook", hook_words()},
       {"/rules/*/verdict", {"accept", "drop", "queue", "dnat", "snat"}},
       {"/packets/*/path", {"forward", "input", "output"}},

@@ -42,7 +42,8 @@ void load_listeners(LoadContext& x, const json& doc, std::set<std::string>* name
       for (size_t k = 0; k < ev.size(); ++k) {
         auto g = c.one_of(ev[k], fmt::format("{}/events/{}", p, k), scenario_enum("/listeners/*/events/*"));
         if (!g) continue;
-        l.groups |= *g == "NEW" ? kGroupNew : *g == "UPDATE" ? kGroupUpdate : kGroupDestroy;
+        for (const EventGroupName& n : kEventGroupNames)
+          if (*g == n.name) l.groups |= n.group;
       }
       if (ev.empty()) c.error(p + "/events", "an empty event filter would receive nothing");
     }
