@@ -5,13 +5,27 @@
 #ifndef CTSIM_SIM_SCENARIO_PATH_KIND_H_
 #define CTSIM_SIM_SCENARIO_PATH_KIND_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
+#include <optional>
+#include <string_view>
 
 namespace ctsim {
 
 enum class PathKind : uint8_t { kForward, kInput, kOutput };
+// The scenario's (and the trace's) names of the paths, indexed by PathKind:
+// the one list the loader's words and every printer derive from.
+inline constexpr const char* kPathNames[] = {"forward", "input", "output"};
+
 // The scenario's name of `p` ("forward", "input", "output").
-const char* path_name(PathKind p);
+inline const char* path_name(PathKind p) { return kPathNames[static_cast<size_t>(p)]; }
+// The path `name` names, or nullopt.
+inline std::optional<PathKind> path_from_name(std::string_view name) {
+  for (size_t i = 0; i < std::size(kPathNames); ++i)
+    if (name == kPathNames[i]) return static_cast<PathKind>(i);
+  return std::nullopt;
+}
 
 }  // namespace ctsim
 

@@ -29,31 +29,6 @@ namespace ctsim {
 
 using nlohmann::json;
 
-const char* path_name(PathKind p) {
-  switch (p) {
-    case PathKind::kForward: return "forward";
-    case PathKind::kInput: return "input";
-    case PathKind::kOutput: return "output";
-  }
-  return "?";
-}
-
-const char* action_name(ActionSpec::Kind k) {
-  switch (k) {
-    case ActionSpec::Kind::kSysctl: return "sysctl";
-    case ActionSpec::Kind::kFlush: return "flush";
-    case ActionSpec::Kind::kDelete: return "delete";
-    case ActionSpec::Kind::kNetnsAdd: return "netns_add";
-    case ActionSpec::Kind::kNetnsDel: return "netns_del";
-    case ActionSpec::Kind::kListenerStall: return "listener_stall";
-    case ActionSpec::Kind::kListenerResume: return "listener_resume";
-    case ActionSpec::Kind::kSnapshot: return "snapshot";
-    case ActionSpec::Kind::kStats: return "stats";
-  }
-  return "?";
-}
-
-
 namespace {
 
 // The scenario nests four levels deep; refusing absurd depth up front keeps

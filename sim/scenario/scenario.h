@@ -9,9 +9,12 @@
 #ifndef CTSIM_SIM_SCENARIO_SCENARIO_H_
 #define CTSIM_SIM_SCENARIO_SCENARIO_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/nf_conntrack_core.h"
@@ -97,7 +100,19 @@ struct ActionSpec {
   uint32_t hash_mix = 0;             // netns_add
   std::vector<SysctlSetting> sysctls;  // netns_add
 };
-const char* action_name(ActionSpec::Kind k);
+// The words of "do", indexed by ActionSpec::Kind: the one list the loader,
+// the key table and the trace's action records derive from.
+inline constexpr const char* kActionNames[] = {"sysctl",    "flush",          "delete",
+                                               "netns_add", "netns_del",      "listener_stall",
+                                               "listener_resume", "snapshot", "stats"};
+static_assert(std::size(kActionNames) == static_cast<size_t>(ActionSpec::Kind::kStats) + 1);
+inline const char* action_name(ActionSpec::Kind k) { return kActionNames[static_cast<size_t>(k)]; }
+// The kind `word` names, or nullopt.
+inline std::optional<ActionSpec::Kind> action_from_name(std::string_view word) {
+  for (size_t i = 0; i < std::size(kActionNames); ++i)
+    if (word == kActionNames[i]) return static_cast<ActionSpec::Kind>(i);
+  return std::nullopt;
+}
 
 struct Scenario {
   std::string file;         // as given on the command line (messages only)

@@ -33,8 +33,7 @@ void load_flows(LoadContext& x, const json& doc) {
       if (f.contains("netns"))
         if (auto v = check_ns(f["netns"], p + "/netns")) fs.netns = *v;
       if (f.contains("path"))
-        if (auto v = c.one_of(f["path"], p + "/path", scenario_enum("/flows/*/path")))
-          fs.path = *v == "forward" ? PathKind::kForward : *v == "input" ? PathKind::kInput : PathKind::kOutput;
+        if (auto v = c.one_of(f["path"], p + "/path", scenario_enum("/flows/*/path"))) fs.path = *path_from_name(*v);
       if (f.contains("cpu")) {
         if (f["cpu"].is_string()) {
           if (f["cpu"].get<std::string>() == "spread") fs.cpu_spread = true;

@@ -50,6 +50,11 @@ std::vector<std::string> hook_words() {
   return words;
 }
 
+template <size_t N>
+std::vector<std::string> words_of(const char* const (&names)[N]) {
+  return std::vector<std::string>(names, names + N);
+}
+
 std::vector<std::string> event_group_words() {
   std::vector<std::string> words;
   for (const EventGroupName& g : kEventGroupNames) words.emplace_back(g.name);
@@ -63,13 +68,11 @@ const std::vector<ScenarioEnum>& scenario_enum_table() {
       {"/listeners/*/events/*", event_group_words()},
       {"/rules/*/hook", hook_words()},
       {"/rules/*/verdict", {"accept", "drop", "queue", "dnat", "snat"}},
-      {"/packets/*/path", {"forward", "input", "output"}},
+      {"/packets/*/path", words_of(kPathNames)},
       {"/flows/*/kind", {"tcp", "udp", "icmp", "mix"}},
-      {"/flows/*/path", {"forward", "input", "output"}},
+      {"/flows/*/path", words_of(kPathNames)},
       {"/flows/*/close", {"fin", "rst", "none"}},
-      {"/actions/*/do",
-       {"sysctl", "flush", "delete", "netns_add", "netns_del", "listener_stall", "listener_resume",
-        "snapshot", "stats"}},
+      {"/actions/*/do", words_of(kActionNames)},
   };
   return kTable;
 }
