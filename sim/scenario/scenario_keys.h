@@ -1,7 +1,10 @@
 // The scenario format's vocabulary in one table: which keys each object
-// accepts and which words each enumerated field takes. The loader
-// (sim/scenario/scenario.cc) checks input against it, and tests/schema_sync_test.cc
-// checks scenarios/schema.json against it, so the two cannot drift apart.
+// accepts, which it requires, and which words each enumerated field takes.
+// The loader (sim/scenario/scenario*.cc) checks input against it, including
+// its "missing X" messages, and tests/schema_sync_test.cc checks
+// scenarios/schema.json against it, so the two cannot drift apart. Words
+// that name a core or scenario type (hooks, paths, actions, event groups)
+// come from that type's own name table.
 //
 // Levels are named by a pointer pattern: "" (the top object), "/table",
 // "/namespaces/*", "/flows/*/weights", and one level per action kind,
