@@ -7,9 +7,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
-#include <optional>
-#include <string_view>
+
+#include "sim/scenario/name_table.h"
 
 namespace ctsim {
 
@@ -17,15 +16,10 @@ enum class PathKind : uint8_t { kForward, kInput, kOutput };
 // The scenario's (and the trace's) names of the paths, indexed by PathKind:
 // the one list the loader's words and every printer derive from.
 inline constexpr const char* kPathNames[] = {"forward", "input", "output"};
+static_assert(sizeof(kPathNames) / sizeof(kPathNames[0]) == static_cast<size_t>(PathKind::kOutput) + 1);
 
 // The scenario's name of `p` ("forward", "input", "output").
-inline const char* path_name(PathKind p) { return kPathNames[static_cast<size_t>(p)]; }
-// The path `name` names, or nullopt.
-inline std::optional<PathKind> path_from_name(std::string_view name) {
-  for (size_t i = 0; i < std::size(kPathNames); ++i)
-    if (name == kPathNames[i]) return static_cast<PathKind>(i);
-  return std::nullopt;
-}
+inline const char* path_name(PathKind p) { return enum_name(kPathNames, p); }
 
 }  // namespace ctsim
 

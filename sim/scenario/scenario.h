@@ -21,6 +21,7 @@
 #include "core/nf_conntrack_sysctl.h"
 #include "core/nf_nat_core.h"
 #include "sim/scenario/flow_spec.h"
+#include "sim/scenario/name_table.h"
 #include "sim/scenario/packet_notation.h"
 #include "sim/scenario/path_kind.h"
 #include "sim/scenario/rule_match.h"
@@ -74,6 +75,9 @@ struct RuleSpec {
   SimTime at = 0;  // when the rule is added
   bool is_nat() const { return verdict == Verdict::kDnat || verdict == Verdict::kSnat; }
 };
+// The words of a rule's "verdict", indexed by RuleSpec::Verdict.
+inline constexpr const char* kVerdictNames[] = {"accept", "drop", "queue", "dnat", "snat"};
+static_assert(std::size(kVerdictNames) == static_cast<size_t>(RuleSpec::Verdict::kSnat) + 1);
 
 struct PacketEntry {
   SimTime at = 0;
@@ -106,13 +110,7 @@ inline constexpr const char* kActionNames[] = {"sysctl",    "flush",          "d
                                                "netns_add", "netns_del",      "listener_stall",
                                                "listener_resume", "snapshot", "stats"};
 static_assert(std::size(kActionNames) == static_cast<size_t>(ActionSpec::Kind::kStats) + 1);
-inline const char* action_name(ActionSpec::Kind k) { return kActionNames[static_cast<size_t>(k)]; }
-// The kind `word` names, or nullopt.
-inline std::optional<ActionSpec::Kind> action_from_name(std::string_view word) {
-  for (size_t i = 0; i < std::size(kActionNames); ++i)
-    if (word == kActionNames[i]) return static_cast<ActionSpec::Kind>(i);
-  return std::nullopt;
-}
+inline const char* action_name(ActionSpec::Kind k) { return enum_name(kActionNames, k); }
 
 struct Scenario {
   std::string file;         // as given on the command line (messages only)

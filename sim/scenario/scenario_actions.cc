@@ -43,7 +43,7 @@ void load_actions(LoadContext& x, const json& doc) {
         return arr[i].contains(key) ? &arr[i][key] : nullptr;
       };
       using Kind = ActionSpec::Kind;
-      a.kind = *action_from_name(k);
+      a.kind = *enum_from_name<Kind>(kActionNames, k);
       if (a.kind == Kind::kSysctl) {
         a.netns = first_ns;
         if (arr[i].contains("netns"))

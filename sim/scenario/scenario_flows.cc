@@ -26,14 +26,13 @@ void load_flows(LoadContext& x, const json& doc) {
       fs.path = PathKind::kForward;
       if (f.contains("kind"))
         if (auto k = c.one_of(f["kind"], p + "/kind", scenario_enum("/flows/*/kind")))
-          fs.kind = *k == "tcp" ? FlowSpec::Kind::kTcp : *k == "udp" ? FlowSpec::Kind::kUdp
-                    : *k == "icmp" ? FlowSpec::Kind::kIcmp : FlowSpec::Kind::kMix;
+          fs.kind = *enum_from_name<FlowSpec::Kind>(kFlowKindNames, *k);
       if (f.contains("at"))
         if (auto t = c.duration(f["at"], p + "/at", s.hz)) fs.at = *t;
       if (f.contains("netns"))
         if (auto v = check_ns(f["netns"], p + "/netns")) fs.netns = *v;
       if (f.contains("path"))
-        if (auto v = c.one_of(f["path"], p + "/path", scenario_enum("/flows/*/path"))) fs.path = *path_from_name(*v);
+        if (auto v = c.one_of(f["path"], p + "/path", scenario_enum("/flows/*/path"))) fs.path = *enum_from_name<PathKind>(kPathNames, *v);
       if (f.contains("cpu")) {
         if (f["cpu"].is_string()) {
           if (f["cpu"].get<std::string>() == "spread") fs.cpu_spread = true;
@@ -79,7 +78,7 @@ void load_flows(LoadContext& x, const json& doc) {
         if (fs.kind == FlowSpec::Kind::kUdp || fs.kind == FlowSpec::Kind::kIcmp)
           c.error(p + "/close", "\"close\" applies to tcp (and mix) flows only", true);
         else if (auto v = c.one_of(f["close"], p + "/close", scenario_enum("/flows/*/close")))
-          fs.close = *v == "fin" ? FlowSpec::Close::kFin : *v == "rst" ? FlowSpec::Close::kRst : FlowSpec::Close::kNone;
+          fs.close = *enum_from_name<FlowSpec::Close>(kFlowCloseNames, *v);
       }
       if (f.contains("reply")) {
         if (fs.kind == FlowSpec::Kind::kTcp)

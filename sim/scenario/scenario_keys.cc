@@ -67,11 +67,11 @@ const std::vector<ScenarioEnum>& scenario_enum_table() {
   static const std::vector<ScenarioEnum> kTable = {
       {"/listeners/*/events/*", event_group_words()},
       {"/rules/*/hook", hook_words()},
-      {"/rules/*/verdict", {"accept", "drop", "queue", "dnat", "snat"}},
+      {"/rules/*/verdict", words_of(kVerdictNames)},
       {"/packets/*/path", words_of(kPathNames)},
-      {"/flows/*/kind", {"tcp", "udp", "icmp", "mix"}},
+      {"/flows/*/kind", words_of(kFlowKindNames)},
       {"/flows/*/path", words_of(kPathNames)},
-      {"/flows/*/close", {"fin", "rst", "none"}},
+      {"/flows/*/close", words_of(kFlowCloseNames)},
       {"/actions/*/do", words_of(kActionNames)},
   };
   return kTable;

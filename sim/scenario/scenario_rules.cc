@@ -72,11 +72,7 @@ void load_rules(LoadContext& x, const json& doc) {
       }
     if (rj.contains("verdict"))
       if (auto v = c.one_of(rj["verdict"], p + "/verdict", scenario_enum("/rules/*/verdict"))) {
-        r.verdict = *v == "accept" ? RuleSpec::Verdict::kAccept
-                    : *v == "drop" ? RuleSpec::Verdict::kDrop
-                    : *v == "queue" ? RuleSpec::Verdict::kQueue
-                    : *v == "dnat" ? RuleSpec::Verdict::kDnat
-                                   : RuleSpec::Verdict::kSnat;
+        r.verdict = *enum_from_name<RuleSpec::Verdict>(kVerdictNames, *v);
         if (r.verdict == RuleSpec::Verdict::kQueue && !rj.contains("delay"))
           c.error(p, "a queue verdict needs \"delay\" (how long the packet is held)");
         // NAT decides the destination before routing, the source after.
