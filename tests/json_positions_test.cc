@@ -71,8 +71,9 @@ TEST_CASE("members, keys and array elements, nested") {
   CHECK(where(t, "/b") == "none");
 }
 
-TEST_CASE("escapes and UTF-8 in strings: keys unescaped, columns in bytes") {
-  // "é" is two bytes; the escaped quote and backslash do not end the string.
+TEST_CASE("escapes and UTF-8 in strings: an escaped quote in a key, columns in bytes") {
+  // "é" is two bytes (columns count bytes); an escaped quote or backslash
+  // does not end a string, and a key's \" is the pointer's ".
   const std::string t = "{\"n\\\"ame\": \"\xc3\xa9\\\\\", \"\xc3\xa9t\xc3\xa9\": 2, \"u\": \"\\u00e9\", \"z\": 3}";
   CHECK(where(t, "/n\"ame") == "1:12");
   CHECK(where(t, "/\xc3\xa9t\xc3\xa9") == "1:29");
