@@ -15,6 +15,27 @@ const char* const kIpsBitNames[IPS_MAX_BIT] = {
     "NAT_CLASH",    "HELPER",       "OFFLOAD",       "HW_OFFLOAD",
 };
 
+static_assert([] {
+  for (unsigned h = 0; h < NF_INET_NUMHOOKS; ++h)
+    if (kNfInetHookNames[h].hook != h) return false;
+  return true;
+}(), "kNfInetHookNames is indexed by hook number");
+
+const char* nf_inet_hook_name(unsigned hook) {
+  return hook < NF_INET_NUMHOOKS ? kNfInetHookNames[hook].word : "?";
+}
+
+std::optional<nf_inet_hooks> nf_inet_hook_from_word(std::string_view word) {
+  for (const NfInetHookName& h : kNfInetHookNames)
+    if (word == h.word) return h.hook;
+  return std::nullopt;
+}
+
+const char* const kIpctNames[IPCT_MAX] = {
+    "NEW",       "RELATED", "DESTROY", "REPLY",   "ASSURED", "PROTOINFO",
+    "HELPER",    "MARK",    "SEQADJ",  "SECMARK", "LABEL",   "SYNPROXY",
+};
+
 const char* death_reason_name(DeathReason r) {
   switch (r) {
     case DeathReason::kTimeout: return "timeout";

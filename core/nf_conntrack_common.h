@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
+#include <string_view>
 
 namespace ctcore {
 
@@ -115,7 +117,13 @@ enum ip_conntrack_events : unsigned {
   IPCT_MAX = 12,  // kernel __IPCT_MAX
 };
 
+// Names of the event bits as traces print them ("IPCT_" + name), indexed
+// by bit number (IPCT_NATSEQADJ is an alias and prints as SEQADJ).
+extern const char* const kIpctNames[IPCT_MAX];
+
 // Per-CPU, per-namespace counters, v5.10's 12 fields in the kernel's order.
+// kIpConntrackStatFields below lists them once, for everything that walks
+// them (sums, trace records); a field added here goes there too.
 struct ip_conntrack_stat {
   uint32_t found = 0;
   uint32_t invalid = 0;
@@ -130,22 +138,63 @@ struct ip_conntrack_stat {
   uint32_t expect_delete = 0;
   uint32_t search_restart = 0;
 
-  ip_conntrack_stat& operator+=(const ip_conntrack_stat& o) {
-    found += o.found;
-    invalid += o.invalid;
-    insert += o.insert;
-    insert_failed += o.insert_failed;
-    clash_resolve += o.clash_resolve;
-    drop += o.drop;
-    early_drop += o.early_drop;
-    error += o.error;
-    expect_new += o.expect_new;
-    expect_create += o.expect_create;
-    expect_delete += o.expect_delete;
-    search_restart += o.search_restart;
-    return *this;
-  }
+  inline ip_conntrack_stat& operator+=(const ip_conntrack_stat& o);
 };
+
+// The fields of ip_conntrack_stat by name, in the struct's (the kernel's)
+// order: the one list traces and sums are derived from.
+struct IpConntrackStatField {
+  const char* name;
+  uint32_t ip_conntrack_stat::*member;
+};
+inline constexpr IpConntrackStatField kIpConntrackStatFields[] = {
+    {"found", &ip_conntrack_stat::found},
+    {"invalid", &ip_conntrack_stat::invalid},
+    {"insert", &ip_conntrack_stat::insert},
+    {"insert_failed", &ip_conntrack_stat::insert_failed},
+    {"clash_resolve", &ip_conntrack_stat::clash_resolve},
+    {"drop", &ip_conntrack_stat::drop},
+    {"early_drop", &ip_conntrack_stat::early_drop},
+    {"error", &ip_conntrack_stat::error},
+    {"expect_new", &ip_conntrack_stat::expect_new},
+    {"expect_create", &ip_conntrack_stat::expect_create},
+    {"expect_delete", &ip_conntrack_stat::expect_delete},
+    {"search_restart", &ip_conntrack_stat::search_restart},
+};
+// A field missing from the list would silently drop out of sums and traces.
+static_assert(sizeof(kIpConntrackStatFields) / sizeof(kIpConntrackStatFields[0]) * sizeof(uint32_t) ==
+                  sizeof(ip_conntrack_stat),
+              "kIpConntrackStatFields must list every ip_conntrack_stat field");
+
+inline ip_conntrack_stat& ip_conntrack_stat::operator+=(const ip_conntrack_stat& o) {
+  for (const IpConntrackStatField& f : kIpConntrackStatFields) this->*f.member += o.*f.member;
+  return *this;
+}
+
+// Netfilter hook numbers (enum nf_inet_hooks). DO NOT CHANGE THESE VALUES.
+enum nf_inet_hooks : uint8_t {
+  NF_INET_PRE_ROUTING = 0,
+  NF_INET_LOCAL_IN = 1,
+  NF_INET_FORWARD = 2,
+  NF_INET_LOCAL_OUT = 3,
+  NF_INET_POST_ROUTING = 4,
+  NF_INET_NUMHOOKS = 5,
+};
+
+// The hooks' names as scenarios and traces spell them (nft's), the one
+// table every printer and parser uses. Indexed by hook number.
+struct NfInetHookName {
+  nf_inet_hooks hook;
+  const char* word;
+};
+inline constexpr NfInetHookName kNfInetHookNames[NF_INET_NUMHOOKS] = {
+    {NF_INET_PRE_ROUTING, "prerouting"}, {NF_INET_LOCAL_IN, "input"},         {NF_INET_FORWARD, "forward"},
+    {NF_INET_LOCAL_OUT, "output"},       {NF_INET_POST_ROUTING, "postrouting"},
+};
+// "prerouting" ... "postrouting"; "?" for a number that is no hook.
+const char* nf_inet_hook_name(unsigned hook);
+// The hook a word names, or nullopt.
+std::optional<nf_inet_hooks> nf_inet_hook_from_word(std::string_view word);
 
 // Address families (l3num), host order as the tuple stores them.
 constexpr uint16_t NFPROTO_IPV4 = 2;   // AF_INET

@@ -53,14 +53,7 @@
 
 namespace ctcore {
 
-// Netfilter hook numbers (enum nf_inet_hooks). DO NOT CHANGE THESE VALUES.
-enum nf_inet_hooks : uint8_t {
-  NF_INET_PRE_ROUTING = 0,
-  NF_INET_LOCAL_IN = 1,
-  NF_INET_FORWARD = 2,
-  NF_INET_LOCAL_OUT = 3,
-  NF_INET_POST_ROUTING = 4,
-};
+// enum nf_inet_hooks is in nf_conntrack_common.h, with its names.
 
 // v5.10 gc_worker and early_drop constants.
 constexpr uint32_t GC_MAX_BUCKETS_DIV = 128;

@@ -15,20 +15,14 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  ctsim::PacketSpec spec;
-  ctsim::NotationError err;
-  if (ctsim::parse_packet(text, &spec, &err)) {
-    const std::string again = ctsim::format_packet(spec.pkt);
-    ctsim::PacketSpec back;
-    if (!ctsim::parse_packet(again, &back, &err)) std::abort();
-    if (ctsim::format_packet(back.pkt) != again) std::abort();
-    if (!ctest::notation_equal(spec.pkt, back.pkt)) std::abort();
+  if (const auto spec = ctsim::parse_packet(text)) {
+    const std::string again = ctsim::format_packet(spec->pkt);
+    const auto back = ctsim::parse_packet(again);
+    if (!back) std::abort();
+    if (ctsim::format_packet(back->pkt) != again) std::abort();
+    if (!ctest::notation_equal(spec->pkt, back->pkt)) std::abort();
   }
-  ctcore::nf_conntrack_tuple t;
-  (void)ctsim::parse_tuple(text, &t, &err);
-  ctsim::RuleMatch m;
-  std::string rerr;
-  size_t col = 0;
-  (void)ctsim::parse_rule_match(text, &m, &rerr, &col);
+  (void)ctsim::parse_tuple(text);
+  (void)ctsim::parse_rule_match(text);
   return 0;
 }

@@ -307,9 +307,8 @@ int RunCommand::execute(const po::variables_map& vm) {
     return kExitUsage;
   }
   {
-    std::string err;
-    auto every = ctsim::parse_duration(series_every_, s.hz, &err);
-    if (!every) return usage_error("--series-every " + series_every_ + ": " + err);
+    auto every = ctsim::parse_duration(series_every_, s.hz);
+    if (!every) return usage_error("--series-every " + series_every_ + ": " + every.error().what);
     if (*every <= 0) return usage_error("--series-every must be more than 0");
     ro_.series_every = *every;
   }

@@ -32,15 +32,12 @@ TEST_CASE("fuzzer regressions load as errors, not crashes") {
       CHECK_FALSE(st.ok());
       CHECK(st.message().rfind("fuzz.json:", 0) == 0);
     } else if (name.rfind("notation-", 0) == 0) {
-      ctsim::PacketSpec spec;
-      ctsim::NotationError err;
-      if (ctsim::parse_packet(text, &spec, &err)) {
-        ctsim::PacketSpec back;
-        CHECK(ctsim::parse_packet(ctsim::format_packet(spec.pkt), &back, &err));
-        CHECK(ctsim::format_packet(back.pkt) == ctsim::format_packet(spec.pkt));
+      if (const auto spec = ctsim::parse_packet(text)) {
+        const auto back = ctsim::parse_packet(ctsim::format_packet(spec->pkt));
+        REQUIRE(back.ok());
+        CHECK(ctsim::format_packet(back->pkt) == ctsim::format_packet(spec->pkt));
       }
-      ctcore::nf_conntrack_tuple t;
-      (void)ctsim::parse_tuple(text, &t, &err);
+      (void)ctsim::parse_tuple(text);
     }
   }
   CHECK(scenario_files >= 1);

@@ -11,26 +11,22 @@
 #include "tests/packet_equal.h"
 
 using ctcore::Packet;
-using ctsim::NotationError;
 using ctsim::PacketSpec;
 
 namespace {
 
 Packet parse(const std::string& text) {
-  PacketSpec spec;
-  NotationError err;
   INFO(text);
-  const bool ok = ctsim::parse_packet(text, &spec, &err);
-  INFO(err.message);
-  REQUIRE(ok);
-  return spec.pkt;
+  const auto spec = ctsim::parse_packet(text);
+  INFO((spec ? std::string() : spec.error().what));
+  REQUIRE(spec.ok());
+  return spec->pkt;
 }
 
 std::string error_of(const std::string& text) {
-  PacketSpec spec;
-  NotationError err;
-  if (ctsim::parse_packet(text, &spec, &err)) return "parsed";
-  return std::to_string(err.column + 1) + ": " + err.message;
+  const auto spec = ctsim::parse_packet(text);
+  if (spec) return "parsed";
+  return std::to_string(spec.error().column + 1) + ": " + spec.error().what;
 }
 
 ctcore::nf_inet_addr v4(const char* s) {
@@ -117,17 +113,17 @@ TEST_CASE("parse_packet fills the fields each tracker reads") {
     CHECK(p.mss == 536);
   }
   SUBCASE("tcp defaults are marked as such") {
-    PacketSpec spec;
-    NotationError err;
-    REQUIRE(ctsim::parse_packet("tcp 1.2.3.4:1 > 5.6.7.8:2 flags A", &spec, &err));
-    CHECK_FALSE(spec.has_seq);
-    CHECK_FALSE(spec.has_ack);
-    CHECK_FALSE(spec.has_win);
-    CHECK(spec.pkt.wscale == -1);
-    REQUIRE(ctsim::parse_packet("tcp 1.2.3.4:1 > 5.6.7.8:2 flags A seq 0 ack 0 win 0", &spec, &err));
-    CHECK(spec.has_seq);
-    CHECK(spec.has_ack);
-    CHECK(spec.has_win);
+    auto spec = ctsim::parse_packet("tcp 1.2.3.4:1 > 5.6.7.8:2 flags A");
+    REQUIRE(spec.ok());
+    CHECK_FALSE(spec->has_seq);
+    CHECK_FALSE(spec->has_ack);
+    CHECK_FALSE(spec->has_win);
+    CHECK(spec->pkt.wscale == -1);
+    spec = ctsim::parse_packet("tcp 1.2.3.4:1 > 5.6.7.8:2 flags A seq 0 ack 0 win 0");
+    REQUIRE(spec.ok());
+    CHECK(spec->has_seq);
+    CHECK(spec->has_ack);
+    CHECK(spec->has_win);
   }
   SUBCASE("udp and udplite") {
     Packet p = parse("udp 192.168.1.2:5353 > 10.0.0.53:53 len 40");
@@ -228,17 +224,17 @@ TEST_CASE("format_packet writes the canonical notation") {
 }
 
 TEST_CASE("parse_tuple reads the notation without flags") {
-  ctcore::nf_conntrack_tuple t;
-  NotationError err;
-  REQUIRE(ctsim::parse_tuple("tcp 192.168.1.2:47562 > 10.0.0.2:80", &t, &err));
-  CHECK(ctsim::format_tuple(t) == "tcp 192.168.1.2:47562 > 10.0.0.2:80");
-  REQUIRE(ctsim::parse_tuple("icmp 1.2.3.4 > 5.6.7.8 echo-request id 3", &t, &err));
-  CHECK(ctsim::format_tuple(t) == "icmp 1.2.3.4 > 5.6.7.8 echo-request id 3");
-  REQUIRE(ctsim::parse_tuple("udp [2001:db8::1]:5 > [2001:db8::2]:6", &t, &err));
-  CHECK(ctsim::format_tuple(t) == "udp [2001:db8::1]:5 > [2001:db8::2]:6");
-  CHECK_FALSE(ctsim::parse_tuple("tcp 1.2.3.4:1 > 5.6.7.8:2 flags S", &t, &err));
-  CHECK(err.message == "unexpected \"flags\": a tuple is the packet notation without flags or options");
-  CHECK(err.column == 26);
+  for (const char* text : {"tcp 192.168.1.2:47562 > 10.0.0.2:80", "icmp 1.2.3.4 > 5.6.7.8 echo-request id 3",
+                           "udp [2001:db8::1]:5 > [2001:db8::2]:6"}) {
+    CAPTURE(text);
+    const auto t = ctsim::parse_tuple(text);
+    REQUIRE(t.ok());
+    CHECK(ctsim::format_tuple(*t) == text);
+  }
+  const auto bad = ctsim::parse_tuple("tcp 1.2.3.4:1 > 5.6.7.8:2 flags S");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().what == "unexpected \"flags\": a tuple is the packet notation without flags or options");
+  CHECK(bad.error().column == 26);
 }
 
 TEST_CASE("parse_packet names what is wrong, and where") {

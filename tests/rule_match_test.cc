@@ -15,30 +15,24 @@ using ctsim::RuleMatch;
 namespace {
 
 RuleMatch rule(const std::string& text) {
-  RuleMatch m;
-  std::string err;
-  size_t col = 0;
   INFO(text);
-  const bool ok = ctsim::parse_rule_match(text, &m, &err, &col);
-  INFO(err);
-  REQUIRE(ok);
-  return m;
+  const auto m = ctsim::parse_rule_match(text);
+  INFO((m ? std::string() : m.error().what));
+  REQUIRE(m.ok());
+  return *m;
 }
 
 Packet pkt(const std::string& text) {
-  ctsim::PacketSpec spec;
-  ctsim::NotationError err;
   INFO(text);
-  REQUIRE(ctsim::parse_packet(text, &spec, &err));
-  return spec.pkt;
+  const auto spec = ctsim::parse_packet(text);
+  REQUIRE(spec.ok());
+  return spec->pkt;
 }
 
 std::string error_of(const std::string& text) {
-  RuleMatch m;
-  std::string err;
-  size_t col = 0;
-  if (ctsim::parse_rule_match(text, &m, &err, &col)) return "parsed";
-  return std::to_string(col + 1) + ": " + err;
+  const auto m = ctsim::parse_rule_match(text);
+  if (m) return "parsed";
+  return std::to_string(m.error().column + 1) + ": " + m.error().what;
 }
 
 // A conn the packet points at; matches() only asks whether there is one.

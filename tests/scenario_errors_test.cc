@@ -106,6 +106,22 @@ const Case kCases[] = {
     {"namespace twice",
      "{\"ctsim\": 1, \"namespaces\": [{\"name\": \"a\"}, {\"name\": \"a\"}]}",
      "bad.json:1:53: /namespaces/1/name: namespace \"a\" is defined twice"},
+    // Names end up in CSV headers, trace fields and messages: identifiers only.
+    {"namespace name with a comma",
+     "{\"ctsim\": 1, \"namespaces\": [{\"name\": \"a,b\"}]}",
+     "bad.json:1:38: /namespaces/0/name: the string \"a,b\", whose byte 2 is ','; expected a name of 1 to 32 letters, digits, '_', '.' or '-'"},
+    {"namespace name empty",
+     "{\"ctsim\": 1, \"namespaces\": [{\"name\": \"\"}]}",
+     "bad.json:1:38: /namespaces/0/name: the empty string; expected a name of 1 to 32 letters, digits, '_', '.' or '-'"},
+    {"namespace name with a control byte",
+     "{\"ctsim\": 1, \"namespaces\": [{\"name\": \"a\\tb\"}]}",
+     "bad.json:1:38: /namespaces/0/name: the string \"a\tb\", whose byte 2 is 0x09; expected a name of 1 to 32 letters, digits, '_', '.' or '-'"},
+    {"listener name too long",
+     "{\"ctsim\": 1, \"listeners\": [{\"name\": \"abcdefghijabcdefghijabcdefghijabc\"}]}",
+     "bad.json:1:37: /listeners/0/name: a name of 33 characters; expected a name of 1 to 32 letters, digits, '_', '.' or '-'"},
+    {"netns_add name with a space",
+     "{\"ctsim\": 1, \"actions\": [{\"at\": \"1s\", \"do\": \"netns_add\", \"name\": \"blue net\"}]}",
+     "bad.json:1:66: /actions/0/name: the string \"blue net\", whose byte 5 is ' '; expected a name of 1 to 32 letters, digits, '_', '.' or '-'"},
     {"namespace hash_mix range",
      "{\"ctsim\": 1, \"namespaces\": [{\"name\": \"a\", \"hash_mix\": 4294967296}]}",
      "bad.json:1:55: /namespaces/0/hash_mix: 4294967296 is out of range 0..4294967295"},
@@ -403,6 +419,19 @@ TEST_CASE("parse_scenario reports each bad input exactly") {
     CHECK(st.message() == c.message);
   }
   CHECK(names.size() >= 60);
+}
+
+TEST_CASE("names of 1 to 32 identifier characters are accepted") {
+  ctsim::Scenario s;
+  const std::string longest(32, 'x');
+  const std::string text = "{\"ctsim\": 1, \"namespaces\": [{\"name\": \"A-z_0.9\"}, {\"name\": \"" + longest +
+                           "\"}], \"listeners\": [{\"name\": \"ev.1\"}]}";
+  const ctsim::Status st = ctsim::parse_scenario("ok.json", text, &s);
+  INFO(st.message());
+  REQUIRE(st.ok());
+  CHECK(s.namespaces[0].name == "A-z_0.9");
+  CHECK(s.namespaces[1].name == longest);
+  CHECK(s.listeners[0].name == "ev.1");
 }
 
 TEST_CASE("ctsim check and run exit 2 with the message, for a sample of bad files") {

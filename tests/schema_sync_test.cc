@@ -26,6 +26,7 @@
 
 #include "core/nf_conntrack_sysctl.h"
 #include "sim/scenario/scenario.h"
+#include "sim/scenario/scenario_checker.h"
 #include "sim/scenario/scenario_keys.h"
 #include "tests/run_util.h"
 
@@ -188,6 +189,15 @@ TEST_CASE("schema keys and required keys match the loader's table, level by leve
   CHECK(levels == static_cast<int>(ctsim::scenario_key_table().size()));
   // And no action kind in the schema that the loader lacks.
   CHECK(node_at("/actions/*")["allOf"].size() == ctsim::scenario_enum("/actions/*/do").size());
+}
+
+TEST_CASE("schema names follow the loader's identifier rule") {
+  const std::string pattern =
+      "^[A-Za-z0-9_.-]{1," + std::to_string(ctsim::Checker::kMaxNameLength) + "}$";
+  for (const char* at : {"/namespaces/*/name", "/listeners/*/name", "/actions/*/name"}) {
+    CAPTURE(at);
+    CHECK(node_at(at).value("pattern", "") == pattern);
+  }
 }
 
 TEST_CASE("schema enumerations match the loader's") {

@@ -30,33 +30,33 @@ TEST_CASE("jiffies are floor(t * HZ / 1e9) and time_of_jiffies inverts them") {
 }
 
 TEST_CASE("parse_duration accepts every unit and jiffies") {
-  std::string err;
-  CHECK(parse_duration("1.5s", 250, &err) == 1'500'000'000);
-  CHECK(parse_duration("250ms", 250, &err) == 250'000'000);
-  CHECK(parse_duration("10us", 250, &err) == 10'000);
-  CHECK(parse_duration("7ns", 250, &err) == 7);
-  CHECK(parse_duration("2min", 250, &err) == 120 * kNsPerSec);
-  CHECK(parse_duration("1h", 250, &err) == 3600 * kNsPerSec);
-  CHECK(parse_duration("6d", 250, &err) == 6 * 86400 * kNsPerSec);
-  CHECK(parse_duration("j:250", 250, &err) == kNsPerSec);
-  CHECK(parse_duration("0s", 250, &err) == 0);
+  CHECK(parse_duration("1.5s", 250) == 1'500'000'000);
+  CHECK(parse_duration("250ms", 250) == 250'000'000);
+  CHECK(parse_duration("10us", 250) == 10'000);
+  CHECK(parse_duration("7ns", 250) == 7);
+  CHECK(parse_duration("2min", 250) == 120 * kNsPerSec);
+  CHECK(parse_duration("1h", 250) == 3600 * kNsPerSec);
+  CHECK(parse_duration("6d", 250) == 6 * 86400 * kNsPerSec);
+  CHECK(parse_duration("j:250", 250) == kNsPerSec);
+  CHECK(parse_duration("0s", 250) == 0);
 }
 
 TEST_CASE("parse_duration rejects what is not a duration, saying what it expected") {
-  std::string err;
-  CHECK_FALSE(parse_duration("10", 250, &err));
-  CHECK(err.find("expected a number with a unit") != std::string::npos);
-  CHECK_FALSE(parse_duration("1.s", 250, &err));
-  CHECK_FALSE(parse_duration("-1s", 250, &err));
-  CHECK_FALSE(parse_duration("j:x", 250, &err));
-  CHECK_FALSE(parse_duration("500d", 250, &err));
-  CHECK(err.find("400 days") != std::string::npos);
+  const auto ten = parse_duration("10", 250);
+  REQUIRE_FALSE(ten.ok());
+  CHECK(ten.error().what.find("expected a number with a unit") != std::string::npos);
+  CHECK(ten.error().column == 0);
+  CHECK_FALSE(parse_duration("1.s", 250));
+  CHECK_FALSE(parse_duration("-1s", 250));
+  CHECK_FALSE(parse_duration("j:x", 250));
+  const auto long_run = parse_duration("500d", 250);
+  REQUIRE_FALSE(long_run.ok());
+  CHECK(long_run.error().what.find("400 days") != std::string::npos);
 }
 
 TEST_CASE("parse_rate_nano reads N/s with fractions") {
-  std::string err;
-  CHECK(parse_rate_nano("100/s", &err) == 100 * kNsPerSec);
-  CHECK(parse_rate_nano("0.5/s", &err) == kNsPerSec / 2);
-  CHECK_FALSE(parse_rate_nano("0/s", &err));
-  CHECK_FALSE(parse_rate_nano("100", &err));
+  CHECK(parse_rate_nano("100/s") == 100 * kNsPerSec);
+  CHECK(parse_rate_nano("0.5/s") == kNsPerSec / 2);
+  CHECK_FALSE(parse_rate_nano("0/s"));
+  CHECK_FALSE(parse_rate_nano("100"));
 }

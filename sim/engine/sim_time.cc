@@ -46,14 +46,13 @@ bool parse_decimal(std::string_view s, uint64_t* whole, uint64_t* frac_nano) {
 
 }  // namespace
 
-std::optional<SimTime> parse_duration(std::string_view text, uint32_t hz, std::string* error) {
+Parsed<SimTime> parse_duration(std::string_view text, uint32_t hz) {
   if (text.rfind("j:", 0) == 0) {
     std::string_view num = text.substr(2);
     uint64_t j = 0;
     auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), j);
     if (num.empty() || ec != std::errc{} || p != num.data() + num.size() || j > (1ull << 40)) {
-      *error = fmt::format("\"{}\" is not a jiffies count (expected j:N)", text);
-      return std::nullopt;
+      return ParseError{fmt::format("\"{}\" is not a jiffies count (expected j:N)", text), 0};
     }
     return static_cast<SimTime>(static_cast<unsigned __int128>(j) * kNsPerSec / hz);
   }
@@ -74,33 +73,29 @@ std::optional<SimTime> parse_duration(std::string_view text, uint32_t hz, std::s
       const unsigned __int128 ns =
           static_cast<unsigned __int128>(whole) * u.ns + static_cast<unsigned __int128>(frac) * u.ns / kNsPerSec;
       if (ns > static_cast<unsigned __int128>(400ull * 86400 * kNsPerSec)) {
-        *error = fmt::format("\"{}\" is longer than the 400 days a run may span", text);
-        return std::nullopt;
+        return ParseError{fmt::format("\"{}\" is longer than the 400 days a run may span", text), 0};
       }
       return static_cast<SimTime>(ns);
     }
   }
-  *error = fmt::format(
+  return ParseError{fmt::format(
       "\"{}\" is not a duration (expected a number with a unit ns, us, ms, s, min, h, d, "
       "e.g. \"250ms\", or jiffies as \"j:N\")",
-      text);
-  return std::nullopt;
+      text), 0};
 }
 
-std::optional<uint64_t> parse_rate_nano(std::string_view text, std::string* error) {
+Parsed<uint64_t> parse_rate_nano(std::string_view text) {
   constexpr std::string_view kSuffix = "/s";
   uint64_t whole = 0, frac = 0;
   if (text.size() > kSuffix.size() && text.substr(text.size() - kSuffix.size()) == kSuffix &&
       parse_decimal(text.substr(0, text.size() - kSuffix.size()), &whole, &frac)) {
     const unsigned __int128 r = static_cast<unsigned __int128>(whole) * kNsPerSec + frac;
     if (r == 0 || r > static_cast<unsigned __int128>(1'000'000'000ull) * kNsPerSec) {
-      *error = fmt::format("rate \"{}\" must be above 0/s and at most 1e9/s", text);
-      return std::nullopt;
+      return ParseError{fmt::format("rate \"{}\" must be above 0/s and at most 1e9/s", text), 0};
     }
     return static_cast<uint64_t>(r);
   }
-  *error = fmt::format("\"{}\" is not a rate (expected \"N/s\", e.g. \"100/s\")", text);
-  return std::nullopt;
+  return ParseError{fmt::format("\"{}\" is not a rate (expected \"N/s\", e.g. \"100/s\")", text), 0};
 }
 
 std::string format_duration(SimTime t) {

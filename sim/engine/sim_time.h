@@ -9,9 +9,10 @@
 #define CTSIM_SIM_ENGINE_SIM_TIME_H_
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
+
+#include "sim/engine/parse_result.h"
 
 namespace ctsim {
 
@@ -29,12 +30,12 @@ struct TimeBase {
 };
 
 // Parses "1.5s", "250ms", "10us", "3ns", "2min", "1h", "6d" or "j:123"
-// (jiffies) into nanoseconds. Returns nullopt with *error set on bad input.
-std::optional<SimTime> parse_duration(std::string_view text, uint32_t hz, std::string* error);
+// (jiffies) into nanoseconds.
+Parsed<SimTime> parse_duration(std::string_view text, uint32_t hz);
 
 // Parses "N/s" (N may be fractional: "0.5/s") into events per second scaled
-// by 1e9 (so 100/s = 100'000'000'000). Returns nullopt with *error set.
-std::optional<uint64_t> parse_rate_nano(std::string_view text, std::string* error);
+// by 1e9 (so 100/s = 100'000'000'000).
+Parsed<uint64_t> parse_rate_nano(std::string_view text);
 
 // "12.345678901s"-style rendering for messages.
 std::string format_duration(SimTime t);

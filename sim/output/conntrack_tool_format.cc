@@ -4,6 +4,7 @@
 
 #include "core/nf_conntrack_l4proto.h"
 #include "sim/scenario/packet_notation.h"
+#include "sim/scenario/scenario.h"
 
 namespace ctsim {
 
@@ -15,14 +16,11 @@ const char* const kEnobufsMessage =
     "This message means that the current netlink socket buffer size is too small.\n"
     "Please, check --buffer-size in conntrack(8) manpage.";
 
-const char* event_type_name(EventType t) {
-  switch (t) {
-    case EventType::kNew: return "NEW";
-    case EventType::kUpdate: return "UPDATE";
-    case EventType::kDestroy: return "DESTROY";
-  }
-  return "?";
-}
+static_assert(kEventGroupNames[static_cast<size_t>(EventType::kNew)].group == kGroupNew &&
+              kEventGroupNames[static_cast<size_t>(EventType::kUpdate)].group == kGroupUpdate &&
+              kEventGroupNames[static_cast<size_t>(EventType::kDestroy)].group == kGroupDestroy);
+
+const char* event_type_name(EventType t) { return kEventGroupNames[static_cast<size_t>(t)].name; }
 
 bool event_type_for_mask(unsigned events, EventType* out) {
   using namespace ctcore;

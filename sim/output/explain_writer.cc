@@ -54,11 +54,9 @@ std::string status_text(uint16_t status) {
 }
 
 std::string ipct_text(unsigned events) {
-  static const char* const kNames[] = {"NEW", "RELATED", "DESTROY", "REPLY", "ASSURED", "PROTOINFO",
-                                       "HELPER", "MARK", "SEQADJ", "SECMARK", "LABEL", "SYNPROXY"};
   std::string s;
   for (unsigned b = 0; b < ctcore::IPCT_MAX; ++b)
-    if (events & (1u << b)) s += fmt::format("{}IPCT_{}", s.empty() ? "" : "|", kNames[b]);
+    if (events & (1u << b)) s += fmt::format("{}IPCT_{}", s.empty() ? "" : "|", ctcore::kIpctNames[b]);
   return s;
 }
 

@@ -166,9 +166,8 @@ TraceDiffResult diff_trace_text(std::string_view expected, std::string_view actu
   SimTime from = 0, to = INT64_MAX;
   for (auto [text, dst, opt] : {std::tuple{&o.from, &from, "--from"}, std::tuple{&o.to, &to, "--to"}}) {
     if (text->empty()) continue;
-    std::string err;
-    auto t = parse_duration(*text, hz, &err);
-    if (!t) return bad(fmt::format("{} {}: {}", opt, *text, err));
+    auto t = parse_duration(*text, hz);
+    if (!t) return bad(fmt::format("{} {}: {}", opt, *text, t.error().what));
     *dst = *t;
   }
 

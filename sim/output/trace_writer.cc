@@ -185,12 +185,10 @@ void TraceWriter::event(const ctcore::net& n, const nf_conn& ct, std::string_vie
   str("listener", listener);
   str("type", type);
   buf_.append(std::string_view(",\"events\":["));
-  static const char* const kNames[] = {"NEW", "RELATED", "DESTROY", "REPLY", "ASSURED", "PROTOINFO",
-                                       "HELPER", "MARK", "SEQADJ", "SECMARK", "LABEL", "SYNPROXY"};
   bool first = true;
   for (unsigned b = 0; b < ctcore::IPCT_MAX; ++b) {
     if (events & (1u << b)) {
-      fmt::format_to(std::back_inserter(buf_), "{}\"IPCT_{}\"", first ? "" : ",", kNames[b]);
+      fmt::format_to(std::back_inserter(buf_), "{}\"IPCT_{}\"", first ? "" : ",", ctcore::kIpctNames[b]);
       first = false;
     }
   }
@@ -282,18 +280,7 @@ void TraceWriter::chains(const std::vector<uint64_t>& histogram) {
 
 void TraceWriter::stats(const ctcore::net& n, uint16_t cpu, const ctcore::ip_conntrack_stat& st) {
   begin("stats", &n, cpu, 0);
-  num("found", st.found);
-  num("invalid", st.invalid);
-  num("insert", st.insert);
-  num("insert_failed", st.insert_failed);
-  num("clash_resolve", st.clash_resolve);
-  num("drop", st.drop);
-  num("early_drop", st.early_drop);
-  num("error", st.error);
-  num("expect_new", st.expect_new);
-  num("expect_create", st.expect_create);
-  num("expect_delete", st.expect_delete);
-  num("search_restart", st.search_restart);
+  for (const ctcore::IpConntrackStatField& f : ctcore::kIpConntrackStatFields) num(f.name, st.*f.member);
   num("count", n.count);
   finish();
 }
@@ -305,12 +292,13 @@ void TraceWriter::end(uint64_t packets, uint64_t conns_created, uint64_t conns_f
   num("conns_created", static_cast<int64_t>(conns_created));
   num("conns_freed", static_cast<int64_t>(conns_freed));
   num("events", static_cast<int64_t>(events));
-  fmt::format_to(std::back_inserter(buf_),
-                 ",\"stats\":{{\"found\":{},\"invalid\":{},\"insert\":{},\"insert_failed\":{},"
-                 "\"clash_resolve\":{},\"drop\":{},\"early_drop\":{},\"error\":{},\"expect_new\":{},"
-                 "\"expect_create\":{},\"expect_delete\":{},\"search_restart\":{}}}",
-                 s.found, s.invalid, s.insert, s.insert_failed, s.clash_resolve, s.drop, s.early_drop,
-                 s.error, s.expect_new, s.expect_create, s.expect_delete, s.search_restart);
+  buf_.append(std::string_view(",\"stats\":{"));
+  bool first = true;
+  for (const ctcore::IpConntrackStatField& f : ctcore::kIpConntrackStatFields) {
+    fmt::format_to(std::back_inserter(buf_), "{}\"{}\":{}", first ? "" : ",", f.name, s.*f.member);
+    first = false;
+  }
+  buf_.push_back('}');
   finish();
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/nf_conntrack_tuple.h"
+#include "sim/engine/parse_result.h"
 
 namespace ctsim {
 
@@ -22,9 +23,8 @@ struct EndpointRange {
 };
 
 // Parses "10.0.0.2", "10.0.0.0/8", "10.0.0.2:80", "10.0.0.0/8:1024-65535",
-// "2001:db8::1", "[2001:db8::/32]:443". Returns false with *err (what was
-// found and what was expected) on bad input.
-bool parse_endpoint_range(const std::string& text, EndpointRange* out, std::string* err);
+// "2001:db8::1", "[2001:db8::/32]:443".
+Parsed<EndpointRange> parse_endpoint_range(const std::string& text);
 
 }  // namespace ctsim
 

@@ -5,7 +5,9 @@
 #ifndef CTSIM_SIM_SCENARIO_FLOW_SPEC_H_
 #define CTSIM_SIM_SCENARIO_FLOW_SPEC_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string>
 
 #include "sim/engine/sim_time.h"
@@ -34,6 +36,11 @@ struct FlowSpec {
   uint32_t loss_ppm = 0;    // lost packets per million
   uint32_t weights[3] = {1, 1, 1};  // mix: tcp, udp, icmp
 };
+// The words of "kind" and "close", indexed by their enums.
+inline constexpr const char* kFlowKindNames[] = {"tcp", "udp", "icmp", "mix"};
+inline constexpr const char* kFlowCloseNames[] = {"fin", "rst", "none"};
+static_assert(std::size(kFlowKindNames) == static_cast<size_t>(FlowSpec::Kind::kMix) + 1);
+static_assert(std::size(kFlowCloseNames) == static_cast<size_t>(FlowSpec::Close::kNone) + 1);
 
 }  // namespace ctsim
 

@@ -4,17 +4,25 @@
 
 namespace ctsim {
 
-LineCol line_col_at(std::string_view text, size_t offset) {
+LineCol line_col_at(std::string_view text, size_t offset) { return line_cols_at(text, {offset})[0]; }
+
+std::vector<LineCol> line_cols_at(std::string_view text, const std::vector<size_t>& offsets) {
+  std::vector<LineCol> out;
+  out.reserve(offsets.size());
   LineCol lc;
-  for (size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++lc.line;
-      lc.col = 1;
-    } else {
-      ++lc.col;
+  size_t i = 0;
+  for (size_t offset : offsets) {
+    for (; i < offset && i < text.size(); ++i) {
+      if (text[i] == '\n') {
+        ++lc.line;
+        lc.col = 1;
+      } else {
+        ++lc.col;
+      }
     }
+    out.push_back(lc);
   }
-  return lc;
+  return out;
 }
 
 namespace {

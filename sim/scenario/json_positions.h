@@ -20,6 +20,9 @@ struct LineCol {
 };
 
 LineCol line_col_at(std::string_view text, size_t offset);
+// The same for many offsets in one pass over the text.
+// REQUIRES: `offsets` ascend.
+std::vector<LineCol> line_cols_at(std::string_view text, const std::vector<size_t>& offsets);
 
 // Maps "/a/0/b" to the byte offset where that value starts (for an object
 // member: the start of its value; "/a/0/b#key" is where its key starts).

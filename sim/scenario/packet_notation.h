@@ -28,6 +28,7 @@
 
 #include "core/nf_conntrack_tuple.h"
 #include "core/packet.h"
+#include "sim/engine/parse_result.h"
 
 namespace ctsim {
 
@@ -37,11 +38,6 @@ struct PacketSpec {
   bool has_seq = false;
   bool has_ack = false;
   bool has_win = false;
-};
-
-struct NotationError {
-  std::string message;  // what was found and what was expected
-  size_t column = 0;    // 0-based offset into the text
 };
 
 // One word of the notation (or of a rule's match text) and where it starts.
@@ -54,12 +50,12 @@ struct NotationToken {
 // error's quoted packet) is one token, brackets included.
 std::vector<NotationToken> tokenize_notation(std::string_view s);
 
-// Parses a packet. Returns false and fills *err on bad input.
-bool parse_packet(std::string_view text, PacketSpec* out, NotationError* err);
+// Parses a packet; an error's column is where in `text` it lies.
+Parsed<PacketSpec> parse_packet(std::string_view text);
 
 // Parses a tuple: the packet notation without flags or other options
 // (`tcp 1.2.3.4:1 > 5.6.7.8:2`, `icmp a > b echo-request id 3`).
-bool parse_tuple(std::string_view text, ctcore::nf_conntrack_tuple* out, NotationError* err);
+Parsed<ctcore::nf_conntrack_tuple> parse_tuple(std::string_view text);
 
 // Parses one address (IPv4 dotted quad or IPv6) into *out and its family.
 bool parse_address(std::string_view text, ctcore::nf_inet_addr* out, uint16_t* l3num);

@@ -86,12 +86,13 @@ bool RuleMatch::matches(const Packet& p) const {
   return true;
 }
 
-bool parse_rule_match(std::string_view text, RuleMatch* out, std::string* error, size_t* column) {
-  *out = RuleMatch{};
+namespace {
+
+// The parser proper: fills *out, or stops at the first problem with *error.
+bool parse_rule_match_into(std::string_view text, RuleMatch* out, ParseError* error) {
   std::vector<Tok> toks = tokenize_notation(text);
   auto fail = [&](size_t pos, std::string msg) {
-    *error = std::move(msg);
-    *column = pos;
+    *error = ParseError{std::move(msg), pos};
     return false;
   };
   for (size_t i = 0; i < toks.size();) {
@@ -219,6 +220,15 @@ bool parse_rule_match(std::string_view text, RuleMatch* out, std::string* error,
   if (out->saddr.set && out->daddr.set && out->saddr.l3num != out->daddr.l3num)
     return fail(0, "saddr and daddr are of different address families");
   return true;
+}
+
+}  // namespace
+
+Parsed<RuleMatch> parse_rule_match(std::string_view text) {
+  RuleMatch m;
+  ParseError error;
+  if (!parse_rule_match_into(text, &m, &error)) return error;
+  return m;
 }
 
 }  // namespace ctsim

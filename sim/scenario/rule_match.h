@@ -20,6 +20,7 @@
 
 #include "core/nf_conntrack_tuple.h"
 #include "core/packet.h"
+#include "sim/engine/parse_result.h"
 
 namespace ctsim {
 
@@ -50,8 +51,8 @@ struct RuleMatch {
   bool matches(const ctcore::Packet& p) const;
 };
 
-// Parses the match text. Returns false with *error (and *column, 0-based).
-bool parse_rule_match(std::string_view text, RuleMatch* out, std::string* error, size_t* column);
+// Parses the match text; an error's column is where in `text` it lies.
+Parsed<RuleMatch> parse_rule_match(std::string_view text);
 
 }  // namespace ctsim
 

@@ -9,15 +9,19 @@
 #ifndef CTSIM_SIM_SCENARIO_SCENARIO_H_
 #define CTSIM_SIM_SCENARIO_SCENARIO_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/nf_conntrack_core.h"
 #include "core/nf_conntrack_sysctl.h"
 #include "core/nf_nat_core.h"
 #include "sim/scenario/flow_spec.h"
+#include "sim/scenario/name_table.h"
 #include "sim/scenario/packet_notation.h"
 #include "sim/scenario/path_kind.h"
 #include "sim/scenario/rule_match.h"
@@ -40,6 +44,15 @@ struct NamespaceSpec {
 
 // ctnetlink multicast groups a listener subscribes to.
 constexpr uint8_t kGroupNew = 1, kGroupUpdate = 2, kGroupDestroy = 4;
+// Their names, as scenarios and conntrack -E spell them ("[NEW]"): the one
+// list the scenario's "events" words and the tool format derive from, in
+// the order of the output layer's EventType.
+struct EventGroupName {
+  uint8_t group;
+  const char* name;
+};
+inline constexpr EventGroupName kEventGroupNames[] = {
+    {kGroupNew, "NEW"}, {kGroupUpdate, "UPDATE"}, {kGroupDestroy, "DESTROY"}};
 
 struct ListenerSpec {
   std::string name;
@@ -62,6 +75,9 @@ struct RuleSpec {
   SimTime at = 0;  // when the rule is added
   bool is_nat() const { return verdict == Verdict::kDnat || verdict == Verdict::kSnat; }
 };
+// The words of a rule's "verdict", indexed by RuleSpec::Verdict.
+inline constexpr const char* kVerdictNames[] = {"accept", "drop", "queue", "dnat", "snat"};
+static_assert(std::size(kVerdictNames) == static_cast<size_t>(RuleSpec::Verdict::kSnat) + 1);
 
 struct PacketEntry {
   SimTime at = 0;
@@ -88,7 +104,13 @@ struct ActionSpec {
   uint32_t hash_mix = 0;             // netns_add
   std::vector<SysctlSetting> sysctls;  // netns_add
 };
-const char* action_name(ActionSpec::Kind k);
+// The words of "do", indexed by ActionSpec::Kind: the one list the loader,
+// the key table and the trace's action records derive from.
+inline constexpr const char* kActionNames[] = {"sysctl",    "flush",          "delete",
+                                               "netns_add", "netns_del",      "listener_stall",
+                                               "listener_resume", "snapshot", "stats"};
+static_assert(std::size(kActionNames) == static_cast<size_t>(ActionSpec::Kind::kStats) + 1);
+inline const char* action_name(ActionSpec::Kind k) { return enum_name(kActionNames, k); }
 
 struct Scenario {
   std::string file;         // as given on the command line (messages only)

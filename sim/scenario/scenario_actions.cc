@@ -23,29 +23,28 @@ void load_actions(LoadContext& x, const json& doc) {
       const std::string p = fmt::format("/actions/{}", i);
       if (!c.is_object(arr[i], p)) continue;
       ActionSpec a;
-      if (!arr[i].contains("at")) c.error(p, "missing \"at\"");
-      else if (auto t = c.duration(arr[i]["at"], p + "/at", s.hz)) a.at = *t;
-      if (!arr[i].contains("do")) {
-        c.error(p, "missing \"do\" (sysctl, flush, delete, netns_add, netns_del, listener_stall, "
-                   "listener_resume, snapshot or stats)");
-        continue;
-      }
+      c.required_keys(arr[i], p, "/actions/*");
+      if (arr[i].contains("at"))
+        if (auto t = c.duration(arr[i]["at"], p + "/at", s.hz)) a.at = *t;
+      if (!arr[i].contains("do")) continue;
       auto kind = c.one_of(arr[i]["do"], p + "/do", scenario_enum("/actions/*/do"));
       if (!kind) {
         c.only_keys(arr[i], p, scenario_keys("/actions/*"));
         continue;
       }
       const std::string& k = *kind;
-      c.only_keys(arr[i], p, scenario_keys("/actions/*?do=" + k));
-      auto need = [&](const char* key) -> const json* {
-        if (!arr[i].contains(key)) {
+      const std::string level = "/actions/*?do=" + k;
+      c.only_keys(arr[i], p, scenario_keys(level));
+      // The keys this kind requires beyond "at" and "do" (checked above).
+      for (const std::string& key : scenario_required(level))
+        if (key != "at" && key != "do" && !arr[i].contains(key))
           c.error(p, fmt::format("\"{}\" needs \"{}\"", k, key));
-          return nullptr;
-        }
-        return &arr[i][key];
+      auto need = [&](const char* key) -> const json* {
+        return arr[i].contains(key) ? &arr[i][key] : nullptr;
       };
-      if (k == "sysctl") {
-        a.kind = ActionSpec::Kind::kSysctl;
+      using Kind = ActionSpec::Kind;
+      a.kind = *enum_from_name<Kind>(kActionNames, k);
+      if (a.kind == Kind::kSysctl) {
         a.netns = first_ns;
         if (arr[i].contains("netns"))
           if (auto v = check_ns(arr[i]["netns"], p + "/netns")) a.netns = *v;
@@ -68,26 +67,22 @@ void load_actions(LoadContext& x, const json& doc) {
           if (auto v = c.uint(*val, p + "/value", r.lo, r.hi)) a.value = *v;
         }
         a.sysctl.value = a.value;
-      } else if (k == "flush" || k == "snapshot") {
-        a.kind = k == "flush" ? ActionSpec::Kind::kFlush : ActionSpec::Kind::kSnapshot;
+      } else if (a.kind == Kind::kFlush || a.kind == Kind::kSnapshot) {
         if (arr[i].contains("netns"))
           if (auto v = check_ns(arr[i]["netns"], p + "/netns")) a.netns = *v;
-      } else if (k == "delete") {
-        a.kind = ActionSpec::Kind::kDelete;
+      } else if (a.kind == Kind::kDelete) {
         a.netns = first_ns;
         if (arr[i].contains("netns"))
           if (auto v = check_ns(arr[i]["netns"], p + "/netns")) a.netns = *v;
         if (const json* t = need("tuple"))
           if (auto text = c.string(*t, p + "/tuple")) {
-            NotationError err;
             a.tuple_text = *text;
-            if (!parse_tuple(*text, &a.tuple, &err))
-              c.error(p + "/tuple", fmt::format("column {}: {}", err.column + 1, err.message));
+            if (auto t = parse_tuple(*text)) a.tuple = *t;
+            else c.error(p + "/tuple", fmt::format("column {}: {}", t.error().column + 1, t.error().what));
           }
-      } else if (k == "netns_add") {
-        a.kind = ActionSpec::Kind::kNetnsAdd;
+      } else if (a.kind == Kind::kNetnsAdd) {
         if (const json* n = need("name"))
-          if (auto v = c.string(*n, p + "/name")) {
+          if (auto v = c.name(*n, p + "/name")) {
             a.name = *v;
             if (ns_names.count(*v)) c.error(p + "/name", fmt::format("namespace \"{}\" already exists", *v));
           }
@@ -95,12 +90,10 @@ void load_actions(LoadContext& x, const json& doc) {
         if (arr[i].contains("hash_mix"))
           if (auto v = c.uint(arr[i]["hash_mix"], p + "/hash_mix", 0, 0xffffffffull)) a.hash_mix = static_cast<uint32_t>(*v);
         if (arr[i].contains("sysctl")) read_sysctl_map(c, arr[i]["sysctl"], p + "/sysctl", s.hz, &a.sysctls);
-      } else if (k == "netns_del") {
-        a.kind = ActionSpec::Kind::kNetnsDel;
+      } else if (a.kind == Kind::kNetnsDel) {
         if (const json* n = need("name"))
           if (auto v = check_ns(*n, p + "/name")) a.name = *v;
-      } else if (k == "listener_stall" || k == "listener_resume") {
-        a.kind = k == "listener_stall" ? ActionSpec::Kind::kListenerStall : ActionSpec::Kind::kListenerResume;
+      } else if (a.kind == Kind::kListenerStall || a.kind == Kind::kListenerResume) {
         if (const json* n = need("listener"))
           if (auto v = c.string(*n, p + "/listener")) {
             a.name = *v;
@@ -109,9 +102,7 @@ void load_actions(LoadContext& x, const json& doc) {
               c.error(p + "/listener", fmt::format("no listener \"{}\"{}", *v, did_you_mean(*v, names)));
             }
           }
-      } else {
-        a.kind = ActionSpec::Kind::kStats;
-      }
+      }  // kStats: nothing but "at"
       if (!a.netns.empty()) x.check_exists_at(a.netns, a.at, p + "/netns");
       if (a.kind == ActionSpec::Kind::kNetnsDel) x.check_exists_at(a.name, a.at, p + "/name");
       s.actions.push_back(std::move(a));

@@ -1,9 +1,17 @@
 #include "sim/scenario/scenario_checker.h"
 
+// GCC 12's -Warray-bounds false positive under inlined nlohmann::json
+// object lookups (see sim/scenario/scenario_load.h).
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#endif
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <limits>
+
+#include "sim/scenario/scenario_keys.h"
 
 namespace ctsim {
 
@@ -126,10 +134,12 @@ std::optional<uint64_t> Checker::uint(const json& j, const std::string& ptr, uin
 std::optional<SimTime> Checker::duration(const json& j, const std::string& ptr, uint32_t hz) {
   auto s = string(j, ptr);
   if (!s) return std::nullopt;
-  std::string err;
-  auto t = parse_duration(*s, hz, &err);
-  if (!t) error(ptr, err);
-  return t;
+  auto t = parse_duration(*s, hz);
+  if (!t) {
+    error(ptr, t.error().what);
+    return std::nullopt;
+  }
+  return *t;
 }
 
 std::optional<std::string> Checker::one_of(const json& j, const std::string& ptr,
@@ -141,6 +151,42 @@ std::optional<std::string> Checker::one_of(const json& j, const std::string& ptr
   for (size_t i = 0; i < choices.size(); ++i) list += (i ? ", " : "") + choices[i];
   error(ptr, fmt::format("\"{}\" is not one of {}{}", *s, list, did_you_mean(*s, choices)));
   return std::nullopt;
+}
+
+namespace {
+
+bool is_name_char(char ch) {
+  return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+         ch == '.' || ch == '-';
+}
+
+}  // namespace
+
+std::optional<std::string> Checker::name(const json& j, const std::string& ptr) {
+  auto s = string(j, ptr);
+  if (!s) return s;
+  std::string found;
+  if (s->empty()) {
+    found = "the empty string";
+  } else if (s->size() > kMaxNameLength) {
+    found = fmt::format("a name of {} characters", s->size());
+  } else if (auto bad = std::find_if_not(s->begin(), s->end(), is_name_char); bad != s->end()) {
+    // A byte outside printable ASCII is shown by value: the message stays
+    // readable (and valid UTF-8) whatever the name held.
+    const auto b = static_cast<unsigned char>(*bad);
+    found = fmt::format("{}, whose byte {} is {}", type_name(j), bad - s->begin() + 1,
+                        b < 0x20 || b >= 0x7f ? fmt::format("0x{:02x}", b) : fmt::format("'{}'", *bad));
+  } else {
+    return s;
+  }
+  error(ptr, fmt::format("{}; expected a name of 1 to {} letters, digits, '_', '.' or '-'", found,
+                         kMaxNameLength));
+  return std::nullopt;
+}
+
+void Checker::required_keys(const json& obj, const std::string& ptr, std::string_view level) {
+  for (const std::string& key : scenario_required(level))
+    if (!obj.contains(key)) error(ptr, scenario_missing_message(level, key));
 }
 
 }  // namespace ctsim

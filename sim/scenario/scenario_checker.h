@@ -54,6 +54,14 @@ class Checker {
   std::optional<SimTime> duration(const nlohmann::json& j, const std::string& ptr, uint32_t hz);
   std::optional<std::string> one_of(const nlohmann::json& j, const std::string& ptr,
                                     const std::vector<std::string>& choices);
+  // A name that other places refer to and that outputs print (a CSV
+  // header, a trace field): 1 to kMaxNameLength of [A-Za-z0-9_.-].
+  std::optional<std::string> name(const nlohmann::json& j, const std::string& ptr);
+  // Records "missing ..." at `ptr` for each required key of key-table level
+  // `level` that `obj` lacks (scenario_keys.h says which, and the words).
+  void required_keys(const nlohmann::json& obj, const std::string& ptr, std::string_view level);
+
+  static constexpr size_t kMaxNameLength = 32;
 
  private:
   std::vector<Error> errors_;

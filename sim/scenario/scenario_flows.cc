@@ -20,20 +20,19 @@ void load_flows(LoadContext& x, const json& doc) {
       if (!c.is_object(arr[i], p)) continue;
       const json& f = arr[i];
       c.only_keys(f, p, scenario_keys("/flows/*"));
+      c.required_keys(f, p, "/flows/*");
       FlowSpec fs;
       fs.netns = first_ns;
       fs.path = PathKind::kForward;
-      if (!f.contains("kind")) c.error(p, "missing \"kind\" (tcp, udp, icmp or mix)");
-      else if (auto k = c.one_of(f["kind"], p + "/kind", scenario_enum("/flows/*/kind")))
-        fs.kind = *k == "tcp" ? FlowSpec::Kind::kTcp : *k == "udp" ? FlowSpec::Kind::kUdp
-                  : *k == "icmp" ? FlowSpec::Kind::kIcmp : FlowSpec::Kind::kMix;
-      if (!f.contains("at")) c.error(p, "missing \"at\" (when the first flow starts)");
-      else if (auto t = c.duration(f["at"], p + "/at", s.hz)) fs.at = *t;
+      if (f.contains("kind"))
+        if (auto k = c.one_of(f["kind"], p + "/kind", scenario_enum("/flows/*/kind")))
+          fs.kind = *enum_from_name<FlowSpec::Kind>(kFlowKindNames, *k);
+      if (f.contains("at"))
+        if (auto t = c.duration(f["at"], p + "/at", s.hz)) fs.at = *t;
       if (f.contains("netns"))
         if (auto v = check_ns(f["netns"], p + "/netns")) fs.netns = *v;
       if (f.contains("path"))
-        if (auto v = c.one_of(f["path"], p + "/path", scenario_enum("/flows/*/path")))
-          fs.path = *v == "forward" ? PathKind::kForward : *v == "input" ? PathKind::kInput : PathKind::kOutput;
+        if (auto v = c.one_of(f["path"], p + "/path", scenario_enum("/flows/*/path"))) fs.path = *enum_from_name<PathKind>(kPathNames, *v);
       if (f.contains("cpu")) {
         if (f["cpu"].is_string()) {
           if (f["cpu"].get<std::string>() == "spread") fs.cpu_spread = true;
@@ -48,9 +47,8 @@ void load_flows(LoadContext& x, const json& doc) {
         c.error(p + "/interval", "give \"rate\" or \"interval\", not both", true);
       if (f.contains("rate")) {
         if (auto r = c.string(f["rate"], p + "/rate")) {
-          std::string err;
-          if (auto v = parse_rate_nano(*r, &err)) fs.rate_nano = *v;
-          else c.error(p + "/rate", err);
+          if (auto v = parse_rate_nano(*r)) fs.rate_nano = *v;
+          else c.error(p + "/rate", v.error().what);
         }
       } else if (f.contains("interval")) {
         if (auto t = c.duration(f["interval"], p + "/interval", s.hz)) fs.interval = *t;
@@ -58,14 +56,11 @@ void load_flows(LoadContext& x, const json& doc) {
         c.error(p, "more than one flow needs \"rate\" (e.g. \"100/s\") or \"interval\"");
       }
       auto endpoint = [&](const char* key, EndpointRange* out) {
-        if (!f.contains(key)) {
-          c.error(p, fmt::format("missing \"{}\" (an address or prefix with an optional port or range, e.g. \"10.0.0.0/8:1024-65535\")", key));
-          return;
-        }
+        if (!f.contains(key)) return;  // reported by required_keys
         auto text = c.string(f[key], p + "/" + key);
         if (!text) return;
-        std::string err;
-        if (!parse_endpoint_range(*text, out, &err)) c.error(p + "/" + key, err);
+        if (auto e = parse_endpoint_range(*text)) *out = *e;
+        else c.error(p + "/" + key, e.error().what);
       };
       endpoint("src", &fs.src);
       endpoint("dst", &fs.dst);
@@ -83,7 +78,7 @@ void load_flows(LoadContext& x, const json& doc) {
         if (fs.kind == FlowSpec::Kind::kUdp || fs.kind == FlowSpec::Kind::kIcmp)
           c.error(p + "/close", "\"close\" applies to tcp (and mix) flows only", true);
         else if (auto v = c.one_of(f["close"], p + "/close", scenario_enum("/flows/*/close")))
-          fs.close = *v == "fin" ? FlowSpec::Close::kFin : *v == "rst" ? FlowSpec::Close::kRst : FlowSpec::Close::kNone;
+          fs.close = *enum_from_name<FlowSpec::Close>(kFlowCloseNames, *v);
       }
       if (f.contains("reply")) {
         if (fs.kind == FlowSpec::Kind::kTcp)

@@ -2,6 +2,11 @@
 
 #include <cstdlib>
 
+#include <fmt/format.h>
+
+#include "core/nf_conntrack_common.h"
+#include "sim/scenario/scenario.h"
+
 namespace ctsim {
 
 const std::vector<ScenarioLevel>& scenario_key_table() {
@@ -15,10 +20,11 @@ const std::vector<ScenarioLevel>& scenario_key_table() {
       {"/listeners/*", {"name", "netns", "reliable", "rcvbuf", "read_every", "events"}, {}},
       {"/rules/*", {"netns", "hook", "match", "verdict", "delay", "to", "at"}, {"hook", "verdict"}},
       {"/packets/*", {"at", "netns", "cpu", "path", "pkt"}, {"at", "pkt"}},
+      // Required keys are checked, and reported, in the order listed.
       {"/flows/*",
        {"at", "kind", "netns", "path", "cpu", "count", "rate", "interval", "src", "dst", "rtt",
         "data_packets", "close", "reply", "loss", "weights"},
-       {"at", "kind", "src", "dst"}},
+       {"kind", "at", "src", "dst"}},
       {"/flows/*/weights", {"tcp", "udp", "icmp"}, {}},
       {"/actions/*?do=sysctl", {"at", "do", "netns", "key", "value"}, {"at", "do", "key", "value"}},
       {"/actions/*?do=flush", {"at", "do", "netns"}, {"at", "do"}},
@@ -36,18 +42,37 @@ const std::vector<ScenarioLevel>& scenario_key_table() {
   return kTable;
 }
 
+namespace {
+
+std::vector<std::string> hook_words() {
+  std::vector<std::string> words;
+  for (const ctcore::NfInetHookName& h : ctcore::kNfInetHookNames) words.emplace_back(h.word);
+  return words;
+}
+
+template <size_t N>
+std::vector<std::string> words_of(const char* const (&names)[N]) {
+  return std::vector<std::string>(names, names + N);
+}
+
+std::vector<std::string> event_group_words() {
+  std::vector<std::string> words;
+  for (const EventGroupName& g : kEventGroupNames) words.emplace_back(g.name);
+  return words;
+}
+
+}  // namespace
+
 const std::vector<ScenarioEnum>& scenario_enum_table() {
   static const std::vector<ScenarioEnum> kTable = {
-      {"/listeners/*/events/*", {"NEW", "UPDATE", "DESTROY"}},
-      {"/rules/*/hook", {"prerouting", "input", "forward", "output", "postrouting"}},
-      {"/rules/*/verdict", {"accept", "drop", "queue", "dnat", "snat"}},
-      {"/packets/*/path", {"forward", "input", "output"}},
-      {"/flows/*/kind", {"tcp", "udp", "icmp", "mix"}},
-      {"/flows/*/path", {"forward", "input", "output"}},
-      {"/flows/*/close", {"fin", "rst", "none"}},
-      {"/actions/*/do",
-       {"sysctl", "flush", "delete", "netns_add", "netns_del", "listener_stall", "listener_resume",
-        "snapshot", "stats"}},
+      {"/listeners/*/events/*", event_group_words()},
+      {"/rules/*/hook", hook_words()},
+      {"/rules/*/verdict", words_of(kVerdictNames)},
+      {"/packets/*/path", words_of(kPathNames)},
+      {"/flows/*/kind", words_of(kFlowKindNames)},
+      {"/flows/*/path", words_of(kPathNames)},
+      {"/flows/*/close", words_of(kFlowCloseNames)},
+      {"/actions/*/do", words_of(kActionNames)},
   };
   return kTable;
 }
@@ -62,6 +87,55 @@ const std::vector<std::string>& scenario_enum(std::string_view pointer) {
   for (const ScenarioEnum& e : scenario_enum_table())
     if (e.pointer == pointer) return e.values;
   std::abort();
+}
+
+const std::vector<std::string>& scenario_required(std::string_view pointer) {
+  for (const ScenarioLevel& l : scenario_key_table())
+    if (l.pointer == pointer) return l.required;
+  std::abort();
+}
+
+namespace {
+
+// Prose for the required keys that are not enumerated (the enumerated ones
+// list their words instead). Each text follows "missing \"key\"" verbatim.
+struct MissingHint {
+  std::string_view level, key, hint;
+};
+constexpr MissingHint kMissingHints[] = {
+    {"", "ctsim", ": the format version (expected \"ctsim\": 1)"},
+    {"/packets/*", "at", " (when the packet arrives, e.g. \"1ms\")"},
+    {"/packets/*", "pkt", " (the packet, e.g. \"tcp 192.168.1.2:47562 > 10.0.0.2:80 flags S\")"},
+    {"/flows/*", "at", " (when the first flow starts)"},
+    {"/flows/*", "src",
+     " (an address or prefix with an optional port or range, e.g. \"10.0.0.0/8:1024-65535\")"},
+    {"/flows/*", "dst",
+     " (an address or prefix with an optional port or range, e.g. \"10.0.0.0/8:1024-65535\")"},
+};
+
+// "a, b or c"
+std::string word_list(const std::vector<std::string>& words) {
+  std::string r;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) r += i + 1 == words.size() ? " or " : ", ";
+    r += words[i];
+  }
+  return r;
+}
+
+}  // namespace
+
+std::string scenario_missing_message(std::string_view level, std::string_view key) {
+  for (const MissingHint& h : kMissingHints)
+    if (h.level == level && h.key == key) return fmt::format("missing \"{}\"{}", key, h.hint);
+  // An enumerated field: "/rules/*" + "/hook"; the action levels
+  // ("/actions/*?do=flush") share the words of "/actions/*/do".
+  std::string field(level.substr(0, level.find('?')));
+  field += "/";
+  field += key;
+  for (const ScenarioEnum& e : scenario_enum_table())
+    if (e.pointer == field) return fmt::format("missing \"{}\" ({})", key, word_list(e.values));
+  return fmt::format("missing \"{}\"", key);
 }
 
 }  // namespace ctsim

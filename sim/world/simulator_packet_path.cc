@@ -33,16 +33,7 @@ static_assert(static_cast<size_t>(PathKind::kForward) == 0 && static_cast<size_t
 
 const PathHooks& hooks_of(PathKind p) { return kPathHooks[static_cast<size_t>(p)]; }
 
-const char* hook_name(nf_inet_hooks h) {
-  switch (h) {
-    case ctcore::NF_INET_PRE_ROUTING: return "prerouting";
-    case ctcore::NF_INET_LOCAL_IN: return "input";
-    case ctcore::NF_INET_FORWARD: return "forward";
-    case ctcore::NF_INET_LOCAL_OUT: return "output";
-    case ctcore::NF_INET_POST_ROUTING: return "postrouting";
-  }
-  return "?";
-}
+const char* hook_name(nf_inet_hooks h) { return ctcore::nf_inet_hook_name(h); }
 
 }  // namespace
 
