@@ -1,5 +1,11 @@
 #include "sim/output/plot_data.h"
 
+// GCC 12's -Warray-bounds false positive in std::map::begin() under inlined
+// nlohmann::json iteration (see sim/scenario/scenario.cc).
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#endif
+
 #include <fmt/format.h>
 
 #include <fstream>

@@ -1,4 +1,4 @@
-// The scenario loader's "listeners" section (SCENARIO.md "Listeners"):
+// The scenario loader's "listeners" section (docs/SCENARIO.md "Listeners"):
 // ctnetlink event sockets.
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-// The scenario loader's "namespaces" section (SCENARIO.md "Namespaces"),
+// The scenario loader's "namespaces" section (docs/SCENARIO.md "Namespaces"),
 // the namespaces netns_add actions create later, and the checks every
 // other section makes on the namespace it names.
 #include <fmt/format.h>

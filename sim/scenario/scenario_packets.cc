@@ -1,4 +1,4 @@
-// The scenario loader's "packets" section (SCENARIO.md "Packets"): explicit
+// The scenario loader's "packets" section (docs/SCENARIO.md "Packets"): explicit
 // packets in the packet notation.
 #include <fmt/format.h>
 

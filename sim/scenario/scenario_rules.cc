@@ -1,4 +1,4 @@
-// The scenario loader's "rules" section (SCENARIO.md "Rules"): filter and
+// The scenario loader's "rules" section (docs/SCENARIO.md "Rules"): filter and
 // NAT rules at the netfilter hooks.
 #include <fmt/format.h>
 

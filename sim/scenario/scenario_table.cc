@@ -1,4 +1,4 @@
-// The scenario loader's "table" section (SCENARIO.md "Table"): the global
+// The scenario loader's "table" section (docs/SCENARIO.md "Table"): the global
 // hash table size, its limit and its seed.
 #include <fmt/format.h>
 
