@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <ctime>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <new>
 #include <numeric>
 
@@ -110,11 +110,9 @@ InsertionOrder::InsertionOrder(uint32_t count, uint64_t seed) : count_(count) {
   b_ = count_ > 1 ? rng.next() % count_ : 0;
 }
 
-Table::Table(uint32_t count, uint64_t seed, uint32_t nbuckets, bool with_reply,
-             uint32_t udp_timeout) {
+Table::Table(uint32_t count, uint64_t seed, uint32_t nbuckets, bool with_reply, uint32_t udp_timeout) {
   buckets = nbuckets != 0 ? nbuckets : ctcore::nf_ct_round_buckets((count + 3) / 4);
-  ct = std::make_unique<ctcore::Conntrack>(ctcore::ConntrackConfig{buckets, 0, 0x5eed1234u, 1},
-                                           clock, wq);
+  ct = std::make_unique<ctcore::Conntrack>(ctcore::ConntrackConfig{buckets, 0, 0x5eed1234u, 1}, clock, wq);
   n = &ct->net_add("init", 0x9e3779b9u);
   if (udp_timeout != 0) {
     n->sysctl.udp.timeout_unreplied = udp_timeout;
@@ -130,8 +128,7 @@ Table::Table(uint32_t count, uint64_t seed, uint32_t nbuckets, bool with_reply,
   if (n->count != count) std::printf("!! table holds %u conns, want %u\n", n->count, count);
 }
 
-void print_figure(const char* name, double value, const char* unit, const char* target_text,
-                  bool pass) {
+void print_figure(const char* name, double value, const char* unit, const char* target_text, bool pass) {
   std::printf("  %-44s %10.1f %-12s target %-22s %s\n", name, value, unit, target_text,
               target_text[0] == '-' ? "" : (pass ? "MET" : "MISSED"));
   std::fflush(stdout);

@@ -47,9 +47,7 @@ using Rng = ctsim::Rng;
 class InsertionOrder {
  public:
   InsertionOrder(uint32_t count, uint64_t seed);
-  uint32_t operator[](uint32_t k) const {
-    return static_cast<uint32_t>((a_ * k + b_) % count_);
-  }
+  uint32_t operator[](uint32_t k) const { return static_cast<uint32_t>((a_ * k + b_) % count_); }
 
  private:
   uint64_t count_, a_, b_;
@@ -60,8 +58,8 @@ inline ctcore::Packet flow(uint32_t i) {
   ctcore::Packet p;
   p.l3num = ctcore::NFPROTO_IPV4;
   const uint32_t host = 0x0a000000u | (i >> 6);
-  p.saddr.all[0] = ((host >> 24) & 0xff) | (((host >> 16) & 0xff) << 8) |
-                   (((host >> 8) & 0xff) << 16) | ((host & 0xff) << 24);
+  p.saddr.all[0] =
+      ((host >> 24) & 0xff) | (((host >> 16) & 0xff) << 8) | (((host >> 8) & 0xff) << 16) | ((host & 0xff) << 24);
   p.daddr.all[0] = 192u | (0u << 8) | (2u << 16) | (1u << 24);
   p.protonum = ctcore::IPPROTO_UDP_;
   p.sport = static_cast<uint16_t>(1024 + (i & 63));
@@ -99,8 +97,7 @@ class ManualWorkqueue : public ctcore::Workqueue {
 // nf_conntrack_max (max = 4 x buckets), unless `buckets` is given. A
 // `udp_timeout` (jiffies, both UDP sysctls) other than 0 is set first.
 struct Table {
-  Table(uint32_t n, uint64_t seed, uint32_t buckets = 0, bool with_reply = true,
-        uint32_t udp_timeout = 0);
+  Table(uint32_t n, uint64_t seed, uint32_t buckets = 0, bool with_reply = true, uint32_t udp_timeout = 0);
   ctcore::ManualClock clock{250};
   ManualWorkqueue wq{clock};
   std::unique_ptr<ctcore::Conntrack> ct;
@@ -118,14 +115,13 @@ inline unsigned packet_through(ctcore::Conntrack& ct, ctcore::net& n, ctcore::Pa
 }
 
 // A figure next to its target. `lower_is_better`: pass iff value <= target.
-void print_figure(const char* name, double value, const char* unit, const char* target_text,
-                  bool pass);
+void print_figure(const char* name, double value, const char* unit, const char* target_text, bool pass);
 
 struct Options {
   bool smoke = false;
-  int reps = 3;  // best of
+  int reps = 3;                                  // best of
   bool w4_trace_off = true, w4_trace_on = true;  // --w4 off|on: one half only
-  uint32_t w2_conns = 0;  // --w2-conns N: W2 at this size only (0: the usual sizes)
+  uint32_t w2_conns = 0;                         // --w2-conns N: W2 at this size only (0: the usual sizes)
 };
 
 void run_w1(const Options& o);

@@ -29,8 +29,7 @@ class LimitTable {
  public:
   // Holds `conns` conns, with room for `spare` more (insert_new).
   LimitTable(uint32_t conns, uint32_t buckets, uint64_t seed, uint32_t hash_seed, uint32_t spare = 0)
-      : buckets_(buckets), seed_(hash_seed), heads_(buckets, nullptr),
-        nodes_(2ull * (uint64_t{conns} + spare)) {
+      : buckets_(buckets), seed_(hash_seed), heads_(buckets, nullptr), nodes_(2ull * (uint64_t{conns} + spare)) {
     const InsertionOrder order(conns, seed);
     size_t k = 0;
     for (uint32_t j = 0; j < conns; ++j) {
@@ -67,9 +66,15 @@ class LimitTable {
   };
   uint32_t hash(const nf_conntrack_tuple& t) const {  // as Conntrack::hash_conntrack_raw
     const uint32_t words[9] = {
-        t.src.u3.all[0], t.src.u3.all[1], t.src.u3.all[2], t.src.u3.all[3],
+        t.src.u3.all[0],
+        t.src.u3.all[1],
+        t.src.u3.all[2],
+        t.src.u3.all[3],
         static_cast<uint32_t>(t.src.u_all) | (static_cast<uint32_t>(t.src.l3num) << 16),
-        t.dst.u3.all[0], t.dst.u3.all[1], t.dst.u3.all[2], t.dst.u3.all[3],
+        t.dst.u3.all[0],
+        t.dst.u3.all[1],
+        t.dst.u3.all[2],
+        t.dst.u3.all[3],
     };
     return jhash2(words, 9, seed_ ^ ((static_cast<uint32_t>(t.dst.u_all) << 16) | t.dst.protonum));
   }
@@ -100,11 +105,13 @@ double best_ns_per(int reps, uint64_t ops, F&& body) {
 }  // namespace
 
 void run_w2(const Options& o) {
-  std::printf("W2 lookup hits: packets uniformly over N established UDP conns (buckets = N/4,\n"
-              "   the v5.10 default at nf_conntrack_max), against a bare chained hash table\n"
-              "   of the same keys (the limit). best of %d\n", o.reps);
-  std::vector<uint32_t> sizes = o.smoke ? std::vector<uint32_t>{10000, 100000}
-                                        : std::vector<uint32_t>{10000, 1000000, 10000000};
+  std::printf(
+      "W2 lookup hits: packets uniformly over N established UDP conns (buckets = N/4,\n"
+      "   the v5.10 default at nf_conntrack_max), against a bare chained hash table\n"
+      "   of the same keys (the limit). best of %d\n",
+      o.reps);
+  std::vector<uint32_t> sizes =
+      o.smoke ? std::vector<uint32_t>{10000, 100000} : std::vector<uint32_t>{10000, 1000000, 10000000};
   if (o.w2_conns != 0) sizes = {o.w2_conns};
   for (uint32_t n_conns : sizes) {
     const uint64_t ops = o.smoke ? 200000 : std::max<uint64_t>(n_conns, 2000000);
@@ -126,16 +133,18 @@ void run_w2(const Options& o) {
         }
       });
       allocs_per_packet = static_cast<double>(allocations() - a0) / static_cast<double>(ops * o.reps);
-      if (hits != ops * o.reps) std::printf("!! %llu of %llu packets hit\n", (unsigned long long)hits,
-                                            (unsigned long long)(ops * o.reps));
+      if (hits != ops * o.reps)
+        std::printf("!! %llu of %llu packets hit\n", (unsigned long long)hits, (unsigned long long)(ops * o.reps));
       ns_find = best_ns_per(o.reps, ops, [&](int r) {
         Rng rng(1000u + static_cast<uint64_t>(r), 0);
         for (uint64_t k = 0; k < ops; ++k) {
           nf_conntrack_tuple tuple;
           nf_ct_get_tuple(flow(static_cast<uint32_t>(rng.next() % n_conns)), &tuple);
           nf_conntrack_tuple_hash* h = t.ct->nf_conntrack_find_get(*t.n, 0, tuple);
-          if (h == nullptr) std::printf("!! lookup missed\n");
-          else t.ct->nf_ct_put(nf_ct_tuplehash_to_ctrack(h));
+          if (h == nullptr)
+            std::printf("!! lookup missed\n");
+          else
+            t.ct->nf_ct_put(nf_ct_tuplehash_to_ctrack(h));
         }
       });
       if (t.n->count != n_conns) std::printf("!! count changed to %u\n", t.n->count);
@@ -154,16 +163,15 @@ void run_w2(const Options& o) {
       });
       if (found != ops * o.reps) std::printf("!! limit found %llu\n", (unsigned long long)found);
     }
-    std::printf(" N=%u buckets=%u (%.1f nodes/bucket), %llu packets\n", n_conns, buckets,
-                2.0 * n_conns / buckets, static_cast<unsigned long long>(ops));
+    std::printf(" N=%u buckets=%u (%.1f nodes/bucket), %llu packets\n", n_conns, buckets, 2.0 * n_conns / buckets,
+                static_cast<unsigned long long>(ops));
     print_figure("limit: bare chained lookup", ns_limit, "ns/packet", "-", true);
     print_figure("core: find_get + put", ns_find, "ns/packet", "-", true);
     print_figure("core: in + confirm + free (packet hit)", ns_packet, "ns/packet", "-", true);
     const bool big = n_conns >= 1000000;
     print_figure("ratio packet hit / limit", ns_packet / ns_limit, "x", big ? "<= 1.5x" : "- (N<1M)",
                  ns_packet / ns_limit <= 1.5);
-    print_figure("heap allocations per packet hit", allocs_per_packet, "allocs", "0",
-                 allocs_per_packet == 0);
+    print_figure("heap allocations per packet hit", allocs_per_packet, "allocs", "0", allocs_per_packet == 0);
   }
 }
 
@@ -177,8 +185,7 @@ void run_w2(const Options& o) {
 void run_w3(const Options& o) {
   const uint32_t n_conns = o.smoke ? 50000 : 1000000;
   const uint32_t buckets = nf_ct_round_buckets((n_conns + 3) / 4);
-  std::printf("W3 new conns: init + confirm of %u distinct flows (buckets %u). best of %d\n",
-              n_conns, buckets, o.reps);
+  std::printf("W3 new conns: init + confirm of %u distinct flows (buckets %u). best of %d\n", n_conns, buckets, o.reps);
   auto measure = [&](uint32_t held) {
     double best = 1e300, allocs = 0, best_limit = 1e300;
     for (int r = 0; r < o.reps; ++r) {
@@ -191,8 +198,7 @@ void run_w3(const Options& o) {
       if (t.n->count != held + n_conns) std::printf("!! count %u\n", t.n->count);
     }
     for (int r = 0; r < o.reps; ++r) {
-      LimitTable lim(held, buckets, 42 + static_cast<uint64_t>(r), 0x5eed1234u ^ 0x9e3779b9u,
-                     n_conns);
+      LimitTable lim(held, buckets, 42 + static_cast<uint64_t>(r), 0x5eed1234u ^ 0x9e3779b9u, n_conns);
       uint32_t inserted = 0;
       const auto t0 = SteadyClock::now();
       for (uint32_t i = held; i < held + n_conns; ++i) {
@@ -228,9 +234,10 @@ void run_w5(const Options& o) {
   const uint32_t n_conns = o.smoke ? 50000 : 1000000;
   const uint32_t minutes = o.smoke ? 1 : 10;
   const uint32_t hour = 3600 * 250;
-  std::printf("W5 GC: a %u-conn table (assured UDP, 1 h timeout: nothing expires) idling\n"
-              "   through %u virtual minutes of gc_worker runs. best of %d\n", n_conns, minutes,
-              o.reps);
+  std::printf(
+      "W5 GC: a %u-conn table (assured UDP, 1 h timeout: nothing expires) idling\n"
+      "   through %u virtual minutes of gc_worker runs. best of %d\n",
+      n_conns, minutes, o.reps);
   struct Figure {
     double ns_bucket = 1e300, wall = 1e300;
     uint64_t runs = 0, buckets = 0;
@@ -256,8 +263,7 @@ void run_w5(const Options& o) {
     return f;
   };
   const Figure idle = measure(false);
-  std::printf(" %llu gc runs, %llu buckets scanned\n", (unsigned long long)idle.runs,
-              (unsigned long long)idle.buckets);
+  std::printf(" %llu gc runs, %llu buckets scanned\n", (unsigned long long)idle.runs, (unsigned long long)idle.buckets);
   print_figure("gc scan", idle.ns_bucket, "ns/bucket", "<= 10 ns", idle.ns_bucket <= 10);
   print_figure("CPU time per virtual hour", idle.wall * 60.0 / minutes, "s", "-", true);
   const Figure stale = measure(true);
@@ -266,10 +272,11 @@ void run_w5(const Options& o) {
 }
 
 void run_w6(const Options& o) {
-  std::vector<uint32_t> sizes = o.smoke ? std::vector<uint32_t>{100000}
-                                        : std::vector<uint32_t>{1000000, 10000000};
-  std::printf("W6 memory: peak RSS (VmHWM) of a fresh process holding N confirmed conns\n"
-              "   (sizeof(nf_conn) = %zu, buckets N/4)\n", sizeof(nf_conn));
+  std::vector<uint32_t> sizes = o.smoke ? std::vector<uint32_t>{100000} : std::vector<uint32_t>{1000000, 10000000};
+  std::printf(
+      "W6 memory: peak RSS (VmHWM) of a fresh process holding N confirmed conns\n"
+      "   (sizeof(nf_conn) = %zu, buckets N/4)\n",
+      sizeof(nf_conn));
   for (uint32_t n_conns : sizes) {
     int fd[2];
     if (pipe(fd) != 0) return;
@@ -295,14 +302,13 @@ void run_w6(const Options& o) {
       std::printf("!! child for N=%u failed\n", n_conns);
       continue;
     }
-    std::printf(" N=%u: peak RSS %.1f MiB (process before: %.1f MiB), slab %.1f MiB\n", n_conns,
-                in[1] / 1048576.0, in[0] / 1048576.0, in[2] / 1048576.0);
+    std::printf(" N=%u: peak RSS %.1f MiB (process before: %.1f MiB), slab %.1f MiB\n", n_conns, in[1] / 1048576.0,
+                in[0] / 1048576.0, in[2] / 1048576.0);
     print_figure("peak RSS / conns", static_cast<double>(in[1]) / n_conns, "bytes/conn", "-", true);
-    print_figure("(peak RSS - start RSS) / conns", static_cast<double>(in[1] - in[0]) / n_conns,
-                 "bytes/conn", "-", true);
+    print_figure("(peak RSS - start RSS) / conns", static_cast<double>(in[1] - in[0]) / n_conns, "bytes/conn", "-",
+                 true);
     if (n_conns >= 10000000)
-      print_figure("peak RSS at 10M conns", in[1] / 1073741824.0, "GiB", "< 2 GiB",
-                   in[1] < (2ull << 30));
+      print_figure("peak RSS at 10M conns", in[1] / 1073741824.0, "GiB", "< 2 GiB", in[1] < (2ull << 30));
   }
 }
 

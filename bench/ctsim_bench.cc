@@ -35,13 +35,13 @@ int main(int argc, char** argv) {
     } else if (argv[i][0] == 'W' && argv[i][1] >= '1' && argv[i][1] <= '6' && argv[i][2] == 0) {
       only.insert(argv[i]);
     } else {
-      std::fprintf(stderr, "usage: ctsim_bench [--smoke] [--reps N] [--w4 off|on] [--w2-conns N] "
-                           "[W1 .. W6]\n");
+      std::fprintf(stderr,
+                   "usage: ctsim_bench [--smoke] [--reps N] [--w4 off|on] [--w2-conns N] "
+                   "[W1 .. W6]\n");
       return 2;
     }
   }
-  std::printf("ctsim_bench%s: sizeof(nf_conn)=%zu\n", o.smoke ? " --smoke" : "",
-              sizeof(ctcore::nf_conn));
+  std::printf("ctsim_bench%s: sizeof(nf_conn)=%zu\n", o.smoke ? " --smoke" : "", sizeof(ctcore::nf_conn));
   auto want = [&](const char* w) { return only.empty() || only.count(w) != 0; };
   // W6 first: its children fork from a small parent.
   if (want("W6")) bench::run_w6(o);

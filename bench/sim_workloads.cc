@@ -82,17 +82,19 @@ void run_w1(const Options& o) {
     "flows": [ {{ "at": "0s", "kind": "udp", "netns": "init", "cpu": 0, "count": {},
                   "interval": "20ms", "src": "10.0.0.1:40000", "dst": "192.0.2.1:53",
                   "rtt": "1us", "data_packets": 10000, "reply": true }} ]
-  }})", flows);
-  std::printf("W1 hit path: one established UDP flow, %llu packets through the simulator\n"
-              "   (event queue, hooks, lookup, UDP tracker, confirm check), trace off. best of %d\n",
-              (unsigned long long)packets, o.reps);
+  }})",
+                                       flows);
+  std::printf(
+      "W1 hit path: one established UDP flow, %llu packets through the simulator\n"
+      "   (event queue, hooks, lookup, UDP tracker, confirm check), trace off. best of %d\n",
+      (unsigned long long)packets, o.reps);
   SimRun r = best_of(o.reps, text);
   if (r.packets != packets)
     std::printf("!! %llu packets, want %llu\n", (unsigned long long)r.packets, (unsigned long long)packets);
   const double ns = r.seconds * 1e9 / r.packets;
   print_figure("simulator hit path", ns, "ns/packet", "<= 65 ns", ns <= 65);
-  print_figure("heap allocations per packet", static_cast<double>(r.allocations) / r.packets,
-               "allocs", "~0", r.allocations * 1000 < r.packets);
+  print_figure("heap allocations per packet", static_cast<double>(r.allocations) / r.packets, "allocs", "~0",
+               r.allocations * 1000 < r.packets);
 }
 
 void run_w4(const Options& o) {
@@ -105,18 +107,20 @@ void run_w4(const Options& o) {
                   "interval": "10us", "src": "10.0.0.0/8", "dst": "192.0.2.1:80",
                   "rtt": "100us", "data_packets": 1, "close": "fin" }} ],
     "until": "{}us"
-  }})", conns, conns * 10 + 1000);
-  std::printf("W4 TCP life cycle: %llu conns x 8 packets (SYN, SYN-ACK, ACK, data, ACK, FIN,\n"
-              "   FIN, ACK) from the flow generator through the simulator. best of %d\n",
-              (unsigned long long)conns, o.reps);
+  }})",
+                                       conns, conns * 10 + 1000);
+  std::printf(
+      "W4 TCP life cycle: %llu conns x 8 packets (SYN, SYN-ACK, ACK, data, ACK, FIN,\n"
+      "   FIN, ACK) from the flow generator through the simulator. best of %d\n",
+      (unsigned long long)conns, o.reps);
   if (o.w4_trace_off) {
-  SimRun off = best_of(o.reps, text);
-  if (off.packets != conns * 8)
-    std::printf("!! %llu packets, want %llu\n", (unsigned long long)off.packets, (unsigned long long)(conns * 8));
-  print_figure("trace off", off.seconds * 1e9 / off.packets, "ns/packet", "<= 150 ns",
-               off.seconds * 1e9 / off.packets <= 150);
-  print_figure("heap allocations per packet, trace off", static_cast<double>(off.allocations) / off.packets,
-               "allocs", "-", true);
+    SimRun off = best_of(o.reps, text);
+    if (off.packets != conns * 8)
+      std::printf("!! %llu packets, want %llu\n", (unsigned long long)off.packets, (unsigned long long)(conns * 8));
+    print_figure("trace off", off.seconds * 1e9 / off.packets, "ns/packet", "<= 150 ns",
+                 off.seconds * 1e9 / off.packets <= 150);
+    print_figure("heap allocations per packet, trace off", static_cast<double>(off.allocations) / off.packets, "allocs",
+                 "-", true);
   }
   if (!o.w4_trace_on) return;
   const char* tmpdir = std::getenv("TMPDIR");

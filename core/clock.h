@@ -34,8 +34,7 @@ constexpr uint64_t initial_jiffies_for_hz(uint32_t hz) {
 // A clock a test sets by hand.
 class ManualClock : public Clock {
  public:
-  explicit ManualClock(uint32_t hz = 250, uint64_t start = initial_jiffies_for_hz(250))
-      : hz_(hz), now_(start) {}
+  explicit ManualClock(uint32_t hz = 250, uint64_t start = initial_jiffies_for_hz(250)) : hz_(hz), now_(start) {}
   uint64_t jiffies() const override { return now_; }
   uint32_t hz() const override { return hz_; }
   void set(uint64_t j) { now_ = j; }

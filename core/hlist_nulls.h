@@ -47,17 +47,13 @@ inline hlist_nulls_node* make_nulls(uint32_t nulls) {
   return reinterpret_cast<hlist_nulls_node*>((static_cast<uintptr_t>(nulls) << 1) | 1u);
 }
 
-inline bool is_a_nulls(const hlist_nulls_node* ptr) {
-  return (reinterpret_cast<uintptr_t>(ptr) & 1u) != 0;
-}
+inline bool is_a_nulls(const hlist_nulls_node* ptr) { return (reinterpret_cast<uintptr_t>(ptr) & 1u) != 0; }
 
 inline uint32_t get_nulls_value(const hlist_nulls_node* ptr) {
   return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(ptr) >> 1);
 }
 
-inline void INIT_HLIST_NULLS_HEAD(hlist_nulls_head* h, uint32_t nulls) {
-  h->first = make_nulls(nulls);
-}
+inline void INIT_HLIST_NULLS_HEAD(hlist_nulls_head* h, uint32_t nulls) { h->first = make_nulls(nulls); }
 
 // A walk along a list from `first` to the nulls marker that ends it, as a
 // range of nodes: the kernel's hlist_nulls_for_each_entry{,_rcu} loop.

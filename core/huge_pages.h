@@ -28,9 +28,9 @@ constexpr size_t kHugePageBytes = size_t{2} << 20;
 constexpr size_t kCacheLineBytes = 64;
 
 inline void* huge_alloc(size_t bytes) {
-  if (bytes < kHugePageBytes) return ::operator new(bytes, std::align_val_t{kCacheLineBytes});
+  if (bytes < kHugePageBytes) return ::operator new (bytes, std::align_val_t{kCacheLineBytes});
   const size_t rounded = (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
-  void* p = ::operator new(rounded, std::align_val_t{kHugePageBytes});
+  void* p = ::operator new (rounded, std::align_val_t{kHugePageBytes});
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   ::madvise(p, rounded, MADV_HUGEPAGE);  // advice only: failure is harmless
 #endif
@@ -39,10 +39,10 @@ inline void* huge_alloc(size_t bytes) {
 
 inline void huge_free(void* p, size_t bytes) {
   if (bytes < kHugePageBytes) {
-    ::operator delete(p, std::align_val_t{kCacheLineBytes});
+    ::operator delete (p, std::align_val_t{kCacheLineBytes});
     return;
   }
-  ::operator delete(p, std::align_val_t{kHugePageBytes});
+  ::operator delete (p, std::align_val_t{kHugePageBytes});
 }
 
 // A std::allocator for vectors of that kind.
@@ -56,7 +56,9 @@ struct HugePageAllocator {
   T* allocate(size_t n) { return static_cast<T*>(huge_alloc(n * sizeof(T))); }
   void deallocate(T* p, size_t n) { huge_free(p, n * sizeof(T)); }
   template <typename U>
-  bool operator==(const HugePageAllocator<U>&) const { return true; }
+  bool operator==(const HugePageAllocator<U>&) const {
+    return true;
+  }
 };
 
 }  // namespace ctcore

@@ -67,8 +67,8 @@ struct nf_conntrack_ecache {
 // table instead, the same 8 bytes say which chains hold its nodes.
 struct nf_ct_hashed_at {
   static constexpr uint32_t kNone = UINT32_MAX;  // `orig` of a NAT_CLASH entry
-  uint32_t orig;   // bucket of the ORIGINAL node, or kNone
-  uint32_t reply;  // bucket of the REPLY node
+  uint32_t orig;                                 // bucket of the ORIGINAL node, or kNone
+  uint32_t reply;                                // bucket of the REPLY node
 };
 struct nf_conn {
   uint32_t timeout;  // relative while unconfirmed, absolute J32 after
@@ -83,9 +83,9 @@ struct nf_conn {
     // and the bucket hints need no hashing (the kernel rehashes).
     nf_ct_hashed_at hashed_at;
   };
-  uint32_t use;      // ct_general.use: the table's ref + one per skb
-  uint32_t id;       // allocation order from 1 (ctsim's, for traces)
-  uint16_t cpu;      // CPU whose unconfirmed/dying list holds it
+  uint32_t use;  // ct_general.use: the table's ref + one per skb
+  uint32_t id;   // allocation order from 1 (ctsim's, for traces)
+  uint16_t cpu;  // CPU whose unconfirmed/dying list holds it
   nf_conntrack_ecache ecache;
   nf_conntrack_proto proto;
 

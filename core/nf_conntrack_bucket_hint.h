@@ -62,9 +62,9 @@ inline bool jiffies32_before(uint32_t a, uint32_t b) { return static_cast<int32_
 
 class BucketHint {
  public:
-  static constexpr unsigned kShift = 8;                // bound unit: 256 jiffies
+  static constexpr unsigned kShift = 8;                     // bound unit: 256 jiffies
   static constexpr uint32_t kMaxAhead = uint32_t{1} << 22;  // jiffies
-  static constexpr uint16_t kManyNodes = 0xffff;       // count unknown
+  static constexpr uint16_t kManyNodes = 0xffff;            // count unknown
 
   // A node with raw hash `hash`, whose conn's deadline is `timeout`, was
   // linked into the chain at time `now`.
@@ -96,8 +96,7 @@ class BucketHint {
   // (false also when the count is unknown: then nothing is certain).
   bool none_expired(uint32_t now) const {
     if (count_ == 0) return true;
-    return count_ != kManyNodes &&
-           static_cast<int16_t>(unit_ - static_cast<uint16_t>(now >> kShift)) > 0;
+    return count_ != kManyNodes && static_cast<int16_t>(unit_ - static_cast<uint16_t>(now >> kShift)) > 0;
   }
   // Returns false only if no node with raw hash `hash` is in the chain.
   bool may_hold(uint32_t hash) const {
@@ -118,19 +117,17 @@ class BucketHint {
 
  private:
   static uint16_t unit_of(uint32_t timeout, uint32_t now) {
-    if (static_cast<int32_t>(timeout - now) > static_cast<int32_t>(kMaxAhead))
-      timeout = now + kMaxAhead;
+    if (static_cast<int32_t>(timeout - now) > static_cast<int32_t>(kMaxAhead)) timeout = now + kMaxAhead;
     return static_cast<uint16_t>(timeout >> kShift);
   }
   // Three of 32 bits, from the hash's low 15 bits (the bucket index comes
   // from its high bits).
   static uint32_t bits_of(uint32_t hash) {
-    return (uint32_t{1} << (hash & 31)) | (uint32_t{1} << ((hash >> 5) & 31)) |
-           (uint32_t{1} << ((hash >> 10) & 31));
+    return (uint32_t{1} << (hash & 31)) | (uint32_t{1} << ((hash >> 5) & 31)) | (uint32_t{1} << ((hash >> 10) & 31));
   }
-  uint16_t unit_ = 0;        // the bound, in units of 2^kShift jiffies
-  uint16_t count_ = 0;       // nodes linked, or kManyNodes
-  uint32_t hash_bits_ = 0;   // bits_of() of every linked node's raw hash
+  uint16_t unit_ = 0;       // the bound, in units of 2^kShift jiffies
+  uint16_t count_ = 0;      // nodes linked, or kManyNodes
+  uint32_t hash_bits_ = 0;  // bits_of() of every linked node's raw hash
 };
 static_assert(sizeof(BucketHint) == 8, "a bucket is a head and a hint: 16 bytes");
 

@@ -55,24 +55,24 @@ inline ip_conntrack_dir CTINFO2DIR(ip_conntrack_info ctinfo) {
 // Status bits of nf_conn (ct->status). The rule beside each is the kernel's
 // contract for the bit.
 enum ip_conntrack_status_bit : unsigned {
-  IPS_EXPECTED_BIT = 0,       // a master's expectation; never changed
-  IPS_SEEN_REPLY_BIT = 1,     // packets went both ways; set, never unset
-  IPS_ASSURED_BIT = 2,        // never early-dropped on the packet path
-  IPS_CONFIRMED_BIT = 3,      // is, or has been, in the hash table
+  IPS_EXPECTED_BIT = 0,    // a master's expectation; never changed
+  IPS_SEEN_REPLY_BIT = 1,  // packets went both ways; set, never unset
+  IPS_ASSURED_BIT = 2,     // never early-dropped on the packet path
+  IPS_CONFIRMED_BIT = 3,   // is, or has been, in the hash table
   IPS_SRC_NAT_BIT = 4,
   IPS_DST_NAT_BIT = 5,
   IPS_SEQ_ADJUST_BIT = 6,
   IPS_SRC_NAT_DONE_BIT = 7,
   IPS_DST_NAT_DONE_BIT = 8,
-  IPS_DYING_BIT = 9,          // being torn down; never unset
-  IPS_FIXED_TIMEOUT_BIT = 10, // the timeout is never refreshed
+  IPS_DYING_BIT = 9,           // being torn down; never unset
+  IPS_FIXED_TIMEOUT_BIT = 10,  // the timeout is never refreshed
   IPS_TEMPLATE_BIT = 11,
-  IPS_UNTRACKED_BIT = 12,     // obsolete; in-kernel alias NAT_CLASH
-  IPS_NAT_CLASH_BIT = 12,     // reply-only entry left by clash resolution
+  IPS_UNTRACKED_BIT = 12,  // obsolete; in-kernel alias NAT_CLASH
+  IPS_NAT_CLASH_BIT = 12,  // reply-only entry left by clash resolution
   IPS_HELPER_BIT = 13,
   IPS_OFFLOAD_BIT = 14,
   IPS_HW_OFFLOAD_BIT = 15,
-  IPS_MAX_BIT = 16,           // kernel __IPS_MAX_BIT
+  IPS_MAX_BIT = 16,  // kernel __IPS_MAX_BIT
 };
 
 constexpr uint32_t IPS_EXPECTED = 1u << IPS_EXPECTED_BIT;
@@ -188,7 +188,7 @@ struct NfInetHookName {
   const char* word;
 };
 inline constexpr NfInetHookName kNfInetHookNames[NF_INET_NUMHOOKS] = {
-    {NF_INET_PRE_ROUTING, "prerouting"}, {NF_INET_LOCAL_IN, "input"},         {NF_INET_FORWARD, "forward"},
+    {NF_INET_PRE_ROUTING, "prerouting"}, {NF_INET_LOCAL_IN, "input"},           {NF_INET_FORWARD, "forward"},
     {NF_INET_LOCAL_OUT, "output"},       {NF_INET_POST_ROUTING, "postrouting"},
 };
 // "prerouting" ... "postrouting"; "?" for a number that is no hook.
@@ -210,15 +210,14 @@ constexpr uint8_t IPPROTO_ICMPV6_ = 58;
 constexpr uint8_t IPPROTO_SCTP_ = 132;
 constexpr uint8_t IPPROTO_UDPLITE_ = 136;
 
-[[noreturn]] void ct_assert_fail(const char* expr, const char* file, int line,
-                                 const char* msg);
+[[noreturn]] void ct_assert_fail(const char* expr, const char* file, int line, const char* msg);
 
 }  // namespace ctcore
 
 // Always-on check of a core invariant (the kernel's WARN_ON/BUG_ON). A broken
 // invariant is a bug in ctsim, never a property of the input: abort loudly.
-#define CT_ASSERT(cond, msg)                                          \
-  do {                                                                \
+#define CT_ASSERT(cond, msg)                                                 \
+  do {                                                                       \
     if (!(cond)) ::ctcore::ct_assert_fail(#cond, __FILE__, __LINE__, (msg)); \
   } while (0)
 

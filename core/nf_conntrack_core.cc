@@ -85,12 +85,17 @@ net& Conntrack::net_add(const std::string& name, uint32_t hash_mix) {
 uint32_t Conntrack::hash_conntrack_raw(const nf_conntrack_tuple& t, const net& n) const {
   const uint32_t seed = hash_rnd_ ^ n.hash_mix;
   const uint32_t words[9] = {
-      t.src.u3.all[0], t.src.u3.all[1], t.src.u3.all[2], t.src.u3.all[3],
+      t.src.u3.all[0],
+      t.src.u3.all[1],
+      t.src.u3.all[2],
+      t.src.u3.all[3],
       static_cast<uint32_t>(t.src.u_all) | (static_cast<uint32_t>(t.src.l3num) << 16),
-      t.dst.u3.all[0], t.dst.u3.all[1], t.dst.u3.all[2], t.dst.u3.all[3],
+      t.dst.u3.all[0],
+      t.dst.u3.all[1],
+      t.dst.u3.all[2],
+      t.dst.u3.all[3],
   };
-  const uint32_t initval =
-      seed ^ ((static_cast<uint32_t>(t.dst.u_all) << 16) | t.dst.protonum);
+  const uint32_t initval = seed ^ ((static_cast<uint32_t>(t.dst.u_all) << 16) | t.dst.protonum);
   return jhash2(words, 9, initval);
 }
 
@@ -98,8 +103,7 @@ uint32_t Conntrack::scale_hash(uint32_t hash) const { return reciprocal_scale(ha
 
 // nf_ct_key_equal(): same tuple, confirmed, same namespace (zones are not
 // modelled).
-bool Conntrack::nf_ct_key_equal(const nf_conntrack_tuple_hash* h,
-                                const nf_conntrack_tuple& tuple, const net& n) const {
+bool Conntrack::nf_ct_key_equal(const nf_conntrack_tuple_hash* h, const nf_conntrack_tuple& tuple, const net& n) const {
   const nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
   return nf_ct_tuple_equal(tuple, h->tuple) && nf_ct_is_confirmed(ct) && ct->net == n.index;
 }
@@ -109,8 +113,7 @@ bool Conntrack::nf_ct_key_equal(const nf_conntrack_tuple_hash* h,
 // ____nf_conntrack_find(): walks the bucket, reaping expired conns met on
 // the way; restarts when the walk ended in another list's nulls marker
 // (it was led off the chain by a node that moved, see hlist_nulls.h).
-nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu,
-                                                      const nf_conntrack_tuple& tuple,
+nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu, const nf_conntrack_tuple& tuple,
                                                       uint32_t hash, uint32_t* walked) {
   const bool detail = obs_ != nullptr && obs_->wants_chain_detail();
   const uint32_t now = now32();  // the clock does not move during a walk
@@ -168,14 +171,13 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu,
 // tuple compare on a line the walk just read: 23 instructions a packet on
 // bench W1, about 0.5 ns). Inlined into its two callers: out of line, its
 // prologue cost more than the compare.
-[[gnu::always_inline]] inline nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find_get_hashed(net& n, uint16_t cpu,
-                                                                 const nf_conntrack_tuple& tuple,
-                                                                 uint32_t hash, bool observe) {
+[[gnu::always_inline]] inline nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find_get_hashed(
+    net& n, uint16_t cpu, const nf_conntrack_tuple& tuple, uint32_t hash, bool observe) {
   uint32_t walked = 0;
   nf_conntrack_tuple_hash* h = nf_conntrack_find(n, cpu, tuple, hash, &walked);
   if (h != nullptr) {
     nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
-    if (ct->use != 0) {      // atomic_inc_not_zero()
+    if (ct->use != 0) {  // atomic_inc_not_zero()
       nf_conntrack_get(ct);
       if (!nf_ct_key_equal(h, tuple, n)) {  // recycled: not the conn we found
         nf_ct_put(ct);
@@ -191,8 +193,7 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu,
   return h;
 }
 
-nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find_get(net& n, uint16_t cpu,
-                                                          const nf_conntrack_tuple& tuple) {
+nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find_get(net& n, uint16_t cpu, const nf_conntrack_tuple& tuple) {
   this_cpu_ = cpu;  // the caller runs on `cpu`: a reaped conn joins its dying list
   return nf_conntrack_find_get_hashed(n, cpu, tuple, hash_conntrack_raw(tuple, n), false);
 }
@@ -215,8 +216,7 @@ bool Conntrack::nf_conntrack_tuple_taken(const nf_conntrack_tuple& tuple, const 
       if (nf_ct_key_equal(h, tuple, n)) {
         // The same flow seen twice (two packets of one new UDP flow on two
         // CPUs) is left to the clash resolution at confirm.
-        if (nf_ct_tuple_equal(ignored->tuplehash[IP_CT_DIR_ORIGINAL].tuple,
-                              ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple))
+        if (nf_ct_tuple_equal(ignored->tuplehash[IP_CT_DIR_ORIGINAL].tuple, ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple))
           continue;
         ++stat(n, this_cpu_).found;
         return true;
@@ -232,8 +232,7 @@ bool Conntrack::nf_conntrack_tuple_taken(const nf_conntrack_tuple& tuple, const 
 // __nf_conntrack_alloc(): counts the conn against nf_conntrack_max first,
 // early-dropping to make room; "table full, dropping packet" otherwise.
 nf_conn* Conntrack::nf_conntrack_alloc(net& n, uint16_t cpu, const nf_conntrack_tuple& orig,
-                                       const nf_conntrack_tuple& repl, uint32_t hash,
-                                       uint32_t repl_raw) {
+                                       const nf_conntrack_tuple& repl, uint32_t hash, uint32_t repl_raw) {
   ++n.count;
   if (max_ != 0 && n.count > max_) {
     if (!early_drop(n, cpu, hash)) {
@@ -271,9 +270,8 @@ void Conntrack::nf_conntrack_free(nf_conn* ct) {
 
 // init_conntrack(): the inverted tuple, a new conn with its event-cache
 // extension, onto this CPU's unconfirmed list with the skb's reference.
-nf_conntrack_tuple_hash* Conntrack::init_conntrack(net& n, uint16_t cpu,
-                                                   const nf_conntrack_tuple& tuple,
-                                                   uint32_t hash, bool* table_full) {
+nf_conntrack_tuple_hash* Conntrack::init_conntrack(net& n, uint16_t cpu, const nf_conntrack_tuple& tuple, uint32_t hash,
+                                                   bool* table_full) {
   nf_conntrack_tuple repl;
   if (!nf_ct_invert_tuple(&repl, tuple)) {
     nf_l4proto_log_invalid("tuple cannot be inverted");
@@ -349,8 +347,7 @@ uint32_t Conntrack::early_drop_list(net& n, hlist_nulls_head* head) {
     if (tmp->test_bit(IPS_ASSURED_BIT) || tmp->net != n.index || nf_ct_is_dying(tmp)) continue;
     if (tmp->use == 0) continue;
     nf_conntrack_get(tmp);
-    if (tmp->net == n.index && nf_ct_is_confirmed(tmp) &&
-        nf_ct_delete(tmp, 0, 0, DeathReason::kEarlyDrop)) {
+    if (tmp->net == n.index && nf_ct_is_confirmed(tmp) && nf_ct_delete(tmp, 0, 0, DeathReason::kEarlyDrop)) {
       ++drops;
     }
     nf_ct_put(tmp);
@@ -419,10 +416,17 @@ struct ConnView {
 ConnView view_of(const nf_conn* ct) {
   uint8_t state = 0;
   switch (ct->protonum()) {
-    case IPPROTO_TCP_: state = ct->proto.tcp.state; break;
-    case IPPROTO_SCTP_: state = ct->proto.sctp.state; break;
-    case IPPROTO_DCCP_: state = ct->proto.dccp.state; break;
-    default: break;
+    case IPPROTO_TCP_:
+      state = ct->proto.tcp.state;
+      break;
+    case IPPROTO_SCTP_:
+      state = ct->proto.sctp.state;
+      break;
+    case IPPROTO_DCCP_:
+      state = ct->proto.dccp.state;
+      break;
+    default:
+      break;
   }
   return {ct->status, ct->timeout, state};
 }
@@ -437,8 +441,7 @@ unsigned Conntrack::nf_conntrack_in(net& n, uint16_t cpu, Packet& skb, nf_inet_h
   ip_conntrack_stat& st = stat(n, cpu);
 
   if (skb.truncated && skb.protonum != IPPROTO_TCP_ && skb.protonum != IPPROTO_UDP_ &&
-      skb.protonum != IPPROTO_UDPLITE_ && skb.protonum != IPPROTO_ICMP_ &&
-      skb.protonum != IPPROTO_ICMPV6_) {
+      skb.protonum != IPPROTO_UDPLITE_ && skb.protonum != IPPROTO_ICMP_ && skb.protonum != IPPROTO_ICMPV6_) {
     // get_l4proto() found no layer-4 header.
     ++st.invalid;
     if (obs_ != nullptr) obs_->on_invalid(n, cpu, skb, "no layer-4 header");
@@ -449,8 +452,7 @@ unsigned Conntrack::nf_conntrack_in(net& n, uint16_t cpu, Packet& skb, nf_inet_h
     int ret = nf_conntrack_handle_icmp(*this, n, cpu, skb, hooknum);
     if (ret <= 0) {
       ++st.error;
-      if (obs_ != nullptr && invalid_reason_ != nullptr)
-        obs_->on_invalid(n, cpu, skb, invalid_reason_);
+      if (obs_ != nullptr && invalid_reason_ != nullptr) obs_->on_invalid(n, cpu, skb, invalid_reason_);
       return static_cast<unsigned>(-ret);
     }
     if (skb.ct != nullptr || skb.untracked) return NF_ACCEPT;  // RELATED or untracked
@@ -466,16 +468,14 @@ unsigned Conntrack::nf_conntrack_in(net& n, uint16_t cpu, Packet& skb, nf_inet_h
     nf_conn* ct = skb.ct;
     if (ct == nullptr) {
       ++st.invalid;
-      if (obs_ != nullptr)
-        obs_->on_invalid(n, cpu, skb, invalid_reason_ ? invalid_reason_ : "no conntrack");
+      if (obs_ != nullptr) obs_->on_invalid(n, cpu, skb, invalid_reason_ ? invalid_reason_ : "no conntrack");
       return NF_ACCEPT;
     }
     // Only the trace compares the conn before and after the tracker.
     const ConnView before = obs_ != nullptr ? view_of(ct) : ConnView{};
     int ret = nf_conntrack_handle_packet(*this, ct, skb, skb.ctinfo, hooknum);
     if (ret <= 0) {
-      if (obs_ != nullptr)
-        obs_->on_invalid(n, cpu, skb, invalid_reason_ ? invalid_reason_ : "rejected by tracker");
+      if (obs_ != nullptr) obs_->on_invalid(n, cpu, skb, invalid_reason_ ? invalid_reason_ : "rejected by tracker");
       nf_reset_ct(skb);
       ++st.invalid;
       if (ret == -static_cast<int>(NF_DROP)) ++st.drop;
@@ -490,8 +490,7 @@ unsigned Conntrack::nf_conntrack_in(net& n, uint16_t cpu, Packet& skb, nf_inet_h
     }
     if (obs_ != nullptr) {
       const ConnView after = view_of(ct);
-      if (after.status != before.status || after.timeout != before.timeout ||
-          after.state != before.state) {
+      if (after.status != before.status || after.timeout != before.timeout || after.state != before.state) {
         obs_->on_update(*ct);
       }
     }
@@ -595,8 +594,7 @@ unsigned Conntrack::nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb) {
 // nf_ct_resolve_clash(): only trackers that allow it (UDP, UDP-Lite) get a
 // second chance; the loser otherwise goes to the dying list and the packet
 // is dropped (insert_failed + drop).
-unsigned Conntrack::nf_ct_resolve_clash(Packet& skb, nf_conntrack_tuple_hash* h,
-                                        uint32_t repl_idx, uint16_t cpu) {
+unsigned Conntrack::nf_ct_resolve_clash(Packet& skb, nf_conntrack_tuple_hash* h, uint32_t repl_idx, uint16_t cpu) {
   nf_conn* winner = nf_ct_tuplehash_to_ctrack(h);
   nf_conn* loser = skb.ct;
   net& n = nf_ct_net(loser);
@@ -628,10 +626,8 @@ unsigned Conntrack::nf_ct_resolve_clash_detail(Packet& skb, nf_conntrack_tuple_h
   nf_conn* loser = skb.ct;
   if (nf_ct_is_dying(winner)) return NF_DROP;
   const bool same =
-      nf_ct_tuple_equal(winner->tuplehash[IP_CT_DIR_ORIGINAL].tuple,
-                        loser->tuplehash[IP_CT_DIR_ORIGINAL].tuple) &&
-      nf_ct_tuple_equal(winner->tuplehash[IP_CT_DIR_REPLY].tuple,
-                        loser->tuplehash[IP_CT_DIR_REPLY].tuple) &&
+      nf_ct_tuple_equal(winner->tuplehash[IP_CT_DIR_ORIGINAL].tuple, loser->tuplehash[IP_CT_DIR_ORIGINAL].tuple) &&
+      nf_ct_tuple_equal(winner->tuplehash[IP_CT_DIR_REPLY].tuple, loser->tuplehash[IP_CT_DIR_REPLY].tuple) &&
       winner->net == loser->net;
   if ((winner->status & IPS_NAT_DONE_MASK) == 0 || same) {
     if (obs_ != nullptr) {
@@ -657,8 +653,7 @@ unsigned Conntrack::nf_ct_resolve_clash_harder(Packet& skb, uint32_t repl_idx, c
   const net& n = nf_ct_net(loser);
   for (hlist_nulls_node* node : hlist_nulls_walk(hash_[repl_idx].head.first)) {
     nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
-    if (nf_ct_key_equal(h, loser->tuplehash[IP_CT_DIR_REPLY].tuple, n))
-      return nf_ct_resolve_clash_detail(skb, h);
+    if (nf_ct_key_equal(h, loser->tuplehash[IP_CT_DIR_REPLY].tuple, n)) return nf_ct_resolve_clash_detail(skb, h);
   }
   loser->timeout = now32() + hz();
   loser->status |= IPS_FIXED_TIMEOUT | IPS_NAT_CLASH;
@@ -715,13 +710,11 @@ void Conntrack::nf_ct_delete_from_lists(nf_conn* ct) {
   // its chain by a walk to its predecessor (hlist_nulls.h).
   if (at.orig != nf_ct_hashed_at::kNone) {
     hash_[at.orig].hint.unlink();
-    const bool found = hlist_nulls_del_from(&ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode,
-                                            &hash_[at.orig].head);
+    const bool found = hlist_nulls_del_from(&ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode, &hash_[at.orig].head);
     CT_ASSERT(found, "ORIGINAL node not in its chain");
   }
   hash_[at.reply].hint.unlink();
-  const bool found = hlist_nulls_del_from(&ct->tuplehash[IP_CT_DIR_REPLY].hnnode,
-                                          &hash_[at.reply].head);
+  const bool found = hlist_nulls_del_from(&ct->tuplehash[IP_CT_DIR_REPLY].hnnode, &hash_[at.reply].head);
   CT_ASSERT(found, "REPLY node not in its chain");
   nf_ct_add_to_dying_list(ct);
 }
@@ -731,7 +724,6 @@ void Conntrack::hash_link(nf_conntrack_tuple_hash* node, const nf_conn* ct, uint
   hlist_nulls_add_head(&node->hnnode, &b.head);
   b.hint.link(ct->timeout, raw, now32());
 }
-
 
 void Conntrack::hint_recount(uint32_t bucket) {
   const uint32_t now = now32();
@@ -827,8 +819,7 @@ void Conntrack::net_exit(net& n) {
   n.alive = false;
 }
 
-void Conntrack::for_each_conn_in_table(net* only,
-                                       const std::function<void(const nf_conn&)>& fn) {
+void Conntrack::for_each_conn_in_table(net* only, const std::function<void(const nf_conn&)>& fn) {
   // As ctnetlink_dump_table(): ORIGINAL nodes only; expired conns (of any
   // net) are collected, up to 8 per bucket, and killed after the bucket,
   // last collected first (the kernel counts its array down).

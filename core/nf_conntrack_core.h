@@ -139,8 +139,7 @@ class Conntrack {
   uint32_t scale_hash(uint32_t hash) const;
   // nf_conntrack_find_get(): the confirmed conn with `tuple` in `n`, with a
   // reference the caller must put; null if none.
-  nf_conntrack_tuple_hash* nf_conntrack_find_get(net& n, uint16_t cpu,
-                                                 const nf_conntrack_tuple& tuple);
+  nf_conntrack_tuple_hash* nf_conntrack_find_get(net& n, uint16_t cpu, const nf_conntrack_tuple& tuple);
   // Returns true iff another conn of ignored's namespace already uses
   // `tuple` in the table (counting `found`), so NAT must pick another one.
   // A conn with the same ORIGINAL tuple as `ignored` does not count (the
@@ -198,8 +197,7 @@ class Conntrack {
   // Checks the invariants listed above. `skb_refs` lists, for every conn
   // some live packet holds, how many packets hold it. Returns an empty
   // string when they hold, else the first violation found.
-  std::string check_invariants(
-      const std::vector<std::pair<const nf_conn*, uint32_t>>& skb_refs) const;
+  std::string check_invariants(const std::vector<std::pair<const nf_conn*, uint32_t>>& skb_refs) const;
 
  private:
   struct GcWork {
@@ -222,32 +220,27 @@ class Conntrack {
   // One compare on the lookup path: gc_worker moves hint_trust_until_ to
   // kHintGcGap after each run that ends with no resync pending (and to
   // "now" otherwise); a GC that stops running lets it pass.
-  bool hint_bounds_trusted(uint32_t now) const {
-    return static_cast<int32_t>(hint_trust_until_ - now) > 0;
-  }
+  bool hint_bounds_trusted(uint32_t now) const { return static_cast<int32_t>(hint_trust_until_ - now) > 0; }
   enum class RetryState { kDone, kCongested, kRestart };
 
-  bool nf_ct_key_equal(const nf_conntrack_tuple_hash* h, const nf_conntrack_tuple& tuple,
-                       const net& n) const;
-  nf_conntrack_tuple_hash* nf_conntrack_find(net& n, uint16_t cpu,
-                                             const nf_conntrack_tuple& tuple, uint32_t hash,
+  bool nf_ct_key_equal(const nf_conntrack_tuple_hash* h, const nf_conntrack_tuple& tuple, const net& n) const;
+  nf_conntrack_tuple_hash* nf_conntrack_find(net& n, uint16_t cpu, const nf_conntrack_tuple& tuple, uint32_t hash,
                                              uint32_t* walked);
   // Defined (and only called) in nf_conntrack_core.cc, inlined there.
-  inline nf_conntrack_tuple_hash* nf_conntrack_find_get_hashed(net& n, uint16_t cpu,
-                                                               const nf_conntrack_tuple& tuple,
+  inline nf_conntrack_tuple_hash* nf_conntrack_find_get_hashed(net& n, uint16_t cpu, const nf_conntrack_tuple& tuple,
                                                                uint32_t hash, bool observe);
   int resolve_normal_ct(net& n, uint16_t cpu, Packet& skb);
-  nf_conntrack_tuple_hash* init_conntrack(net& n, uint16_t cpu, const nf_conntrack_tuple& tuple,
-                                          uint32_t hash, bool* table_full);
-  nf_conn* nf_conntrack_alloc(net& n, uint16_t cpu, const nf_conntrack_tuple& orig,
-                              const nf_conntrack_tuple& repl, uint32_t hash, uint32_t repl_raw);
+  nf_conntrack_tuple_hash* init_conntrack(net& n, uint16_t cpu, const nf_conntrack_tuple& tuple, uint32_t hash,
+                                          bool* table_full);
+  nf_conn* nf_conntrack_alloc(net& n, uint16_t cpu, const nf_conntrack_tuple& orig, const nf_conntrack_tuple& repl,
+                              uint32_t hash, uint32_t repl_raw);
   // An unconfirmed conn keeps the raw hashes of its two tuples for confirm
   // in its REPLY node's `next`, which no list uses until then (v5.10 keeps
   // the ORIGINAL one in that node's pprev, which ctsim's node lacks).
   static void stash_raw_hashes(nf_conn* ct, uint32_t orig_raw, uint32_t repl_raw) {
     static_assert(sizeof(uintptr_t) == 8, "two 32-bit hashes in one pointer");
-    ct->tuplehash[IP_CT_DIR_REPLY].hnnode.next = reinterpret_cast<hlist_nulls_node*>(
-        (static_cast<uintptr_t>(orig_raw) << 32) | repl_raw);
+    ct->tuplehash[IP_CT_DIR_REPLY].hnnode.next =
+        reinterpret_cast<hlist_nulls_node*>((static_cast<uintptr_t>(orig_raw) << 32) | repl_raw);
   }
   static void stashed_raw_hashes(const nf_conn* ct, uint32_t* orig_raw, uint32_t* repl_raw) {
     const uintptr_t v = reinterpret_cast<uintptr_t>(ct->tuplehash[IP_CT_DIR_REPLY].hnnode.next);
@@ -271,13 +264,11 @@ class Conntrack {
   void pcpu_list_add(nf_conn* ct, hlist_nulls_head* h);
   void pcpu_list_del(nf_conn* ct);
   unsigned nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb);
-  unsigned nf_ct_resolve_clash(Packet& skb, nf_conntrack_tuple_hash* h, uint32_t repl_idx,
-                               uint16_t cpu);
+  unsigned nf_ct_resolve_clash(Packet& skb, nf_conntrack_tuple_hash* h, uint32_t repl_idx, uint16_t cpu);
   unsigned nf_ct_resolve_clash_detail(Packet& skb, nf_conntrack_tuple_hash* h);
   // `winner` (the conn the ORIGINAL tuple clashed with) is for the observer.
   unsigned nf_ct_resolve_clash_harder(Packet& skb, uint32_t repl_idx, const nf_conn* winner);
-  int nf_conntrack_eventmask_report(unsigned eventmask, nf_conn* ct, uint32_t portid,
-                                    int report);
+  int nf_conntrack_eventmask_report(unsigned eventmask, nf_conn* ct, uint32_t portid, int report);
   void nf_conntrack_ecache_delayed_work(net& n);
   void nf_conntrack_ecache_work(net& n);
   RetryState ecache_work_evict_list(ct_pcpu& pcpu, uint32_t* sent);

@@ -41,8 +41,7 @@ void Conntrack::nf_ct_deliver_cached_events(nf_conn* ct) {
 // nf_conntrack_eventmask_report(): send now (DESTROY). A failed DESTROY
 // marks the conn DESTROY_FAIL for the redelivery work; a failed other event
 // joins `missed`.
-int Conntrack::nf_conntrack_eventmask_report(unsigned eventmask, nf_conn* ct, uint32_t portid,
-                                             int report) {
+int Conntrack::nf_conntrack_eventmask_report(unsigned eventmask, nf_conn* ct, uint32_t portid, int report) {
   net& n = nf_ct_net(ct);
   if (n.event_cb == nullptr || !ct->ecache.present) return 0;
   if (!nf_ct_is_confirmed(ct)) return 0;

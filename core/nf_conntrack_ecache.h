@@ -28,8 +28,8 @@ class EventNotifier {
   // REQUIRES: ct is confirmed. `events` is a mask of 1 << IPCT_*. Returns 0
   // when delivered (or when nobody listens), < 0 (-ENOBUFS) when a reliable
   // listener could not take it.
-  virtual int ctnetlink_conntrack_event(unsigned events, const nf_conn& ct, const net& net,
-                                        uint32_t portid, int report) = 0;
+  virtual int ctnetlink_conntrack_event(unsigned events, const nf_conn& ct, const net& net, uint32_t portid,
+                                        int report) = 0;
 };
 
 // The kernel's ECACHE_STACK_ALLOC: DESTROYs resent per batch on 64-bit.

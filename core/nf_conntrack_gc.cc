@@ -13,9 +13,7 @@ namespace ctcore {
 
 namespace {
 
-bool gc_worker_skip_ct(const nf_conn* ct) {
-  return !nf_ct_is_confirmed(ct) || nf_ct_is_dying(ct);
-}
+bool gc_worker_skip_ct(const nf_conn* ct) { return !nf_ct_is_confirmed(ct) || nf_ct_is_dying(ct); }
 
 bool gc_worker_can_early_drop(const nf_conn* ct) {
   if (!ct->test_bit(IPS_ASSURED_BIT)) return true;
@@ -37,7 +35,7 @@ void Conntrack::gc_worker() {
   uint32_t i = gc_.last_bucket;
   uint32_t buckets = 0, expired_count = 0, scanned = 0, early_dropped = 0;
   const uint32_t max95 = gc_.early_drop ? max_ / 100u * 95u : 0;
-  set_this_cpu(0);  // work items run on CPU 0 in ctsim
+  set_this_cpu(0);               // work items run on CPU 0 in ctsim
   const uint32_t now = now32();  // the clock does not move during a run
   // After a long pause (only possible when the core is driven without its
   // work running as scheduled) the hints' time bounds may have wrapped:

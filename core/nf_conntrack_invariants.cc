@@ -9,8 +9,7 @@
 
 namespace ctcore {
 
-std::string Conntrack::check_invariants(
-    const std::vector<std::pair<const nf_conn*, uint32_t>>& skb_refs) const {
+std::string Conntrack::check_invariants(const std::vector<std::pair<const nf_conn*, uint32_t>>& skb_refs) const {
   // Where each conn was found: 'u' unconfirmed, 't' table, 'd' dying.
   std::map<const nf_conn*, char> place;
   std::map<uint16_t, uint32_t> per_net;
@@ -36,11 +35,9 @@ std::string Conntrack::check_invariants(
         const nf_conn* ct = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
         const bool linked_here = ct->list_pprev == pprev;
         pprev = &node->next;
-        if (!linked_here)
-          return fmt::format("conn {}: broken back link on an unconfirmed list", ct->id);
+        if (!linked_here) return fmt::format("conn {}: broken back link on an unconfirmed list", ct->id);
         if (nf_ct_is_confirmed(ct)) return fmt::format("conn {} unconfirmed but CONFIRMED", ct->id);
-        if (ct->cpu != cpu || ct->net != n.index)
-          return fmt::format("conn {} on the wrong unconfirmed list", ct->id);
+        if (ct->cpu != cpu || ct->net != n.index) return fmt::format("conn {} on the wrong unconfirmed list", ct->id);
         if (auto e = claim(ct, 'u'); !e.empty()) return e;
       }
       if (unconfirmed.nulls() != UNCONFIRMED_NULLS_VAL)
@@ -51,14 +48,12 @@ std::string Conntrack::check_invariants(
         const nf_conn* ct = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
         const bool linked_here = ct->list_pprev == pprev;
         pprev = &node->next;
-        if (!linked_here)
-          return fmt::format("conn {}: broken back link on a dying list", ct->id);
+        if (!linked_here) return fmt::format("conn {}: broken back link on a dying list", ct->id);
         // v5.10 nf_ct_resolve_clash() parks a confirm-clash loser on the
         // dying list without setting DYING; it was never CONFIRMED.
         if (!nf_ct_is_dying(ct) && nf_ct_is_confirmed(ct))
           return fmt::format("conn {} on a dying list but not DYING", ct->id);
-        if (ct->cpu != cpu || ct->net != n.index)
-          return fmt::format("conn {} on the wrong dying list", ct->id);
+        if (ct->cpu != cpu || ct->net != n.index) return fmt::format("conn {} on the wrong dying list", ct->id);
         if (auto e = claim(ct, 'd'); !e.empty()) return e;
       }
       if (dying.nulls() != DYING_NULLS_VAL)
@@ -74,28 +69,24 @@ std::string Conntrack::check_invariants(
       ++chain;
       const nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
       const nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
-      const uint32_t kept = h->tuple.dst.dir == IP_CT_DIR_ORIGINAL ? ct->hashed_at.orig
-                                                                   : ct->hashed_at.reply;
+      const uint32_t kept = h->tuple.dst.dir == IP_CT_DIR_ORIGINAL ? ct->hashed_at.orig : ct->hashed_at.reply;
       if (kept != b)
-        return fmt::format("conn {} dir {} in bucket {} but its hashed_at says {}", ct->id,
-                           h->tuple.dst.dir, b, kept);
+        return fmt::format("conn {} dir {} in bucket {} but its hashed_at says {}", ct->id, h->tuple.dst.dir, b, kept);
       if (!nf_ct_is_confirmed(ct) || nf_ct_is_dying(ct))
         return fmt::format("conn {} in the table but not CONFIRMED or DYING", ct->id);
       const uint32_t raw = hash_conntrack_raw(h->tuple, nf_ct_net(ct));
       const uint32_t want = scale_hash(raw);
       if (!hash_[b].hint.may_hold(raw))
-        return fmt::format("conn {} dir {} in bucket {} but not in its hint's hash bits", ct->id,
-                           h->tuple.dst.dir, b);
+        return fmt::format("conn {} dir {} in bucket {} but not in its hint's hash bits", ct->id, h->tuple.dst.dir, b);
       if (want != b)
-        return fmt::format("conn {} dir {} in bucket {} but hashes to {}", ct->id,
-                           h->tuple.dst.dir, b, want);
+        return fmt::format("conn {} dir {} in bucket {} but hashes to {}", ct->id, h->tuple.dst.dir, b, want);
       unsigned bit = 1u << h->tuple.dst.dir;
       if (nodes_seen[ct] & bit) return fmt::format("conn {} linked twice", ct->id);
       nodes_seen[ct] |= bit;
       if (auto e = claim(ct, 't'); !e.empty()) return e;
       if (jiffies32_before(ct->timeout, hash_[b].hint.bound(now32())))
-        return fmt::format("conn {} expires at {}, before bucket {}'s bound {}", ct->id,
-                           ct->timeout, b, hash_[b].hint.bound(now32()));
+        return fmt::format("conn {} expires at {}, before bucket {}'s bound {}", ct->id, ct->timeout, b,
+                           hash_[b].hint.bound(now32()));
     }
     if (walk.nulls() != b) return fmt::format("bucket {} ends in nulls {}", b, walk.nulls());
     const BucketHint& hint = hash_[b].hint;
@@ -113,8 +104,7 @@ std::string Conntrack::check_invariants(
     uint32_t want = skb_count.count(ct) ? skb_count[ct] : 0;
     if (where == 't') ++want;
     if (where == 'd' && ct->ecache.state == NFCT_ECACHE_DESTROY_FAIL) ++want;
-    if (ct->use != want)
-      return fmt::format("conn {} has use {} but {} references exist", ct->id, ct->use, want);
+    if (ct->use != want) return fmt::format("conn {} has use {} but {} references exist", ct->id, ct->use, want);
     if (ct->use == 0) return fmt::format("conn {} reachable with use 0", ct->id);
   }
   for (const auto& [ct, cnt] : skb_count) {
@@ -124,12 +114,10 @@ std::string Conntrack::check_invariants(
   uint64_t total = 0;
   for (const auto& np : nets_) {
     const uint32_t want = per_net.count(np->index) ? per_net[np->index] : 0;
-    if (np->count != want)
-      return fmt::format("net {} count {} but {} conns exist", np->name, np->count, want);
+    if (np->count != want) return fmt::format("net {} count {} but {} conns exist", np->name, np->count, want);
     total += want;
   }
-  if (total != slab_.in_use())
-    return fmt::format("{} conns allocated but {} on lists", slab_.in_use(), total);
+  if (total != slab_.in_use()) return fmt::format("{} conns allocated but {} on lists", slab_.in_use(), total);
   return {};
 }
 

@@ -26,8 +26,8 @@ namespace ctcore {
 
 struct nf_conntrack_l4proto {
   uint8_t l4proto;
-  const char* name;   // as /proc/net/nf_conntrack and conntrack(8) print it
-  bool allow_clash;   // a confirm clash may be resolved (UDP, UDP-Lite)
+  const char* name;  // as /proc/net/nf_conntrack and conntrack(8) print it
+  bool allow_clash;  // a confirm clash may be resolved (UDP, UDP-Lite)
   // True iff an ASSURED conn may still be dropped by GC under pressure.
   bool (*can_early_drop)(const nf_conn* ct);
   // The protocol state name for output, or null (stateless protocols).
@@ -38,38 +38,32 @@ struct nf_conntrack_l4proto {
 const nf_conntrack_l4proto& nf_ct_l4proto_find(uint8_t l4proto);
 
 // Runs the tracker of ct's protocol on the packet.
-int nf_conntrack_handle_packet(Conntrack& core, nf_conn* ct, Packet& skb,
-                               ip_conntrack_info ctinfo, nf_inet_hooks hooknum);
+int nf_conntrack_handle_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info ctinfo,
+                               nf_inet_hooks hooknum);
 
 // The ICMP/ICMPv6 error handler run before the lookup. Returns <= 0 to stop
 // (the negated verdict; `error` is counted), > 0 to continue; on return
 // skb.ct may already be set (a RELATED conn).
-int nf_conntrack_handle_icmp(Conntrack& core, net& n, uint16_t cpu, Packet& skb,
-                             nf_inet_hooks hooknum);
+int nf_conntrack_handle_icmp(Conntrack& core, net& n, uint16_t cpu, Packet& skb, nf_inet_hooks hooknum);
 
 // The trackers (one file each).
-int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb,
-                            ip_conntrack_info ctinfo, nf_inet_hooks hooknum);
-int nf_conntrack_udp_packet(Conntrack& core, nf_conn* ct, Packet& skb,
-                            ip_conntrack_info ctinfo, nf_inet_hooks hooknum);
-int nf_conntrack_udplite_packet(Conntrack& core, nf_conn* ct, Packet& skb,
-                                ip_conntrack_info ctinfo, nf_inet_hooks hooknum);
-int nf_conntrack_icmp_packet(Conntrack& core, nf_conn* ct, Packet& skb,
-                             ip_conntrack_info ctinfo, nf_inet_hooks hooknum);
-int nf_conntrack_icmpv6_packet(Conntrack& core, nf_conn* ct, Packet& skb,
-                               ip_conntrack_info ctinfo, nf_inet_hooks hooknum);
-int nf_conntrack_gre_packet(Conntrack& core, nf_conn* ct, Packet& skb,
-                            ip_conntrack_info ctinfo, nf_inet_hooks hooknum);
-int nf_conntrack_sctp_packet(Conntrack& core, nf_conn* ct, Packet& skb,
-                             ip_conntrack_info ctinfo, nf_inet_hooks hooknum);
-int nf_conntrack_dccp_packet(Conntrack& core, nf_conn* ct, Packet& skb,
-                             ip_conntrack_info ctinfo, nf_inet_hooks hooknum);
-int nf_conntrack_generic_packet(Conntrack& core, nf_conn* ct, Packet& skb,
-                                ip_conntrack_info ctinfo, nf_inet_hooks hooknum);
-int nf_conntrack_icmpv4_error(Conntrack& core, net& n, uint16_t cpu, Packet& skb,
-                              nf_inet_hooks hooknum);
-int nf_conntrack_icmpv6_error(Conntrack& core, net& n, uint16_t cpu, Packet& skb,
-                              nf_inet_hooks hooknum);
+int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info ctinfo, nf_inet_hooks hooknum);
+int nf_conntrack_udp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info ctinfo, nf_inet_hooks hooknum);
+int nf_conntrack_udplite_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info ctinfo,
+                                nf_inet_hooks hooknum);
+int nf_conntrack_icmp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info ctinfo,
+                             nf_inet_hooks hooknum);
+int nf_conntrack_icmpv6_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info ctinfo,
+                               nf_inet_hooks hooknum);
+int nf_conntrack_gre_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info ctinfo, nf_inet_hooks hooknum);
+int nf_conntrack_sctp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info ctinfo,
+                             nf_inet_hooks hooknum);
+int nf_conntrack_dccp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info ctinfo,
+                             nf_inet_hooks hooknum);
+int nf_conntrack_generic_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info ctinfo,
+                                nf_inet_hooks hooknum);
+int nf_conntrack_icmpv4_error(Conntrack& core, net& n, uint16_t cpu, Packet& skb, nf_inet_hooks hooknum);
+int nf_conntrack_icmpv6_error(Conntrack& core, net& n, uint16_t cpu, Packet& skb, nf_inet_hooks hooknum);
 
 bool tcp_can_early_drop(const nf_conn* ct);
 bool sctp_can_early_drop(const nf_conn* ct);

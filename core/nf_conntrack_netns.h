@@ -44,7 +44,7 @@ struct net {
   uint32_t hash_mix = 0;  // net_hash_mix(net): per-namespace hash seed
   bool alive = true;      // false once the namespace has exited
 
-  uint32_t count = 0;     // net->ct.count
+  uint32_t count = 0;  // net->ct.count
   nf_conntrack_sysctl sysctl;
   std::vector<ct_pcpu> pcpu;
 

@@ -58,8 +58,7 @@ constexpr uint8_t sIG = CT_DCCP_IGNORE;
 constexpr uint8_t sIV = CT_DCCP_INVALID;
 
 const char* const kDccpStateNames[CT_DCCP_MAX + 1] = {
-    "NONE",     "REQUEST", "RESPOND",  "PARTOPEN", "OPEN",
-    "CLOSEREQ", "CLOSING", "TIMEWAIT", "IGNORE",   "INVALID",
+    "NONE", "REQUEST", "RESPOND", "PARTOPEN", "OPEN", "CLOSEREQ", "CLOSING", "TIMEWAIT", "IGNORE", "INVALID",
 };
 
 // The v5.10 transition table restated per packet type. `cur` is a stored
@@ -221,15 +220,13 @@ int nf_conntrack_dccp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_connt
     case CT_DCCP_PARTOPEN:
       // The client's Ack of the Response completes the handshake. v5.10
       // sets the bit without caching IPCT_ASSURED.
-      if (old_state == CT_DCCP_RESPOND && type == DCCP_PKT_ACK &&
-          skb.dccp_ack == st.handshake_seq)
+      if (old_state == CT_DCCP_RESPOND && type == DCCP_PKT_ACK && skb.dccp_ack == st.handshake_seq)
         ct->set_bit(IPS_ASSURED_BIT);
       break;
     case CT_DCCP_IGNORE:
       // A Response answering a Request we ignored from the other side:
       // believe it and resync with swapped roles.
-      if (st.last_dir == other && st.last_pkt == DCCP_PKT_REQUEST &&
-          type == DCCP_PKT_RESPONSE) {
+      if (st.last_dir == other && st.last_pkt == DCCP_PKT_REQUEST && type == DCCP_PKT_RESPONSE) {
         st.role[other] = CT_DCCP_ROLE_CLIENT;
         st.role[dir] = CT_DCCP_ROLE_SERVER;
         st.handshake_seq = skb.dccp_seq;

@@ -7,8 +7,7 @@
 
 namespace ctcore {
 
-int nf_conntrack_generic_packet(Conntrack& core, nf_conn* ct, Packet&, ip_conntrack_info,
-                                nf_inet_hooks) {
+int nf_conntrack_generic_packet(Conntrack& core, nf_conn* ct, Packet&, ip_conntrack_info, nf_inet_hooks) {
   core.nf_ct_refresh(ct, core.nf_ct_net(ct).sysctl.generic_timeout);
   return NF_ACCEPT;
 }

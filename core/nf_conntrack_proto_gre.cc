@@ -15,8 +15,7 @@
 
 namespace ctcore {
 
-int nf_conntrack_gre_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info,
-                            nf_inet_hooks) {
+int nf_conntrack_gre_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info, nf_inet_hooks) {
   if (skb.l3num != NFPROTO_IPV4) return -static_cast<int>(NF_ACCEPT);
   if (!nf_ct_is_confirmed(ct)) {
     const net& n = core.nf_ct_net(ct);

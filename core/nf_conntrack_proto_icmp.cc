@@ -18,14 +18,11 @@ bool icmp_valid_new(uint8_t type) { return type == 8 || type == 13 || type == 15
 
 // icmp_is_err(): DEST_UNREACH, SOURCE_QUENCH, REDIRECT, TIME_EXCEEDED,
 // PARAMETERPROB.
-bool icmp_is_err(uint8_t type) {
-  return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
-}
+bool icmp_is_err(uint8_t type) { return type == 3 || type == 4 || type == 5 || type == 11 || type == 12; }
 
 }  // namespace
 
-int nf_conntrack_icmp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info,
-                             nf_inet_hooks) {
+int nf_conntrack_icmp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info, nf_inet_hooks) {
   if (skb.l3num != NFPROTO_IPV4) return -static_cast<int>(NF_ACCEPT);
   // Checked on every packet against the ORIGINAL type: a conn made by an
   // echo reply is refused even when it is later seen again.
@@ -37,8 +34,7 @@ int nf_conntrack_icmp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_connt
   return NF_ACCEPT;
 }
 
-int nf_conntrack_icmpv4_error(Conntrack& core, net& n, uint16_t cpu, Packet& skb,
-                              nf_inet_hooks hooknum) {
+int nf_conntrack_icmpv4_error(Conntrack& core, net& n, uint16_t cpu, Packet& skb, nf_inet_hooks hooknum) {
   if (skb.truncated) {
     core.nf_l4proto_log_invalid("short packet");
     return -static_cast<int>(NF_ACCEPT);

@@ -3,8 +3,7 @@
 
 namespace ctcore {
 
-int nf_conntrack_inet_error(Conntrack& core, net& n, uint16_t cpu, Packet& skb,
-                            uint8_t l4proto) {
+int nf_conntrack_inet_error(Conntrack& core, net& n, uint16_t cpu, Packet& skb, uint8_t l4proto) {
   (void)l4proto;
   if (!skb.has_inner) {
     core.nf_l4proto_log_invalid("icmp error without a quoted packet");

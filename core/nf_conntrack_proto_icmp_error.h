@@ -15,8 +15,7 @@ namespace ctcore {
 // RELATED (RELATED_REPLY when it matched the REPLY tuple) and returns
 // NF_ACCEPT; the conn's state and timeout are left alone. Otherwise returns
 // -NF_ACCEPT (counted as `error` by the caller).
-int nf_conntrack_inet_error(Conntrack& core, net& n, uint16_t cpu, Packet& skb,
-                            uint8_t l4proto);
+int nf_conntrack_inet_error(Conntrack& core, net& n, uint16_t cpu, Packet& skb, uint8_t l4proto);
 
 }  // namespace ctcore
 

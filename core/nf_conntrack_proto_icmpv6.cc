@@ -19,12 +19,10 @@ bool icmpv6_untracked(uint8_t type) { return (type >= 130 && type <= 136) || typ
 
 }  // namespace
 
-int nf_conntrack_icmpv6_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info,
-                               nf_inet_hooks) {
+int nf_conntrack_icmpv6_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info, nf_inet_hooks) {
   if (skb.l3num != NFPROTO_IPV6) return -static_cast<int>(NF_ACCEPT);
   // Unlike ICMPv4, the type is only checked while the conn is new.
-  if (!nf_ct_is_confirmed(ct) &&
-      !icmpv6_valid_new(ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple.icmp_type())) {
+  if (!nf_ct_is_confirmed(ct) && !icmpv6_valid_new(ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple.icmp_type())) {
     core.nf_l4proto_log_invalid("icmpv6: type cannot create a conn");
     return -static_cast<int>(NF_ACCEPT);
   }
@@ -32,8 +30,7 @@ int nf_conntrack_icmpv6_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_con
   return NF_ACCEPT;
 }
 
-int nf_conntrack_icmpv6_error(Conntrack& core, net& n, uint16_t cpu, Packet& skb,
-                              nf_inet_hooks hooknum) {
+int nf_conntrack_icmpv6_error(Conntrack& core, net& n, uint16_t cpu, Packet& skb, nf_inet_hooks hooknum) {
   if (skb.truncated) {
     core.nf_l4proto_log_invalid("short packet");
     return -static_cast<int>(NF_ACCEPT);

@@ -83,7 +83,10 @@ int sctp_chunk_list(const Packet& skb, uint8_t out[32]) {
     // The notation gave no (or a stray) first chunk: the lowest type leads.
     first = 32;
     for (uint8_t t = 0; t < 32; ++t)
-      if (has_chunk(map, t)) { first = t; break; }
+      if (has_chunk(map, t)) {
+        first = t;
+        break;
+      }
     if (first == 32) return 0;
   }
   out[n++] = first;
@@ -101,10 +104,8 @@ bool do_basic_checks(const uint8_t* chunks, int count) {
   bool lone_seen = false;
   for (int i = 0; i < count; ++i) {
     const uint8_t t = chunks[i];
-    if (t == SCTP_CID_INIT || t == SCTP_CID_INIT_ACK || t == SCTP_CID_SHUTDOWN_COMPLETE)
-      lone_seen = true;
-    if (i != 0 && (t == SCTP_CID_COOKIE_ACK || t == SCTP_CID_COOKIE_ECHO || lone_seen))
-      return true;
+    if (t == SCTP_CID_INIT || t == SCTP_CID_INIT_ACK || t == SCTP_CID_SHUTDOWN_COMPLETE) lone_seen = true;
+    if (i != 0 && (t == SCTP_CID_COOKIE_ACK || t == SCTP_CID_COOKIE_ECHO || lone_seen)) return true;
   }
   return false;
 }
@@ -122,10 +123,16 @@ uint8_t sctp_new_state(ip_conntrack_dir dir, uint8_t cur, uint8_t type) {
   if (!orig) {
     if (cur == sNO) {
       switch (type) {
-        case SCTP_CID_INIT: case SCTP_CID_INIT_ACK: case SCTP_CID_ABORT:
-        case SCTP_CID_SHUTDOWN: case SCTP_CID_SHUTDOWN_ACK: case SCTP_CID_ERROR:
-        case SCTP_CID_COOKIE_ECHO: case SCTP_CID_COOKIE_ACK:
-        case SCTP_CID_SHUTDOWN_COMPLETE: case SCTP_CID_HEARTBEAT:
+        case SCTP_CID_INIT:
+        case SCTP_CID_INIT_ACK:
+        case SCTP_CID_ABORT:
+        case SCTP_CID_SHUTDOWN:
+        case SCTP_CID_SHUTDOWN_ACK:
+        case SCTP_CID_ERROR:
+        case SCTP_CID_COOKIE_ECHO:
+        case SCTP_CID_COOKIE_ACK:
+        case SCTP_CID_SHUTDOWN_COMPLETE:
+        case SCTP_CID_HEARTBEAT:
         case SCTP_CID_HEARTBEAT_ACK:
           return sIV;
         default:
@@ -134,11 +141,18 @@ uint8_t sctp_new_state(ip_conntrack_dir dir, uint8_t cur, uint8_t type) {
     }
     if (cur == sHS) {
       switch (type) {
-        case SCTP_CID_HEARTBEAT: return sHS;
-        case SCTP_CID_HEARTBEAT_ACK: return sHA;  // secondary path confirmed
-        case SCTP_CID_INIT: case SCTP_CID_INIT_ACK: case SCTP_CID_ABORT:
-        case SCTP_CID_SHUTDOWN: case SCTP_CID_SHUTDOWN_ACK: case SCTP_CID_ERROR:
-        case SCTP_CID_COOKIE_ECHO: case SCTP_CID_COOKIE_ACK:
+        case SCTP_CID_HEARTBEAT:
+          return sHS;
+        case SCTP_CID_HEARTBEAT_ACK:
+          return sHA;  // secondary path confirmed
+        case SCTP_CID_INIT:
+        case SCTP_CID_INIT_ACK:
+        case SCTP_CID_ABORT:
+        case SCTP_CID_SHUTDOWN:
+        case SCTP_CID_SHUTDOWN_ACK:
+        case SCTP_CID_ERROR:
+        case SCTP_CID_COOKIE_ECHO:
+        case SCTP_CID_COOKIE_ACK:
         case SCTP_CID_SHUTDOWN_COMPLETE:
           return sIV;
         default:
@@ -312,8 +326,7 @@ int nf_conntrack_sctp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_connt
         // tag matches; ctsim packets never set T.
         break;
       case SCTP_CID_COOKIE_ECHO:  // 8.5.1 (D)
-        if (skb.sctp_vtag != st.vtag[dir])
-          return sctp_invalid(core, "sctp: COOKIE_ECHO vtag mismatch");
+        if (skb.sctp_vtag != st.vtag[dir]) return sctp_invalid(core, "sctp: COOKIE_ECHO vtag mismatch");
         break;
       case SCTP_CID_HEARTBEAT:
         if (st.vtag[dir] == 0) {
@@ -321,8 +334,7 @@ int nf_conntrack_sctp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_connt
         } else if (skb.sctp_vtag != st.vtag[dir]) {
           // Perhaps the endpoints reused the 4-tuple for a new association:
           // let a lone HEARTBEAT through, untimed, and remember it.
-          if (has_chunk(map, SCTP_CID_DATA) || ignore)
-            return sctp_invalid(core, "sctp: HEARTBEAT vtag mismatch");
+          if (has_chunk(map, SCTP_CID_DATA) || ignore) return sctp_invalid(core, "sctp: HEARTBEAT vtag mismatch");
           st.flags |= SCTP_FLAG_HEARTBEAT_VTAG_FAILED;
           st.last_dir = static_cast<uint8_t>(dir);
           ignore = true;
@@ -335,8 +347,7 @@ int nf_conntrack_sctp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_connt
         if (st.vtag[dir] == 0) {
           st.vtag[dir] = skb.sctp_vtag;
         } else if (skb.sctp_vtag != st.vtag[dir]) {
-          if (has_chunk(map, SCTP_CID_DATA) || ignore)
-            return sctp_invalid(core, "sctp: HEARTBEAT_ACK vtag mismatch");
+          if (has_chunk(map, SCTP_CID_DATA) || ignore) return sctp_invalid(core, "sctp: HEARTBEAT_ACK vtag mismatch");
           // Only the answer to a let-through HEARTBEAT may resync the tags.
           if ((st.flags & SCTP_FLAG_HEARTBEAT_VTAG_FAILED) == 0 || st.last_dir == dir)
             return sctp_invalid(core, "sctp: HEARTBEAT_ACK vtag mismatch");
@@ -366,8 +377,7 @@ int nf_conntrack_sctp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_connt
 
   core.nf_ct_refresh(ct, n.sysctl.sctp_timeouts[new_state]);
 
-  if (old_state == SCTP_CONNTRACK_COOKIE_ECHOED && dir == IP_CT_DIR_REPLY &&
-      new_state == SCTP_CONNTRACK_ESTABLISHED) {
+  if (old_state == SCTP_CONNTRACK_COOKIE_ECHOED && dir == IP_CT_DIR_REPLY && new_state == SCTP_CONNTRACK_ESTABLISHED) {
     // v5.10 sets the bit (not test-and-set) and caches the event each time
     // this transition happens.
     ct->set_bit(IPS_ASSURED_BIT);

@@ -105,11 +105,11 @@ constexpr uint8_t SCTP_FLAG_HEARTBEAT_VTAG_FAILED = 1;
 
 // include/linux/netfilter/nf_conntrack_sctp.h struct ip_ct_sctp (v5.10).
 struct ip_ct_sctp {
-  uint8_t state;       // sctp_conntrack (the kernel stores the enum)
-  uint8_t last_dir;    // direction of the HEARTBEAT that failed its vtag
-  uint8_t flags;       // SCTP_FLAG_*
+  uint8_t state;     // sctp_conntrack (the kernel stores the enum)
+  uint8_t last_dir;  // direction of the HEARTBEAT that failed its vtag
+  uint8_t flags;     // SCTP_FLAG_*
   uint8_t pad;
-  uint32_t vtag[2];    // verification tag expected from each direction
+  uint32_t vtag[2];  // verification tag expected from each direction
 };
 
 // DCCP conntrack states (uapi enum ct_dccp_states). IGNORE and INVALID are

@@ -128,16 +128,13 @@ constexpr uint8_t kTcpMaxWscale = 14;
 constexpr uint32_t kMaxAckWinConst = 66000;
 
 // Wrap-safe sequence comparisons (include/net/tcp.h before()/after()).
-inline bool before(uint32_t seq1, uint32_t seq2) {
-  return static_cast<int32_t>(seq1 - seq2) < 0;
-}
+inline bool before(uint32_t seq1, uint32_t seq2) { return static_cast<int32_t>(seq1 - seq2) < 0; }
 inline bool after(uint32_t seq2, uint32_t seq1) { return before(seq1, seq2); }
 
 // segment_seq_plus_len(): the sequence just past this segment; SYN and FIN
 // each occupy one sequence number.
 uint32_t segment_seq_plus_len(const Packet& skb) {
-  return skb.seq + skb.len + ((skb.tcp_flags & TCPHDR_SYN) ? 1 : 0) +
-         ((skb.tcp_flags & TCPHDR_FIN) ? 1 : 0);
+  return skb.seq + skb.len + ((skb.tcp_flags & TCPHDR_SYN) ? 1 : 0) + ((skb.tcp_flags & TCPHDR_FIN) ? 1 : 0);
 }
 
 // MAXACKWINDOW(sender).
@@ -170,8 +167,8 @@ void tcp_options(const Packet& skb, uint8_t* td_scale, uint8_t* flags) {
 // anyway (BE_LIBERAL flag or the be_liberal sysctl; then nothing is
 // advanced). Reads t.state, which is still the state before this packet.
 // Simplified: no SACK blocks (sack == ack), no NAT sequence offset.
-bool tcp_in_window(Conntrack& core, const nf_conn* ct, ip_ct_tcp& t, ip_conntrack_dir dir,
-                   TcpClass index, const Packet& skb) {
+bool tcp_in_window(Conntrack& core, const nf_conn* ct, ip_ct_tcp& t, ip_conntrack_dir dir, TcpClass index,
+                   const Packet& skb) {
   const net& n = core.nf_ct_net(ct);
   const int sdir = dir, rdir = !dir;
   ip_ct_tcp_state& sender = t.seen[sdir];
@@ -196,8 +193,7 @@ bool tcp_in_window(Conntrack& core, const nf_conn* ct, ip_ct_tcp& t, ip_conntrac
       sender.td_maxwin = win == 0 ? 1 : win;
       tcp_options(skb, &t.td_scale[sdir], &t.flags[sdir]);
       // RFC 7323: scaling is on only if both SYNs offered it.
-      if (!((t.flags[sdir] & IP_CT_TCP_FLAG_WINDOW_SCALE) &&
-            (t.flags[rdir] & IP_CT_TCP_FLAG_WINDOW_SCALE))) {
+      if (!((t.flags[sdir] & IP_CT_TCP_FLAG_WINDOW_SCALE) && (t.flags[rdir] & IP_CT_TCP_FLAG_WINDOW_SCALE))) {
         t.td_scale[sdir] = t.td_scale[rdir] = 0;
       }
       // A bare SYN acknowledges nothing: nothing further to check.
@@ -250,8 +246,7 @@ bool tcp_in_window(Conntrack& core, const nf_conn* ct, ip_ct_tcp& t, ip_conntrac
   //   III sack <= receiver.td_end            (does not ack data never sent)
   //   IV  sack >= receiver.td_end - MAXACKWINDOW(sender) (not hopelessly stale)
   const bool cond_seq_upper = before(seq, sender.td_maxend + 1);
-  const bool in_recv_win =
-      receiver.td_maxwin == 0 || after(end, sender.td_end - receiver.td_maxwin - 1);
+  const bool in_recv_win = receiver.td_maxwin == 0 || after(end, sender.td_end - receiver.td_maxwin - 1);
   const bool cond_ack_upper = before(sack, receiver.td_end + 1);
   const bool cond_ack_lower = after(sack, receiver.td_end - max_ack_window(sender) - 1);
 
@@ -276,8 +271,7 @@ bool tcp_in_window(Conntrack& core, const nf_conn* ct, ip_ct_tcp& t, ip_conntrac
 
     // Data past what the receiver allowed means its window was bigger
     // than it told us.
-    if (receiver.td_maxwin != 0 && after(end, sender.td_maxend))
-      receiver.td_maxwin += end - sender.td_maxend;
+    if (receiver.td_maxwin != 0 && after(end, sender.td_maxend)) receiver.td_maxwin += end - sender.td_maxend;
     if (after(sack + win, receiver.td_maxend - 1)) {
       receiver.td_maxend = sack + win;
       // A zero window still lets one byte through (window probes).
@@ -288,8 +282,7 @@ bool tcp_in_window(Conntrack& core, const nf_conn* ct, ip_ct_tcp& t, ip_conntrac
     // The same ACK-class segment again from the same side, with nothing
     // changed: a retransmission. Enough of them shorten the timeout.
     if (index == kAck) {
-      if (t.last_dir == dir && t.last_seq == seq && t.last_ack == ack && t.last_end == end &&
-          t.last_win == win_raw) {
+      if (t.last_dir == dir && t.last_seq == seq && t.last_ack == ack && t.last_end == end && t.last_win == win_raw) {
         ++t.retrans;
       } else {
         t.last_dir = dir;
@@ -360,9 +353,8 @@ bool nf_conntrack_tcp_established(const nf_conn* ct) {
 }  // namespace
 
 const char* tcp_conntrack_name(uint8_t state) {
-  static const char* const kNames[] = {"NONE",       "SYN_SENT", "SYN_RECV",  "ESTABLISHED",
-                                       "FIN_WAIT",   "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT",
-                                       "CLOSE",      "SYN_SENT2"};
+  static const char* const kNames[] = {"NONE",       "SYN_SENT", "SYN_RECV",  "ESTABLISHED", "FIN_WAIT",
+                                       "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE",       "SYN_SENT2"};
   return state < TCP_CONNTRACK_MAX ? kNames[state] : "INVALID";
 }
 
@@ -406,8 +398,7 @@ int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntr
       // FIN) or this side reset it, the peers have moved on: replace the
       // conn. Otherwise it may be a stray SYN on a conn we lost sync
       // with; treat it as ignored.
-      if (((t.flags[0] | t.flags[1]) & IP_CT_TCP_FLAG_CLOSE_INIT) ||
-          (t.last_dir == dir && t.last_index == kRst)) {
+      if (((t.flags[0] | t.flags[1]) & IP_CT_TCP_FLAG_CLOSE_INIT) || (t.last_dir == dir && t.last_index == kRst)) {
         // Repeat only if this call killed it; otherwise someone else is
         // already destroying it and the packet must not find it again.
         if (core.nf_ct_kill(ct, DeathReason::kTracker)) {
@@ -419,8 +410,7 @@ int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntr
       }
       [[fallthrough]];
     case sIG:
-      if (index == kSynAck && t.last_index == kSyn && t.last_dir != dir &&
-          skb.ack_seq == t.last_end) {
+      if (index == kSynAck && t.last_index == kSyn && t.last_dir != dir && skb.ack_seq == t.last_end) {
         // This SYN-ACK answers the SYN we ignored: the ends are in sync
         // and we are not. Restart the handshake from the stored SYN.
         const int ldir = t.last_dir;
@@ -477,8 +467,7 @@ int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntr
       t.last_flags |= IP_CT_TCP_SIMULTANEOUS_OPEN;
       break;
     case sSR:
-      if (dir == IP_CT_DIR_REPLY && index == kAck && (t.last_flags & IP_CT_TCP_SIMULTANEOUS_OPEN))
-        new_state = sES;
+      if (dir == IP_CT_DIR_REPLY && index == kAck && (t.last_flags & IP_CT_TCP_SIMULTANEOUS_OPEN)) new_state = sES;
       break;
     case sCL: {
       if (index != kRst) break;
@@ -509,8 +498,7 @@ int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntr
       break;
   }
 
-  if (!skip_window_check && !tcp_in_window(core, ct, t, dir, index, skb))
-    return -static_cast<int>(NF_ACCEPT);
+  if (!skip_window_check && !tcp_in_window(core, ct, t, dir, index, skb)) return -static_cast<int>(NF_ACCEPT);
 
   // In window from here on.
   t.last_index = index;
@@ -520,8 +508,7 @@ int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntr
 
   const uint32_t* timeouts = n.sysctl.tcp.timeouts;
   uint32_t timeout;
-  if (t.retrans >= n.sysctl.tcp.max_retrans &&
-      timeouts[new_state] > timeouts[TCP_CONNTRACK_RETRANS]) {
+  if (t.retrans >= n.sysctl.tcp.max_retrans && timeouts[new_state] > timeouts[TCP_CONNTRACK_RETRANS]) {
     timeout = timeouts[TCP_CONNTRACK_RETRANS];
   } else if (index == kRst) {
     timeout = timeouts[TCP_CONNTRACK_CLOSE];
@@ -544,10 +531,8 @@ int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntr
       core.nf_ct_kill(ct, DeathReason::kTracker);  // nf_ct_kill_acct()
       return NF_ACCEPT;
     }
-    if (new_state == sES && timeout > timeouts[TCP_CONNTRACK_UNACK])
-      timeout = timeouts[TCP_CONNTRACK_UNACK];
-  } else if (!ct->test_bit(IPS_ASSURED_BIT) && (old_state == sSR || old_state == sES) &&
-             new_state == sES) {
+    if (new_state == sES && timeout > timeouts[TCP_CONNTRACK_UNACK]) timeout = timeouts[TCP_CONNTRACK_UNACK];
+  } else if (!ct->test_bit(IPS_ASSURED_BIT) && (old_state == sSR || old_state == sES) && new_state == sES) {
     // The handshake's final ACK (or a picked-up conn's first answer in
     // both directions): worth keeping under pressure.
     ct->set_bit(IPS_ASSURED_BIT);

@@ -67,14 +67,12 @@ int udplite_packet(Conntrack& core, nf_conn* ct) {
 
 }  // namespace
 
-int nf_conntrack_udp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info,
-                            nf_inet_hooks hooknum) {
+int nf_conntrack_udp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info, nf_inet_hooks hooknum) {
   if (udp_error(core, core.nf_ct_net(ct), skb, hooknum)) return -static_cast<int>(NF_ACCEPT);
   return udp_packet(core, ct);
 }
 
-int nf_conntrack_udplite_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info,
-                                nf_inet_hooks hooknum) {
+int nf_conntrack_udplite_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info, nf_inet_hooks hooknum) {
   // udplite_error(): same failure classes (bad checksum coverage collapses
   // into "truncated" in the notation; a missing checksum, invalid for
   // UDP-Lite, cannot be expressed).

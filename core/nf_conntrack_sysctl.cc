@@ -66,12 +66,11 @@ std::vector<SysctlInfo> build_table() {
       {"nf_conntrack_helper", false, [](nf_conntrack_sysctl& s) { return &s.helper; }},
       {"nf_conntrack_events", false, [](nf_conntrack_sysctl& s) { return &s.events; }},
       {"nf_conntrack_timestamp", false, [](nf_conntrack_sysctl& s) { return &s.timestamp; }},
-      {"nf_conntrack_generic_timeout", true,
-       [](nf_conntrack_sysctl& s) { return &s.generic_timeout; }},
-#define CT_TCP(name, slot)                                     \
-  {"nf_conntrack_tcp_timeout_" name, true, [](nf_conntrack_sysctl& s) { \
-     return &s.tcp.timeouts[slot];                             \
-   }}
+      {"nf_conntrack_generic_timeout", true, [](nf_conntrack_sysctl& s) { return &s.generic_timeout; }},
+#define CT_TCP(name, slot)                                                                               \
+  {                                                                                                      \
+    "nf_conntrack_tcp_timeout_" name, true, [](nf_conntrack_sysctl& s) { return &s.tcp.timeouts[slot]; } \
+  }
       CT_TCP("syn_sent", TCP_CONNTRACK_SYN_SENT),
       CT_TCP("syn_recv", TCP_CONNTRACK_SYN_RECV),
       CT_TCP("established", TCP_CONNTRACK_ESTABLISHED),
@@ -84,21 +83,16 @@ std::vector<SysctlInfo> build_table() {
       CT_TCP("unacknowledged", TCP_CONNTRACK_UNACK),
 #undef CT_TCP
       {"nf_conntrack_tcp_loose", false, [](nf_conntrack_sysctl& s) { return &s.tcp.loose; }},
-      {"nf_conntrack_tcp_be_liberal", false,
-       [](nf_conntrack_sysctl& s) { return &s.tcp.be_liberal; }},
-      {"nf_conntrack_tcp_max_retrans", false,
-       [](nf_conntrack_sysctl& s) { return &s.tcp.max_retrans; }},
-      {"nf_conntrack_udp_timeout", true,
-       [](nf_conntrack_sysctl& s) { return &s.udp.timeout_unreplied; }},
-      {"nf_conntrack_udp_timeout_stream", true,
-       [](nf_conntrack_sysctl& s) { return &s.udp.timeout_replied; }},
+      {"nf_conntrack_tcp_be_liberal", false, [](nf_conntrack_sysctl& s) { return &s.tcp.be_liberal; }},
+      {"nf_conntrack_tcp_max_retrans", false, [](nf_conntrack_sysctl& s) { return &s.tcp.max_retrans; }},
+      {"nf_conntrack_udp_timeout", true, [](nf_conntrack_sysctl& s) { return &s.udp.timeout_unreplied; }},
+      {"nf_conntrack_udp_timeout_stream", true, [](nf_conntrack_sysctl& s) { return &s.udp.timeout_replied; }},
       {"nf_conntrack_icmp_timeout", true, [](nf_conntrack_sysctl& s) { return &s.icmp_timeout; }},
-      {"nf_conntrack_icmpv6_timeout", true,
-       [](nf_conntrack_sysctl& s) { return &s.icmpv6_timeout; }},
-#define CT_SCTP(name, slot)                                     \
-  {"nf_conntrack_sctp_timeout_" name, true, [](nf_conntrack_sysctl& s) { \
-     return &s.sctp_timeouts[slot];                             \
-   }}
+      {"nf_conntrack_icmpv6_timeout", true, [](nf_conntrack_sysctl& s) { return &s.icmpv6_timeout; }},
+#define CT_SCTP(name, slot)                                                                                \
+  {                                                                                                        \
+    "nf_conntrack_sctp_timeout_" name, true, [](nf_conntrack_sysctl& s) { return &s.sctp_timeouts[slot]; } \
+  }
       CT_SCTP("closed", SCTP_CONNTRACK_CLOSED),
       CT_SCTP("cookie_wait", SCTP_CONNTRACK_COOKIE_WAIT),
       CT_SCTP("cookie_echoed", SCTP_CONNTRACK_COOKIE_ECHOED),
@@ -109,10 +103,10 @@ std::vector<SysctlInfo> build_table() {
       CT_SCTP("heartbeat_sent", SCTP_CONNTRACK_HEARTBEAT_SENT),
       CT_SCTP("heartbeat_acked", SCTP_CONNTRACK_HEARTBEAT_ACKED),
 #undef CT_SCTP
-#define CT_DCCP(name, slot)                                     \
-  {"nf_conntrack_dccp_timeout_" name, true, [](nf_conntrack_sysctl& s) { \
-     return &s.dccp_timeouts[slot];                             \
-   }}
+#define CT_DCCP(name, slot)                                                                                \
+  {                                                                                                        \
+    "nf_conntrack_dccp_timeout_" name, true, [](nf_conntrack_sysctl& s) { return &s.dccp_timeouts[slot]; } \
+  }
       CT_DCCP("request", CT_DCCP_REQUEST),
       CT_DCCP("respond", CT_DCCP_RESPOND),
       CT_DCCP("partopen", CT_DCCP_PARTOPEN),
@@ -123,10 +117,8 @@ std::vector<SysctlInfo> build_table() {
 #undef CT_DCCP
       {"nf_conntrack_dccp_loose", false, [](nf_conntrack_sysctl& s) { return &s.dccp_loose; }},
       // v5.10 lists the GRE pair last (NF_SYSCTL_CT_PROTO_TIMEOUT_GRE[_STREAM]).
-      {"nf_conntrack_gre_timeout", true,
-       [](nf_conntrack_sysctl& s) { return &s.gre.timeout_unreplied; }},
-      {"nf_conntrack_gre_timeout_stream", true,
-       [](nf_conntrack_sysctl& s) { return &s.gre.timeout_replied; }},
+      {"nf_conntrack_gre_timeout", true, [](nf_conntrack_sysctl& s) { return &s.gre.timeout_unreplied; }},
+      {"nf_conntrack_gre_timeout_stream", true, [](nf_conntrack_sysctl& s) { return &s.gre.timeout_replied; }},
   };
   return v;
 }
@@ -145,14 +137,12 @@ const SysctlInfo* nf_conntrack_sysctl_find(std::string_view name) {
   return nullptr;
 }
 
-void nf_conntrack_sysctl_write(nf_conntrack_sysctl& s, const SysctlInfo& info, uint64_t value,
-                               uint32_t hz) {
+void nf_conntrack_sysctl_write(nf_conntrack_sysctl& s, const SysctlInfo& info, uint64_t value, uint32_t hz) {
   uint64_t stored = info.jiffies ? value * hz : value;
   *info.field(s) = static_cast<uint32_t>(stored);
 }
 
-uint64_t nf_conntrack_sysctl_read(const nf_conntrack_sysctl& s, const SysctlInfo& info,
-                                  uint32_t hz) {
+uint64_t nf_conntrack_sysctl_read(const nf_conntrack_sysctl& s, const SysctlInfo& info, uint32_t hz) {
   uint32_t v = *info.field(const_cast<nf_conntrack_sysctl&>(s));
   return info.jiffies ? v / hz : v;
 }

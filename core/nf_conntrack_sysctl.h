@@ -95,12 +95,10 @@ const std::vector<SysctlInfo>& nf_conntrack_sysctl_table();
 const SysctlInfo* nf_conntrack_sysctl_find(std::string_view name);
 
 // Writes `value` (seconds for timeouts) into `s`. REQUIRES: info from the table.
-void nf_conntrack_sysctl_write(nf_conntrack_sysctl& s, const SysctlInfo& info,
-                               uint64_t value, uint32_t hz);
+void nf_conntrack_sysctl_write(nf_conntrack_sysctl& s, const SysctlInfo& info, uint64_t value, uint32_t hz);
 
 // Reads the value as /proc shows it (seconds for timeouts, truncated).
-uint64_t nf_conntrack_sysctl_read(const nf_conntrack_sysctl& s, const SysctlInfo& info,
-                                  uint32_t hz);
+uint64_t nf_conntrack_sysctl_read(const nf_conntrack_sysctl& s, const SysctlInfo& info, uint32_t hz);
 
 }  // namespace ctcore
 

@@ -46,9 +46,7 @@ struct nf_inet_addr {
 };
 
 // A 16-bit value as x86 reads it from network-order bytes (htons on x86).
-constexpr uint16_t raw_be16(uint16_t host) {
-  return static_cast<uint16_t>((host >> 8) | (host << 8));
-}
+constexpr uint16_t raw_be16(uint16_t host) { return static_cast<uint16_t>((host >> 8) | (host << 8)); }
 
 struct nf_conntrack_tuple {
   struct {
@@ -93,8 +91,7 @@ struct nf_conntrack_tuple_hash {
 // instructions.)
 inline bool nf_ct_tuple_equal(const nf_conntrack_tuple& a, const nf_conntrack_tuple& b) {
   static_assert(offsetof(nf_conntrack_tuple, dst.dir) == 39, "dir is the last byte");
-  constexpr uint64_t kNoDir =
-      std::endian::native == std::endian::little ? 0x00ffffffffffffffull : ~uint64_t{0xff};
+  constexpr uint64_t kNoDir = std::endian::native == std::endian::little ? 0x00ffffffffffffffull : ~uint64_t{0xff};
   const auto diff = [&](size_t word) {
     uint64_t x, y;
     std::memcpy(&x, reinterpret_cast<const unsigned char*>(&a) + 8 * word, 8);

@@ -16,8 +16,7 @@ bool nf_nat_used_tuple(Conntrack& core, const nf_conntrack_tuple& tuple, const n
 }
 
 bool has_ports(uint8_t p) {
-  return p == IPPROTO_TCP_ || p == IPPROTO_UDP_ || p == IPPROTO_UDPLITE_ || p == IPPROTO_SCTP_ ||
-         p == IPPROTO_DCCP_;
+  return p == IPPROTO_TCP_ || p == IPPROTO_UDP_ || p == IPPROTO_UDPLITE_ || p == IPPROTO_SCTP_ || p == IPPROTO_DCCP_;
 }
 
 // get_unique_tuple(): the tuple after the manipulation, as close to the
@@ -26,8 +25,10 @@ void get_unique_tuple(Conntrack& core, nf_conntrack_tuple* out, const nf_conntra
                       const nf_nat_range& range, const nf_conn* ct, nf_nat_manip_type manip) {
   *out = orig;
   // The address: the range's (ctsim's ranges hold one address).
-  if (manip == NF_NAT_MANIP_SRC) out->src.u3 = range.addr;
-  else out->dst.u3 = range.addr;
+  if (manip == NF_NAT_MANIP_SRC)
+    out->src.u3 = range.addr;
+  else
+    out->dst.u3 = range.addr;
   const uint8_t proto = orig.dst.protonum;
   if (!range.has_port || !has_ports(proto)) {
     // Only the address changes; the kernel still checks the result, and a
@@ -36,8 +37,10 @@ void get_unique_tuple(Conntrack& core, nf_conntrack_tuple* out, const nf_conntra
     return;
   }
   auto set_port = [&](uint16_t p) {
-    if (manip == NF_NAT_MANIP_SRC) out->set_sport(p);
-    else out->set_dport(p);
+    if (manip == NF_NAT_MANIP_SRC)
+      out->set_sport(p);
+    else
+      out->set_dport(p);
   };
   const uint16_t cur = manip == NF_NAT_MANIP_SRC ? orig.sport() : orig.dport();
   // Keep the current port if the range allows it and either the range is
@@ -63,8 +66,7 @@ void get_unique_tuple(Conntrack& core, nf_conntrack_tuple* out, const nf_conntra
 
 }  // namespace
 
-unsigned nf_nat_setup_info(Conntrack& core, nf_conn* ct, const nf_nat_range* range,
-                           nf_nat_manip_type manip) {
+unsigned nf_nat_setup_info(Conntrack& core, nf_conn* ct, const nf_nat_range* range, nf_nat_manip_type manip) {
   if (nf_ct_is_confirmed(ct)) return NF_ACCEPT;
   CT_ASSERT(!nf_nat_initialized(ct, manip), "NAT binding decided twice");
   // What the packet looks like now: the inverse of the reply tuple (which

@@ -49,8 +49,7 @@ inline bool nf_nat_initialized(const nf_conn* ct, nf_nat_manip_type manip) {
 // `range` null is the null binding (nothing changes, but the decision is
 // made: a rule added later no longer applies to this conn). REQUIRES: ct
 // unconfirmed and not yet initialized for `manip`.
-unsigned nf_nat_setup_info(Conntrack& core, nf_conn* ct, const nf_nat_range* range,
-                           nf_nat_manip_type manip);
+unsigned nf_nat_setup_info(Conntrack& core, nf_conn* ct, const nf_nat_range* range, nf_nat_manip_type manip);
 
 // Rewrites the packet's addresses and ports for ct's binding at a hook of
 // type `manip`, for a packet in direction `dir`.

@@ -87,7 +87,7 @@ struct Packet {
   // SCTP
   uint32_t sctp_vtag = 0;
   uint32_t sctp_init_tag = 0;  // the Initiate Tag of an INIT or INIT_ACK chunk
-  uint32_t sctp_chunks = 0;  // SctpChunkBit set
+  uint32_t sctp_chunks = 0;    // SctpChunkBit set
   uint8_t sctp_first_chunk = 0;
   // DCCP
   uint8_t dccp_type = 0;

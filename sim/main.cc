@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/program_options.hpp>
 #include <algorithm>
+#include <boost/program_options.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -43,12 +43,12 @@ const char* const kCommands =
     "  diff EXP ACT    compare two JSONL traces record by record\n"
     "  plot RUN_DIR    render the charts of a run saved with `run --plots RUN_DIR`\n";
 
-const char* const kExitCodes =
-    "Exit codes: 0 ok, 1 broken invariant or difference, 2 bad usage or input.\n";
+const char* const kExitCodes = "Exit codes: 0 ok, 1 broken invariant or difference, 2 bad usage or input.\n";
 
 void print_usage(std::FILE* to) {
-  std::fprintf(to, "usage: ctsim <command> [options]\n\n%s\nRun `ctsim --help` or `ctsim <command> --help` for the options.\n%s",
-               kCommands, kExitCodes);
+  std::fprintf(
+      to, "usage: ctsim <command> [options]\n\n%s\nRun `ctsim --help` or `ctsim <command> --help` for the options.\n%s",
+      kCommands, kExitCodes);
 }
 
 int usage_error(const std::string& msg) {
@@ -245,31 +245,31 @@ class RunCommand : public Command {
     return {"trace", "events", "snapshots", "explain", "series", "plots"};
   }
   void add_options(po::options_description& opts) override {
-    opts.add_options()
-        ("trace", po::value(&ro_.trace_path)->value_name("FILE"), "write the JSONL trace to FILE (- for stdout)")
-        ("events", po::value(&ro_.events_path)->value_name("FILE"), "write the conntrack -E event stream to FILE")
-        ("snapshots", po::value(&ro_.snapshots_path)->value_name("FILE"),
-         "write conntrack -L / -S text at snapshot and stats actions to FILE")
-        ("timestamps", po::bool_switch(&ro_.event_timestamps),
-         "prefix event lines with the virtual time, as conntrack -E -o timestamp")
-        ("event-id", po::bool_switch(&ro_.event_ids), "end event lines with id=CONN, as conntrack -E -o id")
-        ("snapshots-format", po::value(&snapshots_format_)->value_name("FORMAT"),
-         "'conntrack' (conntrack -L / -S, default) or 'proc' (/proc/net/nf_conntrack, /proc/net/stat/nf_conntrack)")
-        ("trace-gc", po::value(&trace_gc_)->value_name("WHICH"),
-         "gc records: 'reaping' (runs that reaped, default) or 'all'")
-        ("check", po::bool_switch(&ro_.check_invariants),
-         "check the core's invariants after every event (slow); exit 1 if one breaks")
-        ("exact-walks", po::bool_switch(&ro_.exact_walks),
-         "walk every chain as v5.10 does, without ctsim's bucket-hint shortcuts (same outputs, slower)")
-        ("explain", po::value(&ro_.explain_path)->value_name("FILE"),
-         "write a numbered narrative of every step, in the kernel's function names, to FILE (- for stdout)")
-        ("series", po::value(&ro_.series_path)->value_name("FILE"),
-         "write a CSV time series (one row per --series-every) to FILE")
-        ("series-every", po::value(&series_every_)->value_name("DURATION"),
-         "virtual time between series rows (default 1s)")
-        ("plots", po::value(&plots_dir_)->value_name("DIR"),
-         "write trace.jsonl and series.csv into DIR and render every chart there (PNG and SVG; needs gnuplot)")
-        ("quiet,q", po::bool_switch(&quiet_), "no progress line and no summary on stderr");
+    opts.add_options()("trace", po::value(&ro_.trace_path)->value_name("FILE"),
+                       "write the JSONL trace to FILE (- for stdout)")(
+        "events", po::value(&ro_.events_path)->value_name("FILE"), "write the conntrack -E event stream to FILE")(
+        "snapshots", po::value(&ro_.snapshots_path)->value_name("FILE"),
+        "write conntrack -L / -S text at snapshot and stats actions to FILE")(
+        "timestamps", po::bool_switch(&ro_.event_timestamps),
+        "prefix event lines with the virtual time, as conntrack -E -o timestamp")(
+        "event-id", po::bool_switch(&ro_.event_ids), "end event lines with id=CONN, as conntrack -E -o id")(
+        "snapshots-format", po::value(&snapshots_format_)->value_name("FORMAT"),
+        "'conntrack' (conntrack -L / -S, default) or 'proc' (/proc/net/nf_conntrack, /proc/net/stat/nf_conntrack)")(
+        "trace-gc", po::value(&trace_gc_)->value_name("WHICH"),
+        "gc records: 'reaping' (runs that reaped, default) or 'all'")(
+        "check", po::bool_switch(&ro_.check_invariants),
+        "check the core's invariants after every event (slow); exit 1 if one breaks")(
+        "exact-walks", po::bool_switch(&ro_.exact_walks),
+        "walk every chain as v5.10 does, without ctsim's bucket-hint shortcuts (same outputs, slower)")(
+        "explain", po::value(&ro_.explain_path)->value_name("FILE"),
+        "write a numbered narrative of every step, in the kernel's function names, to FILE (- for stdout)")(
+        "series", po::value(&ro_.series_path)->value_name("FILE"),
+        "write a CSV time series (one row per --series-every) to FILE")(
+        "series-every", po::value(&series_every_)->value_name("DURATION"),
+        "virtual time between series rows (default 1s)")(
+        "plots", po::value(&plots_dir_)->value_name("DIR"),
+        "write trace.jsonl and series.csv into DIR and render every chart there (PNG and SVG; needs gnuplot)")(
+        "quiet,q", po::bool_switch(&quiet_), "no progress line and no summary on stderr");
   }
   int execute(const po::variables_map& vm) override;
 
@@ -372,13 +372,13 @@ class DiffCommand : public Command {
   const char* positional_name() const override { return "files"; }
   int max_positional() const override { return 2; }
   void add_options(po::options_description& opts) override {
-    opts.add_options()
-        ("ignore-field", po::value(&o_.ignore_fields)->value_name("NAME"), "do not compare field NAME (repeatable)")
-        ("ignore-kind", po::value(&o_.ignore_kinds)->value_name("KIND"),
-         "skip records of kind KIND on both sides (repeatable)")
-        ("from", po::value(&o_.from)->value_name("T"), "compare only records with t >= T (e.g. 1.5s, 200ms, j:123)")
-        ("to", po::value(&o_.to)->value_name("T"), "compare only records with t <= T")
-        ("context", po::value(&o_.context)->default_value(3)->value_name("N"), "records of context shown either side");
+    opts.add_options()("ignore-field", po::value(&o_.ignore_fields)->value_name("NAME"),
+                       "do not compare field NAME (repeatable)")(
+        "ignore-kind", po::value(&o_.ignore_kinds)->value_name("KIND"),
+        "skip records of kind KIND on both sides (repeatable)")(
+        "from", po::value(&o_.from)->value_name("T"), "compare only records with t >= T (e.g. 1.5s, 200ms, j:123)")(
+        "to", po::value(&o_.to)->value_name("T"), "compare only records with t <= T")(
+        "context", po::value(&o_.context)->default_value(3)->value_name("N"), "records of context shown either side");
   }
   int execute(const po::variables_map& vm) override {
     if (!vm.count("files") || vm["files"].as<std::vector<std::string>>().size() != 2)
@@ -402,8 +402,7 @@ class DiffCommand : public Command {
 // turns this into the man page (ctsim.1), so it is the whole reference.
 void print_full_help() {
   std::ostringstream out;
-  out << "usage: ctsim <command> [options]\n       ctsim --version\n\n"
-      << kCommands << "\n";
+  out << "usage: ctsim <command> [options]\n       ctsim --version\n\n" << kCommands << "\n";
   RunCommand run;
   CheckCommand check;
   DiffCommand diff;

@@ -51,9 +51,9 @@ TEST_CASE("--version names the version, the build and the kernel profiles") {
 TEST_CASE("--help lists every command's options, two spaces before each description") {
   RunResult r = run_ctsim("--help");
   CHECK(r.code == 0);
-  for (const char* s : {"ctsim run SCENARIO", "ctsim check SCENARIO", "ctsim diff EXPECTED ACTUAL",
-                        "ctsim plot RUN_DIR", "--snapshots-format FORMAT  ", "--trace FILE  ", "--ignore-field NAME  ",
-                        "Exit codes:"}) {
+  for (const char* s :
+       {"ctsim run SCENARIO", "ctsim check SCENARIO", "ctsim diff EXPECTED ACTUAL", "ctsim plot RUN_DIR",
+        "--snapshots-format FORMAT  ", "--trace FILE  ", "--ignore-field NAME  ", "Exit codes:"}) {
     CAPTURE(s);
     CHECK(has(r.out, s));
   }

@@ -146,8 +146,8 @@ TEST_CASE("the ENOBUFS warning is conntrack's, line for line") {
 
 TEST_CASE("event stream: -o timestamp and -o id style prefixes and suffixes") {
   const std::string dir = temp_dir();
-  RunResult r = run_ctsim("run " + source_path("scenarios/seed-walkthrough.json") + " --quiet --timestamps --event-id --events " +
-                          dir + "/e.txt");
+  RunResult r = run_ctsim("run " + source_path("scenarios/seed-walkthrough.json") +
+                          " --quiet --timestamps --event-id --events " + dir + "/e.txt");
   REQUIRE(r.code == 0);
   const std::string e = read_file(dir + "/e.txt");
   // conntrack prints "[%-.8ld.%-.6ld]\t": seconds zero-padded to 8 digits

@@ -73,7 +73,8 @@ class TestWorkqueue : public Workqueue {
     }
   }
   bool is_queued(const delayed_work* w) const {
-    for (auto* q : queued_) if (q == w) return true;
+    for (auto* q : queued_)
+      if (q == w) return true;
     return false;
   }
 
@@ -85,14 +86,13 @@ class TestWorkqueue : public Workqueue {
 
 inline nf_inet_addr ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
   nf_inet_addr x;
-  x.all[0] = static_cast<uint32_t>(a) | (static_cast<uint32_t>(b) << 8) |
-             (static_cast<uint32_t>(c) << 16) | (static_cast<uint32_t>(d) << 24);
+  x.all[0] = static_cast<uint32_t>(a) | (static_cast<uint32_t>(b) << 8) | (static_cast<uint32_t>(c) << 16) |
+             (static_cast<uint32_t>(d) << 24);
   return x;
 }
 
-inline Packet tcp_packet(nf_inet_addr s, uint16_t sp, nf_inet_addr d, uint16_t dp, uint8_t flags,
-                         uint32_t seq = 0, uint32_t ack = 0, uint16_t win = 64240,
-                         uint32_t len = 0) {
+inline Packet tcp_packet(nf_inet_addr s, uint16_t sp, nf_inet_addr d, uint16_t dp, uint8_t flags, uint32_t seq = 0,
+                         uint32_t ack = 0, uint16_t win = 64240, uint32_t len = 0) {
   Packet p;
   p.l3num = NFPROTO_IPV4;
   p.saddr = s;
@@ -160,7 +160,11 @@ struct World {
     for (const Packet* p : held) {
       if (!p->ct) continue;
       bool found = false;
-      for (auto& r : refs) if (r.first == p->ct) { ++r.second; found = true; }
+      for (auto& r : refs)
+        if (r.first == p->ct) {
+          ++r.second;
+          found = true;
+        }
       if (!found) refs.emplace_back(p->ct, 1);
     }
     return ct.check_invariants(refs);

@@ -24,12 +24,11 @@ class Recorder : public Observer {
     reasons.push_back(why);
   }
   void on_free(const nf_conn& ct) override { freed.push_back(ct.id); }
-  void on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped,
-             uint32_t next_run) override {
+  void on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped, uint32_t next_run) override {
     gc.push_back({scanned, expired, buckets, early_dropped, next_run});
   }
-  void on_lookup(const net&, uint16_t, const nf_conntrack_tuple&, uint32_t, uint32_t bucket,
-                 uint32_t chain, const nf_conntrack_tuple_hash* match) override {
+  void on_lookup(const net&, uint16_t, const nf_conntrack_tuple&, uint32_t, uint32_t bucket, uint32_t chain,
+                 const nf_conntrack_tuple_hash* match) override {
     last_bucket = bucket;
     last_chain = chain;
     last_match = match != nullptr;
@@ -49,8 +48,7 @@ class Recorder : public Observer {
 // A ctnetlink stand-in that records every event mask offered.
 struct EventLog : EventNotifier {
   std::vector<unsigned> masks;
-  int ctnetlink_conntrack_event(unsigned events, const nf_conn&, const net&, uint32_t,
-                                int) override {
+  int ctnetlink_conntrack_event(unsigned events, const nf_conn&, const net&, uint32_t, int) override {
     masks.push_back(events);
     return 0;
   }
@@ -60,9 +58,7 @@ struct EventLog : EventNotifier {
     return false;
   }
   // True iff the last delivery carried `e`.
-  bool last_has(ip_conntrack_events e) const {
-    return !masks.empty() && (masks.back() & (1u << e)) != 0;
-  }
+  bool last_has(ip_conntrack_events e) const { return !masks.empty() && (masks.back() & (1u << e)) != 0; }
 };
 
 // The confirmed conn of the packet's tuple in init, without keeping a
@@ -78,9 +74,7 @@ inline nf_conn* find(World& w, const Packet& p) {
 }
 
 // Whole seconds left before ct's deadline.
-inline uint32_t secs_left(World& w, const nf_conn* ct) {
-  return nf_ct_expires(ct, w.ct.now32()) / w.ct.hz();
-}
+inline uint32_t secs_left(World& w, const nf_conn* ct) { return nf_ct_expires(ct, w.ct.now32()) / w.ct.hz(); }
 
 inline Packet generic_packet(nf_inet_addr s, nf_inet_addr d, uint8_t proto = 99) {
   Packet p;

@@ -92,9 +92,9 @@ int run_mode(const std::string& scenario, const std::string& dir, const std::str
   const std::string base = dir + "/" + mode;
   const std::string flag = mode == "exact" ? " --exact-walks" : "";
   const std::string in = quoted(source_path(scenario));
-  const RunResult a = run_ctsim("run " + in + " -q" + flag + " --trace " + quoted(base + ".trace") +
-                                " --events " + quoted(base + ".events") + " --snapshots " +
-                                quoted(base + ".snapshots") + " --series " + quoted(base + ".series"));
+  const RunResult a = run_ctsim("run " + in + " -q" + flag + " --trace " + quoted(base + ".trace") + " --events " +
+                                quoted(base + ".events") + " --snapshots " + quoted(base + ".snapshots") +
+                                " --series " + quoted(base + ".series"));
   if (a.code != 0) MESSAGE(scenario << " (" << mode << "): " << a.err);
   const RunResult b = run_ctsim("run " + in + " -q" + flag + " --explain " + quoted(base + ".explain"));
   if (b.code != 0) MESSAGE(scenario << " (" << mode << ", explain): " << b.err);
@@ -142,8 +142,7 @@ TEST_CASE("table.exact_walks and --exact-walks both set ConntrackConfig::exact_w
   CHECK(core_exact(R"({"ctsim": 1, "table": {"exact_walks": true}})", false));
   CHECK(core_exact(R"({"ctsim": 1})", true));
   ctsim::Scenario s;
-  const ctsim::Status st =
-      ctsim::parse_scenario("t.json", R"({"ctsim": 1, "table": {"exact_walks": 1}})", &s);
+  const ctsim::Status st = ctsim::parse_scenario("t.json", R"({"ctsim": 1, "table": {"exact_walks": 1}})", &s);
   CHECK_FALSE(st.ok());
   CHECK(st.message().find("/table/exact_walks") != std::string::npos);
 }

@@ -50,8 +50,9 @@ TEST_CASE("explain: the seed walk-through matches its golden narrative") {
   const std::string golden = read_file(source_path("tests/golden/seed-walkthrough.explain"));
   REQUIRE_MESSAGE(!golden.empty(), "no tests/golden/seed-walkthrough.explain: run `make goldens`");
   const bool same = got == golden;
-  CHECK_MESSAGE(same, "explain output changed; if intended, run `make goldens` and explain why in "
-                               "the commit message");
+  CHECK_MESSAGE(same,
+                "explain output changed; if intended, run `make goldens` and explain why in "
+                "the commit message");
 }
 
 TEST_CASE("explain: the narrative tells the kernel walk-through's steps") {
@@ -68,12 +69,14 @@ TEST_CASE("explain: the narrative tells the kernel walk-through's steps") {
   CHECK(has(e, "it joins the unconfirmed list of netns init, CPU 0; use 1"));
   CHECK(has(e, "ORIGINAL hashed into bucket 474, REPLY into bucket 154 (both at the chain head); use 2"));
   // packet 4: a chain of 3 compared node by node, matched in REPLY.
-  CHECK(has(e, "____nf_conntrack_find() walks bucket 154: 3 nodes\n"
-               "       node 1: conn 3 ORIGINAL tcp 192.168.1.4:41453 > 10.0.0.2:80: nf_ct_key_equal() is false\n"
-               "       node 2: conn 2 ORIGINAL tcp 192.168.1.3:41062 > 10.0.0.2:80: nf_ct_key_equal() is false\n"
-               "       node 3: conn 1 REPLY tcp 10.0.0.2:80 > 192.168.1.2:47562: nf_ct_key_equal() is true\n"));
-  CHECK(has(e, "match in the REPLY direction: conn 1; __nf_conntrack_find_get() takes a reference for the skb: "
-               "use 2; ctinfo IP_CT_ESTABLISHED_REPLY"));
+  CHECK(has(e,
+            "____nf_conntrack_find() walks bucket 154: 3 nodes\n"
+            "       node 1: conn 3 ORIGINAL tcp 192.168.1.4:41453 > 10.0.0.2:80: nf_ct_key_equal() is false\n"
+            "       node 2: conn 2 ORIGINAL tcp 192.168.1.3:41062 > 10.0.0.2:80: nf_ct_key_equal() is false\n"
+            "       node 3: conn 1 REPLY tcp 10.0.0.2:80 > 192.168.1.2:47562: nf_ct_key_equal() is true\n"));
+  CHECK(has(e,
+            "match in the REPLY direction: conn 1; __nf_conntrack_find_get() takes a reference for the skb: "
+            "use 2; ctinfo IP_CT_ESTABLISHED_REPLY"));
   CHECK(has(e, "nf_conntrack_tcp_packet(): conn 1 SYN_SENT -> SYN_RECV, timeout 60 s"));
   CHECK(has(e, "nf_conntrack_tcp_packet(): conn 1 SYN_RECV -> ESTABLISHED, timeout 600 s"));
   // the end: gc_worker reaps conn 1, destroy and free, in that order
@@ -101,7 +104,8 @@ TEST_CASE("explain and series do not change the trace or the events") {
 
 TEST_CASE("series: documented columns, one row per interval plus the end, integers only") {
   const std::string dir = temp_dir();
-  RunResult r = run_ctsim("run " + kWalk + " --series " + dir + "/s.csv --series-every 100s --trace " + dir + "/t.jsonl");
+  RunResult r =
+      run_ctsim("run " + kWalk + " --series " + dir + "/s.csv --series-every 100s --trace " + dir + "/t.jsonl");
   REQUIRE(r.code == 0);
   auto rows = lines_of(read_file(dir + "/s.csv"));
   REQUIRE(rows.size() == 8);  // header, 100 s .. 600 s, the end at 602.772 s
@@ -183,24 +187,29 @@ TEST_CASE("explain: queue, clash, lost and refused events, flush and netns exit"
   REQUIRE(r.code == 0);
   const std::string e = read_file(dir + "/e.txt");
   // Two CPUs interleave hook by hook: the narrative says which packet goes on.
-  CHECK(has(e, "packet 1 continues at 0.000000000s (jiffies 4294892296), CPU 0:\n  9. forward hook\n"
-               "  10. rule \"udp dport 53\" matches: verdict queue\n"));
+  CHECK(has(e,
+            "packet 1 continues at 0.000000000s (jiffies 4294892296), CPU 0:\n  9. forward hook\n"
+            "  10. rule \"udp dport 53\" matches: verdict queue\n"));
   CHECK(has(e, "11. forward hook: the queued packet is reinjected (nf_reinject)"));
-  CHECK(has(e, "__nf_conntrack_confirm() finds the tuple taken by conn 1: nf_ct_resolve_clash() for conn 2: "
-               "merged into winner"));
+  CHECK(has(e,
+            "__nf_conntrack_confirm() finds the tuple taken by conn 1: nf_ct_resolve_clash() for conn 2: "
+            "merged into winner"));
   // The loser is moved, not deleted (v5.10: nf_ct_add_to_dying_list(), no
   // IPS_DYING, no nf_ct_delete()), and is destroyed off the dying list.
-  CHECK(has(e, "14. __nf_conntrack_confirm(): conn 2 lost the race: nf_ct_add_to_dying_list() moves it from the "
-               "unconfirmed list to CPU 1's dying list (no IPS_DYING and no nf_ct_delete()"));
+  CHECK(has(e,
+            "14. __nf_conntrack_confirm(): conn 2 lost the race: nf_ct_add_to_dying_list() moves it from the "
+            "unconfirmed list to CPU 1's dying list (no IPS_DYING and no nf_ct_delete()"));
   CHECK(has(e, "15. nf_ct_put(): use 0 -> destroy_conntrack(): conn 2 leaves the dying list\n"));
   CHECK_FALSE(has(e, "nf_ct_delete(): conn 2"));
-  CHECK(has(e, "rule \"tcp dport 23\" matches: verdict drop\n"
-               "  11. the packet leaves the stack: nf_ct_put() drops its reference to conn 3: use 0\n"
-               "  12. nf_ct_put(): use 0 -> destroy_conntrack(): conn 3 leaves the unconfirmed list\n"));
+  CHECK(has(e,
+            "rule \"tcp dport 23\" matches: verdict drop\n"
+            "  11. the packet leaves the stack: nf_ct_put() drops its reference to conn 3: use 0\n"
+            "  12. nf_ct_put(): use 0 -> destroy_conntrack(): conn 3 leaves the unconfirmed list\n"));
   CHECK(has(e, "message to listener \"a\": lost: the buffer is full (the reader will see ENOBUFS)"));
   CHECK(has(e, "message to listener \"b\": refused: the reliable listener's buffer is full"));
-  CHECK(has(e, "action flush at 0.050000000s (jiffies 4294892308):\n"
-               "  1. nf_ct_delete(): conn 1 (conntrack -F (nf_ct_iterate_cleanup)): IPS_DYING set"));
+  CHECK(has(e,
+            "action flush at 0.050000000s (jiffies 4294892308):\n"
+            "  1. nf_ct_delete(): conn 1 (conntrack -F (nf_ct_iterate_cleanup)): IPS_DYING set"));
   CHECK(has(e, "nf_ct_delete(): conn 6 (its namespace exits (nf_conntrack_cleanup_net))"));
   CHECK(has(e, "nf_conntrack_free(): conn 6 back to the slab; netns blue count 0"));
   // The series has a column per namespace and per listener.

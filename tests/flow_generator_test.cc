@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "core/packet.h"
-#include "sim/world/flow_generator.h"
 #include "sim/scenario/packet_notation.h"
 #include "sim/scenario/scenario.h"
+#include "sim/world/flow_generator.h"
 #include "sim/world/simulator.h"
 #include "tests/run_util.h"
 
@@ -126,13 +126,15 @@ TEST_CASE("a tcp flow with data_packets 1 and close fin is 8 packets with contin
 }
 
 TEST_CASE("tcp close rst and none") {
-  FlowSpec rst = spec(R"({"at": "0s", "kind": "tcp", "src": "1.1.1.1", "dst": "2.2.2.2:22", "data_packets": 2, "close": "rst"})");
+  FlowSpec rst =
+      spec(R"({"at": "0s", "kind": "tcp", "src": "1.1.1.1", "dst": "2.2.2.2:22", "data_packets": 2, "close": "rst"})");
   FlowGenerator g1(rst, 0, 1);
   std::vector<Sent> v = play(g1, 0);
   REQUIRE(v.size() == 3 + 4 + 1);
   CHECK(ctsim::format_tcp_flags(v.back().pkt.tcp_flags) == "RA");
   CHECK(v.back().pkt.saddr == v[0].pkt.saddr);
-  FlowSpec none = spec(R"({"at": "0s", "kind": "tcp", "src": "1.1.1.1", "dst": "2.2.2.2:22", "data_packets": 0, "close": "none"})");
+  FlowSpec none =
+      spec(R"({"at": "0s", "kind": "tcp", "src": "1.1.1.1", "dst": "2.2.2.2:22", "data_packets": 0, "close": "none"})");
   FlowGenerator g2(none, 0, 1);
   v = play(g2, 0);
   REQUIRE(v.size() == 3);
@@ -140,7 +142,8 @@ TEST_CASE("tcp close rst and none") {
 }
 
 TEST_CASE("udp flows: one-way, or request and reply") {
-  FlowSpec one = spec(R"({"at": "0s", "kind": "udp", "src": "10.0.0.1", "dst": "10.0.0.53:53", "reply": false, "data_packets": 3})");
+  FlowSpec one = spec(
+      R"({"at": "0s", "kind": "udp", "src": "10.0.0.1", "dst": "10.0.0.53:53", "reply": false, "data_packets": 3})");
   FlowGenerator g1(one, 0, 1);
   std::vector<Sent> v = play(g1, 0);
   REQUIRE(v.size() == 3);
@@ -189,7 +192,8 @@ TEST_CASE("icmp flows: each echo-request is answered by its echo-reply") {
 }
 
 TEST_CASE("ipv6 flows draw from the prefix and the port range") {
-  FlowSpec fs = spec(R"({"at": "0s", "kind": "udp", "src": "[2001:db8::/32]:1000-1001", "dst": "[2001:db8:ffff::1]:443"})");
+  FlowSpec fs =
+      spec(R"({"at": "0s", "kind": "udp", "src": "[2001:db8::/32]:1000-1001", "dst": "[2001:db8:ffff::1]:443"})");
   FlowGenerator g(fs, 0, 7);
   std::map<uint16_t, int> ports;
   for (int i = 0; i < 200; ++i) {
@@ -322,7 +326,8 @@ TEST_CASE("loss makes tcp retransmit the same segment after a backed-off RTO") {
 }
 
 TEST_CASE("lost udp requests get no reply") {
-  FlowSpec fs = spec(R"({"at": "0s", "kind": "udp", "src": "10.0.0.1", "dst": "10.0.0.2:53", "data_packets": 1000, "loss": 0.5})");
+  FlowSpec fs = spec(
+      R"({"at": "0s", "kind": "udp", "src": "10.0.0.1", "dst": "10.0.0.2:53", "data_packets": 1000, "loss": 0.5})");
   FlowGenerator g(fs, 0, 11);
   const std::vector<Sent> v = play(g, 0);
   size_t requests = 0, replies = 0;
@@ -338,7 +343,8 @@ TEST_CASE("lost udp requests get no reply") {
 }
 
 TEST_CASE("rate gives Poisson arrivals with the right mean; interval a fixed gap") {
-  FlowSpec fs = spec(R"({"at": "0s", "kind": "udp", "count": 100000, "rate": "2000/s", "src": "10.0.0.1", "dst": "10.0.0.2:53"})");
+  FlowSpec fs = spec(
+      R"({"at": "0s", "kind": "udp", "count": 100000, "rate": "2000/s", "src": "10.0.0.1", "dst": "10.0.0.2:53"})");
   FlowGenerator g(fs, 0, 13);
   const int kN = 100000;
   double sum = 0, sum2 = 0;
@@ -353,7 +359,8 @@ TEST_CASE("rate gives Poisson arrivals with the right mean; interval a fixed gap
   // The sample mean's standard error is 500/sqrt(1e5) = 1.6 us.
   CHECK(std::abs(mean - 500'000.0) < 8'000.0);
   CHECK(std::abs(sd / mean - 1.0) < 0.03);
-  FlowSpec fixed = spec(R"({"at": "0s", "kind": "udp", "count": 10, "interval": "3ms", "src": "10.0.0.1", "dst": "10.0.0.2:53"})");
+  FlowSpec fixed =
+      spec(R"({"at": "0s", "kind": "udp", "count": 10, "interval": "3ms", "src": "10.0.0.1", "dst": "10.0.0.2:53"})");
   FlowGenerator gf(fixed, 0, 13);
   for (int i = 0; i < 10; ++i) CHECK(gf.next_gap() == 3'000'000);
 }

@@ -53,22 +53,26 @@ TEST_CASE("a number beyond a double is a JSON error with its position") {
 // at every level, given a value of every JSON type, and every array given
 // elements of every type. The loader must answer with a Status each time.
 TEST_CASE("every key with a value of every JSON type loads or fails, never throws") {
-  const std::vector<std::string> kValues = {"null", "true", "0", "5", "-1", "1.5", "1e300", "\"\"",
-                                            "\"x\"", "\"1s\"", "[]", "[1]", "{}", "{\"a\": 1}"};
+  const std::vector<std::string> kValues = {"null", "true",  "0",      "5",  "-1",  "1.5", "1e300",
+                                            "\"\"", "\"x\"", "\"1s\"", "[]", "[1]", "{}",  "{\"a\": 1}"};
   // A minimal object around `member` for each level of the key table.
   auto wrap = [](const std::string& level, const std::string& member) -> std::string {
     if (level.empty()) return "{\"ctsim\": 1, " + member + "}";
     if (level == "/table") return "{\"ctsim\": 1, \"table\": {" + member + "}}";
     if (level == "/namespaces/*") return "{\"ctsim\": 1, \"namespaces\": [{\"name\": \"a\", " + member + "}]}";
     if (level == "/listeners/*") return "{\"ctsim\": 1, \"listeners\": [{" + member + "}]}";
-    if (level == "/rules/*") return "{\"ctsim\": 1, \"rules\": [{\"hook\": \"forward\", \"verdict\": \"drop\", " + member + "}]}";
-    if (level == "/packets/*") return "{\"ctsim\": 1, \"packets\": [{\"at\": \"0s\", \"pkt\": \"udp 1.1.1.1:1 > 2.2.2.2:2\", " + member + "}]}";
+    if (level == "/rules/*")
+      return "{\"ctsim\": 1, \"rules\": [{\"hook\": \"forward\", \"verdict\": \"drop\", " + member + "}]}";
+    if (level == "/packets/*")
+      return "{\"ctsim\": 1, \"packets\": [{\"at\": \"0s\", \"pkt\": \"udp 1.1.1.1:1 > 2.2.2.2:2\", " + member + "}]}";
     const std::string flow = "\"at\": \"0s\", \"src\": \"1.1.1.1\", \"dst\": \"2.2.2.2:53\"";
     if (level == "/flows/*") return "{\"ctsim\": 1, \"flows\": [{\"kind\": \"udp\", " + flow + ", " + member + "}]}";
-    if (level == "/flows/*/weights") return "{\"ctsim\": 1, \"flows\": [{\"kind\": \"mix\", " + flow + ", \"weights\": {" + member + "}}]}";
+    if (level == "/flows/*/weights")
+      return "{\"ctsim\": 1, \"flows\": [{\"kind\": \"mix\", " + flow + ", \"weights\": {" + member + "}}]}";
     const size_t q = level.find("?do=");
     const std::string kind = q == std::string::npos ? "stats" : level.substr(q + 4);
-    return "{\"ctsim\": 1, \"listeners\": [{\"name\": \"l\"}], \"actions\": [{\"at\": \"1s\", \"do\": \"" + kind + "\", " + member + "}]}";
+    return "{\"ctsim\": 1, \"listeners\": [{\"name\": \"l\"}], \"actions\": [{\"at\": \"1s\", \"do\": \"" + kind +
+           "\", " + member + "}]}";
   };
   int docs = 0;
   for (const ctsim::ScenarioLevel& l : ctsim::scenario_key_table()) {

@@ -62,8 +62,8 @@ Outputs run_scenario(const std::string& name, const std::string& dir, const std:
   Outputs o;
   o.trace_path = dir + "/" + tag + ".jsonl";
   const std::string events = dir + "/" + tag + ".events";
-  RunResult r = run_ctsim("run '" + source_path("scenarios/" + name + ".json") + "'" + (check ? " --check" : "") + " --quiet --trace " +
-                          o.trace_path + " --events " + events);
+  RunResult r = run_ctsim("run '" + source_path("scenarios/" + name + ".json") + "'" + (check ? " --check" : "") +
+                          " --quiet --trace " + o.trace_path + " --events " + events);
   o.code = r.code;
   o.err = r.err;
   o.trace = read_file(o.trace_path);
@@ -84,8 +84,8 @@ TEST_CASE("golden: every scenario matches its golden trace and event stream") {
     CHECK_MESSAGE(o.code == 0, "ctsim run --check failed: " << o.err);
     const std::string golden = source_path("tests/golden/" + name);
     if (!file_exists(golden + ".jsonl") || !file_exists(golden + ".events")) {
-      FAIL_CHECK("no golden for scenarios/" << name << ".json: run `make goldens` to create tests/golden/"
-                                            << name << ".jsonl and .events, check them, and commit them");
+      FAIL_CHECK("no golden for scenarios/" << name << ".json: run `make goldens` to create tests/golden/" << name
+                                            << ".jsonl and .events, check them, and commit them");
       continue;
     }
     RunResult d = run_ctsim("diff " + golden + ".jsonl " + o.trace_path);
@@ -97,7 +97,7 @@ TEST_CASE("golden: every scenario matches its golden trace and event stream") {
     const std::string want_events = read_file(golden + ".events");
     const bool same_events = o.events == want_events;
     CHECK_MESSAGE(same_events, "event stream differs from tests/golden/"
-                                               << name << ".events at " << first_line_difference(want_events, o.events));
+                                   << name << ".events at " << first_line_difference(want_events, o.events));
   }
 }
 
@@ -112,7 +112,6 @@ TEST_CASE("determinism: every scenario run twice gives the same bytes") {
     CHECK(!a.trace.empty());
     const bool same_trace = a.trace == b.trace, same_events = a.events == b.events;
     CHECK_MESSAGE(same_trace, "trace differs between two runs at " << first_line_difference(a.trace, b.trace));
-    CHECK_MESSAGE(same_events,
-                  "events differ between two runs at " << first_line_difference(a.events, b.events));
+    CHECK_MESSAGE(same_events, "events differ between two runs at " << first_line_difference(a.events, b.events));
   }
 }

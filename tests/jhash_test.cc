@@ -89,10 +89,8 @@ nf_inet_addr parse_addr(const std::string& s, uint16_t* l3num) {
   }
   nf_inet_addr addr;
   for (int w = 0; w < 4; ++w) {
-    addr.all[w] = static_cast<uint32_t>(bytes[4 * w]) |
-                  (static_cast<uint32_t>(bytes[4 * w + 1]) << 8) |
-                  (static_cast<uint32_t>(bytes[4 * w + 2]) << 16) |
-                  (static_cast<uint32_t>(bytes[4 * w + 3]) << 24);
+    addr.all[w] = static_cast<uint32_t>(bytes[4 * w]) | (static_cast<uint32_t>(bytes[4 * w + 1]) << 8) |
+                  (static_cast<uint32_t>(bytes[4 * w + 2]) << 16) | (static_cast<uint32_t>(bytes[4 * w + 3]) << 24);
   }
   return addr;
 }
@@ -128,8 +126,7 @@ TEST_CASE("jhash matches lookup3 hashlittle for every reference vector") {
     const uint32_t initval = e.at("initval").get<uint32_t>();
     CAPTURE(e.at("key_hex").get<std::string>());
     CAPTURE(initval);
-    CHECK(jhash(key.data(), static_cast<uint32_t>(key.size()), initval) ==
-          e.at("hash").get<uint32_t>());
+    CHECK(jhash(key.data(), static_cast<uint32_t>(key.size()), initval) == e.at("hash").get<uint32_t>());
   }
 }
 
@@ -147,8 +144,7 @@ TEST_CASE("jhash2 matches lookup3 hashword for every reference vector") {
     const uint32_t initval = e.at("initval").get<uint32_t>();
     CAPTURE(words.size());
     CAPTURE(initval);
-    CHECK(jhash2(words.data(), static_cast<uint32_t>(words.size()), initval) ==
-          e.at("hash").get<uint32_t>());
+    CHECK(jhash2(words.data(), static_cast<uint32_t>(words.size()), initval) == e.at("hash").get<uint32_t>());
   }
 }
 

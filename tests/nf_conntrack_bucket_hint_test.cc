@@ -61,7 +61,7 @@ TEST_CASE("lower() moves the bound earlier only; unlink() leaves it") {
   const uint32_t before = h.bound(now);
   h.lower(now + 600 * 250, now);  // later: no change
   CHECK(h.bound(now) == before);
-  h.lower(now + 10 * 250, now);   // earlier (a FIN): lowered
+  h.lower(now + 10 * 250, now);  // earlier (a FIN): lowered
   CHECK(h.bound(now) == ((now + 10 * 250) & ~(kUnit - 1)));
   h.unlink();
   CHECK(h.nodes() == 1);

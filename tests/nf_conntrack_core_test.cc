@@ -35,8 +35,7 @@ nf_conn* assured_udp(World& w, net& n, uint16_t sport, uint16_t dport = 53) {
 
 nf_conn* unreplied_udp(World& w, net& n, uint16_t sport, uint16_t dport = 53) {
   nf_conn* ct = nullptr;
-  CHECK(w.forward(udp_packet(ipv4(10, 8, 0, 1), sport, ipv4(10, 8, 0, 2), dport), &n, 0, &ct) ==
-        NF_ACCEPT);
+  CHECK(w.forward(udp_packet(ipv4(10, 8, 0, 1), sport, ipv4(10, 8, 0, 2), dport), &n, 0, &ct) == NF_ACCEPT);
   REQUIRE(ct != nullptr);
   REQUIRE_FALSE(ct->test_bit(IPS_ASSURED_BIT));
   return ct;
@@ -357,8 +356,7 @@ TEST_CASE("early_drop evicts non-ASSURED conns only") {
   REQUIRE(w.init.count == 4);
 
   nf_conn* fresh = nullptr;
-  CHECK(w.forward(udp_packet(ipv4(10, 7, 0, 1), 3000, ipv4(10, 7, 0, 2), 53), nullptr, 0, &fresh) ==
-        NF_ACCEPT);
+  CHECK(w.forward(udp_packet(ipv4(10, 7, 0, 1), 3000, ipv4(10, 7, 0, 2), 53), nullptr, 0, &fresh) == NF_ACCEPT);
   REQUIRE(fresh != nullptr);
   const uint32_t drops = w.ct.stat(w.init, 0).early_drop;
   CHECK(drops >= 1);
@@ -381,10 +379,9 @@ TEST_CASE("early_drop kills every eligible conn of the bucket unless the walk is
     // to R(k-1): the walk goes on and drops every non-ASSURED conn.
     World w({1, 3, 0x12345678, 1});
     std::vector<uint32_t> ids;
-    for (uint16_t i = 0; i < 3; ++i)
-      ids.push_back(unreplied_udp(w, w.init, static_cast<uint16_t>(2000 + i))->id);
-    CHECK(chain_walk(w.ct, 0) == std::vector<uint32_t>{ids[2] * 2 + 1, ids[2] * 2, ids[1] * 2 + 1,
-                                                       ids[1] * 2, ids[0] * 2 + 1, ids[0] * 2});
+    for (uint16_t i = 0; i < 3; ++i) ids.push_back(unreplied_udp(w, w.init, static_cast<uint16_t>(2000 + i))->id);
+    CHECK(chain_walk(w.ct, 0) ==
+          std::vector<uint32_t>{ids[2] * 2 + 1, ids[2] * 2, ids[1] * 2 + 1, ids[1] * 2, ids[0] * 2 + 1, ids[0] * 2});
     Recorder rec;
     w.ct.set_observer(&rec);
     CHECK(w.forward(udp_packet(ipv4(10, 7, 0, 1), 3000, ipv4(10, 7, 0, 2), 53)) == NF_ACCEPT);
@@ -456,8 +453,7 @@ TEST_CASE("v5.10: nf_conntrack_max is compared with each namespace's own count")
   net& b = w.ct.net_add("b", 0x9999);
   std::vector<nf_conn*> in_b;
   for (uint16_t i = 0; i < 3; ++i) unreplied_udp(w, w.init, static_cast<uint16_t>(2000 + i));
-  for (uint16_t i = 0; i < 3; ++i)
-    in_b.push_back(unreplied_udp(w, b, static_cast<uint16_t>(2000 + i)));
+  for (uint16_t i = 0; i < 3; ++i) in_b.push_back(unreplied_udp(w, b, static_cast<uint16_t>(2000 + i)));
   // Six conns in all, above max = 4, but each namespace has 3: no pressure.
   CHECK(w.init.count == 3);
   CHECK(b.count == 3);
@@ -648,20 +644,17 @@ TEST_CASE("a table dump reaps up to 8 expired conns per bucket, last collected f
   std::vector<uint32_t> ids;
   for (uint8_t i = 1; i <= 10; ++i) {
     nf_conn* c = nullptr;
-    REQUIRE(w.forward(generic_packet(ipv4(10, 0, 0, i), ipv4(10, 0, 1, 1)), nullptr, 0, &c) ==
-            NF_ACCEPT);
+    REQUIRE(w.forward(generic_packet(ipv4(10, 0, 0, i), ipv4(10, 0, 1, 1)), nullptr, 0, &c) == NF_ACCEPT);
     ids.push_back(c->id);
   }
   w.init.sysctl.generic_timeout = 600 * hz;
   for (uint8_t i = 11; i <= 12; ++i) {
     nf_conn* c = nullptr;
-    REQUIRE(w.forward(generic_packet(ipv4(10, 0, 0, i), ipv4(10, 0, 1, 1)), nullptr, 0, &c) ==
-            NF_ACCEPT);
+    REQUIRE(w.forward(generic_packet(ipv4(10, 0, 0, i), ipv4(10, 0, 1, 1)), nullptr, 0, &c) == NF_ACCEPT);
     ids.push_back(c->id);
   }
   nf_conn* elsewhere = nullptr;
-  REQUIRE(w.forward(generic_packet(ipv4(10, 0, 0, 99), ipv4(10, 0, 1, 1)), &other, 0, &elsewhere) ==
-          NF_ACCEPT);
+  REQUIRE(w.forward(generic_packet(ipv4(10, 0, 0, 99), ipv4(10, 0, 1, 1)), &other, 0, &elsewhere) == NF_ACCEPT);
   w.clock.advance(11 * hz);
   Recorder rec;
   w.ct.set_observer(&rec);
@@ -670,8 +663,7 @@ TEST_CASE("a table dump reaps up to 8 expired conns per bucket, last collected f
   // Live conns of this namespace, in chain order (newest first).
   CHECK(shown == std::vector<uint32_t>{ids[11], ids[10]});
   // Collected in chain order 10, 9, ..., 3; killed 3, 4, ..., 10.
-  CHECK(rec.dying ==
-        std::vector<uint32_t>{ids[2], ids[3], ids[4], ids[5], ids[6], ids[7], ids[8], ids[9]});
+  CHECK(rec.dying == std::vector<uint32_t>{ids[2], ids[3], ids[4], ids[5], ids[6], ids[7], ids[8], ids[9]});
   CHECK(w.init.count == 4);
   CHECK(other.count == 1);
   CHECK(w.invariants() == "");
@@ -814,9 +806,9 @@ TEST_CASE("randomized model: live conns match a map of tuple -> expiry") {
     const uint32_t op = rng.below(100);
     net& n = *nets[rng.below(2)];
     const uint16_t cpu = static_cast<uint16_t>(rng.below(2));
-    Packet p = generic_packet(ipv4(10, 0, 0, static_cast<uint8_t>(1 + rng.below(5))),
-                              ipv4(10, 0, 1, static_cast<uint8_t>(1 + rng.below(5))),
-                              static_cast<uint8_t>(98 + rng.below(2)));
+    Packet p =
+        generic_packet(ipv4(10, 0, 0, static_cast<uint8_t>(1 + rng.below(5))),
+                       ipv4(10, 0, 1, static_cast<uint8_t>(1 + rng.below(5))), static_cast<uint8_t>(98 + rng.below(2)));
     if (rng.below(2)) std::swap(p.saddr, p.daddr);
     const nf_conntrack_tuple t = tuple_of(p);
     nf_conntrack_tuple inv;
@@ -916,18 +908,17 @@ TEST_CASE("randomized stress: held packets, clashes, flushes and failing events"
   };
   auto random_packet = [&] {
     Packet p;
-    const uint8_t a = static_cast<uint8_t>(1 + rng.below(3)),
-                  c = static_cast<uint8_t>(1 + rng.below(3));
+    const uint8_t a = static_cast<uint8_t>(1 + rng.below(3)), c = static_cast<uint8_t>(1 + rng.below(3));
     const uint16_t sp = static_cast<uint16_t>(1000 + rng.below(3));
     switch (rng.below(3)) {
       case 0:
         p = udp_packet(ipv4(10, 0, 0, a), sp, ipv4(10, 0, 1, c), 53);
         break;
       case 1: {
-        static const uint8_t flags[] = {TCPHDR_SYN, TCPHDR_SYN | TCPHDR_ACK, TCPHDR_ACK,
-                                        TCPHDR_FIN | TCPHDR_ACK, TCPHDR_RST};
-        p = tcp_packet(ipv4(10, 0, 0, a), sp, ipv4(10, 0, 1, c), 80, flags[rng.below(5)],
-                       rng.below(1000), rng.below(1000));
+        static const uint8_t flags[] = {TCPHDR_SYN, TCPHDR_SYN | TCPHDR_ACK, TCPHDR_ACK, TCPHDR_FIN | TCPHDR_ACK,
+                                        TCPHDR_RST};
+        p = tcp_packet(ipv4(10, 0, 0, a), sp, ipv4(10, 0, 1, c), 80, flags[rng.below(5)], rng.below(1000),
+                       rng.below(1000));
         break;
       }
       default:
@@ -958,14 +949,11 @@ TEST_CASE("randomized stress: held packets, clashes, flushes and failing events"
         const size_t i = rng.below(static_cast<uint32_t>(held.size()));
         Held& h = *held[i];
         if (rng.below(10) < 7) {
-          const uint32_t before =
-              w.ct.stat(*nets[0], h.cpu).clash_resolve + w.ct.stat(*nets[1], h.cpu).clash_resolve +
-              w.ct.stat(*nets[0], h.cpu).insert_failed + w.ct.stat(*nets[1], h.cpu).insert_failed;
+          const uint32_t before = w.ct.stat(*nets[0], h.cpu).clash_resolve + w.ct.stat(*nets[1], h.cpu).clash_resolve +
+                                  w.ct.stat(*nets[0], h.cpu).insert_failed + w.ct.stat(*nets[1], h.cpu).insert_failed;
           w.ct.nf_conntrack_confirm(h.cpu, h.p);
-          clashes += w.ct.stat(*nets[0], h.cpu).clash_resolve +
-                     w.ct.stat(*nets[1], h.cpu).clash_resolve +
-                     w.ct.stat(*nets[0], h.cpu).insert_failed +
-                     w.ct.stat(*nets[1], h.cpu).insert_failed - before;
+          clashes += w.ct.stat(*nets[0], h.cpu).clash_resolve + w.ct.stat(*nets[1], h.cpu).clash_resolve +
+                     w.ct.stat(*nets[0], h.cpu).insert_failed + w.ct.stat(*nets[1], h.cpu).insert_failed - before;
         }
         w.ct.nf_reset_ct(h.p);
         held.erase(held.begin() + static_cast<long>(i));

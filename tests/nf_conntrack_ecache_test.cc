@@ -37,8 +37,7 @@ class TestNotifier : public EventNotifier {
     bool delivered;
   };
   explicit TestNotifier(const Clock& clock) : clock_(clock) {}
-  int ctnetlink_conntrack_event(unsigned events, const nf_conn& ct, const net&, uint32_t,
-                                int) override {
+  int ctnetlink_conntrack_event(unsigned events, const nf_conn& ct, const net&, uint32_t, int) override {
     CHECK(nf_ct_is_confirmed(&ct));
     calls.push_back({events, ct.id, clock_.jiffies(), !fail});
     return fail ? kENOBUFS : 0;
@@ -85,8 +84,7 @@ struct Handshake {
 // A confirmed UDP conn, no skb holding it.
 nf_conn* udp_conn(World& w, uint16_t sport) {
   nf_conn* ct = nullptr;
-  REQUIRE(w.forward(udp_packet(ipv4(10, 0, 0, 1), sport, ipv4(10, 0, 0, 2), 53), nullptr, 0, &ct) ==
-          NF_ACCEPT);
+  REQUIRE(w.forward(udp_packet(ipv4(10, 0, 0, 1), sport, ipv4(10, 0, 0, 2), 53), nullptr, 0, &ct) == NF_ACCEPT);
   return ct;
 }
 
@@ -115,8 +113,7 @@ TEST_CASE("a TCP handshake delivers NEW|PROTOINFO, REPLY|PROTOINFO, PROTOINFO|AS
   REQUIRE(w.ct.nf_conntrack_confirm(0, synack) == NF_ACCEPT);
   w.ct.nf_reset_ct(synack);
   REQUIRE(w.forward(hs.ack()) == NF_ACCEPT);
-  CHECK(nl.delivered() == std::vector<unsigned>{ev({IPCT_NEW, IPCT_PROTOINFO}),
-                                                ev({IPCT_REPLY, IPCT_PROTOINFO}),
+  CHECK(nl.delivered() == std::vector<unsigned>{ev({IPCT_NEW, IPCT_PROTOINFO}), ev({IPCT_REPLY, IPCT_PROTOINFO}),
                                                 ev({IPCT_PROTOINFO, IPCT_ASSURED})});
   for (const auto& c : nl.calls) CHECK(c.ct_id == ct->id);
 
@@ -297,8 +294,7 @@ TEST_CASE("missed events are re-sent with the next delivery") {
 
   SUBCASE("missed events ride along with DESTROY") {
     nl.fail = true;
-    REQUIRE(w.forward(tcp_packet(hs.c, 40000, hs.s, 80, TCPHDR_FIN | TCPHDR_ACK, 101, 501)) ==
-            NF_ACCEPT);
+    REQUIRE(w.forward(tcp_packet(hs.c, 40000, hs.s, 80, TCPHDR_FIN | TCPHDR_ACK, 101, 501)) == NF_ACCEPT);
     const unsigned missed = ct->ecache.missed;
     CHECK(missed == ev({IPCT_PROTOINFO}));
     nl.fail = false;
@@ -307,10 +303,8 @@ TEST_CASE("missed events are re-sent with the next delivery") {
   }
   SUBCASE("a failed delivery keeps earlier misses and adds the new events") {
     nl.fail = true;
-    REQUIRE(w.forward(tcp_packet(hs.c, 40000, hs.s, 80, TCPHDR_FIN | TCPHDR_ACK, 101, 501)) ==
-            NF_ACCEPT);
-    REQUIRE(w.forward(tcp_packet(hs.s, 80, hs.c, 40000, TCPHDR_FIN | TCPHDR_ACK, 501, 102)) ==
-            NF_ACCEPT);
+    REQUIRE(w.forward(tcp_packet(hs.c, 40000, hs.s, 80, TCPHDR_FIN | TCPHDR_ACK, 101, 501)) == NF_ACCEPT);
+    REQUIRE(w.forward(tcp_packet(hs.s, 80, hs.c, 40000, TCPHDR_FIN | TCPHDR_ACK, 501, 102)) == NF_ACCEPT);
     CHECK(ct->ecache.missed == ev({IPCT_PROTOINFO}));
     CHECK(nl.calls.back().events == ev({IPCT_PROTOINFO}));
   }
@@ -323,8 +317,7 @@ TEST_CASE("net_exit drops the listener first: no deferred destruction") {
   TestNotifier nl(w.clock);
   b.event_cb = &nl;
   nf_conn* ct = nullptr;
-  REQUIRE(w.forward(udp_packet(ipv4(10, 0, 0, 1), 1, ipv4(10, 0, 0, 2), 2), &b, 0, &ct) ==
-          NF_ACCEPT);
+  REQUIRE(w.forward(udp_packet(ipv4(10, 0, 0, 1), 1, ipv4(10, 0, 0, 2), 2), &b, 0, &ct) == NF_ACCEPT);
   nl.fail = true;
   nl.calls.clear();
   w.ct.net_exit(b);

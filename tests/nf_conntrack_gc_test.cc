@@ -22,14 +22,13 @@ namespace {
 class GcLog : public Recorder {
  public:
   explicit GcLog(const Clock& clock) : clock_(clock) {}
-  void on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped,
-             uint32_t next_run) override {
+  void on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped, uint32_t next_run) override {
     Recorder::on_gc(scanned, expired, buckets, early_dropped, next_run);
     at.push_back(clock_.jiffies());
   }
   // Every lookup: its bucket, the nodes it walked, whether it matched.
-  void on_lookup(const net& n, uint16_t cpu, const nf_conntrack_tuple& t, uint32_t hash,
-                 uint32_t bucket, uint32_t chain, const nf_conntrack_tuple_hash* match) override {
+  void on_lookup(const net& n, uint16_t cpu, const nf_conntrack_tuple& t, uint32_t hash, uint32_t bucket,
+                 uint32_t chain, const nf_conntrack_tuple_hash* match) override {
     Recorder::on_lookup(n, cpu, t, hash, bucket, chain, match);
     lookups.push_back({bucket, chain, match != nullptr ? 1u : 0u});
   }
@@ -108,8 +107,8 @@ TEST_CASE("gc interval with nothing expiring: HZ first, then 16*HZ/128") {
     HzWorld w(hz, {1024, 0, 1, 1});
     // Some live conns so that every run scans something.
     for (uint16_t i = 0; i < 50; ++i) {
-      REQUIRE(w.forward(udp_packet(ipv4(10, 0, 0, 1), static_cast<uint16_t>(5000 + i),
-                                   ipv4(10, 0, 0, 2), 53)) == NF_ACCEPT);
+      REQUIRE(w.forward(udp_packet(ipv4(10, 0, 0, 1), static_cast<uint16_t>(5000 + i), ipv4(10, 0, 0, 2), 53)) ==
+              NF_ACCEPT);
     }
     for (int r = 0; r < 6; ++r) w.run_next_gc();
     const uint64_t start = initial_jiffies_for_hz(hz);
@@ -307,8 +306,8 @@ TEST_CASE("without a 'table full' drop the GC never early-drops") {
   GcLog log(w.clock);
   w.ct.set_observer(&log);
   for (uint16_t i = 0; i < 100; ++i) {
-    REQUIRE(w.forward(udp_packet(ipv4(10, 1, 0, 1), static_cast<uint16_t>(2000 + i),
-                                 ipv4(10, 2, 0, 1), 53)) == NF_ACCEPT);
+    REQUIRE(w.forward(udp_packet(ipv4(10, 1, 0, 1), static_cast<uint16_t>(2000 + i), ipv4(10, 2, 0, 1), 53)) ==
+            NF_ACCEPT);
   }
   w.advance_seconds(20);  // more than a full sweep
   CHECK(w.init.count == 100);
@@ -379,8 +378,8 @@ TEST_CASE("the bucket hints skip only walks that change nothing") {
     for (int step = 0; step < 400; ++step) {
       // A few new conns per jiffy-step; some get a reply (longer timeout).
       for (int k = 0; k < 20; ++k, ++next) {
-        const nf_inet_addr src = ipv4(10, static_cast<uint8_t>(next >> 16),
-                                      static_cast<uint8_t>(next >> 8), static_cast<uint8_t>(next));
+        const nf_inet_addr src =
+            ipv4(10, static_cast<uint8_t>(next >> 16), static_cast<uint8_t>(next >> 8), static_cast<uint8_t>(next));
         const nf_inet_addr dst = ipv4(192, 0, 2, 1);
         const uint16_t sport = static_cast<uint16_t>(1024 + next % 5000);
         w.forward(udp_packet(src, sport, dst, 53));
@@ -390,18 +389,15 @@ TEST_CASE("the bucket hints skip only walks that change nothing") {
       // (FIN_WAIT, 2 min) or an RST (CLOSE, 10 s) moves their deadline
       // earlier, which must lower their buckets' hints.
       const nf_inet_addr server = ipv4(192, 0, 2, 80);
-      const nf_inet_addr client = ipv4(10, 200, static_cast<uint8_t>(step >> 8),
-                                       static_cast<uint8_t>(step));
+      const nf_inet_addr client = ipv4(10, 200, static_cast<uint8_t>(step >> 8), static_cast<uint8_t>(step));
       if (step < 300) {
         w.forward(tcp_packet(client, 40000, server, 443, TCPHDR_SYN, 100));
         w.forward(tcp_packet(server, 443, client, 40000, TCPHDR_SYN | TCPHDR_ACK, 900, 101));
         w.forward(tcp_packet(client, 40000, server, 443, TCPHDR_ACK, 101, 901));
       }
       if (step >= 5 && step < 305) {
-        const nf_inet_addr old = ipv4(10, 200, static_cast<uint8_t>((step - 5) >> 8),
-                                      static_cast<uint8_t>(step - 5));
-        w.forward(tcp_packet(old, 40000, server, 443,
-                             step % 2 != 0 ? TCPHDR_FIN | TCPHDR_ACK : TCPHDR_RST, 101, 901));
+        const nf_inet_addr old = ipv4(10, 200, static_cast<uint8_t>((step - 5) >> 8), static_cast<uint8_t>(step - 5));
+        w.forward(tcp_packet(old, 40000, server, 443, step % 2 != 0 ? TCPHDR_FIN | TCPHDR_ACK : TCPHDR_RST, 101, 901));
       }
       w.wq.advance_to(w.clock.jiffies() + 37);
       if (step % 50 == 0) REQUIRE(w.ct.check_invariants({}) == "");  // hints too

@@ -20,8 +20,8 @@ namespace {
 
 const nf_inet_addr kC = ipv4(192, 168, 1, 2), kS = ipv4(10, 0, 0, 2);
 
-constexpr uint8_t REQUEST = 0, RESPONSE = 1, DATA = 2, ACK = 3, DATAACK = 4, CLOSEREQ = 5,
-                  CLOSE = 6, RESET = 7, SYNC = 8;
+constexpr uint8_t REQUEST = 0, RESPONSE = 1, DATA = 2, ACK = 3, DATAACK = 4, CLOSEREQ = 5, CLOSE = 6, RESET = 7,
+                  SYNC = 8;
 
 Packet dccp(bool from_client, uint8_t type, uint64_t seq = 0, uint64_t ack = 0) {
   Packet p;
@@ -240,8 +240,6 @@ TEST_CASE("nf_conntrack_sysctl: DCCP timeouts and loose under their v5.10 names"
   }
   CHECK_FALSE(nf_conntrack_sysctl_find("nf_conntrack_dccp_loose")->jiffies);
   // GRE's pair exists in v5.10 too.
-  CHECK(nf_conntrack_sysctl_read(s, *nf_conntrack_sysctl_find("nf_conntrack_gre_timeout"), hz) ==
-        30);
-  CHECK(nf_conntrack_sysctl_read(s, *nf_conntrack_sysctl_find("nf_conntrack_gre_timeout_stream"),
-                                 hz) == 180);
+  CHECK(nf_conntrack_sysctl_read(s, *nf_conntrack_sysctl_find("nf_conntrack_gre_timeout"), hz) == 30);
+  CHECK(nf_conntrack_sysctl_read(s, *nf_conntrack_sysctl_find("nf_conntrack_gre_timeout_stream"), hz) == 180);
 }

@@ -33,8 +33,8 @@ Packet icmpv6_packet(nf_inet_addr s, nf_inet_addr d, uint8_t type, uint16_t id) 
 }
 
 // An ICMP(v6) error from `s` to `d` quoting a UDP packet qs:qsp -> qd:qdp.
-Packet icmp_error(uint16_t l3, nf_inet_addr s, nf_inet_addr d, uint8_t type, uint8_t code,
-                  nf_inet_addr qs, uint16_t qsp, nf_inet_addr qd, uint16_t qdp) {
+Packet icmp_error(uint16_t l3, nf_inet_addr s, nf_inet_addr d, uint8_t type, uint8_t code, nf_inet_addr qs,
+                  uint16_t qsp, nf_inet_addr qd, uint16_t qdp) {
   Packet p;
   p.l3num = l3;
   p.saddr = s;
@@ -74,7 +74,7 @@ TEST_CASE("nf_conntrack_icmp_packet: echo request and reply pair up by id") {
   CHECK(other == ct);
   CHECK(info == IP_CT_ESTABLISHED_REPLY);
   CHECK(ct->test_bit(IPS_SEEN_REPLY_BIT));
-  CHECK_FALSE(ct->test_bit(IPS_ASSURED_BIT));  // ICMP never assures
+  CHECK_FALSE(ct->test_bit(IPS_ASSURED_BIT));                // ICMP never assures
   CHECK(nf_ct_expires(ct, w.ct.now32()) == 30 * w.ct.hz());  // refreshed by the reply
   CHECK(w.init.count == 1);
 }
@@ -167,8 +167,7 @@ TEST_CASE("nf_conntrack_inet_error: no matching flow counts error, creates nothi
 TEST_CASE("icmp_invert_type: every row of the ICMP inversion table") {
   // Pairs: ECHO/ECHOREPLY, TIMESTAMP/TIMESTAMPREPLY, INFO_REQUEST/INFO_REPLY,
   // ADDRESS/ADDRESSREPLY, both ways.
-  const uint8_t pairs[][2] = {{8, 0}, {0, 8}, {13, 14}, {14, 13}, {15, 16}, {16, 15},
-                              {17, 18}, {18, 17}};
+  const uint8_t pairs[][2] = {{8, 0}, {0, 8}, {13, 14}, {14, 13}, {15, 16}, {16, 15}, {17, 18}, {18, 17}};
   for (const auto& p : pairs) {
     uint8_t inv = 0xff;
     CAPTURE(p[0]);

@@ -44,9 +44,8 @@ Packet sctp(bool from_a, uint32_t vtag, uint8_t first, std::initializer_list<uin
 
 uint32_t left(World& w, const nf_conn* ct) { return nf_ct_expires(ct, w.ct.now32()); }
 
-constexpr uint8_t DATA = 0, INIT = 1, INIT_ACK = 2, SACK = 3, HEARTBEAT = 4, HEARTBEAT_ACK = 5,
-                  ABORT = 6, SHUTDOWN = 7, SHUTDOWN_ACK = 8, COOKIE_ECHO = 10, COOKIE_ACK = 11,
-                  SHUTDOWN_COMPLETE = 14;
+constexpr uint8_t DATA = 0, INIT = 1, INIT_ACK = 2, SACK = 3, HEARTBEAT = 4, HEARTBEAT_ACK = 5, ABORT = 6, SHUTDOWN = 7,
+                  SHUTDOWN_ACK = 8, COOKIE_ECHO = 10, COOKIE_ACK = 11, SHUTDOWN_COMPLETE = 14;
 
 }  // namespace
 
@@ -167,7 +166,7 @@ TEST_CASE("sctp_new: which first packets may create a conn") {
   };
   const Case cases[] = {
       {INIT, {}, 0, true, SCTP_CONNTRACK_COOKIE_WAIT},
-      {INIT, {}, 5, false, 0},             // INIT must carry vtag 0
+      {INIT, {}, 5, false, 0},  // INIT must carry vtag 0
       // Out of the blue, these pass sctp_new but then face the vtag check
       // against vtag[ORIGINAL], still 0: only a zero tag gets through.
       {INIT_ACK, {}, 0, true, SCTP_CONNTRACK_CLOSED},
@@ -180,10 +179,10 @@ TEST_CASE("sctp_new: which first packets may create a conn") {
       {SHUTDOWN_ACK, {}, 5, true, SCTP_CONNTRACK_SHUTDOWN_ACK_SENT},
       {HEARTBEAT, {}, 5, true, SCTP_CONNTRACK_HEARTBEAT_SENT},
       {HEARTBEAT_ACK, {}, 5, true, SCTP_CONNTRACK_CLOSED},
-      {DATA, {}, 5, false, 0},             // DATA never opens a conn
+      {DATA, {}, 5, false, 0},  // DATA never opens a conn
       {SACK, {}, 5, false, 0},
-      {HEARTBEAT, {DATA}, 5, false, 0},    // nor does a bundle holding DATA
-      {ABORT, {}, 5, false, 0},            // OOTB ABORT: discard (8.4)
+      {HEARTBEAT, {DATA}, 5, false, 0},  // nor does a bundle holding DATA
+      {ABORT, {}, 5, false, 0},          // OOTB ABORT: discard (8.4)
       {SHUTDOWN_COMPLETE, {}, 5, false, 0},
       {COOKIE_ACK, {}, 5, false, 0},
       {DATA, {COOKIE_ECHO}, 5, false, 0},  // COOKIE_ECHO must come first
@@ -204,8 +203,9 @@ TEST_CASE("sctp_new: which first packets may create a conn") {
   CHECK(w.ct.stat(w.init, 0).invalid == 12);
 }
 
-TEST_CASE("nf_conntrack_sctp_packet: bundled chunks chain; ASSURED looks at "
-          "the state before the last chunk") {
+TEST_CASE(
+    "nf_conntrack_sctp_packet: bundled chunks chain; ASSURED looks at "
+    "the state before the last chunk") {
   // v5.10 walks the chunks in order, each from the state the previous one
   // left, and tests the ASSURED rule (COOKIE_ECHOED -> ESTABLISHED, reply
   // direction) against the state before the LAST chunk. A COOKIE_ACK with
@@ -295,15 +295,11 @@ TEST_CASE("nf_conntrack_sysctl: SCTP timeouts under their v5.10 names and defaul
   const uint32_t hz = 250;
   nf_conntrack_sysctl s = nf_conntrack_sysctl::defaults(hz);
   const std::pair<const char*, uint64_t> rows[] = {
-      {"nf_conntrack_sctp_timeout_closed", 10},
-      {"nf_conntrack_sctp_timeout_cookie_wait", 3},
-      {"nf_conntrack_sctp_timeout_cookie_echoed", 3},
-      {"nf_conntrack_sctp_timeout_established", 432000},
+      {"nf_conntrack_sctp_timeout_closed", 10},         {"nf_conntrack_sctp_timeout_cookie_wait", 3},
+      {"nf_conntrack_sctp_timeout_cookie_echoed", 3},   {"nf_conntrack_sctp_timeout_established", 432000},
       {"nf_conntrack_sctp_timeout_shutdown_sent", 0},  // 300 ms reads as 0 s
-      {"nf_conntrack_sctp_timeout_shutdown_recd", 0},
-      {"nf_conntrack_sctp_timeout_shutdown_ack_sent", 3},
-      {"nf_conntrack_sctp_timeout_heartbeat_sent", 30},
-      {"nf_conntrack_sctp_timeout_heartbeat_acked", 210},
+      {"nf_conntrack_sctp_timeout_shutdown_recd", 0},   {"nf_conntrack_sctp_timeout_shutdown_ack_sent", 3},
+      {"nf_conntrack_sctp_timeout_heartbeat_sent", 30}, {"nf_conntrack_sctp_timeout_heartbeat_acked", 210},
   };
   for (const auto& r : rows) {
     CAPTURE(r.first);
@@ -313,7 +309,6 @@ TEST_CASE("nf_conntrack_sysctl: SCTP timeouts under their v5.10 names and defaul
     CHECK(nf_conntrack_sysctl_read(s, *info, hz) == r.second);
   }
   CHECK(s.sctp_timeouts[SCTP_CONNTRACK_SHUTDOWN_SENT] == 75);  // jiffies at HZ=250
-  nf_conntrack_sysctl_write(s, *nf_conntrack_sysctl_find("nf_conntrack_sctp_timeout_established"),
-                            600, hz);
+  nf_conntrack_sysctl_write(s, *nf_conntrack_sysctl_find("nf_conntrack_sctp_timeout_established"), 600, hz);
   CHECK(s.sctp_timeouts[SCTP_CONNTRACK_ESTABLISHED] == 600 * hz);
 }

@@ -25,8 +25,7 @@ constexpr uint16_t kWin = 64240;
 struct Recorder : EventNotifier {
   std::vector<unsigned> delivered;
   bool refuse_destroy = false;
-  int ctnetlink_conntrack_event(unsigned events, const nf_conn&, const net&, uint32_t,
-                                int) override {
+  int ctnetlink_conntrack_event(unsigned events, const nf_conn&, const net&, uint32_t, int) override {
     if (refuse_destroy && (events & (1u << IPCT_DESTROY))) return -105;  // -ENOBUFS
     delivered.push_back(events);
     return 0;
@@ -38,11 +37,11 @@ constexpr unsigned ev(ip_conntrack_events e) { return 1u << e; }
 
 // What one packet did, read before the skb lets go of its conn.
 struct Step {
-  unsigned verdict = 0;       // after conntrack-in and confirm
-  bool tracked = false;       // the skb left conntrack-in with a conn
-  uint64_t id = 0;            // that conn's id
-  uint8_t state = 0;          // its TCP state
-  uint32_t timeout = 0;       // its absolute deadline (J32)
+  unsigned verdict = 0;  // after conntrack-in and confirm
+  bool tracked = false;  // the skb left conntrack-in with a conn
+  uint64_t id = 0;       // that conn's id
+  uint8_t state = 0;     // its TCP state
+  uint32_t timeout = 0;  // its absolute deadline (J32)
   ip_conntrack_info ctinfo = IP_CT_NEW;
 };
 
@@ -145,12 +144,18 @@ std::vector<std::string> split_row(const char* row) {
 // combination, so tcp_error() already rejects it; the table says the same).
 uint8_t class_flags(int cls) {
   switch (cls) {
-    case 0: return TCPHDR_SYN;
-    case 1: return TCPHDR_SYN | TCPHDR_ACK;
-    case 2: return TCPHDR_FIN | TCPHDR_ACK;
-    case 3: return TCPHDR_ACK;
-    case 4: return TCPHDR_RST | TCPHDR_ACK;
-    default: return 0;
+    case 0:
+      return TCPHDR_SYN;
+    case 1:
+      return TCPHDR_SYN | TCPHDR_ACK;
+    case 2:
+      return TCPHDR_FIN | TCPHDR_ACK;
+    case 3:
+      return TCPHDR_ACK;
+    case 4:
+      return TCPHDR_RST | TCPHDR_ACK;
+    default:
+      return 0;
   }
 }
 
@@ -736,8 +741,7 @@ TEST_CASE("tcp window scaling: on only when both SYNs offer it") {
     w.send(w.orig(TCPHDR_ACK, kClientIsn + 1, kServerIsn + 1, 1000));
     *out = w.conn();
     // S sends 50000 bytes past its start: beyond 1000 bytes, within 128000.
-    *accepted = w.send(w.reply(TCPHDR_ACK, kServerIsn + 1 + 50000, kClientIsn + 1, 1000, 100))
-                    .tracked;
+    *accepted = w.send(w.reply(TCPHDR_ACK, kServerIsn + 1 + 50000, kClientIsn + 1, 1000, 100)).tracked;
   };
   SUBCASE("both offer") {
     TcpWorld w;

@@ -57,8 +57,9 @@ TEST_CASE("nf_conntrack_udp_packet: DNS-style request/response") {
   CHECK(find(w, q) == nullptr);
 }
 
-TEST_CASE("nf_conntrack_udp_packet: ASSURED on the first packet after the reply, "
-          "stream timeout 120 s after two seconds") {
+TEST_CASE(
+    "nf_conntrack_udp_packet: ASSURED on the first packet after the reply, "
+    "stream timeout 120 s after two seconds") {
   World w;
   EventLog log;
   w.init.event_cb = &log;

@@ -14,9 +14,7 @@ using namespace ctest;
 
 namespace {
 
-const uint8_t* bytes_of(const nf_conntrack_tuple& t) {
-  return reinterpret_cast<const uint8_t*>(&t);
-}
+const uint8_t* bytes_of(const nf_conntrack_tuple& t) { return reinterpret_cast<const uint8_t*>(&t); }
 
 nf_inet_addr ipv6_addr(uint16_t last) {
   // 2001:db8::<last>
@@ -138,8 +136,7 @@ TEST_CASE("nf_ct_invert_tuple swaps addresses and ports and flips dir") {
 }
 
 TEST_CASE("ICMP inversion: exactly the request/reply pairs of the v5.10 table") {
-  const std::map<uint8_t, uint8_t> table = {{8, 0},   {0, 8},   {13, 14}, {14, 13},
-                                            {15, 16}, {16, 15}, {17, 18}, {18, 17}};
+  const std::map<uint8_t, uint8_t> table = {{8, 0}, {0, 8}, {13, 14}, {14, 13}, {15, 16}, {16, 15}, {17, 18}, {18, 17}};
   for (unsigned type = 0; type < 256; ++type) {
     CAPTURE(type);
     uint8_t inv = 0xee;
@@ -150,9 +147,8 @@ TEST_CASE("ICMP inversion: exactly the request/reply pairs of the v5.10 table") 
     CHECK(inv == it->second);
     // The whole tuple: id and code kept, type mapped.
     nf_conntrack_tuple t, r;
-    REQUIRE(nf_ct_get_tuple(
-        icmp_packet(ipv4(10, 0, 0, 1), ipv4(10, 0, 0, 2), static_cast<uint8_t>(type), 3, 0xbeef),
-        &t));
+    REQUIRE(
+        nf_ct_get_tuple(icmp_packet(ipv4(10, 0, 0, 1), ipv4(10, 0, 0, 2), static_cast<uint8_t>(type), 3, 0xbeef), &t));
     REQUIRE(nf_ct_invert_tuple(&r, t));
     CHECK(r.icmp_type() == it->second);
     CHECK(r.icmp_code() == 3);
@@ -170,8 +166,7 @@ TEST_CASE("ICMPv6 inversion: exactly the request/reply pairs of the v5.10 table"
     auto it = table.find(static_cast<uint8_t>(type));
     CHECK(ok == (it != table.end()));
     nf_conntrack_tuple t, r;
-    REQUIRE(nf_ct_get_tuple(
-        icmpv6_packet(ipv6_addr(1), ipv6_addr(2), static_cast<uint8_t>(type), 0, 9), &t));
+    REQUIRE(nf_ct_get_tuple(icmpv6_packet(ipv6_addr(1), ipv6_addr(2), static_cast<uint8_t>(type), 0, 9), &t));
     CHECK(nf_ct_invert_tuple(&r, t) == ok);
     if (it == table.end()) continue;
     CHECK(inv == it->second);
@@ -207,13 +202,11 @@ TEST_CASE("an ICMP echo request is tracked and its reply maps onto it") {
   World w;
   nf_conn* ct = nullptr;
   ip_conntrack_info info;
-  CHECK(w.forward(icmp_packet(ipv4(10, 0, 0, 1), ipv4(10, 0, 0, 2), 8, 0, 42), nullptr, 0, &ct,
-                  &info) == NF_ACCEPT);
+  CHECK(w.forward(icmp_packet(ipv4(10, 0, 0, 1), ipv4(10, 0, 0, 2), 8, 0, 42), nullptr, 0, &ct, &info) == NF_ACCEPT);
   REQUIRE(ct != nullptr);
   CHECK(info == IP_CT_NEW);
   nf_conn* back = nullptr;
-  CHECK(w.forward(icmp_packet(ipv4(10, 0, 0, 2), ipv4(10, 0, 0, 1), 0, 0, 42), nullptr, 0, &back,
-                  &info) == NF_ACCEPT);
+  CHECK(w.forward(icmp_packet(ipv4(10, 0, 0, 2), ipv4(10, 0, 0, 1), 0, 0, 42), nullptr, 0, &back, &info) == NF_ACCEPT);
   CHECK(back == ct);
   CHECK(info == IP_CT_ESTABLISHED_REPLY);
   CHECK(w.init.count == 1);
@@ -264,15 +257,12 @@ TEST_CASE("hash_conntrack_raw ignores dir and the hash of a known tuple is pinne
   // 0x5000), or src port and l3num swapped inside word 4. Each gives a
   // different hash for this tuple.
   const uint32_t seed = 305419896u;
-  const uint32_t words_ok[9] = {t.src.u3.all[0], 0, 0, 0, 0xcab9u | (2u << 16),
-                                t.dst.u3.all[0], 0, 0, 0};
+  const uint32_t words_ok[9] = {t.src.u3.all[0], 0, 0, 0, 0xcab9u | (2u << 16), t.dst.u3.all[0], 0, 0, 0};
   CHECK(jhash2(words_ok, 9, seed ^ ((0x5000u << 16) | IPPROTO_TCP_)) == 1988113951u);
   CHECK(jhash2(words_ok, 9, seed ^ ((0x0050u << 16) | IPPROTO_TCP_)) != 1988113951u);
-  const uint32_t words_swapped[9] = {t.src.u3.all[0], 0, 0, 0, 2u | (0xcab9u << 16),
-                                     t.dst.u3.all[0], 0, 0, 0};
+  const uint32_t words_swapped[9] = {t.src.u3.all[0], 0, 0, 0, 2u | (0xcab9u << 16), t.dst.u3.all[0], 0, 0, 0};
   CHECK(jhash2(words_swapped, 9, seed ^ ((0x5000u << 16) | IPPROTO_TCP_)) != 1988113951u);
-  const uint32_t words_host[9] = {t.src.u3.all[0], 0, 0, 0, 47562u | (2u << 16),
-                                  t.dst.u3.all[0], 0, 0, 0};
+  const uint32_t words_host[9] = {t.src.u3.all[0], 0, 0, 0, 47562u | (2u << 16), t.dst.u3.all[0], 0, 0, 0};
   CHECK(jhash2(words_host, 9, seed ^ ((0x5000u << 16) | IPPROTO_TCP_)) != 1988113951u);
 }
 

@@ -96,7 +96,8 @@ TEST_CASE("parse_packet then format_packet parses back to the same Packet, for e
 
 TEST_CASE("parse_packet fills the fields each tracker reads") {
   SUBCASE("tcp") {
-    Packet p = parse("tcp 192.168.1.2:47562 > 10.0.0.2:80 flags SA seq 10 ack 20 win 30 len 40 wscale 14 sackok mss 536");
+    Packet p =
+        parse("tcp 192.168.1.2:47562 > 10.0.0.2:80 flags SA seq 10 ack 20 win 30 len 40 wscale 14 sackok mss 536");
     CHECK(p.protonum == ctcore::IPPROTO_TCP_);
     CHECK(p.l3num == ctcore::NFPROTO_IPV4);
     CHECK(p.saddr == v4("192.168.1.2"));
@@ -196,8 +197,8 @@ TEST_CASE("parse_packet fills the fields each tracker reads") {
     CHECK(ctsim::format_packet(q) == "sctp 1.2.3.4:1 > 5.6.7.8:2 chunks COOKIE_ECHO,DATA vtag 9");
   }
   SUBCASE("dccp types") {
-    const char* kTypes[] = {"REQUEST", "RESPONSE", "DATA", "ACK", "DATAACK",
-                            "CLOSEREQ", "CLOSE", "RESET", "SYNC", "SYNCACK"};
+    const char* kTypes[] = {"REQUEST",  "RESPONSE", "DATA",  "ACK",  "DATAACK",
+                            "CLOSEREQ", "CLOSE",    "RESET", "SYNC", "SYNCACK"};
     for (uint8_t k = 0; k < 10; ++k) {
       Packet p = parse(std::string("dccp 1.2.3.4:1 > 5.6.7.8:2 type ") + kTypes[k] + " seq 281474976710655");
       CHECK(p.protonum == ctcore::IPPROTO_DCCP_);
@@ -265,25 +266,29 @@ TEST_CASE("parse_packet names what is wrong, and where") {
       {"icmp 1.2.3.4:1 > 5.6.7.8 echo-request", "6: \"1.2.3.4:1\": this protocol has no ports"},
       {"icmp 1.2.3.4 > 5.6.7.8", "23: expected an ICMP type (e.g. echo-request, or \"type N code M\")"},
       {"icmp 1.2.3.4 > 5.6.7.8 echo-requst",
-       "24: unknown icmp type \"echo-requst\" (expected a name such as echo-request, echo-reply, port-unreachable, time-exceeded, or \"type N code M\")"},
+       "24: unknown icmp type \"echo-requst\" (expected a name such as echo-request, echo-reply, port-unreachable, "
+       "time-exceeded, or \"type N code M\")"},
       {"icmp 1.2.3.4 > 5.6.7.8 type 256", "24: \"type\" must be followed by a number 0..255"},
       {"icmp 2001:db8::1 > 2001:db8::2 echo-request", "1: icmp needs IPv4 addresses (use icmp6 for IPv6)"},
       {"icmp6 1.2.3.4 > 5.6.7.8 echo-request", "1: icmp6 needs IPv6 addresses (use icmp for IPv4)"},
       {"icmp 1.2.3.4 > 5.6.7.8 port-unreachable [udp 5.6.7.8:1 > 1.2.3.4]",
        "58: quoted packet: \"1.2.3.4\": expected address:port"},
       {"icmp 1.2.3.4 > 5.6.7.8 port-unreachable [udp 5.6.7.8:1 > 1.2.3.4:2 len 5]",
-       "68: quoted packet: unexpected \"len\" (a quoted packet gives only addresses, ports, an ICMP type and id, or a GRE key)"},
+       "68: quoted packet: unexpected \"len\" (a quoted packet gives only addresses, ports, an ICMP type and id, or a "
+       "GRE key)"},
       {"icmp 1.2.3.4 > 5.6.7.8 port-unreachable [udp [::1]:1 > [::2]:2]",
        "41: the quoted packet's address family differs from the ICMP packet's"},
       {"gre 1.2.3.4 > 5.6.7.8 key 65536", "23: \"key\" must be followed by a number 0..65535"},
       {"sctp 1.2.3.4:1 > 5.6.7.8:2 vtag 1", "34: an sctp packet needs \"chunks\" (e.g. chunks INIT)"},
       {"sctp 1.2.3.4:1 > 5.6.7.8:2 chunks INIT,BOGUS",
-       "40: unknown SCTP chunk \"BOGUS\" (expected DATA, INIT, INIT_ACK, SACK, HEARTBEAT, HEARTBEAT_ACK, ABORT, SHUTDOWN, SHUTDOWN_ACK, ERROR, COOKIE_ECHO, COOKIE_ACK or SHUTDOWN_COMPLETE)"},
+       "40: unknown SCTP chunk \"BOGUS\" (expected DATA, INIT, INIT_ACK, SACK, HEARTBEAT, HEARTBEAT_ACK, ABORT, "
+       "SHUTDOWN, SHUTDOWN_ACK, ERROR, COOKIE_ECHO, COOKIE_ACK or SHUTDOWN_COMPLETE)"},
       {"sctp 1.2.3.4:1 > 5.6.7.8:2 chunks DATA,DATA",
        "40: SCTP chunk DATA is given twice (ctsim models each type once per packet)"},
       {"sctp 1.2.3.4:1 > 5.6.7.8:2 chunks DATA init_tag 5", "40: \"init_tag\" needs an INIT or INIT_ACK chunk"},
       {"dccp 1.2.3.4:1 > 5.6.7.8:2 type HELLO",
-       "33: unknown DCCP type \"HELLO\" (expected REQUEST, RESPONSE, DATA, ACK, DATAACK, CLOSEREQ, CLOSE, RESET, SYNC or SYNCACK)"},
+       "33: unknown DCCP type \"HELLO\" (expected REQUEST, RESPONSE, DATA, ACK, DATAACK, CLOSEREQ, CLOSE, RESET, SYNC "
+       "or SYNCACK)"},
       {"dccp 1.2.3.4:1 > 5.6.7.8:2 seq 281474976710656", "32: seq 281474976710656 is out of range 0..281474976710655"},
       {"proto 256 1.2.3.4 > 5.6.7.8", "7: \"proto\" must be followed by a protocol number 0..255"},
       {"proto 1 2001:db8::1 > 2001:db8::2 echo-request", "1: icmp needs IPv4 addresses (use icmp6 for IPv6)"},

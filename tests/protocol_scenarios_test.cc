@@ -58,8 +58,8 @@ std::vector<std::string> states_of(const Run& r, int conn) {
 
 TEST_CASE("protocols/dccp: REQUEST to TIMEWAIT, ASSURED on the client's Ack, a stray Response invalid") {
   Run r = run("dccp");
-  CHECK(states_of(r, 1) == std::vector<std::string>{"REQUEST", "RESPOND", "PARTOPEN", "OPEN", "CLOSEREQ",
-                                                   "CLOSING", "TIMEWAIT"});
+  CHECK(states_of(r, 1) ==
+        std::vector<std::string>{"REQUEST", "RESPOND", "PARTOPEN", "OPEN", "CLOSEREQ", "CLOSING", "TIMEWAIT"});
   CHECK(r.end()["stats"]["invalid"] == 1);
   CHECK(r.events.find("PARTOPEN src=192.0.2.10") != std::string::npos);
   CHECK(r.events.find(" 43200 OPEN ") != std::string::npos);
@@ -73,7 +73,8 @@ TEST_CASE("protocols/gre: 30 s unreplied, then ASSURED with the 180 s stream tim
   CHECK((*ups.front())["timeout"] == 30);
   CHECK((*ups.back())["timeout"] == 180);
   CHECK(r.events.find("[NEW] gre      47 30 ") != std::string::npos);
-  CHECK(r.events.find(" 180 src=192.0.2.1 dst=198.51.100.1 srckey=0x7 dstkey=0x7 src=198.51.100.1") != std::string::npos);
+  CHECK(r.events.find(" 180 src=192.0.2.1 dst=198.51.100.1 srckey=0x7 dstkey=0x7 src=198.51.100.1") !=
+        std::string::npos);
 }
 
 TEST_CASE("protocols/udplite: no stream rule, 120 s and ASSURED on the first packet after the reply") {
@@ -116,10 +117,11 @@ TEST_CASE("protocols/icmp-error: RELATED_REPLY to the UDP flow, error for an unk
 TEST_CASE("protocols/sctp: the association's states, ASSURED at COOKIE_ACK, a wrong vtag invalid") {
   Run r = run("sctp");
   CHECK(states_of(r, 1) == std::vector<std::string>{"COOKIE_WAIT", "COOKIE_ECHOED", "ESTABLISHED", "SHUTDOWN_SENT",
-                                                   "SHUTDOWN_ACK_SENT", "CLOSED"});
+                                                    "SHUTDOWN_ACK_SENT", "CLOSED"});
   CHECK(r.end()["stats"]["invalid"] == 1);
   bool vtag_reason = false;
-  for (const json* i : r.of("invalid")) vtag_reason |= (*i)["reason"].get<std::string>().find("verification tag") != std::string::npos;
+  for (const json* i : r.of("invalid"))
+    vtag_reason |= (*i)["reason"].get<std::string>().find("verification tag") != std::string::npos;
   CHECK(vtag_reason);
   CHECK(r.events.find(" 432000 ESTABLISHED ") != std::string::npos);
   CHECK(r.events.find(" 10 CLOSED ") != std::string::npos);
@@ -139,5 +141,6 @@ TEST_CASE("protocols/icmpv6: echo pair, ND untracked, a lone echo reply invalid,
   for (const json* v : r.of("verdict"))
     if ((*v)["id"] == 6 && v->value("conn", 0) == 3) related = true;
   CHECK(related);
-  CHECK(r.events.find("[NEW] icmpv6   58 30 src=2001:db8::1 dst=2001:db8::2 type=128 code=0 id=7") != std::string::npos);
+  CHECK(r.events.find("[NEW] icmpv6   58 30 src=2001:db8::1 dst=2001:db8::2 type=128 code=0 id=7") !=
+        std::string::npos);
 }

@@ -77,9 +77,9 @@ TEST_CASE("saddr and daddr match prefixes, v4 and v6") {
   RuleMatch m = rule("ip saddr 10.0.0.0/8 daddr 192.168.1.2");
   CHECK(m.matches(pkt("udp 10.255.0.1:1 > 192.168.1.2:2")));
   CHECK(m.matches(pkt("udp 10.0.0.0:1 > 192.168.1.2:2")));
-  CHECK_FALSE(m.matches(pkt("udp 11.0.0.1:1 > 192.168.1.2:2")));   // outside the /8
-  CHECK_FALSE(m.matches(pkt("udp 10.0.0.1:1 > 192.168.1.3:2")));   // a /32
-  CHECK_FALSE(m.matches(pkt("udp 192.168.1.2:2 > 10.0.0.1:1")));   // the other direction
+  CHECK_FALSE(m.matches(pkt("udp 11.0.0.1:1 > 192.168.1.2:2")));  // outside the /8
+  CHECK_FALSE(m.matches(pkt("udp 10.0.0.1:1 > 192.168.1.3:2")));  // a /32
+  CHECK_FALSE(m.matches(pkt("udp 192.168.1.2:2 > 10.0.0.1:1")));  // the other direction
   RuleMatch odd = rule("saddr 10.0.0.128/25");
   CHECK(odd.matches(pkt("udp 10.0.0.200:1 > 1.1.1.1:2")));
   CHECK_FALSE(odd.matches(pkt("udp 10.0.0.127:1 > 1.1.1.1:2")));
@@ -192,7 +192,8 @@ TEST_CASE("parse_rule_match names what is wrong, and where") {
        "14: unknown ct state \"estabished\" (expected new, established, related, invalid or untracked)"},
       {"proto 300", "7: \"300\" is not a protocol number 0..255"},
       {"tcp port 80",
-       "5: unknown selector \"port\" (expected a protocol, ip, ip6, saddr, daddr, sport, dport, \"ct state\" or flags)"},
+       "5: unknown selector \"port\" (expected a protocol, ip, ip6, saddr, daddr, sport, dport, \"ct state\" or "
+       "flags)"},
   };
   for (const Bad& b : kBad) {
     CAPTURE(b.text);

@@ -80,7 +80,9 @@ TEST_CASE("each wrong value records one error at its pointer") {
       {[](Checker& c) { CHECK_FALSE(c.duration(json("10"), "/d", 250)); },
        "/d: \"10\" is not a duration (expected a number with a unit ns, us, ms, s, min, h, d, e.g. \"250ms\", or "
        "jiffies as \"j:N\")"},
-      {[](Checker& c) { CHECK_FALSE(c.one_of(json("drp"), "/e", {"accept", "drop"})); },
+      {[](Checker& c) {
+         CHECK_FALSE(c.one_of(json("drp"), "/e", {"accept", "drop"}));
+       },
        "/e: \"drp\" is not one of accept, drop (did you mean \"drop\"?)"},
       {[](Checker& c) { CHECK_FALSE(c.name(json("a b"), "/n")); },
        "/n: the string \"a b\", whose byte 2 is ' '; expected a name of 1 to 32 letters, digits, '_', '.' or '-'"},

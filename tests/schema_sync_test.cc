@@ -136,8 +136,10 @@ const json& node_at(const std::string& pointer) {
     size_t next = pointer.find('/', i);
     const std::string tok = pointer.substr(i, next == std::string::npos ? std::string::npos : next - i);
     n = &deref(*n);
-    if (tok == "*") n = &(*n)["items"];
-    else n = &(*n)["properties"][tok];
+    if (tok == "*")
+      n = &(*n)["items"];
+    else
+      n = &(*n)["properties"][tok];
     if (next == std::string::npos) break;
     i = next + 1;
   }
@@ -192,8 +194,7 @@ TEST_CASE("schema keys and required keys match the loader's table, level by leve
 }
 
 TEST_CASE("schema names follow the loader's identifier rule") {
-  const std::string pattern =
-      "^[A-Za-z0-9_.-]{1," + std::to_string(ctsim::Checker::kMaxNameLength) + "}$";
+  const std::string pattern = "^[A-Za-z0-9_.-]{1," + std::to_string(ctsim::Checker::kMaxNameLength) + "}$";
   for (const char* at : {"/namespaces/*/name", "/listeners/*/name", "/actions/*/name"}) {
     CAPTURE(at);
     CHECK(node_at(at).value("pattern", "") == pattern);
@@ -275,7 +276,8 @@ TEST_CASE("the schema validator rejects what the loader rejects (a sample)") {
     ctsim::Scenario s;
     CHECK_FALSE(ctsim::parse_scenario("bad.json", text, &s).ok());
   }
-  const char* kGood = R"({"ctsim": 1, "initial_jiffies": 0, "namespaces": [{"name": "init", "sysctl": {"nf_conntrack_udp_timeout": 10}}],
+  const char* kGood =
+      R"({"ctsim": 1, "initial_jiffies": 0, "namespaces": [{"name": "init", "sysctl": {"nf_conntrack_udp_timeout": 10}}],
       "listeners": [{"name": "ev", "events": ["DESTROY"], "read_every": "j:25"}],
       "rules": [{"hook": "forward", "match": "tcp dport 23", "verdict": "queue", "delay": "2ms"}],
       "flows": [{"at": "1.5s", "kind": "mix", "count": 10, "rate": "2.5/s", "cpu": "spread", "src": "[2001:db8::/32]:1024-65535",

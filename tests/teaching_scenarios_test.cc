@@ -85,8 +85,8 @@ struct Run {
 Run run_scenario(const std::string& rel, const std::string& extra = "") {
   const std::string dir = temp_dir();
   const std::string trace = dir + "/t.jsonl", ev = dir + "/e.txt", snap = dir + "/s.txt";
-  RunResult r = run_ctsim("run " + source_path(rel) + " --trace " + trace + " --events " + ev + " --snapshots " +
-                          snap + " --check " + extra);
+  RunResult r = run_ctsim("run " + source_path(rel) + " --trace " + trace + " --events " + ev + " --snapshots " + snap +
+                          " --check " + extra);
   Run out;
   out.code = r.code;
   out.err = r.err;
@@ -156,8 +156,8 @@ TEST_CASE("every teaching scenario runs clean under --check, small, with a descr
     if (f.find("/incidents/") != std::string::npos) {
       // An incident names what fixes it.
       const std::string d = doc["description"];
-      CHECK((d.find("Knob") != std::string::npos || d.find("knob") != std::string::npos || d.find("Fix") != std::string::npos ||
-             d.find("workaround") != std::string::npos));
+      CHECK((d.find("Knob") != std::string::npos || d.find("knob") != std::string::npos ||
+             d.find("Fix") != std::string::npos || d.find("workaround") != std::string::npos));
     }
     Run r = run_ok(f);
     CHECK(r.header()["scenario"] == doc["name"]);
@@ -310,7 +310,9 @@ TEST_CASE("lifecycle/removal: freed from the unconfirmed list by a drop rule; ex
   CHECK(r.index("destroy", 2) > di);
 }
 
-TEST_CASE("lifecycle/timeouts: SYN_SENT 120 s, a per-namespace ESTABLISHED of 200 s refreshed by traffic, across the jiffies wrap") {
+TEST_CASE(
+    "lifecycle/timeouts: SYN_SENT 120 s, a per-namespace ESTABLISHED of 200 s refreshed by traffic, across the jiffies "
+    "wrap") {
   Run r = run_ok("scenarios/lifecycle/timeouts.json");
   const int64_t hz = r.header()["hz"];
   const int64_t sweep = 128 * (16 * hz / 128) * kSec / hz;  // one full GC sweep at the slowest pace
@@ -340,7 +342,8 @@ TEST_CASE("lifecycle/timeouts: SYN_SENT 120 s, a per-namespace ESTABLISHED of 20
   CHECK((*d3)["jiffies"].get<uint64_t>() < 100000u);  // after the wrap
 }
 
-TEST_CASE("lifecycle/dying-list: undelivered DESTROYs park conns on the dying list, counted, freed in batches on resume") {
+TEST_CASE(
+    "lifecycle/dying-list: undelivered DESTROYs park conns on the dying list, counted, freed in batches on resume") {
   Run r = run_ok("scenarios/lifecycle/dying-list.json");
   CHECK(r.all("dying").size() == 80);
   std::set<int> freed_before_resume;
@@ -569,8 +572,8 @@ TEST_CASE("incidents/events-reliable: the dying list fills the count to max whil
 TEST_CASE("incidents/late-destroy: expired conns are reaped within one v5.10 GC sweep, often seconds late") {
   Run r = run_ok("scenarios/incidents/late-destroy.json", "--timestamps");
   const uint32_t hz = r.header()["hz"];
-  const uint32_t timeout = 30 * hz;                          // nf_conntrack_udp_timeout
-  const uint32_t bound = 128 * (16 * hz / 128);              // GC_MAX_BUCKETS_DIV runs at HZ/8
+  const uint32_t timeout = 30 * hz;              // nf_conntrack_udp_timeout
+  const uint32_t bound = 128 * (16 * hz / 128);  // GC_MAX_BUCKETS_DIV runs at HZ/8
   std::map<int, uint32_t> confirmed;
   for (const json* c : r.all("confirm"))
     if ((*c)["net"] == "init") confirmed[(*c)["conn"]] = (*c)["jiffies"].get<uint32_t>();

@@ -14,11 +14,16 @@ using Outcome = TraceDiffResult::Outcome;
 
 namespace {
 
-const std::string kHeader = R"({"ctsim_trace":1,"scenario":"x","hz":250,"seed":1,"initial_jiffies":0})" "\n";
-const std::string kR1 = R"({"t":0,"jiffies":0,"kind":"pkt","net":"init","cpu":0,"id":1})" "\n";
-const std::string kR2 = R"({"t":1000,"jiffies":0,"kind":"lookup","net":"init","cpu":0,"chain":3,"match":null})" "\n";
-const std::string kR3 = R"({"t":2000000000,"jiffies":500,"kind":"gc","scanned":8,"expired":1})" "\n";
-const std::string kR4 = R"({"t":3000000000,"jiffies":750,"kind":"end","packets":1,"stats":{"found":2,"drop":0}})" "\n";
+const std::string kHeader = R"({"ctsim_trace":1,"scenario":"x","hz":250,"seed":1,"initial_jiffies":0})"
+                            "\n";
+const std::string kR1 = R"({"t":0,"jiffies":0,"kind":"pkt","net":"init","cpu":0,"id":1})"
+                        "\n";
+const std::string kR2 = R"({"t":1000,"jiffies":0,"kind":"lookup","net":"init","cpu":0,"chain":3,"match":null})"
+                        "\n";
+const std::string kR3 = R"({"t":2000000000,"jiffies":500,"kind":"gc","scanned":8,"expired":1})"
+                        "\n";
+const std::string kR4 = R"({"t":3000000000,"jiffies":750,"kind":"end","packets":1,"stats":{"found":2,"drop":0}})"
+                        "\n";
 const std::string kTrace = kHeader + kR1 + kR2 + kR3 + kR4;
 
 TraceDiffResult diff(const std::string& a, const std::string& b, const TraceDiffOptions& o = {}) {
@@ -35,7 +40,10 @@ TEST_CASE("ctsim diff: identical traces are the same") {
 }
 
 TEST_CASE("ctsim diff: a changed field names record, time, field and both values") {
-  std::string b = kHeader + kR1 + R"({"t":1000,"jiffies":0,"kind":"lookup","net":"init","cpu":0,"chain":2,"match":null})" "\n" + kR3 + kR4;
+  std::string b = kHeader + kR1 +
+                  R"({"t":1000,"jiffies":0,"kind":"lookup","net":"init","cpu":0,"chain":2,"match":null})"
+                  "\n" +
+                  kR3 + kR4;
   TraceDiffResult r = diff(kTrace, b);
   REQUIRE(r.outcome == Outcome::kDifferent);
   CHECK(r.exit_code() == 1);
@@ -71,7 +79,8 @@ TEST_CASE("ctsim diff: a changed field names record, time, field and both values
 
 TEST_CASE("ctsim diff: a nested difference is named by its path") {
   std::string b = kHeader + kR1 + kR2 + kR3 +
-                  R"({"t":3000000000,"jiffies":750,"kind":"end","packets":1,"stats":{"found":3,"drop":0}})" "\n";
+                  R"({"t":3000000000,"jiffies":750,"kind":"end","packets":1,"stats":{"found":3,"drop":0}})"
+                  "\n";
   TraceDiffResult r = diff(kTrace, b);
   REQUIRE(r.outcome == Outcome::kDifferent);
   CHECK(r.report.find("field \"stats/found\": expected 2, actual 3") != std::string::npos);
@@ -92,7 +101,9 @@ TEST_CASE("ctsim diff: a missing record, and an extra field") {
   CHECK(r.report.find("field \"t\": expected 1000, actual 2000000000") != std::string::npos);
 
   std::string extra = kHeader + kR1 + kR2 +
-                      R"({"t":2000000000,"jiffies":500,"kind":"gc","scanned":8,"expired":1,"buckets":8})" "\n" + kR4;
+                      R"({"t":2000000000,"jiffies":500,"kind":"gc","scanned":8,"expired":1,"buckets":8})"
+                      "\n" +
+                      kR4;
   r = diff(kTrace, extra);
   REQUIRE(r.outcome == Outcome::kDifferent);
   CHECK(r.report.find("field \"buckets\": expected (absent), actual 8") != std::string::npos);
@@ -120,18 +131,21 @@ TEST_CASE("ctsim diff: bad input is refused with exit 2") {
   CHECK(diff(kR1 + kR2, kTrace).report.find("EXP:1: missing trace header") == 0);
   CHECK(diff(kTrace, kHeader + "not json\n").report.find("ACT:2: not a JSON line") == 0);
   CHECK(diff(kTrace, kHeader + "[1,2]\n").report == "ACT:2: not a JSON object");
-  const std::string v2 = R"({"ctsim_trace":2,"scenario":"x","hz":250})" "\n";
+  const std::string v2 = R"({"ctsim_trace":2,"scenario":"x","hz":250})"
+                         "\n";
   TraceDiffResult r = diff(kTrace, v2 + kR1);
   CHECK(r.outcome == Outcome::kBadInput);
-  CHECK(r.report == "EXP is trace schema 1 but ACT is schema 2: traces of different schema versions "
-                    "cannot be compared; regenerate one of them");
+  CHECK(r.report ==
+        "EXP is trace schema 1 but ACT is schema 2: traces of different schema versions "
+        "cannot be compared; regenerate one of them");
   TraceDiffOptions o;
   o.from = "soon";
   CHECK(diff(kTrace, kTrace, o).outcome == Outcome::kBadInput);
 }
 
 TEST_CASE("ctsim diff: header differences count") {
-  const std::string h2 = R"({"ctsim_trace":1,"scenario":"x","hz":250,"seed":2,"initial_jiffies":0})" "\n";
+  const std::string h2 = R"({"ctsim_trace":1,"scenario":"x","hz":250,"seed":2,"initial_jiffies":0})"
+                         "\n";
   TraceDiffResult r = diff(kTrace, h2 + kR1 + kR2 + kR3 + kR4);
   REQUIRE(r.outcome == Outcome::kDifferent);
   CHECK(r.report.find("header (line 1): field \"seed\": expected 1, actual 2") != std::string::npos);

@@ -42,7 +42,8 @@ const json* find(const std::vector<json>& recs, const std::string& kind, int con
 
 TEST_CASE("seed-walkthrough: miss, new, confirm, reply match in a chain of 3, GC, free") {
   const std::string dir = temp_dir();
-  RunResult r = run_ctsim("run " + source_path("scenarios/seed-walkthrough.json") + " --trace " + dir + "/t.jsonl --check");
+  RunResult r =
+      run_ctsim("run " + source_path("scenarios/seed-walkthrough.json") + " --trace " + dir + "/t.jsonl --check");
   REQUIRE(r.code == 0);
   auto recs = read_trace(dir + "/t.jsonl");
   REQUIRE(recs.size() > 10);

@@ -141,9 +141,7 @@ class EventQueue {
   static constexpr int kHeap = kLanes;  // top_: the heap's top
   static constexpr int kNone = -1;      // top_: nothing queued
 
-  static bool before(const QueuedEvent& a, const QueuedEvent& b) {
-    return a.t != b.t ? a.t < b.t : a.order < b.order;
-  }
+  static bool before(const QueuedEvent& a, const QueuedEvent& b) { return a.t != b.t ? a.t < b.t : a.order < b.order; }
   const QueuedEvent& top() const { return top_ == kHeap ? heap_.front() : lanes_[top_].front(); }
   // Recomputes top_ from the lane fronts and the heap top (invariant 3).
   void find_top();

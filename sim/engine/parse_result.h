@@ -24,7 +24,7 @@ struct ParseError {
 template <typename T>
 class Parsed {
  public:
-  Parsed(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit by design
+  Parsed(T value) : v_(std::in_place_index<0>, std::move(value)) {}           // NOLINT: implicit by design
   Parsed(ParseError error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }

@@ -16,7 +16,7 @@ uint64_t neg_ln_q32(uint32_t x) {
   uint64_t frac = 0;  // fractional bits of log2(m), Q0.32
   for (int i = 31; i >= 0; --i) {
     unsigned __int128 sq = static_cast<unsigned __int128>(m) * m;  // Q2.124
-    m = static_cast<uint64_t>(sq >> 62);                            // back to Q?.62
+    m = static_cast<uint64_t>(sq >> 62);                           // back to Q?.62
     if (m >= (2ull << 62)) {
       m >>= 1;
       frac |= 1ull << i;
@@ -32,7 +32,7 @@ uint64_t neg_ln_q32(uint32_t x) {
 
 int64_t Rng::exponential_ns(uint64_t mean_ns) {
   const uint32_t u = next_u32() | 1u;  // (0, 1)
-  const uint64_t l = neg_ln_q32(u);     // Q32.32
+  const uint64_t l = neg_ln_q32(u);    // Q32.32
   return static_cast<int64_t>((static_cast<unsigned __int128>(l) * mean_ns) >> 32);
 }
 

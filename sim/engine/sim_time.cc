@@ -60,9 +60,12 @@ Parsed<SimTime> parse_duration(std::string_view text, uint32_t hz) {
     const char* suffix;
     uint64_t ns;
   };
-  static const Unit kUnits[] = {{"min", 60ull * kNsPerSec}, {"ns", 1},
-                                {"us", 1000},               {"ms", 1000000},
-                                {"s", kNsPerSec},           {"h", 3600ull * kNsPerSec},
+  static const Unit kUnits[] = {{"min", 60ull * kNsPerSec},
+                                {"ns", 1},
+                                {"us", 1000},
+                                {"ms", 1000000},
+                                {"s", kNsPerSec},
+                                {"h", 3600ull * kNsPerSec},
                                 {"d", 86400ull * kNsPerSec}};
   for (const Unit& u : kUnits) {
     std::string_view suf(u.suffix);
@@ -78,10 +81,10 @@ Parsed<SimTime> parse_duration(std::string_view text, uint32_t hz) {
       return static_cast<SimTime>(ns);
     }
   }
-  return ParseError{fmt::format(
-      "\"{}\" is not a duration (expected a number with a unit ns, us, ms, s, min, h, d, "
-      "e.g. \"250ms\", or jiffies as \"j:N\")",
-      text), 0};
+  return ParseError{fmt::format("\"{}\" is not a duration (expected a number with a unit ns, us, ms, s, min, h, d, "
+                                "e.g. \"250ms\", or jiffies as \"j:N\")",
+                                text),
+                    0};
 }
 
 Parsed<uint64_t> parse_rate_nano(std::string_view text) {
@@ -98,8 +101,6 @@ Parsed<uint64_t> parse_rate_nano(std::string_view text) {
   return ParseError{fmt::format("\"{}\" is not a rate (expected \"N/s\", e.g. \"100/s\")", text), 0};
 }
 
-std::string format_duration(SimTime t) {
-  return fmt::format("{}.{:09}s", t / kNsPerSec, t % kNsPerSec);
-}
+std::string format_duration(SimTime t) { return fmt::format("{}.{:09}s", t / kNsPerSec, t % kNsPerSec); }
 
 }  // namespace ctsim

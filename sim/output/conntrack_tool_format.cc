@@ -41,15 +41,24 @@ namespace {
 // libnetfilter_conntrack's protocol names.
 const char* l4_name(uint8_t p) {
   switch (p) {
-    case ctcore::IPPROTO_TCP_: return "tcp";
-    case ctcore::IPPROTO_UDP_: return "udp";
-    case ctcore::IPPROTO_UDPLITE_: return "udplite";
-    case ctcore::IPPROTO_ICMP_: return "icmp";
-    case ctcore::IPPROTO_ICMPV6_: return "icmpv6";
-    case ctcore::IPPROTO_SCTP_: return "sctp";
-    case ctcore::IPPROTO_GRE_: return "gre";
-    case ctcore::IPPROTO_DCCP_: return "dccp";
-    default: return "unknown";
+    case ctcore::IPPROTO_TCP_:
+      return "tcp";
+    case ctcore::IPPROTO_UDP_:
+      return "udp";
+    case ctcore::IPPROTO_UDPLITE_:
+      return "udplite";
+    case ctcore::IPPROTO_ICMP_:
+      return "icmp";
+    case ctcore::IPPROTO_ICMPV6_:
+      return "icmpv6";
+    case ctcore::IPPROTO_SCTP_:
+      return "sctp";
+    case ctcore::IPPROTO_GRE_:
+      return "gre";
+    case ctcore::IPPROTO_DCCP_:
+      return "dccp";
+    default:
+      return "unknown";
   }
 }
 
@@ -69,8 +78,7 @@ void append_tuple(std::string& s, const nf_conntrack_tuple& t) {
       s += fmt::format("type={} code={} id={} ", t.icmp_type(), t.icmp_code(), t.icmp_id());
       break;
     case ctcore::IPPROTO_GRE_:
-      s += fmt::format("srckey=0x{:x} dstkey=0x{:x} ", ctcore::raw_be16(t.src.u_all),
-                       ctcore::raw_be16(t.dst.u_all));
+      s += fmt::format("srckey=0x{:x} dstkey=0x{:x} ", ctcore::raw_be16(t.src.u_all), ctcore::raw_be16(t.dst.u_all));
       break;
     default:
       break;
@@ -100,8 +108,7 @@ void chop_space(std::string& s) {
 
 }  // namespace
 
-std::string format_event_line(EventType type, unsigned events, const nf_conn& ct,
-                              uint32_t timeout_secs, bool with_id) {
+std::string format_event_line(EventType type, unsigned events, const nf_conn& ct, uint32_t timeout_secs, bool with_id) {
   const bool destroy = type == EventType::kDestroy;
   const bool protoinfo = !destroy && (events & (1u << ctcore::IPCT_PROTOINFO)) != 0;
   std::string tag = fmt::format("[{}]", event_type_name(type));
@@ -124,8 +131,8 @@ std::string format_proc_line(const nf_conn& ct, uint32_t timeout_secs, uint32_t 
   const uint8_t p = ct.protonum();
   // The kernel's own l4 names: ICMPv6 has none there and prints "unknown".
   const char* l4 = p == ctcore::IPPROTO_ICMPV6_ ? "unknown" : l4_name(p);
-  std::string s = fmt::format("{:<8} {} {:<8} {} {} ", l3 == ctcore::NFPROTO_IPV6 ? "ipv6" : "ipv4",
-                              l3, l4, p, timeout_secs);
+  std::string s =
+      fmt::format("{:<8} {} {:<8} {} {} ", l3 == ctcore::NFPROTO_IPV6 ? "ipv6" : "ipv4", l3, l4, p, timeout_secs);
   const auto& proto = ctcore::nf_ct_l4proto_find(p);
   if (proto.state_name != nullptr) {
     if (const char* st = proto.state_name(ct)) s += fmt::format("{} ", st);
@@ -133,9 +140,12 @@ std::string format_proc_line(const nf_conn& ct, uint32_t timeout_secs, uint32_t 
   append_tuple(s, ct.tuplehash[ctcore::IP_CT_DIR_ORIGINAL].tuple);
   if (!ct.test_bit(ctcore::IPS_SEEN_REPLY_BIT)) s += "[UNREPLIED] ";
   append_tuple(s, ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple);
-  if (ct.test_bit(ctcore::IPS_HW_OFFLOAD_BIT)) s += "[HW_OFFLOAD] ";
-  else if (ct.test_bit(ctcore::IPS_OFFLOAD_BIT)) s += "[OFFLOAD] ";
-  else if (ct.test_bit(ctcore::IPS_ASSURED_BIT)) s += "[ASSURED] ";
+  if (ct.test_bit(ctcore::IPS_HW_OFFLOAD_BIT))
+    s += "[HW_OFFLOAD] ";
+  else if (ct.test_bit(ctcore::IPS_OFFLOAD_BIT))
+    s += "[OFFLOAD] ";
+  else if (ct.test_bit(ctcore::IPS_ASSURED_BIT))
+    s += "[ASSURED] ";
   s += fmt::format("mark=0 zone=0 use={}", use);
   return s;
 }
@@ -144,8 +154,8 @@ std::string format_stat_line(uint16_t cpu, const ctcore::ip_conntrack_stat& st) 
   return fmt::format(
       "cpu={:<4}\tfound={} invalid={} insert={} insert_failed={} drop={} early_drop={} "
       "error={} search_restart={} clash_resolve={} ",
-      cpu, st.found, st.invalid, st.insert, st.insert_failed, st.drop, st.early_drop, st.error,
-      st.search_restart, st.clash_resolve);
+      cpu, st.found, st.invalid, st.insert, st.insert_failed, st.drop, st.early_drop, st.error, st.search_restart,
+      st.clash_resolve);
 }
 
 std::string format_proc_stat_header() {
@@ -157,9 +167,8 @@ std::string format_proc_stat_line(uint32_t entries, const ctcore::ip_conntrack_s
   return fmt::format(
       "{:08x}  {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x}  "
       "{:08x} {:08x} {:08x} {:08x}",
-      entries, st.clash_resolve, st.found, 0, st.invalid, 0, 0, 0, st.insert, st.insert_failed,
-      st.drop, st.early_drop, st.error, st.expect_new, st.expect_create, st.expect_delete,
-      st.search_restart);
+      entries, st.clash_resolve, st.found, 0, st.invalid, 0, 0, 0, st.insert, st.insert_failed, st.drop, st.early_drop,
+      st.error, st.expect_new, st.expect_create, st.expect_delete, st.search_restart);
 }
 
 }  // namespace ctsim

@@ -34,8 +34,8 @@ bool event_type_for_mask(unsigned events, EventType* out);
 // has it for stateful protocols in practice).
 // With `with_id`, the line ends in " id=N" as `conntrack -E -o id` prints
 // it (N: ctsim's conn id; the kernel's is a hash of the conn's address).
-std::string format_event_line(EventType type, unsigned events, const ctcore::nf_conn& ct,
-                              uint32_t timeout_secs, bool with_id = false);
+std::string format_event_line(EventType type, unsigned events, const ctcore::nf_conn& ct, uint32_t timeout_secs,
+                              bool with_id = false);
 
 // One `conntrack -L` line (no newline).
 std::string format_list_line(const ctcore::nf_conn& ct, uint32_t timeout_secs);

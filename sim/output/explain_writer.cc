@@ -18,29 +18,46 @@ const char* dir_name(const ctcore::nf_conntrack_tuple_hash& h) {
 // The v5.10 packet function of each tracker (nf_conntrack_handle_packet's switch).
 const char* tracker_fn(uint8_t proto) {
   switch (proto) {
-    case ctcore::IPPROTO_TCP_: return "nf_conntrack_tcp_packet()";
-    case ctcore::IPPROTO_UDP_: return "nf_conntrack_udp_packet()";
-    case ctcore::IPPROTO_UDPLITE_: return "nf_conntrack_udplite_packet()";
-    case ctcore::IPPROTO_ICMP_: return "nf_conntrack_icmp_packet()";
-    case ctcore::IPPROTO_ICMPV6_: return "nf_conntrack_icmpv6_packet()";
-    case ctcore::IPPROTO_SCTP_: return "nf_conntrack_sctp_packet()";
-    case ctcore::IPPROTO_DCCP_: return "nf_conntrack_dccp_packet()";
-    case ctcore::IPPROTO_GRE_: return "nf_conntrack_gre_packet()";
-    default: return "generic_packet()";
+    case ctcore::IPPROTO_TCP_:
+      return "nf_conntrack_tcp_packet()";
+    case ctcore::IPPROTO_UDP_:
+      return "nf_conntrack_udp_packet()";
+    case ctcore::IPPROTO_UDPLITE_:
+      return "nf_conntrack_udplite_packet()";
+    case ctcore::IPPROTO_ICMP_:
+      return "nf_conntrack_icmp_packet()";
+    case ctcore::IPPROTO_ICMPV6_:
+      return "nf_conntrack_icmpv6_packet()";
+    case ctcore::IPPROTO_SCTP_:
+      return "nf_conntrack_sctp_packet()";
+    case ctcore::IPPROTO_DCCP_:
+      return "nf_conntrack_dccp_packet()";
+    case ctcore::IPPROTO_GRE_:
+      return "nf_conntrack_gre_packet()";
+    default:
+      return "generic_packet()";
   }
 }
 
 const char* death_words(ctcore::DeathReason r) {
   using R = ctcore::DeathReason;
   switch (r) {
-    case R::kTimeout: return "expired, met by a lookup walk (nf_ct_gc_expired)";
-    case R::kGc: return "expired, met by gc_worker (nf_ct_gc_expired)";
-    case R::kFlush: return "conntrack -F (nf_ct_iterate_cleanup)";
-    case R::kDelete: return "conntrack -D (ctnetlink_del_conntrack)";
-    case R::kEarlyDrop: return "early drop: the table is (nearly) full and it is not ASSURED";
-    case R::kNetns: return "its namespace exits (nf_conntrack_cleanup_net)";
-    case R::kTracker: return "its tracker killed it (nf_ct_kill)";
-    case R::kClash: return "it lost a confirm race";
+    case R::kTimeout:
+      return "expired, met by a lookup walk (nf_ct_gc_expired)";
+    case R::kGc:
+      return "expired, met by gc_worker (nf_ct_gc_expired)";
+    case R::kFlush:
+      return "conntrack -F (nf_ct_iterate_cleanup)";
+    case R::kDelete:
+      return "conntrack -D (ctnetlink_del_conntrack)";
+    case R::kEarlyDrop:
+      return "early drop: the table is (nearly) full and it is not ASSURED";
+    case R::kNetns:
+      return "its namespace exits (nf_conntrack_cleanup_net)";
+    case R::kTracker:
+      return "its tracker killed it (nf_ct_kill)";
+    case R::kClash:
+      return "it lost a confirm race";
   }
   return "?";
 }
@@ -77,14 +94,13 @@ uint32_t ExplainWriter::timeout_secs(const nf_conn& ct) const {
   return left / core_.hz();
 }
 
-void ExplainWriter::header(std::string_view scenario, uint32_t hz, uint32_t buckets, uint32_t hash_rnd,
-                           uint16_t cpus) {
-  out_.write(fmt::format(
-      "# ctsim explain: {}\n"
-      "# Linux v5.10 conntrack, HZ={}, {} buckets (nf_conntrack_htable_size), hash_rnd {}, {} CPUs.\n"
-      "# One block per packet hook step, action or piece of kernel work; functions are\n"
-      "# named as in net/netfilter/nf_conntrack_core.c. `use` is ct_general.use.\n",
-      scenario, hz, buckets, hash_rnd, cpus));
+void ExplainWriter::header(std::string_view scenario, uint32_t hz, uint32_t buckets, uint32_t hash_rnd, uint16_t cpus) {
+  out_.write(
+      fmt::format("# ctsim explain: {}\n"
+                  "# Linux v5.10 conntrack, HZ={}, {} buckets (nf_conntrack_htable_size), hash_rnd {}, {} CPUs.\n"
+                  "# One block per packet hook step, action or piece of kernel work; functions are\n"
+                  "# named as in net/netfilter/nf_conntrack_core.c. `use` is ct_general.use.\n",
+                  scenario, hz, buckets, hash_rnd, cpus));
 }
 
 void ExplainWriter::step(const std::string& text) {
@@ -97,8 +113,10 @@ void ExplainWriter::step(const std::string& text) {
 
 void ExplainWriter::more(const std::string& text) {
   const std::string line = fmt::format("       {}\n", text);
-  if (block_ == Block::kNone) work_lines_.push_back(line);
-  else out_.write(line);
+  if (block_ == Block::kNone)
+    work_lines_.push_back(line);
+  else
+    out_.write(line);
 }
 
 void ExplainWriter::flush_work(const std::string& title) {
@@ -112,29 +130,35 @@ void ExplainWriter::flush_work(const std::string& title) {
 }
 
 void ExplainWriter::packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, std::string_view hook,
-                                std::string_view notation, std::string_view path, bool first,
-                                bool resumed) {
+                                std::string_view notation, std::string_view path, bool first, bool resumed) {
   flush_work("kernel work");
   int& counter = packet_steps_[id];
   if (first) {
-    out_.write(fmt::format("\npacket {} at {}, netns {}, CPU {}, path {}:\n    {}\n", id, when(), n.name, cpu,
-                           path, notation));
+    out_.write(fmt::format("\npacket {} at {}, netns {}, CPU {}, path {}:\n    {}\n", id, when(), n.name, cpu, path,
+                           notation));
   } else if (packet_ != id) {
     out_.write(fmt::format("\npacket {} continues at {}, CPU {}:\n", id, when(), cpu));
   }
   packet_ = id;
   block_ = Block::kPacket;
   counter_ = &counter;
-  if (first) step(fmt::format("{} hook: nf_conntrack_in() -> resolve_normal_ct()", hook));
-  else if (resumed) step(fmt::format("{} hook: the queued packet is reinjected (nf_reinject); the rules after the "
-                                     "one that queued it run", hook));
-  else step(fmt::format("{} hook", hook));
+  if (first)
+    step(fmt::format("{} hook: nf_conntrack_in() -> resolve_normal_ct()", hook));
+  else if (resumed)
+    step(
+        fmt::format("{} hook: the queued packet is reinjected (nf_reinject); the rules after the "
+                    "one that queued it run",
+                    hook));
+  else
+    step(fmt::format("{} hook", hook));
 }
 
 void ExplainWriter::verdict(std::string_view hook, std::string_view verdict, std::string_view reason) {
   (void)hook;
-  if (reason.starts_with("rule ")) step(fmt::format("{} matches: verdict {}", reason, verdict));
-  else step(fmt::format("{}() returns NF_{}", reason, verdict == "drop" ? "DROP" : "ACCEPT"));
+  if (reason.starts_with("rule "))
+    step(fmt::format("{} matches: verdict {}", reason, verdict));
+  else
+    step(fmt::format("{}() returns NF_{}", reason, verdict == "drop" ? "DROP" : "ACCEPT"));
 }
 
 void ExplainWriter::packet_done(const nf_conn* ct) {
@@ -155,11 +179,13 @@ void ExplainWriter::action(std::string_view what) {
   counter_ = &work_counter_;
   // Actions that change nothing by themselves say what they read.
   if (what == "snapshot") {
-    step("conntrack -L: ctnetlink_dump_table() walks the buckets and lists each conn once, through its ORIGINAL "
-         "node (the trace's snapshot record); expired conns it meets are killed");
+    step(
+        "conntrack -L: ctnetlink_dump_table() walks the buckets and lists each conn once, through its ORIGINAL "
+        "node (the trace's snapshot record); expired conns it meets are killed");
   } else if (what == "stats") {
-    step("conntrack -S: the per-CPU ip_conntrack_stat counters of each namespace are read (the trace's stats "
-         "records)");
+    step(
+        "conntrack -S: the per-CPU ip_conntrack_stat counters of each namespace are read (the trace's stats "
+        "records)");
   }
 }
 
@@ -185,25 +211,25 @@ void ExplainWriter::finish() {
 void ExplainWriter::on_chain_entry(const ctcore::nf_conntrack_tuple_hash& h, bool expired, bool key_equal) {
   const nf_conn* ct = ctcore::nf_ct_tuplehash_to_ctrack(&h);
   std::string what;
-  if (expired) what = "expired: nf_ct_gc_expired() kills it on the way, the walk goes on";
-  else what = fmt::format("nf_ct_key_equal() is {}", key_equal ? "true" : "false");
-  chain_.push_back(fmt::format("node {}: conn {} {} {}: {}", chain_.size() + 1, ct->id, dir_name(h),
-                               format_tuple(h.tuple), what));
+  if (expired)
+    what = "expired: nf_ct_gc_expired() kills it on the way, the walk goes on";
+  else
+    what = fmt::format("nf_ct_key_equal() is {}", key_equal ? "true" : "false");
+  chain_.push_back(
+      fmt::format("node {}: conn {} {} {}: {}", chain_.size() + 1, ct->id, dir_name(h), format_tuple(h.tuple), what));
 }
 
-void ExplainWriter::on_lookup(const ctcore::net& n, uint16_t, const ctcore::nf_conntrack_tuple& tuple,
-                              uint32_t hash, uint32_t bucket, uint32_t chain,
-                              const ctcore::nf_conntrack_tuple_hash* match) {
+void ExplainWriter::on_lookup(const ctcore::net& n, uint16_t, const ctcore::nf_conntrack_tuple& tuple, uint32_t hash,
+                              uint32_t bucket, uint32_t chain, const ctcore::nf_conntrack_tuple_hash* match) {
   step(fmt::format("nf_ct_get_tuple(): {}", format_tuple(tuple)));
-  step(fmt::format("hash_conntrack_raw() = {} (0x{:08x}, jhash2 of the tuple with hash_rnd, net_hash_mix {}); "
-                   "reciprocal_scale(hash, {}) = bucket {}",
-                   hash, hash, n.hash_mix, core_.nf_conntrack_htable_size(), bucket));
+  step(
+      fmt::format("hash_conntrack_raw() = {} (0x{:08x}, jhash2 of the tuple with hash_rnd, net_hash_mix {}); "
+                  "reciprocal_scale(hash, {}) = bucket {}",
+                  hash, hash, n.hash_mix, core_.nf_conntrack_htable_size(), bucket));
   if (chain_.empty()) {
-    step(fmt::format("____nf_conntrack_find(): bucket {} is empty (its nulls marker names bucket {})", bucket,
-                     bucket));
+    step(fmt::format("____nf_conntrack_find(): bucket {} is empty (its nulls marker names bucket {})", bucket, bucket));
   } else {
-    step(fmt::format("____nf_conntrack_find() walks bucket {}: {} node{}", bucket, chain,
-                     chain == 1 ? "" : "s"));
+    step(fmt::format("____nf_conntrack_find() walks bucket {}: {} node{}", bucket, chain, chain == 1 ? "" : "s"));
     for (const std::string& c : chain_) more(c);
   }
   chain_.clear();
@@ -213,13 +239,14 @@ void ExplainWriter::on_lookup(const ctcore::net& n, uint16_t, const ctcore::nf_c
   }
   const nf_conn* ct = ctcore::nf_ct_tuplehash_to_ctrack(match);
   const bool reply = match->tuple.dst.dir == ctcore::IP_CT_DIR_REPLY;
-  const char* ctinfo = reply ? "IP_CT_ESTABLISHED_REPLY"
+  const char* ctinfo = reply                                      ? "IP_CT_ESTABLISHED_REPLY"
                        : ct->test_bit(ctcore::IPS_SEEN_REPLY_BIT) ? "IP_CT_ESTABLISHED"
                        : ct->test_bit(ctcore::IPS_EXPECTED_BIT)   ? "IP_CT_RELATED"
                                                                   : "IP_CT_NEW";
-  step(fmt::format("match in the {} direction: conn {}; __nf_conntrack_find_get() takes a reference for the "
-                   "skb: use {}; ctinfo {}",
-                   reply ? "REPLY" : "ORIGINAL", ct->id, ct->use, ctinfo));
+  step(
+      fmt::format("match in the {} direction: conn {}; __nf_conntrack_find_get() takes a reference for the "
+                  "skb: use {}; ctinfo {}",
+                  reply ? "REPLY" : "ORIGINAL", ct->id, ct->use, ctinfo));
 }
 
 void ExplainWriter::on_new(const nf_conn& ct) {
@@ -236,12 +263,14 @@ void ExplainWriter::on_new(const nf_conn& ct) {
 }
 
 void ExplainWriter::on_confirm(const nf_conn& ct, uint32_t bucket_orig, uint32_t bucket_reply) {
-  step(fmt::format("__nf_conntrack_confirm(): conn {} leaves the unconfirmed list; IPS_CONFIRMED set; timeout made "
-                   "absolute: {} s from now",
-                   ct.id, timeout_secs(ct)));
-  more(fmt::format("ORIGINAL hashed into bucket {}, REPLY into bucket {} (both at the chain head); use {} "
-                   "(the table's reference + the skb's)",
-                   bucket_orig, bucket_reply, ct.use));
+  step(
+      fmt::format("__nf_conntrack_confirm(): conn {} leaves the unconfirmed list; IPS_CONFIRMED set; timeout made "
+                  "absolute: {} s from now",
+                  ct.id, timeout_secs(ct)));
+  more(
+      fmt::format("ORIGINAL hashed into bucket {}, REPLY into bucket {} (both at the chain head); use {} "
+                  "(the table's reference + the skb's)",
+                  bucket_orig, bucket_reply, ct.use));
   Known& k = known_[ct.id];
   k.confirmed = true;
   k.bucket_orig = bucket_orig;
@@ -253,8 +282,8 @@ void ExplainWriter::on_update(const nf_conn& ct) {
   const std::string st = state_of(ct);
   std::string change;
   if (!st.empty()) change = k.state != st && !k.state.empty() ? fmt::format("{} -> {}, ", k.state, st) : st + ", ";
-  step(fmt::format("{}: conn {} {}timeout {} s, status {}", tracker_fn(ct.protonum()), ct.id, change,
-                   timeout_secs(ct), status_text(ct.status)));
+  step(fmt::format("{}: conn {} {}timeout {} s, status {}", tracker_fn(ct.protonum()), ct.id, change, timeout_secs(ct),
+                   status_text(ct.status)));
   k.state = st;
 }
 
@@ -263,8 +292,10 @@ void ExplainWriter::on_invalid(const ctcore::net&, uint16_t, const ctcore::Packe
 }
 
 void ExplainWriter::on_drop(const ctcore::net&, uint16_t, const nf_conn* ct, const char* reason) {
-  if (ct != nullptr) step(fmt::format("conntrack drops the packet (conn {}): {}", ct->id, reason));
-  else step(fmt::format("conntrack drops the packet: {}", reason));
+  if (ct != nullptr)
+    step(fmt::format("conntrack drops the packet (conn {}): {}", ct->id, reason));
+  else
+    step(fmt::format("conntrack drops the packet: {}", reason));
 }
 
 void ExplainWriter::on_clash(const nf_conn& loser, const nf_conn& winner, const char* outcome) {
@@ -278,10 +309,11 @@ void ExplainWriter::on_dying(const nf_conn& ct, ctcore::DeathReason reason) {
     // so nothing deletes it: no IPS_DYING, no nf_ct_delete(), no
     // IPCT_DESTROY. It only changes lists, and the skb's reference is the
     // last one.
-    step(fmt::format("__nf_conntrack_confirm(): conn {} lost the race: nf_ct_add_to_dying_list() moves it from the "
-                     "unconfirmed list to CPU {}'s dying list (no IPS_DYING and no nf_ct_delete(): it never was in "
-                     "the table, so no IPCT_DESTROY); use {}, the skb's reference",
-                     ct.id, core_.smp_processor_id(), ct.use));
+    step(
+        fmt::format("__nf_conntrack_confirm(): conn {} lost the race: nf_ct_add_to_dying_list() moves it from the "
+                    "unconfirmed list to CPU {}'s dying list (no IPS_DYING and no nf_ct_delete(): it never was in "
+                    "the table, so no IPCT_DESTROY); use {}, the skb's reference",
+                    ct.id, core_.smp_processor_id(), ct.use));
     return;
   }
   step(fmt::format("nf_ct_delete(): conn {} ({}): IPS_DYING set; use {}{}", ct.id, death_words(reason), ct.use,
@@ -290,10 +322,11 @@ void ExplainWriter::on_dying(const nf_conn& ct, ctcore::DeathReason reason) {
                        : ""));
   auto it = known_.find(ct.id);
   if (it != known_.end() && it->second.confirmed) {
-    more(fmt::format("it reports IPCT_DESTROY to the listeners, then leaves buckets {} and {} for the dying list "
-                     "(nf_ct_delete_from_lists); nf_ct_put() drops the table's reference, unless a reliable "
-                     "listener refused the report (ecache_work() then redelivers it and drops the reference)",
-                     it->second.bucket_orig, it->second.bucket_reply));
+    more(
+        fmt::format("it reports IPCT_DESTROY to the listeners, then leaves buckets {} and {} for the dying list "
+                    "(nf_ct_delete_from_lists); nf_ct_put() drops the table's reference, unless a reliable "
+                    "listener refused the report (ecache_work() then redelivers it and drops the reference)",
+                    it->second.bucket_orig, it->second.bucket_reply));
   } else {
     more("it was never confirmed: no bucket to leave; it waits on the unconfirmed list for its skb");
   }
@@ -323,20 +356,20 @@ void ExplainWriter::on_free(const nf_conn& ct) {
 void ExplainWriter::on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped,
                           uint32_t next_run) {
   if (expired == 0 && early_dropped == 0 && work_lines_.empty()) return;
-  work_lines_.push_back(fmt::format("  {}. gc_worker() scanned {} conn{} in {} buckets: {} expired, {} early-dropped; "
-                                    "next run in {} jiffies\n",
-                                    ++work_counter_, scanned, scanned == 1 ? "" : "s", buckets, expired,
-                                    early_dropped, next_run));
+  work_lines_.push_back(
+      fmt::format("  {}. gc_worker() scanned {} conn{} in {} buckets: {} expired, {} early-dropped; "
+                  "next run in {} jiffies\n",
+                  ++work_counter_, scanned, scanned == 1 ? "" : "s", buckets, expired, early_dropped, next_run));
   flush_work("kernel work: gc_worker");
 }
 
 void ExplainWriter::on_ecache_work(const ctcore::net& n, uint32_t sent, bool congested, int next_delay) {
   if (sent == 0 && !congested && work_lines_.empty()) return;
-  work_lines_.push_back(fmt::format(
-      "  {}. ecache_work() in netns {}: {} DESTROY events redelivered{}\n", ++work_counter_, n.name, sent,
-      congested   ? fmt::format("; still congested, again in {} jiffies", next_delay)
-      : next_delay == 0 ? std::string("; a full batch: again at once")
-                        : std::string()));
+  work_lines_.push_back(fmt::format("  {}. ecache_work() in netns {}: {} DESTROY events redelivered{}\n",
+                                    ++work_counter_, n.name, sent,
+                                    congested ? fmt::format("; still congested, again in {} jiffies", next_delay)
+                                    : next_delay == 0 ? std::string("; a full batch: again at once")
+                                                      : std::string()));
   flush_work("kernel work: event redelivery");
 }
 

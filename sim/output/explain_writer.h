@@ -47,8 +47,8 @@ class ExplainWriter : public ctcore::Observer {
   // Calls from the simulator (packet path, actions, listeners).
   // A hook step of packet `id` starts: `first` at its first hook (with its
   // `notation`), `resumed` when it comes back from a queue verdict.
-  void packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, std::string_view hook,
-                   std::string_view notation, std::string_view path, bool first, bool resumed);
+  void packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, std::string_view hook, std::string_view notation,
+                   std::string_view path, bool first, bool resumed);
   void verdict(std::string_view hook, std::string_view verdict, std::string_view reason);
   // The packet leaves the stack; `ct` is the conn it holds (or null), and
   // its reference is about to be put.
@@ -57,31 +57,26 @@ class ExplainWriter : public ctcore::Observer {
   // The current simulator event is over: the next callbacks are kernel work.
   void end_step();
   // An event message offered to a listener. `outcome` says what happened.
-  void event(const ctcore::nf_conn& ct, std::string_view listener, std::string_view type,
-             unsigned events, std::string_view outcome);
+  void event(const ctcore::nf_conn& ct, std::string_view listener, std::string_view type, unsigned events,
+             std::string_view outcome);
   // Flushes any open block (call once at the end).
   void finish();
 
   // ctcore::Observer
   bool wants_chain_detail() const override { return true; }
   void on_chain_entry(const ctcore::nf_conntrack_tuple_hash& h, bool expired, bool key_equal) override;
-  void on_lookup(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conntrack_tuple& tuple,
-                 uint32_t hash, uint32_t bucket, uint32_t chain,
-                 const ctcore::nf_conntrack_tuple_hash* match) override;
+  void on_lookup(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conntrack_tuple& tuple, uint32_t hash,
+                 uint32_t bucket, uint32_t chain, const ctcore::nf_conntrack_tuple_hash* match) override;
   void on_new(const ctcore::nf_conn& ct) override;
   void on_confirm(const ctcore::nf_conn& ct, uint32_t bucket_orig, uint32_t bucket_reply) override;
   void on_update(const ctcore::nf_conn& ct) override;
-  void on_invalid(const ctcore::net& n, uint16_t cpu, const ctcore::Packet& skb,
-                  const char* reason) override;
-  void on_drop(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct,
-               const char* reason) override;
-  void on_clash(const ctcore::nf_conn& loser, const ctcore::nf_conn& winner,
-                const char* outcome) override;
+  void on_invalid(const ctcore::net& n, uint16_t cpu, const ctcore::Packet& skb, const char* reason) override;
+  void on_drop(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, const char* reason) override;
+  void on_clash(const ctcore::nf_conn& loser, const ctcore::nf_conn& winner, const char* outcome) override;
   void on_dying(const ctcore::nf_conn& ct, ctcore::DeathReason reason) override;
   void on_destroy(const ctcore::nf_conn& ct) override;
   void on_free(const ctcore::nf_conn& ct) override;
-  void on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped,
-             uint32_t next_run) override;
+  void on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped, uint32_t next_run) override;
   void on_ecache_work(const ctcore::net& n, uint32_t sent, bool congested, int next_delay) override;
 
  private:
@@ -107,8 +102,8 @@ class ExplainWriter : public ctcore::Observer {
   const Engine& engine_;
   const ctcore::Conntrack& core_;
   Block block_ = Block::kNone;
-  uint64_t packet_ = 0;      // packet of the open packet block
-  int* counter_ = nullptr;   // step counter of the open block
+  uint64_t packet_ = 0;     // packet of the open packet block
+  int* counter_ = nullptr;  // step counter of the open block
   int work_counter_ = 0;
   std::map<uint64_t, int> packet_steps_;  // per packet id: steps written so far
   std::vector<std::string> work_lines_;   // a kernel-work block waits for its title

@@ -73,8 +73,7 @@ class ObserverFanout : public ctcore::Observer {
   void on_free(const ctcore::nf_conn& ct) override {
     for (auto* o : targets_) o->on_free(ct);
   }
-  void on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped,
-             uint32_t next_run) override {
+  void on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped, uint32_t next_run) override {
     for (auto* o : targets_) o->on_gc(scanned, expired, buckets, early_dropped, next_run);
   }
   void on_ecache_work(const ctcore::net& n, uint32_t sent, bool congested, int next_delay) override {

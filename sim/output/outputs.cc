@@ -31,8 +31,10 @@ Status Outputs::open(const Scenario& scenario, const ListenerGauges& gauges) {
     const std::string& path;
     OutputFile& file;
   };
-  const Wanted wanted[] = {{options_.trace_path, trace_out_},       {options_.events_path, events_out_},
-                           {options_.snapshots_path, snapshots_out_}, {options_.explain_path, explain_out_},
+  const Wanted wanted[] = {{options_.trace_path, trace_out_},
+                           {options_.events_path, events_out_},
+                           {options_.snapshots_path, snapshots_out_},
+                           {options_.explain_path, explain_out_},
                            {options_.series_path, series_out_}};
   for (const Wanted& w : wanted) {
     if (w.path.empty()) continue;
@@ -44,8 +46,8 @@ Status Outputs::open(const Scenario& scenario, const ListenerGauges& gauges) {
   if (trace_out_.is_open()) {
     trace_ = std::make_unique<TraceWriter>(trace_out_, engine_, core_);
     trace_->set_all_gc(options_.trace_all_gc);
-    trace_->header(scenario.name, scenario.hz, scenario.seed, scenario.initial_jiffies, scenario.buckets,
-                   scenario.max, scenario.hash_rnd, scenario.cpus);
+    trace_->header(scenario.name, scenario.hz, scenario.seed, scenario.initial_jiffies, scenario.buckets, scenario.max,
+                   scenario.hash_rnd, scenario.cpus);
   }
   if (explain_out_.is_open()) {
     explain_ = std::make_unique<ExplainWriter>(explain_out_, engine_, core_);
@@ -70,12 +72,13 @@ std::optional<SimTime> Outputs::sample_every() const {
 
 void Outputs::packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, std::string_view hook,
                           const ctcore::Packet& skb, std::string_view path, bool first, bool resumed) {
-  if (explain_) explain_->packet_step(id, n, cpu, hook, first ? format_packet(skb) : "", path, first && !resumed, resumed);
+  if (explain_)
+    explain_->packet_step(id, n, cpu, hook, first ? format_packet(skb) : "", path, first && !resumed, resumed);
   if (trace_ && first && !resumed) trace_->pkt(n, cpu, id, hook, skb, path);
 }
 
-void Outputs::verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, uint64_t id,
-                      std::string_view hook, std::string_view verdict, const char* by, const RuleSpec* rule) {
+void Outputs::verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, uint64_t id, std::string_view hook,
+                      std::string_view verdict, const char* by, const RuleSpec* rule) {
   std::string rule_reason;
   std::string_view reason = by != nullptr ? by : "";
   if (rule != nullptr) reason = rule_reason = fmt::format("rule \"{}\"", rule->match_text);
@@ -120,9 +123,9 @@ void Outputs::snapshot(const ctcore::net* only, const std::vector<const ctcore::
     std::vector<const ctcore::nf_conn*> by_id = conns;
     std::sort(by_id.begin(), by_id.end(), [](auto* a, auto* b) { return a->id < b->id; });
     const bool proc = options_.snapshots_proc;
-    std::string out = fmt::format("# {} at {} ({})\n", proc ? "/proc/net/nf_conntrack" : "snapshot",
-                                  format_duration(engine_.now()),
-                                  only ? "netns " + only->name : std::string("all namespaces"));
+    std::string out =
+        fmt::format("# {} at {} ({})\n", proc ? "/proc/net/nf_conntrack" : "snapshot", format_duration(engine_.now()),
+                    only ? "netns " + only->name : std::string("all namespaces"));
     for (const ctcore::nf_conn* ct : by_id) {
       const uint32_t secs = ctcore::nf_ct_expires(ct, core_.now32()) / core_.hz();
       if (only == nullptr) out += fmt::format("[{}] ", core_.nf_ct_net(ct).name);
@@ -143,8 +146,8 @@ void Outputs::stats(bool to_trace) {
     if (!snapshots_out_.is_open()) continue;
     std::string out;
     if (options_.snapshots_proc) {
-      out = fmt::format("# /proc/net/stat/nf_conntrack at {} (netns {})\n{}\n", format_duration(engine_.now()),
-                        n.name, format_proc_stat_header());
+      out = fmt::format("# /proc/net/stat/nf_conntrack at {} (netns {})\n{}\n", format_duration(engine_.now()), n.name,
+                        format_proc_stat_header());
       for (uint16_t c = 0; c < core_.cpus(); ++c) out += format_proc_stat_line(n.count, n.pcpu[c].stat) + "\n";
     } else {
       out = fmt::format("# conntrack -S at {} (netns {})\n", format_duration(engine_.now()), n.name);
@@ -204,7 +207,7 @@ void Outputs::end(uint64_t packets, uint64_t conns_created, uint64_t conns_freed
     }
     trace_->end(packets, conns_created, conns_freed, events, total);
   }
-  stats(false);  // the counters at the end, as text
+  stats(false);                 // the counters at the end, as text
   if (series_) series_->row();  // the end (skipped if a row was just taken)
   if (explain_) explain_->finish();
 }
@@ -217,8 +220,10 @@ Status Outputs::publish() {
     if (st.ok() && !s.ok()) st = s;
   }
   for (OutputFile* f : files()) {
-    if (st.ok()) st = f->publish();
-    else f->abort();
+    if (st.ok())
+      st = f->publish();
+    else
+      f->abort();
   }
   return st;
 }

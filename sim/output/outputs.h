@@ -45,16 +45,16 @@ namespace ctsim {
 
 // What a run writes, and how. An empty path: that output is off.
 struct OutputOptions {
-  std::string trace_path;           // JSONL trace ("-": stdout)
-  std::string events_path;          // conntrack -E stream of every listener
-  std::string snapshots_path;       // conntrack -L / -S text at snapshot and stats actions
-  std::string explain_path;         // the explain narrative ("-": stdout)
-  std::string series_path;          // the CSV time series
-  SimTime series_every = kNsPerSec; // one series row per this much virtual time
-  bool event_timestamps = false;    // event lines start with the time (conntrack -E -o timestamp)
-  bool event_ids = false;           // event lines end in " id=N" (conntrack -E -o id)
-  bool trace_all_gc = false;        // a gc record for every run, not only runs that reaped
-  bool snapshots_proc = false;      // snapshots as /proc/net/nf_conntrack and /proc/net/stat/nf_conntrack
+  std::string trace_path;            // JSONL trace ("-": stdout)
+  std::string events_path;           // conntrack -E stream of every listener
+  std::string snapshots_path;        // conntrack -L / -S text at snapshot and stats actions
+  std::string explain_path;          // the explain narrative ("-": stdout)
+  std::string series_path;           // the CSV time series
+  SimTime series_every = kNsPerSec;  // one series row per this much virtual time
+  bool event_timestamps = false;     // event lines start with the time (conntrack -E -o timestamp)
+  bool event_ids = false;            // event lines end in " id=N" (conntrack -E -o id)
+  bool trace_all_gc = false;         // a gc record for every run, not only runs that reaped
+  bool snapshots_proc = false;       // snapshots as /proc/net/nf_conntrack and /proc/net/stat/nf_conntrack
 };
 
 class Outputs {
@@ -87,8 +87,7 @@ class Outputs {
   void verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, uint64_t id, std::string_view hook,
                std::string_view verdict, const char* by, const RuleSpec* rule);
   // A conn's NAT binding was decided (`mapped` false: a null binding).
-  void nat(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip,
-           bool mapped);
+  void nat(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip, bool mapped);
   // The packet leaves the stack holding `ct` (or null).
   void packet_done(const ctcore::nf_conn* ct);
   // An action begins: its explain heading.
@@ -106,8 +105,8 @@ class Outputs {
   void stats(bool to_trace);
   // A message offered to listener `name` (`room`: queued; `reliable`:
   // refused rather than lost when there was no room); `backlog` after it.
-  void listener_event(const ctcore::net& n, const ctcore::nf_conn& ct, std::string_view name,
-                      std::string_view type, unsigned events, bool room, bool reliable, size_t backlog);
+  void listener_event(const ctcore::net& n, const ctcore::nf_conn& ct, std::string_view name, std::string_view type,
+                      unsigned events, bool room, bool reliable, size_t backlog);
   // Listener `name` read `delivered` messages (`overrun`: after a loss).
   void listener_read(const ctcore::net& n, std::string_view name, uint32_t delivered, bool overrun);
   // One line a listener's reader prints (`prefix_name`: several listeners

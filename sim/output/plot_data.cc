@@ -34,9 +34,9 @@ struct ConnLife {
 double secs(const json& rec) { return static_cast<double>(rec["t"].get<int64_t>()) / 1e9; }
 
 // Phases in a fixed order so colours are stable across charts.
-const char* const kPhases[] = {"unconfirmed", "confirmed", "NONE", "SYN_SENT", "SYN_RECV",
-                               "ESTABLISHED", "FIN_WAIT", "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT",
-                               "CLOSE", "SYN_SENT2", "dying"};
+const char* const kPhases[] = {"unconfirmed", "confirmed", "NONE",       "SYN_SENT", "SYN_RECV",
+                               "ESTABLISHED", "FIN_WAIT",  "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT",
+                               "CLOSE",       "SYN_SENT2", "dying"};
 int phase_index(const std::string& p) {
   for (int i = 0; i < static_cast<int>(std::size(kPhases)); ++i)
     if (p == kPhases[i]) return i;
@@ -93,7 +93,8 @@ Status write_plot_data(const std::string& trace_path, const std::string& out_dir
     } else if (kind == "confirm" || kind == "update") {
       auto it = lives.find(conn);
       if (it != lives.end() && it->second.phase != "dying") {
-        std::string st = rec.contains("state") && rec["state"].is_string() ? rec["state"].get<std::string>() : "confirmed";
+        std::string st =
+            rec.contains("state") && rec["state"].is_string() ? rec["state"].get<std::string>() : "confirmed";
         if (kind == "update" && it->second.phase == "unconfirmed") {
           it->second.phase = "unconfirmed";  // still unconfirmed: the state shows after confirm
         } else {
@@ -113,8 +114,8 @@ Status write_plot_data(const std::string& trace_path, const std::string& out_dir
       gc += fmt::format("{:.6f} {} {} {} {}\n", t, rec["scanned"].get<int64_t>(), rec["expired"].get<int64_t>(),
                         rec["buckets"].get<int64_t>(), rec["next_run"].get<int64_t>());
     } else if (kind == "event") {
-      events += fmt::format("{:.6f} {} {}\n", t, rec["delivered"].get<bool>() ? 1 : 0,
-                            rec["listener"].get<std::string>());
+      events +=
+          fmt::format("{:.6f} {} {}\n", t, rec["delivered"].get<bool>() ? 1 : 0, rec["listener"].get<std::string>());
     } else if (kind == "chains") {
       table_hist = rec["histogram"].get<std::vector<int64_t>>();
     } else if (kind == "lookup") {
@@ -135,11 +136,14 @@ Status write_plot_data(const std::string& trace_path, const std::string& out_dir
   }
   const bool from_table = !table_hist.empty();
   const std::vector<int64_t>& hist = from_table ? table_hist : walk_hist;
-  std::string chains = fmt::format("# {}: length count\n", from_table ? "table chains at the last snapshot" : "lookup walks");
+  std::string chains =
+      fmt::format("# {}: length count\n", from_table ? "table chains at the last snapshot" : "lookup walks");
   for (size_t i = 0; i < hist.size(); ++i) chains += fmt::format("{} {}\n", i, hist[i]);
 
   for (auto [name, text] : {std::pair<const char*, const std::string*>{"lifecycle.dat", &life},
-                            {"gc.dat", &gc}, {"chains.dat", &chains}, {"events.dat", &events}}) {
+                            {"gc.dat", &gc},
+                            {"chains.dat", &chains},
+                            {"events.dat", &events}}) {
     if (Status s = write_file(out_dir + "/" + name, *text); !s.ok()) return s;
   }
   return Status::OK();

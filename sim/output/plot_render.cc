@@ -78,9 +78,10 @@ Status render_plots(const std::string& plots_dir, const std::string& data_dir, c
       if (!run_program({gnuplot, "-e", vars, script}, data_dir, log_name, &spawn_errno, &status)) {
         std::remove(log.c_str());
         if (spawn_errno == ENOENT)
-          return Status::IOError(fmt::format("the charts need {}, which is not installed (Debian: apt-get install "
-                                             "gnuplot-nox)",
-                                             gnuplot));
+          return Status::IOError(
+              fmt::format("the charts need {}, which is not installed (Debian: apt-get install "
+                          "gnuplot-nox)",
+                          gnuplot));
         return Status::IOError(fmt::format("cannot run {}: {}", gnuplot, std::strerror(spawn_errno)));
       }
       if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)

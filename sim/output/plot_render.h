@@ -18,8 +18,7 @@ namespace ctsim {
 // `gnuplot`: the program to run, looked up in PATH when it has no '/'.
 // Returns an error naming the program when it is not installed, and the
 // script and its log (left in `data_dir`) when it failed.
-Status render_plots(const std::string& plots_dir, const std::string& data_dir,
-                    const std::string& gnuplot = "gnuplot");
+Status render_plots(const std::string& plots_dir, const std::string& data_dir, const std::string& gnuplot = "gnuplot");
 
 // A path as a gnuplot single-quoted string literal (a quote is doubled).
 std::string gnuplot_string(const std::string& s);

@@ -68,8 +68,7 @@ class SeriesWriter : public ctcore::Observer {
   uint64_t rows() const { return rows_; }
 
   // ctcore::Observer
-  void on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped,
-             uint32_t next_run) override;
+  void on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped, uint32_t next_run) override;
   void on_confirm(const ctcore::nf_conn& ct, uint32_t bucket_orig, uint32_t bucket_reply) override;
   void on_update(const ctcore::nf_conn& ct) override;
   void on_dying(const ctcore::nf_conn& ct, ctcore::DeathReason reason) override;

@@ -43,8 +43,8 @@ TraceDiffResult bad(std::string msg) {
 // Splits `text` into lines and checks that each is a JSON object; keeps
 // the first line parsed in *header. The last line may lack its newline; an
 // empty line anywhere else is an error.
-std::optional<std::string> parse_lines(std::string_view text, std::string_view name,
-                                       std::vector<Record>* out, Json* header) {
+std::optional<std::string> parse_lines(std::string_view text, std::string_view name, std::vector<Record>* out,
+                                       Json* header) {
   size_t pos = 0, line = 0;
   while (pos < text.size()) {
     ++line;
@@ -138,9 +138,8 @@ void append_context(std::string& out, const Trace& tr, size_t k, int context) {
 
 }  // namespace
 
-TraceDiffResult diff_trace_text(std::string_view expected, std::string_view actual,
-                                std::string_view expected_name, std::string_view actual_name,
-                                const TraceDiffOptions& o) {
+TraceDiffResult diff_trace_text(std::string_view expected, std::string_view actual, std::string_view expected_name,
+                                std::string_view actual_name, const TraceDiffOptions& o) {
   Trace tr[2];
   tr[0].name = expected_name;
   tr[1].name = actual_name;
@@ -151,15 +150,15 @@ TraceDiffResult diff_trace_text(std::string_view expected, std::string_view actu
     if (all[s].empty()) return bad(fmt::format("{}: empty file: no trace header", tr[s].name));
     auto v = tr[s].header.find("ctsim_trace");
     if (v == tr[s].header.end() || !v->is_number_integer())
-      return bad(fmt::format("{}:1: missing trace header (a first line with \"ctsim_trace\": VERSION)",
-                             tr[s].name));
+      return bad(fmt::format("{}:1: missing trace header (a first line with \"ctsim_trace\": VERSION)", tr[s].name));
   }
   const int64_t v0 = tr[0].header["ctsim_trace"].get<int64_t>();
   const int64_t v1 = tr[1].header["ctsim_trace"].get<int64_t>();
   if (v0 != v1)
-    return bad(fmt::format("{} is trace schema {} but {} is schema {}: traces of different schema "
-                           "versions cannot be compared; regenerate one of them",
-                           tr[0].name, v0, tr[1].name, v1));
+    return bad(
+        fmt::format("{} is trace schema {} but {} is schema {}: traces of different schema "
+                    "versions cannot be compared; regenerate one of them",
+                    tr[0].name, v0, tr[1].name, v1));
 
   // The time window, read with the expected trace's HZ (for "j:N").
   const uint32_t hz = tr[0].header.value("hz", 250u);
@@ -184,8 +183,8 @@ TraceDiffResult diff_trace_text(std::string_view expected, std::string_view actu
   TraceDiffResult res;
   if (auto d = first_field_diff(tr[0].header, tr[1].header, o)) {
     res.outcome = Outcome::kDifferent;
-    res.report = fmt::format("traces differ in the header (line 1): field \"{}\": expected {}, actual {}\n",
-                             d->field, d->expected, d->actual);
+    res.report = fmt::format("traces differ in the header (line 1): field \"{}\": expected {}, actual {}\n", d->field,
+                             d->expected, d->actual);
     return res;
   }
   const size_t n = std::max(tr[0].records.size(), tr[1].records.size());
@@ -196,9 +195,10 @@ TraceDiffResult diff_trace_text(std::string_view expected, std::string_view actu
     if (a == nullptr || b == nullptr) {
       const Trace& shorter = a == nullptr ? tr[0] : tr[1];
       const Record& more = a == nullptr ? *b : *a;
-      what = fmt::format("traces differ at record #{}: {} ends after {} records; the other continues at "
-                         "{} (line {}) with kind \"{}\"\n",
-                         k + 1, shorter.name, k, describe_time(more.t), more.line, more.kind);
+      what = fmt::format(
+          "traces differ at record #{}: {} ends after {} records; the other continues at "
+          "{} (line {}) with kind \"{}\"\n",
+          k + 1, shorter.name, k, describe_time(more.t), more.line, more.kind);
     } else if (auto d = a->text == b->text ? std::nullopt
                                            : first_field_diff(Json::parse(a->text), Json::parse(b->text), o)) {
       what = fmt::format(

@@ -38,15 +38,14 @@ struct TraceDiffOptions {
 struct TraceDiffResult {
   enum class Outcome { kSame = 0, kDifferent = 1, kBadInput = 2 };
   Outcome outcome = Outcome::kSame;
-  std::string report;  // kDifferent: the difference; kBadInput: the error
+  std::string report;   // kDifferent: the difference; kBadInput: the error
   size_t compared = 0;  // records compared (header excluded)
   int exit_code() const { return static_cast<int>(outcome); }
 };
 
 // Compares two traces given as text; the names are used in messages only.
-TraceDiffResult diff_trace_text(std::string_view expected, std::string_view actual,
-                                std::string_view expected_name, std::string_view actual_name,
-                                const TraceDiffOptions& options);
+TraceDiffResult diff_trace_text(std::string_view expected, std::string_view actual, std::string_view expected_name,
+                                std::string_view actual_name, const TraceDiffOptions& options);
 
 // Reads both files and compares them.
 TraceDiffResult diff_trace_files(const std::string& expected_path, const std::string& actual_path,

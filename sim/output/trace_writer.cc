@@ -41,11 +41,21 @@ void append_json_string(fmt::memory_buffer& buf, std::string_view s) {
   }
   for (char c : s) {
     switch (c) {
-      case '"': buf.append(std::string_view("\\\"")); break;
-      case '\\': buf.append(std::string_view("\\\\")); break;
-      case '\n': buf.append(std::string_view("\\n")); break;
-      case '\t': buf.append(std::string_view("\\t")); break;
-      case '\r': buf.append(std::string_view("\\r")); break;
+      case '"':
+        buf.append(std::string_view("\\\""));
+        break;
+      case '\\':
+        buf.append(std::string_view("\\\\"));
+        break;
+      case '\n':
+        buf.append(std::string_view("\\n"));
+        break;
+      case '\t':
+        buf.append(std::string_view("\\t"));
+        break;
+      case '\r':
+        buf.append(std::string_view("\\r"));
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           fmt::format_to(std::back_inserter(buf), "\\u{:04x}", static_cast<unsigned>(c));
@@ -136,8 +146,10 @@ void TraceWriter::status_list(uint16_t status) {
 void TraceWriter::conn_state(const nf_conn& ct) {
   const auto& l4 = ctcore::nf_ct_l4proto_find(ct.protonum());
   const char* st = l4.state_name != nullptr ? l4.state_name(ct) : nullptr;
-  if (st != nullptr) str("state", st);
-  else null("state");
+  if (st != nullptr)
+    str("state", st);
+  else
+    null("state");
 }
 
 uint32_t TraceWriter::timeout_secs(const nf_conn& ct) const {
@@ -157,8 +169,8 @@ void TraceWriter::header(std::string_view scenario, uint32_t hz, uint64_t seed, 
   finish();
 }
 
-void TraceWriter::pkt(const ctcore::net& n, uint16_t cpu, uint64_t id, std::string_view hook,
-                      const ctcore::Packet& skb, std::string_view path) {
+void TraceWriter::pkt(const ctcore::net& n, uint16_t cpu, uint64_t id, std::string_view hook, const ctcore::Packet& skb,
+                      std::string_view path) {
   begin("pkt", &n, cpu, 0);
   num("id", static_cast<int64_t>(id));
   str("hook", hook);
@@ -169,8 +181,8 @@ void TraceWriter::pkt(const ctcore::net& n, uint16_t cpu, uint64_t id, std::stri
   finish();
 }
 
-void TraceWriter::verdict(const ctcore::net& n, uint16_t cpu, const nf_conn* ct, uint64_t id,
-                          std::string_view hook, std::string_view verdict, std::string_view reason) {
+void TraceWriter::verdict(const ctcore::net& n, uint16_t cpu, const nf_conn* ct, uint64_t id, std::string_view hook,
+                          std::string_view verdict, std::string_view reason) {
   begin("verdict", &n, cpu, ct ? ct->id : 0);
   num("id", static_cast<int64_t>(id));
   str("hook", hook);
@@ -179,8 +191,8 @@ void TraceWriter::verdict(const ctcore::net& n, uint16_t cpu, const nf_conn* ct,
   finish();
 }
 
-void TraceWriter::event(const ctcore::net& n, const nf_conn& ct, std::string_view listener,
-                        std::string_view type, unsigned events, bool delivered) {
+void TraceWriter::event(const ctcore::net& n, const nf_conn& ct, std::string_view listener, std::string_view type,
+                        unsigned events, bool delivered) {
   begin("event", &n, -1, ct.id);
   str("listener", listener);
   str("type", type);
@@ -197,8 +209,7 @@ void TraceWriter::event(const ctcore::net& n, const nf_conn& ct, std::string_vie
   finish();
 }
 
-void TraceWriter::listener_read(const ctcore::net& n, std::string_view listener, uint32_t delivered,
-                                bool overrun) {
+void TraceWriter::listener_read(const ctcore::net& n, std::string_view listener, uint32_t delivered, bool overrun) {
   begin("listener_read", &n, -1, 0);
   str("listener", listener);
   num("messages", delivered);
@@ -229,10 +240,15 @@ void TraceWriter::action(const ActionSpec& a, std::optional<bool> found) {
       str("name", a.name);
       num("hash_mix", a.hash_mix);
       break;
-    case Kind::kNetnsDel: str("name", a.name); break;
+    case Kind::kNetnsDel:
+      str("name", a.name);
+      break;
     case Kind::kListenerStall:
-    case Kind::kListenerResume: str("listener", a.name); break;
-    case Kind::kStats: break;
+    case Kind::kListenerResume:
+      str("listener", a.name);
+      break;
+    case Kind::kStats:
+      break;
   }
   finish();
 }
@@ -302,17 +318,18 @@ void TraceWriter::end(uint64_t packets, uint64_t conns_created, uint64_t conns_f
   finish();
 }
 
-void TraceWriter::on_lookup(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conntrack_tuple& tuple,
-                            uint32_t hash, uint32_t bucket, uint32_t chain,
-                            const ctcore::nf_conntrack_tuple_hash* match) {
+void TraceWriter::on_lookup(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conntrack_tuple& tuple, uint32_t hash,
+                            uint32_t bucket, uint32_t chain, const ctcore::nf_conntrack_tuple_hash* match) {
   const nf_conn* ct = match ? ctcore::nf_ct_tuplehash_to_ctrack(match) : nullptr;
   begin("lookup", &n, cpu, ct ? ct->id : 0);
   tuple_str("tuple", tuple);
   num("hash", hash);
   num("bucket", bucket);
   num("chain", chain);
-  if (match == nullptr) null("match");
-  else str("match", match->tuple.dst.dir == ctcore::IP_CT_DIR_ORIGINAL ? "orig" : "reply");
+  if (match == nullptr)
+    null("match");
+  else
+    str("match", match->tuple.dst.dir == ctcore::IP_CT_DIR_ORIGINAL ? "orig" : "reply");
   finish();
 }
 

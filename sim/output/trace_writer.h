@@ -34,18 +34,17 @@ class TraceWriter : public ctcore::Observer {
       : out_(out), engine_(engine), core_(core) {}
 
   // The header line (call once, first).
-  void header(std::string_view scenario, uint32_t hz, uint64_t seed, uint64_t initial_jiffies,
-              uint32_t buckets, uint32_t max, uint32_t hash_rnd, uint16_t cpus);
+  void header(std::string_view scenario, uint32_t hz, uint64_t seed, uint64_t initial_jiffies, uint32_t buckets,
+              uint32_t max, uint32_t hash_rnd, uint16_t cpus);
 
   // Records that are not core callbacks.
-  void pkt(const ctcore::net& n, uint16_t cpu, uint64_t id, std::string_view hook,
-           const ctcore::Packet& skb, std::string_view path);
-  void verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, uint64_t id,
-               std::string_view hook, std::string_view verdict, std::string_view reason);
-  void event(const ctcore::net& n, const ctcore::nf_conn& ct, std::string_view listener,
-             std::string_view type, unsigned events, bool delivered);
-  void listener_read(const ctcore::net& n, std::string_view listener, uint32_t delivered,
-                     bool overrun);
+  void pkt(const ctcore::net& n, uint16_t cpu, uint64_t id, std::string_view hook, const ctcore::Packet& skb,
+           std::string_view path);
+  void verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, uint64_t id, std::string_view hook,
+               std::string_view verdict, std::string_view reason);
+  void event(const ctcore::net& n, const ctcore::nf_conn& ct, std::string_view listener, std::string_view type,
+             unsigned events, bool delivered);
+  void listener_read(const ctcore::net& n, std::string_view listener, uint32_t delivered, bool overrun);
   // The action's record: what it is and its arguments (`found`: what a
   // delete found).
   void action(const ActionSpec& a, std::optional<bool> found);
@@ -66,23 +65,18 @@ class TraceWriter : public ctcore::Observer {
   void set_all_gc(bool all) { all_gc_ = all; }
 
   // ctcore::Observer
-  void on_lookup(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conntrack_tuple& tuple,
-                 uint32_t hash, uint32_t bucket, uint32_t chain,
-                 const ctcore::nf_conntrack_tuple_hash* match) override;
+  void on_lookup(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conntrack_tuple& tuple, uint32_t hash,
+                 uint32_t bucket, uint32_t chain, const ctcore::nf_conntrack_tuple_hash* match) override;
   void on_new(const ctcore::nf_conn& ct) override;
   void on_confirm(const ctcore::nf_conn& ct, uint32_t bucket_orig, uint32_t bucket_reply) override;
   void on_update(const ctcore::nf_conn& ct) override;
-  void on_invalid(const ctcore::net& n, uint16_t cpu, const ctcore::Packet& skb,
-                  const char* reason) override;
-  void on_drop(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct,
-               const char* reason) override;
-  void on_clash(const ctcore::nf_conn& loser, const ctcore::nf_conn& winner,
-                const char* outcome) override;
+  void on_invalid(const ctcore::net& n, uint16_t cpu, const ctcore::Packet& skb, const char* reason) override;
+  void on_drop(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, const char* reason) override;
+  void on_clash(const ctcore::nf_conn& loser, const ctcore::nf_conn& winner, const char* outcome) override;
   void on_dying(const ctcore::nf_conn& ct, ctcore::DeathReason reason) override;
   void on_destroy(const ctcore::nf_conn& ct) override;
   void on_free(const ctcore::nf_conn& ct) override;
-  void on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped,
-             uint32_t next_run) override;
+  void on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped, uint32_t next_run) override;
   void on_ecache_work(const ctcore::net& n, uint32_t sent, bool congested, int next_delay) override;
 
  private:

@@ -38,7 +38,8 @@ Parsed<EndpointRange> parse_endpoint_range(const std::string& text) {
   }
   size_t slash = addr.find('/');
   if (text[0] != '[' && slash != std::string::npos && addr.find(':', slash) != std::string::npos) {
-    return ParseError{fmt::format("\"{}\": an IPv6 prefix with a port goes in brackets, e.g. \"[2001:db8::/32]:443\"", text), 0};
+    return ParseError{
+        fmt::format("\"{}\": an IPv6 prefix with a port goes in brackets, e.g. \"[2001:db8::/32]:443\"", text), 0};
   }
   std::string host = addr.substr(0, slash);
   if (!parse_address(host, &out->addr, &out->l3num)) {
@@ -64,11 +65,13 @@ Parsed<EndpointRange> parse_endpoint_range(const std::string& text) {
       *v = static_cast<uint16_t>(n);
       return true;
     };
-    bool ok = dash == std::string::npos ? num(port, &out->port_lo) : (num(port.substr(0, dash), &out->port_lo) && num(port.substr(dash + 1), &out->port_hi));
+    bool ok = dash == std::string::npos
+                  ? num(port, &out->port_lo)
+                  : (num(port.substr(0, dash), &out->port_lo) && num(port.substr(dash + 1), &out->port_hi));
     if (dash == std::string::npos) out->port_hi = out->port_lo;
     if (!ok || out->port_lo > out->port_hi) {
-      return ParseError{
-          fmt::format("\"{}\" is not a port or port range within 0..65535 (e.g. 80 or 1024-65535)", port), port_at};
+      return ParseError{fmt::format("\"{}\" is not a port or port range within 0..65535 (e.g. 80 or 1024-65535)", port),
+                        port_at};
     }
   }
   return r;

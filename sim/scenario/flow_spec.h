@@ -26,14 +26,14 @@ struct FlowSpec {
   bool cpu_spread = false;
   uint16_t cpu = 0;
   uint64_t count = 1;
-  uint64_t rate_nano = 0;   // Poisson arrivals at rate/1e9 per second (0: use interval)
-  SimTime interval = 0;     // fixed gap between arrivals
+  uint64_t rate_nano = 0;  // Poisson arrivals at rate/1e9 per second (0: use interval)
+  SimTime interval = 0;    // fixed gap between arrivals
   EndpointRange src, dst;
   SimTime rtt = 1'000'000;  // 1 ms
   uint32_t data_packets = 1;
   Close close = Close::kFin;
   bool reply = true;
-  uint32_t loss_ppm = 0;    // lost packets per million
+  uint32_t loss_ppm = 0;            // lost packets per million
   uint32_t weights[3] = {1, 1, 1};  // mix: tcp, udp, icmp
 };
 // The words of "kind" and "close", indexed by their enums.

@@ -56,9 +56,12 @@ class Indexer {
   static std::string escape(const std::string& key) {
     std::string r;
     for (char c : key) {
-      if (c == '~') r += "~0";
-      else if (c == '/') r += "~1";
-      else r += c;
+      if (c == '~')
+        r += "~0";
+      else if (c == '/')
+        r += "~1";
+      else
+        r += c;
     }
     return r;
   }
@@ -70,7 +73,10 @@ class Indexer {
     if (c == '{') {
       ++i_;
       ws();
-      if (i_ < t_.size() && t_[i_] == '}') { ++i_; return true; }
+      if (i_ < t_.size() && t_[i_] == '}') {
+        ++i_;
+        return true;
+      }
       for (;;) {
         ws();
         std::string key;
@@ -85,26 +91,41 @@ class Indexer {
         if (!fresh && dups_ != nullptr) dups_->push_back(child);
         if (!value(child)) return false;
         ws();
-        if (i_ < t_.size() && t_[i_] == ',') { ++i_; continue; }
-        if (i_ < t_.size() && t_[i_] == '}') { ++i_; return true; }
+        if (i_ < t_.size() && t_[i_] == ',') {
+          ++i_;
+          continue;
+        }
+        if (i_ < t_.size() && t_[i_] == '}') {
+          ++i_;
+          return true;
+        }
         return false;
       }
     }
     if (c == '[') {
       ++i_;
       ws();
-      if (i_ < t_.size() && t_[i_] == ']') { ++i_; return true; }
+      if (i_ < t_.size() && t_[i_] == ']') {
+        ++i_;
+        return true;
+      }
       for (size_t k = 0;; ++k) {
         if (!value(ptr + "/" + std::to_string(k))) return false;
         ws();
-        if (i_ < t_.size() && t_[i_] == ',') { ++i_; continue; }
-        if (i_ < t_.size() && t_[i_] == ']') { ++i_; return true; }
+        if (i_ < t_.size() && t_[i_] == ',') {
+          ++i_;
+          continue;
+        }
+        if (i_ < t_.size() && t_[i_] == ']') {
+          ++i_;
+          return true;
+        }
         return false;
       }
     }
     if (c == '"') return string(nullptr);
-    while (i_ < t_.size() && t_[i_] != ',' && t_[i_] != '}' && t_[i_] != ']' && t_[i_] != ' ' &&
-           t_[i_] != '\n' && t_[i_] != '\r' && t_[i_] != '\t')
+    while (i_ < t_.size() && t_[i_] != ',' && t_[i_] != '}' && t_[i_] != ']' && t_[i_] != ' ' && t_[i_] != '\n' &&
+           t_[i_] != '\r' && t_[i_] != '\t')
       ++i_;
     return true;
   }
@@ -117,8 +138,7 @@ class Indexer {
 
 }  // namespace
 
-std::map<std::string, size_t> index_json_positions(std::string_view text,
-                                                   std::vector<std::string>* duplicate_keys) {
+std::map<std::string, size_t> index_json_positions(std::string_view text, std::vector<std::string>* duplicate_keys) {
   std::map<std::string, size_t> out;
   Indexer(text, &out, duplicate_keys).run();
   return out;
@@ -131,8 +151,10 @@ NestingDepth json_nesting_depth(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {

@@ -52,8 +52,8 @@ std::string endpoint(uint16_t l3num, const nf_inet_addr& a, bool ports, uint16_t
 }
 
 // Appends "PROTO SRC > DST", the head of every tuple and packet.
-void append_head(std::string& s, uint8_t protonum, uint16_t l3num, const nf_inet_addr& src,
-                 uint16_t sport, const nf_inet_addr& dst, uint16_t dport, bool ports) {
+void append_head(std::string& s, uint8_t protonum, uint16_t l3num, const nf_inet_addr& src, uint16_t sport,
+                 const nf_inet_addr& dst, uint16_t dport, bool ports) {
   s += protocol_word(protonum);
   s += ' ';
   append_endpoint(s, l3num, src, ports, sport);
@@ -79,8 +79,8 @@ void append_tuple_notation(std::string& s, const nf_conntrack_tuple& t) {
   const bool ports = has_ports(p);
   append_head(s, p, t.src.l3num, t.src.u3, t.sport(), t.dst.u3, t.dport(), ports);
   if (p == ctcore::IPPROTO_ICMP_ || p == ctcore::IPPROTO_ICMPV6_) {
-    fmt::format_to(std::back_inserter(s), FMT_COMPILE(" {} id {}"), icmp_words(t.icmp_type(), t.icmp_code(), p == ctcore::IPPROTO_ICMPV6_),
-                     t.icmp_id());
+    fmt::format_to(std::back_inserter(s), FMT_COMPILE(" {} id {}"),
+                   icmp_words(t.icmp_type(), t.icmp_code(), p == ctcore::IPPROTO_ICMPV6_), t.icmp_id());
   } else if (p == ctcore::IPPROTO_GRE_) {
     fmt::format_to(std::back_inserter(s), FMT_COMPILE(" key {}"), ctcore::raw_be16(t.src.u_all));
   }
@@ -90,9 +90,8 @@ std::string format_tcp_flags(uint8_t f) {
   if (f == 0) return "none";
   std::string s;
   const std::pair<uint8_t, char> kOrder[] = {
-      {ctcore::TCPHDR_SYN, 'S'}, {ctcore::TCPHDR_FIN, 'F'}, {ctcore::TCPHDR_RST, 'R'},
-      {ctcore::TCPHDR_PSH, 'P'}, {ctcore::TCPHDR_ACK, 'A'}, {ctcore::TCPHDR_URG, 'U'},
-      {ctcore::TCPHDR_ECE, 'E'}, {ctcore::TCPHDR_CWR, 'C'}};
+      {ctcore::TCPHDR_SYN, 'S'}, {ctcore::TCPHDR_FIN, 'F'}, {ctcore::TCPHDR_RST, 'R'}, {ctcore::TCPHDR_PSH, 'P'},
+      {ctcore::TCPHDR_ACK, 'A'}, {ctcore::TCPHDR_URG, 'U'}, {ctcore::TCPHDR_ECE, 'E'}, {ctcore::TCPHDR_CWR, 'C'}};
   for (auto [bit, c] : kOrder)
     if (f & bit) s += c;
   return s;
@@ -110,7 +109,8 @@ void append_packet_notation(std::string& s, const Packet& p) {
   switch (p.protonum) {
     case ctcore::IPPROTO_TCP_:
       fmt::format_to(std::back_inserter(s), FMT_COMPILE(" flags {} seq {}"), format_tcp_flags(p.tcp_flags), p.seq);
-      if ((p.tcp_flags & ctcore::TCPHDR_ACK) || p.ack_seq != 0) fmt::format_to(std::back_inserter(s), FMT_COMPILE(" ack {}"), p.ack_seq);
+      if ((p.tcp_flags & ctcore::TCPHDR_ACK) || p.ack_seq != 0)
+        fmt::format_to(std::back_inserter(s), FMT_COMPILE(" ack {}"), p.ack_seq);
       fmt::format_to(std::back_inserter(s), FMT_COMPILE(" win {}"), p.window);
       if (p.len) fmt::format_to(std::back_inserter(s), FMT_COMPILE(" len {}"), p.len);
       if (p.wscale >= 0) fmt::format_to(std::back_inserter(s), FMT_COMPILE(" wscale {}"), p.wscale);
@@ -132,10 +132,10 @@ void append_packet_notation(std::string& s, const Packet& p) {
         const InnerHeader& in = p.inner;
         const bool iports = has_ports(in.protonum);
         fmt::format_to(std::back_inserter(s), FMT_COMPILE(" [{} {} > {}"), protocol_word(in.protonum),
-                         endpoint(in.l3num, in.saddr, iports, in.sport),
-                         endpoint(in.l3num, in.daddr, iports, in.dport));
+                       endpoint(in.l3num, in.saddr, iports, in.sport), endpoint(in.l3num, in.daddr, iports, in.dport));
         if (in.protonum == ctcore::IPPROTO_ICMP_ || in.protonum == ctcore::IPPROTO_ICMPV6_)
-          fmt::format_to(std::back_inserter(s), FMT_COMPILE(" {} id {}"), icmp_words(in.icmp_type, in.icmp_code, in.protonum == ctcore::IPPROTO_ICMPV6_), in.sport);
+          fmt::format_to(std::back_inserter(s), FMT_COMPILE(" {} id {}"),
+                         icmp_words(in.icmp_type, in.icmp_code, in.protonum == ctcore::IPPROTO_ICMPV6_), in.sport);
         else if (in.protonum == ctcore::IPPROTO_GRE_)
           fmt::format_to(std::back_inserter(s), FMT_COMPILE(" key {}"), in.gre_key);
         s += "]";
@@ -157,13 +157,15 @@ void append_packet_notation(std::string& s, const Packet& p) {
           chunks += c.name;
         }
       }
-      fmt::format_to(std::back_inserter(s), FMT_COMPILE(" chunks {} vtag {}"), chunks.empty() ? "none" : chunks, p.sctp_vtag);
+      fmt::format_to(std::back_inserter(s), FMT_COMPILE(" chunks {} vtag {}"), chunks.empty() ? "none" : chunks,
+                     p.sctp_vtag);
       if (p.sctp_chunks & (ctcore::SCTP_CHUNK_INIT | ctcore::SCTP_CHUNK_INIT_ACK))
         fmt::format_to(std::back_inserter(s), FMT_COMPILE(" init_tag {}"), p.sctp_init_tag);
       break;
     }
     case ctcore::IPPROTO_DCCP_:
-      fmt::format_to(std::back_inserter(s), FMT_COMPILE(" type {}"), p.dccp_type < 10 ? kDccpTypes[p.dccp_type] : "INVALID");
+      fmt::format_to(std::back_inserter(s), FMT_COMPILE(" type {}"),
+                     p.dccp_type < 10 ? kDccpTypes[p.dccp_type] : "INVALID");
       if (p.dccp_seq) fmt::format_to(std::back_inserter(s), FMT_COMPILE(" seq {}"), p.dccp_seq);
       if (p.dccp_ack) fmt::format_to(std::back_inserter(s), FMT_COMPILE(" ack {}"), p.dccp_ack);
       break;

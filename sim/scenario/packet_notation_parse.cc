@@ -65,7 +65,8 @@ bool parse_head(Cursor& c, Packet* p) {
   bool found = false;
   if (proto == "proto") {
     if (toks.size() < 2 || !parse_uint(toks[1].text, 255, &p->protonum))
-      return c.fail(toks.size() > 1 ? toks[1].pos : toks[0].pos, "\"proto\" must be followed by a protocol number 0..255");
+      return c.fail(toks.size() > 1 ? toks[1].pos : toks[0].pos,
+                    "\"proto\" must be followed by a protocol number 0..255");
     k = 2;
     found = true;
     for (const ProtoWord& w : kProtoWords)

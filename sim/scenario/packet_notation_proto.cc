@@ -102,8 +102,10 @@ bool icmp_head(Cursor& c, Packet* p) {
         }
       }
     };
-    if (v6) lookup(kIcmp6Names);
-    else lookup(kIcmp4Names);
+    if (v6)
+      lookup(kIcmp6Names);
+    else
+      lookup(kIcmp4Names);
     if (!named)
       return c.fail(toks[k].pos, fmt::format("unknown {} type \"{}\" (expected a name such as echo-request, "
                                              "echo-reply, port-unreachable, time-exceeded, or \"type N code M\")",
@@ -142,8 +144,7 @@ Option icmp_quoted(Cursor& c, Packet& p) {
   in.icmp_code = inner.icmp_code;
   if (in.protonum == ctcore::IPPROTO_ICMP_ || in.protonum == ctcore::IPPROTO_ICMPV6_) in.sport = inner.icmp_id;
   in.gre_key = inner.gre_key;
-  if (in.l3num != p.l3num)
-    return refuse(c, t.pos, "the quoted packet's address family differs from the ICMP packet's");
+  if (in.l3num != p.l3num) return refuse(c, t.pos, "the quoted packet's address family differs from the ICMP packet's");
   p.has_inner = true;
   c.take_word();
   return Option::kTaken;
@@ -193,11 +194,10 @@ bool sctp_chunks(Cursor& c, Packet& p) {
       }
     }
     if (!known)
-      return c.fail(list_tok.pos + off,
-                    fmt::format("unknown SCTP chunk \"{}\" (expected DATA, INIT, INIT_ACK, SACK, "
-                                "HEARTBEAT, HEARTBEAT_ACK, ABORT, SHUTDOWN, SHUTDOWN_ACK, ERROR, "
-                                "COOKIE_ECHO, COOKIE_ACK or SHUTDOWN_COMPLETE)",
-                                name));
+      return c.fail(list_tok.pos + off, fmt::format("unknown SCTP chunk \"{}\" (expected DATA, INIT, INIT_ACK, SACK, "
+                                                    "HEARTBEAT, HEARTBEAT_ACK, ABORT, SHUTDOWN, SHUTDOWN_ACK, ERROR, "
+                                                    "COOKIE_ECHO, COOKIE_ACK or SHUTDOWN_COMPLETE)",
+                                                    name));
     first = false;
     if (comma == std::string_view::npos) break;
     off = comma + 1;
@@ -210,10 +210,14 @@ Option sctp_option(Cursor& c, PacketSpec* out) {
   Packet& p = out->pkt;
   const std::string_view w = c.tok().text;
   bool ok;
-  if (w == "vtag") ok = c.option_number(UINT32_MAX, &p.sctp_vtag);
-  else if (w == "init_tag") ok = c.option_number(UINT32_MAX, &p.sctp_init_tag);
-  else if (w == "chunks") ok = sctp_chunks(c, p);
-  else return Option::kNotMine;
+  if (w == "vtag")
+    ok = c.option_number(UINT32_MAX, &p.sctp_vtag);
+  else if (w == "init_tag")
+    ok = c.option_number(UINT32_MAX, &p.sctp_init_tag);
+  else if (w == "chunks")
+    ok = sctp_chunks(c, p);
+  else
+    return Option::kNotMine;
   return ok ? Option::kTaken : Option::kError;
 }
 
@@ -232,8 +236,7 @@ Option dccp_option(Cursor& c, PacketSpec* out) {
   Packet& p = out->pkt;
   const NotationToken& t = c.tok();
   if (t.text == "type") {
-    if (c.i + 1 >= c.toks.size())
-      return refuse(c, t.pos, "\"type\" must be followed by a DCCP packet type");
+    if (c.i + 1 >= c.toks.size()) return refuse(c, t.pos, "\"type\" must be followed by a DCCP packet type");
     const NotationToken& type = c.toks[c.i + 1];
     bool known = false;
     for (uint8_t k = 0; k < 10; ++k) {

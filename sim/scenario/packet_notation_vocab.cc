@@ -26,11 +26,13 @@ std::vector<NotationToken> tokenize_notation(std::string_view s) {
       size_t close = std::string_view::npos, depth = 0;
       bool space = false;
       for (size_t j = i; j < s.size(); ++j) {
-        if (s[j] == '[') ++depth;
+        if (s[j] == '[')
+          ++depth;
         else if (s[j] == ']' && --depth == 0) {
           close = j;
           break;
-        } else if (s[j] == ' ' || s[j] == '\t') space = true;
+        } else if (s[j] == ' ' || s[j] == '\t')
+          space = true;
       }
       if (close != std::string_view::npos && space) {
         out.push_back({s.substr(start, close + 1 - start), start});
@@ -50,8 +52,7 @@ nf_inet_addr from_bytes(const uint8_t* b, size_t n) {
   nf_inet_addr a;
   for (size_t w = 0; w < n / 4; ++w) {
     a.all[w] = static_cast<uint32_t>(b[4 * w]) | (static_cast<uint32_t>(b[4 * w + 1]) << 8) |
-               (static_cast<uint32_t>(b[4 * w + 2]) << 16) |
-               (static_cast<uint32_t>(b[4 * w + 3]) << 24);
+               (static_cast<uint32_t>(b[4 * w + 2]) << 16) | (static_cast<uint32_t>(b[4 * w + 3]) << 24);
   }
   return a;
 }
@@ -66,11 +67,14 @@ void to_bytes(const nf_inet_addr& a, uint8_t* b, size_t n) {
 }
 
 const ProtoWord kProtoWords[9] = {
-    {"tcp", ctcore::IPPROTO_TCP_, 0},       {"udp", ctcore::IPPROTO_UDP_, 0},
-    {"udplite", ctcore::IPPROTO_UDPLITE_, 0}, {"icmp", ctcore::IPPROTO_ICMP_, ctcore::NFPROTO_IPV4},
+    {"tcp", ctcore::IPPROTO_TCP_, 0},
+    {"udp", ctcore::IPPROTO_UDP_, 0},
+    {"udplite", ctcore::IPPROTO_UDPLITE_, 0},
+    {"icmp", ctcore::IPPROTO_ICMP_, ctcore::NFPROTO_IPV4},
     {"icmp6", ctcore::IPPROTO_ICMPV6_, ctcore::NFPROTO_IPV6},
     {"icmpv6", ctcore::IPPROTO_ICMPV6_, ctcore::NFPROTO_IPV6},
-    {"gre", ctcore::IPPROTO_GRE_, 0},       {"sctp", ctcore::IPPROTO_SCTP_, 0},
+    {"gre", ctcore::IPPROTO_GRE_, 0},
+    {"sctp", ctcore::IPPROTO_SCTP_, 0},
     {"dccp", ctcore::IPPROTO_DCCP_, 0},
 };
 
@@ -80,21 +84,33 @@ bool has_ports(uint8_t p) {
 }
 
 const IcmpName kIcmp4Names[18] = {
-    {"echo-reply", 0, 0},           {"net-unreachable", 3, 0},     {"host-unreachable", 3, 1},
-    {"proto-unreachable", 3, 2},    {"port-unreachable", 3, 3},    {"frag-needed", 3, 4},
-    {"admin-prohibited", 3, 13},    {"source-quench", 4, 0},       {"redirect", 5, 0},
-    {"echo-request", 8, 0},         {"time-exceeded", 11, 0},      {"parameter-problem", 12, 0},
-    {"timestamp-request", 13, 0},   {"timestamp-reply", 14, 0},    {"info-request", 15, 0},
-    {"info-reply", 16, 0},          {"address-mask-request", 17, 0}, {"address-mask-reply", 18, 0},
+    {"echo-reply", 0, 0},         {"net-unreachable", 3, 0},       {"host-unreachable", 3, 1},
+    {"proto-unreachable", 3, 2},  {"port-unreachable", 3, 3},      {"frag-needed", 3, 4},
+    {"admin-prohibited", 3, 13},  {"source-quench", 4, 0},         {"redirect", 5, 0},
+    {"echo-request", 8, 0},       {"time-exceeded", 11, 0},        {"parameter-problem", 12, 0},
+    {"timestamp-request", 13, 0}, {"timestamp-reply", 14, 0},      {"info-request", 15, 0},
+    {"info-reply", 16, 0},        {"address-mask-request", 17, 0}, {"address-mask-reply", 18, 0},
 };
 const IcmpName kIcmp6Names[20] = {
-    {"no-route", 1, 0},          {"admin-prohibited", 1, 1},     {"addr-unreachable", 1, 3},
-    {"port-unreachable", 1, 4},  {"packet-too-big", 2, 0},       {"time-exceeded", 3, 0},
-    {"parameter-problem", 4, 0}, {"echo-request", 128, 0},       {"echo-reply", 129, 0},
-    {"mld-query", 130, 0},       {"mld-report", 131, 0},         {"mld-done", 132, 0},
-    {"router-solicitation", 133, 0}, {"router-advertisement", 134, 0},
-    {"neighbor-solicitation", 135, 0}, {"neighbor-advertisement", 136, 0},
-    {"redirect", 137, 0},        {"ni-query", 139, 0},           {"ni-reply", 140, 0},
+    {"no-route", 1, 0},
+    {"admin-prohibited", 1, 1},
+    {"addr-unreachable", 1, 3},
+    {"port-unreachable", 1, 4},
+    {"packet-too-big", 2, 0},
+    {"time-exceeded", 3, 0},
+    {"parameter-problem", 4, 0},
+    {"echo-request", 128, 0},
+    {"echo-reply", 129, 0},
+    {"mld-query", 130, 0},
+    {"mld-report", 131, 0},
+    {"mld-done", 132, 0},
+    {"router-solicitation", 133, 0},
+    {"router-advertisement", 134, 0},
+    {"neighbor-solicitation", 135, 0},
+    {"neighbor-advertisement", 136, 0},
+    {"redirect", 137, 0},
+    {"ni-query", 139, 0},
+    {"ni-reply", 140, 0},
     {"mld2-report", 143, 0},
 };
 
@@ -114,8 +130,8 @@ const SctpChunkName kSctpChunks[13] = {
     {"SHUTDOWN_COMPLETE", ctcore::SCTP_CHUNK_SHUTDOWN_COMPLETE, 14},
 };
 
-const char* const kDccpTypes[10] = {"REQUEST", "RESPONSE", "DATA",  "ACK",  "DATAACK",
-                                  "CLOSEREQ", "CLOSE",   "RESET", "SYNC", "SYNCACK"};
+const char* const kDccpTypes[10] = {"REQUEST",  "RESPONSE", "DATA",  "ACK",  "DATAACK",
+                                    "CLOSEREQ", "CLOSE",    "RESET", "SYNC", "SYNCACK"};
 
 }  // namespace notation
 
@@ -123,15 +139,32 @@ using namespace notation;
 
 bool tcp_flag_bit(char letter, uint8_t* bit) {
   switch (letter) {
-    case 'S': *bit = ctcore::TCPHDR_SYN; return true;
-    case 'A': *bit = ctcore::TCPHDR_ACK; return true;
-    case 'F': *bit = ctcore::TCPHDR_FIN; return true;
-    case 'R': *bit = ctcore::TCPHDR_RST; return true;
-    case 'P': *bit = ctcore::TCPHDR_PSH; return true;
-    case 'U': *bit = ctcore::TCPHDR_URG; return true;
-    case 'E': *bit = ctcore::TCPHDR_ECE; return true;
-    case 'C': *bit = ctcore::TCPHDR_CWR; return true;
-    default: return false;
+    case 'S':
+      *bit = ctcore::TCPHDR_SYN;
+      return true;
+    case 'A':
+      *bit = ctcore::TCPHDR_ACK;
+      return true;
+    case 'F':
+      *bit = ctcore::TCPHDR_FIN;
+      return true;
+    case 'R':
+      *bit = ctcore::TCPHDR_RST;
+      return true;
+    case 'P':
+      *bit = ctcore::TCPHDR_PSH;
+      return true;
+    case 'U':
+      *bit = ctcore::TCPHDR_URG;
+      return true;
+    case 'E':
+      *bit = ctcore::TCPHDR_ECE;
+      return true;
+    case 'C':
+      *bit = ctcore::TCPHDR_CWR;
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -166,15 +199,24 @@ std::string format_address(uint16_t l3num, const nf_inet_addr& a) {
 
 std::string protocol_word(uint8_t protonum) {
   switch (protonum) {
-    case ctcore::IPPROTO_TCP_: return "tcp";
-    case ctcore::IPPROTO_UDP_: return "udp";
-    case ctcore::IPPROTO_UDPLITE_: return "udplite";
-    case ctcore::IPPROTO_ICMP_: return "icmp";
-    case ctcore::IPPROTO_ICMPV6_: return "icmp6";
-    case ctcore::IPPROTO_GRE_: return "gre";
-    case ctcore::IPPROTO_SCTP_: return "sctp";
-    case ctcore::IPPROTO_DCCP_: return "dccp";
-    default: return fmt::format("proto {}", protonum);
+    case ctcore::IPPROTO_TCP_:
+      return "tcp";
+    case ctcore::IPPROTO_UDP_:
+      return "udp";
+    case ctcore::IPPROTO_UDPLITE_:
+      return "udplite";
+    case ctcore::IPPROTO_ICMP_:
+      return "icmp";
+    case ctcore::IPPROTO_ICMPV6_:
+      return "icmp6";
+    case ctcore::IPPROTO_GRE_:
+      return "gre";
+    case ctcore::IPPROTO_SCTP_:
+      return "sctp";
+    case ctcore::IPPROTO_DCCP_:
+      return "dccp";
+    default:
+      return fmt::format("proto {}", protonum);
   }
 }
 

@@ -76,11 +76,16 @@ bool RuleMatch::matches(const Packet& p) const {
   if (has_flags && (p.tcp_flags & tcp_flags_mask) != tcp_flags) return false;
   if (ct_states != 0) {
     uint8_t st;
-    if (p.untracked) st = kCtStateUntracked;
-    else if (p.ct == nullptr) st = kCtStateInvalid;
-    else if (p.ctinfo == ctcore::IP_CT_NEW) st = kCtStateNew;
-    else if (p.ctinfo == ctcore::IP_CT_RELATED || p.ctinfo == ctcore::IP_CT_RELATED_REPLY) st = kCtStateRelated;
-    else st = kCtStateEstablished;
+    if (p.untracked)
+      st = kCtStateUntracked;
+    else if (p.ct == nullptr)
+      st = kCtStateInvalid;
+    else if (p.ctinfo == ctcore::IP_CT_NEW)
+      st = kCtStateNew;
+    else if (p.ctinfo == ctcore::IP_CT_RELATED || p.ctinfo == ctcore::IP_CT_RELATED_REPLY)
+      st = kCtStateRelated;
+    else
+      st = kCtStateEstablished;
     if ((ct_states & st) == 0) return false;
   }
   return true;
@@ -105,10 +110,19 @@ bool parse_rule_match_into(std::string_view text, RuleMatch* out, ParseError* er
       }
       return &toks[i + 1];
     };
-    struct P { const char* n; int proto; uint16_t l3; };
-    static const P kProtos[] = {{"tcp", 6, 0}, {"udp", 17, 0}, {"udplite", 136, 0},
-                                {"icmp", 1, ctcore::NFPROTO_IPV4}, {"icmp6", 58, ctcore::NFPROTO_IPV6},
-                                {"gre", 47, 0}, {"sctp", 132, 0}, {"dccp", 33, 0}};
+    struct P {
+      const char* n;
+      int proto;
+      uint16_t l3;
+    };
+    static const P kProtos[] = {{"tcp", 6, 0},
+                                {"udp", 17, 0},
+                                {"udplite", 136, 0},
+                                {"icmp", 1, ctcore::NFPROTO_IPV4},
+                                {"icmp6", 58, ctcore::NFPROTO_IPV6},
+                                {"gre", 47, 0},
+                                {"sctp", 132, 0},
+                                {"dccp", 33, 0}};
     bool was_proto = false;
     for (const P& p : kProtos) {
       if (w == p.n) {
@@ -120,7 +134,10 @@ bool parse_rule_match_into(std::string_view text, RuleMatch* out, ParseError* er
         was_proto = true;
       }
     }
-    if (was_proto) { ++i; continue; }
+    if (was_proto) {
+      ++i;
+      continue;
+    }
     if (w == "ip" || w == "ip6") {
       const uint16_t l3 = w == "ip" ? ctcore::NFPROTO_IPV4 : ctcore::NFPROTO_IPV6;
       if (out->l3num != 0 && out->l3num != l3)
@@ -149,26 +166,38 @@ bool parse_rule_match_into(std::string_view text, RuleMatch* out, ParseError* er
       uint16_t lo = 0, hi = 0;
       if (!parse_port_range(a->text, &lo, &hi))
         return fail(a->pos, fmt::format("\"{}\" is not a port or range 0..65535 (e.g. 1024-65535)", a->text));
-      if (w == "sport") { out->has_sport = true; out->sport_lo = lo; out->sport_hi = hi; }
-      else { out->has_dport = true; out->dport_lo = lo; out->dport_hi = hi; }
+      if (w == "sport") {
+        out->has_sport = true;
+        out->sport_lo = lo;
+        out->sport_hi = hi;
+      } else {
+        out->has_dport = true;
+        out->dport_lo = lo;
+        out->dport_hi = hi;
+      }
       i += 2;
     } else if (w == "ct") {
-      if (i + 1 >= toks.size() || toks[i + 1].text != "state")
-        return fail(pos, "\"ct\" must be followed by \"state\"");
+      if (i + 1 >= toks.size() || toks[i + 1].text != "state") return fail(pos, "\"ct\" must be followed by \"state\"");
       if (i + 2 >= toks.size()) return fail(toks[i + 1].pos, "\"ct state\" needs a state list");
       std::string_view list = toks[i + 2].text;
       size_t off = 0;
       while (off <= list.size()) {
         size_t comma = list.find(',', off);
         std::string_view s = list.substr(off, comma == std::string_view::npos ? std::string_view::npos : comma - off);
-        if (s == "new") out->ct_states |= kCtStateNew;
-        else if (s == "established") out->ct_states |= kCtStateEstablished;
-        else if (s == "related") out->ct_states |= kCtStateRelated;
-        else if (s == "invalid") out->ct_states |= kCtStateInvalid;
-        else if (s == "untracked") out->ct_states |= kCtStateUntracked;
+        if (s == "new")
+          out->ct_states |= kCtStateNew;
+        else if (s == "established")
+          out->ct_states |= kCtStateEstablished;
+        else if (s == "related")
+          out->ct_states |= kCtStateRelated;
+        else if (s == "invalid")
+          out->ct_states |= kCtStateInvalid;
+        else if (s == "untracked")
+          out->ct_states |= kCtStateUntracked;
         else
-          return fail(toks[i + 2].pos + off,
-                      fmt::format("unknown ct state \"{}\" (expected new, established, related, invalid or untracked)", s));
+          return fail(
+              toks[i + 2].pos + off,
+              fmt::format("unknown ct state \"{}\" (expected new, established, related, invalid or untracked)", s));
         if (comma == std::string_view::npos) break;
         off = comma + 1;
       }
@@ -184,7 +213,7 @@ bool parse_rule_match_into(std::string_view text, RuleMatch* out, ParseError* er
         for (size_t k = 0; k < x.size(); ++k) {
           uint8_t bit = 0;
           if (!tcp_flag_bit(x[k], &bit)) {
-          return fail(at + k, fmt::format("unknown TCP flag '{}' (expected S A F R P U E C, or none)", x[k]));
+            return fail(at + k, fmt::format("unknown TCP flag '{}' (expected S A F R P U E C, or none)", x[k]));
           }
           *f |= bit;
         }
@@ -195,7 +224,8 @@ bool parse_rule_match_into(std::string_view text, RuleMatch* out, ParseError* er
       if (!letters(a->text.substr(0, slash), a->pos, &f)) return false;
       if (slash != std::string_view::npos) {
         if (!letters(a->text.substr(slash + 1), a->pos + slash + 1, &mask)) return false;
-        if ((f & mask) != f) return fail(a->pos, fmt::format("\"{}\": the flags before '/' must be among those after it", a->text));
+        if ((f & mask) != f)
+          return fail(a->pos, fmt::format("\"{}\": the flags before '/' must be among those after it", a->text));
       }
       out->has_flags = true;
       out->tcp_flags = f;
@@ -203,19 +233,20 @@ bool parse_rule_match_into(std::string_view text, RuleMatch* out, ParseError* er
       i += 2;
     } else {
       return fail(pos, fmt::format("unknown selector \"{}\" (expected a protocol, ip, ip6, saddr, daddr, "
-                                   "sport, dport, \"ct state\" or flags)", w));
+                                   "sport, dport, \"ct state\" or flags)",
+                                   w));
     }
   }
-  if ((out->has_sport || out->has_dport) && out->protonum != 6 && out->protonum != 17 &&
-      out->protonum != 136 && out->protonum != 132 && out->protonum != 33)
+  if ((out->has_sport || out->has_dport) && out->protonum != 6 && out->protonum != 17 && out->protonum != 136 &&
+      out->protonum != 132 && out->protonum != 33)
     return fail(0, "sport/dport need a protocol with ports first (tcp, udp, udplite, sctp, dccp)");
   if (out->has_flags && out->protonum != 6) return fail(0, "flags need \"tcp\" first");
   for (const Prefix* p : {&out->saddr, &out->daddr}) {
     if (p->set && out->l3num != 0 && p->l3num != out->l3num)
-      return fail(0, fmt::format("{} is an {} address but the rule matches {} packets",
-                                 p == &out->saddr ? "saddr" : "daddr",
-                                 p->l3num == ctcore::NFPROTO_IPV4 ? "IPv4" : "IPv6",
-                                 out->l3num == ctcore::NFPROTO_IPV4 ? "IPv4" : "IPv6"));
+      return fail(
+          0, fmt::format("{} is an {} address but the rule matches {} packets", p == &out->saddr ? "saddr" : "daddr",
+                         p->l3num == ctcore::NFPROTO_IPV4 ? "IPv4" : "IPv6",
+                         out->l3num == ctcore::NFPROTO_IPV4 ? "IPv4" : "IPv6"));
   }
   if (out->saddr.set && out->daddr.set && out->saddr.l3num != out->daddr.l3num)
     return fail(0, "saddr and daddr are of different address families");

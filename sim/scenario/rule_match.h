@@ -25,8 +25,8 @@
 namespace ctsim {
 
 // ct state bits (nft's names).
-constexpr uint8_t kCtStateInvalid = 1, kCtStateEstablished = 2, kCtStateRelated = 4,
-                  kCtStateNew = 8, kCtStateUntracked = 16;
+constexpr uint8_t kCtStateInvalid = 1, kCtStateEstablished = 2, kCtStateRelated = 4, kCtStateNew = 8,
+                  kCtStateUntracked = 16;
 
 struct Prefix {
   bool set = false;
@@ -36,14 +36,14 @@ struct Prefix {
 };
 
 struct RuleMatch {
-  int protonum = -1;  // -1: any
+  int protonum = -1;   // -1: any
   uint16_t l3num = 0;  // 0: any
   Prefix saddr, daddr;
   bool has_sport = false, has_dport = false;
   uint16_t sport_lo = 0, sport_hi = 0, dport_lo = 0, dport_hi = 0;
   uint8_t ct_states = 0;  // 0: any
   bool has_flags = false;
-  uint8_t tcp_flags = 0;        // (flags & tcp_flags_mask) == tcp_flags
+  uint8_t tcp_flags = 0;  // (flags & tcp_flags_mask) == tcp_flags
   uint8_t tcp_flags_mask = 0xff;
 
   // REQUIRES: the packet went through conntrack (its ct/ctinfo/untracked

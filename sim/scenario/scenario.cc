@@ -39,9 +39,9 @@ constexpr size_t kMaxNesting = 32;
 Status parse_json(const std::string& file, const std::string& text, json* doc) {
   if (const NestingDepth d = json_nesting_depth(text); d.max > kMaxNesting) {
     LineCol lc = line_col_at(text, d.offset);
-    return Status::InvalidArgument(fmt::format(
-        "{}:{}:{}: objects and arrays nest deeper than {} levels (a scenario needs 4)", file, lc.line,
-        lc.col, kMaxNesting));
+    return Status::InvalidArgument(
+        fmt::format("{}:{}:{}: objects and arrays nest deeper than {} levels (a scenario needs 4)", file, lc.line,
+                    lc.col, kMaxNesting));
   }
   try {
     *doc = json::parse(text);
@@ -51,8 +51,7 @@ Status parse_json(const std::string& file, const std::string& text, json* doc) {
     // "[json.exception.parse_error.101] parse error at line 3, column 5: syntax error ..."
     size_t colon = what.find(": ", what.find("parse error"));
     std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
-    return Status::InvalidArgument(
-        fmt::format("{}:{}:{}: invalid JSON: {}", file, lc.line, lc.col, detail));
+    return Status::InvalidArgument(fmt::format("{}:{}:{}: invalid JSON: {}", file, lc.line, lc.col, detail));
   } catch (const json::exception& e) {
     // The parser also throws out_of_range.406 for a number beyond a double
     // ("number overflow parsing '1e999'"); it names the number, not where.
@@ -65,8 +64,7 @@ Status parse_json(const std::string& file, const std::string& text, json* doc) {
       if (size_t at = text.find(number); !number.empty() && at != std::string::npos) offset = at;
     }
     LineCol lc = line_col_at(text, offset);
-    return Status::InvalidArgument(
-        fmt::format("{}:{}:{}: invalid JSON: {}", file, lc.line, lc.col, detail));
+    return Status::InvalidArgument(fmt::format("{}:{}:{}: invalid JSON: {}", file, lc.line, lc.col, detail));
   }
   return Status::OK();
 }
@@ -116,8 +114,7 @@ std::string render_errors(const std::string& file, const std::string& text, cons
     if (it != positions.end()) offset = it->second;
     placed.emplace_back(offset, &e);
   }
-  std::stable_sort(placed.begin(), placed.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(placed.begin(), placed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<size_t> offsets;
   for (const auto& [offset, e] : placed) offsets.push_back(offset);
   const std::vector<LineCol> where = line_cols_at(text, offsets);

@@ -20,16 +20,15 @@
 #include "core/nf_conntrack_core.h"
 #include "core/nf_conntrack_sysctl.h"
 #include "core/nf_nat_core.h"
+#include "sim/engine/sim_time.h"
+#include "sim/engine/status.h"
 #include "sim/scenario/flow_spec.h"
 #include "sim/scenario/name_table.h"
 #include "sim/scenario/packet_notation.h"
 #include "sim/scenario/path_kind.h"
 #include "sim/scenario/rule_match.h"
-#include "sim/engine/sim_time.h"
-#include "sim/engine/status.h"
 
 namespace ctsim {
-
 
 struct SysctlSetting {
   const ctcore::SysctlInfo* info = nullptr;
@@ -57,9 +56,9 @@ inline constexpr EventGroupName kEventGroupNames[] = {
 struct ListenerSpec {
   std::string name;
   std::string netns;
-  bool reliable = false;      // NETLINK_BROADCAST_ERROR: a failed DESTROY defers destruction
-  uint32_t rcvbuf = 0;        // events the socket holds before overrun; 0 = unbounded
-  SimTime read_every = 0;     // 0: the reader keeps up (drains at once)
+  bool reliable = false;   // NETLINK_BROADCAST_ERROR: a failed DESTROY defers destruction
+  uint32_t rcvbuf = 0;     // events the socket holds before overrun; 0 = unbounded
+  SimTime read_every = 0;  // 0: the reader keeps up (drains at once)
   uint8_t groups = kGroupNew | kGroupUpdate | kGroupDestroy;
 };
 
@@ -89,8 +88,15 @@ struct PacketEntry {
 
 struct ActionSpec {
   enum class Kind : uint8_t {
-    kSysctl, kFlush, kDelete, kNetnsAdd, kNetnsDel, kListenerStall, kListenerResume,
-    kSnapshot, kStats,
+    kSysctl,
+    kFlush,
+    kDelete,
+    kNetnsAdd,
+    kNetnsDel,
+    kListenerStall,
+    kListenerResume,
+    kSnapshot,
+    kStats,
   };
   SimTime at = 0;
   Kind kind = Kind::kSnapshot;
@@ -101,19 +107,18 @@ struct ActionSpec {
   uint64_t value = 0;
   ctcore::nf_conntrack_tuple tuple;  // delete
   std::string tuple_text;
-  uint32_t hash_mix = 0;             // netns_add
+  uint32_t hash_mix = 0;               // netns_add
   std::vector<SysctlSetting> sysctls;  // netns_add
 };
 // The words of "do", indexed by ActionSpec::Kind: the one list the loader,
 // the key table and the trace's action records derive from.
-inline constexpr const char* kActionNames[] = {"sysctl",    "flush",          "delete",
-                                               "netns_add", "netns_del",      "listener_stall",
-                                               "listener_resume", "snapshot", "stats"};
+inline constexpr const char* kActionNames[] = {
+    "sysctl", "flush", "delete", "netns_add", "netns_del", "listener_stall", "listener_resume", "snapshot", "stats"};
 static_assert(std::size(kActionNames) == static_cast<size_t>(ActionSpec::Kind::kStats) + 1);
 inline const char* action_name(ActionSpec::Kind k) { return enum_name(kActionNames, k); }
 
 struct Scenario {
-  std::string file;         // as given on the command line (messages only)
+  std::string file;  // as given on the command line (messages only)
   std::string name;
   std::string description;
   uint64_t seed = 1;
@@ -129,7 +134,7 @@ struct Scenario {
   std::vector<RuleSpec> rules;
   std::vector<PacketEntry> packets;  // sorted by `at`, stable
   std::vector<FlowSpec> flows;
-  std::vector<ActionSpec> actions;   // sorted by `at`, stable
+  std::vector<ActionSpec> actions;  // sorted by `at`, stable
   std::optional<SimTime> until;
 };
 

@@ -37,11 +37,8 @@ void load_actions(LoadContext& x, const json& doc) {
       c.only_keys(arr[i], p, scenario_keys(level));
       // The keys this kind requires beyond "at" and "do" (checked above).
       for (const std::string& key : scenario_required(level))
-        if (key != "at" && key != "do" && !arr[i].contains(key))
-          c.error(p, fmt::format("\"{}\" needs \"{}\"", k, key));
-      auto need = [&](const char* key) -> const json* {
-        return arr[i].contains(key) ? &arr[i][key] : nullptr;
-      };
+        if (key != "at" && key != "do" && !arr[i].contains(key)) c.error(p, fmt::format("\"{}\" needs \"{}\"", k, key));
+      auto need = [&](const char* key) -> const json* { return arr[i].contains(key) ? &arr[i][key] : nullptr; };
       using Kind = ActionSpec::Kind;
       a.kind = *enum_from_name<Kind>(kActionNames, k);
       if (a.kind == Kind::kSysctl) {
@@ -77,8 +74,10 @@ void load_actions(LoadContext& x, const json& doc) {
         if (const json* t = need("tuple"))
           if (auto text = c.string(*t, p + "/tuple")) {
             a.tuple_text = *text;
-            if (auto t = parse_tuple(*text)) a.tuple = *t;
-            else c.error(p + "/tuple", fmt::format("column {}: {}", t.error().column + 1, t.error().what));
+            if (auto t = parse_tuple(*text))
+              a.tuple = *t;
+            else
+              c.error(p + "/tuple", fmt::format("column {}: {}", t.error().column + 1, t.error().what));
           }
       } else if (a.kind == Kind::kNetnsAdd) {
         if (const json* n = need("name"))
@@ -88,7 +87,8 @@ void load_actions(LoadContext& x, const json& doc) {
           }
         a.hash_mix = draw_u32(s.seed, kStreamHashMix + 500 + i);
         if (arr[i].contains("hash_mix"))
-          if (auto v = c.uint(arr[i]["hash_mix"], p + "/hash_mix", 0, 0xffffffffull)) a.hash_mix = static_cast<uint32_t>(*v);
+          if (auto v = c.uint(arr[i]["hash_mix"], p + "/hash_mix", 0, 0xffffffffull))
+            a.hash_mix = static_cast<uint32_t>(*v);
         if (arr[i].contains("sysctl")) read_sysctl_map(c, arr[i]["sysctl"], p + "/sysctl", s.hz, &a.sysctls);
       } else if (a.kind == Kind::kNetnsDel) {
         if (const json* n = need("name"))

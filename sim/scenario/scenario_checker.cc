@@ -28,8 +28,7 @@ size_t edit_distance(std::string_view a, std::string_view b) {
     cur[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
       cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-        cur[j] = std::min(cur[j], before[j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) cur[j] = std::min(cur[j], before[j - 2] + 1);
     }
     std::swap(before, prev);
     std::swap(prev, cur);
@@ -60,24 +59,35 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
 std::string pointer_token(const std::string& key) {
   std::string r;
   for (char ch : key) {
-    if (ch == '~') r += "~0";
-    else if (ch == '/') r += "~1";
-    else r += ch;
+    if (ch == '~')
+      r += "~0";
+    else if (ch == '/')
+      r += "~1";
+    else
+      r += ch;
   }
   return r;
 }
 
 std::string type_name(const json& j) {
   switch (j.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::string: return fmt::format("the string \"{}\"", j.get<std::string>());
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return "a boolean";
+    case json::value_t::string:
+      return fmt::format("the string \"{}\"", j.get<std::string>());
     case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return fmt::format("the number {}", j.dump());
-    case json::value_t::number_float: return fmt::format("the number {}", j.dump());
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    default: return "a value";
+    case json::value_t::number_unsigned:
+      return fmt::format("the number {}", j.dump());
+    case json::value_t::number_float:
+      return fmt::format("the number {}", j.dump());
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::array:
+      return "an array";
+    default:
+      return "a value";
   }
 }
 
@@ -124,8 +134,7 @@ std::optional<uint64_t> Checker::uint(const json& j, const std::string& ptr, uin
     if (v >= lo && v <= hi) return v;
   } else {
     int64_t v = j.get<int64_t>();
-    if (v >= 0 && static_cast<uint64_t>(v) >= lo && static_cast<uint64_t>(v) <= hi)
-      return static_cast<uint64_t>(v);
+    if (v >= 0 && static_cast<uint64_t>(v) >= lo && static_cast<uint64_t>(v) <= hi) return static_cast<uint64_t>(v);
   }
   error(ptr, fmt::format("{} is out of range {}..{}", j.dump(), lo, hi));
   return std::nullopt;
@@ -143,7 +152,7 @@ std::optional<SimTime> Checker::duration(const json& j, const std::string& ptr, 
 }
 
 std::optional<std::string> Checker::one_of(const json& j, const std::string& ptr,
-                                  const std::vector<std::string>& choices) {
+                                           const std::vector<std::string>& choices) {
   auto s = string(j, ptr);
   if (!s) return std::nullopt;
   if (std::find(choices.begin(), choices.end(), *s) != choices.end()) return s;
@@ -156,8 +165,8 @@ std::optional<std::string> Checker::one_of(const json& j, const std::string& ptr
 namespace {
 
 bool is_name_char(char ch) {
-  return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
-         ch == '.' || ch == '-';
+  return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' ||
+         ch == '-';
 }
 
 }  // namespace
@@ -179,8 +188,7 @@ std::optional<std::string> Checker::name(const json& j, const std::string& ptr) 
   } else {
     return s;
   }
-  error(ptr, fmt::format("{}; expected a name of 1 to {} letters, digits, '_', '.' or '-'", found,
-                         kMaxNameLength));
+  error(ptr, fmt::format("{}; expected a name of 1 to {} letters, digits, '_', '.' or '-'", found, kMaxNameLength));
   return std::nullopt;
 }
 

@@ -32,11 +32,14 @@ void load_flows(LoadContext& x, const json& doc) {
       if (f.contains("netns"))
         if (auto v = check_ns(f["netns"], p + "/netns")) fs.netns = *v;
       if (f.contains("path"))
-        if (auto v = c.one_of(f["path"], p + "/path", scenario_enum("/flows/*/path"))) fs.path = *enum_from_name<PathKind>(kPathNames, *v);
+        if (auto v = c.one_of(f["path"], p + "/path", scenario_enum("/flows/*/path")))
+          fs.path = *enum_from_name<PathKind>(kPathNames, *v);
       if (f.contains("cpu")) {
         if (f["cpu"].is_string()) {
-          if (f["cpu"].get<std::string>() == "spread") fs.cpu_spread = true;
-          else c.error(p + "/cpu", fmt::format("expected a CPU number or \"spread\", found {}", type_name(f["cpu"])));
+          if (f["cpu"].get<std::string>() == "spread")
+            fs.cpu_spread = true;
+          else
+            c.error(p + "/cpu", fmt::format("expected a CPU number or \"spread\", found {}", type_name(f["cpu"])));
         } else if (auto v = c.uint(f["cpu"], p + "/cpu", 0, s.cpus - 1u)) {
           fs.cpu = static_cast<uint16_t>(*v);
         }
@@ -47,8 +50,10 @@ void load_flows(LoadContext& x, const json& doc) {
         c.error(p + "/interval", "give \"rate\" or \"interval\", not both", true);
       if (f.contains("rate")) {
         if (auto r = c.string(f["rate"], p + "/rate")) {
-          if (auto v = parse_rate_nano(*r)) fs.rate_nano = *v;
-          else c.error(p + "/rate", v.error().what);
+          if (auto v = parse_rate_nano(*r))
+            fs.rate_nano = *v;
+          else
+            c.error(p + "/rate", v.error().what);
         }
       } else if (f.contains("interval")) {
         if (auto t = c.duration(f["interval"], p + "/interval", s.hz)) fs.interval = *t;
@@ -59,8 +64,10 @@ void load_flows(LoadContext& x, const json& doc) {
         if (!f.contains(key)) return;  // reported by required_keys
         auto text = c.string(f[key], p + "/" + key);
         if (!text) return;
-        if (auto e = parse_endpoint_range(*text)) *out = *e;
-        else c.error(p + "/" + key, e.error().what);
+        if (auto e = parse_endpoint_range(*text))
+          *out = *e;
+        else
+          c.error(p + "/" + key, e.error().what);
       };
       endpoint("src", &fs.src);
       endpoint("dst", &fs.dst);
@@ -83,7 +90,8 @@ void load_flows(LoadContext& x, const json& doc) {
       if (f.contains("reply")) {
         if (fs.kind == FlowSpec::Kind::kTcp)
           c.error(p + "/reply", "\"reply\" applies to udp, icmp (and mix) flows only", true);
-        else if (auto v = c.boolean(f["reply"], p + "/reply")) fs.reply = *v;
+        else if (auto v = c.boolean(f["reply"], p + "/reply"))
+          fs.reply = *v;
       }
       if (f.contains("loss")) {
         const json& l = f["loss"];
@@ -112,7 +120,6 @@ void load_flows(LoadContext& x, const json& doc) {
       s.flows.push_back(std::move(fs));
     }
   }
-
 }
 
 }  // namespace ctsim

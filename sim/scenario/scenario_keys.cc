@@ -12,8 +12,8 @@ namespace ctsim {
 const std::vector<ScenarioLevel>& scenario_key_table() {
   static const std::vector<ScenarioLevel> kTable = {
       {"",
-       {"ctsim", "name", "description", "seed", "hz", "initial_jiffies", "cpus", "table",
-        "namespaces", "listeners", "rules", "packets", "flows", "actions", "until"},
+       {"ctsim", "name", "description", "seed", "hz", "initial_jiffies", "cpus", "table", "namespaces", "listeners",
+        "rules", "packets", "flows", "actions", "until"},
        {"ctsim"}},
       {"/table", {"buckets", "max", "hash_rnd", "exact_walks"}, {}},
       {"/namespaces/*", {"name", "hash_mix", "sysctl"}, {"name"}},
@@ -22,8 +22,8 @@ const std::vector<ScenarioLevel>& scenario_key_table() {
       {"/packets/*", {"at", "netns", "cpu", "path", "pkt"}, {"at", "pkt"}},
       // Required keys are checked, and reported, in the order listed.
       {"/flows/*",
-       {"at", "kind", "netns", "path", "cpu", "count", "rate", "interval", "src", "dst", "rtt",
-        "data_packets", "close", "reply", "loss", "weights"},
+       {"at", "kind", "netns", "path", "cpu", "count", "rate", "interval", "src", "dst", "rtt", "data_packets", "close",
+        "reply", "loss", "weights"},
        {"kind", "at", "src", "dst"}},
       {"/flows/*/weights", {"tcp", "udp", "icmp"}, {}},
       {"/actions/*?do=sysctl", {"at", "do", "netns", "key", "value"}, {"at", "do", "key", "value"}},
@@ -65,14 +65,10 @@ std::vector<std::string> event_group_words() {
 
 const std::vector<ScenarioEnum>& scenario_enum_table() {
   static const std::vector<ScenarioEnum> kTable = {
-      {"/listeners/*/events/*", event_group_words()},
-      {"/rules/*/hook", hook_words()},
-      {"/rules/*/verdict", words_of(kVerdictNames)},
-      {"/packets/*/path", words_of(kPathNames)},
-      {"/flows/*/kind", words_of(kFlowKindNames)},
-      {"/flows/*/path", words_of(kPathNames)},
-      {"/flows/*/close", words_of(kFlowCloseNames)},
-      {"/actions/*/do", words_of(kActionNames)},
+      {"/listeners/*/events/*", event_group_words()}, {"/rules/*/hook", hook_words()},
+      {"/rules/*/verdict", words_of(kVerdictNames)},  {"/packets/*/path", words_of(kPathNames)},
+      {"/flows/*/kind", words_of(kFlowKindNames)},    {"/flows/*/path", words_of(kPathNames)},
+      {"/flows/*/close", words_of(kFlowCloseNames)},  {"/actions/*/do", words_of(kActionNames)},
   };
   return kTable;
 }
@@ -107,10 +103,8 @@ constexpr MissingHint kMissingHints[] = {
     {"/packets/*", "at", " (when the packet arrives, e.g. \"1ms\")"},
     {"/packets/*", "pkt", " (the packet, e.g. \"tcp 192.168.1.2:47562 > 10.0.0.2:80 flags S\")"},
     {"/flows/*", "at", " (when the first flow starts)"},
-    {"/flows/*", "src",
-     " (an address or prefix with an optional port or range, e.g. \"10.0.0.0/8:1024-65535\")"},
-    {"/flows/*", "dst",
-     " (an address or prefix with an optional port or range, e.g. \"10.0.0.0/8:1024-65535\")"},
+    {"/flows/*", "src", " (an address or prefix with an optional port or range, e.g. \"10.0.0.0/8:1024-65535\")"},
+    {"/flows/*", "dst", " (an address or prefix with an optional port or range, e.g. \"10.0.0.0/8:1024-65535\")"},
 };
 
 // "a, b or c"

@@ -35,8 +35,8 @@ inline constexpr uint64_t kStreamHashMix = 1000;  // + namespace index (+ 500 + 
 struct LoadContext {
   Checker& c;
   Scenario& s;
-  const std::set<std::string>& all_ns;          // namespaces[] and those netns_add creates
-  const std::set<std::string>& ns_names;        // namespaces[] only
+  const std::set<std::string>& all_ns;    // namespaces[] and those netns_add creates
+  const std::set<std::string>& ns_names;  // namespaces[] only
   const std::set<std::string>& listener_names;
   const std::string& first_ns;
   // Namespaces that only netns_add actions create: when the first of them

@@ -50,8 +50,7 @@ NamespacePlan plan_namespaces(const json& doc, uint32_t hz, const std::set<std::
   // A lenient pre-pass: a malformed action is skipped here and reported by
   // load_actions, which runs after the sections that consult this plan.
   for (const json& a : doc["actions"]) {
-    if (!a.is_object() || !a.contains("do") || a["do"] != "netns_add" || !a.contains("name") ||
-        !a["name"].is_string())
+    if (!a.is_object() || !a.contains("do") || a["do"] != "netns_add" || !a.contains("name") || !a["name"].is_string())
       continue;
     const std::string name = a["name"].get<std::string>();
     plan.all.insert(name);
@@ -79,8 +78,8 @@ std::optional<std::string> LoadContext::check_ns(const json& j, const std::strin
 void LoadContext::check_exists_at(const std::string& ns, SimTime at, const std::string& ptr) const {
   auto it = added_at.find(ns);
   if (it != added_at.end() && at < it->second.first)
-    c.error(ptr, fmt::format("namespace \"{}\" does not exist yet: the netns_add that creates it runs at \"{}\"",
-                             ns, it->second.second));
+    c.error(ptr, fmt::format("namespace \"{}\" does not exist yet: the netns_add that creates it runs at \"{}\"", ns,
+                             it->second.second));
 }
 
 void LoadContext::check_from_start(const std::string& ns, const std::string& ptr) const {

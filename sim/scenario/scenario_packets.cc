@@ -36,11 +36,14 @@ void load_packets(LoadContext& x, const json& doc) {
     if (arr[i].contains("cpu"))
       if (auto v = c.uint(arr[i]["cpu"], p + "/cpu", 0, s.cpus - 1u)) e.cpu = static_cast<uint16_t>(*v);
     if (arr[i].contains("path"))
-      if (auto v = c.one_of(arr[i]["path"], p + "/path", scenario_enum("/packets/*/path"))) e.path = *enum_from_name<PathKind>(kPathNames, *v);
+      if (auto v = c.one_of(arr[i]["path"], p + "/path", scenario_enum("/packets/*/path")))
+        e.path = *enum_from_name<PathKind>(kPathNames, *v);
     if (arr[i].contains("pkt"))
       if (auto text = c.string(arr[i]["pkt"], p + "/pkt")) {
-        if (auto spec = parse_packet(*text)) e.spec = std::move(*spec);
-        else c.error(p + "/pkt", fmt::format("column {}: {}", spec.error().column + 1, spec.error().what));
+        if (auto spec = parse_packet(*text))
+          e.spec = std::move(*spec);
+        else
+          c.error(p + "/pkt", fmt::format("column {}: {}", spec.error().column + 1, spec.error().what));
       }
     prev_ns = e.netns;
     prev_cpu = e.cpu;

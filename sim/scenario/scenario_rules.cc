@@ -67,8 +67,10 @@ void load_rules(LoadContext& x, const json& doc) {
     if (rj.contains("match"))
       if (auto m = c.string(rj["match"], p + "/match")) {
         r.match_text = *m;
-        if (auto parsed = parse_rule_match(*m)) r.match = *parsed;
-        else c.error(p + "/match", fmt::format("column {}: {}", parsed.error().column + 1, parsed.error().what));
+        if (auto parsed = parse_rule_match(*m))
+          r.match = *parsed;
+        else
+          c.error(p + "/match", fmt::format("column {}: {}", parsed.error().column + 1, parsed.error().what));
       }
     if (rj.contains("verdict"))
       if (auto v = c.one_of(rj["verdict"], p + "/verdict", scenario_enum("/rules/*/verdict"))) {
@@ -86,8 +88,10 @@ void load_rules(LoadContext& x, const json& doc) {
           c.error(p, fmt::format("a {} verdict needs \"to\" (the address to map to, e.g. \"10.1.0.1:53\")", *v));
       }
     if (rj.contains("to")) {
-      if (!r.is_nat()) c.error(p + "/to", "\"to\" only applies to the dnat and snat verdicts", true);
-      else read_nat_targets(c, rj["to"], p + "/to", &r);
+      if (!r.is_nat())
+        c.error(p + "/to", "\"to\" only applies to the dnat and snat verdicts", true);
+      else
+        read_nat_targets(c, rj["to"], p + "/to", &r);
     }
     if (rj.contains("at"))
       if (auto t = c.duration(rj["at"], p + "/at", s.hz)) r.at = *t;

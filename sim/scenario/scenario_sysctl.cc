@@ -9,7 +9,6 @@ namespace ctsim {
 
 using nlohmann::json;
 
-
 std::vector<std::string> sysctl_names() {
   std::vector<std::string> v;
   for (const auto& i : ctcore::nf_conntrack_sysctl_table()) v.push_back(i.name);
@@ -20,17 +19,15 @@ SysctlRange sysctl_range(std::string_view name, bool jiffies, uint32_t hz) {
   constexpr uint64_t kIntMax = 0x7fffffff;
   if (jiffies) return {0, kIntMax / (hz == 0 ? 1 : hz)};
   static const std::string_view kSwitches[] = {
-      "nf_conntrack_checksum", "nf_conntrack_acct",      "nf_conntrack_helper",
-      "nf_conntrack_events",   "nf_conntrack_timestamp", "nf_conntrack_tcp_loose",
-      "nf_conntrack_tcp_be_liberal", "nf_conntrack_dccp_loose"};
+      "nf_conntrack_checksum",  "nf_conntrack_acct",      "nf_conntrack_helper",         "nf_conntrack_events",
+      "nf_conntrack_timestamp", "nf_conntrack_tcp_loose", "nf_conntrack_tcp_be_liberal", "nf_conntrack_dccp_loose"};
   for (std::string_view s : kSwitches)
     if (name == s) return {0, 1};
   if (name == "nf_conntrack_log_invalid") return {0, 255};
   return {0, kIntMax};
 }
 
-void read_sysctl_map(Checker& c, const json& j, const std::string& ptr, uint32_t hz,
-                     std::vector<SysctlSetting>* out) {
+void read_sysctl_map(Checker& c, const json& j, const std::string& ptr, uint32_t hz, std::vector<SysctlSetting>* out) {
   if (!c.is_object(j, ptr)) return;
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string p = ptr + "/" + pointer_token(it.key());
@@ -49,7 +46,5 @@ void read_sysctl_map(Checker& c, const json& j, const std::string& ptr, uint32_t
 }
 
 uint32_t draw_u32(uint64_t seed, uint64_t stream) { return Rng(seed, stream).next_u32(); }
-
-
 
 }  // namespace ctsim

@@ -50,7 +50,10 @@ uint16_t script_steps(const FlowSpec& s, FlowSpec::Kind kind) {
   const uint32_t d = s.data_packets;
   switch (kind) {
     case FlowSpec::Kind::kTcp:
-      return static_cast<uint16_t>(3 + 2 * d + (s.close == FlowSpec::Close::kFin ? 3 : s.close == FlowSpec::Close::kRst ? 1 : 0));
+      return static_cast<uint16_t>(3 + 2 * d +
+                                   (s.close == FlowSpec::Close::kFin   ? 3
+                                    : s.close == FlowSpec::Close::kRst ? 1
+                                                                       : 0));
     case FlowSpec::Kind::kUdp:
     case FlowSpec::Kind::kIcmp:
       return static_cast<uint16_t>(std::max<uint32_t>(d, 1) * (s.reply ? 2 : 1));
@@ -68,8 +71,8 @@ FlowGenerator::FlowGenerator(const FlowSpec& spec, uint32_t entry, uint64_t seed
 SimTime FlowGenerator::next_gap() {
   if (spec_.rate_nano != 0) {
     // Mean gap = 1e9 / rate ns; rate_nano = rate * 1e9.
-    const uint64_t mean = static_cast<uint64_t>(
-        (static_cast<unsigned __int128>(kNsPerSec) * kNsPerSec) / spec_.rate_nano);
+    const uint64_t mean =
+        static_cast<uint64_t>((static_cast<unsigned __int128>(kNsPerSec) * kNsPerSec) / spec_.rate_nano);
     return rng_.exponential_ns(mean);
   }
   return spec_.interval;
@@ -85,9 +88,9 @@ void FlowGenerator::start(FlowConn* c, uint64_t index, uint16_t net, uint16_t cp
   if (c->kind == FlowSpec::Kind::kMix) {
     const uint64_t total = uint64_t{spec_.weights[0]} + spec_.weights[1] + spec_.weights[2];
     uint64_t x = rng_.below(total);
-    c->kind = x < spec_.weights[0] ? FlowSpec::Kind::kTcp
+    c->kind = x < spec_.weights[0]                                ? FlowSpec::Kind::kTcp
               : x < uint64_t{spec_.weights[0]} + spec_.weights[1] ? FlowSpec::Kind::kUdp
-                                                                 : FlowSpec::Kind::kIcmp;
+                                                                  : FlowSpec::Kind::kIcmp;
   }
   c->l3num = spec_.src.l3num;
   c->client = draw_address(rng_, spec_.src);
@@ -186,8 +189,8 @@ SimTime FlowGenerator::advance(FlowConn& c, bool lost) const {
     // segment as the client's.
     const TcpSegment seg = tcp_segment(c);
     const bool as_client = seg.from_client || (c.server == c.client && c.sport == c.cport);
-    c.nxt[as_client ? 0 : 1] += seg.len + ((seg.flags & ctcore::TCPHDR_SYN) ? 1 : 0) +
-                                ((seg.flags & ctcore::TCPHDR_FIN) ? 1 : 0);
+    c.nxt[as_client ? 0 : 1] +=
+        seg.len + ((seg.flags & ctcore::TCPHDR_SYN) ? 1 : 0) + ((seg.flags & ctcore::TCPHDR_FIN) ? 1 : 0);
   } else if (lost && spec_.reply && c.step % 2 == 0) {
     // A lost request gets no reply: skip it.
     ++c.step;

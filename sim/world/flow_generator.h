@@ -54,14 +54,14 @@ struct FlowConn {
   uint32_t nxt[2] = {0, 0};       // next sequence number, client and server
   uint16_t step = 0, steps = 0;
   bool retransmitting = false;
-  uint8_t retries = 0;            // retransmissions of the current segment
+  uint8_t retries = 0;  // retransmissions of the current segment
   // The segment in flight: sent at `sent_at`; its fate is decided one rtt
   // later (the simulator's next event for this connection).
-  bool awaiting = false;          // a segment was sent and its fate is pending
-  bool lost = false;              // lost after the box (drawn from `loss`)
-  bool dropped = false;           // dropped by the box (conntrack or a rule)
+  bool awaiting = false;  // a segment was sent and its fate is pending
+  bool lost = false;      // lost after the box (drawn from `loss`)
+  bool dropped = false;   // dropped by the box (conntrack or a rule)
   SimTime sent_at = 0;
-  uint32_t gen = 0;               // distinguishes reuses of a pool slot
+  uint32_t gen = 0;  // distinguishes reuses of a pool slot
   Rng loss{0, 0};
 };
 

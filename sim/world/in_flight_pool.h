@@ -35,7 +35,7 @@ struct InFlight {
   uint16_t rule_pos = 0;  // resume point after a queue verdict
   bool resumed = false;
   bool live = false;
-  bool dead = false;  // its namespace exited: dropped at its next step
+  bool dead = false;                 // its namespace exited: dropped at its next step
   uint32_t flow_slot = kNoFlowSlot;  // the flow connection that sent it
   uint32_t flow_gen = 0;
 };

@@ -25,8 +25,8 @@ Listener* NetlinkListeners::find(const std::string& name) {
   return nullptr;
 }
 
-int NetlinkListeners::ctnetlink_conntrack_event(unsigned events, const ctcore::nf_conn& ct,
-                                                const ctcore::net& n, uint32_t, int) {
+int NetlinkListeners::ctnetlink_conntrack_event(unsigned events, const ctcore::nf_conn& ct, const ctcore::net& n,
+                                                uint32_t, int) {
   // No socket listens (most runs): nothing is offered, nothing can fail.
   if (listeners_.empty()) return 0;
   EventType type;

@@ -33,7 +33,7 @@ struct Listener {
   ListenerSpec spec;
   std::optional<uint16_t> net;  // its namespace (none: it hears nothing)
   bool stalled = false;
-  bool overrun = false;          // a message was lost since the last read
+  bool overrun = false;  // a message was lost since the last read
   bool read_scheduled = false;
   std::deque<std::string> queue;  // formatted lines waiting for the reader
   uint64_t delivered = 0, lost = 0, failed = 0;
@@ -66,8 +66,8 @@ class NetlinkListeners : public ctcore::EventNotifier, public ListenerGauges {
   uint64_t listener_delivered(size_t i) const override { return listeners_[i].delivered; }
   uint64_t events_offered() const override { return offered_; }
 
-  int ctnetlink_conntrack_event(unsigned events, const ctcore::nf_conn& ct, const ctcore::net& n,
-                                uint32_t portid, int report) override;
+  int ctnetlink_conntrack_event(unsigned events, const ctcore::nf_conn& ct, const ctcore::net& n, uint32_t portid,
+                                int report) override;
 
  private:
   void emit(const Listener& l, std::string_view line);

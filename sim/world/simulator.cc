@@ -27,7 +27,8 @@ Simulator::Simulator(const Scenario& scenario, const RunOptions& options)
   outputs_ = std::make_unique<Outputs>(options_, engine_, *core_);
   for (const NamespaceSpec& ns : scenario.namespaces) {
     ctcore::net& n = core_->net_add(ns.name, ns.hash_mix);
-    for (const SysctlSetting& s : ns.sysctls) ctcore::nf_conntrack_sysctl_write(n.sysctl, *s.info, s.value, scenario.hz);
+    for (const SysctlSetting& s : ns.sysctls)
+      ctcore::nf_conntrack_sysctl_write(n.sysctl, *s.info, s.value, scenario.hz);
     n.event_cb = listeners_.get();  // ctnetlink is loaded in every namespace
   }
   for (const ListenerSpec& l : scenario.listeners) listeners_->add(l, find_net(l.netns));
@@ -70,7 +71,8 @@ Status Simulator::run(RunSummary* summary) {
   watched_ = outputs_->watches_packets();
   // Sampling events are scheduled on the engine directly, not through
   // schedule(): they are not scenario events and never keep a run alive.
-  if (const std::optional<SimTime> every = outputs_->sample_every()) engine_.schedule(*every, Phase::kSample, kSample, 0);
+  if (const std::optional<SimTime> every = outputs_->sample_every())
+    engine_.schedule(*every, Phase::kSample, kSample, 0);
   if (!scenario_.packets.empty()) schedule(scenario_.packets[0].at, Phase::kPacket, kArrive, 0);
   for (size_t i = 0; i < scenario_.actions.size(); ++i)
     schedule(scenario_.actions[i].at, Phase::kAction, kAction, static_cast<uint32_t>(i));
@@ -160,8 +162,12 @@ std::string Simulator::check_invariants() const {
 
 void Simulator::dispatch(const Event& ev) {
   switch (ev.kind) {
-    case kArrive: arrive(ev.arg); break;
-    case kHookStep: hook_step(ev.arg); break;
+    case kArrive:
+      arrive(ev.arg);
+      break;
+    case kHookStep:
+      hook_step(ev.arg);
+      break;
     case kQueueRelease:
       pool_[ev.arg].resumed = true;
       enqueue_on_cpu(ev.arg);
@@ -170,15 +176,20 @@ void Simulator::dispatch(const Event& ev) {
       outputs_->action_begins(scenario_.actions[ev.arg]);
       run_action(scenario_.actions[ev.arg]);
       break;
-    case kFlowStart: flow_start(ev.arg); break;
-    case kFlowPacket: flow_packet(ev.arg); break;
+    case kFlowStart:
+      flow_start(ev.arg);
+      break;
+    case kFlowPacket:
+      flow_packet(ev.arg);
+      break;
     case kListenerRead: {
       Listener& l = listeners_->all()[ev.arg];
       l.read_scheduled = false;
       if (!l.stalled) listeners_->drain(l);
       break;
     }
-    default: break;
+    default:
+      break;
   }
   outputs_->end_step();
 }

@@ -23,11 +23,11 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <optional>
-#include <string_view>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/nf_conntrack_core.h"
@@ -123,8 +123,8 @@ class Simulator {
   void flow_packet(uint32_t conn_slot);
   // A new in-flight packet slot with everything but its skb set.
   uint32_t new_inflight(uint16_t net, uint16_t cpu, PathKind path, uint32_t flow_slot, uint32_t flow_gen);
-  void inject(const ctcore::Packet& p, uint16_t net, uint16_t cpu, PathKind path,
-              uint32_t flow_slot = kNoFlowSlot, uint32_t flow_gen = 0);
+  void inject(const ctcore::Packet& p, uint16_t net, uint16_t cpu, PathKind path, uint32_t flow_slot = kNoFlowSlot,
+              uint32_t flow_gen = 0);
   void enqueue_on_cpu(uint32_t slot);
   void start_packet(uint32_t slot);
   void cpu_idle(uint16_t cpu);

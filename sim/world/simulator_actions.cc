@@ -40,7 +40,8 @@ void Simulator::run_action(const ActionSpec& a) {
     case Kind::kNetnsAdd: {
       outputs_->action(a);
       ctcore::net& n = core_->net_add(a.name, a.hash_mix);
-      for (const SysctlSetting& s : a.sysctls) ctcore::nf_conntrack_sysctl_write(n.sysctl, *s.info, s.value, scenario_.hz);
+      for (const SysctlSetting& s : a.sysctls)
+        ctcore::nf_conntrack_sysctl_write(n.sysctl, *s.info, s.value, scenario_.hz);
       n.event_cb = listeners_.get();
       return;
     }

@@ -14,7 +14,6 @@ namespace ctsim {
 using ctcore::nf_inet_hooks;
 using ctcore::Packet;
 
-
 namespace {
 
 struct PathHooks {
@@ -24,8 +23,8 @@ struct PathHooks {
 
 // The hooks of each path, indexed by PathKind.
 constexpr PathHooks kPathHooks[] = {
-    {{ctcore::NF_INET_PRE_ROUTING, ctcore::NF_INET_FORWARD, ctcore::NF_INET_POST_ROUTING}, 3},  // kForward
-    {{ctcore::NF_INET_PRE_ROUTING, ctcore::NF_INET_LOCAL_IN, ctcore::NF_INET_LOCAL_IN}, 2},      // kInput
+    {{ctcore::NF_INET_PRE_ROUTING, ctcore::NF_INET_FORWARD, ctcore::NF_INET_POST_ROUTING}, 3},     // kForward
+    {{ctcore::NF_INET_PRE_ROUTING, ctcore::NF_INET_LOCAL_IN, ctcore::NF_INET_LOCAL_IN}, 2},        // kInput
     {{ctcore::NF_INET_LOCAL_OUT, ctcore::NF_INET_POST_ROUTING, ctcore::NF_INET_POST_ROUTING}, 2},  // kOutput
 };
 static_assert(static_cast<size_t>(PathKind::kForward) == 0 && static_cast<size_t>(PathKind::kInput) == 1 &&
@@ -48,8 +47,7 @@ void Simulator::arrive(uint32_t index) {
   inject(p, *net, e.cpu, e.path);
 }
 
-uint32_t Simulator::new_inflight(uint16_t net, uint16_t cpu, PathKind path, uint32_t flow_slot,
-                                 uint32_t flow_gen) {
+uint32_t Simulator::new_inflight(uint16_t net, uint16_t cpu, PathKind path, uint32_t flow_slot, uint32_t flow_gen) {
   const uint32_t slot = pool_.alloc();
   InFlight& f = pool_[slot];
   // Every field but the packet (the caller writes it in place: a Packet is
@@ -137,9 +135,7 @@ void Simulator::fill_tcp_defaults(const PacketEntry& e, Packet* p) {
   ctcore::nf_ct_invert_tuple(&inv, t);
   inv.dst.dir = ctcore::IP_CT_DIR_ORIGINAL;
   // Key: the flow in a direction-free form, per namespace.
-  auto key_of = [&](const ctcore::nf_conntrack_tuple& x) {
-    return e.netns + "|" + format_tuple(x);
-  };
+  auto key_of = [&](const ctcore::nf_conntrack_tuple& x) { return e.netns + "|" + format_tuple(x); };
   std::string k1 = key_of(t), k2 = key_of(inv);
   const std::string& key = std::min(k1, k2);
   auto it = seqs_.find(key);
@@ -156,8 +152,8 @@ void Simulator::fill_tcp_defaults(const PacketEntry& e, Packet* p) {
   if (!e.spec.has_seq) p->seq = s.nxt[dir];
   if (!e.spec.has_ack) p->ack_seq = (p->tcp_flags & ctcore::TCPHDR_ACK) ? s.nxt[1 - dir] : 0;
   if (!e.spec.has_win) p->window = 64240;
-  const uint32_t end = p->seq + p->len + ((p->tcp_flags & ctcore::TCPHDR_SYN) ? 1 : 0) +
-                       ((p->tcp_flags & ctcore::TCPHDR_FIN) ? 1 : 0);
+  const uint32_t end =
+      p->seq + p->len + ((p->tcp_flags & ctcore::TCPHDR_SYN) ? 1 : 0) + ((p->tcp_flags & ctcore::TCPHDR_FIN) ? 1 : 0);
   if (static_cast<int32_t>(end - s.nxt[dir]) > 0 || (p->tcp_flags & ctcore::TCPHDR_SYN)) s.nxt[dir] = end;
 }
 
@@ -221,7 +217,8 @@ void Simulator::hook_step(uint32_t slot) {
       // NAT's source hook (priority 100) runs after the filter rules.
       if (nat) nat_step(f, n, hook, ctcore::NF_NAT_MANIP_SRC);
       const unsigned v = core_->nf_conntrack_confirm(f.cpu, f.skb);
-      if (watched) report_verdict(f, n, hook, v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_confirm", nullptr);
+      if (watched)
+        report_verdict(f, n, hook, v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_confirm", nullptr);
       finish_packet(slot, v == ctcore::NF_DROP);
       return;
     }
@@ -278,8 +275,8 @@ void Simulator::nat_step(InFlight& f, ctcore::net& n, nf_inet_hooks hook, ctcore
   ctcore::nf_conn* ct = f.skb.ct;
   if (ct == nullptr) return;  // untracked or invalid: NAT never sees it
   const ctcore::ip_conntrack_info ctinfo = f.skb.ctinfo;
-  const bool fresh = ctinfo == ctcore::IP_CT_NEW || ctinfo == ctcore::IP_CT_RELATED ||
-                     ctinfo == ctcore::IP_CT_RELATED_REPLY;
+  const bool fresh =
+      ctinfo == ctcore::IP_CT_NEW || ctinfo == ctcore::IP_CT_RELATED || ctinfo == ctcore::IP_CT_RELATED_REPLY;
   if (fresh && !ctcore::nf_nat_initialized(ct, manip)) {
     const ctcore::nf_nat_range* range = nullptr;
     for (RuleRef& r : nat_rules_) {
