@@ -161,16 +161,15 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu, cons
   }
 }
 
-// __nf_conntrack_find_get(): the lookup plus a reference, and the key
-// checked again once the reference is held. Under RCU the kernel's slab
-// may recycle the conn between the walk and the increment
-// (SLAB_TYPESAFE_BY_RCU); v5.10 then puts the reference and reports no
-// match (it no longer restarts the lookup). ctsim's slab recycles the same
-// way but nothing runs in between, so the check always passes here; it is
-// kept so that the function does what the kernel's does (and costs one
-// tuple compare on a line the walk just read: 23 instructions a packet on
-// bench W1, about 0.5 ns). Inlined into its two callers: out of line, its
-// prologue cost more than the compare.
+// __nf_conntrack_find_get(): the lookup plus a reference. v5.10 checks the
+// key again once the reference is held, because under RCU its slab may
+// recycle the conn between the walk and the increment
+// (SLAB_TYPESAFE_BY_RCU); it then puts the reference and reports no match.
+// Nothing runs in between here, so that check always passes, and ctsim
+// leaves it out: it costs 23 instructions a packet (callgrind, bench W1
+// --smoke: +1.9%) and about 2 ns of W1's 65 (core/README.md, differences).
+// Inlined into its two callers: out of line, its prologue costs more than
+// the lookup's hit path saves.
 [[gnu::always_inline]] inline nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find_get_hashed(
     net& n, uint16_t cpu, const nf_conntrack_tuple& tuple, uint32_t hash, bool observe) {
   uint32_t walked = 0;
@@ -179,10 +178,6 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu, cons
     nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
     if (ct->use != 0) {  // atomic_inc_not_zero()
       nf_conntrack_get(ct);
-      if (!nf_ct_key_equal(h, tuple, n)) {  // recycled: not the conn we found
-        nf_ct_put(ct);
-        h = nullptr;
-      }
     } else {
       h = nullptr;
     }
