@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <span>
 #include <string>
 
 #include "sim/engine/sim_time.h"
@@ -33,14 +34,18 @@ struct FlowSpec {
   uint32_t data_packets = 1;
   Close close = Close::kFin;
   bool reply = true;
-  uint32_t loss_ppm = 0;            // lost packets per million
-  uint32_t weights[3] = {1, 1, 1};  // mix: tcp, udp, icmp
+  uint32_t loss_ppm = 0;  // lost packets per million
+  // mix: the weight of each kind a mix draws from, indexed by Kind
+  // (kTcp, kUdp, kIcmp: the kinds before kMix).
+  uint32_t weights[static_cast<size_t>(Kind::kMix)] = {1, 1, 1};
 };
 // The words of "kind" and "close", indexed by their enums.
 inline constexpr const char* kFlowKindNames[] = {"tcp", "udp", "icmp", "mix"};
 inline constexpr const char* kFlowCloseNames[] = {"fin", "rst", "none"};
 static_assert(std::size(kFlowKindNames) == static_cast<size_t>(FlowSpec::Kind::kMix) + 1);
 static_assert(std::size(kFlowCloseNames) == static_cast<size_t>(FlowSpec::Close::kNone) + 1);
+// The keys of "weights": the names of the kinds a mix draws from.
+inline constexpr std::span<const char* const> kFlowWeightNames(kFlowKindNames, std::size(FlowSpec{}.weights));
 
 }  // namespace ctsim
 

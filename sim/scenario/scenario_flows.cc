@@ -105,11 +105,11 @@ void load_flows(LoadContext& x, const json& doc) {
           c.error(p + "/weights", "\"weights\" applies to mix flows only", true);
         } else if (c.is_object(f["weights"], p + "/weights")) {
           c.only_keys(f["weights"], p + "/weights", scenario_keys("/flows/*/weights"));
-          const char* names[3] = {"tcp", "udp", "icmp"};
-          for (int k = 0; k < 3; ++k) {
+          for (size_t k = 0; k < kFlowWeightNames.size(); ++k) {
+            const std::string name = kFlowWeightNames[k];
             fs.weights[k] = 0;
-            if (f["weights"].contains(names[k]))
-              if (auto v = c.uint(f["weights"][names[k]], p + "/weights/" + names[k], 0, 1'000'000))
+            if (f["weights"].contains(name))
+              if (auto v = c.uint(f["weights"][name], p + "/weights/" + name, 0, 1'000'000))
                 fs.weights[k] = static_cast<uint32_t>(*v);
           }
           if (fs.weights[0] + fs.weights[1] + fs.weights[2] == 0)

@@ -25,7 +25,7 @@ const std::vector<ScenarioLevel>& scenario_key_table() {
        {"at", "kind", "netns", "path", "cpu", "count", "rate", "interval", "src", "dst", "rtt", "data_packets", "close",
         "reply", "loss", "weights"},
        {"kind", "at", "src", "dst"}},
-      {"/flows/*/weights", {"tcp", "udp", "icmp"}, {}},
+      {"/flows/*/weights", {kFlowWeightNames.begin(), kFlowWeightNames.end()}, {}},
       {"/actions/*?do=sysctl", {"at", "do", "netns", "key", "value"}, {"at", "do", "key", "value"}},
       {"/actions/*?do=flush", {"at", "do", "netns"}, {"at", "do"}},
       {"/actions/*?do=delete", {"at", "do", "netns", "tuple"}, {"at", "do", "tuple"}},
