@@ -45,7 +45,8 @@ inline constexpr const char* kFlowCloseNames[] = {"fin", "rst", "none"};
 static_assert(std::size(kFlowKindNames) == static_cast<size_t>(FlowSpec::Kind::kMix) + 1);
 static_assert(std::size(kFlowCloseNames) == static_cast<size_t>(FlowSpec::Close::kNone) + 1);
 // The keys of "weights": the names of the kinds a mix draws from.
-inline constexpr std::span<const char* const> kFlowWeightNames(kFlowKindNames, std::size(FlowSpec{}.weights));
+inline constexpr std::span<const char* const> kFlowWeightNames(kFlowKindNames,
+                                                               static_cast<size_t>(FlowSpec::Kind::kMix));
 
 }  // namespace ctsim
 
