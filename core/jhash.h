@@ -22,45 +22,32 @@ constexpr uint32_t rol32(uint32_t word, unsigned shift) { return (word << (shift
 
 namespace detail {
 
-// __jhash_mix(): the 96-bit mix of three words.
+// __jhash_mix(): the 96-bit mix of three words. Three steps a line, as the
+// algorithm is usually written (hence clang-format off).
+// clang-format off
 inline void jhash_mix(uint32_t& a, uint32_t& b, uint32_t& c) {
-  a -= c;
-  a ^= rol32(c, 4);
-  c += b;
-  b -= a;
-  b ^= rol32(a, 6);
-  a += c;
-  c -= b;
-  c ^= rol32(b, 8);
-  b += a;
-  a -= c;
-  a ^= rol32(c, 16);
-  c += b;
-  b -= a;
-  b ^= rol32(a, 19);
-  a += c;
-  c -= b;
-  c ^= rol32(b, 4);
-  b += a;
+  a -= c; a ^= rol32(c, 4);  c += b;
+  b -= a; b ^= rol32(a, 6);  a += c;
+  c -= b; c ^= rol32(b, 8);  b += a;
+  a -= c; a ^= rol32(c, 16); c += b;
+  b -= a; b ^= rol32(a, 19); a += c;
+  c -= b; c ^= rol32(b, 4);  b += a;
 }
+// clang-format on
 
-// __jhash_final(): the final mix of three words into c.
+// __jhash_final(): the final mix of three words into c. Three steps a line, as the
+// algorithm is usually written (hence clang-format off).
+// clang-format off
 inline void jhash_final(uint32_t& a, uint32_t& b, uint32_t& c) {
-  c ^= b;
-  c -= rol32(b, 14);
-  a ^= c;
-  a -= rol32(c, 11);
-  b ^= a;
-  b -= rol32(a, 25);
-  c ^= b;
-  c -= rol32(b, 16);
-  a ^= c;
-  a -= rol32(c, 4);
-  b ^= a;
-  b -= rol32(a, 14);
-  c ^= b;
-  c -= rol32(b, 24);
+  c ^= b; c -= rol32(b, 14);
+  a ^= c; a -= rol32(c, 11);
+  b ^= a; b -= rol32(a, 25);
+  c ^= b; c -= rol32(b, 16);
+  a ^= c; a -= rol32(c, 4);
+  b ^= a; b -= rol32(a, 14);
+  c ^= b; c -= rol32(b, 24);
 }
+// clang-format on
 
 }  // namespace detail
 
@@ -79,18 +66,13 @@ inline uint32_t jhash2(const uint32_t* k, uint32_t length, uint32_t initval) {
     k += 3;
   }
   switch (length) {
-    case 3:
-      c += k[2];
-      [[fallthrough]];
-    case 2:
-      b += k[1];
-      [[fallthrough]];
+    case 3: c += k[2]; [[fallthrough]];
+    case 2: b += k[1]; [[fallthrough]];
     case 1:
       a += k[0];
       detail::jhash_final(a, b, c);
       break;
-    case 0:
-      break;
+    case 0: break;
   }
   return c;
 }

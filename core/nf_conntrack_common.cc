@@ -36,22 +36,14 @@ const char* const kIpctNames[IPCT_MAX] = {
 
 const char* death_reason_name(DeathReason r) {
   switch (r) {
-    case DeathReason::kTimeout:
-      return "timeout";
-    case DeathReason::kGc:
-      return "gc";
-    case DeathReason::kFlush:
-      return "flush";
-    case DeathReason::kDelete:
-      return "delete";
-    case DeathReason::kEarlyDrop:
-      return "early_drop";
-    case DeathReason::kNetns:
-      return "netns";
-    case DeathReason::kTracker:
-      return "tracker";
-    case DeathReason::kClash:
-      return "clash";
+    case DeathReason::kTimeout: return "timeout";
+    case DeathReason::kGc: return "gc";
+    case DeathReason::kFlush: return "flush";
+    case DeathReason::kDelete: return "delete";
+    case DeathReason::kEarlyDrop: return "early_drop";
+    case DeathReason::kNetns: return "netns";
+    case DeathReason::kTracker: return "tracker";
+    case DeathReason::kClash: return "clash";
   }
   return "unknown";
 }

@@ -411,17 +411,10 @@ struct ConnView {
 ConnView view_of(const nf_conn* ct) {
   uint8_t state = 0;
   switch (ct->protonum()) {
-    case IPPROTO_TCP_:
-      state = ct->proto.tcp.state;
-      break;
-    case IPPROTO_SCTP_:
-      state = ct->proto.sctp.state;
-      break;
-    case IPPROTO_DCCP_:
-      state = ct->proto.dccp.state;
-      break;
-    default:
-      break;
+    case IPPROTO_TCP_: state = ct->proto.tcp.state; break;
+    case IPPROTO_SCTP_: state = ct->proto.sctp.state; break;
+    case IPPROTO_DCCP_: state = ct->proto.dccp.state; break;
+    default: break;
   }
   return {ct->status, ct->timeout, state};
 }

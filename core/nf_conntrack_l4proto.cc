@@ -23,48 +23,30 @@ const nf_conntrack_l4proto kGeneric = {0, "unknown", false, nullptr, nullptr};
 
 const nf_conntrack_l4proto& nf_ct_l4proto_find(uint8_t l4proto) {
   switch (l4proto) {
-    case IPPROTO_TCP_:
-      return kTcp;
-    case IPPROTO_UDP_:
-      return kUdp;
-    case IPPROTO_UDPLITE_:
-      return kUdplite;
-    case IPPROTO_ICMP_:
-      return kIcmp;
-    case IPPROTO_ICMPV6_:
-      return kIcmpv6;
-    case IPPROTO_GRE_:
-      return kGre;
-    case IPPROTO_SCTP_:
-      return kSctp;
-    case IPPROTO_DCCP_:
-      return kDccp;
-    default:
-      return kGeneric;
+    case IPPROTO_TCP_: return kTcp;
+    case IPPROTO_UDP_: return kUdp;
+    case IPPROTO_UDPLITE_: return kUdplite;
+    case IPPROTO_ICMP_: return kIcmp;
+    case IPPROTO_ICMPV6_: return kIcmpv6;
+    case IPPROTO_GRE_: return kGre;
+    case IPPROTO_SCTP_: return kSctp;
+    case IPPROTO_DCCP_: return kDccp;
+    default: return kGeneric;
   }
 }
 
 int nf_conntrack_handle_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info ctinfo,
                                nf_inet_hooks hooknum) {
   switch (ct->protonum()) {
-    case IPPROTO_TCP_:
-      return nf_conntrack_tcp_packet(core, ct, skb, ctinfo, hooknum);
-    case IPPROTO_UDP_:
-      return nf_conntrack_udp_packet(core, ct, skb, ctinfo, hooknum);
-    case IPPROTO_UDPLITE_:
-      return nf_conntrack_udplite_packet(core, ct, skb, ctinfo, hooknum);
-    case IPPROTO_ICMP_:
-      return nf_conntrack_icmp_packet(core, ct, skb, ctinfo, hooknum);
-    case IPPROTO_ICMPV6_:
-      return nf_conntrack_icmpv6_packet(core, ct, skb, ctinfo, hooknum);
-    case IPPROTO_GRE_:
-      return nf_conntrack_gre_packet(core, ct, skb, ctinfo, hooknum);
-    case IPPROTO_SCTP_:
-      return nf_conntrack_sctp_packet(core, ct, skb, ctinfo, hooknum);
-    case IPPROTO_DCCP_:
-      return nf_conntrack_dccp_packet(core, ct, skb, ctinfo, hooknum);
-    default:
-      return nf_conntrack_generic_packet(core, ct, skb, ctinfo, hooknum);
+    case IPPROTO_TCP_: return nf_conntrack_tcp_packet(core, ct, skb, ctinfo, hooknum);
+    case IPPROTO_UDP_: return nf_conntrack_udp_packet(core, ct, skb, ctinfo, hooknum);
+    case IPPROTO_UDPLITE_: return nf_conntrack_udplite_packet(core, ct, skb, ctinfo, hooknum);
+    case IPPROTO_ICMP_: return nf_conntrack_icmp_packet(core, ct, skb, ctinfo, hooknum);
+    case IPPROTO_ICMPV6_: return nf_conntrack_icmpv6_packet(core, ct, skb, ctinfo, hooknum);
+    case IPPROTO_GRE_: return nf_conntrack_gre_packet(core, ct, skb, ctinfo, hooknum);
+    case IPPROTO_SCTP_: return nf_conntrack_sctp_packet(core, ct, skb, ctinfo, hooknum);
+    case IPPROTO_DCCP_: return nf_conntrack_dccp_packet(core, ct, skb, ctinfo, hooknum);
+    default: return nf_conntrack_generic_packet(core, ct, skb, ctinfo, hooknum);
   }
 }
 

@@ -114,10 +114,8 @@ uint8_t dccp_next_state(bool client, uint8_t type, uint8_t cur) {
       if (cur == sTW) return client ? sIG : sTW;
       return sTW;
     case DCCP_PKT_SYNC:
-    case DCCP_PKT_SYNCACK:
-      return sIG;  // not tracked
-    default:
-      return sIV;
+    case DCCP_PKT_SYNCACK: return sIG;  // not tracked
+    default: return sIV;
   }
 }
 
@@ -177,10 +175,8 @@ bool dccp_can_early_drop(const nf_conn* ct) {
   switch (ct->proto.dccp.state) {
     case CT_DCCP_CLOSEREQ:
     case CT_DCCP_CLOSING:
-    case CT_DCCP_TIMEWAIT:
-      return true;
-    default:
-      return false;
+    case CT_DCCP_TIMEWAIT: return true;
+    default: return false;
   }
 }
 
@@ -242,8 +238,7 @@ int nf_conntrack_dccp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_connt
     case CT_DCCP_INVALID:
       core.nf_l4proto_log_invalid("nf_ct_dccp: invalid state transition");
       return -static_cast<int>(NF_ACCEPT);
-    default:
-      break;
+    default: break;
   }
 
   st.last_dir = static_cast<uint8_t>(dir);

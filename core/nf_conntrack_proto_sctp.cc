@@ -133,18 +133,14 @@ uint8_t sctp_new_state(ip_conntrack_dir dir, uint8_t cur, uint8_t type) {
         case SCTP_CID_COOKIE_ACK:
         case SCTP_CID_SHUTDOWN_COMPLETE:
         case SCTP_CID_HEARTBEAT:
-        case SCTP_CID_HEARTBEAT_ACK:
-          return sIV;
-        default:
-          return cur;
+        case SCTP_CID_HEARTBEAT_ACK: return sIV;
+        default: return cur;
       }
     }
     if (cur == sHS) {
       switch (type) {
-        case SCTP_CID_HEARTBEAT:
-          return sHS;
-        case SCTP_CID_HEARTBEAT_ACK:
-          return sHA;  // secondary path confirmed
+        case SCTP_CID_HEARTBEAT: return sHS;
+        case SCTP_CID_HEARTBEAT_ACK: return sHA;  // secondary path confirmed
         case SCTP_CID_INIT:
         case SCTP_CID_INIT_ACK:
         case SCTP_CID_ABORT:
@@ -153,10 +149,8 @@ uint8_t sctp_new_state(ip_conntrack_dir dir, uint8_t cur, uint8_t type) {
         case SCTP_CID_ERROR:
         case SCTP_CID_COOKIE_ECHO:
         case SCTP_CID_COOKIE_ACK:
-        case SCTP_CID_SHUTDOWN_COMPLETE:
-          return sIV;
-        default:
-          return cur;
+        case SCTP_CID_SHUTDOWN_COMPLETE: return sIV;
+        default: return cur;
       }
     }
   }
@@ -169,8 +163,7 @@ uint8_t sctp_new_state(ip_conntrack_dir dir, uint8_t cur, uint8_t type) {
     case SCTP_CID_INIT_ACK:
       if (orig && opening_or_secondary(cur)) return sCL;  // out of the blue
       return cur;
-    case SCTP_CID_ABORT:
-      return sCL;
+    case SCTP_CID_ABORT: return sCL;
     case SCTP_CID_SHUTDOWN:
       if (orig && opening_or_secondary(cur)) return sCL;
       if (cur == sES || cur == sHA) return orig ? sSS : sSR;
@@ -203,8 +196,7 @@ uint8_t sctp_new_state(ip_conntrack_dir dir, uint8_t cur, uint8_t type) {
     case SCTP_CID_HEARTBEAT_ACK:
       if (orig && cur == sNO) return sCL;
       return cur;
-    default:
-      return cur;  // DATA, SACK and the rest do not move the state
+    default: return cur;  // DATA, SACK and the rest do not move the state
   }
 }
 
@@ -267,10 +259,8 @@ bool sctp_can_early_drop(const nf_conn* ct) {
   switch (ct->proto.sctp.state) {
     case SCTP_CONNTRACK_SHUTDOWN_SENT:
     case SCTP_CONNTRACK_SHUTDOWN_RECD:
-    case SCTP_CONNTRACK_SHUTDOWN_ACK_SENT:
-      return true;
-    default:
-      return false;
+    case SCTP_CONNTRACK_SHUTDOWN_ACK_SENT: return true;
+    default: return false;
   }
 }
 
@@ -358,8 +348,7 @@ int nf_conntrack_sctp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_connt
           st.flags &= static_cast<uint8_t>(~SCTP_FLAG_HEARTBEAT_VTAG_FAILED);
         }
         break;
-      default:
-        break;
+      default: break;
     }
 
     old_state = st.state;

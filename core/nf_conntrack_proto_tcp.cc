@@ -95,10 +95,8 @@ bool tcp_flags_valid(uint8_t flags) {
     case TCPHDR_FIN | TCPHDR_ACK:
     case TCPHDR_FIN | TCPHDR_ACK | TCPHDR_URG:
     case TCPHDR_ACK:
-    case TCPHDR_ACK | TCPHDR_URG:
-      return true;
-    default:
-      return false;
+    case TCPHDR_ACK | TCPHDR_URG: return true;
+    default: return false;
   }
 }
 
@@ -367,10 +365,8 @@ bool tcp_can_early_drop(const nf_conn* ct) {
     case TCP_CONNTRACK_LAST_ACK:
     case TCP_CONNTRACK_TIME_WAIT:
     case TCP_CONNTRACK_CLOSE:
-    case TCP_CONNTRACK_CLOSE_WAIT:
-      return true;
-    default:
-      return false;
+    case TCP_CONNTRACK_CLOSE_WAIT: return true;
+    default: return false;
   }
 }
 
@@ -450,9 +446,7 @@ int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntr
       }
       core.nf_l4proto_log_invalid("tcp packet ignored in this state");
       return NF_ACCEPT;
-    case sIV:
-      core.nf_l4proto_log_invalid("invalid state transition");
-      return -static_cast<int>(NF_ACCEPT);
+    case sIV: core.nf_l4proto_log_invalid("invalid state transition"); return -static_cast<int>(NF_ACCEPT);
     case sTW:
       if (old_state == sLA && index == kAck && t.last_dir != dir && t.last_index == kSyn &&
           (t.last_flags & IP_CT_EXP_CHALLENGE_ACK)) {
@@ -494,8 +488,7 @@ int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntr
       }
       break;
     }
-    default:
-      break;
+    default: break;
   }
 
   if (!skip_window_check && !tcp_in_window(core, ct, t, dir, index, skb)) return -static_cast<int>(NF_ACCEPT);

@@ -13,51 +13,25 @@ namespace ctcore {
 bool icmp_invert_type(uint8_t type, uint8_t* inverse) {
   // Request and reply types pair up; nothing else has an inverse.
   switch (type) {
-    case 8:
-      *inverse = 0;
-      return true;  // ECHO -> ECHOREPLY
-    case 0:
-      *inverse = 8;
-      return true;
-    case 13:
-      *inverse = 14;
-      return true;  // TIMESTAMP -> TIMESTAMPREPLY
-    case 14:
-      *inverse = 13;
-      return true;
-    case 15:
-      *inverse = 16;
-      return true;  // INFO_REQUEST -> INFO_REPLY
-    case 16:
-      *inverse = 15;
-      return true;
-    case 17:
-      *inverse = 18;
-      return true;  // ADDRESS -> ADDRESSREPLY
-    case 18:
-      *inverse = 17;
-      return true;
-    default:
-      return false;
+    case 8: *inverse = 0; return true;  // ECHO -> ECHOREPLY
+    case 0: *inverse = 8; return true;
+    case 13: *inverse = 14; return true;  // TIMESTAMP -> TIMESTAMPREPLY
+    case 14: *inverse = 13; return true;
+    case 15: *inverse = 16; return true;  // INFO_REQUEST -> INFO_REPLY
+    case 16: *inverse = 15; return true;
+    case 17: *inverse = 18; return true;  // ADDRESS -> ADDRESSREPLY
+    case 18: *inverse = 17; return true;
+    default: return false;
   }
 }
 
 bool icmpv6_invert_type(uint8_t type, uint8_t* inverse) {
   switch (type) {
-    case 128:
-      *inverse = 129;
-      return true;  // ECHO_REQUEST -> ECHO_REPLY
-    case 129:
-      *inverse = 128;
-      return true;
-    case 139:
-      *inverse = 140;
-      return true;  // NI_QUERY -> NI_REPLY
-    case 140:
-      *inverse = 139;
-      return true;
-    default:
-      return false;
+    case 128: *inverse = 129; return true;  // ECHO_REQUEST -> ECHO_REPLY
+    case 129: *inverse = 128; return true;
+    case 139: *inverse = 140; return true;  // NI_QUERY -> NI_REPLY
+    case 140: *inverse = 139; return true;
+    default: return false;
   }
 }
 
@@ -91,8 +65,7 @@ bool nf_ct_get_tuple(const Packet& skb, nf_conntrack_tuple* tuple) {
       tuple->src.u_all = raw_be16(skb.gre_key);
       tuple->dst.u_all = raw_be16(skb.gre_key);
       return true;
-    default:
-      return true;  // generic: addresses and protocol only
+    default: return true;  // generic: addresses and protocol only
   }
 }
 

@@ -911,9 +911,7 @@ TEST_CASE("randomized stress: held packets, clashes, flushes and failing events"
     const uint8_t a = static_cast<uint8_t>(1 + rng.below(3)), c = static_cast<uint8_t>(1 + rng.below(3));
     const uint16_t sp = static_cast<uint16_t>(1000 + rng.below(3));
     switch (rng.below(3)) {
-      case 0:
-        p = udp_packet(ipv4(10, 0, 0, a), sp, ipv4(10, 0, 1, c), 53);
-        break;
+      case 0: p = udp_packet(ipv4(10, 0, 0, a), sp, ipv4(10, 0, 1, c), 53); break;
       case 1: {
         static const uint8_t flags[] = {TCPHDR_SYN, TCPHDR_SYN | TCPHDR_ACK, TCPHDR_ACK, TCPHDR_FIN | TCPHDR_ACK,
                                         TCPHDR_RST};
@@ -921,9 +919,7 @@ TEST_CASE("randomized stress: held packets, clashes, flushes and failing events"
                        rng.below(1000));
         break;
       }
-      default:
-        p = generic_packet(ipv4(10, 0, 0, a), ipv4(10, 0, 1, c));
-        break;
+      default: p = generic_packet(ipv4(10, 0, 0, a), ipv4(10, 0, 1, c)); break;
     }
     if (rng.below(2)) {
       std::swap(p.saddr, p.daddr);

@@ -144,18 +144,12 @@ std::vector<std::string> split_row(const char* row) {
 // combination, so tcp_error() already rejects it; the table says the same).
 uint8_t class_flags(int cls) {
   switch (cls) {
-    case 0:
-      return TCPHDR_SYN;
-    case 1:
-      return TCPHDR_SYN | TCPHDR_ACK;
-    case 2:
-      return TCPHDR_FIN | TCPHDR_ACK;
-    case 3:
-      return TCPHDR_ACK;
-    case 4:
-      return TCPHDR_RST | TCPHDR_ACK;
-    default:
-      return 0;
+    case 0: return TCPHDR_SYN;
+    case 1: return TCPHDR_SYN | TCPHDR_ACK;
+    case 2: return TCPHDR_FIN | TCPHDR_ACK;
+    case 3: return TCPHDR_ACK;
+    case 4: return TCPHDR_RST | TCPHDR_ACK;
+    default: return 0;
   }
 }
 

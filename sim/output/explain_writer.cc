@@ -18,46 +18,29 @@ const char* dir_name(const ctcore::nf_conntrack_tuple_hash& h) {
 // The v5.10 packet function of each tracker (nf_conntrack_handle_packet's switch).
 const char* tracker_fn(uint8_t proto) {
   switch (proto) {
-    case ctcore::IPPROTO_TCP_:
-      return "nf_conntrack_tcp_packet()";
-    case ctcore::IPPROTO_UDP_:
-      return "nf_conntrack_udp_packet()";
-    case ctcore::IPPROTO_UDPLITE_:
-      return "nf_conntrack_udplite_packet()";
-    case ctcore::IPPROTO_ICMP_:
-      return "nf_conntrack_icmp_packet()";
-    case ctcore::IPPROTO_ICMPV6_:
-      return "nf_conntrack_icmpv6_packet()";
-    case ctcore::IPPROTO_SCTP_:
-      return "nf_conntrack_sctp_packet()";
-    case ctcore::IPPROTO_DCCP_:
-      return "nf_conntrack_dccp_packet()";
-    case ctcore::IPPROTO_GRE_:
-      return "nf_conntrack_gre_packet()";
-    default:
-      return "generic_packet()";
+    case ctcore::IPPROTO_TCP_: return "nf_conntrack_tcp_packet()";
+    case ctcore::IPPROTO_UDP_: return "nf_conntrack_udp_packet()";
+    case ctcore::IPPROTO_UDPLITE_: return "nf_conntrack_udplite_packet()";
+    case ctcore::IPPROTO_ICMP_: return "nf_conntrack_icmp_packet()";
+    case ctcore::IPPROTO_ICMPV6_: return "nf_conntrack_icmpv6_packet()";
+    case ctcore::IPPROTO_SCTP_: return "nf_conntrack_sctp_packet()";
+    case ctcore::IPPROTO_DCCP_: return "nf_conntrack_dccp_packet()";
+    case ctcore::IPPROTO_GRE_: return "nf_conntrack_gre_packet()";
+    default: return "generic_packet()";
   }
 }
 
 const char* death_words(ctcore::DeathReason r) {
   using R = ctcore::DeathReason;
   switch (r) {
-    case R::kTimeout:
-      return "expired, met by a lookup walk (nf_ct_gc_expired)";
-    case R::kGc:
-      return "expired, met by gc_worker (nf_ct_gc_expired)";
-    case R::kFlush:
-      return "conntrack -F (nf_ct_iterate_cleanup)";
-    case R::kDelete:
-      return "conntrack -D (ctnetlink_del_conntrack)";
-    case R::kEarlyDrop:
-      return "early drop: the table is (nearly) full and it is not ASSURED";
-    case R::kNetns:
-      return "its namespace exits (nf_conntrack_cleanup_net)";
-    case R::kTracker:
-      return "its tracker killed it (nf_ct_kill)";
-    case R::kClash:
-      return "it lost a confirm race";
+    case R::kTimeout: return "expired, met by a lookup walk (nf_ct_gc_expired)";
+    case R::kGc: return "expired, met by gc_worker (nf_ct_gc_expired)";
+    case R::kFlush: return "conntrack -F (nf_ct_iterate_cleanup)";
+    case R::kDelete: return "conntrack -D (ctnetlink_del_conntrack)";
+    case R::kEarlyDrop: return "early drop: the table is (nearly) full and it is not ASSURED";
+    case R::kNetns: return "its namespace exits (nf_conntrack_cleanup_net)";
+    case R::kTracker: return "its tracker killed it (nf_ct_kill)";
+    case R::kClash: return "it lost a confirm race";
   }
   return "?";
 }

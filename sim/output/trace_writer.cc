@@ -41,21 +41,11 @@ void append_json_string(fmt::memory_buffer& buf, std::string_view s) {
   }
   for (char c : s) {
     switch (c) {
-      case '"':
-        buf.append(std::string_view("\\\""));
-        break;
-      case '\\':
-        buf.append(std::string_view("\\\\"));
-        break;
-      case '\n':
-        buf.append(std::string_view("\\n"));
-        break;
-      case '\t':
-        buf.append(std::string_view("\\t"));
-        break;
-      case '\r':
-        buf.append(std::string_view("\\r"));
-        break;
+      case '"': buf.append(std::string_view("\\\"")); break;
+      case '\\': buf.append(std::string_view("\\\\")); break;
+      case '\n': buf.append(std::string_view("\\n")); break;
+      case '\t': buf.append(std::string_view("\\t")); break;
+      case '\r': buf.append(std::string_view("\\r")); break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           fmt::format_to(std::back_inserter(buf), "\\u{:04x}", static_cast<unsigned>(c));
@@ -240,15 +230,10 @@ void TraceWriter::action(const ActionSpec& a, std::optional<bool> found) {
       str("name", a.name);
       num("hash_mix", a.hash_mix);
       break;
-    case Kind::kNetnsDel:
-      str("name", a.name);
-      break;
+    case Kind::kNetnsDel: str("name", a.name); break;
     case Kind::kListenerStall:
-    case Kind::kListenerResume:
-      str("listener", a.name);
-      break;
-    case Kind::kStats:
-      break;
+    case Kind::kListenerResume: str("listener", a.name); break;
+    case Kind::kStats: break;
   }
   finish();
 }

@@ -142,9 +142,7 @@ void append_packet_notation(std::string& s, const Packet& p) {
       }
       break;
     }
-    case ctcore::IPPROTO_GRE_:
-      fmt::format_to(std::back_inserter(s), FMT_COMPILE(" key {}"), p.gre_key);
-      break;
+    case ctcore::IPPROTO_GRE_: fmt::format_to(std::back_inserter(s), FMT_COMPILE(" key {}"), p.gre_key); break;
     case ctcore::IPPROTO_SCTP_: {
       // The first chunk first, then the others in ascending type order (the
       // order the tracker walks them in).
@@ -169,8 +167,7 @@ void append_packet_notation(std::string& s, const Packet& p) {
       if (p.dccp_seq) fmt::format_to(std::back_inserter(s), FMT_COMPILE(" seq {}"), p.dccp_seq);
       if (p.dccp_ack) fmt::format_to(std::back_inserter(s), FMT_COMPILE(" ack {}"), p.dccp_ack);
       break;
-    default:
-      break;
+    default: break;
   }
   const bool len_written = p.protonum == ctcore::IPPROTO_TCP_ || p.protonum == ctcore::IPPROTO_UDP_ ||
                            p.protonum == ctcore::IPPROTO_UDPLITE_;

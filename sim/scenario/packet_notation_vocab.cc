@@ -139,32 +139,15 @@ using namespace notation;
 
 bool tcp_flag_bit(char letter, uint8_t* bit) {
   switch (letter) {
-    case 'S':
-      *bit = ctcore::TCPHDR_SYN;
-      return true;
-    case 'A':
-      *bit = ctcore::TCPHDR_ACK;
-      return true;
-    case 'F':
-      *bit = ctcore::TCPHDR_FIN;
-      return true;
-    case 'R':
-      *bit = ctcore::TCPHDR_RST;
-      return true;
-    case 'P':
-      *bit = ctcore::TCPHDR_PSH;
-      return true;
-    case 'U':
-      *bit = ctcore::TCPHDR_URG;
-      return true;
-    case 'E':
-      *bit = ctcore::TCPHDR_ECE;
-      return true;
-    case 'C':
-      *bit = ctcore::TCPHDR_CWR;
-      return true;
-    default:
-      return false;
+    case 'S': *bit = ctcore::TCPHDR_SYN; return true;
+    case 'A': *bit = ctcore::TCPHDR_ACK; return true;
+    case 'F': *bit = ctcore::TCPHDR_FIN; return true;
+    case 'R': *bit = ctcore::TCPHDR_RST; return true;
+    case 'P': *bit = ctcore::TCPHDR_PSH; return true;
+    case 'U': *bit = ctcore::TCPHDR_URG; return true;
+    case 'E': *bit = ctcore::TCPHDR_ECE; return true;
+    case 'C': *bit = ctcore::TCPHDR_CWR; return true;
+    default: return false;
   }
 }
 
@@ -199,24 +182,15 @@ std::string format_address(uint16_t l3num, const nf_inet_addr& a) {
 
 std::string protocol_word(uint8_t protonum) {
   switch (protonum) {
-    case ctcore::IPPROTO_TCP_:
-      return "tcp";
-    case ctcore::IPPROTO_UDP_:
-      return "udp";
-    case ctcore::IPPROTO_UDPLITE_:
-      return "udplite";
-    case ctcore::IPPROTO_ICMP_:
-      return "icmp";
-    case ctcore::IPPROTO_ICMPV6_:
-      return "icmp6";
-    case ctcore::IPPROTO_GRE_:
-      return "gre";
-    case ctcore::IPPROTO_SCTP_:
-      return "sctp";
-    case ctcore::IPPROTO_DCCP_:
-      return "dccp";
-    default:
-      return fmt::format("proto {}", protonum);
+    case ctcore::IPPROTO_TCP_: return "tcp";
+    case ctcore::IPPROTO_UDP_: return "udp";
+    case ctcore::IPPROTO_UDPLITE_: return "udplite";
+    case ctcore::IPPROTO_ICMP_: return "icmp";
+    case ctcore::IPPROTO_ICMPV6_: return "icmp6";
+    case ctcore::IPPROTO_GRE_: return "gre";
+    case ctcore::IPPROTO_SCTP_: return "sctp";
+    case ctcore::IPPROTO_DCCP_: return "dccp";
+    default: return fmt::format("proto {}", protonum);
   }
 }
 

@@ -71,23 +71,15 @@ std::string pointer_token(const std::string& key) {
 
 std::string type_name(const json& j) {
   switch (j.type()) {
-    case json::value_t::null:
-      return "null";
-    case json::value_t::boolean:
-      return "a boolean";
-    case json::value_t::string:
-      return fmt::format("the string \"{}\"", j.get<std::string>());
+    case json::value_t::null: return "null";
+    case json::value_t::boolean: return "a boolean";
+    case json::value_t::string: return fmt::format("the string \"{}\"", j.get<std::string>());
     case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-      return fmt::format("the number {}", j.dump());
-    case json::value_t::number_float:
-      return fmt::format("the number {}", j.dump());
-    case json::value_t::object:
-      return "an object";
-    case json::value_t::array:
-      return "an array";
-    default:
-      return "a value";
+    case json::value_t::number_unsigned: return fmt::format("the number {}", j.dump());
+    case json::value_t::number_float: return fmt::format("the number {}", j.dump());
+    case json::value_t::object: return "an object";
+    case json::value_t::array: return "an array";
+    default: return "a value";
   }
 }
 

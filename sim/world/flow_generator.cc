@@ -55,10 +55,8 @@ uint16_t script_steps(const FlowSpec& s, FlowSpec::Kind kind) {
                                     : s.close == FlowSpec::Close::kRst ? 1
                                                                        : 0));
     case FlowSpec::Kind::kUdp:
-    case FlowSpec::Kind::kIcmp:
-      return static_cast<uint16_t>(std::max<uint32_t>(d, 1) * (s.reply ? 2 : 1));
-    case FlowSpec::Kind::kMix:
-      break;
+    case FlowSpec::Kind::kIcmp: return static_cast<uint16_t>(std::max<uint32_t>(d, 1) * (s.reply ? 2 : 1));
+    case FlowSpec::Kind::kMix: break;
   }
   return 0;
 }
