@@ -38,29 +38,9 @@ bool event_type_for_mask(unsigned events, EventType* out) {
 
 namespace {
 
-// libnetfilter_conntrack's protocol names.
-const char* l4_name(uint8_t p) {
-  switch (p) {
-    case ctcore::IPPROTO_TCP_:
-      return "tcp";
-    case ctcore::IPPROTO_UDP_:
-      return "udp";
-    case ctcore::IPPROTO_UDPLITE_:
-      return "udplite";
-    case ctcore::IPPROTO_ICMP_:
-      return "icmp";
-    case ctcore::IPPROTO_ICMPV6_:
-      return "icmpv6";
-    case ctcore::IPPROTO_SCTP_:
-      return "sctp";
-    case ctcore::IPPROTO_GRE_:
-      return "gre";
-    case ctcore::IPPROTO_DCCP_:
-      return "dccp";
-    default:
-      return "unknown";
-  }
-}
+// libnetfilter_conntrack prints a protocol by the name its tracker
+// registers (nf_conntrack_l4proto::name: "unknown" for the generic one).
+const char* l4_name(uint8_t p) { return ctcore::nf_ct_l4proto_find(p).name; }
 
 void append_tuple(std::string& s, const nf_conntrack_tuple& t) {
   const uint16_t l3 = t.src.l3num;
@@ -70,9 +50,7 @@ void append_tuple(std::string& s, const nf_conntrack_tuple& t) {
     case ctcore::IPPROTO_UDP_:
     case ctcore::IPPROTO_UDPLITE_:
     case ctcore::IPPROTO_SCTP_:
-    case ctcore::IPPROTO_DCCP_:
-      s += fmt::format("sport={} dport={} ", t.sport(), t.dport());
-      break;
+    case ctcore::IPPROTO_DCCP_: s += fmt::format("sport={} dport={} ", t.sport(), t.dport()); break;
     case ctcore::IPPROTO_ICMP_:
     case ctcore::IPPROTO_ICMPV6_:
       s += fmt::format("type={} code={} id={} ", t.icmp_type(), t.icmp_code(), t.icmp_id());
@@ -80,8 +58,7 @@ void append_tuple(std::string& s, const nf_conntrack_tuple& t) {
     case ctcore::IPPROTO_GRE_:
       s += fmt::format("srckey=0x{:x} dstkey=0x{:x} ", ctcore::raw_be16(t.src.u_all), ctcore::raw_be16(t.dst.u_all));
       break;
-    default:
-      break;
+    default: break;
   }
 }
 

@@ -193,21 +193,10 @@ void Outputs::sample() {
   if (series_) series_->row();
 }
 
-void Outputs::end(uint64_t packets, uint64_t conns_created, uint64_t conns_freed, uint64_t events) {
-  if (trace_) {
-    ctcore::ip_conntrack_stat total;
-    for (size_t i = 0; i < core_.net_count(); ++i) {
-      ctcore::net& n = core_.net_at(static_cast<uint16_t>(i));
-      for (uint16_t c = 0; c < core_.cpus(); ++c) total += n.pcpu[c].stat;
-    }
-    for (size_t i = 0; i < core_.net_count(); ++i) {
-      ctcore::net& n = core_.net_at(static_cast<uint16_t>(i));
-      if (!n.alive) continue;
-      for (uint16_t c = 0; c < core_.cpus(); ++c) trace_->stats(n, c, n.pcpu[c].stat);
-    }
-    trace_->end(packets, conns_created, conns_freed, events, total);
-  }
-  stats(false);                 // the counters at the end, as text
+void Outputs::end(uint64_t packets, uint64_t conns_created, uint64_t conns_freed, uint64_t events,
+                  const ctcore::ip_conntrack_stat& total) {
+  stats(true);  // every live namespace's counters, to the trace and as text
+  if (trace_) trace_->end(packets, conns_created, conns_freed, events, total);
   if (series_) series_->row();  // the end (skipped if a row was just taken)
   if (explain_) explain_->finish();
 }

@@ -114,8 +114,11 @@ class Outputs {
   void event_line(std::string_view name, bool prefix_name, std::string_view line);
   // A time-series row for now (no-op without a series).
   void sample();
-  // The run is over: the end statistics, the last series row.
-  void end(uint64_t packets, uint64_t conns_created, uint64_t conns_freed, uint64_t events);
+  // The run is over: every namespace's counters (trace and text), the end
+  // record with `total` (the counters summed over namespaces and CPUs), the
+  // last series row.
+  void end(uint64_t packets, uint64_t conns_created, uint64_t conns_freed, uint64_t events,
+           const ctcore::ip_conntrack_stat& total);
 
   // Finishes every output, then publishes all of them or, if any failed,
   // none. REQUIRES: open() returned OK; called once.

@@ -116,7 +116,7 @@ Status Simulator::run(RunSummary* summary) {
   for (size_t i = 0; i < core_->net_count(); ++i)
     for (uint16_t c = 0; c < core_->cpus(); ++c) total += core_->net_at(static_cast<uint16_t>(i)).pcpu[c].stat;
   const uint64_t created = core_->conns_created();
-  outputs_->end(packets_, created, created - core_->conns_allocated(), listeners_->events_offered());
+  outputs_->end(packets_, created, created - core_->conns_allocated(), listeners_->events_offered(), total);
   summary->packets = packets_;
   summary->conns_created = core_->conns_created();
   summary->conns_freed = core_->conns_created() - core_->conns_allocated();
@@ -162,12 +162,8 @@ std::string Simulator::check_invariants() const {
 
 void Simulator::dispatch(const Event& ev) {
   switch (ev.kind) {
-    case kArrive:
-      arrive(ev.arg);
-      break;
-    case kHookStep:
-      hook_step(ev.arg);
-      break;
+    case kArrive: arrive(ev.arg); break;
+    case kHookStep: hook_step(ev.arg); break;
     case kQueueRelease:
       pool_[ev.arg].resumed = true;
       enqueue_on_cpu(ev.arg);
@@ -176,20 +172,15 @@ void Simulator::dispatch(const Event& ev) {
       outputs_->action_begins(scenario_.actions[ev.arg]);
       run_action(scenario_.actions[ev.arg]);
       break;
-    case kFlowStart:
-      flow_start(ev.arg);
-      break;
-    case kFlowPacket:
-      flow_packet(ev.arg);
-      break;
+    case kFlowStart: flow_start(ev.arg); break;
+    case kFlowPacket: flow_packet(ev.arg); break;
     case kListenerRead: {
       Listener& l = listeners_->all()[ev.arg];
       l.read_scheduled = false;
       if (!l.stalled) listeners_->drain(l);
       break;
     }
-    default:
-      break;
+    default: break;
   }
   outputs_->end_step();
 }
