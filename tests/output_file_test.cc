@@ -128,3 +128,25 @@ TEST_CASE("Outputs: every file asked for is published together, or none is") {
     CHECK(files_in(dir) == 0);
   }
 }
+
+TEST_CASE("a snapshot's conntrack -L dump kills the expired conns it walks past, written or not") {
+  // The conn expires at 1 s; the GC would meet it only at 2.116 s. The
+  // snapshot at 1.5 s dumps the table (ctnetlink_dump_table), which kills
+  // it then: the DESTROY event is at 1.5 s whether or not the trace or the
+  // snapshot text is written.
+  const std::string dir = temp_dir();
+  write_file(dir + "/s.json", R"({
+    "ctsim": 1, "seed": 1,
+    "table": { "buckets": 65536, "max": 4096, "hash_rnd": 1 },
+    "namespaces": [ { "name": "init", "sysctl": { "nf_conntrack_udp_timeout": 1 } } ],
+    "listeners": [ { "name": "events", "netns": "init" } ],
+    "packets": [ { "at": "0s", "netns": "init", "pkt": "udp 198.18.0.1:5000 > 198.18.0.2:53" } ],
+    "actions": [ { "at": "1500ms", "do": "snapshot" } ],
+    "until": "3s" })");
+  const std::string run = "run " + dir + "/s.json --quiet --timestamps --events ";
+  REQUIRE(run_ctsim(run + dir + "/alone.txt").code == 0);
+  REQUIRE(run_ctsim(run + dir + "/with.txt --trace " + dir + "/t.jsonl --snapshots " + dir + "/s.txt").code == 0);
+  const std::string alone = read_file(dir + "/alone.txt");
+  CHECK(alone.find("[00000001.500000]\t[DESTROY] udp") != std::string::npos);
+  CHECK(alone == read_file(dir + "/with.txt"));
+}

@@ -320,7 +320,7 @@ void ExplainWriter::on_dying(const nf_conn& ct, ctcore::DeathReason reason) {
 // may still be on the unconfirmed list, so the status bits cannot tell.
 bool ExplainWriter::on_dying_list(const nf_conn& ct) const {
   const ctcore::hlist_nulls_head& dying = core_.net_at(ct.net).pcpu[ct.cpu].dying;
-  for (const ctcore::hlist_nulls_node* node = dying.first; !ctcore::is_a_nulls(node); node = node->next)
+  for (const ctcore::hlist_nulls_node* node : ctcore::hlist_nulls_walk(dying.first))
     if (node == &ct.tuplehash[ctcore::IP_CT_DIR_ORIGINAL].hnnode) return true;
   return false;
 }
