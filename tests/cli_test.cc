@@ -91,9 +91,7 @@ TEST_CASE("charts: gnuplot runs without a shell, and a missing gnuplot is named"
   // A directory name no shell string survives unquoted.
   const std::string dir = temp_dir() + "/it's a \"run\" $HOME";
   const std::string scenario = source_path("scenarios/lifecycle/confirm.json");
-  std::string quoted = "'";
-  for (char c : dir) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  quoted += "'";
+  const std::string quoted = shell_quote(dir);
   RunResult r = run_ctsim("run " + scenario + " --quiet --plots " + quoted);
   REQUIRE(r.code == 0);
   CHECK(read_file(dir + "/occupancy.svg").find("<svg") != std::string::npos);

@@ -9,16 +9,13 @@
 // so the explain gets a run of its own and the other outputs are written by
 // a run in which every shortcut is live.
 //
-// Files go to a fresh directory under $TMPDIR (default /tmp), removed when
-// the test ends, failed or not.
+// Files go to a temporary directory of tests/run_util.h, removed when the
+// test process ends, failed or not.
 #include <doctest/doctest.h>
 
-#include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include "sim/scenario/scenario.h"
@@ -29,46 +26,6 @@ using namespace ctest;
 namespace fs = std::filesystem;
 
 namespace {
-
-// Every scenario file, relative to the source tree, sorted.
-std::vector<std::string> all_scenarios() {
-  std::vector<std::string> out;
-  const fs::path src = source_path("");
-  for (const auto& e : fs::recursive_directory_iterator(src / "scenarios")) {
-    if (!e.is_regular_file() || e.path().extension() != ".json") continue;
-    if (e.path().filename() == "schema.json") continue;
-    out.push_back(fs::relative(e.path(), src).string());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-// A directory of its own under $TMPDIR; removed with everything in it when
-// the guard goes (also when a REQUIRE throws).
-class TempDir {
- public:
-  TempDir() {
-    const char* t = std::getenv("TMPDIR");
-    std::string tmpl = std::string(t != nullptr && *t != 0 ? t : "/tmp") + "/ctsim-exact-walks-XXXXXX";
-    if (::mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string quoted(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 // The first line where a and b differ.
 std::string first_difference(const std::string& a, const std::string& b) {
@@ -91,12 +48,12 @@ const char* const kOutputs[] = {"trace", "events", "snapshots", "series", "expla
 int run_mode(const std::string& scenario, const std::string& dir, const std::string& mode) {
   const std::string base = dir + "/" + mode;
   const std::string flag = mode == "exact" ? " --exact-walks" : "";
-  const std::string in = quoted(source_path(scenario));
-  const RunResult a = run_ctsim("run " + in + " -q" + flag + " --trace " + quoted(base + ".trace") + " --events " +
-                                quoted(base + ".events") + " --snapshots " + quoted(base + ".snapshots") +
-                                " --series " + quoted(base + ".series"));
+  const std::string in = shell_quote(source_path(scenario));
+  const RunResult a = run_ctsim("run " + in + " -q" + flag + " --trace " + shell_quote(base + ".trace") + " --events " +
+                                shell_quote(base + ".events") + " --snapshots " + shell_quote(base + ".snapshots") +
+                                " --series " + shell_quote(base + ".series"));
   if (a.code != 0) MESSAGE(scenario << " (" << mode << "): " << a.err);
-  const RunResult b = run_ctsim("run " + in + " -q" + flag + " --explain " + quoted(base + ".explain"));
+  const RunResult b = run_ctsim("run " + in + " -q" + flag + " --explain " + shell_quote(base + ".explain"));
   if (b.code != 0) MESSAGE(scenario << " (" << mode << ", explain): " << b.err);
   return a.code + b.code;
 }
@@ -104,20 +61,19 @@ int run_mode(const std::string& scenario, const std::string& dir, const std::str
 }  // namespace
 
 TEST_CASE("every scenario: the same outputs with and without the bucket hints") {
-  const std::vector<std::string> scenarios = all_scenarios();
+  const std::vector<std::string> scenarios = repo_scenarios();
   REQUIRE(!scenarios.empty());
-  TempDir tmp;
-  REQUIRE(!tmp.path().empty());
+  const std::string dir = temp_dir();
   for (const std::string& s : scenarios) {
     CAPTURE(s);
     for (const char* mode : {"hints", "exact"}) {
-      for (const char* out : kOutputs) fs::remove(tmp.path() + "/" + mode + "." + out);
-      CHECK(run_mode(s, tmp.path(), mode) == 0);
+      for (const char* out : kOutputs) fs::remove(dir + "/" + mode + "." + out);
+      CHECK(run_mode(s, dir, mode) == 0);
     }
     for (const std::string out : kOutputs) {
       CAPTURE(out);
-      const std::string hints_path = tmp.path() + "/hints." + out;
-      const std::string exact_path = tmp.path() + "/exact." + out;
+      const std::string hints_path = dir + "/hints." + out;
+      const std::string exact_path = dir + "/exact." + out;
       CHECK(file_exists(hints_path) == file_exists(exact_path));
       const std::string hints = read_file(hints_path), exact = read_file(exact_path);
       if (hints != exact) FAIL_CHECK(s << ": " << out << " differs, " << first_difference(hints, exact));

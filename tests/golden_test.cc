@@ -10,8 +10,6 @@
 // A missing golden fails with the command that creates it.
 #include <doctest/doctest.h>
 
-#include <algorithm>
-#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -19,22 +17,15 @@
 #include "tests/run_util.h"
 
 using namespace ctest;
-namespace fs = std::filesystem;
 
 namespace {
 
-// scenarios/**/*.json, relative to scenarios/, without ".json", sorted;
-// scenarios/schema.json is the JSON Schema, not a scenario.
+// Every scenario, relative to scenarios/ and without ".json".
 std::vector<std::string> scenario_names() {
   std::vector<std::string> out;
-  const fs::path root = source_path("scenarios");
-  for (const auto& e : fs::recursive_directory_iterator(root)) {
-    if (!e.is_regular_file() || e.path().extension() != ".json") continue;
-    if (e.path() == root / "schema.json") continue;
-    std::string rel = fs::relative(e.path(), root).string();
-    out.push_back(rel.substr(0, rel.size() - 5));
-  }
-  std::sort(out.begin(), out.end());
+  const std::string dir = "scenarios/", ext = ".json";
+  for (const std::string& path : repo_scenarios())
+    out.push_back(path.substr(dir.size(), path.size() - dir.size() - ext.size()));
   return out;
 }
 

@@ -10,12 +10,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace ctest {
 
@@ -90,6 +92,28 @@ inline RunResult run_ctsim(const std::string& args, const std::string& env = "")
 }
 
 inline std::string source_path(const std::string& rel) { return std::string(CTSIM_SOURCE_DIR) + "/" + rel; }
+
+// `s` as one shell word (single-quoted; a quote inside becomes '\'').
+inline std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// Every scenario in the repository: scenarios/**/*.json but the JSON Schema
+// (scenarios/schema.json), relative to the source tree, sorted.
+inline std::vector<std::string> repo_scenarios() {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  const fs::path src = source_path("");
+  for (const auto& e : fs::recursive_directory_iterator(src / "scenarios")) {
+    if (!e.is_regular_file() || e.path().extension() != ".json") continue;
+    if (e.path() == src / "scenarios" / "schema.json") continue;
+    out.push_back(fs::relative(e.path(), src).string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 }  // namespace ctest
 
