@@ -145,6 +145,8 @@ class Simulator {
   void report_step(const InFlight& f, ctcore::net& n, ctcore::nf_inet_hooks hook);
   void report_verdict(const InFlight& f, ctcore::net& n, ctcore::nf_inet_hooks hook, const char* verdict,
                       const char* by, const RuleSpec* rule);
+  // The confirm hook at the packet's last hook, and the packet's end.
+  void confirm_step(uint32_t slot, ctcore::net& n, ctcore::nf_inet_hooks hook);
   // The packet's traversal ends (`dropped`: by a drop verdict).
   void finish_packet(uint32_t slot, bool dropped = false);
   // The NAT hook of `manip` type at `hook` (nf_nat_inet_fn): decides a new

@@ -61,6 +61,7 @@ uint32_t Simulator::new_inflight(uint16_t net, uint16_t cpu, PathKind path, uint
   f.step = 0;
   f.rule_pos = 0;
   f.resumed = false;
+  f.confirm_next = false;
   f.dead = false;
   f.flow_slot = flow_slot;
   f.flow_gen = flow_gen;
@@ -196,6 +197,11 @@ void Simulator::hook_step(uint32_t slot) {
   const bool nat = !nat_rules_.empty() && f.net < nat_active_.size() && nat_active_[f.net];
   for (;;) {
     const nf_inet_hooks hook = ph.hooks[f.step];
+    if (f.confirm_next) {  // the rest of the last hook: confirm (priority last)
+      f.confirm_next = false;
+      confirm_step(slot, n, hook);
+      return;
+    }
     if (watched) report_step(f, n, hook);
     size_t rule_from = 0;
     if (f.resumed) {
@@ -219,15 +225,22 @@ void Simulator::hook_step(uint32_t slot) {
       if (!rules.empty() && !run_rules(slot, n, hook, rules, rule_from)) return;
     }
     if (f.step + 1 == ph.count) {
-      // NAT's source hook (priority 100) runs after the filter rules.
-      if (nat && !nat_step(f, n, hook, ctcore::NF_NAT_MANIP_SRC)) {
-        finish_packet(slot, true);
-        return;
+      if (nat) {
+        // NAT's source hook (priority 100) runs after the filter rules.
+        if (!nat_step(f, n, hook, ctcore::NF_NAT_MANIP_SRC)) {
+          finish_packet(slot, true);
+          return;
+        }
+        // Confirm is a hook function of its own (the last priority): a
+        // packet of another CPU due at this instant may run its NAT in
+        // between -- the window of the SNAT port race.
+        if (!engine_.would_run_next(Phase::kPacket)) {
+          f.confirm_next = true;
+          schedule(engine_.now(), Phase::kPacket, kHookStep, slot);
+          return;
+        }
       }
-      const unsigned v = core_->nf_conntrack_confirm(f.cpu, f.skb);
-      if (watched)
-        report_verdict(f, n, hook, v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_confirm", nullptr);
-      finish_packet(slot, v == ctcore::NF_DROP);
+      confirm_step(slot, n, hook);
       return;
     }
     ++f.step;
@@ -238,6 +251,13 @@ void Simulator::hook_step(uint32_t slot) {
       return;
     }
   }
+}
+
+void Simulator::confirm_step(uint32_t slot, ctcore::net& n, nf_inet_hooks hook) {
+  InFlight& f = pool_[slot];
+  const unsigned v = core_->nf_conntrack_confirm(f.cpu, f.skb);
+  if (watched_) report_verdict(f, n, hook, v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_confirm", nullptr);
+  finish_packet(slot, v == ctcore::NF_DROP);
 }
 
 bool Simulator::run_rules(uint32_t slot, ctcore::net& n, nf_inet_hooks hook, std::span<const RuleSpec* const> rules,
