@@ -175,12 +175,39 @@ TEST_CASE("incidents/snat-port-race-fully-random: random ports, both confirm") {
   CHECK((*src[1])["how"] == "unique");
   CHECK(mapped_sport(*src[0]) != mapped_sport(*src[1]));
   CHECK((*src[0])["range"] == "192.0.2.10 fully-random");
-  for (const auto& [cpu, st] : last_stats(recs)) {
+  for (const auto& entry : last_stats(recs)) {
+    const int cpu = entry.first;
+    const json& st = entry.second;
     CAPTURE(cpu);
     CHECK(st["insert_failed"] == 0);
     CHECK(st["drop"] == 0);
   }
   CHECK(of(recs, "confirm").size() == 2);
+}
+
+TEST_CASE("random port draws are reproducible from the seed, and change with it") {
+  const std::string dir = temp_dir();
+  json doc = json::parse(read_file(source_path("scenarios/incidents/snat-port-race-fully-random.json")));
+  auto ports = [&](uint64_t seed, const std::string& name) {
+    doc["seed"] = seed;
+    const std::string path = dir + "/" + name + ".json";
+    write_file(path, doc.dump());
+    RunResult r = run_ctsim("run " + path + " --quiet --trace " + dir + "/" + name + ".jsonl");
+    REQUIRE(r.code == 0);
+    std::vector<uint16_t> out;
+    std::istringstream in(read_file(dir + "/" + name + ".jsonl"));
+    std::string line;
+    while (std::getline(in, line)) {
+      const json rec = json::parse(line);
+      if (rec["kind"] == "nat" && rec["manip"] == "src") out.push_back(mapped_sport(rec));
+    }
+    return out;
+  };
+  const auto a = ports(3, "a"), b = ports(3, "b"), c = ports(4, "c");
+  REQUIRE(a.size() == 2);
+  CHECK(a == b);
+  CHECK(a != c);
+  for (uint16_t p : c) CHECK(p >= 1024);
 }
 
 TEST_CASE("NAT rules are refused where NAT cannot work") {
