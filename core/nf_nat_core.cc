@@ -282,6 +282,14 @@ unsigned nf_nat_alloc_null_binding(Conntrack& core, nf_conn* ct, nf_nat_manip_ty
 
 namespace {
 
+// The status bit that says a packet of direction `dir` at a hook of type
+// `manip` is rewritten: that manip's NAT bit, or for a reply the other one
+// (a reply undoes the original direction's manipulation of the other kind).
+uint32_t nat_statusbit(nf_nat_manip_type manip, ip_conntrack_dir dir) {
+  const uint32_t bit = manip == NF_NAT_MANIP_SRC ? IPS_SRC_NAT : IPS_DST_NAT;
+  return dir == IP_CT_DIR_REPLY ? bit ^ IPS_NAT_MASK : bit;
+}
+
 // The ICMP types whose id NAT rewrites (icmp_manip_pkt / icmpv6_manip_pkt):
 // queries and their replies; errors carry no id.
 bool icmp_has_id(uint16_t l3num, uint8_t type) {
@@ -295,10 +303,7 @@ bool icmp_has_id(uint16_t l3num, uint8_t type) {
 }  // namespace
 
 void nf_nat_packet(const nf_conn* ct, ip_conntrack_dir dir, nf_nat_manip_type manip, Packet& skb) {
-  // A reply undoes the original direction's manipulation of the other kind.
-  uint32_t statusbit = manip == NF_NAT_MANIP_SRC ? IPS_SRC_NAT : IPS_DST_NAT;
-  if (dir == IP_CT_DIR_REPLY) statusbit ^= IPS_NAT_MASK;
-  if ((ct->status & statusbit) == 0) return;
+  if ((ct->status & nat_statusbit(manip, dir)) == 0) return;
   // nf_nat_manip_pkt(): the packet should look like the inverse of the
   // other direction's tuple.
   nf_conntrack_tuple target;
@@ -324,9 +329,7 @@ bool nf_nat_icmp_reply_translation(const nf_conn* ct, ip_conntrack_info ctinfo, 
     if ((ct->status & IPS_NAT_DONE_MASK) != IPS_NAT_DONE_MASK) return false;
     if (ct->status & IPS_NAT_MASK) return false;
   }
-  uint32_t statusbit = manip == NF_NAT_MANIP_SRC ? IPS_SRC_NAT : IPS_DST_NAT;
-  if (dir == IP_CT_DIR_REPLY) statusbit ^= IPS_NAT_MASK;
-  if ((ct->status & statusbit) == 0) return true;
+  if ((ct->status & nat_statusbit(manip, dir)) == 0) return true;
   if (!skb.has_inner) return true;
   // The quoted packet went the other way: it gets the reverse manip toward
   // the other direction's tuple itself (not inverted).
