@@ -1,4 +1,4 @@
-// W7: source NAT of new conns through one address (issue 16): every client
+// W8: source NAT of new conns through one address (issue 16): every client
 // uses source port 40000, so after the first conn to a server each new conn
 // finds its port taken and nf_nat_l4proto_unique_tuple searches 1024-65535
 // from a random offset. Reference in the same run: the same conns without
@@ -41,11 +41,11 @@ bool snat_through(Conntrack& ct, net& n, Packet p, const nf_nat_range2& range) {
 
 }  // namespace
 
-void run_w7(const Options& o) {
+void run_w8(const Options& o) {
   const uint32_t n_conns = o.smoke ? 50000 : 1000000;
   const uint32_t buckets = nf_ct_round_buckets((n_conns + 3) / 4);
   std::printf(
-      "W7 SNAT new conns: %u conns from port 40000 to 256 servers through one address, ports 1024-65535\n"
+      "W8 SNAT new conns: %u conns from port 40000 to 256 servers through one address, ports 1024-65535\n"
       "   (buckets %u). best of %d\n",
       n_conns, buckets, o.reps);
   nf_nat_range2 range;
