@@ -311,6 +311,11 @@ class Conntrack {
   uint32_t hint_trust_until_ = 0;  // see hint_bounds_trusted()
   std::vector<std::unique_ptr<net>> nets_;
   NfConnSlab slab_;
+  uint32_t next_id_ = 1;
+  GcWork gc_;
+  const char* invalid_reason_ = nullptr;
+  uint16_t this_cpu_ = 0;
+  // NAT's share, last: nothing on the packet path without NAT reads it.
   NfNatBysource nat_bysource_;
   // The default random source: xorshift32 from a fixed seed (tests of the
   // core alone; a run always sets the scenario's).
@@ -325,10 +330,6 @@ class Conntrack {
   };
   FixedPrandom default_prandom_;
   PrandomSource* prandom_ = &default_prandom_;
-  uint32_t next_id_ = 1;
-  GcWork gc_;
-  const char* invalid_reason_ = nullptr;
-  uint16_t this_cpu_ = 0;
 };
 
 }  // namespace ctcore

@@ -167,6 +167,7 @@ void Simulator::dispatch(const Event& ev) {
   switch (ev.kind) {
     case kArrive: arrive(ev.arg); break;
     case kHookStep: hook_step(ev.arg); break;
+    case kConfirmStep: confirm_step(ev.arg); break;
     case kQueueRelease:
       pool_[ev.arg].resumed = true;
       enqueue_on_cpu(ev.arg);

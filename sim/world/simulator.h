@@ -97,6 +97,7 @@ class Simulator {
   enum Kind : uint16_t {
     kArrive = kFirstUserKind,  // arg: index into scenario_.packets
     kHookStep,                 // arg: in-flight slot
+    kConfirmStep,              // arg: in-flight slot (confirm after source NAT, its own turn)
     kQueueRelease,             // arg: in-flight slot
     kAction,                   // arg: index into scenario_.actions
     kListenerRead,             // arg: listener index
@@ -146,7 +147,7 @@ class Simulator {
   void report_verdict(const InFlight& f, ctcore::net& n, ctcore::nf_inet_hooks hook, const char* verdict,
                       const char* by, const RuleSpec* rule);
   // The confirm hook at the packet's last hook, and the packet's end.
-  void confirm_step(uint32_t slot, ctcore::net& n, ctcore::nf_inet_hooks hook);
+  void confirm_step(uint32_t slot);
   // The packet's traversal ends (`dropped`: by a drop verdict).
   void finish_packet(uint32_t slot, bool dropped = false);
   // The NAT hook of `manip` type at `hook` (nf_nat_inet_fn): decides a new

@@ -61,7 +61,6 @@ uint32_t Simulator::new_inflight(uint16_t net, uint16_t cpu, PathKind path, uint
   f.step = 0;
   f.rule_pos = 0;
   f.resumed = false;
-  f.confirm_next = false;
   f.dead = false;
   f.flow_slot = flow_slot;
   f.flow_gen = flow_gen;
@@ -197,11 +196,6 @@ void Simulator::hook_step(uint32_t slot) {
   const bool nat = !nat_rules_.empty() && f.net < nat_active_.size() && nat_active_[f.net];
   for (;;) {
     const nf_inet_hooks hook = ph.hooks[f.step];
-    if (f.confirm_next) {  // the rest of the last hook: confirm (priority last)
-      f.confirm_next = false;
-      confirm_step(slot, n, hook);
-      return;
-    }
     if (watched) report_step(f, n, hook);
     size_t rule_from = 0;
     if (f.resumed) {
@@ -235,12 +229,14 @@ void Simulator::hook_step(uint32_t slot) {
         // packet of another CPU due at this instant may run its NAT in
         // between -- the window of the SNAT port race.
         if (!engine_.would_run_next(Phase::kPacket)) {
-          f.confirm_next = true;
-          schedule(engine_.now(), Phase::kPacket, kHookStep, slot);
+          schedule(engine_.now(), Phase::kPacket, kConfirmStep, slot);
           return;
         }
       }
-      confirm_step(slot, n, hook);
+      const unsigned v = core_->nf_conntrack_confirm(f.cpu, f.skb);
+      if (watched)
+        report_verdict(f, n, hook, v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_confirm", nullptr);
+      finish_packet(slot, v == ctcore::NF_DROP);
       return;
     }
     ++f.step;
@@ -253,8 +249,16 @@ void Simulator::hook_step(uint32_t slot) {
   }
 }
 
-void Simulator::confirm_step(uint32_t slot, ctcore::net& n, nf_inet_hooks hook) {
+// The confirm hook of a packet whose source NAT yielded to another CPU's
+// packet (hook_step does the same inline otherwise).
+void Simulator::confirm_step(uint32_t slot) {
   InFlight& f = pool_[slot];
+  if (f.dead) {
+    finish_packet(slot);
+    return;
+  }
+  ctcore::net& n = core_->net_at(f.net);
+  const nf_inet_hooks hook = hooks_of(f.path).hooks[f.step];
   const unsigned v = core_->nf_conntrack_confirm(f.cpu, f.skb);
   if (watched_) report_verdict(f, n, hook, v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_confirm", nullptr);
   finish_packet(slot, v == ctcore::NF_DROP);
