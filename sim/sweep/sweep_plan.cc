@@ -101,15 +101,16 @@ Status write_plan(const SweepSpec& spec, const SweepLayout& layout, const std::s
     if (Status st = check_planned(spec, layout); !st.ok()) return st;
   }
   // Every point first: a bad value is refused before anything is written.
+  // Each scenario is derived again when written, so that memory does not
+  // grow with the number of points.
   const size_t n = spec.point_count();
-  std::vector<std::string> texts(n);
+  auto scenario_text = [&spec](size_t i) { return derive_scenario(spec, i).dump(2) + "\n"; };
   std::vector<std::string> problems;
   size_t failed = 0;
   for (size_t i = 0; i < n; ++i) {
-    texts[i] = derive_scenario(spec, i).dump(2) + "\n";
     Scenario s;
     const std::string where = fmt::format("{}: point {} ({})", spec.file, i, point_label(spec, i));
-    Status st = parse_scenario(fmt::format("point {} scenario", i), texts[i], &s);
+    Status st = parse_scenario(fmt::format("point {} scenario", i), scenario_text(i), &s);
     std::string problem;
     if (!st.ok()) {
       problem = fmt::format("{}: the derived scenario is not valid:\n  {}", where, st.message());
@@ -138,7 +139,7 @@ Status write_plan(const SweepSpec& spec, const SweepLayout& layout, const std::s
   for (size_t i = 0; i < n; ++i) {
     std::filesystem::create_directories(layout.point_dir(i), ec);
     if (ec) return Status::IOError(fmt::format("{}: cannot create the folder: {}", layout.point_dir(i), ec.message()));
-    if (Status st = write_text(layout.scenario(i), texts[i]); !st.ok()) return st;
+    if (Status st = write_text(layout.scenario(i), scenario_text(i)); !st.ok()) return st;
     plan += shell_words(run_arguments(spec, layout, ctsim, i)) + "\n";
     indices += std::to_string(i) + "\n";
   }
