@@ -5,14 +5,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-
-#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "core/nf_conntrack_common.h"
 #include "sim/cli/command.h"
@@ -70,10 +70,11 @@ class RunCommand : public Command {
         "write a numbered narrative of every step, in the kernel's function names, to FILE (- for stdout)")(
         "series", po::value(&ro_.series_path)->value_name("FILE"),
         "write a CSV time series (one row per --series-every) to FILE")(
+        "series-every", po::value(&series_every_)->value_name("DURATION"),
+        "virtual time between series rows (default 1s)")(
         "stats", po::value(&stats_path_)->value_name("FILE"),
-        "write the end statistics (the trace's end record: counts and the summed conntrack -S counters) to FILE as "
-        "one JSON object")("series-every", po::value(&series_every_)->value_name("DURATION"),
-                           "virtual time between series rows (default 1s)")(
+        "write the end statistics (the trace's end record: counts and the summed conntrack -S counters) to FILE, one "
+        "JSON object")(
         "plots", po::value(&plots_dir_)->value_name("DIR"),
         "write trace.jsonl and series.csv into DIR and render every chart there (PNG and SVG; needs gnuplot)")(
         "quiet,q", po::bool_switch(&quiet_), "no progress line and no summary on stderr");
