@@ -210,6 +210,11 @@ TEST_CASE("sweep refuses bad usage and bad sweep files before running anything")
   CHECK(has(r.err, "/table/maxx: "));
   CHECK_FALSE(file_exists(dir + "/b"));
   CHECK(has(run_ctsim("--help").out, "ctsim sweep plan|run|run-one SWEEP.json"));
+  // The engine is named when it is missing (ctsim itself is found by its path).
+  r = run_ctsim("sweep run " + sweep + " --out " + dir + "/np", "PATH=/nonexistent");
+  CHECK(r.code == 2);
+  CHECK(has(r.err, "sweep run needs GNU parallel, which cannot be run"));
+  CHECK(has(r.err, "apt-get install parallel"));
 }
 
 TEST_CASE("run --stats writes the trace's end record as one JSON object, only when the run succeeded") {
