@@ -61,7 +61,7 @@ TEST_CASE("--help lists every command's options, two spaces before each descript
 
 TEST_CASE("an option that takes a file refuses another option as its value") {
   const std::string scenario = source_path("scenarios/seed-walkthrough.json");
-  for (const char* opt : {"--trace", "--events", "--snapshots", "--explain", "--series", "--plots"}) {
+  for (const char* opt : {"--trace", "--events", "--snapshots", "--explain", "--series", "--plots", "--stats"}) {
     CAPTURE(opt);
     RunResult r = run_ctsim("run " + scenario + " " + opt + " --quiet");
     CHECK(r.code == 2);
@@ -110,6 +110,10 @@ TEST_CASE("bash completion: commands, options from --help, scenario files, fixed
   CHECK(complete({"run", "--snapshots-format", "p"}, src) == "proc\n");
   CHECK(has(complete({"run", "scenarios/seed-w"}, src), "scenarios/seed-walkthrough.json"));
   CHECK(has(complete({"diff", "--ign"}, src), "--ignore-field"));
+  CHECK(complete({"sw"}, src) == "sweep\n");
+  CHECK(complete({"sweep", "r"}, src) == "run\nrun-one\n");
+  CHECK(has(complete({"sweep", "run", "scenarios/sweeps/t"}, src), "scenarios/sweeps/table-size.json"));
+  CHECK(has(complete({"sweep", "run", "x.json", "--th"}, src), "--throttle"));
 }
 
 #ifdef CTSIM_MAN_PAGE

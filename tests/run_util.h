@@ -100,15 +100,17 @@ inline std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
-// Every scenario in the repository: scenarios/**/*.json but the JSON Schema
-// (scenarios/schema.json), relative to the source tree, sorted.
+// Every scenario in the repository: scenarios/**/*.json but the JSON Schemas
+// (scenarios/schema.json, scenarios/sweep-schema.json) and the sweep files
+// (scenarios/sweeps/), relative to the source tree, sorted.
 inline std::vector<std::string> repo_scenarios() {
   namespace fs = std::filesystem;
   std::vector<std::string> out;
   const fs::path src = source_path("");
   for (const auto& e : fs::recursive_directory_iterator(src / "scenarios")) {
     if (!e.is_regular_file() || e.path().extension() != ".json") continue;
-    if (e.path() == src / "scenarios" / "schema.json") continue;
+    if (e.path() == src / "scenarios" / "schema.json" || e.path() == src / "scenarios" / "sweep-schema.json") continue;
+    if (e.path().parent_path() == src / "scenarios" / "sweeps") continue;
     out.push_back(fs::relative(e.path(), src).string());
   }
   std::sort(out.begin(), out.end());

@@ -4,10 +4,15 @@
 // per-namespace sysctls as core's table, a description on every key; and
 // every scenario under scenarios/ must validate against it and load.
 //
-// The validator below covers the subset of JSON Schema the file uses:
-// type, const, enum, required, properties, additionalProperties: false,
-// propertyNames, items, minItems, minLength, minimum, maximum, pattern,
-// oneOf, allOf, if/then and local $ref.
+// The same for scenarios/sweep-schema.json and the sweep files under
+// scenarios/sweeps/ (the sweep loader: sim/sweep/sweep_spec.h).
+//
+// The validator below covers the subset of JSON Schema the files use:
+// type (a name or a list), const, enum, required, properties,
+// additionalProperties (false or a schema), propertyNames, minProperties,
+// items, minItems, maxItems, minLength, minimum, maximum, exclusiveMinimum,
+// pattern, oneOf, allOf, if/then, local $ref and "schema.json" (the
+// scenario schema, which the sweep schema refers to).
 #include <doctest/doctest.h>
 
 // GCC 12's -Warray-bounds false positive in std::map::begin() under inlined
@@ -28,6 +33,7 @@
 #include "sim/scenario/scenario.h"
 #include "sim/scenario/scenario_checker.h"
 #include "sim/scenario/scenario_keys.h"
+#include "sim/sweep/sweep_spec.h"
 #include "tests/run_util.h"
 
 using nlohmann::json;
@@ -42,6 +48,7 @@ const json& schema() {
 const json& deref(const json& node) {
   if (node.is_object() && node.contains("$ref")) {
     const std::string ref = node["$ref"].get<std::string>();
+    if (ref == "schema.json") return schema();
     REQUIRE(ref.rfind("#/", 0) == 0);
     return deref(schema().at(json::json_pointer(ref.substr(1))));
   }
@@ -66,9 +73,14 @@ void validate(const json& sch_in, const json& v, const std::string& ptr, std::ve
   const json& sch = deref(sch_in);
   auto err = [&](const std::string& what) { errs->push_back((ptr.empty() ? "/" : ptr) + ": " + what); };
   if (sch.contains("$ref")) validate(sch["$ref"], v, ptr, errs);
-  if (sch.contains("type") && !type_ok(sch["type"].get<std::string>(), v)) {
-    err("not of type " + sch["type"].get<std::string>());
-    return;
+  if (sch.contains("type")) {
+    bool ok = false;
+    for (const json& t : sch["type"].is_array() ? sch["type"] : json::array({sch["type"]}))
+      ok = ok || type_ok(t.get<std::string>(), v);
+    if (!ok) {
+      err("not of type " + sch["type"].dump());
+      return;
+    }
   }
   if (sch.contains("const") && v != sch["const"]) err("not " + sch["const"].dump());
   if (sch.contains("enum")) {
@@ -79,6 +91,7 @@ void validate(const json& sch_in, const json& v, const std::string& ptr, std::ve
   if (v.is_number()) {
     if (sch.contains("minimum") && num(v) < num(sch["minimum"])) err("below minimum");
     if (sch.contains("maximum") && num(v) > num(sch["maximum"])) err("above maximum");
+    if (sch.contains("exclusiveMinimum") && num(v) <= num(sch["exclusiveMinimum"])) err("not above the minimum");
   }
   if (v.is_string()) {
     const std::string s = v.get<std::string>();
@@ -88,6 +101,7 @@ void validate(const json& sch_in, const json& v, const std::string& ptr, std::ve
   }
   if (v.is_array()) {
     if (sch.contains("minItems") && v.size() < sch["minItems"].get<size_t>()) err("too few items");
+    if (sch.contains("maxItems") && v.size() > sch["maxItems"].get<size_t>()) err("too many items");
     if (sch.contains("items"))
       for (size_t i = 0; i < v.size(); ++i) validate(sch["items"], v[i], ptr + "/" + std::to_string(i), errs);
   }
@@ -95,10 +109,13 @@ void validate(const json& sch_in, const json& v, const std::string& ptr, std::ve
     if (sch.contains("required"))
       for (const json& k : sch["required"])
         if (!v.contains(k.get<std::string>())) err("missing " + k.get<std::string>());
+    if (sch.contains("minProperties") && v.size() < sch["minProperties"].get<size_t>()) err("too few members");
     for (auto it = v.begin(); it != v.end(); ++it) {
       const std::string p = ptr + "/" + it.key();
       if (sch.contains("properties") && sch["properties"].contains(it.key()))
         validate(sch["properties"][it.key()], it.value(), p, errs);
+      else if (sch.contains("additionalProperties") && sch["additionalProperties"].is_object())
+        validate(sch["additionalProperties"], it.value(), p, errs);
       else if (sch.value("additionalProperties", true) == false)
         errs->push_back(p + ": not allowed");
       if (sch.contains("propertyNames")) validate(sch["propertyNames"], it.key(), p, errs);
@@ -240,7 +257,7 @@ TEST_CASE("every scenario under scenarios/ validates against the schema and load
   int n = 0;
   for (const auto& entry : std::filesystem::directory_iterator(ctest::source_path("scenarios"))) {
     const std::string name = entry.path().filename().string();
-    if (entry.path().extension() != ".json" || name == "schema.json") continue;
+    if (entry.path().extension() != ".json" || name == "schema.json" || name == "sweep-schema.json") continue;
     CAPTURE(name);
     const std::string text = ctest::read_file(entry.path().string());
     const std::vector<std::string> errs = validate(json::parse(text));
@@ -314,4 +331,64 @@ TEST_CASE("docs/SCENARIO.md documents every key of the schema") {
     if (doc.find("`" + k + "`") == std::string::npos) missing.push_back(k);
   for (const std::string& m : missing) MESSAGE("not documented in docs/SCENARIO.md: `" << m << "`");
   CHECK(missing.empty());
+}
+
+namespace {
+
+const json& sweep_schema() {
+  static const json s = json::parse(ctest::read_file(ctest::source_path("scenarios/sweep-schema.json")));
+  return s;
+}
+
+std::vector<std::string> validate_sweep(const json& doc) {
+  std::vector<std::string> errs;
+  validate(sweep_schema(), doc, "", &errs);
+  return errs;
+}
+
+}  // namespace
+
+TEST_CASE("every sweep file under scenarios/sweeps/ validates against the sweep schema and loads") {
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(ctest::source_path("scenarios/sweeps"))) {
+    if (entry.path().extension() != ".json") continue;
+    CAPTURE(entry.path().string());
+    const std::vector<std::string> errs = validate_sweep(json::parse(ctest::read_file(entry.path().string())));
+    CHECK(errs.empty());
+    for (const std::string& e : errs) MESSAGE(e);
+    ctsim::sweep::SweepSpec s;
+    ctsim::Status st = ctsim::sweep::load_sweep(entry.path().string(), &s);
+    INFO(st.message());
+    CHECK(st.ok());
+    ++n;
+  }
+  CHECK(n >= 1);
+}
+
+TEST_CASE("the sweep schema's metric statistics are the loader's, and it rejects what the loader rejects") {
+  std::set<std::string> stats;
+  for (const json& alt : sweep_schema()["properties"]["metrics"]["additionalProperties"]["oneOf"])
+    if (alt["properties"].contains("stat")) stats = strings(alt["properties"]["stat"]["enum"]);
+  CHECK(stats == as_set(ctsim::sweep::end_stat_names()));
+  const std::string base =
+      R"("scenario": { "ctsim": 1, "table": { "max": 8 } }, "metrics": { "d": { "stat": "drop" } })";
+  const char* kBad[] = {
+      R"("axes": { "table/max": [1] })",                      // not a pointer, not seed
+      R"("axes": { "/table/max": [] })",                      // no values
+      R"("axes": { "/table/max": { "from": 1, "to": 2 } })",  // no steps
+      R"("axes": { "/table/max": [1] }, "extra": 1)",         // unknown key
+      R"("axes": { "seed": { "count": 0 } })",                // no seeds
+  };
+  for (const char* bad : kBad) {
+    CAPTURE(bad);
+    const std::string text = std::string("{ \"ctsim_sweep\": 1, ") + bad + ", " + base + " }";
+    CHECK_FALSE(validate_sweep(json::parse(text)).empty());
+    ctsim::sweep::SweepSpec s;
+    CHECK_FALSE(ctsim::sweep::parse_sweep("bad.json", text, &s).ok());
+  }
+  const char* kBadMetric = R"({ "ctsim_sweep": 1, "scenario": { "ctsim": 1 }, "axes": { "seed": [1] },
+      "metrics": { "d": { "stat": "drop", "reduce": "max" } } })";
+  CHECK_FALSE(validate_sweep(json::parse(kBadMetric)).empty());
+  ctsim::sweep::SweepSpec s;
+  CHECK_FALSE(ctsim::sweep::parse_sweep("bad.json", kBadMetric, &s).ok());
 }

@@ -1,4 +1,7 @@
 // `ctsim run SCENARIO [options]`.
+// Before <nlohmann/json.hpp> (see there).
+#include "sim/scenario/json_gcc12_workaround.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,9 +11,14 @@
 #include <string>
 #include <utility>
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/nf_conntrack_common.h"
 #include "sim/cli/command.h"
 #include "sim/cli/plot_command.h"
 #include "sim/cli/progress_line.h"
+#include "sim/output/output_file.h"
 #include "sim/scenario/scenario.h"
 #include "sim/world/simulator.h"
 
@@ -18,13 +26,28 @@ namespace ctsim::cli {
 
 namespace {
 
+// `--stats`: the end record's fields (docs/TRACE_SCHEMA.md, `end`) with the
+// scenario's name and the run's length, as one JSON line.
+std::string end_stats_json(const ctsim::Scenario& s, const ctsim::RunSummary& sum) {
+  std::string out = fmt::format(
+      "{{\"scenario\":{},\"end_ns\":{},\"packets\":{},\"conns_created\":{},\"conns_freed\":{},\"events\":{},"
+      "\"stats\":{{",
+      nlohmann::json(s.name).dump(), sum.end_time, sum.packets, sum.conns_created, sum.conns_freed, sum.events);
+  bool first = true;
+  for (const ctcore::IpConntrackStatField& f : ctcore::kIpConntrackStatFields) {
+    out += fmt::format("{}\"{}\":{}", first ? "" : ",", f.name, sum.stats.*f.member);
+    first = false;
+  }
+  return out + "}}\n";
+}
+
 class RunCommand : public Command {
  public:
   const char* name() const override { return "run"; }
   const char* synopsis() const override { return "ctsim run SCENARIO [options]"; }
   const char* positional_name() const override { return "scenario"; }
   std::vector<const char*> path_options() const override {
-    return {"trace", "events", "snapshots", "explain", "series", "plots"};
+    return {"trace", "events", "snapshots", "explain", "series", "plots", "stats"};
   }
   void add_options(po::options_description& opts) override {
     opts.add_options()("trace", po::value(&ro_.trace_path)->value_name("FILE"),
@@ -49,6 +72,9 @@ class RunCommand : public Command {
         "write a CSV time series (one row per --series-every) to FILE")(
         "series-every", po::value(&series_every_)->value_name("DURATION"),
         "virtual time between series rows (default 1s)")(
+        "stats", po::value(&stats_path_)->value_name("FILE"),
+        "write the end statistics (the trace's end record: counts and the summed conntrack -S counters) to FILE, one "
+        "JSON object")(
         "plots", po::value(&plots_dir_)->value_name("DIR"),
         "write trace.jsonl and series.csv into DIR and render every chart there (PNG and SVG; needs gnuplot)")(
         "quiet,q", po::bool_switch(&quiet_), "no progress line and no summary on stderr");
@@ -61,6 +87,7 @@ class RunCommand : public Command {
   std::string series_every_ = "1s";
   std::string snapshots_format_ = "conntrack";
   std::string plots_dir_;
+  std::string stats_path_;
   bool quiet_ = false;
 };
 
@@ -94,6 +121,16 @@ int RunCommand::execute(const po::variables_map& vm) {
     if (*every <= 0) return usage_error("--series-every must be more than 0");
     ro_.series_every = *every;
   }
+  // Opened before the run so that a bad path fails before any work; written
+  // and published after the other outputs, so it is there only when the
+  // whole run succeeded (a sweep takes it as the mark of a finished run).
+  OutputFile stats_out;
+  if (!stats_path_.empty()) {
+    if (st = stats_out.open(stats_path_); !st.ok()) {
+      std::fprintf(stderr, "ctsim: %s\n", st.message().c_str());
+      return kExitUsage;
+    }
+  }
   ProgressLine progress;
   if (!quiet_ && ::isatty(STDERR_FILENO)) ro_.progress = [&](const ctsim::RunProgress& p) { progress.update(p); };
   ctsim::Simulator sim(s, ro_);
@@ -111,6 +148,14 @@ int RunCommand::execute(const po::variables_map& vm) {
   if (!plots_dir_.empty()) {
     if (int rc = render_run_dir(plots_dir_); rc != kExitOk) return rc;
   }
+  if (stats_out.is_open()) {
+    stats_out.write(end_stats_json(s, sum));
+    if (st = stats_out.finish(); st.ok()) st = stats_out.publish();
+    if (!st.ok()) {
+      std::fprintf(stderr, "ctsim: %s\n", st.message().c_str());
+      return kExitUsage;
+    }
+  }
   if (quiet_) return kExitOk;
   std::fprintf(stderr, "ctsim: %s: %llu packets, %llu conns created, %llu freed, %llu events, ended at %s\n",
                s.name.c_str(), static_cast<unsigned long long>(sum.packets),
@@ -120,7 +165,8 @@ int RunCommand::execute(const po::variables_map& vm) {
                                    {"events", ro_.events_path},
                                    {"snapshots", ro_.snapshots_path},
                                    {"explain", ro_.explain_path},
-                                   {"series", ro_.series_path}}) {
+                                   {"series", ro_.series_path},
+                                   {"stats", stats_path_}}) {
     if (!path.empty() && path != "-") std::fprintf(stderr, "ctsim: %s written to %s\n", what, path.c_str());
   }
   if (!plots_dir_.empty()) std::fprintf(stderr, "ctsim: charts written to %s (*.png, *.svg)\n", plots_dir_.c_str());

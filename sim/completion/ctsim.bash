@@ -1,7 +1,8 @@
 # bash completion for ctsim: subcommands, each subcommand's options (read
 # from `ctsim <command> --help`, so they cannot drift), scenario files
 # (*.json) for run and check, traces (*.jsonl) for diff, directories for
-# plot and --plots, and the fixed values of the options that take one.
+# plot and --plots, sweep's actions, sweep files (*.json) and folders, and
+# the fixed values of the options that take one.
 # Installed as share/bash-completion/completions/ctsim.
 _ctsim() {
   local cur prev cmd
@@ -9,16 +10,16 @@ _ctsim() {
   cur="${COMP_WORDS[COMP_CWORD]}"
   prev="${COMP_WORDS[COMP_CWORD-1]}"
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=($(compgen -W "run check diff plot --help --version" -- "$cur"))
+    COMPREPLY=($(compgen -W "run check diff plot sweep --help --version" -- "$cur"))
     return 0
   fi
   cmd="${COMP_WORDS[1]}"
   case "$prev" in
     --snapshots-format) COMPREPLY=($(compgen -W "conntrack proc" -- "$cur")); return 0 ;;
     --trace-gc) COMPREPLY=($(compgen -W "reaping all" -- "$cur")); return 0 ;;
-    --plots) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
-    --trace|--events|--snapshots|--explain|--series) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
-    --series-every|--from|--to|--context|--ignore-field|--ignore-kind) return 0 ;;
+    --plots|--out) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
+    --trace|--events|--snapshots|--explain|--series|--stats) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
+    --series-every|--from|--to|--context|--ignore-field|--ignore-kind|--jobs|--index|--throttle|--pilot) return 0 ;;
   esac
   if [[ "$cur" == -* ]]; then
     local opts
@@ -30,6 +31,15 @@ _ctsim() {
     run|check) COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -S / -- "$cur")) ;;
     diff) COMPREPLY=($(compgen -f -X '!*.jsonl' -- "$cur") $(compgen -d -S / -- "$cur")) ;;
     plot) COMPREPLY=($(compgen -d -- "$cur")) ;;
+    sweep)
+      if [ "$COMP_CWORD" -eq 2 ]; then
+        COMPREPLY=($(compgen -W "plan run run-one collect" -- "$cur"))
+      elif [ "${COMP_WORDS[2]}" = collect ]; then
+        COMPREPLY=($(compgen -d -- "$cur"))
+      else
+        COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -S / -- "$cur"))
+      fi
+      ;;
   esac
   return 0
 }

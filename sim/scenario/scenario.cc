@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "core/clock.h"
+#include "sim/scenario/json_document.h"
 #include "sim/scenario/json_positions.h"
 #include "sim/scenario/scenario_checker.h"
 #include "sim/scenario/scenario_keys.h"
@@ -35,7 +36,8 @@ namespace {
 // every later walk (the parser's, the position index's) shallow.
 constexpr size_t kMaxNesting = 32;
 
-// Parses the JSON syntax, or says where it is broken.
+}  // namespace
+
 Status parse_json(const std::string& file, const std::string& text, json* doc) {
   if (const NestingDepth d = json_nesting_depth(text); d.max > kMaxNesting) {
     LineCol lc = line_col_at(text, d.offset);
@@ -68,6 +70,8 @@ Status parse_json(const std::string& file, const std::string& text, json* doc) {
   }
   return Status::OK();
 }
+
+namespace {
 
 // The top level's own fields (all but the sections).
 void load_header(Checker& c, const json& doc, const std::string& file, Scenario* out) {
@@ -102,8 +106,8 @@ void load_header(Checker& c, const json& doc, const std::string& file, Scenario*
     if (auto v = c.uint(doc["cpus"], "/cpus", 1, 256)) s.cpus = static_cast<uint16_t>(*v);
 }
 
-// Every recorded error as "FILE:LINE:COL: /pointer: message", one a line,
-// in document order so the messages read top to bottom like the file.
+}  // namespace
+
 std::string render_errors(const std::string& file, const std::string& text, const Checker& c,
                           const std::map<std::string, size_t>& positions) {
   std::vector<std::pair<size_t, const Checker::Error*>> placed;
@@ -127,8 +131,6 @@ std::string render_errors(const std::string& file, const std::string& text, cons
   }
   return msg;
 }
-
-}  // namespace
 
 Status parse_scenario(const std::string& file, const std::string& text, Scenario* out) {
   *out = Scenario{};
