@@ -17,7 +17,7 @@ _ctsim() {
     --snapshots-format) COMPREPLY=($(compgen -W "conntrack proc" -- "$cur")); return 0 ;;
     --trace-gc) COMPREPLY=($(compgen -W "reaping all" -- "$cur")); return 0 ;;
     --plots) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
-    --trace|--events|--snapshots|--explain|--series) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
+    --trace|--events|--snapshots|--explain|--series|--html) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
     --series-every|--from|--to|--context|--ignore-field|--ignore-kind) return 0 ;;
   esac
   if [[ "$cur" == -* ]]; then
