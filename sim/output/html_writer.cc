@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include <zlib.h>
+
 #include "core/nf_conntrack_l4proto.h"
 #include "sim/output/explorer_assets.h"
 #include "sim/output/trace_writer.h"
@@ -72,15 +74,54 @@ uint32_t node_code(const ctcore::nf_conntrack_tuple_hash& h) {
   return ctcore::nf_ct_tuplehash_to_ctrack(&h)->id * 2 + h.tuple.dst.dir;
 }
 
-// Appends the integers of `v` as a JSON array.
-template <typename Vec>
-void int_array(std::string& out, const Vec& v) {
-  out += '[';
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i > 0) out += ',';
-    fmt::format_to(std::back_inserter(out), "{}", v[i]);
+// The page's integer arrays, packed: each number a zigzag LEB128 varint
+// (small numbers, the most, take one byte), the arrays one after another;
+// index() names them and their lengths in order, for the page's decoder.
+class NumberBlob {
+ public:
+  template <typename Vec>
+  void add(std::string_view name, const Vec& v) {
+    for (const auto x : v) {
+      const auto n = static_cast<int64_t>(x);
+      uint64_t z = (static_cast<uint64_t>(n) << 1) ^ static_cast<uint64_t>(n >> 63);
+      while (z >= 0x80) {
+        bytes_ += static_cast<char>((z & 0x7f) | 0x80);
+        z >>= 7;
+      }
+      bytes_ += static_cast<char>(z);
+    }
+    fmt::format_to(std::back_inserter(index_), R"({}["{}",{}])", index_.empty() ? "" : ",", name, v.size());
   }
-  out += ']';
+  const std::string& bytes() const { return bytes_; }
+  std::string index() const { return "[" + index_ + "]"; }
+
+ private:
+  std::string bytes_, index_;
+};
+
+// `data` deflated (raw RFC 1951, zlib's best compression: the same bytes for
+// the same input with a given zlib) and base64-encoded, for the page.
+std::string deflate_base64(const std::string& data) {
+  z_stream z{};
+  deflateInit2(&z, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY);
+  std::string packed(deflateBound(&z, data.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(packed.data());
+  z.avail_out = static_cast<uInt>(packed.size());
+  deflate(&z, Z_FINISH);
+  packed.resize(z.total_out);
+  deflateEnd(&z);
+  static constexpr char kDigits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((packed.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < packed.size(); i += 3) {
+    const size_t n = std::min<size_t>(3, packed.size() - i);
+    uint32_t v = 0;
+    for (size_t k = 0; k < 3; ++k) v = (v << 8) | (k < n ? static_cast<uint8_t>(packed[i + k]) : 0u);
+    for (size_t k = 0; k < 4; ++k) out += k <= n ? kDigits[(v >> (18 - 6 * k)) & 63] : '=';
+  }
+  return out;
 }
 
 void string_value(std::string& out, std::string_view s) {
@@ -247,8 +288,11 @@ void HtmlWriter::packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, st
 
 void HtmlWriter::verdict(const ctcore::net& n, uint16_t cpu, const nf_conn* ct, std::string_view hook,
                          std::string_view verdict, std::string_view reason) {
-  record(kVerdict, ct != nullptr ? ct->id : 0, n.index, cpu, verdict == "drop" ? 1 : 0,
-         fmt::format("{} {}", hook, verdict));
+  // conntrack's own ACCEPT at every hook is no news (the narrative still
+  // says it): a record only for a drop or a scenario rule's verdict.
+  if (verdict != "accept" || reason.starts_with("rule "))
+    record(kVerdict, ct != nullptr ? ct->id : 0, n.index, cpu, verdict == "drop" ? 1 : 0,
+           fmt::format("{} {}", hook, verdict));
   explain_->verdict(hook, verdict, reason);
 }
 
@@ -300,7 +344,7 @@ void HtmlWriter::on_lookup(const ctcore::net& n, uint16_t cpu, const ctcore::nf_
                            uint32_t bucket, uint32_t chain, const ctcore::nf_conntrack_tuple_hash* match) {
   const nf_conn* ct = match != nullptr ? ctcore::nf_ct_tuplehash_to_ctrack(match) : nullptr;
   const uint32_t r = record(kLookup, ct != nullptr ? ct->id : 0, n.index, cpu, bucket, "");
-  walks_.push_back(Walk{r, bucket, hash, std::move(walk_nodes_), match != nullptr ? int64_t{node_code(*match)} : -1});
+  walks_.push_back(Walk{r, bucket, std::move(walk_nodes_), match != nullptr ? int64_t{node_code(*match)} : -1});
   walk_nodes_.clear();
   if (ct != nullptr) {
     const ConnInfo& ci = info(*ct);
@@ -406,7 +450,8 @@ void HtmlWriter::on_ecache_work(const ctcore::net& n, uint32_t sent, bool conges
 
 // --- The page. ---
 
-std::string HtmlWriter::data_json() {
+std::string HtmlWriter::data_json(std::string* numbers) {
+  NumberBlob nums;
   // Which conns the page keeps: all, or the busiest kMaxConns.
   std::vector<uint32_t> ids;
   for (uint32_t id = 1; id < conns_.size(); ++id) ids.push_back(id);
@@ -479,17 +524,14 @@ std::string HtmlWriter::data_json() {
       col.push_back(delta ? v - prev : v);
       prev = v;
     }
-    fmt::format_to(std::back_inserter(j), R"("{}":)", key);
-    int_array(j, col);
-    j += ',';
+    nums.add(fmt::format("rec.{}", key), col);
   };
-  j += R"("rec":{)";
   column(
       "t", [](const Record& r) { return r.t; }, true);
   column(
       "k", [](const Record& r) { return int64_t{r.kind}; }, false);
   column(
-      "c", [](const Record& r) { return int64_t{r.conn}; }, false);
+      "c", [](const Record& r) { return int64_t{r.conn}; }, true);
   column(
       "p", [](const Record& r) { return static_cast<int64_t>(r.packet); }, true);
   column(
@@ -500,11 +542,12 @@ std::string HtmlWriter::data_json() {
       "a", [](const Record& r) { return int64_t{r.arg}; }, false);
   column(
       "x", [](const Record& r) { return int64_t{r.text}; }, false);
+  // Past the kept narrative an offset says only "left out": all the same.
+  const auto kept_narrative = static_cast<int64_t>(narrative_.size());
   column(
-      "b", [](const Record& r) { return static_cast<int64_t>(r.narrative); }, true);
-  j.back() = '}';
+      "b", [&](const Record& r) { return std::min(static_cast<int64_t>(r.narrative), kept_narrative); }, true);
   // Conns: [id, net, proto, orig, reply], kept ones only.
-  j += R"(,"conns":[)";
+  j += R"("conns":[)";
   bool first = true;
   for (uint32_t id = 1; id < conns_.size(); ++id) {
     if (!kept[id]) continue;
@@ -517,55 +560,56 @@ std::string HtmlWriter::data_json() {
     j += ']';
     first = false;
   }
-  // Conn states: rec, conn, stage, list, cpu, use, state, flat.
-  std::vector<uint64_t> flat;
+  // The streams below are flat arrays of entries that start with their
+  // record, as the difference from the previous entry's (they are sorted).
+  std::vector<int64_t> flat;
+  int64_t prev_rec = 0;
+  auto rec_delta = [&](uint32_t rec) {
+    const int64_t d = int64_t{new_index[rec]} - prev_rec;
+    prev_rec = new_index[rec];
+    return d;
+  };
+  // Conn states: rec, conn, stage, list, cpu, use, state.
   for (const StateChange& s : states_) {
     if (s.conn < kept.size() && !kept[s.conn]) continue;
-    flat.insert(flat.end(), {new_index[s.rec], s.conn, s.s.stage, s.s.list, s.s.cpu, s.s.use, s.s.state});
+    flat.insert(flat.end(), {rec_delta(s.rec), s.conn, s.s.stage, s.s.list, s.s.cpu, s.s.use, s.s.state});
   }
-  j += R"(],"states":)";
-  int_array(j, flat);
-  // Chains: rec, bucket, length, nodes..., flat.
+  j += "],";
+  nums.add("states", flat);
+  // Chains: rec, bucket, length, nodes...
   flat.clear();
+  prev_rec = 0;
   for (const ChainChange& c : chains_) {
-    flat.insert(flat.end(), {new_index[c.rec], c.bucket, c.nodes.size()});
+    flat.insert(flat.end(), {rec_delta(c.rec), c.bucket, static_cast<int64_t>(c.nodes.size())});
     flat.insert(flat.end(), c.nodes.begin(), c.nodes.end());
   }
-  j += R"(,"chains":)";
-  int_array(j, flat);
-  // Walks: rec, bucket, hash, match + 1, length, nodes..., flat (kept records only).
+  nums.add("chains", flat);
+  // Walks: rec, bucket, match + 1, length, nodes... (kept records only).
   flat.clear();
+  prev_rec = 0;
   for (const Walk& w : walks_) {
     if (!keep(records_[w.rec])) continue;
-    flat.insert(flat.end(), {new_index[w.rec], w.bucket, w.hash, static_cast<uint64_t>(w.match + 1), w.nodes.size()});
+    flat.insert(flat.end(), {rec_delta(w.rec), w.bucket, w.match + 1, static_cast<int64_t>(w.nodes.size())});
     flat.insert(flat.end(), w.nodes.begin(), w.nodes.end());
   }
-  j += R"(,"walks":)";
-  int_array(j, flat);
+  nums.add("walks", flat);
   auto reindexed = [&](const std::vector<uint64_t>& v, size_t stride) {
-    std::vector<uint64_t> o = v;
-    for (size_t i = 0; i < o.size(); i += stride) o[i] = new_index[o[i]];
+    std::vector<int64_t> o(v.begin(), v.end());
+    prev_rec = 0;
+    for (size_t i = 0; i < o.size(); i += stride) o[i] = rec_delta(static_cast<uint32_t>(o[i]));
     return o;
   };
-  j += R"(,"stats":)";
-  int_array(j, reindexed(stat_changes_, 5));
-  j += R"(,"counts":)";
-  int_array(j, reindexed(count_changes_, 3));
-  j += R"(,"listener_gauges":)";
-  int_array(j, reindexed(listener_changes_, 4));
-  j += R"(,"gc":)";
-  int_array(j, gc_runs_);
-  j += R"(,"narrative":)";
+  nums.add("stats", reindexed(stat_changes_, 5));
+  nums.add("counts", reindexed(count_changes_, 3));
+  nums.add("listener_gauges", reindexed(listener_changes_, 4));
+  nums.add("gc", gc_runs_);
+  j += R"("narrative":)";
   string_value(j, narrative_);
+  j += R"(,"numbers":)";
+  j += nums.index();
   j += "}\n";
-  // Inside <script>, "</" would end the element early.
-  std::string safe;
-  safe.reserve(j.size());
-  for (size_t i = 0; i < j.size(); ++i) {
-    safe += j[i];
-    if (j[i] == '<' && i + 1 < j.size() && j[i + 1] == '/') safe += '\\';
-  }
-  return safe;
+  *numbers = nums.bytes();
+  return j;
 }
 
 void HtmlWriter::finish() {
@@ -581,19 +625,26 @@ void HtmlWriter::finish() {
       narrative_.append(rest, 0, std::min(rest.size(), kNarrativeBudget - narrative_.size()));
     narrative_total_ += rest.size();
   }
-  // The template has three holes: the style, the data and the script.
+  // The template's holes: the style, the log (its JSON and its numbers:
+  // each inflated size and deflated bytes), the script.
   const std::string_view page = explorer_assets::kPage;
-  const std::string data = data_json();
+  std::string numbers;
+  const std::string data = data_json(&numbers);
+  const std::string size = std::to_string(data.size()), numbers_size = std::to_string(numbers.size());
+  const std::string packed = deflate_base64(data), numbers_packed = deflate_base64(numbers);
   const struct {
     std::string_view hole;
     std::string_view fill;
   } holes[] = {{"/*CTSIM_STYLE*/", explorer_assets::kStyle},
-               {"/*CTSIM_DATA*/", data},
+               {"/*CTSIM_DATA_SIZE*/", size},
+               {"/*CTSIM_DATA*/", packed},
+               {"/*CTSIM_NUMBERS_SIZE*/", numbers_size},
+               {"/*CTSIM_NUMBERS*/", numbers_packed},
                {"/*CTSIM_SCRIPT*/", explorer_assets::kScript}};
   size_t at = 0;
   for (const auto& h : holes) {
     const size_t pos = page.find(h.hole, at);
-    if (pos == std::string_view::npos) continue;  // the template is checked by a test
+    if (pos == std::string_view::npos) continue;  // explorer_page_test checks that every hole is there
     out_.write(page.substr(at, pos - at));
     out_.write(h.fill);
     at = pos + h.hole.size();

@@ -133,7 +133,7 @@ class HtmlWriter : public ctcore::Observer {
     std::vector<uint32_t> nodes;  // conn * 2 + dir, in walk order
   };
   struct Walk {
-    uint32_t rec, bucket, hash;
+    uint32_t rec, bucket;
     std::vector<uint32_t> nodes;  // (conn * 2 + dir) * 4 + expired * 2 + key_equal
     int64_t match;                // conn * 2 + dir, or -1
   };
@@ -153,7 +153,8 @@ class HtmlWriter : public ctcore::Observer {
   // The leaving conns whose nodes are gone join the dying list.
   void settle_leaving();
   uint64_t narrative_offset();
-  std::string data_json();
+  // The page's log: the JSON, and its integer arrays packed into `numbers`.
+  std::string data_json(std::string* numbers);
 
   OutputFile& out_;
   const Engine& engine_;

@@ -10,6 +10,11 @@
 // thousand small steps at most).
 'use strict';
 
+// When each phase of opening ended (ms since navigation start), for the
+// page's load-time figure (docs/EXPLORER.md, "Big runs").
+const timings = { script: Math.round(performance.now()) };
+const mark = (what) => { timings[what] = Math.round(performance.now()); };
+
 // Errors and console.error end up in the page's test state, so a test that
 // reads the DOM sees them (the page never fails silently).
 const pageErrors = [];
@@ -33,24 +38,187 @@ const MAX_BUCKETS_SHOWN = 48; // the table view shows at most this many chains
 const MAX_CHIPS = 60;         // a list shows at most this many conns
 
 const $ = (id) => document.getElementById(id);
-const D = JSON.parse($('run-data').textContent);
+
+// ---- Inflate (RFC 1951, raw deflate), for the embedded data. ----
+// The run's log is deflated and base64-encoded by the writer (a 10,000-conn
+// run's log is about 8 times smaller so); this decoder is the classic
+// canonical-Huffman one (as zlib's puff.c describes it), synchronous, so
+// the page is ready when its script ends. `outLen`: the inflated size.
+const LEN_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195,
+  227, 258];
+const LEN_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
+const DIST_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073,
+  4097, 6145, 8193, 12289, 16385, 24577];
+const DIST_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
+const CODE_LENGTH_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+function inflate(src, outLen) {
+  const out = new Uint8Array(outLen);
+  let pos = 0, bitBuf = 0, bitCount = 0, op = 0;
+  const bits = (n) => {
+    while (bitCount < n) { bitBuf |= src[pos++] << bitCount; bitCount += 8; }
+    const v = bitBuf & ((1 << n) - 1);
+    bitBuf >>>= n; bitCount -= n;
+    return v;
+  };
+  // A canonical Huffman code from code lengths: how many codes of each
+  // length, the symbols in code order, and a lookup table of the codes up
+  // to FAST_BITS long indexed by the next bits of the stream (codes are
+  // sent most significant bit first, so the index is the code reversed);
+  // an entry is symbol << 4 | length, 0 for a longer code.
+  const FAST_BITS = 10;
+  const huffman = (lengths) => {
+    const counts = new Uint16Array(16), offsets = new Uint16Array(16), symbols = new Uint16Array(lengths.length);
+    for (const l of lengths) counts[l]++;
+    counts[0] = 0;
+    for (let i = 1; i < 16; i++) offsets[i] = offsets[i - 1] + counts[i - 1];
+    for (let i = 0; i < lengths.length; i++) if (lengths[i]) symbols[offsets[lengths[i]]++] = i;
+    const table = new Uint32Array(1 << FAST_BITS);
+    const next = new Uint16Array(16);
+    for (let len = 1, code = 0; len < 16; len++) { code = (code + counts[len - 1]) << 1; next[len] = code; }
+    for (let i = 0; i < lengths.length; i++) {
+      const len = lengths[i];
+      if (!len) continue;
+      const code = next[len]++;
+      if (len > FAST_BITS) continue;
+      let rev = 0;
+      for (let b = 0; b < len; b++) rev |= ((code >> b) & 1) << (len - 1 - b);
+      for (let j = rev; j < (1 << FAST_BITS); j += 1 << len) table[j] = (i << 4) | len;
+    }
+    return { counts, symbols, table };
+  };
+  const decode = (h) => {
+    while (bitCount < FAST_BITS) { bitBuf |= (src[pos++] | 0) << bitCount; bitCount += 8; }
+    const e = h.table[bitBuf & ((1 << FAST_BITS) - 1)];
+    if (e) { bitBuf >>>= e & 15; bitCount -= e & 15; return e >> 4; }
+    // A code longer than FAST_BITS: bit by bit.
+    let code = 0, first = 0, index = 0;
+    for (let len = 1; len < 16; len++) {
+      code |= bits(1);
+      const count = h.counts[len];
+      if (code - count < first) return h.symbols[index + (code - first)];
+      index += count; first += count; first <<= 1; code <<= 1;
+    }
+    throw new Error('inflate: a bad Huffman code');
+  };
+  let fixed = null;
+  for (let last = 0; !last;) {
+    last = bits(1);
+    const type = bits(2);
+    if (type === 0) {  // stored: byte-aligned, LEN and NLEN, then the bytes
+      bitBuf = 0; bitCount = 0;
+      const len = src[pos] | (src[pos + 1] << 8);
+      pos += 4;
+      out.set(src.subarray(pos, pos + len), op);
+      pos += len; op += len;
+      continue;
+    }
+    let lit, dist;
+    if (type === 1) {
+      if (!fixed) {
+        const l = new Uint8Array(288);
+        l.fill(8, 0, 144); l.fill(9, 144, 256); l.fill(7, 256, 280); l.fill(8, 280, 288);
+        fixed = [huffman(l), huffman(new Uint8Array(30).fill(5))];
+      }
+      [lit, dist] = fixed;
+    } else if (type === 2) {
+      const nlen = bits(5) + 257, ndist = bits(5) + 1, ncode = bits(4) + 4;
+      const cl = new Uint8Array(19);
+      for (let i = 0; i < ncode; i++) cl[CODE_LENGTH_ORDER[i]] = bits(3);
+      const clCode = huffman(cl);
+      const lengths = new Uint8Array(nlen + ndist);
+      for (let i = 0; i < nlen + ndist;) {
+        const sym = decode(clCode);
+        if (sym < 16) { lengths[i++] = sym; continue; }
+        let rep, val = 0;
+        if (sym === 16) { val = lengths[i - 1]; rep = 3 + bits(2); }
+        else if (sym === 17) rep = 3 + bits(3);
+        else rep = 11 + bits(7);
+        lengths.fill(val, i, i + rep);
+        i += rep;
+      }
+      lit = huffman(lengths.subarray(0, nlen));
+      dist = huffman(lengths.subarray(nlen));
+    } else {
+      throw new Error('inflate: a bad block type');
+    }
+    for (;;) {
+      let sym = decode(lit);
+      if (sym < 256) { out[op++] = sym; continue; }
+      if (sym === 256) break;
+      sym -= 257;
+      const len = LEN_BASE[sym] + bits(LEN_EXTRA[sym]);
+      const ds = decode(dist);
+      const back = DIST_BASE[ds] + bits(DIST_EXTRA[ds]);
+      for (let k = 0; k < len; k++, op++) out[op] = out[op - back];
+    }
+  }
+  if (op !== outLen) throw new Error(`inflate: ${op} bytes, not ${outLen}`);
+  return out;
+}
+// The bytes of an embedded, deflated, base64-encoded element.
+function embedded(id) {
+  const el = $(id);
+  const raw = atob(el.textContent.trim());
+  const bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  return inflate(bytes, parseInt(el.dataset.size, 10));
+}
+// The log: the JSON, then its integer arrays from the packed numbers (zigzag
+// LEB128 varints, arrays one after another as D.numbers lists them), each
+// put where its name says ("rec.t" is D.rec.t).
+function loadData() {
+  const data = JSON.parse(new TextDecoder().decode(embedded('run-data')));
+  mark('json');
+  const bytes = embedded('run-numbers');
+  mark('inflate');
+  let at = 0;
+  data.rec = {};
+  for (const [name, count] of data.numbers) {
+    const values = new Float64Array(count);
+    for (let i = 0; i < count; i++) {
+      let b = bytes[at++];
+      if (b < 0x80) { values[i] = b & 1 ? -((b + 1) >> 1) : b >> 1; continue; }  // the common case
+      let z = b & 0x7f;
+      for (let scale = 128; b & 0x80; scale *= 128) { b = bytes[at++]; z += (b & 0x7f) * scale; }
+      values[i] = z % 2 ? -(z + 1) / 2 : z / 2;  // arithmetic, not bit operations: beyond 2^31
+    }
+    const path = name.split('.');
+    if (path.length === 2) data[path[0]][path[1]] = values; else data[name] = values;
+  }
+  if (at !== bytes.length) throw new Error('the packed numbers do not match their index');
+  return data;
+}
+const D = loadData();
+mark('data');
 const text = (i) => D.texts[i];
 
 // ---- The records, decoded from their columns (deltas summed). ----
 const R = D.rec;
 const N = R.k.length;
-const recT = new Float64Array(N), recP = new Float64Array(N), recB = new Float64Array(N);
+const recT = new Float64Array(N), recP = new Float64Array(N), recB = new Float64Array(N), recC = new Int32Array(N);
 {
-  let t = 0, p = 0, b = 0;
+  let t = 0, p = 0, b = 0, c = 0;
   for (let i = 0; i < N; i++) {
-    t += R.t[i]; p += R.p[i]; b += R.b[i];
-    recT[i] = t; recP[i] = p; recB[i] = b;
+    t += R.t[i]; p += R.p[i]; b += R.b[i]; c += recC[i];
+    recT[i] = t; recP[i] = p; recB[i] = b; recC[i] = c;
   }
 }
+// The streams' entries start with their record as a difference from the
+// previous entry's: make them absolute. `length(i)`: the entry at i's size.
+function undelta(flat, length) {
+  for (let i = 0, rec = 0; i < flat.length; i += length(i)) { rec += flat[i]; flat[i] = rec; }
+}
+undelta(D.states, () => 7);
+undelta(D.chains, (i) => 3 + D.chains[i + 2]);
+undelta(D.walks, (i) => 4 + D.walks[i + 3]);
+undelta(D.stats, () => 5);
+undelta(D.counts, () => 3);
+undelta(D.listener_gauges, () => 4);
 // Records that start a packet (Shift+arrow steps between them).
 const packetStarts = [];
 for (let i = 0; i < N; i++) if (R.k[i] === K.pkt) packetStarts.push(i);
 
+mark('records');
 // ---- Conns. ----
 const conns = new Map();  // id -> {id, net, proto, orig, reply, changes: [[rec, stage, state]], marks: [[rec, kind]]}
 for (const [id, net, proto, orig, reply] of D.conns)
@@ -76,7 +244,7 @@ const noConnMarks = [];
 for (let i = 0; i < N; i++) {
   const m = markKind(R.k[i], i);
   if (!m) continue;
-  const c = conns.get(R.c[i]);
+  const c = conns.get(recC[i]);
   (c ? c.marks : noConnMarks).push([i, m]);
 }
 const MARK_COLOURS = { packet: '#333', event: '#16a085', clash: '#d35400', nat: '#2980b9', drop: '#e00000',
@@ -111,7 +279,7 @@ const streams = [
   }, () => now.states.clear()),
   new Stream(D.chains, (i) => 3 + D.chains[i + 2], (i) => {
     const c = D.chains;
-    const nodes = c.slice(i + 3, i + 3 + c[i + 2]);
+    const nodes = Array.from(c.subarray(i + 3, i + 3 + c[i + 2]));
     if (nodes.length) now.chains.set(c[i + 1], nodes); else now.chains.delete(c[i + 1]);
   }, () => now.chains.clear()),
   new Stream(D.stats, 5, (i) => {
@@ -125,11 +293,12 @@ const streams = [
     now.listeners[g[i + 1]] = [g[i + 2], g[i + 3]];
   }, () => { now.listeners = []; }),
 ];
+mark('streams');
 // Lookup walks by record.
 const walks = new Map();
-for (let i = 0; i < D.walks.length; i += 5 + D.walks[i + 4]) {
+for (let i = 0; i < D.walks.length; i += 4 + D.walks[i + 3]) {
   const w = D.walks;
-  walks.set(w[i], { bucket: w[i + 1], hash: w[i + 2], match: w[i + 3] - 1, nodes: w.slice(i + 5, i + 5 + w[i + 4]) });
+  walks.set(w[i], { bucket: w[i + 1], match: w[i + 2] - 1, nodes: Array.from(w.subarray(i + 4, i + 4 + w[i + 3])) });
 }
 
 // ---- The moment and the selection. ----
@@ -156,7 +325,7 @@ function recordAt(t) {
 function describe(i) {
   const k = KINDS[R.k[i]];
   const parts = [k];
-  if (R.c[i]) parts.push('conn ' + R.c[i]);
+  if (recC[i]) parts.push('conn ' + recC[i]);
   if (recP[i]) parts.push('packet ' + recP[i]);
   if (R.x[i]) parts.push(text(R.x[i]));
   if (k === 'lookup' || k === 'confirm') parts.push('bucket ' + R.a[i]);
@@ -279,7 +448,7 @@ function renderTable() {
   $('table').innerHTML = html.join('');
   const note = [`${now.chains.size} of ${D.buckets} buckets hold nodes`];
   if (now.chains.size > shown.length) note.push(`showing ${shown.length}: the looked-up bucket, the selected conn's, then the longest chains`);
-  if (walk) note.push(`packet ${recP[walk.rec]}'s lookup walked bucket ${walk.bucket} (hash ${walk.hash}): ` +
+  if (walk) note.push(`packet ${recP[walk.rec]}'s lookup walked bucket ${walk.bucket}: ` +
     (walk.nodes.length ? walk.nodes.length + ' node(s) compared' : 'empty') +
     (walk.match >= 0 ? ', matched ' + nodeLabel(walk.match) : ', no match'));
   if (sel && sel.list !== 2) note.push(`conn ${selected} is not in the table (${LISTS[sel.list]})`);
@@ -494,10 +663,10 @@ function writeTestState(extra) {
     ready: true, rec: cur, records: N, t_ns: recT[cur], kind: KINDS[R.k[cur]], packet: recP[cur], selected,
     selected_stage: s ? STAGES[s.stage] : null, selected_state: s ? s.state : null, selected_use: s ? s.use : null,
     selected_list: s ? LISTS[s.list] : null, lane: selected ? laneStateAt(selected, cur) : null,
-    drop_records: Array.from(R.k).filter((k) => k === K.drop).length, counts: D.nets.map((n, i) => now.counts[i] || 0), max: D.max,
+    drop_records: R.k.filter((k) => k === K.drop).length, counts: D.nets.map((n, i) => now.counts[i] || 0), max: D.max,
     drop_marks: noConnMarks.filter(([, m]) => m === 'drop').length +
       [...conns.values()].reduce((a, c) => a + c.marks.filter(([, m]) => m === 'drop' || m === 'early_drop').length, 0),
-    errors: pageErrors, ...extra,
+    errors: pageErrors, timings, ...extra,
   };
   $('test-state').textContent = JSON.stringify(state);
 }
@@ -543,7 +712,7 @@ function fromHash() {
     const p = q.has('pkt') ? parseInt(q.get('pkt'), 10) : null;
     for (let i = 0; i < N; i++) {
       if (R.k[i] !== k) continue;
-      if (p !== null ? recP[i] === p : !selected || R.c[i] === selected) { r = i; break; }
+      if (p !== null ? recP[i] === p : !selected || recC[i] === selected) { r = i; break; }
     }
   } else if (q.has('pkt')) {
     const p = parseInt(q.get('pkt'), 10);
@@ -602,7 +771,9 @@ function main() {
   });
   window.addEventListener('hashchange', fromHash);
   window.addEventListener('resize', drawLanes);
+  mark('setup');
   buildCharts();
+  mark('charts');
   fromHash();
   readyMs = Math.round(performance.now());
   writeTestState({ ready_ms: readyMs });
