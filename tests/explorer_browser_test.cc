@@ -68,6 +68,7 @@ window.addEventListener('load', () => {
       r.stats = d.getElementById('stats').textContent;
       r.counts = d.getElementById('counts').textContent;
       r.narrative = d.getElementById('narrative').textContent;
+      r.left_out = d.getElementById('left-out').hidden ? '' : d.getElementById('left-out').textContent;
       r.state = JSON.parse(d.getElementById('test-state').textContent || '{}');
     } catch (e) {
       r.error = String(e);
@@ -218,7 +219,11 @@ const Pages& pages() {
         // The keys and the narrative's function names.
         {"keys", "seed.html#rec=0", "ArrowRight,ArrowRight,Shift+ArrowRight,Shift+ArrowLeft,End,Home", ""},
         {"click", "seed.html#rec=0", "", "init_conntrack"},
+        {"big", "big.html#pkt=3&sel=3", "End", ""},
     };
+    REQUIRE(ctest::run_ctsim("run " + ctest::shell_quote(ctest::source_path("tests/data/explorer-big.json")) +
+                             " --html " + dir + "/big.html -q")
+                .code == 0);
     // Every scenario of the repository, at its third packet and at its end.
     const std::vector<std::string> scenarios = ctest::repo_scenarios();
     for (size_t i = 0; i < scenarios.size(); ++i) {
@@ -345,6 +350,11 @@ TEST_CASE("the explorer in headless chromium: the seed walk-through, its tour, t
     CHECK(state("tour5_free")["kind"] == "free");
     CHECK(state("tour5_free")["selected_stage"] == "freed");
     CHECK(std::string(res.at("tour5_free")["lists"]).find("data-conn=\"1\"") == std::string::npos);
+  }
+
+  SUBCASE("a big run: the page says what it left out") {
+    CHECK(std::string(res.at("big")["left_out"]).find("51 conns (the least busy)") != std::string::npos);
+    CHECK(std::string(res.at("seed_end")["left_out"]).empty());
   }
 
   SUBCASE("keys move the moment, and the fragment follows") {

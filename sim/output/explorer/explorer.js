@@ -199,7 +199,7 @@ const recT = new Float64Array(N), recP = new Float64Array(N), recB = new Float64
 {
   let t = 0, p = 0, b = 0, c = 0;
   for (let i = 0; i < N; i++) {
-    t += R.t[i]; p += R.p[i]; b += R.b[i]; c += recC[i];
+    t += R.t[i]; p += R.p[i]; b += R.b[i]; c += R.c[i];
     recT[i] = t; recP[i] = p; recB[i] = b; recC[i] = c;
   }
 }
