@@ -346,7 +346,7 @@ TEST_CASE("the explorer in headless chromium: the seed walk-through, its tour, t
     CHECK(t5["keys"][0]["state"]["selected_list"] == "dying list");
     for (const auto& [b, nodes] : chains(t5["table"]))
       for (const Node& n : nodes) CHECK(n.conn != 1);
-    CHECK(std::string(t5["lists"]).find(R"(<span class="chip st-dying selected" data-conn="1">)") != std::string::npos);
+    CHECK(std::string(t5["lists"]).find(R"(<b>init CPU 0 dying:</b><span class="chip st-dying selected" data-conn="1">)") != std::string::npos);
     CHECK(state("tour5_free")["kind"] == "free");
     CHECK(state("tour5_free")["selected_stage"] == "freed");
     CHECK(std::string(res.at("tour5_free")["lists"]).find("data-conn=\"1\"") == std::string::npos);

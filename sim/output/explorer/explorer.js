@@ -552,8 +552,9 @@ function renderNarrative() {
   const parts = [NAR.slice(start, from), NAR.slice(from, Math.max(from, mine)), NAR.slice(Math.max(from, mine), end)];
   const linkify = (s) => escapeHtml(s).replace(/\b([a-z_][a-z0-9_]*)\(\)/g, '<span class="fn" data-fn="$1">$1()</span>');
   $('narrative').innerHTML = linkify(parts[0]) + '<span class="now">' + linkify(parts[1]) + '</span>' + linkify(parts[2]);
-  const nowSpan = $('narrative').querySelector('.now');
-  if (nowSpan && nowSpan.scrollIntoView && nowSpan.textContent) nowSpan.scrollIntoView({ block: 'nearest' });
+  // Scroll the narrative (only it, not the window) to the current step.
+  const pre = $('narrative'), nowSpan = pre.querySelector('.now');
+  if (nowSpan && nowSpan.textContent) pre.scrollTop = Math.max(0, nowSpan.offsetTop - 40);
 }
 // The next record after the current one whose narrative names `fn`.
 function nextPlaceOf(fn) {
