@@ -135,7 +135,7 @@ TEST_CASE("the log is the run's: records, conns, chains and the --explain narrat
   CHECK(d["listeners"] == json::array({"events"}));
   CHECK(d["conns"].size() == 3);
   CHECK(d["conns"][0][3] == "tcp 192.168.1.2:47562 > 10.0.0.2:80");
-  CHECK(d["left_out"] == json({{"conns", 0}, {"records", 0}, {"narrative", 0}}));
+  CHECK(d["left_out"] == json({{"conns", 0}, {"records", 0}, {"narrative", 0}, {"after_ns", -1}}));
   // The narrative is --explain's, byte for byte (the page shows its blocks).
   CHECK(d["narrative"] == read_file(dir + "/x.txt"));
   // The numbers' index accounts for every packed number.

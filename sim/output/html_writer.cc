@@ -170,6 +170,11 @@ uint32_t HtmlWriter::text_index(std::string_view s) {
   return id;
 }
 
+bool HtmlWriter::cut() {
+  if (cut_at_ < 0 && records_.size() >= kMaxRecords) cut_at_ = engine_.now();
+  return cut_at_ >= 0;
+}
+
 uint32_t HtmlWriter::record(uint8_t kind, uint32_t conn, uint16_t net, uint16_t cpu, uint32_t arg,
                             std::string_view text) {
   if (!records_.empty()) {
@@ -277,6 +282,7 @@ void HtmlWriter::flush_gauges(uint32_t rec) {
 
 void HtmlWriter::packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, std::string_view hook,
                              std::string_view notation, std::string_view path, bool first, bool resumed) {
+  if (cut()) return;
   packet_ = id;
   // The packet's notation only while the narrative fits the page (it is
   // the biggest text per packet); after that the hook says enough.
@@ -288,6 +294,7 @@ void HtmlWriter::packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, st
 
 void HtmlWriter::verdict(const ctcore::net& n, uint16_t cpu, const nf_conn* ct, std::string_view hook,
                          std::string_view verdict, std::string_view reason) {
+  if (cut()) return;
   // conntrack's own ACCEPT at every hook is no news (the narrative still
   // says it): a record only for a drop or a scenario rule's verdict.
   if (verdict != "accept" || reason.starts_with("rule "))
@@ -297,12 +304,14 @@ void HtmlWriter::verdict(const ctcore::net& n, uint16_t cpu, const nf_conn* ct, 
 }
 
 void HtmlWriter::nat(const ctcore::net& n, uint16_t cpu, const nf_conn& ct, bool dst, bool mapped) {
+  if (cut()) return;
   record(kNat, ct.id, n.index, cpu, (dst ? 1u : 0u) | (mapped ? 2u : 0u), "");
   // The binding changes the REPLY tuple (nf_nat_setup_info).
   info(ct).reply = format_tuple(ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple);
 }
 
 void HtmlWriter::packet_done(const nf_conn* ct) {
+  if (cut()) return;
   record(kDone, ct != nullptr ? ct->id : 0, 0, 0, 0, "");
   if (ct != nullptr) {
     const ConnInfo& ci = info(*ct);
@@ -312,36 +321,45 @@ void HtmlWriter::packet_done(const nf_conn* ct) {
 }
 
 void HtmlWriter::action_begins(std::string_view what) {
+  if (cut()) return;
   packet_ = 0;
   explain_->action(what);
 }
 
-void HtmlWriter::action(std::string_view what) { record(kAction, 0, 0, 0, 0, what); }
+void HtmlWriter::action(std::string_view what) {
+  if (cut()) return;
+  record(kAction, 0, 0, 0, 0, what);
+}
 
 void HtmlWriter::end_step() {
+  if (cut()) return;
   packet_ = 0;
   explain_->end_step();
 }
 
 void HtmlWriter::listener_event(const ctcore::net& n, const nf_conn& ct, std::string_view name, std::string_view type,
                                 unsigned events, std::string_view outcome, bool room) {
+  if (cut()) return;
   record(kEvent, ct.id, n.index, 0, room ? 1 : 0, fmt::format("{} {}", name, type));
   explain_->event(ct, name, type, events, outcome);
 }
 
 void HtmlWriter::listener_read(const ctcore::net& n, std::string_view name, uint32_t delivered, bool overrun) {
+  if (cut()) return;
   record(kRead, 0, n.index, 0, delivered, fmt::format("{}{}", name, overrun ? " overrun" : ""));
 }
 
 // --- Core callbacks. ---
 
 void HtmlWriter::on_chain_entry(const ctcore::nf_conntrack_tuple_hash& h, bool expired, bool key_equal) {
+  if (cut()) return;
   walk_nodes_.push_back(node_code(h) * 4 + (expired ? 2 : 0) + (key_equal ? 1 : 0));
   explain_->on_chain_entry(h, expired, key_equal);
 }
 
 void HtmlWriter::on_lookup(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conntrack_tuple& tuple, uint32_t hash,
                            uint32_t bucket, uint32_t chain, const ctcore::nf_conntrack_tuple_hash* match) {
+  if (cut()) return;
   const nf_conn* ct = match != nullptr ? ctcore::nf_ct_tuplehash_to_ctrack(match) : nullptr;
   const uint32_t r = record(kLookup, ct != nullptr ? ct->id : 0, n.index, cpu, bucket, "");
   walks_.push_back(Walk{r, bucket, std::move(walk_nodes_), match != nullptr ? int64_t{node_code(*match)} : -1});
@@ -354,6 +372,7 @@ void HtmlWriter::on_lookup(const ctcore::net& n, uint16_t cpu, const ctcore::nf_
 }
 
 void HtmlWriter::on_new(const nf_conn& ct) {
+  if (cut()) return;
   ConnInfo& ci = info(ct);
   ci = ConnInfo{};
   ci.net = ct.net;
@@ -367,6 +386,7 @@ void HtmlWriter::on_new(const nf_conn& ct) {
 }
 
 void HtmlWriter::on_confirm(const nf_conn& ct, uint32_t bucket_orig, uint32_t bucket_reply) {
+  if (cut()) return;
   const uint32_t r = record(kConfirm, ct.id, ct.net, ct.cpu, bucket_orig, "");
   ConnInfo& ci = info(ct);
   ci.bucket_orig = bucket_orig;
@@ -379,6 +399,7 @@ void HtmlWriter::on_confirm(const nf_conn& ct, uint32_t bucket_orig, uint32_t bu
 }
 
 void HtmlWriter::on_update(const nf_conn& ct) {
+  if (cut()) return;
   const ConnInfo& ci = info(ct);
   const auto& l4 = ctcore::nf_ct_l4proto_find(ct.protonum());
   const char* st = l4.state_name != nullptr ? l4.state_name(ct) : nullptr;
@@ -388,21 +409,25 @@ void HtmlWriter::on_update(const nf_conn& ct) {
 }
 
 void HtmlWriter::on_invalid(const ctcore::net& n, uint16_t cpu, const ctcore::Packet& skb, const char* reason) {
+  if (cut()) return;
   record(kInvalid, 0, n.index, cpu, 0, reason);
   explain_->on_invalid(n, cpu, skb, reason);
 }
 
 void HtmlWriter::on_drop(const ctcore::net& n, uint16_t cpu, const nf_conn* ct, const char* reason) {
+  if (cut()) return;
   record(kDrop, ct != nullptr ? ct->id : 0, n.index, cpu, 0, reason);
   explain_->on_drop(n, cpu, ct, reason);
 }
 
 void HtmlWriter::on_clash(const nf_conn& loser, const nf_conn& winner, const char* outcome) {
+  if (cut()) return;
   record(kClash, loser.id, loser.net, loser.cpu, winner.id, outcome);
   explain_->on_clash(loser, winner, outcome);
 }
 
 void HtmlWriter::on_dying(const nf_conn& ct, ctcore::DeathReason reason) {
+  if (cut()) return;
   ConnInfo& ci = info(ct);
   record(kDying, ct.id, ct.net, ct.cpu, static_cast<uint32_t>(reason), death_name(reason));
   // A clash loser goes from the unconfirmed list to the dying list; a
@@ -421,6 +446,7 @@ void HtmlWriter::on_dying(const nf_conn& ct, ctcore::DeathReason reason) {
 }
 
 void HtmlWriter::on_destroy(const nf_conn& ct) {
+  if (cut()) return;
   record(kDestroy, ct.id, ct.net, ct.cpu, 0, "");
   std::erase(leaving_, &ct);
   conn_state(ct, kDyingStage, kNoList, 0);
@@ -429,6 +455,7 @@ void HtmlWriter::on_destroy(const nf_conn& ct) {
 }
 
 void HtmlWriter::on_free(const nf_conn& ct) {
+  if (cut()) return;
   record(kFree, ct.id, ct.net, ct.cpu, 0, "");
   std::erase(leaving_, &ct);  // its memory is reused after this
   conn_state(ct, kFreed, kNoList, 0);
@@ -438,12 +465,14 @@ void HtmlWriter::on_free(const nf_conn& ct) {
 
 void HtmlWriter::on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped,
                        uint32_t next_run) {
+  if (cut()) return;
   gc_runs_.insert(gc_runs_.end(), {engine_.now(), scanned, expired, early_dropped});
   if (expired != 0 || early_dropped != 0) record(kGc, 0, 0, 0, expired + early_dropped, "");
   explain_->on_gc(scanned, expired, buckets, early_dropped, next_run);
 }
 
 void HtmlWriter::on_ecache_work(const ctcore::net& n, uint32_t sent, bool congested, int next_delay) {
+  if (cut()) return;
   if (sent != 0 || congested) record(kEcache, 0, n.index, 0, sent, congested ? "congested" : "");
   explain_->on_ecache_work(n, sent, congested, next_delay);
 }
@@ -506,8 +535,9 @@ std::string HtmlWriter::data_json(std::string* numbers) {
     if (l > 0) j += ',';
     string_value(j, gauges_.listener_name(l));
   }
-  fmt::format_to(std::back_inserter(j), R"(],"left_out":{{"conns":{},"records":{},"narrative":{}}},)", left_out,
-                 records_left_out, narrative_total_ > narrative_.size() ? narrative_total_ - narrative_.size() : 0);
+  fmt::format_to(std::back_inserter(j), R"(],"left_out":{{"conns":{},"records":{},"narrative":{},"after_ns":{}}},)",
+                 left_out, records_left_out,
+                 narrative_total_ > narrative_.size() ? narrative_total_ - narrative_.size() : 0, cut_at_);
   j += R"("texts":[)";
   for (size_t i = 0; i < texts_.size(); ++i) {
     if (i > 0) j += ',';
@@ -614,7 +644,7 @@ std::string HtmlWriter::data_json(std::string* numbers) {
 
 void HtmlWriter::finish() {
   explain_->finish();
-  if (!records_.empty()) {
+  if (!cut() && !records_.empty()) {
     const auto last = static_cast<uint32_t>(records_.size() - 1);
     flush_buckets(last);
     flush_gauges(last);

@@ -19,7 +19,8 @@
 // Size (docs/EXPLORER.md, "Big runs"): at most kMaxConns conns are kept (the
 // busiest, by records that name them; the others' records are left out) and
 // at most kNarrativeBudget bytes of narrative (the first blocks of the run);
-// the page says what was left out.
+// the page says what was left out. A run longer than kMaxRecords records
+// is shown up to the moment it reaches them (memory stays bounded).
 //
 // Determinism: integers, text from the core's facts, ids; nothing from
 // pointers or the clock.
@@ -32,6 +33,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +54,9 @@ class HtmlWriter : public ctcore::Observer {
   // Beyond these the page shows a part of the run and says so.
   static constexpr size_t kMaxConns = 10000;
   static constexpr size_t kNarrativeBudget = size_t{1} << 20;
+  // Records held in memory at most (about 48 bytes each): the page covers
+  // the run up to the moment they are reached.
+  static constexpr size_t kMaxRecords = 2000000;
 
   HtmlWriter(OutputFile& out, const Engine& engine, const ctcore::Conntrack& core, const ListenerGauges& gauges);
   HtmlWriter(const HtmlWriter&) = delete;
@@ -138,6 +143,9 @@ class HtmlWriter : public ctcore::Observer {
     int64_t match;                // conn * 2 + dir, or -1
   };
 
+  // True once kMaxRecords are held: from then on nothing is recorded
+  // (cut_at_ says when that was).
+  bool cut();
   // Starts a record: first settles what the previous one left (chains,
   // counters, listeners). Returns its index.
   uint32_t record(uint8_t kind, uint32_t conn, uint16_t net, uint16_t cpu, uint32_t arg, std::string_view text);
@@ -170,6 +178,7 @@ class HtmlWriter : public ctcore::Observer {
   uint16_t cpus_ = 0;
   std::vector<std::string> nets_;
   uint64_t packet_ = 0;  // packet of the current world step
+  int64_t cut_at_ = -1;  // when kMaxRecords was reached, or -1
 
   std::vector<Record> records_;
   std::vector<std::string> texts_{""};

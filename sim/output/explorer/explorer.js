@@ -731,12 +731,13 @@ function main() {
   $('scenario').textContent = D.scenario;
   document.title = 'ctsim explorer: ' + D.scenario;
   const lo = D.left_out;
-  if (lo.conns || lo.records || lo.narrative) {
+  if (lo.conns || lo.records || lo.narrative || lo.after_ns >= 0) {
     const note = $('left-out');
     note.hidden = false;
-    note.textContent = 'A big run: ' + [lo.conns ? `${lo.conns} conns (the least busy) and their ${lo.records} records are left out` : '',
+    note.textContent = 'A big run: ' + [lo.after_ns >= 0 ? `the page stops at ${formatTime(lo.after_ns)} (it holds at most 2,000,000 records)` : '',
+      lo.conns ? `${lo.conns} conns (the least busy) and their ${lo.records} records are left out` : '',
       lo.narrative ? `the narrative after its first ${NAR.length} bytes is left out (${lo.narrative} bytes)` : '']
-      .filter(Boolean).join('; ') + '. Counters and charts cover the whole run (docs/EXPLORER.md, "Big runs").';
+      .filter(Boolean).join('; ') + '. Counters and charts cover every record kept (docs/EXPLORER.md, "Big runs").';
   }
   $('lane-legend').innerHTML = STAGES.map((s, i) => `<span style="background:${STAGE_COLOURS[i]};${i === 3 ? 'color:#333' : ''}">${s}</span>`).join('') +
     ' marks: ' + Object.entries(MARK_COLOURS).map(([m, c]) => `<b style="color:${c}">&#x25A0;</b>${m.replace('_', ' ')}`).join(' ');
