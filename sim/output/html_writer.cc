@@ -175,8 +175,7 @@ bool HtmlWriter::cut() {
   return cut_at_ >= 0;
 }
 
-uint32_t HtmlWriter::record(uint8_t kind, uint32_t conn, uint16_t net, uint16_t cpu, uint32_t arg,
-                            std::string_view text) {
+uint32_t HtmlWriter::record(uint8_t kind, uint32_t conn, uint32_t arg, std::string_view text) {
   if (!records_.empty()) {
     // What the previous record left: chains it unlinked after its callback,
     // counters and gauges it moved.
@@ -186,7 +185,7 @@ uint32_t HtmlWriter::record(uint8_t kind, uint32_t conn, uint16_t net, uint16_t 
     settle_leaving();
     flush_gauges(prev);
   }
-  records_.push_back(Record{engine_.now(), narrative_offset(), packet_, conn, arg, text_index(text), net, cpu, kind});
+  records_.push_back(Record{engine_.now(), narrative_offset(), packet_, conn, arg, text_index(text), kind});
   if (conn != 0 && conn < conns_.size()) ++conns_[conn].records;
   return static_cast<uint32_t>(records_.size() - 1);
 }
@@ -287,32 +286,30 @@ void HtmlWriter::packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, st
   // The packet's notation only while the narrative fits the page (it is
   // the biggest text per packet); after that the hook says enough.
   const bool with_notation = first && narrative_total_ < kNarrativeBudget;
-  record(first ? kPkt : kHook, 0, n.index, cpu, 0,
+  record(first ? kPkt : kHook, 0, 0,
          with_notation ? fmt::format("{} {}: {}", hook, path, notation) : std::string(hook));
   explain_->packet_step(id, n, cpu, hook, notation, path, first, resumed);
 }
 
-void HtmlWriter::verdict(const ctcore::net& n, uint16_t cpu, const nf_conn* ct, std::string_view hook,
-                         std::string_view verdict, std::string_view reason) {
+void HtmlWriter::verdict(const nf_conn* ct, std::string_view hook, std::string_view verdict, std::string_view reason) {
   if (cut()) return;
   // conntrack's own ACCEPT at every hook is no news (the narrative still
   // says it): a record only for a drop or a scenario rule's verdict.
   if (verdict != "accept" || reason.starts_with("rule "))
-    record(kVerdict, ct != nullptr ? ct->id : 0, n.index, cpu, verdict == "drop" ? 1 : 0,
-           fmt::format("{} {}", hook, verdict));
+    record(kVerdict, ct != nullptr ? ct->id : 0, verdict == "drop" ? 1 : 0, fmt::format("{} {}", hook, verdict));
   explain_->verdict(hook, verdict, reason);
 }
 
-void HtmlWriter::nat(const ctcore::net& n, uint16_t cpu, const nf_conn& ct, bool dst, bool mapped) {
+void HtmlWriter::nat(const nf_conn& ct, bool dst, bool mapped) {
   if (cut()) return;
-  record(kNat, ct.id, n.index, cpu, (dst ? 1u : 0u) | (mapped ? 2u : 0u), "");
+  record(kNat, ct.id, (dst ? 1u : 0u) | (mapped ? 2u : 0u), "");
   // The binding changes the REPLY tuple (nf_nat_setup_info).
   info(ct).reply = format_tuple(ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple);
 }
 
 void HtmlWriter::packet_done(const nf_conn* ct) {
   if (cut()) return;
-  record(kDone, ct != nullptr ? ct->id : 0, 0, 0, 0, "");
+  record(kDone, ct != nullptr ? ct->id : 0, 0, "");
   if (ct != nullptr) {
     const ConnInfo& ci = info(*ct);
     conn_state(*ct, ci.last.stage, ci.last.list, ct->use - 1);
@@ -328,7 +325,7 @@ void HtmlWriter::action_begins(std::string_view what) {
 
 void HtmlWriter::action(std::string_view what) {
   if (cut()) return;
-  record(kAction, 0, 0, 0, 0, what);
+  record(kAction, 0, 0, what);
 }
 
 void HtmlWriter::end_step() {
@@ -337,16 +334,16 @@ void HtmlWriter::end_step() {
   explain_->end_step();
 }
 
-void HtmlWriter::listener_event(const ctcore::net& n, const nf_conn& ct, std::string_view name, std::string_view type,
-                                unsigned events, std::string_view outcome, bool room) {
+void HtmlWriter::listener_event(const nf_conn& ct, std::string_view name, std::string_view type, unsigned events,
+                                std::string_view outcome, bool room) {
   if (cut()) return;
-  record(kEvent, ct.id, n.index, 0, room ? 1 : 0, fmt::format("{} {}", name, type));
+  record(kEvent, ct.id, room ? 1 : 0, fmt::format("{} {}", name, type));
   explain_->event(ct, name, type, events, outcome);
 }
 
-void HtmlWriter::listener_read(const ctcore::net& n, std::string_view name, uint32_t delivered, bool overrun) {
+void HtmlWriter::listener_read(std::string_view name, uint32_t delivered, bool overrun) {
   if (cut()) return;
-  record(kRead, 0, n.index, 0, delivered, fmt::format("{}{}", name, overrun ? " overrun" : ""));
+  record(kRead, 0, delivered, fmt::format("{}{}", name, overrun ? " overrun" : ""));
 }
 
 // --- Core callbacks. ---
@@ -361,7 +358,7 @@ void HtmlWriter::on_lookup(const ctcore::net& n, uint16_t cpu, const ctcore::nf_
                            uint32_t bucket, uint32_t chain, const ctcore::nf_conntrack_tuple_hash* match) {
   if (cut()) return;
   const nf_conn* ct = match != nullptr ? ctcore::nf_ct_tuplehash_to_ctrack(match) : nullptr;
-  const uint32_t r = record(kLookup, ct != nullptr ? ct->id : 0, n.index, cpu, bucket, "");
+  const uint32_t r = record(kLookup, ct != nullptr ? ct->id : 0, bucket, "");
   walks_.push_back(Walk{r, bucket, std::move(walk_nodes_), match != nullptr ? int64_t{node_code(*match)} : -1});
   walk_nodes_.clear();
   if (ct != nullptr) {
@@ -380,14 +377,14 @@ void HtmlWriter::on_new(const nf_conn& ct) {
   ci.orig = format_tuple(ct.tuplehash[ctcore::IP_CT_DIR_ORIGINAL].tuple);
   ci.reply = format_tuple(ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple);
   ci.last.stage = kUnknown;
-  record(kNew, ct.id, ct.net, ct.cpu, 0, "");
+  record(kNew, ct.id, 0, "");
   conn_state(ct, kUnconfirmed, kUnconfirmedList, ct.use);
   explain_->on_new(ct);
 }
 
 void HtmlWriter::on_confirm(const nf_conn& ct, uint32_t bucket_orig, uint32_t bucket_reply) {
   if (cut()) return;
-  const uint32_t r = record(kConfirm, ct.id, ct.net, ct.cpu, bucket_orig, "");
+  const uint32_t r = record(kConfirm, ct.id, bucket_orig, "");
   ConnInfo& ci = info(ct);
   ci.bucket_orig = bucket_orig;
   ci.bucket_reply = bucket_reply;
@@ -403,33 +400,33 @@ void HtmlWriter::on_update(const nf_conn& ct) {
   const ConnInfo& ci = info(ct);
   const auto& l4 = ctcore::nf_ct_l4proto_find(ct.protonum());
   const char* st = l4.state_name != nullptr ? l4.state_name(ct) : nullptr;
-  record(kUpdate, ct.id, ct.net, ct.cpu, 0, st != nullptr ? st : "");
+  record(kUpdate, ct.id, 0, st != nullptr ? st : "");
   conn_state(ct, ci.last.stage, ci.last.list, ct.use);
   explain_->on_update(ct);
 }
 
 void HtmlWriter::on_invalid(const ctcore::net& n, uint16_t cpu, const ctcore::Packet& skb, const char* reason) {
   if (cut()) return;
-  record(kInvalid, 0, n.index, cpu, 0, reason);
+  record(kInvalid, 0, 0, reason);
   explain_->on_invalid(n, cpu, skb, reason);
 }
 
 void HtmlWriter::on_drop(const ctcore::net& n, uint16_t cpu, const nf_conn* ct, const char* reason) {
   if (cut()) return;
-  record(kDrop, ct != nullptr ? ct->id : 0, n.index, cpu, 0, reason);
+  record(kDrop, ct != nullptr ? ct->id : 0, 0, reason);
   explain_->on_drop(n, cpu, ct, reason);
 }
 
 void HtmlWriter::on_clash(const nf_conn& loser, const nf_conn& winner, const char* outcome) {
   if (cut()) return;
-  record(kClash, loser.id, loser.net, loser.cpu, winner.id, outcome);
+  record(kClash, loser.id, winner.id, outcome);
   explain_->on_clash(loser, winner, outcome);
 }
 
 void HtmlWriter::on_dying(const nf_conn& ct, ctcore::DeathReason reason) {
   if (cut()) return;
   ConnInfo& ci = info(ct);
-  record(kDying, ct.id, ct.net, ct.cpu, static_cast<uint32_t>(reason), death_name(reason));
+  record(kDying, ct.id, static_cast<uint32_t>(reason), death_name(reason));
   // A clash loser goes from the unconfirmed list to the dying list; a
   // confirmed conn stays hashed (IPS_DYING set) until nf_ct_delete has
   // reported IPCT_DESTROY, then leaves its buckets for the dying list
@@ -447,7 +444,7 @@ void HtmlWriter::on_dying(const nf_conn& ct, ctcore::DeathReason reason) {
 
 void HtmlWriter::on_destroy(const nf_conn& ct) {
   if (cut()) return;
-  record(kDestroy, ct.id, ct.net, ct.cpu, 0, "");
+  record(kDestroy, ct.id, 0, "");
   std::erase(leaving_, &ct);
   conn_state(ct, kDyingStage, kNoList, 0);
   mark_buckets(info(ct));
@@ -456,7 +453,7 @@ void HtmlWriter::on_destroy(const nf_conn& ct) {
 
 void HtmlWriter::on_free(const nf_conn& ct) {
   if (cut()) return;
-  record(kFree, ct.id, ct.net, ct.cpu, 0, "");
+  record(kFree, ct.id, 0, "");
   std::erase(leaving_, &ct);  // its memory is reused after this
   conn_state(ct, kFreed, kNoList, 0);
   mark_buckets(info(ct));
@@ -467,13 +464,13 @@ void HtmlWriter::on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uin
                        uint32_t next_run) {
   if (cut()) return;
   gc_runs_.insert(gc_runs_.end(), {engine_.now(), scanned, expired, early_dropped});
-  if (expired != 0 || early_dropped != 0) record(kGc, 0, 0, 0, expired + early_dropped, "");
+  if (expired != 0 || early_dropped != 0) record(kGc, 0, expired + early_dropped, "");
   explain_->on_gc(scanned, expired, buckets, early_dropped, next_run);
 }
 
 void HtmlWriter::on_ecache_work(const ctcore::net& n, uint32_t sent, bool congested, int next_delay) {
   if (cut()) return;
-  if (sent != 0 || congested) record(kEcache, 0, n.index, 0, sent, congested ? "congested" : "");
+  if (sent != 0 || congested) record(kEcache, 0, sent, congested ? "congested" : "");
   explain_->on_ecache_work(n, sent, congested, next_delay);
 }
 
@@ -564,10 +561,6 @@ std::string HtmlWriter::data_json(std::string* numbers) {
       "c", [](const Record& r) { return int64_t{r.conn}; }, true);
   column(
       "p", [](const Record& r) { return static_cast<int64_t>(r.packet); }, true);
-  column(
-      "n", [](const Record& r) { return int64_t{r.net}; }, false);
-  column(
-      "u", [](const Record& r) { return int64_t{r.cpu}; }, false);
   column(
       "a", [](const Record& r) { return int64_t{r.arg}; }, false);
   column(

@@ -69,16 +69,15 @@ class HtmlWriter : public ctcore::Observer {
   // What the world reports (as Outputs passes it on).
   void packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, std::string_view hook, std::string_view notation,
                    std::string_view path, bool first, bool resumed);
-  void verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, std::string_view hook,
-               std::string_view verdict, std::string_view reason);
-  void nat(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, bool dst, bool mapped);
+  void verdict(const ctcore::nf_conn* ct, std::string_view hook, std::string_view verdict, std::string_view reason);
+  void nat(const ctcore::nf_conn& ct, bool dst, bool mapped);
   void packet_done(const ctcore::nf_conn* ct);
   void action_begins(std::string_view what);
   void action(std::string_view what);
   void end_step();
-  void listener_event(const ctcore::net& n, const ctcore::nf_conn& ct, std::string_view name, std::string_view type,
-                      unsigned events, std::string_view outcome, bool room);
-  void listener_read(const ctcore::net& n, std::string_view name, uint32_t delivered, bool overrun);
+  void listener_event(const ctcore::nf_conn& ct, std::string_view name, std::string_view type, unsigned events,
+                      std::string_view outcome, bool room);
+  void listener_read(std::string_view name, uint32_t delivered, bool overrun);
   // The run is over: writes the page to the output file.
   void finish();
 
@@ -108,8 +107,6 @@ class HtmlWriter : public ctcore::Observer {
     uint32_t conn;       // the conn the record is about, or 0
     uint32_t arg;        // per kind (docs/EXPLORER.md, "The page's data")
     uint32_t text;       // index into texts_ (a reason, a hook name, ...), 0: none
-    uint16_t net;
-    uint16_t cpu;
     uint8_t kind;
   };
   // What a conn looks like after a record (emitted when it changes).
@@ -148,7 +145,7 @@ class HtmlWriter : public ctcore::Observer {
   bool cut();
   // Starts a record: first settles what the previous one left (chains,
   // counters, listeners). Returns its index.
-  uint32_t record(uint8_t kind, uint32_t conn, uint16_t net, uint16_t cpu, uint32_t arg, std::string_view text);
+  uint32_t record(uint8_t kind, uint32_t conn, uint32_t arg, std::string_view text);
   uint32_t text_index(std::string_view s);
   ConnInfo& info(const ctcore::nf_conn& ct);
   // The conn's stage, list, cpu and use after the current record.

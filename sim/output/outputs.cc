@@ -91,13 +91,13 @@ void Outputs::verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn*
   if (rule != nullptr) reason = rule_reason = fmt::format("rule \"{}\"", rule->match_text);
   if (trace_) trace_->verdict(n, cpu, ct, id, hook, verdict, reason);
   if (explain_) explain_->verdict(hook, verdict, reason);
-  if (html_) html_->verdict(n, cpu, ct, hook, verdict, reason);
+  if (html_) html_->verdict(ct, hook, verdict, reason);
 }
 
 void Outputs::nat(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip,
                   bool mapped) {
   if (trace_) trace_->nat(n, cpu, ct, manip == ctcore::NF_NAT_MANIP_DST ? "dst" : "src", mapped);
-  if (html_) html_->nat(n, cpu, ct, manip == ctcore::NF_NAT_MANIP_DST, mapped);
+  if (html_) html_->nat(ct, manip == ctcore::NF_NAT_MANIP_DST, mapped);
 }
 
 void Outputs::packet_done(const ctcore::nf_conn* ct) {
@@ -181,12 +181,12 @@ void Outputs::listener_event(const ctcore::net& n, const ctcore::nf_conn& ct, st
                        "redelivery")
                  : std::string("lost: the buffer is full (the reader will see ENOBUFS)");
   if (explain_) explain_->event(ct, name, type, events, outcome);
-  if (html_) html_->listener_event(n, ct, name, type, events, outcome, room);
+  if (html_) html_->listener_event(ct, name, type, events, outcome, room);
 }
 
 void Outputs::listener_read(const ctcore::net& n, std::string_view name, uint32_t delivered, bool overrun) {
   if (trace_) trace_->listener_read(n, name, delivered, overrun);
-  if (html_) html_->listener_read(n, name, delivered, overrun);
+  if (html_) html_->listener_read(name, delivered, overrun);
 }
 
 void Outputs::event_line(std::string_view name, bool prefix_name, std::string_view line) {
