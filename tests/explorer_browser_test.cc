@@ -38,6 +38,7 @@ struct Frame {
   std::string id, url;
   std::string keys;      // keys to press after loading, comma-separated ("Shift+ArrowRight")
   std::string click_fn;  // a function name to click in the narrative
+  std::string lane;      // a lane to click (its number from the top, 0: the no-conn lane)
 };
 
 // The harness's script: after every frame has loaded, reads each one.
@@ -56,6 +57,13 @@ window.addEventListener('load', () => {
         const shift = k.startsWith('Shift+');
         d.dispatchEvent(new w.KeyboardEvent('keydown', { key: shift ? k.slice(6) : k, shiftKey: shift, bubbles: true }));
         r.keys.push(read());
+      }
+      if (f.dataset.lane) {
+        // A click on lane N (lane 0 is the no-conn lane; 16 px each).
+        const box = d.getElementById('lanes-scroll').getBoundingClientRect();
+        const y = box.top + (parseInt(f.dataset.lane, 10) + 0.5) * 16;
+        d.getElementById('lanes-scroll').dispatchEvent(new w.MouseEvent('click', { clientX: box.left + 100, clientY: y, bubbles: true }));
+        r.after_lane = read();
       }
       if (f.dataset.fn) {
         const el = d.querySelector('#narrative .fn[data-fn="' + f.dataset.fn + '"]');
@@ -109,6 +117,7 @@ json in_browser(const std::string& dir, const std::vector<Frame>& frames) {
     page += "<iframe id=\"" + f.id + "\" src=\"" + f.url + "\" width=\"1000\" height=\"700\"";
     if (!f.keys.empty()) page += " data-keys=\"" + f.keys + "\"";
     if (!f.click_fn.empty()) page += " data-fn=\"" + f.click_fn + "\"";
+    if (!f.lane.empty()) page += " data-lane=\"" + f.lane + "\"";
     page += "></iframe>\n";
   }
   page += "<pre id=\"results\"></pre>\n<script>" + std::string(kHarnessScript) + "</script></body></html>\n";
@@ -205,21 +214,22 @@ const Pages& pages() {
                              " --html " + full + " --snapshots " + dir + "/full.snap -q")
                 .code == 0);
     frames = {
-        {"syn_ack", "seed.html#pkt=4&sel=1", "", ""},
-        {"stats_10ms", "seed.html#t=10ms", "", ""},
-        {"seed_end", "seed.html#rec=999999", "", ""},
-        {"full_end", "full.html#rec=999999", "", ""},
+        {"syn_ack", "seed.html#pkt=4&sel=1", "", "", ""},
+        {"stats_10ms", "seed.html#t=10ms", "", "", ""},
+        {"seed_end", "seed.html#rec=999999", "", "", ""},
+        {"full_end", "full.html#rec=999999", "", "", ""},
         // docs/EXPLORER.md's guided tour, step by step.
-        {"tour1", "seed.html#pkt=1&kind=new&sel=1", "", ""},
-        {"tour2", "seed.html#pkt=1&kind=confirm&sel=1", "", ""},
-        {"tour3", "seed.html#pkt=4&sel=1", "", ""},
-        {"tour4", "seed.html#pkt=5&sel=1", "", ""},
-        {"tour5", "seed.html#kind=dying&sel=1", "ArrowRight", ""},
-        {"tour5_free", "seed.html#kind=free&sel=1", "", ""},
+        {"tour1", "seed.html#pkt=1&kind=new&sel=1", "", "", ""},
+        {"tour2", "seed.html#pkt=1&kind=confirm&sel=1", "", "", ""},
+        {"tour3", "seed.html#pkt=4&sel=1", "", "", ""},
+        {"tour4", "seed.html#pkt=5&sel=1", "", "", ""},
+        {"tour5", "seed.html#kind=dying&sel=1", "ArrowRight", "", ""},
+        {"tour5_free", "seed.html#kind=free&sel=1", "", "", ""},
         // The keys and the narrative's function names.
-        {"keys", "seed.html#rec=0", "ArrowRight,ArrowRight,Shift+ArrowRight,Shift+ArrowLeft,End,Home", ""},
-        {"click", "seed.html#rec=0", "", "init_conntrack"},
-        {"big", "big.html#pkt=3&sel=3", "End", ""},
+        {"keys", "seed.html#rec=0", "ArrowRight,ArrowRight,Shift+ArrowRight,Shift+ArrowLeft,End,Home", "", ""},
+        {"click", "seed.html#rec=0", "", "init_conntrack", ""},
+        {"big", "big.html#pkt=3&sel=3", "End", "", ""},
+        {"lane", "seed.html#pkt=4", "", "", "2"},
     };
     REQUIRE(ctest::run_ctsim("run " + ctest::shell_quote(ctest::source_path("tests/data/explorer-big.json")) +
                              " --html " + dir + "/big.html -q")
@@ -233,7 +243,7 @@ const Pages& pages() {
       const ctest::RunResult r = ctest::run_ctsim("run " + ctest::shell_quote(ctest::source_path(scenarios[i])) +
                                                   " --html " + dir + "/" + page + " -q");
       REQUIRE_MESSAGE(r.code == 0, scenarios[i] << ": " << r.err);
-      frames.push_back({id, page + "#pkt=3&sel=1", "End", ""});
+      frames.push_back({id, page + "#pkt=3&sel=1", "End", "", ""});
     }
     out.res = in_browser(dir, frames);
     return out;
@@ -346,7 +356,9 @@ TEST_CASE("the explorer in headless chromium: the seed walk-through, its tour, t
     CHECK(t5["keys"][0]["state"]["selected_list"] == "dying list");
     for (const auto& [b, nodes] : chains(t5["table"]))
       for (const Node& n : nodes) CHECK(n.conn != 1);
-    CHECK(std::string(t5["lists"]).find(R"(<b>init CPU 0 dying:</b><span class="chip st-dying selected" data-conn="1">)") != std::string::npos);
+    CHECK(std::string(t5["lists"])
+              .find(R"(<b>init CPU 0 dying:</b><span class="chip st-dying selected" data-conn="1">)") !=
+          std::string::npos);
     CHECK(state("tour5_free")["kind"] == "free");
     CHECK(state("tour5_free")["selected_stage"] == "freed");
     CHECK(std::string(res.at("tour5_free")["lists"]).find("data-conn=\"1\"") == std::string::npos);
@@ -369,6 +381,21 @@ TEST_CASE("the explorer in headless chromium: the seed walk-through, its tour, t
     CHECK(k[3]["state"]["kind"] == "pkt");
     CHECK(k[4]["state"]["rec"] == last);
     CHECK(k[5]["state"]["rec"] == 0);
+  }
+
+  SUBCASE("clicking a lane selects its conn everywhere") {
+    const json& l = res.at("lane");
+    CHECK(l["loaded"]["state"]["selected"] == 0);
+    CHECK(l["after_lane"]["state"]["selected"] == 2);  // lane 2: conn 2 (lane 1 is conn 1)
+    CHECK(std::string(l["after_lane"]["hash"]).find("sel=2") != std::string::npos);
+    bool lit = false;
+    for (const auto& [b, nodes] : chains(l["table"]))
+      for (const Node& n : nodes)
+        if (n.conn == 2) {
+          CHECK(n.cls.find("selected") != std::string::npos);
+          lit = true;
+        }
+    CHECK(lit);
   }
 
   SUBCASE("clicking a function name steps to the next place it runs") {
