@@ -1,11 +1,9 @@
 #include "sim/output/html_writer.h"
 
 #include <fmt/format.h>
+#include <zlib.h>
 
 #include <algorithm>
-#include <numeric>
-
-#include <zlib.h>
 
 #include "core/nf_conntrack_l4proto.h"
 #include "sim/output/explorer_assets.h"
