@@ -5,12 +5,14 @@
 #               determinism matrix: gcc/clang x -O0/-O2, .ci/determinism)
 #   make goldens  regenerate tests/golden/ from scenarios/ (.ci/goldens;
 #               only for a behaviour change the commit message explains)
+#   make explorer-screenshots  the explorer page's PNGs in docs/img/
+#               (headless chromium; after a change to the page)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= 2
 OUT        ?= out
 
-.PHONY: all deps build build-ctsim demo test test-release test-asan test-determinism test-exact-walks goldens clean
+.PHONY: all deps build build-ctsim demo test test-release test-asan test-determinism test-exact-walks goldens explorer-screenshots clean
 
 all: build
 
@@ -48,6 +50,9 @@ test-determinism: deps
 
 goldens: build-ctsim
 	CTSIM=$(BUILD)/ctsim .ci/goldens
+
+explorer-screenshots: build-ctsim
+	tools/explorer/screenshots.sh $(BUILD)/ctsim
 
 test: test-release test-asan test-determinism
 

@@ -47,7 +47,7 @@ class RunCommand : public Command {
   const char* synopsis() const override { return "ctsim run SCENARIO [options]"; }
   const char* positional_name() const override { return "scenario"; }
   std::vector<const char*> path_options() const override {
-    return {"trace", "events", "snapshots", "explain", "series", "plots", "stats"};
+    return {"trace", "events", "snapshots", "explain", "series", "plots", "stats", "html"};
   }
   void add_options(po::options_description& opts) override {
     opts.add_options()("trace", po::value(&ro_.trace_path)->value_name("FILE"),
@@ -70,6 +70,8 @@ class RunCommand : public Command {
         "write a numbered narrative of every step, in the kernel's function names, to FILE (- for stdout)")(
         "series", po::value(&ro_.series_path)->value_name("FILE"),
         "write a CSV time series (one row per --series-every) to FILE")(
+        "html", po::value(&ro_.html_path)->value_name("FILE"),
+        "write the explorer: one self-contained HTML page to click through the run (docs/EXPLORER.md)")(
         "series-every", po::value(&series_every_)->value_name("DURATION"),
         "virtual time between series rows (default 1s)")(
         "stats", po::value(&stats_path_)->value_name("FILE"),
@@ -166,7 +168,8 @@ int RunCommand::execute(const po::variables_map& vm) {
                                    {"snapshots", ro_.snapshots_path},
                                    {"explain", ro_.explain_path},
                                    {"series", ro_.series_path},
-                                   {"stats", stats_path_}}) {
+                                   {"stats", stats_path_},
+                                   {"explorer page", ro_.html_path}}) {
     if (!path.empty() && path != "-") std::fprintf(stderr, "ctsim: %s written to %s\n", what, path.c_str());
   }
   if (!plots_dir_.empty()) std::fprintf(stderr, "ctsim: charts written to %s (*.png, *.svg)\n", plots_dir_.c_str());

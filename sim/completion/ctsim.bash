@@ -18,7 +18,7 @@ _ctsim() {
     --snapshots-format) COMPREPLY=($(compgen -W "conntrack proc" -- "$cur")); return 0 ;;
     --trace-gc) COMPREPLY=($(compgen -W "reaping all" -- "$cur")); return 0 ;;
     --plots|--out) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
-    --trace|--events|--snapshots|--explain|--series|--stats) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
+    --trace|--events|--snapshots|--explain|--series|--stats|--html) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
     --series-every|--from|--to|--context|--ignore-field|--ignore-kind|--jobs|--index|--throttle|--pilot) return 0 ;;
   esac
   if [[ "$cur" == -* ]]; then

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace ctsim {
@@ -36,6 +37,31 @@ Status OutputFile::open(const std::string& path) {
   return Status::OK();
 }
 
+Status OutputFile::open_memory() {
+  path_ = "(memory)";
+  f_ = ::open_memstream(&mem_, &mem_size_);
+  if (f_ == nullptr) return Status::IOError(fmt::format("cannot open a memory stream: {}", std::strerror(errno)));
+  return Status::OK();
+}
+
+size_t OutputFile::memory_size() {
+  if (f_ == nullptr) return 0;
+  std::fflush(f_);  // sets mem_size_
+  return mem_size_;
+}
+
+std::string OutputFile::drain_memory() {
+  if (f_ == nullptr) return {};
+  std::fclose(f_);  // the buffer and its size are final now
+  std::string held(mem_, mem_size_);
+  std::free(mem_);
+  mem_ = nullptr;
+  mem_size_ = 0;
+  f_ = ::open_memstream(&mem_, &mem_size_);
+  if (f_ == nullptr) failed_ = true;
+  return held;
+}
+
 Status OutputFile::finish() {
   if (f_ == nullptr) return Status::OK();
   bool bad = failed_;
@@ -65,6 +91,8 @@ Status OutputFile::publish() {
 void OutputFile::abort() {
   if (f_ != nullptr && !is_stdout_) std::fclose(f_);
   f_ = nullptr;
+  std::free(mem_);
+  mem_ = nullptr;
   if (!tmp_.empty()) std::remove(tmp_.c_str());
   tmp_.clear();
 }

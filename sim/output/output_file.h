@@ -3,6 +3,8 @@
 // abandoned run leaves nothing behind. "-" writes to stdout; a path that
 // is not a regular file (a device such as /dev/null or /dev/full, a pipe)
 // is written in place, and a write error there is still reported.
+// open_memory() writes into memory instead (a writer that formats into a
+// buffer for another output, as the explorer page's narrative does).
 //
 // Threading: single owner.
 #ifndef CTSIM_SIM_OUTPUT_OUTPUT_FILE_H_
@@ -24,6 +26,11 @@ class OutputFile {
   OutputFile& operator=(const OutputFile&) = delete;
 
   Status open(const std::string& path);
+  // Opens an in-memory stream: nothing reaches the disk; memory_size() says
+  // how much is held, drain_memory() hands it over and starts afresh.
+  Status open_memory();
+  size_t memory_size();
+  std::string drain_memory();
   bool is_open() const { return f_ != nullptr; }
   void write(std::string_view s) {
     if (f_ != nullptr && !failed_ && std::fwrite(s.data(), 1, s.size(), f_) != s.size()) failed_ = true;
@@ -43,6 +50,8 @@ class OutputFile {
   FILE* f_ = nullptr;
   bool failed_ = false;
   bool is_stdout_ = false;
+  char* mem_ = nullptr;  // open_memory()'s buffer (open_memstream owns it until fclose)
+  size_t mem_size_ = 0;
 };
 
 }  // namespace ctsim

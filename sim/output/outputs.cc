@@ -33,11 +33,9 @@ Status Outputs::open(const Scenario& scenario, const ListenerGauges& gauges) {
     const std::string& path;
     OutputFile& file;
   };
-  const Wanted wanted[] = {{options_.trace_path, trace_out_},
-                           {options_.events_path, events_out_},
-                           {options_.snapshots_path, snapshots_out_},
-                           {options_.explain_path, explain_out_},
-                           {options_.series_path, series_out_}};
+  const Wanted wanted[] = {{options_.trace_path, trace_out_},         {options_.events_path, events_out_},
+                           {options_.snapshots_path, snapshots_out_}, {options_.explain_path, explain_out_},
+                           {options_.series_path, series_out_},       {options_.html_path, html_out_}};
   for (const Wanted& w : wanted) {
     if (w.path.empty()) continue;
     if (Status s = w.file.open(w.path); !s.ok()) {
@@ -59,11 +57,19 @@ Status Outputs::open(const Scenario& scenario, const ListenerGauges& gauges) {
     series_ = std::make_unique<SeriesWriter>(series_out_, engine_, core_, gauges, netns_column_names(scenario));
     series_->header();
   }
+  if (html_out_.is_open()) {
+    html_ = std::make_unique<HtmlWriter>(html_out_, engine_, core_, gauges);
+    if (Status s = html_->open(scenario, netns_column_names(scenario)); !s.ok()) {
+      abort();
+      return s;
+    }
+  }
   // The core has one observer slot: fan out when more than one output
   // listens, the trace first (invariant 2).
   fanout_.add(trace_.get());
   fanout_.add(explain_.get());
   fanout_.add(series_.get());
+  fanout_.add(html_.get());
   return Status::OK();
 }
 
@@ -77,6 +83,7 @@ void Outputs::packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, std::
   if (explain_)
     explain_->packet_step(id, n, cpu, hook, first ? format_packet(skb) : "", path, first && !resumed, resumed);
   if (trace_ && first && !resumed) trace_->pkt(n, cpu, id, hook, skb, path);
+  if (html_) html_->packet_step(id, n, cpu, hook, first ? format_packet(skb) : "", path, first && !resumed, resumed);
 }
 
 void Outputs::verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, uint64_t id, std::string_view hook,
@@ -86,39 +93,50 @@ void Outputs::verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn*
   if (rule != nullptr) reason = rule_reason = fmt::format("rule \"{}\"", rule->match_text);
   if (trace_) trace_->verdict(n, cpu, ct, id, hook, verdict, reason);
   if (explain_) explain_->verdict(hook, verdict, reason);
+  if (html_) html_->verdict(ct, hook, verdict, reason);
 }
 
 void Outputs::nat(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip,
                   const RuleSpec* rule, const ctcore::nf_nat_range2& range, const ctcore::nf_nat_decision& why) {
-  if (!trace_ && !explain_) return;
+  if (!trace_ && !explain_ && !html_) return;
   const std::string_view manip_word = manip == ctcore::NF_NAT_MANIP_DST ? "dst" : "src";
   const std::string_view rule_word = rule != nullptr ? enum_name(kVerdictNames, rule->verdict) : "";
   const std::string range_text = format_nat_range(range);
   if (trace_) trace_->nat(n, cpu, ct, manip_word, rule_word, range_text, why);
-  if (explain_) explain_->nat(ct, manip, rule != nullptr ? rule->match_text.c_str() : nullptr, rule_word, range_text, why);
+  const char* match = rule != nullptr ? rule->match_text.c_str() : nullptr;
+  if (explain_) explain_->nat(ct, manip, match, rule_word, range_text, why);
+  if (html_) html_->nat(ct, manip, match, rule_word, range_text, why);
 }
 
 void Outputs::nat_icmp(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip,
                        const ctcore::Packet& before, const ctcore::Packet& after) {
   const std::string_view manip_word = manip == ctcore::NF_NAT_MANIP_DST ? "dst" : "src";
   if (trace_) trace_->nat_icmp(n, cpu, ct, manip_word, before, after);
-  if (explain_) explain_->nat_icmp(ct, manip, format_packet(before), format_packet(after));
+  if (explain_ || html_) {
+    const std::string b = format_packet(before), a = format_packet(after);
+    if (explain_) explain_->nat_icmp(ct, manip, b, a);
+    if (html_) html_->nat_icmp(ct, manip, b, a);
+  }
 }
 
 void Outputs::packet_done(const ctcore::nf_conn* ct) {
   if (explain_) explain_->packet_done(ct);
+  if (html_) html_->packet_done(ct);
 }
 
 void Outputs::action_begins(const ActionSpec& a) {
   if (explain_) explain_->action(action_name(a.kind));
+  if (html_) html_->action_begins(action_name(a.kind));
 }
 
 void Outputs::action(const ActionSpec& a, std::optional<bool> found) {
   if (trace_) trace_->action(a, found);
+  if (html_) html_->action(action_name(a.kind));
 }
 
 void Outputs::end_step() {
   if (explain_) explain_->end_step();
+  if (html_) html_->end_step();
 }
 
 void Outputs::snapshot(const ctcore::net* only, const std::vector<const ctcore::nf_conn*>& conns) {
@@ -174,17 +192,20 @@ void Outputs::stats(bool to_trace) {
 void Outputs::listener_event(const ctcore::net& n, const ctcore::nf_conn& ct, std::string_view name,
                              std::string_view type, unsigned events, bool room, bool reliable, size_t backlog) {
   if (trace_) trace_->event(n, ct, name, type, events, room);
-  if (explain_) {
-    explain_->event(ct, name, type, events,
-                    room       ? fmt::format("queued (backlog {})", backlog)
-                    : reliable ? std::string("refused: the reliable listener's buffer is full, the "
-                                             "kernel keeps the conn for redelivery")
-                               : std::string("lost: the buffer is full (the reader will see ENOBUFS)"));
-  }
+  if (!explain_ && !html_) return;
+  const std::string outcome =
+      room       ? fmt::format("queued (backlog {})", backlog)
+      : reliable ? std::string(
+                       "refused: the reliable listener's buffer is full, the kernel keeps the conn for "
+                       "redelivery")
+                 : std::string("lost: the buffer is full (the reader will see ENOBUFS)");
+  if (explain_) explain_->event(ct, name, type, events, outcome);
+  if (html_) html_->listener_event(ct, name, type, events, outcome, room);
 }
 
 void Outputs::listener_read(const ctcore::net& n, std::string_view name, uint32_t delivered, bool overrun) {
   if (trace_) trace_->listener_read(n, name, delivered, overrun);
+  if (html_) html_->listener_read(name, delivered, overrun);
 }
 
 void Outputs::event_line(std::string_view name, bool prefix_name, std::string_view line) {
@@ -213,6 +234,7 @@ void Outputs::end(uint64_t packets, uint64_t conns_created, uint64_t conns_freed
   if (trace_) trace_->end(packets, conns_created, conns_freed, events, total);
   if (series_) series_->row();  // the end (skipped if a row was just taken)
   if (explain_) explain_->finish();
+  if (html_) html_->finish();
 }
 
 Status Outputs::publish() {

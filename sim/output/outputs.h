@@ -13,7 +13,7 @@
 //
 // Invariants:
 //   (1) trace() is non-null iff a trace was asked for; likewise explain(),
-//       series(), events and snapshots.
+//       series(), html(), events and snapshots.
 //   (2) The trace is the first observer of the core: its records are
 //       written before any other writer sees the same step.
 //
@@ -35,6 +35,7 @@
 #include "sim/engine/engine.h"
 #include "sim/engine/status.h"
 #include "sim/output/explain_writer.h"
+#include "sim/output/html_writer.h"
 #include "sim/output/observer_fanout.h"
 #include "sim/output/output_file.h"
 #include "sim/output/series_writer.h"
@@ -50,6 +51,7 @@ struct OutputOptions {
   std::string snapshots_path;        // conntrack -L / -S text at snapshot and stats actions
   std::string explain_path;          // the explain narrative ("-": stdout)
   std::string series_path;           // the CSV time series
+  std::string html_path;             // the explorer page (docs/EXPLORER.md)
   SimTime series_every = kNsPerSec;  // one series row per this much virtual time
   bool event_timestamps = false;     // event lines start with the time (conntrack -E -o timestamp)
   bool event_ids = false;            // event lines end in " id=N" (conntrack -E -o id)
@@ -73,7 +75,7 @@ class Outputs {
   ctcore::Observer* core_observer() { return fanout_.simplest(); }
   // True iff some output records packet steps and verdicts (the world
   // skips building them otherwise).
-  bool watches_packets() const { return trace_ != nullptr || explain_ != nullptr; }
+  bool watches_packets() const { return trace_ != nullptr || explain_ != nullptr || html_ != nullptr; }
   // Whether event lines carry " id=N" (the listeners format them).
   bool event_ids() const { return options_.event_ids; }
   // The series' sampling period, or nullopt when there is no series.
@@ -135,19 +137,21 @@ class Outputs {
   TraceWriter* trace() { return trace_.get(); }
   ExplainWriter* explain() { return explain_.get(); }
   SeriesWriter* series() { return series_.get(); }
+  HtmlWriter* html() { return html_.get(); }
 
  private:
-  std::array<OutputFile*, 5> files() {
-    return {&trace_out_, &events_out_, &snapshots_out_, &explain_out_, &series_out_};
+  std::array<OutputFile*, 6> files() {
+    return {&trace_out_, &events_out_, &snapshots_out_, &explain_out_, &series_out_, &html_out_};
   }
 
   const OutputOptions options_;
   const Engine& engine_;
   ctcore::Conntrack& core_;
-  OutputFile trace_out_, events_out_, snapshots_out_, explain_out_, series_out_;
+  OutputFile trace_out_, events_out_, snapshots_out_, explain_out_, series_out_, html_out_;
   std::unique_ptr<TraceWriter> trace_;
   std::unique_ptr<ExplainWriter> explain_;
   std::unique_ptr<SeriesWriter> series_;
+  std::unique_ptr<HtmlWriter> html_;
   ObserverFanout fanout_;
 };
 
