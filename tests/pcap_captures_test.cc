@@ -138,3 +138,47 @@ TEST_CASE("tshark reads --pcap-out and shows each packet's comment") {
   REQUIRE(std::system(cmd2.c_str()) == 0);
   CHECK(read_file(dir + "/c.txt") == "10.96.0.10\n10.96.0.10\n");
 }
+
+TEST_CASE("the teaching capture (scenarios/captures/dns-race): the A/AAAA race is found, as the walk-through says") {
+  const std::string dir = temp_dir();
+  const ctest::RunResult r = run_ctsim("run " + shell_quote(source_path("scenarios/captures/dns-race.json")) +
+                                       " -q --trace " + dir + "/t.jsonl");
+  REQUIRE(r.code == 0);
+  const std::string t = read_file(dir + "/t.jsonl");
+  CHECK(t.find("\"kind\":\"clash\",\"net\":\"init\",\"conn\":2,\"winner\":1,\"outcome\":\"inserted reply-only\"") !=
+        std::string::npos);
+  CHECK(t.find("\"kind\":\"end\",\"packets\":2,") != std::string::npos);
+  CHECK(t.find("\"clash_resolve\":1,\"drop\":0") != std::string::npos);
+  // The live kernel counted the same clash (its -S, recorded with the capture).
+  CHECK(read_file(data("dns-race.conntrack-S")).find("clash_resolve=1") != std::string::npos);
+  // The README's command line, with no scenario file and no NAT: merged.
+  const ctest::RunResult x = run_ctsim(
+      "replay " + shell_quote(source_path("scenarios/captures/dns-race.pcap")) +
+      " --cpus 2 --cpu round-robin --burst 1ms --kernel-setting nf_conntrack_checksum=0 -q --trace " + dir + "/x.jsonl");
+  REQUIRE(x.code == 0);
+  CHECK(read_file(dir + "/x.jsonl").find("\"outcome\":\"merged into winner\"") != std::string::npos);
+  // Without the burst they arrive 2 us apart: no race, no clash.
+  const ctest::RunResult y =
+      run_ctsim("replay " + shell_quote(source_path("scenarios/captures/dns-race.pcap")) +
+                " --cpus 2 --cpu round-robin --kernel-setting nf_conntrack_checksum=0 -q --trace " + dir + "/y.jsonl");
+  REQUIRE(y.code == 0);
+  CHECK(read_file(dir + "/y.jsonl").find("\"kind\":\"clash\"") == std::string::npos);
+}
+
+TEST_CASE("rss keeps both directions of a flow on one CPU; a pinned CPU takes every packet") {
+  const std::string dir = temp_dir();
+  const ctest::RunResult r =
+      run_ctsim("replay " + shell_quote(data("tcp-eth.pcap")) + " --cpus 4 -q --trace " + dir + "/t.jsonl");
+  REQUIRE(r.code == 0);
+  const std::string t = read_file(dir + "/t.jsonl");
+  int cpus_seen[4] = {0, 0, 0, 0};
+  for (int c = 0; c < 4; ++c)
+    cpus_seen[c] = t.find("\"kind\":\"pkt\",\"net\":\"init\",\"cpu\":" + std::to_string(c)) != std::string::npos;
+  CHECK(cpus_seen[0] + cpus_seen[1] + cpus_seen[2] + cpus_seen[3] == 1);
+  const ctest::RunResult p =
+      run_ctsim("replay " + shell_quote(data("tcp-eth.pcap")) + " --cpus 4 --cpu 3 -q --trace " + dir + "/p.jsonl");
+  REQUIRE(p.code == 0);
+  const std::string pt = read_file(dir + "/p.jsonl");
+  CHECK(pt.find("\"kind\":\"pkt\",\"net\":\"init\",\"cpu\":3") != std::string::npos);
+  CHECK(pt.find("\"kind\":\"pkt\",\"net\":\"init\",\"cpu\":0") == std::string::npos);
+}

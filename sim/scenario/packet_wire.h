@@ -4,7 +4,7 @@
 //
 // Encoding writes every header conntrack reads, with valid checksums (the
 // layer-4 one inverted when the packet is marked `badsum`; a `truncated`
-// packet's layer-4 header is cut to 2 bytes, too short even for ports),
+// packet's layer-4 header is cut after its ports, or after 2 bytes),
 // and a zero-filled payload of `len` bytes. decode_ip(encode_ip(p)) gives
 // back p's headers: the round trip scenario -> pcap -> replay relies on it.
 //

@@ -270,8 +270,14 @@ void encode_ip(const Packet& p, std::string* out) {
         l4[csum_at + 1] = 1;  // an all-zero UDP checksum would mean "none", which is valid
     }
   }
-  // A truncated packet: its layer-4 header stops after 2 bytes.
-  if (p.truncated) l4.resize(2);
+  // A truncated packet: its layer-4 header stops after the ports (after 2
+  // bytes when it has none).
+  if (p.truncated) {
+    const bool ports = p.protonum == ctcore::IPPROTO_TCP_ || p.protonum == ctcore::IPPROTO_UDP_ ||
+                       p.protonum == ctcore::IPPROTO_UDPLITE_ || p.protonum == ctcore::IPPROTO_SCTP_ ||
+                       p.protonum == ctcore::IPPROTO_DCCP_;
+    l4.resize(ports ? 4 : 2);
+  }
   ip_header(p.l3num, p.saddr, p.daddr, p.protonum, l4.size(), out);
   *out += l4;
 }
