@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 #include <pcap/pcap.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
 namespace ctsim {
 
 CaptureReader::~CaptureReader() {
@@ -11,8 +15,21 @@ CaptureReader::~CaptureReader() {
 
 Status CaptureReader::open(const std::string& path, const std::string& filter) {
   char err[PCAP_ERRBUF_SIZE] = {0};
-  p_ = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);
-  if (p_ == nullptr) return Status::InvalidArgument(fmt::format("{}: cannot read the capture: {}", path, err));
+  // Our own stream, with a large buffer: libpcap reads each record with two
+  // small freads, and stdio's default 4 KiB buffer would make that a read
+  // system call every few packets.
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr)
+    return Status::InvalidArgument(fmt::format("{}: cannot read the capture: {}", path, std::strerror(errno)));
+  // glibc ignores the size unless given the buffer itself.
+  buffer_ = std::make_unique<char[]>(kStreamBuffer);
+  std::setvbuf(f, buffer_.get(), _IOFBF, kStreamBuffer);
+  // On success libpcap owns the stream (pcap_close closes it).
+  p_ = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, err);
+  if (p_ == nullptr) {
+    std::fclose(f);
+    return Status::InvalidArgument(fmt::format("{}: cannot read the capture: {}", path, err));
+  }
   linktype_ = pcap_datalink(p_);
   if (!filter.empty()) {
     bpf_program prog;

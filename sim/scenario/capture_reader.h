@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "sim/engine/status.h"
@@ -47,7 +48,9 @@ class CaptureReader {
   int linktype() const { return linktype_; }
 
  private:
-  ::pcap* p_ = nullptr;
+  static constexpr size_t kStreamBuffer = 1 << 20;
+  ::pcap* p_ = nullptr;  // owns the stream that reads through buffer_
+  std::unique_ptr<char[]> buffer_;  // the stream's buffer: the destructor closes the stream first
   int linktype_ = 0;
   std::string error_;
 };
