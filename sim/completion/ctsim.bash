@@ -33,7 +33,7 @@ _ctsim() {
   fi
   case "$cmd" in
     run|check|export) COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -S / -- "$cur")) ;;
-    replay) COMPREPLY=($(compgen -f -X '!*.@(pcap|pcapng|cap)' -- "$cur") $(compgen -d -S / -- "$cur")) ;;
+    replay) COMPREPLY=($(compgen -f -X '!*.pcap*' -- "$cur") $(compgen -d -S / -- "$cur")) ;;
     diff) COMPREPLY=($(compgen -f -X '!*.jsonl' -- "$cur") $(compgen -d -S / -- "$cur")) ;;
     plot) COMPREPLY=($(compgen -d -- "$cur")) ;;
   esac
