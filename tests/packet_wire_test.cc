@@ -118,3 +118,42 @@ TEST_CASE("Toeplitz with the symmetric key: both directions of a flow hash alike
   const uint8_t two[1] = {0x01};
   CHECK(ctsim::toeplitz_hash(two, 1) == 0xad36ad36u);  // key bits 7..38
 }
+
+TEST_CASE("raw IP, loopback/null and Linux cooked v1/v2 frames decode to the same packet") {
+  const ctcore::Packet p = parse("udp 1.2.3.4:1000 > 5.6.7.8:53 len 12");
+  std::string ip;
+  ctsim::encode_ip(p, &ip);
+  auto decode = [](int linktype, const std::string& f, ctsim::CookedDirection dir, ctcore::Packet* out) {
+    return decode_frame(linktype, reinterpret_cast<const uint8_t*>(f.data()), f.size(), f.size(), dir, out);
+  };
+  ctcore::Packet out;
+  const std::string want = ctsim::format_packet(p);
+  for (int raw : {ctsim::kLinkRaw, 12, ctsim::kLinkIpv4}) {
+    CAPTURE(raw);
+    REQUIRE(decode(raw, ip, ctsim::CookedDirection::kIncoming, &out) == FrameSkip::kNone);
+    CHECK(ctsim::format_packet(out) == want);
+  }
+  // Loopback: a 4-byte address family (host order for null, network for loop).
+  for (int link : {ctsim::kLinkNull, ctsim::kLinkLoop}) {
+    CAPTURE(link);
+    REQUIRE(decode(link, std::string("\x02\0\0\0", 4) + ip, ctsim::CookedDirection::kIncoming, &out) ==
+            FrameSkip::kNone);
+    CHECK(ctsim::format_packet(out) == want);
+  }
+  // Cooked v1: packet type (0 host, 4 outgoing), ARPHRD, address, protocol.
+  std::string sll1(16, '\0');
+  sll1[14] = 0x08;
+  const std::string in1 = sll1 + ip;
+  REQUIRE(decode(ctsim::kLinkLinuxSll, in1, ctsim::CookedDirection::kIncoming, &out) == FrameSkip::kNone);
+  CHECK(ctsim::format_packet(out) == want);
+  CHECK(decode(ctsim::kLinkLinuxSll, in1, ctsim::CookedDirection::kOutgoing, &out) == FrameSkip::kOutgoing);
+  // Cooked v2: protocol first, packet type at byte 10.
+  std::string sll2(20, '\0');
+  sll2[0] = 0x08;
+  sll2[10] = 4;  // PACKET_OUTGOING
+  const std::string out2 = sll2 + ip;
+  CHECK(decode(ctsim::kLinkLinuxSll2, out2, ctsim::CookedDirection::kIncoming, &out) == FrameSkip::kOutgoing);
+  REQUIRE(decode(ctsim::kLinkLinuxSll2, out2, ctsim::CookedDirection::kOutgoing, &out) == FrameSkip::kNone);
+  CHECK(ctsim::format_packet(out) == want);
+  CHECK(decode(147, ip, ctsim::CookedDirection::kIncoming, &out) == FrameSkip::kUnsupportedLink);
+}

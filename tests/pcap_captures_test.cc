@@ -45,6 +45,13 @@ TEST_CASE("tcpdump -i any (cooked v2): the same conntrack -E lines as the live k
   CHECK(x.r.err.find("16 frames, 8 replayed, skipped: 8 outgoing") != std::string::npos);
 }
 
+TEST_CASE("tcpdump -i any -y LINUX_SLL (cooked v1): the same lines") {
+  const Replay x = replay(data("tcp-any-sll1.pcap"));
+  REQUIRE(x.r.code == 0);
+  CHECK(x.events == read_file(data("tcp-any.conntrack-E")));
+  CHECK(x.r.err.find("16 frames, 8 replayed, skipped: 8 outgoing") != std::string::npos);
+}
+
 TEST_CASE("Ethernet on one leg: the same conversation, the same lines") {
   const Replay x = replay(data("tcp-eth.pcap"));
   REQUIRE(x.r.code == 0);

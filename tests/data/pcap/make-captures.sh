@@ -120,12 +120,13 @@ mkdir -p "$out"
 #    conntrack -E for the same traffic: a TCP handshake, a request, a close.
 ip netns exec $FW conntrack -E > "$out/tcp-any.conntrack-E" 2>/dev/null & pids+=($!); sleep 0.5
 cap $FW "$out/tcp-any.pcap" -i any
+cap $FW "$out/tcp-any-sll1.pcap" -i any -y LINUX_SLL
 # Ethernet, on the client leg only, with a short snaplen beside it (the
 # SYN's options do not fit in 60 bytes: a truncated packet).
 cap $FW "$out/tcp-eth.pcap" -i f0
 cap $FW "$out/tcp-snaplen.pcap" -i f0 -s 60
 send tcp
-sleep 1; stop; stop; stop
+sleep 1; stop; stop; stop; stop
 sleep 1; stop
 # 2. pcapng from two interfaces (dumpcap), an ICMP error for a UDP packet.
 ip netns exec $FW dumpcap -q -i f0 -i f1 -w "$out/icmp-error-2if.pcapng" 2>/dev/null & pids+=($!); sleep 2
