@@ -130,6 +130,7 @@ void run_w3(const Options& o);
 void run_w4(const Options& o);
 void run_w5(const Options& o);
 void run_w6(const Options& o);
+void run_w8(const Options& o);
 
 }  // namespace bench
 

@@ -44,6 +44,7 @@ const char* death_reason_name(DeathReason r) {
     case DeathReason::kNetns: return "netns";
     case DeathReason::kTracker: return "tracker";
     case DeathReason::kClash: return "clash";
+    case DeathReason::kMasquerade: return "masquerade";
   }
   return "unknown";
 }

@@ -39,7 +39,8 @@ Conntrack::Conntrack(const ConntrackConfig& config, Clock& clock, Workqueue& wq)
       max_(config.max),
       hash_rnd_(config.hash_rnd),
       cpus_(config.cpus),
-      exact_walks_(config.exact_walks) {
+      exact_walks_(config.exact_walks),
+      nat_bysource_(slab_, config.htable_size) {
   CT_ASSERT(htable_size_ > 0, "the table needs at least one bucket");
   CT_ASSERT(cpus_ > 0, "at least one CPU");
   hash_.resize(htable_size_);
@@ -258,6 +259,8 @@ nf_conn* Conntrack::nf_conntrack_alloc(net& n, uint16_t cpu, const nf_conntrack_
 void Conntrack::nf_conntrack_free(nf_conn* ct) {
   net& n = nf_ct_net(ct);
   if (obs_ != nullptr) obs_->on_free(*ct);
+  // The NAT extension's destructor: off the bysource table.
+  if (ct->status & IPS_SRC_NAT_DONE) nat_bysource_.nf_nat_cleanup_conntrack(ct);
   CT_ASSERT(n.count > 0, "namespace count underflow");
   --n.count;
   slab_.free(ct);
@@ -750,6 +753,11 @@ void Conntrack::destroy_conntrack(nf_conn* ct) {
 // (a NAT_CLASH entry has no other), and kills each conn of the net. After
 // every kill the walk resumes at the same bucket from its head.
 uint32_t Conntrack::nf_conntrack_flush(net* only, DeathReason why) {
+  return nf_ct_iterate_cleanup_net(only, [](const nf_conn*, const void*) { return true; }, nullptr, why);
+}
+
+uint32_t Conntrack::nf_ct_iterate_cleanup_net(net* only, bool (*iter)(const nf_conn* ct, const void* data),
+                                              const void* data, DeathReason why) {
   this_cpu_ = 0;  // user context
   if (only != nullptr && only->count == 0) return 0;
   uint32_t killed = 0;
@@ -761,6 +769,7 @@ uint32_t Conntrack::nf_conntrack_flush(net* only, DeathReason why) {
         if (h->tuple.dst.dir != IP_CT_DIR_REPLY) continue;
         nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
         if (only != nullptr && ct->net != only->index) continue;
+        if (!iter(ct, data)) continue;
         victim = ct;
         break;
       }

@@ -47,8 +47,10 @@
 #include "core/nf_conntrack_ecache.h"
 #include "core/nf_conntrack_netns.h"
 #include "core/nf_conntrack_slab.h"
+#include "core/nf_nat_bysource.h"
 #include "core/observer.h"
 #include "core/packet.h"
+#include "core/prandom.h"
 #include "core/workqueue.h"
 
 namespace ctcore {
@@ -158,6 +160,11 @@ class Conntrack {
   // conntrack -F: kills every confirmed conn of `n` (all nets if null).
   // Returns how many it killed.
   uint32_t nf_conntrack_flush(net* n, DeathReason why = DeathReason::kFlush);
+  // nf_ct_iterate_cleanup_net(): kills every confirmed conn of `n` (all nets
+  // if null) for which `iter(ct, data)` is true, in bucket order. Returns
+  // how many it killed.
+  uint32_t nf_ct_iterate_cleanup_net(net* n, bool (*iter)(const nf_conn* ct, const void* data), const void* data,
+                                     DeathReason why);
   // Visits every live conn in the table through its ORIGINAL node, in bucket
   // and chain order (a `conntrack -L` dump), reaping expired ones as
   // ctnetlink_dump_table() does. `fn(const nf_conn&)`.
@@ -190,6 +197,16 @@ class Conntrack {
   bool gc_early_drop_pending() const { return gc_.early_drop; }
 
   ip_conntrack_stat& stat(net& n, uint16_t cpu) { return n.pcpu[cpu].stat; }
+
+  // ---- NAT's share (nf_nat_core.h) ----
+  // The bysource table and the conns' NAT extensions; cleaned up as each
+  // conn is freed (the kernel's NAT extension destructor).
+  NfNatBysource& nat_bysource() { return nat_bysource_; }
+  const NfNatBysource& nat_bysource() const { return nat_bysource_; }
+  // prandom_u32() for NAT's port choice. The simulator sets one seeded from
+  // the scenario; until then a fixed-seed generator of the core's own.
+  PrandomSource& prandom() { return *prandom_; }
+  void set_prandom(PrandomSource* source) { prandom_ = source != nullptr ? source : &default_prandom_; }
 
   // ConntrackConfig::exact_walks, as configured.
   bool exact_walks() const { return exact_walks_; }
@@ -294,6 +311,20 @@ class Conntrack {
   uint32_t hint_trust_until_ = 0;  // see hint_bounds_trusted()
   std::vector<std::unique_ptr<net>> nets_;
   NfConnSlab slab_;
+  NfNatBysource nat_bysource_;
+  // The default random source: xorshift32 from a fixed seed (tests of the
+  // core alone; a run always sets the scenario's).
+  struct FixedPrandom final : PrandomSource {
+    uint32_t x = 0x2545f491u;
+    uint32_t prandom_u32() override {
+      x ^= x << 13;
+      x ^= x >> 17;
+      x ^= x << 5;
+      return x;
+    }
+  };
+  FixedPrandom default_prandom_;
+  PrandomSource* prandom_ = &default_prandom_;
   uint32_t next_id_ = 1;
   GcWork gc_;
   const char* invalid_reason_ = nullptr;

@@ -12,10 +12,12 @@
 #ifndef CTSIM_CORE_NF_CONNTRACK_SLAB_H_
 #define CTSIM_CORE_NF_CONNTRACK_SLAB_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <utility>
 #include <vector>
 
 #include "core/huge_pages.h"
@@ -47,6 +49,20 @@ class NfConnSlab {
     --in_use_;
   }
   uint64_t in_use() const { return in_use_; }
+  // Objects per block, and the number of object slots so far (blocks x
+  // objects): slot_of() is below it.
+  static constexpr size_t kBlockObjects = kHugePageBytes / sizeof(nf_conn);
+  size_t slots() const { return blocks_.size() * kBlockObjects; }
+  // A stable index of ct's storage, for side tables of per-conn extensions
+  // (the NAT extension): block number x kBlockObjects + place in block.
+  // Blocks are 2 MiB aligned (huge_pages.h), so the block is found from
+  // the address by a binary search over the few block bases.
+  // REQUIRES: ct came from alloc().
+  size_t slot_of(const nf_conn* ct) const {
+    const auto base = reinterpret_cast<uintptr_t>(ct) & ~uintptr_t{kBlockBytes - 1};
+    const auto it = std::lower_bound(by_base_.begin(), by_base_.end(), std::pair<uintptr_t, uint32_t>{base, 0});
+    return it->second * kBlockObjects + static_cast<size_t>(ct - reinterpret_cast<const nf_conn*>(base));
+  }
   // Bytes held for objects (blocks), for memory figures.
   uint64_t bytes_reserved() const { return blocks_.size() * kBlockObjects * sizeof(nf_conn); }
 
@@ -54,9 +70,10 @@ class NfConnSlab {
   // One block per 2 MiB huge page (11397 conns): the table's conns sit on
   // few TLB entries (huge_pages.h).
   static constexpr size_t kBlockBytes = kHugePageBytes;
-  static constexpr size_t kBlockObjects = kBlockBytes / sizeof(nf_conn);
   void grow() {
     nf_conn* base = static_cast<nf_conn*>(huge_alloc(kBlockBytes));
+    const std::pair<uintptr_t, uint32_t> key{reinterpret_cast<uintptr_t>(base), static_cast<uint32_t>(blocks_.size())};
+    by_base_.insert(std::lower_bound(by_base_.begin(), by_base_.end(), key), key);
     blocks_.push_back(base);
     // Not initialised here: nf_conntrack_alloc() constructs every object
     // it hands out, and no walker can reach one that was never handed out.
@@ -66,6 +83,7 @@ class NfConnSlab {
     for (size_t i = kBlockObjects; i-- > 0;) free_.push_back(base + i);
   }
   std::vector<nf_conn*> blocks_;
+  std::vector<std::pair<uintptr_t, uint32_t>> by_base_;  // (block address, block number), sorted
   std::vector<nf_conn*> free_;
   uint64_t in_use_ = 0;
 };

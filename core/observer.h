@@ -31,6 +31,7 @@ enum class DeathReason : uint8_t {
   kNetns,      // namespace exit
   kTracker,    // the protocol tracker killed it (TCP RST, reopen)
   kClash,      // the loser of a confirm race
+  kMasquerade,  // its masquerade address went away (masq_inet_event)
 };
 const char* death_reason_name(DeathReason r);
 

@@ -9,6 +9,7 @@
 #endif
 
 #include <nlohmann/json.hpp>
+#include <map>
 #include <sstream>
 
 #include "sim/scenario/scenario.h"
@@ -97,6 +98,118 @@ TEST_CASE("dns race behind DNAT: one backend merges, two backends insert reply-o
   CHECK_FALSE(reply_only);  // conntrack -L hides it: only its REPLY node is in the table
 }
 
+namespace {
+
+// The last `stats` record of each CPU of the run.
+std::map<int, json> last_stats(const std::vector<json>& recs) {
+  std::map<int, json> out;
+  for (const json* r : of(recs, "stats")) out[(*r)["cpu"].get<int>()] = *r;
+  return out;
+}
+
+uint16_t mapped_sport(const json& nat) {
+  // "reply": "tcp 203.0.113.10:443 > 192.0.2.10:PORT"
+  const std::string reply = nat["reply"];
+  return static_cast<uint16_t>(std::stoi(reply.substr(reply.rfind(':') + 1)));
+}
+
+}  // namespace
+
+TEST_CASE("nat/snat-port-collision: five clients behind one address all confirm, colliders get class ports") {
+  auto recs = trace_of("scenarios/nat/snat-port-collision.json");
+  std::vector<const json*> src;
+  for (const json* n : of(recs, "nat"))
+    if ((*n)["manip"] == "src") src.push_back(n);
+  REQUIRE(src.size() == 5);
+  // Clients 1-3 use port 40000, 4-5 port 700.
+  CHECK(mapped_sport(*src[0]) == 40000);
+  CHECK((*src[0])["how"] == "in_range");
+  for (int k : {1, 2}) {
+    CHECK((*src[k])["how"] == "unique");
+    CHECK(mapped_sport(*src[k]) >= 1024);
+  }
+  CHECK(mapped_sport(*src[1]) != mapped_sport(*src[2]));
+  CHECK(mapped_sport(*src[3]) == 700);
+  CHECK((*src[4])["how"] == "unique");
+  CHECK(mapped_sport(*src[4]) >= 600);
+  CHECK(mapped_sport(*src[4]) <= 1023);
+  const json st = last_stats(recs).at(0);
+  CHECK(st["found"] == 3);
+  CHECK(st["insert_failed"] == 0);
+  CHECK(st["drop"] == 0);
+  CHECK(of(recs, "confirm").size() == 5);
+}
+
+TEST_CASE("incidents/snat-port-race: both pods keep port 40000, the second SYN is dropped at confirm") {
+  auto recs = trace_of("scenarios/incidents/snat-port-race.json");
+  std::vector<const json*> src;
+  for (const json* n : of(recs, "nat"))
+    if ((*n)["manip"] == "src") src.push_back(n);
+  REQUIRE(src.size() == 3);
+  // Mapped before either confirms: both keep the port.
+  CHECK(mapped_sport(*src[0]) == 40000);
+  CHECK(mapped_sport(*src[1]) == 40000);
+  // The retransmission a second later finds 40000 taken and moves.
+  CHECK((*src[2])["how"] == "unique");
+  CHECK(mapped_sport(*src[2]) != 40000);
+  CHECK((*src[2])["t"] == 1'000'000'000LL);
+  const auto st = last_stats(recs);
+  CHECK(st.at(1)["insert_failed"] == 1);
+  CHECK(st.at(1)["drop"] == 1);
+  CHECK(st.at(0)["insert_failed"] == 0);
+  std::vector<const json*> drops;
+  for (const json* v : of(recs, "verdict"))
+    if ((*v)["verdict"] == "drop") drops.push_back(v);
+  REQUIRE(drops.size() == 1);
+  CHECK((*drops[0])["conn"] == 2);
+  CHECK((*drops[0])["reason"] == "nf_conntrack_confirm");
+}
+
+TEST_CASE("incidents/snat-port-race-fully-random: random ports, both confirm") {
+  auto recs = trace_of("scenarios/incidents/snat-port-race-fully-random.json");
+  std::vector<const json*> src;
+  for (const json* n : of(recs, "nat"))
+    if ((*n)["manip"] == "src") src.push_back(n);
+  REQUIRE(src.size() == 2);
+  CHECK((*src[0])["how"] == "unique");
+  CHECK((*src[1])["how"] == "unique");
+  CHECK(mapped_sport(*src[0]) != mapped_sport(*src[1]));
+  CHECK((*src[0])["range"] == "192.0.2.10 fully-random");
+  for (const auto& entry : last_stats(recs)) {
+    const int cpu = entry.first;
+    const json& st = entry.second;
+    CAPTURE(cpu);
+    CHECK(st["insert_failed"] == 0);
+    CHECK(st["drop"] == 0);
+  }
+  CHECK(of(recs, "confirm").size() == 2);
+}
+
+TEST_CASE("random port draws are reproducible from the seed, and change with it") {
+  const std::string dir = temp_dir();
+  json doc = json::parse(read_file(source_path("scenarios/incidents/snat-port-race-fully-random.json")));
+  auto ports = [&](uint64_t seed, const std::string& name) {
+    doc["seed"] = seed;
+    const std::string path = dir + "/" + name + ".json";
+    write_file(path, doc.dump());
+    RunResult r = run_ctsim("run " + path + " --quiet --trace " + dir + "/" + name + ".jsonl");
+    REQUIRE(r.code == 0);
+    std::vector<uint16_t> out;
+    std::istringstream in(read_file(dir + "/" + name + ".jsonl"));
+    std::string line;
+    while (std::getline(in, line)) {
+      const json rec = json::parse(line);
+      if (rec["kind"] == "nat" && rec["manip"] == "src") out.push_back(mapped_sport(rec));
+    }
+    return out;
+  };
+  const auto a = ports(3, "a"), b = ports(3, "b"), c = ports(4, "c");
+  REQUIRE(a.size() == 2);
+  CHECK(a == b);
+  CHECK(a != c);
+  for (uint16_t p : c) CHECK(p >= 1024);
+}
+
 TEST_CASE("NAT rules are refused where NAT cannot work") {
   struct Case {
     const char* text;
@@ -109,9 +222,24 @@ TEST_CASE("NAT rules are refused where NAT cannot work") {
       {R"({"ctsim": 1, "rules": [{"hook": "prerouting", "verdict": "dnat"}]})",
        "/rules/0: a dnat verdict needs \"to\" (the address to map to, e.g. \"10.1.0.1:53\")"},
       {R"({"ctsim": 1, "rules": [{"hook": "prerouting", "verdict": "accept", "to": "10.1.0.1"}]})",
-       "/rules/0/to: \"to\" only applies to the dnat and snat verdicts"},
+       "/rules/0/to: \"to\" only applies to the dnat, snat and masquerade verdicts"},
       {R"({"ctsim": 1, "rules": [{"hook": "prerouting", "verdict": "dnat", "to": "10.1.0.0/24"}]})",
-       "/rules/0/to: \"10.1.0.0/24\": NAT maps to one address, not a prefix"},
+       "/rules/0/to: \"10.1.0.0/24\": NAT maps to an address or an address range (A-B), not a prefix"},
+      {R"({"ctsim": 1, "rules": [{"hook": "prerouting", "verdict": "masquerade"}]})",
+       "/rules/0/verdict: masquerade works at the postrouting hook only"},
+      {R"({"ctsim": 1, "rules": [{"hook": "postrouting", "verdict": "masquerade", "to": "10.1.0.1"}]})",
+       "/rules/0/to: \"10.1.0.1\": masquerade takes the outgoing address; give only ports (\":1024-65535\")"},
+      {R"({"ctsim": 1, "rules": [{"hook": "postrouting", "verdict": "snat", "to": "10.1.0.9-10.1.0.1"}]})",
+       "/rules/0/to: \"10.1.0.9-10.1.0.1\": the range's first address is above its last"},
+      {R"({"ctsim": 1, "rules": [{"hook": "postrouting", "verdict": "snat", "to": "10.1.0.1-2001:db8::1"}]})",
+       "both ends of an address range must be of one family"},
+      {R"({"ctsim": 1, "rules": [{"hook": "postrouting", "verdict": "snat", "to": "10.1.0.1", "flags": ["randomly"]}]})",
+       "/rules/0/flags/0: "},
+      {R"({"ctsim": 1, "rules": [{"hook": "postrouting", "verdict": "accept", "flags": ["random"]}]})",
+       "/rules/0/flags: \"flags\" only apply to the dnat, snat and masquerade verdicts"},
+      {R"({"ctsim": 1, "namespaces": [{"name": "a", "addresses": ["10.0.0.0/8"]}]})",
+       "/namespaces/0/addresses/0: \"10.0.0.0/8\": expected one address (no prefix, no port)"},
+      {R"({"ctsim": 1, "actions": [{"at": "1s", "do": "addr_del"}]})", "/actions/0"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.text);

@@ -138,7 +138,7 @@ const Case kCases[] = {
      "bad.json:1:33: /rules/0/hook: \"forwrd\" is not one of prerouting, input, forward, output, postrouting (did you "
      "mean \"forward\"?)"},
     {"rule verdict", "{\"ctsim\": 1, \"rules\": [{\"hook\": \"forward\", \"verdict\": \"reject\"}]}",
-     "bad.json:1:55: /rules/0/verdict: \"reject\" is not one of accept, drop, queue, dnat, snat"},
+     "bad.json:1:55: /rules/0/verdict: \"reject\" is not one of accept, drop, queue, dnat, snat, masquerade"},
     {"queue without delay", "{\"ctsim\": 1, \"rules\": [{\"hook\": \"forward\", \"verdict\": \"queue\"}]}",
      "bad.json:1:24: /rules/0: a queue verdict needs \"delay\" (how long the packet is held)"},
     {"delay on drop", "{\"ctsim\": 1, \"rules\": [{\"hook\": \"forward\", \"verdict\": \"drop\", \"delay\": \"1ms\"}]}",
@@ -303,16 +303,16 @@ const Case kCases[] = {
     {"action without do",
      "{\"ctsim\": 1, \"listeners\": [{\"name\": \"ev\"}], \"actions\": [{\"at\": \"1s\", \"netns\": \"init\"}]}",
      "bad.json:1:57: /actions/0: missing \"do\" (sysctl, flush, delete, netns_add, netns_del, listener_stall, "
-     "listener_resume, snapshot or stats)"},
+     "listener_resume, snapshot, stats, addr_add or addr_del)"},
     {"action do misspelt",
      "{\"ctsim\": 1, \"listeners\": [{\"name\": \"ev\"}], \"actions\": [{\"at\": \"1s\", \"do\": \"flsh\"}]}",
      "bad.json:1:76: /actions/0/do: \"flsh\" is not one of sysctl, flush, delete, netns_add, netns_del, "
-     "listener_stall, listener_resume, snapshot, stats (did you mean \"flush\"?)"},
+     "listener_stall, listener_resume, snapshot, stats, addr_add, addr_del (did you mean \"flush\"?)"},
     {"action unknown do with stray key",
      "{\"ctsim\": 1, \"listeners\": [{\"name\": \"ev\"}], \"actions\": [{\"at\": \"1s\", \"do\": \"reboot\", \"now\": "
      "true}]}",
      "bad.json:1:76: /actions/0/do: \"reboot\" is not one of sysctl, flush, delete, netns_add, netns_del, "
-     "listener_stall, listener_resume, snapshot, stats\nbad.json:1:86: /actions/0/now: unknown key \"now\""},
+     "listener_stall, listener_resume, snapshot, stats, addr_add, addr_del\nbad.json:1:86: /actions/0/now: unknown key \"now\""},
     {"action do not a string", "{\"ctsim\": 1, \"actions\": [{\"at\": \"1s\", \"do\": 5}]}",
      "bad.json:1:45: /actions/0/do: expected a string, found the number 5"},
     {"sysctl action without key",

@@ -41,6 +41,7 @@ const char* death_words(ctcore::DeathReason r) {
     case R::kNetns: return "its namespace exits (nf_conntrack_cleanup_net)";
     case R::kTracker: return "its tracker killed it (nf_ct_kill)";
     case R::kClash: return "it lost a confirm race";
+    case R::kMasquerade: return "its masquerade address went away (masq_inet_event -> nf_ct_iterate_cleanup_net)";
   }
   return "?";
 }
@@ -184,6 +185,58 @@ void ExplainWriter::event(const nf_conn& ct, std::string_view listener, std::str
   step(fmt::format("{}: conn {} events {} -> ctnetlink [{}] message to listener \"{}\": {}",
                    destroy ? "nf_conntrack_eventmask_report()" : "nf_ct_deliver_cached_events()", ct.id,
                    ipct_text(events), type, listener, outcome));
+}
+
+void ExplainWriter::nat(const nf_conn& ct, ctcore::nf_nat_manip_type manip, const char* rule_match,
+                        std::string_view verdict, std::string_view range, const ctcore::nf_nat_decision& why) {
+  const bool src = manip == ctcore::NF_NAT_MANIP_SRC;
+  const std::string_view side = src ? "source" : "destination";
+  if (rule_match != nullptr)
+    step(fmt::format("nf_nat_inet_fn(): {} NAT for conn {}: rule \"{}\" ({} to {}) -> nf_nat_setup_info()",
+                     src ? "source" : "destination", ct.id, rule_match, verdict, range));
+  else
+    step(fmt::format("nf_nat_inet_fn(): no {} rule matched conn {}: nf_nat_alloc_null_binding() -> "
+                     "nf_nat_setup_info() to its own address {}",
+                     verdict.empty() ? (src ? "snat" : "dnat") : verdict, ct.id, range));
+  std::string how;
+  const std::string taken =
+      why.taken == 0 ? "" : fmt::format("; {} candidate(s) found taken (nf_conntrack_tuple_taken counts `found`)", why.taken);
+  const std::string_view how_word = why.how;
+  if (how_word == "original")
+    how = "get_unique_tuple(): the packet's own tuple is in range and unused (nf_nat_used_tuple): kept";
+  else if (how_word == "bysource")
+    how = "get_unique_tuple(): find_appropriate_src() found this source's mapping on the bysource table and reused it";
+  else if (how_word == "in_range")
+    how = fmt::format("get_unique_tuple(): find_best_ips_proto() chose the address; the {} port/id is in range and "
+                      "the tuple unused: kept", side);
+  else if (how_word == "kept")
+    how = fmt::format("get_unique_tuple(): find_best_ips_proto() chose the address; the {} port/id cannot change here",
+                      side);
+  else if (how_word == "unique")
+    how = fmt::format("get_unique_tuple(): nf_nat_l4proto_unique_tuple() picked a free {} port/id after {} "
+                      "attempt(s) in {} round(s)", side, why.attempts, why.rounds);
+  else
+    how = fmt::format("get_unique_tuple(): nf_nat_l4proto_unique_tuple() found no free {} port/id in {} attempt(s) "
+                      "({} round(s)) and keeps its last candidate: the clash shows at confirm", side, why.attempts,
+                      why.rounds);
+  more(how + taken);
+  const bool changed = ct.test_bit(src ? ctcore::IPS_SRC_NAT_BIT : ctcore::IPS_DST_NAT_BIT);
+  if (changed)
+    more(fmt::format("nf_conntrack_alter_reply(): REPLY is now {}; IPS_{}_NAT set", 
+                     format_tuple(ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple), src ? "SRC" : "DST"));
+  else
+    more("the tuple is unchanged: REPLY stays as it is");
+  more(fmt::format("IPS_{}_NAT_DONE set{}", src ? "SRC" : "DST",
+                   src ? "; the conn joins the bysource table (hash_by_src of its ORIGINAL source)" : ""));
+}
+
+void ExplainWriter::nat_icmp(const nf_conn& ct, ctcore::nf_nat_manip_type manip, std::string_view before,
+                             std::string_view after) {
+  step(fmt::format("nf_nat_icmp_reply_translation(): the ICMP error is about NATed conn {}: the quoted header gets "
+                   "the reverse manip, the outer {} is made the reply's",
+                   ct.id, manip == ctcore::NF_NAT_MANIP_SRC ? "source" : "destination"));
+  more(fmt::format("before: {}", before));
+  more(fmt::format("after:  {}", after));
 }
 
 void ExplainWriter::finish() {

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "core/nf_conntrack_core.h"
+#include "core/nf_nat_core.h"
 #include "core/observer.h"
 #include "sim/engine/engine.h"
 #include "sim/output/output_file.h"
@@ -59,6 +60,13 @@ class ExplainWriter : public ctcore::Observer {
   // An event message offered to a listener. `outcome` says what happened.
   void event(const ctcore::nf_conn& ct, std::string_view listener, std::string_view type, unsigned events,
              std::string_view outcome);
+  // A NAT binding was decided: by the rule matching `rule_match` with
+  // verdict `verdict` (null match: the null binding), within `range`.
+  void nat(const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip, const char* rule_match,
+           std::string_view verdict, std::string_view range, const ctcore::nf_nat_decision& why);
+  // An ICMP error about a NATed conn was translated.
+  void nat_icmp(const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip, std::string_view before,
+                std::string_view after);
   // Flushes any open block (call once at the end).
   void finish();
 

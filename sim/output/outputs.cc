@@ -1,5 +1,7 @@
 #include "sim/output/outputs.h"
 
+#include "sim/scenario/nat_range.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -113,8 +115,20 @@ void Outputs::verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn*
 }
 
 void Outputs::nat(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip,
-                  bool mapped) {
-  if (trace_) trace_->nat(n, cpu, ct, manip == ctcore::NF_NAT_MANIP_DST ? "dst" : "src", mapped);
+                  const RuleSpec* rule, const ctcore::nf_nat_range2& range, const ctcore::nf_nat_decision& why) {
+  if (!trace_ && !explain_) return;
+  const std::string_view manip_word = manip == ctcore::NF_NAT_MANIP_DST ? "dst" : "src";
+  const std::string_view rule_word = rule != nullptr ? enum_name(kVerdictNames, rule->verdict) : "";
+  const std::string range_text = format_nat_range(range);
+  if (trace_) trace_->nat(n, cpu, ct, manip_word, rule_word, range_text, why);
+  if (explain_) explain_->nat(ct, manip, rule != nullptr ? rule->match_text.c_str() : nullptr, rule_word, range_text, why);
+}
+
+void Outputs::nat_icmp(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip,
+                       const ctcore::Packet& before, const ctcore::Packet& after) {
+  const std::string_view manip_word = manip == ctcore::NF_NAT_MANIP_DST ? "dst" : "src";
+  if (trace_) trace_->nat_icmp(n, cpu, ct, manip_word, before, after);
+  if (explain_) explain_->nat_icmp(ct, manip, format_packet(before), format_packet(after));
 }
 
 void Outputs::packet_done(uint64_t id, const ctcore::net& n, uint16_t cpu, std::string_view path,

@@ -96,8 +96,13 @@ class Outputs {
   // A verdict at `hook`: by a core function (`by`) or by a scenario rule.
   void verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, uint64_t id, std::string_view hook,
                std::string_view verdict, const char* by, const RuleSpec* rule);
-  // A conn's NAT binding was decided (`mapped` false: a null binding).
-  void nat(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip, bool mapped);
+  // A conn's NAT binding was decided by `rule` (null: the null binding)
+  // within `range`; `why` says how the tuple was chosen.
+  void nat(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip,
+           const RuleSpec* rule, const ctcore::nf_nat_range2& range, const ctcore::nf_nat_decision& why);
+  // An ICMP error about ct was translated (nf_nat_icmp_reply_translation).
+  void nat_icmp(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip,
+                const ctcore::Packet& before, const ctcore::Packet& after);
   // Packet `id` leaves the stack (`dropped`: by a drop verdict), as `skb`
   // is now (after NAT, still holding its conn).
   void packet_done(uint64_t id, const ctcore::net& n, uint16_t cpu, std::string_view path, const ctcore::Packet& skb,

@@ -242,6 +242,11 @@ void TraceWriter::action(const ActionSpec& a, std::optional<bool> found) {
     case Kind::kListenerStall:
     case Kind::kListenerResume: str("listener", a.name); break;
     case Kind::kStats: break;
+    case Kind::kAddrAdd:
+    case Kind::kAddrDel:
+      str("netns", a.netns);
+      str("address", format_address(a.address.l3num, a.address.addr));
+      break;
   }
   finish();
 }
@@ -268,12 +273,34 @@ void TraceWriter::snapshot(const ctcore::net* only, const std::vector<const nf_c
   finish();
 }
 
-void TraceWriter::nat(const ctcore::net& n, uint16_t cpu, const nf_conn& ct, std::string_view manip, bool mapped) {
+void TraceWriter::nat(const ctcore::net& n, uint16_t cpu, const nf_conn& ct, std::string_view manip,
+                      std::string_view rule, std::string_view range, const ctcore::nf_nat_decision& why) {
   begin("nat", &n, cpu, ct.id);
   str("manip", manip);
-  str("binding", mapped ? "mapped" : "null");
+  str("binding", rule.empty() ? "null" : "mapped");
+  if (!rule.empty()) str("rule", rule);
+  str("range", range);
+  str("how", why.how);
+  num("taken", why.taken);
+  if (why.attempts != 0) {
+    num("attempts", why.attempts);
+    num("rounds", why.rounds);
+  }
   tuple_str("reply", ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple);
   status_list(ct.status);
+  finish();
+}
+
+void TraceWriter::nat_icmp(const ctcore::net& n, uint16_t cpu, const nf_conn& ct, std::string_view manip,
+                           const ctcore::Packet& before, const ctcore::Packet& after) {
+  begin("nat_icmp", &n, cpu, ct.id);
+  str("manip", manip);
+  scratch_.clear();
+  append_packet_notation(scratch_, before);
+  notation_str("before", scratch_);
+  scratch_.clear();
+  append_packet_notation(scratch_, after);
+  notation_str("after", scratch_);
   finish();
 }
 

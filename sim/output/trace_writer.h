@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/nf_conntrack_core.h"
+#include "core/nf_nat_core.h"
 #include "core/observer.h"
 #include "sim/engine/engine.h"
 #include "sim/output/output_file.h"
@@ -57,7 +58,13 @@ class TraceWriter : public ctcore::Observer {
   void chains(const std::vector<uint64_t>& histogram);
   // A conn's NAT binding was decided: `manip` "dst" or "src"; `mapped`
   // false for a null binding (no rule matched).
-  void nat(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, std::string_view manip, bool mapped);
+  // A NAT binding: `rule` is the verdict word of the rule that chose it
+  // ("" for the null binding), `range` the range as the rule writes it.
+  void nat(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, std::string_view manip,
+           std::string_view rule, std::string_view range, const ctcore::nf_nat_decision& why);
+  // An ICMP error about a NATed conn, before and after its translation.
+  void nat_icmp(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, std::string_view manip,
+                const ctcore::Packet& before, const ctcore::Packet& after);
   void stats(const ctcore::net& n, uint16_t cpu, const ctcore::ip_conntrack_stat& st);
   void end(uint64_t packets, uint64_t conns_created, uint64_t conns_freed, uint64_t events,
            const ctcore::ip_conntrack_stat& total);

@@ -35,10 +35,20 @@ struct SysctlSetting {
   uint64_t value = 0;
 };
 
+// An address of a namespace's outgoing interface (masquerade maps to it).
+struct InterfaceAddress {
+  uint16_t l3num = ctcore::NFPROTO_IPV4;
+  ctcore::nf_inet_addr addr;
+  bool operator==(const InterfaceAddress&) const = default;
+};
+
 struct NamespaceSpec {
   std::string name;
   uint32_t hash_mix = 0;
   std::vector<SysctlSetting> sysctls;
+  // The addresses of the interface the forward and output paths leave by,
+  // in the order given (masquerade takes the first of the packet's family).
+  std::vector<InterfaceAddress> addresses;
 };
 
 // ctnetlink multicast groups a listener subscribes to.
@@ -67,16 +77,21 @@ struct RuleSpec {
   ctcore::nf_inet_hooks hook = ctcore::NF_INET_FORWARD;
   RuleMatch match;
   std::string match_text;
-  enum class Verdict : uint8_t { kAccept, kDrop, kQueue, kDnat, kSnat } verdict = Verdict::kAccept;
+  enum class Verdict : uint8_t { kAccept, kDrop, kQueue, kDnat, kSnat, kMasquerade } verdict = Verdict::kAccept;
   SimTime delay = 0;  // queue only
-  // dnat/snat: where new conns are mapped to, used in turn.
-  std::vector<ctcore::nf_nat_range> to;
+  // dnat/snat: where new conns are mapped to, used in turn (each with the
+  // rule's flags); masquerade: at most one, ports only (no MAP_IPS).
+  std::vector<ctcore::nf_nat_range2> to;
   SimTime at = 0;  // when the rule is added
-  bool is_nat() const { return verdict == Verdict::kDnat || verdict == Verdict::kSnat; }
+  bool is_nat() const {
+    return verdict == Verdict::kDnat || verdict == Verdict::kSnat || verdict == Verdict::kMasquerade;
+  }
+  // The NAT manip type of a nat verdict: dnat DST, snat and masquerade SRC.
+  bool is_src_nat() const { return verdict == Verdict::kSnat || verdict == Verdict::kMasquerade; }
 };
 // The words of a rule's "verdict", indexed by RuleSpec::Verdict.
-inline constexpr const char* kVerdictNames[] = {"accept", "drop", "queue", "dnat", "snat"};
-static_assert(std::size(kVerdictNames) == static_cast<size_t>(RuleSpec::Verdict::kSnat) + 1);
+inline constexpr const char* kVerdictNames[] = {"accept", "drop", "queue", "dnat", "snat", "masquerade"};
+static_assert(std::size(kVerdictNames) == static_cast<size_t>(RuleSpec::Verdict::kMasquerade) + 1);
 
 struct PacketEntry {
   SimTime at = 0;
@@ -120,6 +135,8 @@ struct ActionSpec {
     kListenerResume,
     kSnapshot,
     kStats,
+    kAddrAdd,
+    kAddrDel,
   };
   SimTime at = 0;
   Kind kind = Kind::kSnapshot;
@@ -132,12 +149,14 @@ struct ActionSpec {
   std::string tuple_text;
   uint32_t hash_mix = 0;               // netns_add
   std::vector<SysctlSetting> sysctls;  // netns_add
+  InterfaceAddress address;            // addr_add / addr_del
 };
 // The words of "do", indexed by ActionSpec::Kind: the one list the loader,
 // the key table and the trace's action records derive from.
 inline constexpr const char* kActionNames[] = {
-    "sysctl", "flush", "delete", "netns_add", "netns_del", "listener_stall", "listener_resume", "snapshot", "stats"};
-static_assert(std::size(kActionNames) == static_cast<size_t>(ActionSpec::Kind::kStats) + 1);
+    "sysctl", "flush",    "delete", "netns_add", "netns_del", "listener_stall", "listener_resume",
+    "snapshot", "stats", "addr_add", "addr_del"};
+static_assert(std::size(kActionNames) == static_cast<size_t>(ActionSpec::Kind::kAddrDel) + 1);
 inline const char* action_name(ActionSpec::Kind k) { return enum_name(kActionNames, k); }
 
 struct Scenario {

@@ -102,6 +102,12 @@ void load_actions(LoadContext& x, const json& doc) {
               c.error(p + "/listener", fmt::format("no listener \"{}\"{}", *v, did_you_mean(*v, names)));
             }
           }
+      } else if (a.kind == Kind::kAddrAdd || a.kind == Kind::kAddrDel) {
+        a.netns = first_ns;
+        if (arr[i].contains("netns"))
+          if (auto v = check_ns(arr[i]["netns"], p + "/netns")) a.netns = *v;
+        if (const json* addr = need("address"))
+          if (auto v = read_interface_address(c, *addr, p + "/address")) a.address = *v;
       }  // kStats: nothing but "at"
       if (!a.netns.empty()) x.check_exists_at(a.netns, a.at, p + "/netns");
       if (a.kind == ActionSpec::Kind::kNetnsDel) x.check_exists_at(a.name, a.at, p + "/name");

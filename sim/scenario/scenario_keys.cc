@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/nf_conntrack_common.h"
+#include "sim/scenario/nat_range.h"
 #include "sim/scenario/scenario.h"
 
 namespace ctsim {
@@ -16,9 +17,9 @@ const std::vector<ScenarioLevel>& scenario_key_table() {
         "rules", "packets", "flows", "captures", "actions", "until"},
        {"ctsim"}},
       {"/table", {"buckets", "max", "hash_rnd", "exact_walks"}, {}},
-      {"/namespaces/*", {"name", "hash_mix", "sysctl"}, {"name"}},
+      {"/namespaces/*", {"name", "hash_mix", "sysctl", "addresses"}, {"name"}},
       {"/listeners/*", {"name", "netns", "reliable", "rcvbuf", "read_every", "events"}, {}},
-      {"/rules/*", {"netns", "hook", "match", "verdict", "delay", "to", "at"}, {"hook", "verdict"}},
+      {"/rules/*", {"netns", "hook", "match", "verdict", "delay", "to", "flags", "at"}, {"hook", "verdict"}},
       {"/packets/*", {"at", "netns", "cpu", "path", "pkt"}, {"at", "pkt"}},
       // Required keys are checked, and reported, in the order listed.
       {"/flows/*",
@@ -36,8 +37,10 @@ const std::vector<ScenarioLevel>& scenario_key_table() {
       {"/actions/*?do=listener_resume", {"at", "do", "listener"}, {"at", "do", "listener"}},
       {"/actions/*?do=snapshot", {"at", "do", "netns"}, {"at", "do"}},
       {"/actions/*?do=stats", {"at", "do"}, {"at", "do"}},
+      {"/actions/*?do=addr_add", {"at", "do", "netns", "address"}, {"at", "do", "address"}},
+      {"/actions/*?do=addr_del", {"at", "do", "netns", "address"}, {"at", "do", "address"}},
       {"/actions/*",
-       {"at", "do", "netns", "key", "value", "tuple", "name", "hash_mix", "sysctl", "listener"},
+       {"at", "do", "netns", "key", "value", "tuple", "name", "hash_mix", "sysctl", "listener", "address"},
        {"at", "do"}},
   };
   return kTable;
@@ -56,6 +59,12 @@ std::vector<std::string> words_of(const char* const (&names)[N]) {
   return std::vector<std::string>(names, names + N);
 }
 
+std::vector<std::string> nat_flag_words() {
+  std::vector<std::string> words;
+  for (const NatFlagName& f : kNatFlagNames) words.emplace_back(f.word);
+  return words;
+}
+
 std::vector<std::string> event_group_words() {
   std::vector<std::string> words;
   for (const EventGroupName& g : kEventGroupNames) words.emplace_back(g.name);
@@ -69,8 +78,8 @@ const std::vector<ScenarioEnum>& scenario_enum_table() {
       {"/listeners/*/events/*", event_group_words()}, {"/rules/*/hook", hook_words()},
       {"/rules/*/verdict", words_of(kVerdictNames)},  {"/packets/*/path", words_of(kPathNames)},
       {"/flows/*/kind", words_of(kFlowKindNames)},    {"/flows/*/path", words_of(kPathNames)},
-      {"/flows/*/close", words_of(kFlowCloseNames)},
-      {"/captures/*/path", words_of(kPathNames)},  {"/actions/*/do", words_of(kActionNames)},
+      {"/flows/*/close", words_of(kFlowCloseNames)},  {"/captures/*/path", words_of(kPathNames)},
+      {"/actions/*/do", words_of(kActionNames)},      {"/rules/*/flags/*", nat_flag_words()},
   };
   return kTable;
 }

@@ -29,7 +29,7 @@
 namespace ctsim {
 
 // Random stream ids for the seeds drawn when the scenario leaves them out.
-inline constexpr uint64_t kStreamHashRnd = 1;
+inline constexpr uint64_t kStreamHashRnd = 1;  // (2 is NAT's prandom, sim/world/simulator.h)
 inline constexpr uint64_t kStreamHashMix = 1000;  // + namespace index (+ 500 + action index)
 
 struct LoadContext {
@@ -58,6 +58,8 @@ struct LoadContext {
 void load_table(Checker& c, const nlohmann::json& doc, Scenario* out);
 // Returns the names "namespaces" defines (or the default "init").
 std::set<std::string> load_namespaces(Checker& c, const nlohmann::json& doc, Scenario* out);
+// One interface address ("198.51.100.1", "2001:db8::1"): no prefix, no port.
+std::optional<InterfaceAddress> read_interface_address(Checker& c, const nlohmann::json& j, const std::string& ptr);
 
 // Namespaces that netns_add actions create, read ahead of the actions
 // section so that earlier sections may name them.

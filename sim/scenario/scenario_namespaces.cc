@@ -1,7 +1,11 @@
 // The scenario loader's "namespaces" section (docs/SCENARIO.md "Namespaces"),
 // the namespaces netns_add actions create later, and the checks every
 // other section makes on the namespace it names.
+#include <algorithm>
+
 #include <fmt/format.h>
+
+#include "sim/scenario/endpoint_range.h"
 
 #include "sim/scenario/scenario_keys.h"
 #include "sim/scenario/scenario_load.h"
@@ -14,7 +18,7 @@ std::set<std::string> load_namespaces(Checker& c, const json& doc, Scenario* out
   Scenario& s = *out;
   std::set<std::string> names;
   if (!doc.contains("namespaces")) {
-    s.namespaces.push_back({"init", 0, {}});
+    s.namespaces.push_back({"init", 0, {}, {}});
     names.insert("init");
     return names;
   }
@@ -37,10 +41,36 @@ std::set<std::string> load_namespaces(Checker& c, const json& doc, Scenario* out
       if (auto v = c.uint(arr[i]["hash_mix"], p + "/hash_mix", 0, 0xffffffffull))
         ns.hash_mix = static_cast<uint32_t>(*v);
     if (arr[i].contains("sysctl")) read_sysctl_map(c, arr[i]["sysctl"], p + "/sysctl", s.hz, &ns.sysctls);
+    if (arr[i].contains("addresses") && c.is_array(arr[i]["addresses"], p + "/addresses")) {
+      const json& addrs = arr[i]["addresses"];
+      for (size_t k = 0; k < addrs.size(); ++k) {
+        const std::string ap = fmt::format("{}/addresses/{}", p, k);
+        if (auto a = read_interface_address(c, addrs[k], ap)) {
+          if (std::find(ns.addresses.begin(), ns.addresses.end(), *a) != ns.addresses.end())
+            c.error(ap, "this address is listed twice");
+          ns.addresses.push_back(*a);
+        }
+      }
+    }
     s.namespaces.push_back(std::move(ns));
   }
   if (arr.empty()) c.error("/namespaces", "at least one namespace is needed (or leave the key out)");
   return names;
+}
+
+std::optional<InterfaceAddress> read_interface_address(Checker& c, const json& j, const std::string& ptr) {
+  auto text = c.string(j, ptr);
+  if (!text) return std::nullopt;
+  auto e = parse_endpoint_range(*text);
+  if (!e) {
+    c.error(ptr, e.error().what);
+    return std::nullopt;
+  }
+  if (e->has_port || e->prefix_len != (e->l3num == ctcore::NFPROTO_IPV4 ? 32 : 128)) {
+    c.error(ptr, fmt::format("\"{}\": expected one address (no prefix, no port)", *text));
+    return std::nullopt;
+  }
+  return InterfaceAddress{e->l3num, e->addr};
 }
 
 NamespacePlan plan_namespaces(const json& doc, uint32_t hz, const std::set<std::string>& ns_names) {

@@ -2,6 +2,7 @@
 // NAT rules at the netfilter hooks.
 #include <fmt/format.h>
 
+#include "sim/scenario/nat_range.h"
 #include "sim/scenario/scenario_keys.h"
 #include "sim/scenario/scenario_load.h"
 
@@ -11,7 +12,7 @@ using nlohmann::json;
 
 namespace {
 
-// A NAT rule's "to": one endpoint or a list of them.
+// A NAT rule's "to": one range or a list of them used in turn.
 void read_nat_targets(Checker& c, const json& to, const std::string& p, RuleSpec* r) {
   std::vector<std::pair<std::string, std::string>> texts;  // (pointer, text)
   if (to.is_array()) {
@@ -21,24 +22,26 @@ void read_nat_targets(Checker& c, const json& to, const std::string& p, RuleSpec
   } else if (auto t = c.string(to, p)) {
     texts.emplace_back(p, *t);
   }
+  const bool masquerade = r->verdict == RuleSpec::Verdict::kMasquerade;
+  if (masquerade && texts.size() > 1) c.error(p, "masquerade takes one port range, not a list");
   for (const auto& [ptr, text] : texts) {
-    auto e = parse_endpoint_range(text);
-    if (!e) {
-      c.error(ptr, e.error().what);
+    auto range = parse_nat_range(text, masquerade);
+    if (!range) {
+      c.error(ptr, range.error().what);
       continue;
     }
-    if (e->prefix_len != (e->l3num == ctcore::NFPROTO_IPV4 ? 32 : 128)) {
-      c.error(ptr, fmt::format("\"{}\": NAT maps to one address, not a prefix", text));
-      continue;
-    }
-    ctcore::nf_nat_range nr;
-    nr.l3num = e->l3num;
-    nr.addr = e->addr;
-    nr.has_port = e->has_port;
-    nr.port_lo = e->port_lo;
-    nr.port_hi = e->port_hi;
-    r->to.push_back(nr);
+    r->to.push_back(*range);
   }
+}
+
+// The rule's "flags": nft's random, fully-random, persistent.
+uint32_t read_nat_flags(Checker& c, const json& flags, const std::string& p) {
+  uint32_t out = 0;
+  if (!c.is_array(flags, p)) return out;
+  for (size_t k = 0; k < flags.size(); ++k)
+    if (auto w = c.one_of(flags[k], fmt::format("{}/{}", p, k), scenario_enum("/rules/*/flags/*")))
+      out |= *nat_flag_from_word(*w);
+  return out;
 }
 
 }  // namespace
@@ -84,14 +87,25 @@ void load_rules(LoadContext& x, const json& doc) {
           c.error(p + "/verdict", "dnat works at the prerouting and output hooks only");
         if (r.verdict == RuleSpec::Verdict::kSnat && !src_hook)
           c.error(p + "/verdict", "snat works at the postrouting and input hooks only");
-        if (r.is_nat() && !rj.contains("to"))
+        if (r.verdict == RuleSpec::Verdict::kMasquerade && r.hook != ctcore::NF_INET_POST_ROUTING)
+          c.error(p + "/verdict", "masquerade works at the postrouting hook only");
+        if ((r.verdict == RuleSpec::Verdict::kDnat || r.verdict == RuleSpec::Verdict::kSnat) && !rj.contains("to"))
           c.error(p, fmt::format("a {} verdict needs \"to\" (the address to map to, e.g. \"10.1.0.1:53\")", *v));
       }
     if (rj.contains("to")) {
       if (!r.is_nat())
-        c.error(p + "/to", "\"to\" only applies to the dnat and snat verdicts", true);
+        c.error(p + "/to", "\"to\" only applies to the dnat, snat and masquerade verdicts", true);
       else
         read_nat_targets(c, rj["to"], p + "/to", &r);
+    }
+    if (r.verdict == RuleSpec::Verdict::kMasquerade && r.to.empty()) r.to.emplace_back();  // no ports: any
+    if (rj.contains("flags")) {
+      if (!r.is_nat()) {
+        c.error(p + "/flags", "\"flags\" only apply to the dnat, snat and masquerade verdicts", true);
+      } else {
+        const uint32_t flags = read_nat_flags(c, rj["flags"], p + "/flags");
+        for (ctcore::nf_nat_range2& t : r.to) t.flags |= flags;
+      }
     }
     if (rj.contains("at"))
       if (auto t = c.duration(rj["at"], p + "/at", s.hz)) r.at = *t;

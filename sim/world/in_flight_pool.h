@@ -34,6 +34,7 @@ struct InFlight {
   uint8_t step = 0;       // index of the hook in the path
   uint16_t rule_pos = 0;  // resume point after a queue verdict
   bool resumed = false;
+  bool confirm_next = false;  // source NAT done at the last hook; confirm waits its turn
   bool live = false;
   bool dead = false;                 // its namespace exited: dropped at its next step
   uint32_t flow_slot = kNoFlowSlot;  // the flow connection that sent it

@@ -15,7 +15,8 @@ Simulator::Simulator(const Scenario& scenario, const RunOptions& options)
     : scenario_(scenario),
       options_(options),
       engine_(TimeBase{scenario.hz, scenario.initial_jiffies}),
-      cpus_(scenario.cpus) {
+      cpus_(scenario.cpus),
+      nat_prandom_(scenario.seed) {
   ctcore::ConntrackConfig cfg;
   cfg.htable_size = scenario.buckets;
   cfg.max = scenario.max;
@@ -23,6 +24,7 @@ Simulator::Simulator(const Scenario& scenario, const RunOptions& options)
   cfg.cpus = scenario.cpus;
   cfg.exact_walks = scenario.exact_walks || options.exact_walks;
   core_ = std::make_unique<ctcore::Conntrack>(cfg, engine_, engine_);
+  core_->set_prandom(&nat_prandom_);
   listeners_ = std::make_unique<NetlinkListeners>(engine_, *core_);
   outputs_ = std::make_unique<Outputs>(options_, engine_, *core_);
   for (const NamespaceSpec& ns : scenario.namespaces) {
@@ -30,6 +32,7 @@ Simulator::Simulator(const Scenario& scenario, const RunOptions& options)
     for (const SysctlSetting& s : ns.sysctls)
       ctcore::nf_conntrack_sysctl_write(n.sysctl, *s.info, s.value, scenario.hz);
     n.event_cb = listeners_.get();  // ctnetlink is loaded in every namespace
+    iface_addrs(n.index) = ns.addresses;
   }
   for (const ListenerSpec& l : scenario.listeners) listeners_->add(l, find_net(l.netns));
   nat_active_.assign(core_->net_count(), false);

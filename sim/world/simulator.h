@@ -31,6 +31,8 @@
 #include <vector>
 
 #include "core/nf_conntrack_core.h"
+#include "core/prandom.h"
+#include "sim/engine/rng.h"
 #include "sim/engine/engine.h"
 #include "sim/engine/status.h"
 #include "sim/output/outputs.h"
@@ -149,12 +151,25 @@ class Simulator {
   void report_step(const InFlight& f, ctcore::net& n, ctcore::nf_inet_hooks hook);
   void report_verdict(const InFlight& f, ctcore::net& n, ctcore::nf_inet_hooks hook, const char* verdict,
                       const char* by, const RuleSpec* rule);
+  // The confirm hook at the packet's last hook, and the packet's end.
+  void confirm_step(uint32_t slot, ctcore::net& n, ctcore::nf_inet_hooks hook);
   // The packet's traversal ends (`dropped`: by a drop verdict).
   void finish_packet(uint32_t slot, bool dropped = false);
   // The NAT hook of `manip` type at `hook` (nf_nat_inet_fn): decides a new
   // conn's binding from the first matching rule (a null binding when none
   // matches), then rewrites the packet from its conn's tuples.
-  void nat_step(InFlight& f, ctcore::net& n, ctcore::nf_inet_hooks hook, ctcore::nf_nat_manip_type manip);
+  // Returns false iff NAT drops the packet (masquerade without an address,
+  // a redirect about a NATed conn).
+  bool nat_step(InFlight& f, ctcore::net& n, ctcore::nf_inet_hooks hook, ctcore::nf_nat_manip_type manip);
+  // The addresses of namespace `net`'s outgoing interface (masquerade).
+  std::vector<InterfaceAddress>& iface_addrs(uint16_t net) {
+    if (iface_addrs_.size() <= net) iface_addrs_.resize(net + 1u);
+    return iface_addrs_[net];
+  }
+  // The PRNG stream of NAT's draws (the scenario loader's are 1 and 1000+).
+  static constexpr uint64_t kRngStreamNat = 2;
+  // ctsim's namespaces have one outgoing interface: its ifindex.
+  static constexpr int kOutIfindex = 2;
   void run_action(const ActionSpec& a);
   void schedule_listener_read(uint32_t index);
   void fill_tcp_defaults(const PacketEntry& e, ctcore::Packet* p);
@@ -178,6 +193,14 @@ class Simulator {
   HookRules rules_;                 // filter rules, per (namespace, hook)
   std::vector<RuleRef> nat_rules_;  // dnat/snat rules, in scenario order
   std::vector<bool> nat_active_;    // per net: a nat table exists there
+  std::vector<std::vector<InterfaceAddress>> iface_addrs_;  // per net: see iface_addrs()
+  // prandom_u32() for NAT, from the scenario's seed (its own stream).
+  struct NatPrandom final : ctcore::PrandomSource {
+    explicit NatPrandom(uint64_t seed) : rng(seed, kRngStreamNat) {}
+    uint32_t prandom_u32() override { return rng.next_u32(); }
+    Rng rng;
+  };
+  NatPrandom nat_prandom_;
   std::map<std::string, SeqState> seqs_;
   std::vector<FlowGenerator> generators_;
   std::vector<uint64_t> flows_started_;

@@ -3,6 +3,10 @@
 // are the outputs' to write.
 #include "sim/world/simulator.h"
 
+#include <algorithm>
+
+#include "core/nf_nat_masquerade.h"
+
 namespace ctsim {
 
 void Simulator::run_action(const ActionSpec& a) {
@@ -80,6 +84,24 @@ void Simulator::run_action(const ActionSpec& a) {
       outputs_->action(a);
       outputs_->stats(true);
       return;
+    case Kind::kAddrAdd:
+    case Kind::kAddrDel: {
+      outputs_->action(a);
+      const std::optional<uint16_t> ni = find_net(a.netns);
+      if (!ni) return;
+      std::vector<InterfaceAddress>& addrs = iface_addrs(*ni);
+      const auto it = std::find(addrs.begin(), addrs.end(), a.address);
+      if (a.kind == Kind::kAddrAdd) {
+        if (it == addrs.end()) addrs.push_back(a.address);
+        return;
+      }
+      if (it == addrs.end()) return;  // ip addr del of an absent address: nothing happens
+      addrs.erase(it);
+      // The inet address notifier: conns masqueraded to it are killed.
+      ctcore::nf_nat_masquerade_addr_removed(*core_, core_->net_at(*ni), kOutIfindex, a.address.l3num,
+                                             a.address.addr);
+      return;
+    }
   }
 }
 

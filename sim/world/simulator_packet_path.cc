@@ -9,6 +9,8 @@
 #include "sim/scenario/packet_notation.h"
 #include "sim/world/simulator.h"
 
+#include "core/nf_nat_masquerade.h"
+
 namespace ctsim {
 
 using ctcore::nf_inet_hooks;
@@ -78,6 +80,7 @@ uint32_t Simulator::new_inflight(uint16_t net, uint16_t cpu, PathKind path, uint
   f.step = 0;
   f.rule_pos = 0;
   f.resumed = false;
+  f.confirm_next = false;
   f.dead = false;
   f.flow_slot = flow_slot;
   f.flow_gen = flow_gen;
@@ -213,6 +216,11 @@ void Simulator::hook_step(uint32_t slot) {
   const bool nat = !nat_rules_.empty() && f.net < nat_active_.size() && nat_active_[f.net];
   for (;;) {
     const nf_inet_hooks hook = ph.hooks[f.step];
+    if (f.confirm_next) {  // the rest of the last hook: confirm (priority last)
+      f.confirm_next = false;
+      confirm_step(slot, n, hook);
+      return;
+    }
     if (watched) report_step(f, n, hook);
     size_t rule_from = 0;
     if (f.resumed) {
@@ -226,19 +234,32 @@ void Simulator::hook_step(uint32_t slot) {
         return;
       }
       // NAT's destination hook (priority -100) runs after conntrack.
-      if (nat) nat_step(f, n, hook, ctcore::NF_NAT_MANIP_DST);
+      if (nat && !nat_step(f, n, hook, ctcore::NF_NAT_MANIP_DST)) {
+        finish_packet(slot, true);
+        return;
+      }
     }
     if (!rules_.empty()) {
       const std::span<const RuleSpec* const> rules = rules_.at(f.net, hook);
       if (!rules.empty() && !run_rules(slot, n, hook, rules, rule_from)) return;
     }
     if (f.step + 1 == ph.count) {
-      // NAT's source hook (priority 100) runs after the filter rules.
-      if (nat) nat_step(f, n, hook, ctcore::NF_NAT_MANIP_SRC);
-      const unsigned v = core_->nf_conntrack_confirm(f.cpu, f.skb);
-      if (watched)
-        report_verdict(f, n, hook, v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_confirm", nullptr);
-      finish_packet(slot, v == ctcore::NF_DROP);
+      if (nat) {
+        // NAT's source hook (priority 100) runs after the filter rules.
+        if (!nat_step(f, n, hook, ctcore::NF_NAT_MANIP_SRC)) {
+          finish_packet(slot, true);
+          return;
+        }
+        // Confirm is a hook function of its own (the last priority): a
+        // packet of another CPU due at this instant may run its NAT in
+        // between -- the window of the SNAT port race.
+        if (!engine_.would_run_next(Phase::kPacket)) {
+          f.confirm_next = true;
+          schedule(engine_.now(), Phase::kPacket, kHookStep, slot);
+          return;
+        }
+      }
+      confirm_step(slot, n, hook);
       return;
     }
     ++f.step;
@@ -249,6 +270,13 @@ void Simulator::hook_step(uint32_t slot) {
       return;
     }
   }
+}
+
+void Simulator::confirm_step(uint32_t slot, ctcore::net& n, nf_inet_hooks hook) {
+  InFlight& f = pool_[slot];
+  const unsigned v = core_->nf_conntrack_confirm(f.cpu, f.skb);
+  if (watched_) report_verdict(f, n, hook, v == ctcore::NF_DROP ? "drop" : "accept", "nf_conntrack_confirm", nullptr);
+  finish_packet(slot, v == ctcore::NF_DROP);
 }
 
 bool Simulator::run_rules(uint32_t slot, ctcore::net& n, nf_inet_hooks hook, std::span<const RuleSpec* const> rules,
@@ -290,26 +318,75 @@ bool Simulator::run_rules(uint32_t slot, ctcore::net& n, nf_inet_hooks hook, std
   outputs_->verdict(n, f.cpu, f.skb.ct, f.id, hook_name(hook), verdict, by, rule);
 }
 
-void Simulator::nat_step(InFlight& f, ctcore::net& n, nf_inet_hooks hook, ctcore::nf_nat_manip_type manip) {
+bool Simulator::nat_step(InFlight& f, ctcore::net& n, nf_inet_hooks hook, ctcore::nf_nat_manip_type manip) {
   ctcore::nf_conn* ct = f.skb.ct;
-  if (ct == nullptr) return;  // untracked or invalid: NAT never sees it
+  if (ct == nullptr) return true;  // untracked or invalid: NAT never sees it
   const ctcore::ip_conntrack_info ctinfo = f.skb.ctinfo;
-  const bool fresh =
-      ctinfo == ctcore::IP_CT_NEW || ctinfo == ctcore::IP_CT_RELATED || ctinfo == ctcore::IP_CT_RELATED_REPLY;
-  if (fresh && !ctcore::nf_nat_initialized(ct, manip)) {
-    const ctcore::nf_nat_range* range = nullptr;
+  const bool related = ctinfo == ctcore::IP_CT_RELATED || ctinfo == ctcore::IP_CT_RELATED_REPLY;
+  // nf_nat_ipv4_fn / nf_nat_ipv6_fn: an ICMP error about a conn is
+  // translated from that conn's binding; it makes no binding itself.
+  if (related && (f.skb.protonum == ctcore::IPPROTO_ICMP_ || f.skb.protonum == ctcore::IPPROTO_ICMPV6_)) {
+    const ctcore::Packet before = f.skb;
+    const bool keep = ctcore::nf_nat_icmp_reply_translation(ct, ctinfo, manip, f.skb);
+    if (watched_ && (!keep || before.saddr != f.skb.saddr || before.daddr != f.skb.daddr ||
+                     before.inner.saddr != f.skb.inner.saddr || before.inner.daddr != f.skb.inner.daddr ||
+                     before.inner.sport != f.skb.inner.sport || before.inner.dport != f.skb.inner.dport))
+      outputs_->nat_icmp(n, f.cpu, *ct, manip, before, f.skb);
+    if (!keep && watched_) report_verdict(f, n, hook, "drop", "nf_nat_icmp_reply_translation", nullptr);
+    return keep;
+  }
+  if ((ctinfo == ctcore::IP_CT_NEW || related) && !ctcore::nf_nat_initialized(ct, manip)) {
+    // nf_nat_inet_fn(): the nat chain's rules in order until one binds.
+    ctcore::nf_nat_decision why;
     for (RuleRef& r : nat_rules_) {
       if (r.net != f.net || r.hook != hook || r.rule->at > engine_.now()) continue;
-      if (r.rule->verdict != (manip == ctcore::NF_NAT_MANIP_DST ? RuleSpec::Verdict::kDnat : RuleSpec::Verdict::kSnat))
-        continue;
+      if (r.rule->is_src_nat() != (manip == ctcore::NF_NAT_MANIP_SRC)) continue;
       if (!r.rule->match.matches(f.skb)) continue;
-      range = &r.rule->to[r.used++ % r.rule->to.size()];
-      break;
+      const ctcore::nf_nat_range2& range = r.rule->to[r.used++ % r.rule->to.size()];
+      unsigned v;
+      if (r.rule->verdict == RuleSpec::Verdict::kMasquerade) {
+        // The address the outgoing interface offers for this family.
+        const ctcore::nf_inet_addr* newsrc = nullptr;
+        for (const InterfaceAddress& a : iface_addrs(f.net))
+          if (a.l3num == f.skb.l3num) {
+            newsrc = &a.addr;
+            break;
+          }
+        v = ctcore::nf_nat_masquerade(*core_, ct, range, newsrc, kOutIfindex, &why);
+        if (v == ctcore::NF_DROP && watched_)
+          report_verdict(f, n, hook, "drop", "nf_nat_masquerade (no address on the outgoing interface)", nullptr);
+      } else {
+        v = ctcore::nf_nat_setup_info(*core_, ct, range, manip, &why);
+      }
+      if (v != ctcore::NF_ACCEPT) return false;
+      if (ctcore::nf_nat_initialized(ct, manip)) {
+        if (watched_) {
+          ctcore::nf_nat_range2 shown = range;
+          if (r.rule->verdict == RuleSpec::Verdict::kMasquerade) {  // what nf_nat_setup_info was given
+            shown.flags |= ctcore::NF_NAT_RANGE_MAP_IPS;
+            shown.l3num = ct->l3num();
+            shown.min_addr = shown.max_addr = ct->tuplehash[ctcore::IP_CT_DIR_REPLY].tuple.dst.u3;
+          }
+          outputs_->nat(n, f.cpu, *ct, manip, r.rule, shown, why);
+        }
+        break;
+      }
     }
-    ctcore::nf_nat_setup_info(*core_, ct, range, manip);
-    outputs_->nat(n, f.cpu, *ct, manip, range != nullptr);
+    if (!ctcore::nf_nat_initialized(ct, manip)) {
+      why = {};
+      ctcore::nf_nat_alloc_null_binding(*core_, ct, manip, &why);
+      if (watched_) {
+        const ctcore::nf_conntrack_tuple& reply = ct->tuplehash[ctcore::IP_CT_DIR_REPLY].tuple;
+        ctcore::nf_nat_range2 shown;
+        shown.flags = ctcore::NF_NAT_RANGE_MAP_IPS;
+        shown.l3num = ct->l3num();
+        shown.min_addr = shown.max_addr = manip == ctcore::NF_NAT_MANIP_SRC ? reply.dst.u3 : reply.src.u3;
+        outputs_->nat(n, f.cpu, *ct, manip, nullptr, shown, why);
+      }
+    }
   }
   ctcore::nf_nat_packet(ct, ctcore::CTINFO2DIR(ctinfo), manip, f.skb);
+  return true;
 }
 
 void Simulator::finish_packet(uint32_t slot, bool dropped) {
