@@ -26,12 +26,11 @@ namespace {
 // The W4 scenario, optionally with its packets replaced by a capture.
 std::string scenario_text(uint64_t conns, const std::string& capture) {
   const std::string traffic =
-      capture.empty()
-          ? fmt::format(R"("flows": [ {{ "at": "0s", "kind": "tcp", "netns": "init", "cpu": 0, "count": {},
+      capture.empty() ? fmt::format(R"("flows": [ {{ "at": "0s", "kind": "tcp", "netns": "init", "cpu": 0, "count": {},
                   "interval": "10us", "src": "10.0.0.0/8", "dst": "192.0.2.1:80",
                   "rtt": "100us", "data_packets": 1, "close": "fin" }} ])",
-                        conns)
-          : fmt::format(R"("captures": [ {{ "file": "{}", "netns": "init", "cpu": 0 }} ])", capture);
+                                    conns)
+                      : fmt::format(R"("captures": [ {{ "file": "{}", "netns": "init", "cpu": 0 }} ])", capture);
   return fmt::format(R"({{
     "ctsim": 1, "name": "bench-w7", "seed": 1, "hz": 250, "cpus": 1,
     "table": {{ "buckets": 65536, "max": 262144, "hash_rnd": 305419896 }},

@@ -56,10 +56,10 @@ TEST_CASE("every protocol the notation builds comes back from its bytes unchange
 }
 
 TEST_CASE("badsum and truncated survive the bytes: the checksum fails, the header is cut") {
-  for (const char* text : {"tcp 1.2.3.4:1 > 5.6.7.8:2 flags S badsum", "udp 1.2.3.4:1 > 5.6.7.8:2 badsum",
-                           "icmp 1.2.3.4 > 5.6.7.8 echo-request id 1 badsum",
-                           "sctp 1.2.3.4:1 > 5.6.7.8:2 chunks INIT vtag 0 badsum",
-                           "dccp 1.2.3.4:1 > 5.6.7.8:2 type REQUEST badsum", "udp 1.2.3.4:1 > 5.6.7.8:2 truncated"}) {
+  for (const char* text :
+       {"tcp 1.2.3.4:1 > 5.6.7.8:2 flags S badsum", "udp 1.2.3.4:1 > 5.6.7.8:2 badsum",
+        "icmp 1.2.3.4 > 5.6.7.8 echo-request id 1 badsum", "sctp 1.2.3.4:1 > 5.6.7.8:2 chunks INIT vtag 0 badsum",
+        "dccp 1.2.3.4:1 > 5.6.7.8:2 type REQUEST badsum", "udp 1.2.3.4:1 > 5.6.7.8:2 truncated"}) {
     CAPTURE(text);
     const ctcore::Packet p = parse(text);
     CHECK(round_trip(p) == ctsim::format_packet(p));

@@ -72,9 +72,9 @@ TEST_CASE("a snaplen that cuts the TCP options: those frames are skipped and cou
 TEST_CASE("pcapng from two interfaces: a UDP packet and the ICMP error it caused, RELATED to its conn") {
   const std::string dir = temp_dir();
   // Only frames entering the firewall (each also shows up leaving it).
-  const Replay x = replay(data("icmp-error-2if.pcapng"),
-                          "--filter 'ether dst 02:00:00:00:f0:00 or ether dst 02:00:00:00:f1:00' --pcap-out " + dir +
-                              "/o.pcapng");
+  const Replay x =
+      replay(data("icmp-error-2if.pcapng"),
+             "--filter 'ether dst 02:00:00:00:f0:00 or ether dst 02:00:00:00:f1:00' --pcap-out " + dir + "/o.pcapng");
   REQUIRE(x.r.code == 0);
   CHECK(x.events == read_file(data("icmp-error-2if.events")));
   CHECK(x.r.err.find("2 frames, 2 replayed") != std::string::npos);
@@ -159,9 +159,10 @@ TEST_CASE("the teaching capture (scenarios/captures/dns-race): the A/AAAA race i
   // The live kernel counted the same clash (its -S, recorded with the capture).
   CHECK(read_file(data("dns-race.conntrack-S")).find("clash_resolve=1") != std::string::npos);
   // The README's command line, with no scenario file and no NAT: merged.
-  const ctest::RunResult x = run_ctsim(
-      "replay " + shell_quote(source_path("scenarios/captures/dns-race.pcap")) +
-      " --cpus 2 --cpu round-robin --burst 1ms --kernel-setting nf_conntrack_checksum=0 -q --trace " + dir + "/x.jsonl");
+  const ctest::RunResult x =
+      run_ctsim("replay " + shell_quote(source_path("scenarios/captures/dns-race.pcap")) +
+                " --cpus 2 --cpu round-robin --burst 1ms --kernel-setting nf_conntrack_checksum=0 -q --trace " + dir +
+                "/x.jsonl");
   REQUIRE(x.code == 0);
   CHECK(read_file(dir + "/x.jsonl").find("\"outcome\":\"merged into winner\"") != std::string::npos);
   // Without the burst they arrive 2 us apart: no race, no clash.

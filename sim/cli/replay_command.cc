@@ -36,8 +36,8 @@ class ReplayCommand : public Command {
         "cpus", po::value(&cpus_)->value_name("N"), "simulated CPUs (default 1)")(
         "cpu", po::value(&cpu_)->value_name("HOW"),
         "which CPU each packet arrives on: rss (default: symmetric Toeplitz hash of the flow), round-robin, mac "
-        "(as ctsim export marked it), or a CPU number")(
-        "offset", po::value(&offset_)->value_name("DURATION"), "virtual time of the first packet (default 0s)")(
+        "(as ctsim export marked it), or a CPU number")("offset", po::value(&offset_)->value_name("DURATION"),
+                                                        "virtual time of the first packet (default 0s)")(
         "speed", po::value(&speed_)->value_name("X"), "replay X times as fast as captured (default 1)")(
         "burst", po::value(&burst_)->value_name("DURATION"),
         "packets closer than this to the one before arrive at the same instant (default 0s)")(

@@ -33,9 +33,9 @@ void RunOutputOptions::add_options(po::options_description& opts) {
       "explain", po::value(&ro_.explain_path)->value_name("FILE"),
       "write a numbered narrative of every step, in the kernel's function names, to FILE (- for stdout)")(
       "series", po::value(&ro_.series_path)->value_name("FILE"),
-      "write a CSV time series (one row per --series-every) to FILE")(
-      "series-every", po::value(&series_every_)->value_name("DURATION"),
-      "virtual time between series rows (default 1s)")(
+      "write a CSV time series (one row per --series-every) to FILE")("series-every",
+                                                                      po::value(&series_every_)->value_name("DURATION"),
+                                                                      "virtual time between series rows (default 1s)")(
       "plots", po::value(&plots_dir_)->value_name("DIR"),
       "write trace.jsonl and series.csv into DIR and render every chart there (PNG and SVG; needs gnuplot)")(
       "pcap-out", po::value(&ro_.pcap_out_path)->value_name("FILE"),

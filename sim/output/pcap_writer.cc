@@ -92,7 +92,7 @@ uint32_t PcapWriter::interface_id(std::string_view name) {
   le16(&block_, kLinkEthernet);
   le16(&block_, 0);
   le32(&block_, kSnaplen);
-  option(&block_, 2, name);                   // if_name
+  option(&block_, 2, name);                         // if_name
   option(&block_, 9, std::string_view("\x09", 1));  // if_tsresol: 10^-9
   le32(&block_, 0);
   end_block(&block_);

@@ -23,7 +23,7 @@ struct pcap;  // libpcap's pcap_t
 namespace ctsim {
 
 struct CaptureFrame {
-  int64_t ts_ns = 0;  // capture time, nanoseconds since the Unix epoch
+  int64_t ts_ns = 0;              // capture time, nanoseconds since the Unix epoch
   const uint8_t* data = nullptr;  // valid until the next read
   size_t caplen = 0;              // bytes captured
   size_t wirelen = 0;             // bytes on the wire
@@ -49,7 +49,7 @@ class CaptureReader {
 
  private:
   static constexpr size_t kStreamBuffer = 1 << 20;
-  ::pcap* p_ = nullptr;  // owns the stream that reads through buffer_
+  ::pcap* p_ = nullptr;             // owns the stream that reads through buffer_
   std::unique_ptr<char[]> buffer_;  // the stream's buffer: the destructor closes the stream first
   int linktype_ = 0;
   std::string error_;

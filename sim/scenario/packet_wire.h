@@ -36,31 +36,30 @@ namespace ctsim {
 
 // Link-layer header types (the tcpdump.org LINKTYPE_ numbers a capture
 // file records).
-constexpr int kLinkNull = 0;          // BSD loopback: 4-byte host-order family
-constexpr int kLinkEthernet = 1;      // Ethernet II, with 802.1Q / 802.1ad tags
-constexpr int kLinkRaw = 101;         // raw IPv4 or IPv6
-constexpr int kLinkLinuxSll = 113;    // Linux cooked capture v1 (tcpdump -i any, old)
-constexpr int kLinkLoop = 108;        // OpenBSD loopback: 4-byte network-order family
-constexpr int kLinkIpv4 = 228;        // raw IPv4
-constexpr int kLinkIpv6 = 229;        // raw IPv6
-constexpr int kLinkLinuxSll2 = 276;   // Linux cooked capture v2 (tcpdump -i any)
+constexpr int kLinkNull = 0;         // BSD loopback: 4-byte host-order family
+constexpr int kLinkEthernet = 1;     // Ethernet II, with 802.1Q / 802.1ad tags
+constexpr int kLinkRaw = 101;        // raw IPv4 or IPv6
+constexpr int kLinkLinuxSll = 113;   // Linux cooked capture v1 (tcpdump -i any, old)
+constexpr int kLinkLoop = 108;       // OpenBSD loopback: 4-byte network-order family
+constexpr int kLinkIpv4 = 228;       // raw IPv4
+constexpr int kLinkIpv6 = 229;       // raw IPv6
+constexpr int kLinkLinuxSll2 = 276;  // Linux cooked capture v2 (tcpdump -i any)
 
 // Why a frame was not replayed, one reason each: the summary and the
 // trace's `skipped` records count them by name (kFrameSkipNames).
 enum class FrameSkip : uint8_t {
   kNone,
-  kLinkHeader,    // frame shorter than its link-layer header
-  kNotIp,         // not IPv4/IPv6 (ARP, LLDP, ...)
-  kIpHeader,      // IP header cut short or malformed (version, IHL, length)
-  kIpLength,      // the IP length says more bytes than the frame holds
-  kFragment,      // an IPv4 or IPv6 fragment (nf_defrag is not modelled)
-  kSnaplen,       // the capture's snaplen cut the layer-4 header
-  kOutgoing,      // cooked capture: the packet was leaving, not arriving
+  kLinkHeader,  // frame shorter than its link-layer header
+  kNotIp,       // not IPv4/IPv6 (ARP, LLDP, ...)
+  kIpHeader,    // IP header cut short or malformed (version, IHL, length)
+  kIpLength,    // the IP length says more bytes than the frame holds
+  kFragment,    // an IPv4 or IPv6 fragment (nf_defrag is not modelled)
+  kSnaplen,     // the capture's snaplen cut the layer-4 header
+  kOutgoing,    // cooked capture: the packet was leaving, not arriving
   kUnsupportedLink,
 };
-inline constexpr const char* kFrameSkipNames[] = {
-    "none",     "link-header", "not-ip",   "ip-header", "ip-length",
-    "fragment", "snaplen",     "outgoing", "unsupported-link"};
+inline constexpr const char* kFrameSkipNames[] = {"none",     "link-header", "not-ip",   "ip-header",       "ip-length",
+                                                  "fragment", "snaplen",     "outgoing", "unsupported-link"};
 inline constexpr size_t kFrameSkipCount = sizeof(kFrameSkipNames) / sizeof(kFrameSkipNames[0]);
 static_assert(kFrameSkipCount == static_cast<size_t>(FrameSkip::kUnsupportedLink) + 1);
 

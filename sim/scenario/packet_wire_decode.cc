@@ -206,7 +206,7 @@ FrameSkip decode_l4(const uint8_t* l4, size_t len, size_t cap, uint32_t sum, Pac
       }
       bool first = true;
       size_t i = 12;
-      for (; i + 4 <= cap; ) {
+      for (; i + 4 <= cap;) {
         const uint8_t type = l4[i];
         const uint16_t clen = get16(l4 + i + 2);
         if (first) p->sctp_first_chunk = type;
@@ -296,7 +296,8 @@ FrameSkip decode_ip(const uint8_t* d, size_t cap, bool complete, Packet* p) {
       if (next == 44) return FrameSkip::kFragment;
       if (next != 0 && next != 43 && next != 60 && next != 51) break;
       if (off + 8 > std::min(cap, tot)) return FrameSkip::kIpHeader;
-      const size_t elen = next == 51 ? (static_cast<size_t>(d[off + 1]) + 2) * 4 : (static_cast<size_t>(d[off + 1]) + 1) * 8;
+      const size_t elen =
+          next == 51 ? (static_cast<size_t>(d[off + 1]) + 2) * 4 : (static_cast<size_t>(d[off + 1]) + 1) * 8;
       next = d[off];
       off += elen;
       if (off > tot) return FrameSkip::kIpHeader;

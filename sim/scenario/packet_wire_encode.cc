@@ -185,10 +185,10 @@ void l4_bytes(const Packet& p, std::string* o, size_t* csum_at) {
         if (type == 1 || type == 2) {  // INIT, INIT_ACK: the fixed parameters
           put16(o, 20);
           put32(o, p.sctp_init_tag);
-          put32(o, 65536);  // a_rwnd
-          put16(o, 1);      // outbound streams
-          put16(o, 1);      // inbound streams
-          put32(o, 1);      // initial TSN
+          put32(o, 65536);       // a_rwnd
+          put16(o, 1);           // outbound streams
+          put16(o, 1);           // inbound streams
+          put32(o, 1);           // initial TSN
         } else if (type == 0) {  // DATA: TSN, stream, sequence, PPID
           put16(o, 16);
           put32(o, 1);

@@ -55,7 +55,8 @@ void load_captures(LoadContext& x, const json& doc) {
             found = true;
           }
         if (!found)
-          c.error(p + "/cpu", fmt::format("expected a CPU number, \"rss\", \"round-robin\" or \"mac\", found \"{}\"", w));
+          c.error(p + "/cpu",
+                  fmt::format("expected a CPU number, \"rss\", \"round-robin\" or \"mac\", found \"{}\"", w));
       } else if (auto v = c.uint(j, p + "/cpu", 0, s.cpus - 1u)) {
         cs.cpu_mode = CaptureSpec::Cpu::kPinned;
         cs.cpu = static_cast<uint16_t>(*v);

@@ -37,9 +37,7 @@ struct CaptureSummary {
 
 class CaptureSource {
  public:
-  CaptureSource(const CaptureSpec& spec, uint16_t cpus) : spec_(spec), cpus_(cpus) {
-    summary_.file = spec.file_text;
-  }
+  CaptureSource(const CaptureSpec& spec, uint16_t cpus) : spec_(spec), cpus_(cpus) { summary_.file = spec.file_text; }
 
   Status open();
   // Reads up to the next packet to replay. False at the end of the file.
