@@ -1,7 +1,8 @@
-// ctsim_bench: the performance workloads of issue 9 (W1-W6; W8 NAT, issue 16), each printing
-// its figure next to its reference or target.
+// ctsim_bench: the performance workloads of issue 9 (W1-W6), capture replay
+// (W7, issue 17) and NAT (W8, issue 16), each printing its figure next to
+// its reference or target.
 //
-//   ctsim_bench [--smoke] [--reps N] [--w4 off|on] [--w2-conns N] [W1 W2 ...]
+//   ctsim_bench [--smoke] [--reps N] [--w4 off|on] [--w2-conns N] [W1 W2 ... W8]
 //
 // --smoke runs every workload at a small size once (seconds; CTest runs it
 // as bench_smoke). Figures are the benchmark thread's CPU time, best of N
@@ -16,6 +17,7 @@
 #include <string>
 
 #include "bench/bench_util.h"
+#include "bench/replay_workload.h"
 
 int main(int argc, char** argv) {
   bench::Options o;
@@ -50,6 +52,7 @@ int main(int argc, char** argv) {
   if (want("W3")) bench::run_w3(o);
   if (want("W4")) bench::run_w4(o);
   if (want("W5")) bench::run_w5(o);
+  if (want("W7")) bench::run_w7(o);
   if (want("W8")) bench::run_w8(o);
   return 0;
 }

@@ -22,6 +22,8 @@ const char* const kKernelProfiles[] = {"5.10"};
 std::vector<std::unique_ptr<Command>> all_commands() {
   std::vector<std::unique_ptr<Command>> c;
   c.push_back(make_run_command());
+  c.push_back(make_replay_command());
+  c.push_back(make_export_command());
   c.push_back(make_check_command());
   c.push_back(make_diff_command());
   c.push_back(make_plot_command());

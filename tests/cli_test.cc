@@ -52,7 +52,8 @@ TEST_CASE("--help lists every command's options, two spaces before each descript
   RunResult r = run_ctsim("--help");
   CHECK(r.code == 0);
   for (const char* s :
-       {"ctsim run SCENARIO", "ctsim check SCENARIO", "ctsim diff EXPECTED ACTUAL", "ctsim plot RUN_DIR",
+       {"ctsim run SCENARIO", "ctsim replay CAPTURE", "ctsim export SCENARIO --pcap FILE", "ctsim check SCENARIO",
+        "ctsim diff EXPECTED ACTUAL", "ctsim plot RUN_DIR", "--pcap-out FILE  ", "--kernel-setting KEY=VALUE  ",
         "--snapshots-format FORMAT  ", "--trace FILE  ", "--ignore-field NAME  ", "Exit codes:"}) {
     CAPTURE(s);
     CHECK(has(r.out, s));
@@ -61,7 +62,7 @@ TEST_CASE("--help lists every command's options, two spaces before each descript
 
 TEST_CASE("an option that takes a file refuses another option as its value") {
   const std::string scenario = source_path("scenarios/seed-walkthrough.json");
-  for (const char* opt : {"--trace", "--events", "--snapshots", "--explain", "--series", "--plots", "--stats"}) {
+  for (const char* opt : {"--trace", "--events", "--snapshots", "--explain", "--series", "--plots", "--stats", "--html", "--pcap-out"}) {
     CAPTURE(opt);
     RunResult r = run_ctsim("run " + scenario + " " + opt + " --quiet");
     CHECK(r.code == 2);
@@ -103,7 +104,12 @@ TEST_CASE("charts: gnuplot runs without a shell, and a missing gnuplot is named"
 
 TEST_CASE("bash completion: commands, options from --help, scenario files, fixed values") {
   const std::string src = source_path("");
-  CHECK(complete({"r"}, src) == "run\n");
+  CHECK(complete({"r"}, src) == "run\nreplay\n");
+  CHECK(complete({"e"}, src) == "export\n");
+  CHECK(complete({"run", "--pcap-out-format", "pcapn"}, src) == "pcapng\n");
+  CHECK(complete({"replay", "--cpu", "r"}, src) == "rss\nround-robin\n");
+  CHECK(has(complete({"replay", "scenarios/captures/d"}, src), "scenarios/captures/dns-race.pcap"));
+  CHECK(has(complete({"replay", "--kern"}, src), "--kernel-setting"));
   const std::string opts = complete({"run", "--tr"}, src);
   CHECK(has(opts, "--trace\n"));
   CHECK(has(opts, "--trace-gc\n"));

@@ -10,6 +10,8 @@ namespace ctsim::cli {
 const char* const kCommands =
     "commands:\n"
     "  run SCENARIO    replay a scenario and write the outputs asked for\n"
+    "  replay CAPTURE  replay a pcap/pcapng capture through the simulated conntrack\n"
+    "  export SCENARIO write the packets a scenario injects as a capture (--pcap FILE)\n"
     "  check SCENARIO  validate a scenario without running it\n"
     "  diff EXP ACT    compare two JSONL traces record by record\n"
     "  plot RUN_DIR    render the charts of a run saved with `run --plots RUN_DIR`\n"

@@ -70,6 +70,8 @@ std::unique_ptr<Command> make_check_command();
 std::unique_ptr<Command> make_diff_command();
 std::unique_ptr<Command> make_plot_command();
 std::unique_ptr<Command> make_sweep_command();
+std::unique_ptr<Command> make_replay_command();
+std::unique_ptr<Command> make_export_command();
 
 }  // namespace ctsim::cli
 

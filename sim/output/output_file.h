@@ -43,6 +43,11 @@ class OutputFile {
   // Closes and removes the temporary file.
   void abort();
   const std::string& path() const { return path_; }
+  // The open stream, for a library that writes through stdio itself
+  // (libpcap's pcap_dump); null when not open.
+  std::FILE* stdio() { return f_; }
+  // Records a write error made through stdio(): finish() reports it.
+  void mark_failed() { failed_ = true; }
 
  private:
   std::string path_;

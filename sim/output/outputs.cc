@@ -5,8 +5,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
+#include <tuple>
 
 #include "sim/output/conntrack_tool_format.h"
+#include "sim/scenario/packet_wire.h"
 
 namespace ctsim {
 
@@ -33,9 +36,14 @@ Status Outputs::open(const Scenario& scenario, const ListenerGauges& gauges) {
     const std::string& path;
     OutputFile& file;
   };
-  const Wanted wanted[] = {{options_.trace_path, trace_out_},         {options_.events_path, events_out_},
-                           {options_.snapshots_path, snapshots_out_}, {options_.explain_path, explain_out_},
-                           {options_.series_path, series_out_},       {options_.html_path, html_out_}};
+  const Wanted wanted[] = {{options_.trace_path, trace_out_},
+                           {options_.events_path, events_out_},
+                           {options_.snapshots_path, snapshots_out_},
+                           {options_.explain_path, explain_out_},
+                           {options_.series_path, series_out_},
+                           {options_.html_path, html_out_},
+                           {options_.pcap_out_path, pcap_file_},
+                           {options_.injected_pcap_path, injected_file_}};
   for (const Wanted& w : wanted) {
     if (w.path.empty()) continue;
     if (Status s = w.file.open(w.path); !s.ok()) {
@@ -64,6 +72,16 @@ Status Outputs::open(const Scenario& scenario, const ListenerGauges& gauges) {
       return s;
     }
   }
+  for (auto [file, format, writer] :
+       {std::tuple{&pcap_file_, options_.pcap_out_format, &pcap_out_},
+        std::tuple{&injected_file_, options_.injected_pcap_format, &injected_}}) {
+    if (!file->is_open()) continue;
+    *writer = std::make_unique<PcapWriter>(*file, format);
+    if (Status s = (*writer)->start(); !s.ok()) {
+      abort();
+      return s;
+    }
+  }
   // The core has one observer slot: fan out when more than one output
   // listens, the trace first (invariant 2).
   fanout_.add(trace_.get());
@@ -83,6 +101,12 @@ void Outputs::packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, std::
   if (explain_)
     explain_->packet_step(id, n, cpu, hook, first ? format_packet(skb) : "", path, first && !resumed, resumed);
   if (trace_ && first && !resumed) trace_->pkt(n, cpu, id, hook, skb, path);
+  if (injected_ && first && !resumed) {
+    frame_.clear();
+    encode_ethernet(skb, cpu, &frame_);
+    iface_.assign(n.name).append("/").append(path);
+    injected_->write(engine_.now(), iface_, frame_, "");
+  }
   if (html_) html_->packet_step(id, n, cpu, hook, first ? format_packet(skb) : "", path, first && !resumed, resumed);
 }
 
@@ -93,6 +117,11 @@ void Outputs::verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn*
   if (rule != nullptr) reason = rule_reason = fmt::format("rule \"{}\"", rule->match_text);
   if (trace_) trace_->verdict(n, cpu, ct, id, hook, verdict, reason);
   if (explain_) explain_->verdict(hook, verdict, reason);
+  if (pcap_out_) {
+    verdict_id_ = id;
+    verdict_.assign(verdict);
+    verdict_by_.assign(reason);
+  }
   if (html_) html_->verdict(ct, hook, verdict, reason);
 }
 
@@ -119,9 +148,42 @@ void Outputs::nat_icmp(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn
   }
 }
 
-void Outputs::packet_done(const ctcore::nf_conn* ct) {
-  if (explain_) explain_->packet_done(ct);
-  if (html_) html_->packet_done(ct);
+void Outputs::packet_done(uint64_t id, const ctcore::net& n, uint16_t cpu, std::string_view path,
+                          const ctcore::Packet& skb, bool dropped) {
+  if (explain_) explain_->packet_done(skb.ct);
+  if (html_) html_->packet_done(skb.ct);
+  if (!pcap_out_) return;
+  // What conntrack did, as Wireshark's packet list shows it:
+  // "ct_state=new orig conn=17 verdict=accept".
+  comment_ = "ct_state=";
+  if (skb.ct != nullptr) {
+    switch (skb.ctinfo) {
+      case ctcore::IP_CT_NEW: comment_ += "new orig"; break;
+      case ctcore::IP_CT_ESTABLISHED: comment_ += "established orig"; break;
+      case ctcore::IP_CT_RELATED: comment_ += "related orig"; break;
+      case ctcore::IP_CT_ESTABLISHED_REPLY: comment_ += "established reply"; break;
+      case ctcore::IP_CT_RELATED_REPLY: comment_ += "related reply"; break;
+      default: comment_ += "unknown"; break;
+    }
+    fmt::format_to(std::back_inserter(comment_), " conn={}", skb.ct->id);
+  } else {
+    comment_ += skb.untracked ? "untracked" : "invalid";
+  }
+  const bool known = verdict_id_ == id;
+  comment_ += " verdict=";
+  comment_ += dropped ? "drop" : "accept";
+  if (dropped && known && !verdict_by_.empty()) {
+    comment_ += " by=";
+    comment_ += verdict_by_;
+  }
+  frame_.clear();
+  encode_ethernet(skb, cpu, &frame_);
+  iface_.assign(n.name).append("/").append(path);
+  pcap_out_->write(engine_.now(), iface_, frame_, comment_);
+}
+
+void Outputs::skipped(std::string_view capture, uint64_t frame, std::string_view reason) {
+  if (trace_) trace_->skipped(capture, frame, reason);
 }
 
 void Outputs::action_begins(const ActionSpec& a) {
@@ -239,6 +301,9 @@ void Outputs::end(uint64_t packets, uint64_t conns_created, uint64_t conns_freed
 
 Status Outputs::publish() {
   // All or nothing: every output is finished before any is published.
+  // libpcap's stream is flushed before its file is.
+  if (pcap_out_) (void)pcap_out_->finish();
+  if (injected_) (void)injected_->finish();
   Status st;
   for (OutputFile* f : files()) {
     Status s = f->finish();
@@ -254,6 +319,8 @@ Status Outputs::publish() {
 }
 
 void Outputs::abort() {
+  pcap_out_.reset();
+  injected_.reset();
   for (OutputFile* f : files()) f->abort();
 }
 

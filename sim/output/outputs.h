@@ -38,6 +38,7 @@
 #include "sim/output/html_writer.h"
 #include "sim/output/observer_fanout.h"
 #include "sim/output/output_file.h"
+#include "sim/output/pcap_writer.h"
 #include "sim/output/series_writer.h"
 #include "sim/output/trace_writer.h"
 #include "sim/scenario/scenario.h"
@@ -57,6 +58,13 @@ struct OutputOptions {
   bool event_ids = false;            // event lines end in " id=N" (conntrack -E -o id)
   bool trace_all_gc = false;         // a gc record for every run, not only runs that reaped
   bool snapshots_proc = false;       // snapshots as /proc/net/nf_conntrack and /proc/net/stat/nf_conntrack
+  // Every packet as it leaves the stack (after NAT, with its verdict and
+  // what conntrack did in a pcapng comment).
+  std::string pcap_out_path;
+  PcapFormat pcap_out_format = PcapFormat::kPcapng;
+  // Every packet as the scenario injects it, before any hook (ctsim export).
+  std::string injected_pcap_path;
+  PcapFormat injected_pcap_format = PcapFormat::kPcap;
 };
 
 class Outputs {
@@ -75,7 +83,10 @@ class Outputs {
   ctcore::Observer* core_observer() { return fanout_.simplest(); }
   // True iff some output records packet steps and verdicts (the world
   // skips building them otherwise).
-  bool watches_packets() const { return trace_ != nullptr || explain_ != nullptr || html_ != nullptr; }
+  bool watches_packets() const {
+    return trace_ != nullptr || explain_ != nullptr || html_ != nullptr || pcap_out_ != nullptr ||
+           injected_ != nullptr;
+  }
   // Whether event lines carry " id=N" (the listeners format them).
   bool event_ids() const { return options_.event_ids; }
   // The series' sampling period, or nullopt when there is no series.
@@ -95,8 +106,12 @@ class Outputs {
   // An ICMP error about ct was translated (nf_nat_icmp_reply_translation).
   void nat_icmp(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip,
                 const ctcore::Packet& before, const ctcore::Packet& after);
-  // The packet leaves the stack holding `ct` (or null).
-  void packet_done(const ctcore::nf_conn* ct);
+  // Packet `id` leaves the stack (`dropped`: by a drop verdict), as `skb`
+  // is now (after NAT, still holding its conn).
+  void packet_done(uint64_t id, const ctcore::net& n, uint16_t cpu, std::string_view path, const ctcore::Packet& skb,
+                   bool dropped);
+  // A frame of capture `capture` was not replayed, for `reason`.
+  void skipped(std::string_view capture, uint64_t frame, std::string_view reason);
   // An action begins: its explain heading.
   void action_begins(const ActionSpec& a);
   // The action's trace record. `found`: what a delete found.
@@ -140,19 +155,28 @@ class Outputs {
   HtmlWriter* html() { return html_.get(); }
 
  private:
-  std::array<OutputFile*, 6> files() {
-    return {&trace_out_, &events_out_, &snapshots_out_, &explain_out_, &series_out_, &html_out_};
+  std::array<OutputFile*, 8> files() {
+    return {&trace_out_, &events_out_, &snapshots_out_, &explain_out_,
+            &series_out_, &html_out_,   &pcap_file_,     &injected_file_};
   }
 
   const OutputOptions options_;
   const Engine& engine_;
   ctcore::Conntrack& core_;
-  OutputFile trace_out_, events_out_, snapshots_out_, explain_out_, series_out_, html_out_;
+  OutputFile trace_out_, events_out_, snapshots_out_, explain_out_, series_out_, html_out_, pcap_file_,
+      injected_file_;
   std::unique_ptr<TraceWriter> trace_;
   std::unique_ptr<ExplainWriter> explain_;
   std::unique_ptr<SeriesWriter> series_;
   std::unique_ptr<HtmlWriter> html_;
+  std::unique_ptr<PcapWriter> pcap_out_;
+  std::unique_ptr<PcapWriter> injected_;
   ObserverFanout fanout_;
+  // The last verdict given to a packet (the pcap comment's): which packet,
+  // the verdict and who gave it.
+  uint64_t verdict_id_ = 0;
+  std::string verdict_, verdict_by_;
+  std::string frame_, iface_, comment_;  // reused per written packet
 };
 
 // The namespace columns of a run's series: every namespace the scenario

@@ -207,6 +207,14 @@ void TraceWriter::listener_read(const ctcore::net& n, std::string_view listener,
   finish();
 }
 
+void TraceWriter::skipped(std::string_view capture, uint64_t frame, std::string_view reason) {
+  begin("skipped", nullptr, -1, 0);
+  str("capture", capture);
+  num("frame", static_cast<int64_t>(frame));
+  str("reason", reason);
+  finish();
+}
+
 void TraceWriter::action(const ActionSpec& a, std::optional<bool> found) {
   using Kind = ActionSpec::Kind;
   begin("action", nullptr, -1, 0);

@@ -49,6 +49,9 @@ class TraceWriter : public ctcore::Observer {
   // The action's record: what it is and its arguments (`found`: what a
   // delete found).
   void action(const ActionSpec& a, std::optional<bool> found);
+  // A frame of a capture that was not replayed (`frame`: its 1-based
+  // number in the file, as Wireshark counts; `reason`: a FrameSkip name).
+  void skipped(std::string_view capture, uint64_t frame, std::string_view reason);
   void snapshot(const ctcore::net* only, const std::vector<const ctcore::nf_conn*>& conns);
   // The chain-length histogram of the whole table: histogram[k] = buckets
   // whose chain holds k nodes (both directions of every conn count).

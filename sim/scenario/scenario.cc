@@ -158,6 +158,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
     load_rules(x, doc);
     load_packets(x, doc);
     load_flows(x, doc);
+    load_captures(x, doc);
     load_actions(x, doc);
     if (doc.contains("until"))
       if (auto t = c.duration(doc["until"], "/until", s.hz)) s.until = *t;

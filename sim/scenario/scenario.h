@@ -101,6 +101,29 @@ struct PacketEntry {
   PacketSpec spec;
 };
 
+// One `captures[]` entry: a capture file replayed as traffic (docs/SCENARIO.md
+// "Captures"). The world reads it as the clock reaches each packet.
+struct CaptureSpec {
+  std::string file;       // the path to open (relative ones resolved against the scenario's folder)
+  std::string file_text;  // as the scenario wrote it (messages, trace)
+  std::string netns;
+  PathKind path = PathKind::kForward;
+  // Which CPU each packet arrives on: one for all, a symmetric Toeplitz RSS
+  // hash of the flow (both directions on one CPU), in turn (packet i on
+  // CPU i mod cpus), or the CPU `ctsim export` marked in the frame.
+  enum class Cpu : uint8_t { kPinned, kRss, kRoundRobin, kMac } cpu_mode = Cpu::kRss;
+  uint16_t cpu = 0;             // kPinned
+  std::string filter;           // BPF (tcpdump) expression; empty: every packet
+  SimTime offset = 0;           // virtual time of the capture's first packet
+  uint64_t speed_ppm = 1'000'000;  // capture time is divided by speed (ppm of 1.0)
+  // A packet following the one before by less than this arrives at the same
+  // instant (so that packets sent together race as they did on the host).
+  SimTime burst = 0;
+};
+// The words of a capture's "cpu" that are not a number, by CaptureSpec::Cpu
+// (kPinned has none).
+inline constexpr const char* kCaptureCpuNames[] = {"", "rss", "round-robin", "mac"};
+
 struct ActionSpec {
   enum class Kind : uint8_t {
     kSysctl,
@@ -153,6 +176,7 @@ struct Scenario {
   std::vector<RuleSpec> rules;
   std::vector<PacketEntry> packets;  // sorted by `at`, stable
   std::vector<FlowSpec> flows;
+  std::vector<CaptureSpec> captures;
   std::vector<ActionSpec> actions;  // sorted by `at`, stable
   std::optional<SimTime> until;
 };

@@ -14,7 +14,7 @@ const std::vector<ScenarioLevel>& scenario_key_table() {
   static const std::vector<ScenarioLevel> kTable = {
       {"",
        {"ctsim", "name", "description", "seed", "hz", "initial_jiffies", "cpus", "table", "namespaces", "listeners",
-        "rules", "packets", "flows", "actions", "until"},
+        "rules", "packets", "flows", "captures", "actions", "until"},
        {"ctsim"}},
       {"/table", {"buckets", "max", "hash_rnd", "exact_walks"}, {}},
       {"/namespaces/*", {"name", "hash_mix", "sysctl", "addresses"}, {"name"}},
@@ -26,6 +26,7 @@ const std::vector<ScenarioLevel>& scenario_key_table() {
        {"at", "kind", "netns", "path", "cpu", "count", "rate", "interval", "src", "dst", "rtt", "data_packets", "close",
         "reply", "loss", "weights"},
        {"kind", "at", "src", "dst"}},
+      {"/captures/*", {"file", "netns", "path", "cpu", "filter", "offset", "speed", "burst"}, {"file"}},
       {"/flows/*/weights", {kFlowWeightNames.begin(), kFlowWeightNames.end()}, {}},
       {"/actions/*?do=sysctl", {"at", "do", "netns", "key", "value"}, {"at", "do", "key", "value"}},
       {"/actions/*?do=flush", {"at", "do", "netns"}, {"at", "do"}},
@@ -77,8 +78,8 @@ const std::vector<ScenarioEnum>& scenario_enum_table() {
       {"/listeners/*/events/*", event_group_words()}, {"/rules/*/hook", hook_words()},
       {"/rules/*/verdict", words_of(kVerdictNames)},  {"/packets/*/path", words_of(kPathNames)},
       {"/flows/*/kind", words_of(kFlowKindNames)},    {"/flows/*/path", words_of(kPathNames)},
-      {"/flows/*/close", words_of(kFlowCloseNames)},  {"/actions/*/do", words_of(kActionNames)},
-      {"/rules/*/flags/*", nat_flag_words()},
+      {"/flows/*/close", words_of(kFlowCloseNames)},  {"/captures/*/path", words_of(kPathNames)},
+      {"/actions/*/do", words_of(kActionNames)},      {"/rules/*/flags/*", nat_flag_words()},
   };
   return kTable;
 }
@@ -113,6 +114,7 @@ constexpr MissingHint kMissingHints[] = {
     {"/packets/*", "at", " (when the packet arrives, e.g. \"1ms\")"},
     {"/packets/*", "pkt", " (the packet, e.g. \"tcp 192.168.1.2:47562 > 10.0.0.2:80 flags S\")"},
     {"/flows/*", "at", " (when the first flow starts)"},
+    {"/captures/*", "file", " (a pcap or pcapng file, e.g. \"dns.pcapng\")"},
     {"/flows/*", "src", " (an address or prefix with an optional port or range, e.g. \"10.0.0.0/8:1024-65535\")"},
     {"/flows/*", "dst", " (an address or prefix with an optional port or range, e.g. \"10.0.0.0/8:1024-65535\")"},
 };

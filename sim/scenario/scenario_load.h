@@ -74,6 +74,7 @@ void load_listeners(LoadContext& x, const nlohmann::json& doc, std::set<std::str
 void load_rules(LoadContext& x, const nlohmann::json& doc);
 void load_packets(LoadContext& x, const nlohmann::json& doc);
 void load_flows(LoadContext& x, const nlohmann::json& doc);
+void load_captures(LoadContext& x, const nlohmann::json& doc);
 void load_actions(LoadContext& x, const nlohmann::json& doc);
 
 // The names of core's per-namespace sysctl table.

@@ -81,6 +81,16 @@ Status Simulator::run(RunSummary* summary) {
     schedule(scenario_.actions[i].at, Phase::kAction, kAction, static_cast<uint32_t>(i));
   for (size_t i = 0; i < scenario_.flows.size(); ++i)
     schedule(scenario_.flows[i].at, Phase::kPacket, kFlowStart, static_cast<uint32_t>(i));
+  for (const CaptureSpec& c : scenario_.captures) {
+    captures_.push_back(std::make_unique<CaptureSource>(c, scenario_.cpus));
+    if (Status s = captures_.back()->open(); !s.ok()) {
+      outputs_->abort();
+      core_->set_observer(nullptr);
+      listeners_->set_outputs(nullptr);
+      return s;
+    }
+    capture_next(static_cast<uint32_t>(captures_.size() - 1));
+  }
 
   const SimTime until = scenario_.until.value_or(INT64_MAX);
   Event ev;
@@ -128,6 +138,7 @@ Status Simulator::run(RunSummary* summary) {
   summary->end_time = engine_.now();
   summary->stats = total;
   summary->invariant_error = invariant_error_;
+  for (const auto& c : captures_) summary->captures.push_back(c->summary());
 
   core_->set_observer(nullptr);
   listeners_->set_outputs(nullptr);
@@ -178,6 +189,7 @@ void Simulator::dispatch(const Event& ev) {
       break;
     case kFlowStart: flow_start(ev.arg); break;
     case kFlowPacket: flow_packet(ev.arg); break;
+    case kCaptureArrive: capture_arrive(ev.arg); break;
     case kListenerRead: {
       Listener& l = listeners_->all()[ev.arg];
       l.read_scheduled = false;

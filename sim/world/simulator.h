@@ -37,6 +37,7 @@
 #include "sim/engine/status.h"
 #include "sim/output/outputs.h"
 #include "sim/scenario/scenario.h"
+#include "sim/world/capture_source.h"
 #include "sim/world/cpu_queues.h"
 #include "sim/world/flow_generator.h"
 #include "sim/world/hook_rules.h"
@@ -73,6 +74,7 @@ struct RunSummary {
   SimTime end_time = 0;
   ctcore::ip_conntrack_stat stats;
   std::string invariant_error;  // non-empty: a core invariant broke (exit 1)
+  std::vector<CaptureSummary> captures;  // per captures[] entry
 };
 
 class Simulator {
@@ -104,6 +106,7 @@ class Simulator {
     kFlowStart,                // arg: flow entry index
     kFlowPacket,               // arg: live flow connection slot
     kSample,                   // a time-series row (not a scenario event)
+    kCaptureArrive,            // arg: captures[] index
   };
   // A NAT rule: looked at only for a conn's first packet (rare), so a
   // plain scan of nat_rules_ is enough.
@@ -122,6 +125,9 @@ class Simulator {
   void schedule(SimTime t, Phase phase, uint16_t kind, uint32_t arg);
   void dispatch(const Event& ev);
   void arrive(uint32_t packet_index);
+  void capture_arrive(uint32_t capture);
+  // Reads capture `i` up to its next packet and schedules it.
+  void capture_next(uint32_t i);
   void flow_start(uint32_t entry);
   void flow_packet(uint32_t conn_slot);
   // A new in-flight packet slot with everything but its skb set.
@@ -201,6 +207,7 @@ class Simulator {
   std::vector<uint64_t> flows_started_;
   std::vector<FlowConn> flow_conns_;
   std::vector<uint32_t> free_flow_conns_;
+  std::vector<std::unique_ptr<CaptureSource>> captures_;
   uint64_t scenario_events_pending_ = 0;
   uint64_t next_packet_id_ = 1;
   uint64_t packets_ = 0;

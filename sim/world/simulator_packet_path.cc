@@ -49,6 +49,25 @@ void Simulator::arrive(uint32_t index) {
   inject(p, *net, e.cpu, e.path);
 }
 
+void Simulator::capture_next(uint32_t i) {
+  CaptureSource& c = *captures_[i];
+  const bool more = c.advance();
+  for (const CaptureSource::Skip& k : c.skips())
+    outputs_->skipped(c.spec().file_text, k.frame, kFrameSkipNames[static_cast<size_t>(k.reason)]);
+  if (more) schedule(std::max(c.at(), engine_.now()), Phase::kPacket, kCaptureArrive, i);
+}
+
+// As arrive(): the next packet is read and scheduled before this one goes.
+void Simulator::capture_arrive(uint32_t i) {
+  CaptureSource& c = *captures_[i];
+  const Packet p = c.packet();
+  const uint16_t cpu = c.cpu();
+  capture_next(i);
+  const std::optional<uint16_t> net = find_net(c.spec().netns);
+  if (!net || !core_->net_at(*net).alive) return;  // namespace gone: nobody sends
+  inject(p, *net, cpu, c.spec().path);
+}
+
 uint32_t Simulator::new_inflight(uint16_t net, uint16_t cpu, PathKind path, uint32_t flow_slot, uint32_t flow_gen) {
   const uint32_t slot = pool_.alloc();
   InFlight& f = pool_[slot];
@@ -379,7 +398,7 @@ void Simulator::finish_packet(uint32_t slot, bool dropped) {
   // The sender of a flow packet learns of a drop by the missing answer.
   if (dropped && f.flow_slot != kNoFlowSlot && flow_conns_[f.flow_slot].gen == f.flow_gen)
     flow_conns_[f.flow_slot].dropped = true;
-  if (watched_) outputs_->packet_done(f.skb.ct);
+  if (watched_) outputs_->packet_done(f.id, core_->net_at(f.net), f.cpu, path_name(f.path), f.skb, dropped);
   core_->nf_reset_ct(f.skb);
   const uint16_t cpu = f.cpu;
   pool_.release(slot);

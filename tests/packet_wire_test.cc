@@ -1,0 +1,159 @@
+// Packets to bytes and back (sim/scenario/packet_wire.h), and the RSS hash
+// (sim/world/rss_toeplitz.h).
+#include "sim/scenario/packet_wire.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "sim/scenario/packet_notation.h"
+#include "sim/world/rss_toeplitz.h"
+
+using ctsim::decode_frame;
+using ctsim::encode_ethernet;
+using ctsim::FrameSkip;
+
+namespace {
+
+ctcore::Packet parse(const char* text) {
+  auto spec = ctsim::parse_packet(text);
+  REQUIRE(spec);
+  return spec->pkt;
+}
+
+// encode_ethernet then decode_frame, in notation.
+std::string round_trip(const ctcore::Packet& p, FrameSkip* why = nullptr) {
+  std::string frame;
+  encode_ethernet(p, 0, &frame);
+  ctcore::Packet back;
+  const FrameSkip w = decode_frame(ctsim::kLinkEthernet, reinterpret_cast<const uint8_t*>(frame.data()), frame.size(),
+                                   frame.size(), ctsim::CookedDirection::kIncoming, &back);
+  if (why != nullptr) *why = w;
+  return w == FrameSkip::kNone ? ctsim::format_packet(back) : "";
+}
+
+}  // namespace
+
+TEST_CASE("every protocol the notation builds comes back from its bytes unchanged") {
+  const char* const kPackets[] = {
+      "tcp 192.168.1.2:47562 > 10.0.0.2:80 flags S seq 100 win 64240 wscale 7 sackok mss 1460",
+      "tcp [2001:db8::1]:1 > [2001:db8::2]:2 flags FA seq 5 ack 9 win 10 len 30",
+      "udp 192.168.1.2:5353 > 10.0.0.53:53 len 40",
+      "udplite 192.168.1.2:5353 > 10.0.0.53:53 len 3",
+      "icmp 192.168.1.2 > 10.0.0.2 echo-request id 7 seq 3",
+      "icmp 10.0.0.2 > 192.168.1.2 port-unreachable [udp 192.168.1.2:5000 > 10.0.0.2:53]",
+      "icmp6 2001:db8::1 > 2001:db8::2 echo-request id 7",
+      "gre 192.168.1.2 > 10.0.0.2 key 5",
+      "sctp 192.168.1.2:5000 > 10.0.0.2:5001 chunks INIT vtag 0 init_tag 77",
+      "dccp 192.168.1.2:5000 > 10.0.0.2:5001 type RESPONSE seq 9 ack 8",
+      "proto 50 192.168.1.2 > 10.0.0.2",
+  };
+  for (const char* text : kPackets) {
+    CAPTURE(text);
+    const ctcore::Packet p = parse(text);
+    CHECK(round_trip(p) == ctsim::format_packet(p));
+  }
+}
+
+TEST_CASE("badsum and truncated survive the bytes: the checksum fails, the header is cut") {
+  for (const char* text :
+       {"tcp 1.2.3.4:1 > 5.6.7.8:2 flags S badsum", "udp 1.2.3.4:1 > 5.6.7.8:2 badsum",
+        "icmp 1.2.3.4 > 5.6.7.8 echo-request id 1 badsum", "sctp 1.2.3.4:1 > 5.6.7.8:2 chunks INIT vtag 0 badsum",
+        "dccp 1.2.3.4:1 > 5.6.7.8:2 type REQUEST badsum", "udp 1.2.3.4:1 > 5.6.7.8:2 truncated"}) {
+    CAPTURE(text);
+    const ctcore::Packet p = parse(text);
+    CHECK(round_trip(p) == ctsim::format_packet(p));
+  }
+}
+
+TEST_CASE("what the kernel drops before conntrack, or ctsim does not model, is a skip with its reason") {
+  std::string frame;
+  encode_ethernet(parse("udp 1.2.3.4:1 > 5.6.7.8:2 len 10"), 0, &frame);
+  ctcore::Packet p;
+  auto decode = [&](const std::string& f, size_t caplen) {
+    return decode_frame(ctsim::kLinkEthernet, reinterpret_cast<const uint8_t*>(f.data()), caplen, f.size(),
+                        ctsim::CookedDirection::kIncoming, &p);
+  };
+  CHECK(decode(frame, 10) == FrameSkip::kLinkHeader);
+  CHECK(decode(frame, 14 + 20 + 4) == FrameSkip::kSnaplen);  // the UDP header cut by the snaplen
+  std::string frag = frame;
+  frag[14 + 6] = 0x20;  // MF: a first fragment
+  frag[14 + 10] = frag[14 + 11] = 0;
+  CHECK(decode(frag, frag.size()) == FrameSkip::kIpHeader);  // its header checksum no longer verifies
+  std::string arp = frame;
+  arp[12] = 0x08;
+  arp[13] = 0x06;
+  CHECK(decode(arp, arp.size()) == FrameSkip::kNotIp);
+  std::string shortened = frame.substr(0, frame.size() - 4);  // the IP length says more than the frame holds
+  CHECK(decode_frame(ctsim::kLinkEthernet, reinterpret_cast<const uint8_t*>(shortened.data()), shortened.size(),
+                     shortened.size(), ctsim::CookedDirection::kIncoming, &p) == FrameSkip::kIpLength);
+}
+
+TEST_CASE("an IPv4 fragment is skipped as a fragment") {
+  std::string frame;
+  encode_ethernet(parse("udp 1.2.3.4:1 > 5.6.7.8:2 len 10"), 0, &frame);
+  frame[14 + 6] = 0x20;  // MF
+  // Recompute the IPv4 header checksum for the changed flags.
+  frame[14 + 10] = frame[14 + 11] = 0;
+  uint32_t sum = 0;
+  for (int i = 0; i < 20; i += 2)
+    sum += static_cast<uint32_t>(static_cast<uint8_t>(frame[14 + i]) << 8 | static_cast<uint8_t>(frame[14 + i + 1]));
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  frame[14 + 10] = static_cast<char>(~sum >> 8);
+  frame[14 + 11] = static_cast<char>(~sum);
+  ctcore::Packet p;
+  CHECK(decode_frame(ctsim::kLinkEthernet, reinterpret_cast<const uint8_t*>(frame.data()), frame.size(), frame.size(),
+                     ctsim::CookedDirection::kIncoming, &p) == FrameSkip::kFragment);
+}
+
+TEST_CASE("Toeplitz with the symmetric key: both directions of a flow hash alike, and the key windows are right") {
+  const ctcore::Packet a = parse("tcp 66.9.149.187:2794 > 161.142.100.80:1766 flags S");
+  const ctcore::Packet b = parse("tcp 161.142.100.80:1766 > 66.9.149.187:2794 flags SA");
+  CHECK(ctsim::rss_hash(a) == ctsim::rss_hash(b));
+  const ctcore::Packet c = parse("tcp 66.9.149.187:2795 > 161.142.100.80:1766 flags S");
+  CHECK(ctsim::rss_hash(a) != ctsim::rss_hash(c));
+  // Input bit k selects key bits k..k+31: 0x80 (bit 0) the first 32.
+  const uint8_t one[1] = {0x80};
+  CHECK(ctsim::toeplitz_hash(one, 1) == 0x6d5a6d5au);
+  const uint8_t two[1] = {0x01};
+  CHECK(ctsim::toeplitz_hash(two, 1) == 0xad36ad36u);  // key bits 7..38
+}
+
+TEST_CASE("raw IP, loopback/null and Linux cooked v1/v2 frames decode to the same packet") {
+  const ctcore::Packet p = parse("udp 1.2.3.4:1000 > 5.6.7.8:53 len 12");
+  std::string ip;
+  ctsim::encode_ip(p, &ip);
+  auto decode = [](int linktype, const std::string& f, ctsim::CookedDirection dir, ctcore::Packet* out) {
+    return decode_frame(linktype, reinterpret_cast<const uint8_t*>(f.data()), f.size(), f.size(), dir, out);
+  };
+  ctcore::Packet out;
+  const std::string want = ctsim::format_packet(p);
+  for (int raw : {ctsim::kLinkRaw, 12, ctsim::kLinkIpv4}) {
+    CAPTURE(raw);
+    REQUIRE(decode(raw, ip, ctsim::CookedDirection::kIncoming, &out) == FrameSkip::kNone);
+    CHECK(ctsim::format_packet(out) == want);
+  }
+  // Loopback: a 4-byte address family (host order for null, network for loop).
+  for (int link : {ctsim::kLinkNull, ctsim::kLinkLoop}) {
+    CAPTURE(link);
+    REQUIRE(decode(link, std::string("\x02\0\0\0", 4) + ip, ctsim::CookedDirection::kIncoming, &out) ==
+            FrameSkip::kNone);
+    CHECK(ctsim::format_packet(out) == want);
+  }
+  // Cooked v1: packet type (0 host, 4 outgoing), ARPHRD, address, protocol.
+  std::string sll1(16, '\0');
+  sll1[14] = 0x08;
+  const std::string in1 = sll1 + ip;
+  REQUIRE(decode(ctsim::kLinkLinuxSll, in1, ctsim::CookedDirection::kIncoming, &out) == FrameSkip::kNone);
+  CHECK(ctsim::format_packet(out) == want);
+  CHECK(decode(ctsim::kLinkLinuxSll, in1, ctsim::CookedDirection::kOutgoing, &out) == FrameSkip::kOutgoing);
+  // Cooked v2: protocol first, packet type at byte 10.
+  std::string sll2(20, '\0');
+  sll2[0] = 0x08;
+  sll2[10] = 4;  // PACKET_OUTGOING
+  const std::string out2 = sll2 + ip;
+  CHECK(decode(ctsim::kLinkLinuxSll2, out2, ctsim::CookedDirection::kIncoming, &out) == FrameSkip::kOutgoing);
+  REQUIRE(decode(ctsim::kLinkLinuxSll2, out2, ctsim::CookedDirection::kOutgoing, &out) == FrameSkip::kNone);
+  CHECK(ctsim::format_packet(out) == want);
+  CHECK(decode(147, ip, ctsim::CookedDirection::kIncoming, &out) == FrameSkip::kUnsupportedLink);
+}
