@@ -13,9 +13,11 @@ OutputFile::~OutputFile() { abort(); }
 
 Status OutputFile::open(const std::string& path) {
   path_ = path;
+  buf_.clear();
   if (path == "-") {
     f_ = stdout;
     is_stdout_ = true;
+    flush_at_ = 1;  // every record: stdout's own buffer keeps the order between outputs
     return Status::OK();
   }
   struct stat st;
@@ -31,13 +33,24 @@ Status OutputFile::open(const std::string& path) {
     tmp_.clear();
     return Status::IOError(fmt::format("{}: cannot open for writing: {}", path, why));
   }
-  static constexpr size_t kBuf = 1 << 20;
-  std::setvbuf(f_, nullptr, _IOFBF, kBuf);
+  // buf_ is the only buffer: each flush() is one write() of about kFlushBytes
+  // (glibc ignores setvbuf's size without a buffer: a FILE's own buffer
+  // would be 4 KiB, one write() each).
+  std::setvbuf(f_, nullptr, _IONBF, 0);
+  flush_at_ = kFlushBytes;
+  buf_.reserve(kFlushBytes + kFlushBytes / 16);
   return Status::OK();
+}
+
+void OutputFile::flush() {
+  if (f_ != nullptr && !failed_ && !buf_.empty() && std::fwrite(buf_.data(), 1, buf_.size(), f_) != buf_.size())
+    failed_ = true;
+  buf_.clear();
 }
 
 Status OutputFile::finish() {
   if (f_ == nullptr) return Status::OK();
+  flush();
   bool bad = failed_;
   if (std::fflush(f_) != 0) bad = true;
   const int saved = errno;
@@ -63,6 +76,7 @@ Status OutputFile::publish() {
 }
 
 void OutputFile::abort() {
+  buf_.clear();
   if (f_ != nullptr && !is_stdout_) std::fclose(f_);
   f_ = nullptr;
   if (!tmp_.empty()) std::remove(tmp_.c_str());

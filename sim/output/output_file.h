@@ -4,6 +4,11 @@
 // is not a regular file (a device such as /dev/null or /dev/full, a pipe)
 // is written in place, and a write error there is still reported.
 //
+// Writers format straight into buffer() and call commit() after each
+// whole record; the text goes to the file in blocks of about kFlushBytes,
+// one write() call each (to stdout after every record instead, so that
+// several outputs sharing stdout keep their records' order).
+//
 // Threading: single owner.
 #ifndef CTSIM_SIM_OUTPUT_OUTPUT_FILE_H_
 #define CTSIM_SIM_OUTPUT_OUTPUT_FILE_H_
@@ -13,6 +18,7 @@
 #include <string_view>
 
 #include "sim/engine/status.h"
+#include "sim/engine/text_buffer.h"
 
 namespace ctsim {
 
@@ -24,9 +30,21 @@ class OutputFile {
   OutputFile& operator=(const OutputFile&) = delete;
 
   Status open(const std::string& path);
+  static constexpr size_t kFlushBytes = size_t{1} << 20;
+
   bool is_open() const { return f_ != nullptr; }
+  // Where the next record is formatted. REQUIRES: is_open().
+  TextBuffer& buffer() { return buf_; }
+  // The record in buffer() is whole: sends the buffer on once it holds a
+  // block.
+  void commit() {
+    if (buf_.size() >= flush_at_) flush();
+  }
+  // A whole record (or several).
   void write(std::string_view s) {
-    if (f_ != nullptr && !failed_ && std::fwrite(s.data(), 1, s.size(), f_) != s.size()) failed_ = true;
+    if (f_ == nullptr) return;
+    buf_.append(s);
+    commit();
   }
   // Flushes and closes. Returns the first write error (then the temporary
   // file is already removed).
@@ -38,9 +56,14 @@ class OutputFile {
   const std::string& path() const { return path_; }
 
  private:
+  // Hands the buffer to the file (one fwrite on an unbuffered FILE).
+  void flush();
+
   std::string path_;
   std::string tmp_;
   FILE* f_ = nullptr;
+  TextBuffer buf_;
+  size_t flush_at_ = kFlushBytes;
   bool failed_ = false;
   bool is_stdout_ = false;
 };
