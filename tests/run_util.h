@@ -101,7 +101,8 @@ inline std::string shell_quote(const std::string& s) {
 }
 
 // Every scenario in the repository: scenarios/**/*.json but the JSON Schema
-// (scenarios/schema.json), relative to the source tree, sorted.
+// (scenarios/schema.json) and the soak (scenarios/soak/: minutes of CPU,
+// a documented command, not a test), relative to the source tree, sorted.
 inline std::vector<std::string> repo_scenarios() {
   namespace fs = std::filesystem;
   std::vector<std::string> out;
@@ -109,6 +110,7 @@ inline std::vector<std::string> repo_scenarios() {
   for (const auto& e : fs::recursive_directory_iterator(src / "scenarios")) {
     if (!e.is_regular_file() || e.path().extension() != ".json") continue;
     if (e.path() == src / "scenarios" / "schema.json") continue;
+    if (e.path().parent_path() == src / "scenarios" / "soak") continue;
     out.push_back(fs::relative(e.path(), src).string());
   }
   std::sort(out.begin(), out.end());

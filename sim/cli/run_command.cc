@@ -41,6 +41,8 @@ class RunCommand : public Command {
         "gc records: 'reaping' (runs that reaped, default) or 'all'")(
         "check", po::bool_switch(&ro_.check_invariants),
         "check the core's invariants after every event (slow); exit 1 if one breaks")(
+        "check-every", po::value(&check_every_)->value_name("DURATION"),
+        "check the core's invariants once per DURATION of virtual time (for long runs); exit 1 if one breaks")(
         "exact-walks", po::bool_switch(&ro_.exact_walks),
         "walk every chain as v5.10 does, without ctsim's bucket-hint shortcuts (same outputs, slower)")(
         "explain", po::value(&ro_.explain_path)->value_name("FILE"),
@@ -59,6 +61,7 @@ class RunCommand : public Command {
   ctsim::RunOptions ro_;
   std::string trace_gc_ = "reaping";
   std::string series_every_ = "1s";
+  std::string check_every_;
   std::string snapshots_format_ = "conntrack";
   std::string plots_dir_;
   bool quiet_ = false;
@@ -93,6 +96,12 @@ int RunCommand::execute(const po::variables_map& vm) {
     if (!every) return usage_error("--series-every " + series_every_ + ": " + every.error().what);
     if (*every <= 0) return usage_error("--series-every must be more than 0");
     ro_.series_every = *every;
+  }
+  if (!check_every_.empty()) {
+    auto every = ctsim::parse_duration(check_every_, s.hz);
+    if (!every) return usage_error("--check-every " + check_every_ + ": " + every.error().what);
+    if (*every <= 0) return usage_error("--check-every must be more than 0");
+    ro_.check_every = *every;
   }
   ProgressLine progress;
   if (!quiet_ && ::isatty(STDERR_FILENO)) ro_.progress = [&](const ctsim::RunProgress& p) { progress.update(p); };

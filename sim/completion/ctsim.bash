@@ -18,7 +18,7 @@ _ctsim() {
     --trace-gc) COMPREPLY=($(compgen -W "reaping all" -- "$cur")); return 0 ;;
     --plots) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
     --trace|--events|--snapshots|--explain|--series) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
-    --series-every|--from|--to|--context|--ignore-field|--ignore-kind) return 0 ;;
+    --series-every|--check-every|--from|--to|--context|--ignore-field|--ignore-kind) return 0 ;;
   esac
   if [[ "$cur" == -* ]]; then
     local opts

@@ -95,7 +95,12 @@ Status Simulator::run(RunSummary* summary) {
     // (GC, event redelivery) included.
     for (uint32_t i = 0; i < listeners_->all().size(); ++i) schedule_listener_read(i);
     if (options_.progress && (engine_.events_run() & 0xfff) == 0) report_progress();
-    if (options_.check_invariants) {
+    bool check_now = options_.check_invariants;
+    if (!check_now && options_.check_every > 0 && engine_.now() >= next_check_) {
+      check_now = true;
+      next_check_ = (engine_.now() / options_.check_every + 1) * options_.check_every;
+    }
+    if (check_now) {
       std::string err = check_invariants();
       if (!err.empty()) {
         invariant_error_ = fmt::format("at t={} (event kind {}): {}", format_duration(engine_.now()), ev.kind, err);
