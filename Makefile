@@ -2,7 +2,8 @@
 #   make demo   install what is missing, build, run the default scenario
 #   make test   install what is missing, build, run the whole suite
 #               (Release, then again under ASan+UBSan, then the
-#               determinism matrix: gcc/clang x -O0/-O2, .ci/determinism)
+#               determinism matrix: gcc/clang x -O0/-O2, .ci/determinism,
+#               then each libFuzzer target for 60 s, .ci/fuzz)
 #   make goldens  regenerate tests/golden/ from scenarios/ (.ci/goldens;
 #               only for a behaviour change the commit message explains)
 BUILD      ?= build
@@ -10,7 +11,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= 2
 OUT        ?= out
 
-.PHONY: all deps build build-ctsim demo test test-release test-asan test-determinism test-exact-walks goldens clean
+.PHONY: all deps build build-ctsim demo test test-release test-asan test-determinism test-fuzz test-exact-walks goldens clean
 
 all: build
 
@@ -46,10 +47,13 @@ test-asan: deps $(ASAN_BUILD)/Makefile
 test-determinism: deps
 	.ci/determinism
 
+test-fuzz: deps
+	JOBS=$(JOBS) .ci/fuzz
+
 goldens: build-ctsim
 	CTSIM=$(BUILD)/ctsim .ci/goldens
 
-test: test-release test-asan test-determinism
+test: test-release test-asan test-determinism test-fuzz
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(OUT) build-det
+	rm -rf $(BUILD) $(ASAN_BUILD) $(OUT) build-det build-fuzz
