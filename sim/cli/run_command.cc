@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -17,6 +18,19 @@
 namespace ctsim::cli {
 
 namespace {
+
+// Built with AddressSanitizer (gcc and clang spell it differently).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
 
 class RunCommand : public Command {
  public:
@@ -105,9 +119,14 @@ int RunCommand::execute(const po::variables_map& vm) {
   }
   ProgressLine progress;
   if (!quiet_ && ::isatty(STDERR_FILENO)) ro_.progress = [&](const ctsim::RunProgress& p) { progress.update(p); };
-  ctsim::Simulator sim(s, ro_);
+  // A process about to exit need not free the table, the slabs and the
+  // pools piece by piece: the simulator is left to the exit, except when
+  // checking and under the sanitizers, where everything is freed so that
+  // a leak shows.
+  auto sim = std::make_unique<ctsim::Simulator>(s, ro_);
   ctsim::RunSummary sum;
-  st = sim.run(&sum);
+  st = sim->run(&sum);
+  if (!kSanitized && !ro_.check_invariants && ro_.check_every == 0) (void)sim.release();
   progress.clear();
   if (!st.ok()) {
     std::fprintf(stderr, "ctsim: %s\n", st.message().c_str());
