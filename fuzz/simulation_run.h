@@ -7,7 +7,9 @@
 // The caps keep one input to milliseconds under the sanitizers. An input
 // above them is refused (not run), except that a scenario without "until"
 // is cut at kMaxVirtualTime (a run would otherwise last until its last conn
-// timed out: days of virtual GC work).
+// timed out: days of virtual GC work), and every run ends after
+// kMaxEngineEvents (a reader every microsecond would be millions of events,
+// each followed by the invariant walk).
 //
 // Threading: pure function of its input (it writes only to /dev/null).
 #ifndef CTSIM_FUZZ_SIMULATION_RUN_H_
@@ -26,8 +28,9 @@ constexpr uint64_t kMaxPackets = 2000;  // notation packets plus every flow's sc
 constexpr uint64_t kMaxFlows = 1000;    // flow connections (the sum of the entries' counts)
 constexpr SimTime kMaxVirtualTime = 10 * 60 * kNsPerSec;
 // The invariant check walks the whole table after every event.
-constexpr uint32_t kMaxBuckets = 4096;
-constexpr uint32_t kMaxConns = 16384;
+constexpr uint32_t kMaxBuckets = 1024;
+constexpr uint32_t kMaxConns = 4096;
+constexpr uint64_t kMaxEngineEvents = 10000;
 
 enum class SimulationOutcome { kNotLoaded, kRefused, kRan };
 
@@ -65,6 +68,7 @@ inline SimulationResult run_fuzzed_simulation(const std::string& text) {
   if (!s.until) s.until = kMaxVirtualTime;
   RunOptions ro;
   ro.check_invariants = true;
+  ro.max_events = kMaxEngineEvents;
   ro.trace_path = ro.events_path = ro.snapshots_path = ro.explain_path = ro.series_path = "/dev/null";
   ro.trace_all_gc = true;
   ro.event_timestamps = ro.event_ids = true;

@@ -83,6 +83,7 @@ Status Simulator::run(RunSummary* summary) {
   Event ev;
   while (!engine_.empty() && engine_.next_time() <= until) {
     if (!scenario_.until && quiescent()) break;
+    if (options_.max_events != 0 && engine_.events_run() >= options_.max_events) break;
     if (engine_.next(&ev)) {
       if (ev.kind == kSample) {
         take_sample();  // not a scenario event: it never keeps a run alive

@@ -57,6 +57,9 @@ struct RunOptions : OutputOptions {
   // first event at or after each multiple), for runs too long for
   // check_invariants' every event. Ignored when check_invariants is set.
   SimTime check_every = 0;
+  // Above 0: the run ends after this many engine events, as if its `until`
+  // had come (for the simulation fuzzer, which must bound every input).
+  uint64_t max_events = 0;
   // Every conntrack walk as v5.10 does it, no bucket-hint shortcut
   // (ctcore::ConntrackConfig::exact_walks; the scenario's table can ask for
   // it too). No output changes: this is the reference to compare with.
