@@ -2,7 +2,8 @@
 #   make demo   install what is missing, build, run the default scenario
 #   make test   install what is missing, build, run the whole suite
 #               (Release, then again under ASan+UBSan, then the
-#               determinism matrix: gcc/clang x -O0/-O2, .ci/determinism)
+#               determinism matrix: gcc/clang x -O0/-O2, .ci/determinism,
+#               then each libFuzzer target for 60 s, .ci/fuzz)
 #   make goldens  regenerate tests/golden/ from scenarios/ (.ci/goldens;
 #               only for a behaviour change the commit message explains)
 #   make explorer-screenshots  the explorer page's PNGs in docs/img/
@@ -12,7 +13,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= 2
 OUT        ?= out
 
-.PHONY: all deps build build-ctsim demo test test-release test-asan test-determinism test-exact-walks goldens explorer-screenshots clean
+.PHONY: all deps build build-ctsim demo test test-release test-asan test-determinism test-fuzz test-exact-walks goldens explorer-screenshots clean
 
 all: build
 
@@ -48,13 +49,16 @@ test-asan: deps $(ASAN_BUILD)/Makefile
 test-determinism: deps
 	.ci/determinism
 
+test-fuzz: deps
+	JOBS=$(JOBS) .ci/fuzz
+
 goldens: build-ctsim
 	CTSIM=$(BUILD)/ctsim .ci/goldens
 
 explorer-screenshots: build-ctsim
 	tools/explorer/screenshots.sh $(BUILD)/ctsim
 
-test: test-release test-asan test-determinism
+test: test-release test-asan test-determinism test-fuzz
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(OUT) build-det
+	rm -rf $(BUILD) $(ASAN_BUILD) $(OUT) build-det build-fuzz

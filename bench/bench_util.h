@@ -122,6 +122,7 @@ struct Options {
   int reps = 3;                                  // best of
   bool w4_trace_off = true, w4_trace_on = true;  // --w4 off|on: one half only
   uint32_t w2_conns = 0;                         // --w2-conns N: W2 at this size only (0: the usual sizes)
+  bool w4_writers = true;                        // W4: the events, snapshots, series and explain writers too
 };
 
 void run_w1(const Options& o);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/nf_conntrack_tuple.h"
+#include "fuzz/simulation_run.h"
 #include "sim/scenario/packet_notation.h"
 #include "sim/scenario/rule_match.h"
 #include "sim/scenario/scenario.h"
@@ -41,6 +42,42 @@ TEST_CASE("fuzzer regressions load as errors, not crashes") {
     }
   }
   CHECK(scenario_files >= 1);
+}
+
+// The simulation fuzzer's inputs (fuzz/simulation_fuzzer.cc): its seed
+// corpus must be run, not refused by the caps, and its findings
+// (simulation-*) must now run to the end with every invariant holding.
+TEST_CASE("simulation fuzzer seeds and regressions run clean under the invariant check") {
+  int ran = 0;
+  auto run_clean = [&](const fs::path& file) {
+    CAPTURE(file.string());
+    const ctsim::fuzz::SimulationResult r = ctsim::fuzz::run_fuzzed_simulation(ctest::read_file(file.string()));
+    if (r.outcome != ctsim::fuzz::SimulationOutcome::kRan) return;
+    ++ran;
+    CHECK(r.status.ok());
+    CHECK(r.invariant_error == "");
+  };
+  for (const auto& entry : fs::directory_iterator(ctest::source_path("fuzz/corpus/simulation"))) {
+    const int before = ran;
+    run_clean(entry.path());
+    CHECK_MESSAGE(ran == before + 1, "a seed must fit the fuzzer's caps: ", entry.path().string());
+  }
+  for (const auto& entry : fs::directory_iterator(ctest::source_path("tests/data/fuzz-regressions")))
+    if (entry.path().filename().string().rfind("simulation-", 0) == 0) run_clean(entry.path());
+  CHECK(ran >= 1);
+}
+
+TEST_CASE("the simulation fuzzer refuses inputs above its caps") {
+  const std::string big = R"({"ctsim": 1, "flows": [{"at": "0s", "kind": "udp", "count": 5000, "interval": "1ms",
+                                                     "src": "10.0.0.1", "dst": "10.0.0.2:53"}]})";
+  CHECK(ctsim::fuzz::run_fuzzed_simulation(big).outcome == ctsim::fuzz::SimulationOutcome::kRefused);
+  CHECK(ctsim::fuzz::run_fuzzed_simulation("{").outcome == ctsim::fuzz::SimulationOutcome::kNotLoaded);
+  const std::string small = R"({"ctsim": 1, "table": {"buckets": 64},
+      "flows": [{"at": "0s", "kind": "udp", "count": 5, "interval": "1ms", "src": "10.0.0.1", "dst": "10.0.0.2:53"}]})";
+  const ctsim::fuzz::SimulationResult r = ctsim::fuzz::run_fuzzed_simulation(small);
+  REQUIRE(r.outcome == ctsim::fuzz::SimulationOutcome::kRan);
+  CHECK(r.summary.packets == 10);
+  CHECK(r.summary.end_time == ctsim::fuzz::kMaxVirtualTime);  // no "until": cut at the cap
 }
 
 TEST_CASE("a number beyond a double is a JSON error with its position") {

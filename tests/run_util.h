@@ -101,8 +101,9 @@ inline std::string shell_quote(const std::string& s) {
 }
 
 // Every scenario in the repository: scenarios/**/*.json but the JSON Schemas
-// (scenarios/schema.json, scenarios/sweep-schema.json) and the sweep files
-// (scenarios/sweeps/), relative to the source tree, sorted.
+// (scenarios/schema.json, scenarios/sweep-schema.json), the sweep files
+// (scenarios/sweeps/) and the soak (scenarios/soak/: minutes of CPU, a
+// documented command, not a test), relative to the source tree, sorted.
 inline std::vector<std::string> repo_scenarios() {
   namespace fs = std::filesystem;
   std::vector<std::string> out;
@@ -111,6 +112,7 @@ inline std::vector<std::string> repo_scenarios() {
     if (!e.is_regular_file() || e.path().extension() != ".json") continue;
     if (e.path() == src / "scenarios" / "schema.json" || e.path() == src / "scenarios" / "sweep-schema.json") continue;
     if (e.path().parent_path() == src / "scenarios" / "sweeps") continue;
+    if (e.path().parent_path() == src / "scenarios" / "soak") continue;
     out.push_back(fs::relative(e.path(), src).string());
   }
   std::sort(out.begin(), out.end());

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <utility>
 
 #include <fmt/format.h>
@@ -22,6 +23,19 @@
 namespace ctsim::cli {
 
 namespace {
+
+// Built with AddressSanitizer (gcc and clang spell it differently).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
 
 // `--stats`: the end record's fields (docs/TRACE_SCHEMA.md, `end`) with the
 // scenario's name and the run's length, as one JSON line.
@@ -55,6 +69,8 @@ void RunOutputOptions::add_options(po::options_description& opts) {
       "gc records: 'reaping' (runs that reaped, default) or 'all'")(
       "check", po::bool_switch(&ro_.check_invariants),
       "check the core's invariants after every event (slow); exit 1 if one breaks")(
+      "check-every", po::value(&check_every_)->value_name("DURATION"),
+      "check the core's invariants once per DURATION of virtual time (for long runs); exit 1 if one breaks")(
       "exact-walks", po::bool_switch(&ro_.exact_walks),
       "walk every chain as v5.10 does, without ctsim's bucket-hint shortcuts (same outputs, slower)")(
       "explain", po::value(&ro_.explain_path)->value_name("FILE"),
@@ -111,6 +127,12 @@ int RunOutputOptions::run(const Scenario& s) {
     if (*every <= 0) return usage_error("--series-every must be more than 0");
     ro_.series_every = *every;
   }
+  if (!check_every_.empty()) {
+    auto every = ctsim::parse_duration(check_every_, s.hz);
+    if (!every) return usage_error("--check-every " + check_every_ + ": " + every.error().what);
+    if (*every <= 0) return usage_error("--check-every must be more than 0");
+    ro_.check_every = *every;
+  }
   // Opened before the run so that a bad path fails before any work; written
   // and published after the other outputs, so it is there only when the
   // whole run succeeded (a sweep takes it as the mark of a finished run).
@@ -123,9 +145,14 @@ int RunOutputOptions::run(const Scenario& s) {
   }
   ProgressLine progress;
   if (!quiet_ && ::isatty(STDERR_FILENO)) ro_.progress = [&](const ctsim::RunProgress& p) { progress.update(p); };
-  ctsim::Simulator sim(s, ro_);
+  // A process about to exit need not free the table, the slabs and the
+  // pools piece by piece: the simulator is left to the exit, except when
+  // checking and under the sanitizers, where everything is freed so that
+  // a leak shows.
+  auto sim = std::make_unique<ctsim::Simulator>(s, ro_);
   ctsim::RunSummary sum;
-  ctsim::Status st = sim.run(&sum);
+  ctsim::Status st = sim->run(&sum);
+  if (!kSanitized && !ro_.check_invariants && ro_.check_every == 0) (void)sim.release();
   progress.clear();
   if (!st.ok()) {
     std::fprintf(stderr, "ctsim: %s\n", st.message().c_str());

@@ -32,6 +32,7 @@ class RunOutputOptions {
   RunOptions ro_;
   std::string trace_gc_ = "reaping";
   std::string series_every_ = "1s";
+  std::string check_every_;
   std::string snapshots_format_ = "conntrack";
   std::string pcap_format_ = "pcapng";
   std::string plots_dir_;

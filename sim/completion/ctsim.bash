@@ -24,7 +24,7 @@ _ctsim() {
     --netns|--filter|--cpus|--offset|--speed|--burst|--kernel-setting|--until) return 0 ;;
     --plots|--out) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
     --trace|--events|--snapshots|--explain|--series|--stats|--html) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
-    --series-every|--from|--to|--context|--ignore-field|--ignore-kind|--jobs|--index|--throttle|--pilot) return 0 ;;
+    --series-every|--check-every|--from|--to|--context|--ignore-field|--ignore-kind|--jobs|--index|--throttle|--pilot) return 0 ;;
   esac
   if [[ "$cur" == -* ]]; then
     local opts

@@ -107,11 +107,7 @@ std::string deflate_base64(const std::string& data) {
   return out;
 }
 
-void string_value(std::string& out, std::string_view s) {
-  fmt::memory_buffer b;
-  append_json_string(b, s);
-  out.append(b.data(), b.size());
-}
+void string_value(std::string& out, std::string_view s) { out += json_string(s); }
 
 }  // namespace
 

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 
 namespace ctsim {
@@ -14,9 +13,11 @@ OutputFile::~OutputFile() { abort(); }
 
 Status OutputFile::open(const std::string& path) {
   path_ = path;
+  buf_.clear();
   if (path == "-") {
     f_ = stdout;
     is_stdout_ = true;
+    flush_at_ = 1;  // every record: stdout's own buffer keeps the order between outputs
     return Status::OK();
   }
   struct stat st;
@@ -32,38 +33,37 @@ Status OutputFile::open(const std::string& path) {
     tmp_.clear();
     return Status::IOError(fmt::format("{}: cannot open for writing: {}", path, why));
   }
-  static constexpr size_t kBuf = 1 << 20;
-  std::setvbuf(f_, nullptr, _IOFBF, kBuf);
+  // buf_ is the only buffer: each flush() is one write() of about kFlushBytes
+  // (glibc ignores setvbuf's size without a buffer: a FILE's own buffer
+  // would be 4 KiB, one write() each).
+  std::setvbuf(f_, nullptr, _IONBF, 0);
+  flush_at_ = kFlushBytes;
+  buf_.reserve(kFlushBytes + kFlushBytes / 16);
   return Status::OK();
 }
 
 Status OutputFile::open_memory() {
   path_ = "(memory)";
-  f_ = ::open_memstream(&mem_, &mem_size_);
-  if (f_ == nullptr) return Status::IOError(fmt::format("cannot open a memory stream: {}", std::strerror(errno)));
+  buf_.clear();
+  memory_ = true;
   return Status::OK();
 }
 
-size_t OutputFile::memory_size() {
-  if (f_ == nullptr) return 0;
-  std::fflush(f_);  // sets mem_size_
-  return mem_size_;
+std::string OutputFile::drain_memory() {
+  std::string held(buf_.data(), buf_.size());
+  buf_.clear();
+  return held;
 }
 
-std::string OutputFile::drain_memory() {
-  if (f_ == nullptr) return {};
-  std::fclose(f_);  // the buffer and its size are final now
-  std::string held(mem_, mem_size_);
-  std::free(mem_);
-  mem_ = nullptr;
-  mem_size_ = 0;
-  f_ = ::open_memstream(&mem_, &mem_size_);
-  if (f_ == nullptr) failed_ = true;
-  return held;
+void OutputFile::flush() {
+  if (f_ != nullptr && !failed_ && !buf_.empty() && std::fwrite(buf_.data(), 1, buf_.size(), f_) != buf_.size())
+    failed_ = true;
+  buf_.clear();
 }
 
 Status OutputFile::finish() {
   if (f_ == nullptr) return Status::OK();
+  flush();
   bool bad = failed_;
   if (std::fflush(f_) != 0) bad = true;
   const int saved = errno;
@@ -89,10 +89,10 @@ Status OutputFile::publish() {
 }
 
 void OutputFile::abort() {
+  buf_.clear();
+  memory_ = false;
   if (f_ != nullptr && !is_stdout_) std::fclose(f_);
   f_ = nullptr;
-  std::free(mem_);
-  mem_ = nullptr;
   if (!tmp_.empty()) std::remove(tmp_.c_str());
   tmp_.clear();
 }

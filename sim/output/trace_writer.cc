@@ -1,5 +1,7 @@
 #include "sim/output/trace_writer.h"
 
+#include <fmt/format.h>
+
 #include "core/nf_conntrack_l4proto.h"
 #include "sim/scenario/packet_notation.h"
 
@@ -7,48 +9,21 @@ namespace ctsim {
 
 using ctcore::nf_conn;
 
-namespace {
-
-// Appends a key as `,"key":` (keys are literals: nothing to escape).
-inline void append_key(fmt::memory_buffer& buf, std::string_view key) {
-  buf.push_back(',');
+void append_json_string_escaped(TextBuffer& buf, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
   buf.push_back('"');
-  buf.append(key);
-  buf.push_back('"');
-  buf.push_back(':');
-}
-
-inline void append_int(fmt::memory_buffer& buf, int64_t v) {
-  const fmt::format_int f(v);
-  buf.append(std::string_view(f.data(), f.size()));
-}
-
-}  // namespace
-
-void append_json_string(fmt::memory_buffer& buf, std::string_view s) {
-  buf.push_back('"');
-  // Most strings (notation, names) need no escaping: copy them whole.
-  bool plain = true;
-  for (char c : s)
-    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) {
-      plain = false;
-      break;
-    }
-  if (plain) {
-    buf.append(s);
-    buf.push_back('"');
-    return;
-  }
   for (char c : s) {
     switch (c) {
-      case '"': buf.append(std::string_view("\\\"")); break;
-      case '\\': buf.append(std::string_view("\\\\")); break;
-      case '\n': buf.append(std::string_view("\\n")); break;
-      case '\t': buf.append(std::string_view("\\t")); break;
-      case '\r': buf.append(std::string_view("\\r")); break;
+      case '"': buf.literal("\\\""); break;
+      case '\\': buf.literal("\\\\"); break;
+      case '\n': buf.literal("\\n"); break;
+      case '\t': buf.literal("\\t"); break;
+      case '\r': buf.literal("\\r"); break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
-          fmt::format_to(std::back_inserter(buf), "\\u{:04x}", static_cast<unsigned>(c));
+          buf.literal("\\u00");
+          buf.push_back(kHex[(c >> 4) & 0xf]);
+          buf.push_back(kHex[c & 0xf]);
         } else {
           buf.push_back(c);
         }
@@ -58,18 +33,27 @@ void append_json_string(fmt::memory_buffer& buf, std::string_view s) {
 }
 
 std::string json_string(std::string_view s) {
-  fmt::memory_buffer b;
+  TextBuffer b;
   append_json_string(b, s);
-  return fmt::to_string(b);
+  return b.str();
 }
 
 void TraceWriter::begin(std::string_view kind, const ctcore::net* n, int cpu, uint32_t conn) {
-  buf_.clear();
-  buf_.append(std::string_view("{\"t\":"));
-  append_int(buf_, engine_.now());
-  buf_.append(std::string_view(",\"jiffies\":"));
-  append_int(buf_, static_cast<uint32_t>(engine_.jiffies()));
-  buf_.append(std::string_view(",\"kind\":\""));
+  // Records come in bursts at one instant: `{"t":T,"jiffies":J,"kind":"`
+  // is formatted once per instant and copied after that.
+  const int64_t now = engine_.now();
+  const uint32_t jiffies = static_cast<uint32_t>(engine_.jiffies());
+  if (now != prefix_now_ || jiffies != prefix_jiffies_ || prefix_.empty()) {
+    prefix_now_ = now;
+    prefix_jiffies_ = jiffies;
+    prefix_.clear();
+    prefix_.literal("{\"t\":");
+    prefix_.append_int(now);
+    prefix_.literal(",\"jiffies\":");
+    prefix_.append_uint(jiffies);
+    prefix_.literal(",\"kind\":\"");
+  }
+  buf_.append(prefix_.view());
   buf_.append(kind);
   buf_.push_back('"');
   if (n != nullptr) str("net", n->name);
@@ -78,54 +62,36 @@ void TraceWriter::begin(std::string_view kind, const ctcore::net* n, int cpu, ui
 }
 
 void TraceWriter::finish() {
-  buf_.append(std::string_view("}\n"));
-  out_.write(std::string_view(buf_.data(), buf_.size()));
-}
-
-void TraceWriter::str(std::string_view key, std::string_view value) {
-  append_key(buf_, key);
-  append_json_string(buf_, value);
-}
-
-void TraceWriter::tuple_str(std::string_view key, const ctcore::nf_conntrack_tuple& t) {
-  scratch_.clear();
-  append_tuple_notation(scratch_, t);
-  notation_str(key, scratch_);
+  buf_.literal("}\n");
+  out_.commit();
 }
 
 // Packet and tuple notation is made of protocol and ICMP/SCTP/DCCP words,
-// numbers, addresses and " > [ ] : , ." only (packet_notation.cc): nothing
-// JSON must escape, so it is copied without the scan.
-void TraceWriter::notation_str(std::string_view key, std::string_view notation) {
-  append_key(buf_, key);
+// numbers, addresses and " > [ ] : , ." only (packet_notation_format.cc):
+// nothing JSON must escape, so it is formatted in place without the scan.
+template <size_t N>
+void TraceWriter::tuple_str(const char (&k)[N], const ctcore::nf_conntrack_tuple& t) {
+  key(k);
   buf_.push_back('"');
-  buf_.append(notation);
+  append_tuple_notation(buf_, t);
   buf_.push_back('"');
 }
 
-void TraceWriter::num(std::string_view key, int64_t value) {
-  append_key(buf_, key);
-  append_int(buf_, value);
-}
-
-void TraceWriter::boolean(std::string_view key, bool value) {
-  append_key(buf_, key);
-  buf_.append(std::string_view(value ? "true" : "false"));
-}
-
-void TraceWriter::null(std::string_view key) {
-  append_key(buf_, key);
-  buf_.append(std::string_view("null"));
+void TraceWriter::num(std::string_view k, int64_t value) {
+  buf_.literal(",\"");
+  buf_.append(k);
+  buf_.literal("\":");
+  buf_.append_int(value);
 }
 
 void TraceWriter::status_list(uint16_t status) {
-  buf_.append(std::string_view(",\"status\":["));
+  buf_.literal(",\"status\":[");
   bool first = true;
   for (unsigned bit = 0; bit < ctcore::IPS_MAX_BIT; ++bit) {
     if ((status >> bit) & 1u) {
       if (!first) buf_.push_back(',');
-      buf_.append(std::string_view("\"IPS_"));
-      buf_.append(std::string_view(ctcore::kIpsBitNames[bit]));
+      buf_.literal("\"IPS_");
+      buf_.append(ctcore::kIpsBitNames[bit]);
       buf_.push_back('"');
       first = false;
     }
@@ -149,7 +115,6 @@ uint32_t TraceWriter::timeout_secs(const nf_conn& ct) const {
 
 void TraceWriter::header(std::string_view scenario, uint32_t hz, uint64_t seed, uint64_t initial_jiffies,
                          uint32_t buckets, uint32_t max, uint32_t hash_rnd, uint16_t cpus) {
-  buf_.clear();
   fmt::format_to(std::back_inserter(buf_), "{{\"ctsim_trace\":{},\"scenario\":", kTraceSchema);
   append_json_string(buf_, scenario);
   fmt::format_to(std::back_inserter(buf_),
@@ -164,9 +129,9 @@ void TraceWriter::pkt(const ctcore::net& n, uint16_t cpu, uint64_t id, std::stri
   begin("pkt", &n, cpu, 0);
   num("id", static_cast<int64_t>(id));
   str("hook", hook);
-  scratch_.clear();
-  append_packet_notation(scratch_, skb);
-  notation_str("pkt", scratch_);
+  buf_.literal(",\"pkt\":\"");
+  append_packet_notation(buf_, skb);
+  buf_.push_back('"');
   str("path", path);
   finish();
 }
@@ -186,11 +151,14 @@ void TraceWriter::event(const ctcore::net& n, const nf_conn& ct, std::string_vie
   begin("event", &n, -1, ct.id);
   str("listener", listener);
   str("type", type);
-  buf_.append(std::string_view(",\"events\":["));
+  buf_.literal(",\"events\":[");
   bool first = true;
   for (unsigned b = 0; b < ctcore::IPCT_MAX; ++b) {
     if (events & (1u << b)) {
-      fmt::format_to(std::back_inserter(buf_), "{}\"IPCT_{}\"", first ? "" : ",", ctcore::kIpctNames[b]);
+      if (!first) buf_.push_back(',');
+      buf_.literal("\"IPCT_");
+      buf_.append(ctcore::kIpctNames[b]);
+      buf_.push_back('"');
       first = false;
     }
   }
@@ -254,12 +222,13 @@ void TraceWriter::action(const ActionSpec& a, std::optional<bool> found) {
 void TraceWriter::snapshot(const ctcore::net* only, const std::vector<const nf_conn*>& conns) {
   begin("snapshot", only, -1, 0);
   num("count", static_cast<int64_t>(conns.size()));
-  buf_.append(std::string_view(",\"entries\":["));
+  buf_.literal(",\"entries\":[");
   bool first = true;
   for (const nf_conn* ct : conns) {
     if (!first) buf_.push_back(',');
     first = false;
-    fmt::format_to(std::back_inserter(buf_), "{{\"conn\":{}", ct->id);
+    buf_.literal("{\"conn\":");
+    buf_.append_uint(ct->id);
     str("net", core_.nf_ct_net(ct).name);
     tuple_str("orig", ct->tuplehash[ctcore::IP_CT_DIR_ORIGINAL].tuple);
     tuple_str("reply", ct->tuplehash[ctcore::IP_CT_DIR_REPLY].tuple);
@@ -295,21 +264,22 @@ void TraceWriter::nat_icmp(const ctcore::net& n, uint16_t cpu, const nf_conn& ct
                            const ctcore::Packet& before, const ctcore::Packet& after) {
   begin("nat_icmp", &n, cpu, ct.id);
   str("manip", manip);
-  scratch_.clear();
-  append_packet_notation(scratch_, before);
-  notation_str("before", scratch_);
-  scratch_.clear();
-  append_packet_notation(scratch_, after);
-  notation_str("after", scratch_);
+  buf_.literal(",\"before\":\"");
+  append_packet_notation(buf_, before);
+  buf_.literal("\",\"after\":\"");
+  append_packet_notation(buf_, after);
+  buf_.push_back('"');
   finish();
 }
 
 void TraceWriter::chains(const std::vector<uint64_t>& histogram) {
   begin("chains", nullptr, -1, 0);
   num("buckets", static_cast<int64_t>(core_.nf_conntrack_htable_size()));
-  buf_.append(std::string_view(",\"histogram\":["));
-  for (size_t i = 0; i < histogram.size(); ++i)
-    fmt::format_to(std::back_inserter(buf_), "{}{}", i ? "," : "", histogram[i]);
+  buf_.literal(",\"histogram\":[");
+  for (size_t i = 0; i < histogram.size(); ++i) {
+    if (i) buf_.push_back(',');
+    buf_.append_uint(histogram[i]);
+  }
   buf_.push_back(']');
   finish();
 }
@@ -328,10 +298,14 @@ void TraceWriter::end(uint64_t packets, uint64_t conns_created, uint64_t conns_f
   num("conns_created", static_cast<int64_t>(conns_created));
   num("conns_freed", static_cast<int64_t>(conns_freed));
   num("events", static_cast<int64_t>(events));
-  buf_.append(std::string_view(",\"stats\":{"));
+  buf_.literal(",\"stats\":{");
   bool first = true;
   for (const ctcore::IpConntrackStatField& f : ctcore::kIpConntrackStatFields) {
-    fmt::format_to(std::back_inserter(buf_), "{}\"{}\":{}", first ? "" : ",", f.name, s.*f.member);
+    if (!first) buf_.push_back(',');
+    buf_.push_back('"');
+    buf_.append(f.name);
+    buf_.literal("\":");
+    buf_.append_uint(s.*f.member);
     first = false;
   }
   buf_.push_back('}');

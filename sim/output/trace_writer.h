@@ -2,17 +2,17 @@
 //
 // Every record starts with "t", "jiffies", "kind"; then, where they apply,
 // "net", "cpu", "conn"; then the kind's own fields, always in the same
-// order. Integers only. The writer formats straight into a buffer (no JSON
-// library on this path); it exists only when a trace was asked for, so with
-// tracing off no formatting happens at all.
+// order. Integers only. The writer formats straight into its output file's
+// buffer (no JSON library, no per-record copy or allocation on this path);
+// it exists only when a trace was asked for, so with tracing off no
+// formatting happens at all.
 //
 // Threading: single-threaded.
 #ifndef CTSIM_SIM_OUTPUT_TRACE_WRITER_H_
 #define CTSIM_SIM_OUTPUT_TRACE_WRITER_H_
 
-#include <fmt/format.h>
-
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,17 +22,52 @@
 #include "core/nf_nat_core.h"
 #include "core/observer.h"
 #include "sim/engine/engine.h"
+#include "sim/engine/text_buffer.h"
 #include "sim/output/output_file.h"
 #include "sim/scenario/scenario.h"
 
 namespace ctsim {
 
 constexpr int kTraceSchema = 1;
+// Appends `s` as a JSON string literal (quotes and escapes included).
+void append_json_string_escaped(TextBuffer& buf, std::string_view s);
+// True iff `s` holds a '"', a '\\' or a control character (below 0x20):
+// eight bytes at a time. Exact as a yes/no: a subtraction's borrow can
+// flag a byte only above a byte that is one of those.
+inline bool needs_json_escape(std::string_view s) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  auto flagged = [](uint64_t x) {
+    const uint64_t q = x ^ (kOnes * '"'), b = x ^ (kOnes * '\\');
+    return (((x - kOnes * 0x20) | (q - kOnes) | (b - kOnes)) & ~x & ~q & ~b & kHigh) != 0;
+  };
+  const char* p = s.data();
+  const size_t n = s.size();
+  if (n >= 8) {
+    uint64_t w;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      std::memcpy(&w, p + i, 8);
+      if (flagged(w)) return true;
+    }
+    std::memcpy(&w, p + n - 8, 8);  // the tail, overlapping
+    return flagged(w);
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (p[i] == '"' || p[i] == '\\' || static_cast<unsigned char>(p[i]) < 0x20) return true;
+  return false;
+}
+
+inline void append_json_string(TextBuffer& buf, std::string_view s) {
+  // Most strings (names, hooks, reasons) need no escaping: copied whole.
+  if (needs_json_escape(s)) return append_json_string_escaped(buf, s);
+  buf.push_back('"');
+  buf.append(s);
+  buf.push_back('"');
+}
 
 class TraceWriter : public ctcore::Observer {
  public:
   TraceWriter(OutputFile& out, const Engine& engine, const ctcore::Conntrack& core)
-      : out_(out), engine_(engine), core_(core) {}
+      : out_(out), buf_(out.buffer()), engine_(engine), core_(core) {}
 
   // The header line (call once, first).
   void header(std::string_view scenario, uint32_t hz, uint64_t seed, uint64_t initial_jiffies, uint32_t buckets,
@@ -92,26 +127,56 @@ class TraceWriter : public ctcore::Observer {
  private:
   void begin(std::string_view kind, const ctcore::net* n, int cpu, uint32_t conn);
   void finish();
-  void str(std::string_view key, std::string_view value);
-  void tuple_str(std::string_view key, const ctcore::nf_conntrack_tuple& t);
-  void notation_str(std::string_view key, std::string_view notation);
+  // `,"KEY":` then the value. Keys are literals (nothing to escape; their
+  // length known at compile time), except num()'s string_view overload
+  // for names from a table.
+  template <size_t N>
+  void key(const char (&k)[N]) {
+    buf_.literal(",\"");
+    buf_.literal(k);
+    buf_.literal("\":");
+  }
+  template <size_t N>
+  void str(const char (&k)[N], std::string_view value) {
+    key(k);
+    append_json_string(buf_, value);
+  }
+  template <size_t N>
+  void num(const char (&k)[N], int64_t value) {
+    key(k);
+    buf_.append_int(value);
+  }
   void num(std::string_view key, int64_t value);
-  void boolean(std::string_view key, bool value);
-  void null(std::string_view key);
+  template <size_t N>
+  void boolean(const char (&k)[N], bool value) {
+    key(k);
+    if (value)
+      buf_.literal("true");
+    else
+      buf_.literal("false");
+  }
+  template <size_t N>
+  void null(const char (&k)[N]) {
+    key(k);
+    buf_.literal("null");
+  }
+  template <size_t N>
+  void tuple_str(const char (&k)[N], const ctcore::nf_conntrack_tuple& t);
   void status_list(uint16_t status);
   void conn_state(const ctcore::nf_conn& ct);
   uint32_t timeout_secs(const ctcore::nf_conn& ct) const;
 
   OutputFile& out_;
+  TextBuffer& buf_;  // out_'s: records are formatted in place
+  // The records' common head at (prefix_now_, prefix_jiffies_).
+  TextBuffer prefix_;
+  int64_t prefix_now_ = 0;
+  uint32_t prefix_jiffies_ = 0;
   const Engine& engine_;
   const ctcore::Conntrack& core_;
-  fmt::memory_buffer buf_;
-  std::string scratch_;  // notation being formatted (reused: no allocation per record)
   bool all_gc_ = false;
 };
 
-// Appends `s` as a JSON string literal (quotes and escapes included).
-void append_json_string(fmt::memory_buffer& buf, std::string_view s);
 std::string json_string(std::string_view s);
 
 }  // namespace ctsim

@@ -29,6 +29,7 @@
 #include "core/nf_conntrack_tuple.h"
 #include "core/packet.h"
 #include "sim/engine/parse_result.h"
+#include "sim/engine/text_buffer.h"
 
 namespace ctsim {
 
@@ -68,8 +69,8 @@ std::string format_tuple(const ctcore::nf_conntrack_tuple& t);
 // A packet in canonical notation, with the seq/ack/win it actually carried.
 std::string format_packet(const ctcore::Packet& p);
 // The same, appended to `out` (a reused buffer: no allocation once grown).
-void append_tuple_notation(std::string& out, const ctcore::nf_conntrack_tuple& t);
-void append_packet_notation(std::string& out, const ctcore::Packet& p);
+void append_tuple_notation(TextBuffer& out, const ctcore::nf_conntrack_tuple& t);
+void append_packet_notation(TextBuffer& out, const ctcore::Packet& p);
 // TCP flags as notation letters ("SA"), or "none".
 std::string format_tcp_flags(uint8_t flags);
 

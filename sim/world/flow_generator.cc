@@ -64,15 +64,13 @@ uint16_t script_steps(const FlowSpec& s, FlowSpec::Kind kind) {
 }  // namespace
 
 FlowGenerator::FlowGenerator(const FlowSpec& spec, uint32_t entry, uint64_t seed)
-    : spec_(spec), entry_(entry), seed_(seed), rng_(seed, 10000 + entry) {}
+    : spec_(spec), entry_(entry), seed_(seed), rng_(seed, 10000 + entry) {
+  if (spec_.rate_nano != 0)
+    mean_gap_ = static_cast<uint64_t>((static_cast<unsigned __int128>(kNsPerSec) * kNsPerSec) / spec_.rate_nano);
+}
 
 SimTime FlowGenerator::next_gap() {
-  if (spec_.rate_nano != 0) {
-    // Mean gap = 1e9 / rate ns; rate_nano = rate * 1e9.
-    const uint64_t mean =
-        static_cast<uint64_t>((static_cast<unsigned __int128>(kNsPerSec) * kNsPerSec) / spec_.rate_nano);
-    return rng_.exponential_ns(mean);
-  }
+  if (spec_.rate_nano != 0) return rng_.exponential_ns(mean_gap_);
   return spec_.interval;
 }
 

@@ -97,6 +97,9 @@ class FlowGenerator {
   uint32_t entry_;
   uint64_t seed_;
   Rng rng_;
+  // The mean Poisson gap, 1e9 / rate ns (rate_nano = rate * 1e9), divided
+  // once here: a 128-bit division costs more than the draw.
+  uint64_t mean_gap_ = 0;
 };
 
 }  // namespace ctsim

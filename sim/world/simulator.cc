@@ -96,6 +96,7 @@ Status Simulator::run(RunSummary* summary) {
   Event ev;
   while (!engine_.empty() && engine_.next_time() <= until) {
     if (!scenario_.until && quiescent()) break;
+    if (options_.max_events != 0 && engine_.events_run() >= options_.max_events) break;
     if (engine_.next(&ev)) {
       if (ev.kind == kSample) {
         take_sample();  // not a scenario event: it never keeps a run alive
@@ -108,7 +109,12 @@ Status Simulator::run(RunSummary* summary) {
     // (GC, event redelivery) included.
     for (uint32_t i = 0; i < listeners_->all().size(); ++i) schedule_listener_read(i);
     if (options_.progress && (engine_.events_run() & 0xfff) == 0) report_progress();
-    if (options_.check_invariants) {
+    bool check_now = options_.check_invariants;
+    if (!check_now && options_.check_every > 0 && engine_.now() >= next_check_) {
+      check_now = true;
+      next_check_ = (engine_.now() / options_.check_every + 1) * options_.check_every;
+    }
+    if (check_now) {
       std::string err = check_invariants();
       if (!err.empty()) {
         invariant_error_ = fmt::format("at t={} (event kind {}): {}", format_duration(engine_.now()), ev.kind, err);

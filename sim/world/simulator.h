@@ -56,6 +56,13 @@ struct RunProgress {
 // How to run: what to write (OutputOptions) and how to check.
 struct RunOptions : OutputOptions {
   bool check_invariants = false;
+  // Above 0: check the invariants once per this much virtual time (at the
+  // first event at or after each multiple), for runs too long for
+  // check_invariants' every event. Ignored when check_invariants is set.
+  SimTime check_every = 0;
+  // Above 0: the run ends after this many engine events, as if its `until`
+  // had come (for the simulation fuzzer, which must bound every input).
+  uint64_t max_events = 0;
   // Every conntrack walk as v5.10 does it, no bucket-hint shortcut
   // (ctcore::ConntrackConfig::exact_walks; the scenario's table can ask for
   // it too). No output changes: this is the reference to compare with.
@@ -213,6 +220,7 @@ class Simulator {
   uint64_t packets_ = 0;
   size_t next_packet_ = 0;
   std::string invariant_error_;
+  SimTime next_check_ = 0;  // --check-every: the virtual time of the next check
 };
 
 }  // namespace ctsim
