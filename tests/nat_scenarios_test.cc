@@ -199,7 +199,7 @@ TEST_CASE("random port draws are reproducible from the seed, and change with it"
     std::string line;
     while (std::getline(in, line)) {
       const json rec = json::parse(line);
-      if (rec["kind"] == "nat" && rec["manip"] == "src") out.push_back(mapped_sport(rec));
+      if (rec.value("kind", "") == "nat" && rec.value("manip", "") == "src") out.push_back(mapped_sport(rec));
     }
     return out;
   };
