@@ -3,6 +3,9 @@
 // scenario with one `captures` entry and one listener (so that --events
 // prints what `conntrack -E` would), checked by the scenario loader like
 // any other; every output option of `ctsim run` applies.
+// Before <nlohmann/json.hpp> (see there).
+#include "sim/scenario/json_gcc12_workaround.h"
+
 #include <nlohmann/json.hpp>
 
 #include <charconv>
