@@ -3,7 +3,7 @@
 #   CASE = snat-collision | masquerade | port-exhaustion | icmp-error | all
 #   (all: each case in its own fresh lab, into OUTDIR/CASE/)
 # NAT cases on the live kernel, for tests/data/kernel-lab/nat/ (see its README).
-# Same lab as run.sh (docs/TRACE_SCHEMA.md, /work/shared/kernel-lab.md): namespace
+# Same lab as run.sh (docs/DEVELOPING.md, "Checking against a real kernel"): namespace
 # ctsimnat-h writes raw packets (send.py) onto c0 (client leg) and s0 (server
 # leg); namespace ctsimnat-fw forwards between f0 (clients, 198.18.0.0/24)
 # and f1 (servers, 198.18.1.0/24) and does the NAT. Only 198.18.0.0/15, only
