@@ -39,6 +39,8 @@ Conntrack::Conntrack(const ConntrackConfig& config, Clock& clock, Workqueue& wq)
       max_(config.max),
       hash_rnd_(config.hash_rnd),
       cpus_(config.cpus),
+      profile_(config.profile),
+      siphash_rnd_(config.siphash_rnd),
       exact_walks_(config.exact_walks),
       nat_bysource_(slab_, config.htable_size) {
   CT_ASSERT(htable_size_ > 0, "the table needs at least one bucket");

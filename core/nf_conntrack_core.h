@@ -45,12 +45,14 @@
 #include "core/nf_conn.h"
 #include "core/nf_conntrack_bucket_hint.h"
 #include "core/nf_conntrack_ecache.h"
+#include "core/nf_conntrack_kernel_profile.h"
 #include "core/nf_conntrack_netns.h"
 #include "core/nf_conntrack_slab.h"
 #include "core/nf_nat_bysource.h"
 #include "core/observer.h"
 #include "core/packet.h"
 #include "core/prandom.h"
+#include "core/siphash.h"
 #include "core/workqueue.h"
 
 namespace ctcore {
@@ -73,6 +75,13 @@ struct ConntrackConfig {
   // the reference the shortcuts are checked against, and what to run when
   // one is in doubt.
   bool exact_walks = false;
+  // The kernel release the core behaves as (nf_conntrack_kernel_profile.h).
+  // Last, so that the tests' aggregate initialisers of the fields above
+  // stay valid.
+  kernel_profile profile = {};
+  // nf_conntrack_hash_rnd of the siphash kernels (profile.hash != kJhash2);
+  // hash_rnd above is v5.10's u32 jhash seed.
+  siphash_key_t siphash_rnd = {};
 };
 
 // The v5.10 default bucket count for a machine with `ram_bytes` of memory
@@ -208,6 +217,11 @@ class Conntrack {
   PrandomSource& prandom() { return *prandom_; }
   void set_prandom(PrandomSource* source) { prandom_ = source != nullptr ? source : &default_prandom_; }
 
+  // The kernel release the core behaves as. The core reads its switches
+  // where the releases differ, and nowhere else asks which kernel it is.
+  const kernel_profile& profile() const { return profile_; }
+  const siphash_key_t& siphash_rnd() const { return siphash_rnd_; }
+
   // ConntrackConfig::exact_walks, as configured.
   bool exact_walks() const { return exact_walks_; }
 
@@ -297,6 +311,8 @@ class Conntrack {
   uint32_t max_;
   uint32_t hash_rnd_;
   uint16_t cpus_;
+  const kernel_profile profile_;
+  const siphash_key_t siphash_rnd_;
   // nf_conntrack_hash: the chains, each with its hint in the same quarter
   // cache line (a lookup that the hint settles reads nothing else).
   struct alignas(16) HashBucket {

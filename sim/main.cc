@@ -28,6 +28,7 @@ std::vector<std::unique_ptr<Command>> all_commands() {
   c.push_back(make_diff_command());
   c.push_back(make_plot_command());
   c.push_back(make_sweep_command());
+  c.push_back(make_kernels_command());
   return c;
 }
 

@@ -15,7 +15,8 @@ const char* const kCommands =
     "  check SCENARIO  validate a scenario without running it\n"
     "  diff EXP ACT    compare two JSONL traces record by record\n"
     "  plot RUN_DIR    render the charts of a run saved with `run --plots RUN_DIR`\n"
-    "  sweep ACTION F  run a scenario over a grid of settings and seeds: plan, run, run-one, collect\n";
+    "  sweep ACTION F  run a scenario over a grid of settings and seeds: plan, run, run-one, collect\n"
+    "  kernels         list the kernel profiles (--kernel V) and the switches they set\n";
 
 const char* const kExitCodes = "Exit codes: 0 ok, 1 broken invariant or difference, 2 bad usage or input.\n";
 

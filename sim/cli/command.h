@@ -72,6 +72,7 @@ std::unique_ptr<Command> make_plot_command();
 std::unique_ptr<Command> make_sweep_command();
 std::unique_ptr<Command> make_replay_command();
 std::unique_ptr<Command> make_export_command();
+std::unique_ptr<Command> make_kernels_command();
 
 }  // namespace ctsim::cli
 

@@ -96,7 +96,7 @@ int ReplayCommand::execute(const po::variables_map& vm) {
   ctsim::Scenario s;
   // Messages name the options' scenario; relative capture paths stay
   // relative to the working directory (the name has no folder).
-  ctsim::Status st = ctsim::parse_scenario("(replay options)", doc.dump(2), &s);
+  ctsim::Status st = ctsim::parse_scenario("(replay options)", doc.dump(2), &s, out_.load_options());
   if (!st.ok()) {
     std::fprintf(stderr, "%s\n", st.message().c_str());
     return kExitUsage;

@@ -21,7 +21,7 @@ class RunCommand : public Command {
     if (!vm.count("scenario")) return usage_error("run needs a SCENARIO file");
     if (int rc = out_.validate(); rc != kExitOk) return rc;
     ctsim::Scenario s;
-    ctsim::Status st = ctsim::load_scenario(vm["scenario"].as<std::string>(), &s);
+    ctsim::Status st = ctsim::load_scenario(vm["scenario"].as<std::string>(), &s, out_.load_options());
     if (!st.ok()) {
       std::fprintf(stderr, "%s\n", st.message().c_str());
       return kExitUsage;

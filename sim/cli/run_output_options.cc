@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/nf_conntrack_common.h"
+#include "core/nf_conntrack_kernel_profile.h"
 #include "sim/cli/plot_command.h"
 #include "sim/cli/progress_line.h"
 #include "sim/output/output_file.h"
@@ -55,7 +56,10 @@ std::string end_stats_json(const ctsim::Scenario& s, const ctsim::RunSummary& su
 }  // namespace
 
 void RunOutputOptions::add_options(po::options_description& opts) {
-  opts.add_options()("trace", po::value(&ro_.trace_path)->value_name("FILE"),
+  opts.add_options()("kernel", po::value(&kernel_)->value_name("VERSION"),
+                     "behave as this kernel's conntrack, replacing the scenario's \"kernel\": 5.10 (default), "
+                     "5.15, 6.1, 6.6, 6.12, 6.18, or a -late stable profile (ctsim kernels lists them)")(
+      "trace", po::value(&ro_.trace_path)->value_name("FILE"),
                      "write the JSONL trace to FILE (- for stdout)")(
       "events", po::value(&ro_.events_path)->value_name("FILE"), "write the conntrack -E event stream to FILE")(
       "snapshots", po::value(&ro_.snapshots_path)->value_name("FILE"),
@@ -99,6 +103,12 @@ std::vector<const char*> RunOutputOptions::path_options() {
 }
 
 int RunOutputOptions::validate() {
+  if (!kernel_.empty() && ctcore::kernel_profile_find(kernel_) == nullptr) {
+    std::string names;
+    for (const ctcore::kernel_profile_entry& e : ctcore::kernel_profiles())
+      names += (names.empty() ? "" : ", ") + std::string(e.name);
+    return usage_error("--kernel takes one of " + names + ", not '" + kernel_ + "'");
+  }
   if (trace_gc_ != "reaping" && trace_gc_ != "all")
     return usage_error("--trace-gc takes 'reaping' or 'all', not '" + trace_gc_ + "'");
   ro_.trace_all_gc = trace_gc_ == "all";

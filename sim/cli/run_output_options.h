@@ -27,6 +27,8 @@ class RunOutputOptions {
   // Runs `s` with these options: the progress line, the run, the plots,
   // the summary on stderr. Returns the exit code.
   int run(const Scenario& s);
+  // --kernel: what load_scenario is to apply (a name validate() checked).
+  ScenarioLoadOptions load_options() const { return {kernel_}; }
 
  private:
   RunOptions ro_;
@@ -37,6 +39,7 @@ class RunOutputOptions {
   std::string pcap_format_ = "pcapng";
   std::string plots_dir_;
   std::string stats_path_;
+  std::string kernel_;
   bool quiet_ = false;
 };
 

@@ -10,12 +10,13 @@ _ctsim() {
   cur="${COMP_WORDS[COMP_CWORD]}"
   prev="${COMP_WORDS[COMP_CWORD-1]}"
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=($(compgen -W "run replay export check diff plot sweep --help --version" -- "$cur"))
+    COMPREPLY=($(compgen -W "run replay export check diff plot sweep kernels --help --version" -- "$cur"))
     return 0
   fi
   cmd="${COMP_WORDS[1]}"
   case "$prev" in
     --snapshots-format) COMPREPLY=($(compgen -W "conntrack proc" -- "$cur")); return 0 ;;
+    --kernel) COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" kernels --names 2>/dev/null)" -- "$cur")); return 0 ;;
     --trace-gc) COMPREPLY=($(compgen -W "reaping all" -- "$cur")); return 0 ;;
     --pcap-out-format|--pcap-format) COMPREPLY=($(compgen -W "pcapng pcap" -- "$cur")); return 0 ;;
     --path) COMPREPLY=($(compgen -W "forward input output" -- "$cur")); return 0 ;;

@@ -54,8 +54,8 @@ Status Outputs::open(const Scenario& scenario, const ListenerGauges& gauges) {
   if (trace_out_.is_open()) {
     trace_ = std::make_unique<TraceWriter>(trace_out_, engine_, core_);
     trace_->set_all_gc(options_.trace_all_gc);
-    trace_->header(scenario.name, scenario.hz, scenario.seed, scenario.initial_jiffies, scenario.buckets, scenario.max,
-                   scenario.hash_rnd, scenario.cpus);
+    trace_->header(scenario.name, scenario.hz, scenario.seed, scenario.initial_jiffies, scenario.kernel_name,
+                   scenario.kernel_overrides, scenario.buckets, scenario.max, scenario.hash_rnd, scenario.cpus);
   }
   if (explain_out_.is_open()) {
     explain_ = std::make_unique<ExplainWriter>(explain_out_, engine_, core_);

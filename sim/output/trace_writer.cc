@@ -114,13 +114,28 @@ uint32_t TraceWriter::timeout_secs(const nf_conn& ct) const {
 }
 
 void TraceWriter::header(std::string_view scenario, uint32_t hz, uint64_t seed, uint64_t initial_jiffies,
-                         uint32_t buckets, uint32_t max, uint32_t hash_rnd, uint16_t cpus) {
+                         std::string_view kernel,
+                         const std::vector<std::pair<std::string, std::string>>& kernel_overrides, uint32_t buckets,
+                         uint32_t max, uint32_t hash_rnd, uint16_t cpus) {
   fmt::format_to(std::back_inserter(buf_), "{{\"ctsim_trace\":{},\"scenario\":", kTraceSchema);
   append_json_string(buf_, scenario);
-  fmt::format_to(std::back_inserter(buf_),
-                 ",\"hz\":{},\"seed\":{},\"initial_jiffies\":{},\"kernel\":\"5.10\",\"buckets\":{},"
-                 "\"max\":{},\"hash_rnd\":{},\"cpus\":{}",
-                 hz, seed, initial_jiffies, buckets, max, hash_rnd, cpus);
+  fmt::format_to(std::back_inserter(buf_), ",\"hz\":{},\"seed\":{},\"initial_jiffies\":{},\"kernel\":", hz, seed,
+                 initial_jiffies);
+  append_json_string(buf_, kernel);
+  if (!kernel_overrides.empty()) {
+    // Values as strings (enum words, "true"/"false", numbers): one type per
+    // key whatever the switch, for consumers that read them generically.
+    buf_.literal(",\"kernel_overrides\":{");
+    for (size_t i = 0; i < kernel_overrides.size(); ++i) {
+      if (i > 0) buf_.push_back(',');
+      append_json_string(buf_, kernel_overrides[i].first);
+      buf_.push_back(':');
+      append_json_string(buf_, kernel_overrides[i].second);
+    }
+    buf_.push_back('}');
+  }
+  fmt::format_to(std::back_inserter(buf_), ",\"buckets\":{},\"max\":{},\"hash_rnd\":{},\"cpus\":{}", buckets, max,
+                 hash_rnd, cpus);
   finish();
 }
 

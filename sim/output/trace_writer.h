@@ -69,9 +69,11 @@ class TraceWriter : public ctcore::Observer {
   TraceWriter(OutputFile& out, const Engine& engine, const ctcore::Conntrack& core)
       : out_(out), buf_(out.buffer()), engine_(engine), core_(core) {}
 
-  // The header line (call once, first).
-  void header(std::string_view scenario, uint32_t hz, uint64_t seed, uint64_t initial_jiffies, uint32_t buckets,
-              uint32_t max, uint32_t hash_rnd, uint16_t cpus);
+  // The header line (call once, first). `kernel` is the profile's name and `kernel_overrides`
+  // the scenario's switch overrides (name, value), written only when present.
+  void header(std::string_view scenario, uint32_t hz, uint64_t seed, uint64_t initial_jiffies, std::string_view kernel,
+              const std::vector<std::pair<std::string, std::string>>& kernel_overrides, uint32_t buckets, uint32_t max,
+              uint32_t hash_rnd, uint16_t cpus);
 
   // Records that are not core callbacks.
   void pkt(const ctcore::net& n, uint16_t cpu, uint64_t id, std::string_view hook, const ctcore::Packet& skb,

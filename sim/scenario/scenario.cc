@@ -132,7 +132,8 @@ std::string render_errors(const std::string& file, const std::string& text, cons
   return msg;
 }
 
-Status parse_scenario(const std::string& file, const std::string& text, Scenario* out) {
+Status parse_scenario(const std::string& file, const std::string& text, Scenario* out,
+                      const ScenarioLoadOptions& options) {
   *out = Scenario{};
   out->file = file;
   json doc;
@@ -148,6 +149,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
     c.only_keys(doc, "", scenario_keys(""));
     c.required_keys(doc, "", "");
     load_header(c, doc, file, &s);
+    load_kernel(c, doc, options.kernel, &s);
     load_table(c, doc, &s);
     const std::set<std::string> ns_names = load_namespaces(c, doc, &s);
     const NamespacePlan plan = plan_namespaces(doc, s.hz, ns_names);
@@ -167,13 +169,13 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
   return Status::InvalidArgument(render_errors(file, text, c, positions));
 }
 
-Status load_scenario(const std::string& path, Scenario* out) {
+Status load_scenario(const std::string& path, Scenario* out, const ScenarioLoadOptions& options) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound(fmt::format("{}: cannot open the scenario file", path));
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) return Status::IOError(fmt::format("{}: read error", path));
-  return parse_scenario(path, ss.str(), out);
+  return parse_scenario(path, ss.str(), out, options);
 }
 
 }  // namespace ctsim

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/nf_conntrack_core.h"
+#include "core/nf_conntrack_kernel_profile.h"
 #include "core/nf_conntrack_sysctl.h"
 #include "core/nf_nat_core.h"
 #include "sim/engine/sim_time.h"
@@ -167,6 +168,12 @@ struct Scenario {
   uint32_t hz = 250;
   uint64_t initial_jiffies = 0;
   uint16_t cpus = 1;
+  // The kernel the core behaves as: the profile's name (docs/KERNELS.md),
+  // its switches with the scenario's overrides applied, and those overrides
+  // (switch name, value as written back) in the profile's switch order.
+  std::string kernel_name = "5.10";
+  ctcore::kernel_profile kernel;
+  std::vector<std::pair<std::string, std::string>> kernel_overrides;
   uint32_t buckets = 0;
   uint32_t max = 0;
   uint32_t hash_rnd = 0;
@@ -185,11 +192,19 @@ struct Scenario {
 // a machine with 8 GiB of RAM (65536 buckets, max 262144).
 constexpr uint64_t kDefaultRamBytes = 8ull << 30;
 
+// What the command line changes in a scenario as it is loaded.
+struct ScenarioLoadOptions {
+  // A kernel profile name (ctcore::kernel_profile_find must know it) that
+  // replaces the scenario's "kernel"; empty: the scenario's own.
+  std::string kernel;
+};
+
 // Parses and validates. `file` names the input in messages; `text` is its
 // content.
-Status parse_scenario(const std::string& file, const std::string& text, Scenario* out);
+Status parse_scenario(const std::string& file, const std::string& text, Scenario* out,
+                      const ScenarioLoadOptions& options = {});
 // Reads the file, then parse_scenario.
-Status load_scenario(const std::string& path, Scenario* out);
+Status load_scenario(const std::string& path, Scenario* out, const ScenarioLoadOptions& options = {});
 
 }  // namespace ctsim
 

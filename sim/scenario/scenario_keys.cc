@@ -5,17 +5,36 @@
 #include <fmt/format.h>
 
 #include "core/nf_conntrack_common.h"
+#include "core/nf_conntrack_kernel_profile.h"
 #include "sim/scenario/nat_range.h"
 #include "sim/scenario/scenario.h"
 
 namespace ctsim {
 
+namespace {
+
+// "base" and every switch of core's kernel profile.
+std::vector<std::string> kernel_keys() {
+  std::vector<std::string> keys = {"base"};
+  for (const ctcore::kernel_profile_switch& sw : ctcore::kernel_profile_switches()) keys.emplace_back(sw.name);
+  return keys;
+}
+
+std::vector<std::string> kernel_profile_words() {
+  std::vector<std::string> words;
+  for (const ctcore::kernel_profile_entry& e : ctcore::kernel_profiles()) words.emplace_back(e.name);
+  return words;
+}
+
+}  // namespace
+
 const std::vector<ScenarioLevel>& scenario_key_table() {
   static const std::vector<ScenarioLevel> kTable = {
       {"",
-       {"ctsim", "name", "description", "seed", "hz", "initial_jiffies", "cpus", "table", "namespaces", "listeners",
-        "rules", "packets", "flows", "captures", "actions", "until"},
+       {"ctsim", "name", "description", "seed", "hz", "initial_jiffies", "cpus", "kernel", "table", "namespaces",
+        "listeners", "rules", "packets", "flows", "captures", "actions", "until"},
        {"ctsim"}},
+      {"/kernel", kernel_keys(), {"base"}},
       {"/table", {"buckets", "max", "hash_rnd", "exact_walks"}, {}},
       {"/namespaces/*", {"name", "hash_mix", "sysctl", "addresses"}, {"name"}},
       {"/listeners/*", {"name", "netns", "reliable", "rcvbuf", "read_every", "events"}, {}},
@@ -80,6 +99,7 @@ const std::vector<ScenarioEnum>& scenario_enum_table() {
       {"/flows/*/kind", words_of(kFlowKindNames)},    {"/flows/*/path", words_of(kPathNames)},
       {"/flows/*/close", words_of(kFlowCloseNames)},  {"/captures/*/path", words_of(kPathNames)},
       {"/actions/*/do", words_of(kActionNames)},      {"/rules/*/flags/*", nat_flag_words()},
+      {"/kernel/base", kernel_profile_words()},
   };
   return kTable;
 }

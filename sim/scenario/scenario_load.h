@@ -55,6 +55,9 @@ struct LoadContext {
 
 // The sections, in the order parse_scenario runs them. Each checks its part
 // of `doc` and fills its part of the Scenario.
+// The kernel profile: `kernel_override` (a profile name the command checked)
+// replaces the scenario's "kernel" when not empty.
+void load_kernel(Checker& c, const nlohmann::json& doc, const std::string& kernel_override, Scenario* out);
 void load_table(Checker& c, const nlohmann::json& doc, Scenario* out);
 // Returns the names "namespaces" defines (or the default "init").
 std::set<std::string> load_namespaces(Checker& c, const nlohmann::json& doc, Scenario* out);
