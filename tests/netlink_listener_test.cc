@@ -61,3 +61,17 @@ TEST_CASE("what a reader has not read yet is read before the end record") {
     if (r.value("kind", "") == "listener_read") read = r["messages"] == 1;
   CHECK(read);
 }
+
+TEST_CASE("a listener that subscribes late hears only what happens after its at") {
+  auto recs = run_trace(R"({"ctsim":1,"hz":250,"table":{"buckets":16,"max":64,"hash_rnd":1},
+    "namespaces":[{"name":"init","hash_mix":0,"sysctl":{"nf_conntrack_udp_timeout":1}}],
+    "listeners":[{"name":"early"},{"name":"late","at":"500ms"}],
+    "packets":[{"at":"0s","pkt":"udp 10.0.0.1:1000 > 10.0.0.2:53"}],"until":"10s"})");
+  std::vector<std::string> early, late;
+  for (const json& r : recs)
+    if (r.value("kind", "") == "event") (r["listener"] == "early" ? early : late).push_back(r["type"]);
+  CHECK(early == std::vector<std::string>{"NEW", "DESTROY"});
+  // NEW came at 0 s, before it subscribed; v5.10 (events=1) still reports
+  // the conn's DESTROY to it.
+  CHECK(late == std::vector<std::string>{"DESTROY"});
+}

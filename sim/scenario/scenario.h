@@ -70,6 +70,7 @@ struct ListenerSpec {
   bool reliable = false;   // NETLINK_BROADCAST_ERROR: a failed DESTROY defers destruction
   uint32_t rcvbuf = 0;     // events the socket holds before overrun; 0 = unbounded
   SimTime read_every = 0;  // 0: the reader keeps up (drains at once)
+  SimTime at = 0;          // when it subscribes (conntrack -E started then)
   uint8_t groups = kGroupNew | kGroupUpdate | kGroupDestroy;
 };
 

@@ -37,7 +37,7 @@ const std::vector<ScenarioLevel>& scenario_key_table() {
       {"/kernel", kernel_keys(), {"base"}},
       {"/table", {"buckets", "max", "hash_rnd", "exact_walks"}, {}},
       {"/namespaces/*", {"name", "hash_mix", "sysctl", "addresses"}, {"name"}},
-      {"/listeners/*", {"name", "netns", "reliable", "rcvbuf", "read_every", "events"}, {}},
+      {"/listeners/*", {"name", "netns", "reliable", "rcvbuf", "read_every", "at", "events"}, {}},
       {"/rules/*", {"netns", "hook", "match", "verdict", "delay", "to", "flags", "at"}, {"hook", "verdict"}},
       {"/packets/*", {"at", "netns", "cpu", "path", "pkt"}, {"at", "pkt"}},
       // Required keys are checked, and reported, in the order listed.

@@ -36,6 +36,8 @@ void load_listeners(LoadContext& x, const json& doc, std::set<std::string>* name
       if (auto v = c.uint(arr[i]["rcvbuf"], p + "/rcvbuf", 1, 100000000)) l.rcvbuf = static_cast<uint32_t>(*v);
     if (arr[i].contains("read_every"))
       if (auto v = c.duration(arr[i]["read_every"], p + "/read_every", s.hz)) l.read_every = *v;
+    if (arr[i].contains("at"))
+      if (auto v = c.duration(arr[i]["at"], p + "/at", s.hz)) l.at = *v;
     if (arr[i].contains("events") && c.is_array(arr[i]["events"], p + "/events")) {
       l.groups = 0;
       const json& ev = arr[i]["events"];

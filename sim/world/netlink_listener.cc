@@ -35,7 +35,7 @@ int NetlinkListeners::ctnetlink_conntrack_event(unsigned events, const ctcore::n
   bool failed = false;
   std::string line;  // formatted once, only if some listener takes it
   for (Listener& l : listeners_) {
-    if (l.net != n.index || (l.spec.groups & group) == 0) continue;
+    if (l.net != n.index || (l.spec.groups & group) == 0 || !subscribed(l)) continue;
     ++offered_;
     const bool room = l.spec.rcvbuf == 0 || l.queue.size() < l.spec.rcvbuf;
     if (room) {
@@ -59,6 +59,8 @@ int NetlinkListeners::ctnetlink_conntrack_event(unsigned events, const ctcore::n
   }
   return failed ? -kENOBUFS : 0;
 }
+
+bool NetlinkListeners::subscribed(const Listener& l) const { return engine_.now() >= l.spec.at; }
 
 void NetlinkListeners::emit(const Listener& l, std::string_view line) {
   if (outputs_ != nullptr) outputs_->event_line(l.spec.name, listeners_.size() > 1, line);

@@ -50,6 +50,9 @@ class NetlinkListeners : public ctcore::EventNotifier, public ListenerGauges {
   std::vector<Listener>& all() { return listeners_; }
   const std::vector<Listener>& all() const { return listeners_; }
   Listener* find(const std::string& name);
+  // Whether `l` has subscribed yet (its `at` has come): before, it is
+  // offered nothing, as a socket not yet open.
+  bool subscribed(const Listener& l) const;
 
   // The reader of `l` takes everything queued (writes it to the stream).
   // Returns the number of messages read.
