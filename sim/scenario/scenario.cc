@@ -104,6 +104,8 @@ void load_header(Checker& c, const json& doc, const std::string& file, Scenario*
   }
   if (doc.contains("cpus"))
     if (auto v = c.uint(doc["cpus"], "/cpus", 1, 256)) s.cpus = static_cast<uint16_t>(*v);
+  if (doc.contains("hook_time"))
+    if (auto v = c.duration(doc["hook_time"], "/hook_time", s.hz)) s.hook_time = *v;
 }
 
 }  // namespace

@@ -169,6 +169,8 @@ struct Scenario {
   uint32_t hz = 250;
   uint64_t initial_jiffies = 0;
   uint16_t cpus = 1;
+  // The virtual time each hook of a packet's path takes on its CPU (0: none).
+  SimTime hook_time = 0;
   // The kernel the core behaves as: the profile's name (docs/KERNELS.md),
   // its switches with the scenario's overrides applied, and those overrides
   // (switch name, value as written back) in the profile's switch order.

@@ -31,7 +31,7 @@ std::vector<std::string> kernel_profile_words() {
 const std::vector<ScenarioLevel>& scenario_key_table() {
   static const std::vector<ScenarioLevel> kTable = {
       {"",
-       {"ctsim", "name", "description", "seed", "hz", "initial_jiffies", "cpus", "kernel", "table", "namespaces",
+       {"ctsim", "name", "description", "seed", "hz", "initial_jiffies", "cpus", "hook_time", "kernel", "table", "namespaces",
         "listeners", "rules", "packets", "flows", "captures", "actions", "until"},
        {"ctsim"}},
       {"/kernel", kernel_keys(), {"base"}},

@@ -238,6 +238,16 @@ void Simulator::hook_step(uint32_t slot) {
       if (!rules.empty() && !run_rules(slot, n, hook, rules, rule_from)) return;
     }
     if (f.step + 1 == ph.count) {
+      // Confirm (the last priority) comes hook_time after the hook's other
+      // functions, as each hook after the one before.
+      if (scenario_.hook_time > 0) {
+        if (nat && !nat_step(f, n, hook, ctcore::NF_NAT_MANIP_SRC)) {
+          finish_packet(slot, true);
+          return;
+        }
+        schedule(engine_.now() + scenario_.hook_time, Phase::kPacket, kConfirmStep, slot);
+        return;
+      }
       if (nat) {
         // NAT's source hook (priority 100) runs after the filter rules.
         if (!nat_step(f, n, hook, ctcore::NF_NAT_MANIP_SRC)) {
@@ -259,6 +269,12 @@ void Simulator::hook_step(uint32_t slot) {
       return;
     }
     ++f.step;
+    // The stack spends hook_time on each hook: the packet holds its CPU
+    // (others wait in the backlog) and goes on at the next hook later.
+    if (scenario_.hook_time > 0) {
+      schedule(engine_.now() + scenario_.hook_time, Phase::kPacket, kHookStep, slot);
+      return;
+    }
     // Another packet (another CPU) or earlier work due at this instant
     // comes first: the next hook waits its turn, so they interleave.
     if (!engine_.would_run_next(Phase::kPacket)) {
