@@ -18,6 +18,7 @@ constexpr uint16_t kEphemeralLo = 32768, kEphemeralHi = 60999;  // Linux ip_loca
 constexpr uint32_t kDataBytes = 1000;
 constexpr uint16_t kWindow = 64240;
 constexpr SimTime kTcpRtoMin = 200'000'000;      // TCP_RTO_MIN
+constexpr SimTime kTcpTimeoutInit = 1'000'000'000;  // TCP_TIMEOUT_INIT: a SYN's (or SYN-ACK's) first RTO
 constexpr SimTime kTcpRtoMax = 120'000'000'000;  // TCP_RTO_MAX
 
 // Every field at its default. Assigning it is one plain 184-byte copy;
@@ -168,12 +169,16 @@ void FlowGenerator::packet(FlowConn& c, Packet* p) const {
 SimTime FlowGenerator::advance(FlowConn& c, bool lost) const {
   if (c.kind == FlowSpec::Kind::kTcp) {
     if (lost) {
-      // Linux's RTO: at least 200 ms, doubling per retransmission of the
-      // same segment, capped at 120 s; after kTcpMaxRetransmits the sender
+      // Linux's RTO, doubling per retransmission of the same segment,
+      // capped at 120 s: a handshake segment (SYN, SYN-ACK) starts at
+      // TCP_TIMEOUT_INIT, 1 s (no RTT is known yet, RFC 6298); later ones
+      // at max(2 rtt, TCP_RTO_MIN). After kTcpMaxRetransmits the sender
       // gives up on the connection (it sends nothing more).
       if (c.retries >= kTcpMaxRetransmits) return -1;
       c.retransmitting = true;
-      const SimTime rto = std::max<SimTime>(2 * spec_.rtt, kTcpRtoMin) << c.retries;
+      const SimTime base =
+          (tcp_segment(c).flags & ctcore::TCPHDR_SYN) ? kTcpTimeoutInit : std::max<SimTime>(2 * spec_.rtt, kTcpRtoMin);
+      const SimTime rto = base << c.retries;
       ++c.retries;
       return std::min<SimTime>(rto, kTcpRtoMax);
     }

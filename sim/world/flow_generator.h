@@ -10,7 +10,8 @@
 //
 // Each packet follows the previous one after `rtt`. A lost packet (`loss`)
 // is lost after the conntrack box (conntrack saw it): TCP sends it again
-// after an RTO of max(2 rtt, 200 ms), doubled per retry and capped at 120 s
+// after an RTO of 1 s for a SYN or SYN-ACK, else max(2 rtt, 200 ms), doubled
+// per retry and capped at 120 s
 // (conntrack sees a retransmission), and gives up on the connection after
 // kTcpMaxRetransmits retries of one segment (loss 1 cannot loop forever); a
 // lost UDP or ICMP request gets no reply.
