@@ -137,6 +137,9 @@ struct ip_conntrack_stat {
   uint32_t expect_create = 0;
   uint32_t expect_delete = 0;
   uint32_t search_restart = 0;
+  // 5.15+ (row C2): insertions refused because a chain was too long (C1).
+  // Stays 0 under v5.10, whose outputs leave it out (ip_conntrack_stat_shown).
+  uint32_t chaintoolong = 0;
 
   inline ip_conntrack_stat& operator+=(const ip_conntrack_stat& o);
 };
@@ -160,7 +163,14 @@ inline constexpr IpConntrackStatField kIpConntrackStatFields[] = {
     {"expect_create", &ip_conntrack_stat::expect_create},
     {"expect_delete", &ip_conntrack_stat::expect_delete},
     {"search_restart", &ip_conntrack_stat::search_restart},
+    {"chaintoolong", &ip_conntrack_stat::chaintoolong},
 };
+// Whether a kernel has field `f` (chaintoolong only exists from 5.15: the
+// kernel_profile's stat_chaintoolong): outputs list only the fields the
+// profile's kernel has, so v5.10's stay as they were.
+inline bool ip_conntrack_stat_shown(const IpConntrackStatField& f, bool stat_chaintoolong) {
+  return stat_chaintoolong || f.member != &ip_conntrack_stat::chaintoolong;
+}
 // A field missing from the list would silently drop out of sums and traces.
 static_assert(sizeof(kIpConntrackStatFields) / sizeof(kIpConntrackStatFields[0]) * sizeof(uint32_t) ==
                   sizeof(ip_conntrack_stat),

@@ -10,21 +10,33 @@
 #include <new>
 
 #include "core/jhash.h"
+#include "core/nf_conntrack_hash_forms.h"
 #include "core/nf_conntrack_l4proto.h"
 
 namespace ctcore {
 
-// nf_conntrack_init_start(): buckets from RAM, then page rounding.
-uint32_t nf_conntrack_default_buckets(uint64_t ram_bytes) {
+// nf_conntrack_init_start(): buckets from RAM, then page rounding. Row S1
+// (5.15, "sanitize table size default settings") raised the caps and the
+// floor; the division is unchanged.
+uint32_t nf_conntrack_default_buckets(uint64_t ram_bytes, ct_sizing sizing) {
   constexpr uint64_t kGiB = 1ull << 30;
+  const bool v515 = sizing == ct_sizing::kV515;
   uint64_t buckets = (ram_bytes / 16384) / sizeof(void*);
-  if (ram_bytes > 4 * kGiB) {
-    buckets = 65536;
+  if (ram_bytes > 4 * kGiB) {  // 5.15: only with BITS_PER_LONG >= 64, as ctsim is
+    buckets = v515 ? 262144 : 65536;
   } else if (ram_bytes > 1 * kGiB) {
-    buckets = 16384;
+    buckets = v515 ? 65536 : 16384;
   }
-  if (buckets < 32) buckets = 32;
+  const uint64_t floor = v515 ? 1024 : 32;
+  if (buckets < floor) buckets = floor;
   return nf_ct_round_buckets(static_cast<uint32_t>(buckets));
+}
+
+// nf_conntrack_init_start()'s max_factor: 8 when the hash size was given,
+// else 4 (v5.10) or 1 (5.15+: "keep the average chain length at 2").
+uint32_t nf_conntrack_default_max_factor(ct_sizing sizing, bool buckets_given) {
+  if (buckets_given) return 8;
+  return sizing == ct_sizing::kV515 ? 1 : 4;
 }
 
 uint32_t nf_ct_round_buckets(uint32_t buckets) {
@@ -42,7 +54,7 @@ Conntrack::Conntrack(const ConntrackConfig& config, Clock& clock, Workqueue& wq)
       profile_(config.profile),
       siphash_rnd_(config.siphash_rnd),
       exact_walks_(config.exact_walks),
-      nat_bysource_(slab_, config.htable_size) {
+      nat_bysource_(slab_, config.htable_size, config.profile.hash != ct_hash_form::kJhash2) {
   CT_ASSERT(htable_size_ > 0, "the table needs at least one bucket");
   CT_ASSERT(cpus_ > 0, "at least one CPU");
   hash_.resize(htable_size_);
@@ -82,10 +94,17 @@ net& Conntrack::net_add(const std::string& name, uint32_t hash_mix) {
 
 // ---------------------------------------------------------------- hashing
 
-// hash_conntrack_raw(): jhash2 over the tuple's first 9 words (src address,
-// src port + l3num, dst address), seeded with the global and namespace
-// seeds mixed with the destination port and protocol.
+// hash_conntrack_raw(): v5.10 hashes with jhash2 over the tuple's first 9
+// words (src address, src port + l3num, dst address), seeded with the
+// global and namespace seeds mixed with the destination port and protocol.
+// The siphash kernels (rows H1-H3, kernel_profile::hash) use one of the
+// forms of nf_conntrack_hash_forms.h with the 128-bit key. The zone id they
+// take (nf_ct_zone_id) is always 0: ctsim has no zones (row Z1,
+// core/README.md), so resolve_normal_ct's retry with the reply-direction
+// zone never happens either.
 uint32_t Conntrack::hash_conntrack_raw(const nf_conntrack_tuple& t, const net& n) const {
+  if (profile_.hash != ct_hash_form::kJhash2) [[unlikely]]
+    return hash_conntrack_raw_siphash(t, n);
   const uint32_t seed = hash_rnd_ ^ n.hash_mix;
   const uint32_t words[9] = {
       t.src.u3.all[0],
@@ -100,6 +119,18 @@ uint32_t Conntrack::hash_conntrack_raw(const nf_conntrack_tuple& t, const net& n
   };
   const uint32_t initval = seed ^ ((static_cast<uint32_t>(t.dst.u_all) << 16) | t.dst.protonum);
   return jhash2(words, 9, initval);
+}
+
+uint32_t Conntrack::hash_conntrack_raw_siphash(const nf_conntrack_tuple& t, const net& n) const {
+  constexpr uint32_t kZoneId = 0;  // nf_ct_zone_id(): no zones in ctsim
+  switch (profile_.hash) {
+    case ct_hash_form::kSiphashStruct: return hash_conntrack_raw_siphash_struct(t, kZoneId, n.hash_mix, siphash_rnd_);
+    case ct_hash_form::kSiphash4u64: return hash_conntrack_raw_siphash_4u64(t, kZoneId, n.hash_mix, siphash_rnd_);
+    case ct_hash_form::kSiphashTuple: return hash_conntrack_raw_siphash_tuple(t, kZoneId, n.hash_mix, siphash_rnd_);
+    case ct_hash_form::kJhash2: break;
+  }
+  CT_ASSERT(false, "hash_conntrack_raw_siphash called for the jhash2 form");
+  return 0;
 }
 
 uint32_t Conntrack::scale_hash(uint32_t hash) const { return reciprocal_scale(hash, htable_size_); }
@@ -470,7 +501,8 @@ unsigned Conntrack::nf_conntrack_in(net& n, uint16_t cpu, Packet& skb, nf_inet_h
     if (ret <= 0) {
       if (obs_ != nullptr) obs_->on_invalid(n, cpu, skb, invalid_reason_ ? invalid_reason_ : "rejected by tracker");
       nf_reset_ct(skb);
-      ++st.invalid;
+      // C3: from 5.17 (5.10.96) a reopen's -NF_REPEAT is not counted invalid.
+      if (ret != -static_cast<int>(NF_REPEAT) || profile_.repeat_counts_invalid) ++st.invalid;
       if (ret == -static_cast<int>(NF_DROP)) ++st.drop;
       if (ret == -static_cast<int>(NF_REPEAT)) {
         invalid_reason_ = nullptr;
@@ -553,6 +585,10 @@ unsigned Conntrack::nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb) {
     return NF_DROP;
   }
 
+  // C1 (5.15+): the chains may not have grown too long.
+  if (profile_.chain_max_base != 0) [[unlikely]]
+    return nf_conntrack_confirm_chainlimit(cpu, skb, hash, reply_hash, raw, reply_raw);
+
   // Not in v5.10 (bucket hint): no node here has the ORIGINAL hash: a walk finds no clash.
   if (exact_walks_ || hash_[hash].hint.may_hold(raw)) {
     for (hlist_nulls_node* node : hlist_nulls_walk(hash_[hash].head.first)) {
@@ -570,6 +606,61 @@ unsigned Conntrack::nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb) {
     }
   }
 
+  return nf_conntrack_confirm_insert(ct, raw, reply_raw);
+}
+
+// __nf_conntrack_confirm() of 5.15+ (row C1), after the dying check: both
+// chains are walked in full (no hint shortcut: their lengths matter), and
+// a chain with more than max_chainlen + 1 entries ahead of a match (or of
+// its end) refuses the insertion: chaintoolong and insert_failed, NF_DROP.
+// max_chainlen is drawn per insertion: chain_max_base +
+// prandom_u32_max(chain_max_rand) (8 + [0,24) up to 6.2, 50 + [0,30) from
+// 6.3; 6.2+ draw with get_random_u32_below, whose rejection step changes
+// the draw with probability < 30 / 2^32, see core/README.md).
+unsigned Conntrack::nf_conntrack_confirm_chainlimit(uint16_t cpu, Packet& skb, uint32_t hash, uint32_t reply_hash,
+                                                    uint32_t raw, uint32_t reply_raw) {
+  nf_conn* ct = skb.ct;
+  net& n = nf_ct_net(ct);
+  const uint32_t max_chainlen = profile_.chain_max_base + prandom_u32_max(profile_.chain_max_rand);
+  uint32_t chainlen = 0;
+  for (hlist_nulls_node* node : hlist_nulls_walk(hash_[hash].head.first)) {
+    nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
+    if (nf_ct_key_equal(h, ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple, n))
+      return nf_ct_resolve_clash(skb, h, reply_hash, cpu);
+    if (chainlen++ > max_chainlen) return nf_ct_chaintoolong(cpu, skb);
+  }
+  chainlen = 0;
+  for (hlist_nulls_node* node : hlist_nulls_walk(hash_[reply_hash].head.first)) {
+    nf_conntrack_tuple_hash* h = hnnode_to_tuplehash(node);
+    if (nf_ct_key_equal(h, ct->tuplehash[IP_CT_DIR_REPLY].tuple, n))
+      return nf_ct_resolve_clash(skb, h, reply_hash, cpu);
+    if (chainlen++ > max_chainlen) return nf_ct_chaintoolong(cpu, skb);
+  }
+  return nf_conntrack_confirm_insert(ct, raw, reply_raw);
+}
+
+// The `chaintoolong:` exit: the conn never reaches the table and leaves as
+// a clash loser does (through the dying list, freed with the skb).
+unsigned Conntrack::nf_ct_chaintoolong(uint16_t cpu, Packet& skb) {
+  nf_conn* ct = skb.ct;
+  net& n = nf_ct_net(ct);
+  if (obs_ != nullptr) obs_->on_dying(*ct, DeathReason::kClash);
+  nf_ct_add_to_dying_list(ct);
+  ++stat(n, cpu).chaintoolong;
+  ++stat(n, cpu).insert_failed;
+  if (obs_ != nullptr) obs_->on_drop(n, cpu, ct, "insert_failed: chaintoolong at confirm");
+  return NF_DROP;
+}
+
+// prandom_u32_max(): a value in [0, ep_ro) from one prandom_u32().
+uint32_t Conntrack::prandom_u32_max(uint32_t ep_ro) {
+  return static_cast<uint32_t>((static_cast<uint64_t>(prandom_->prandom_u32()) * ep_ro) >> 32);
+}
+
+// The insertion proper, once no clash was found.
+unsigned Conntrack::nf_conntrack_confirm_insert(nf_conn* ct, uint32_t raw, uint32_t reply_raw) {
+  const uint32_t hash = scale_hash(raw);
+  const uint32_t reply_hash = scale_hash(reply_raw);
   // The timeout counts from confirmation, not from allocation.
   ct->timeout += now32();
   nf_conntrack_get(ct);
@@ -591,7 +682,7 @@ unsigned Conntrack::nf_ct_resolve_clash(Packet& skb, nf_conntrack_tuple_hash* h,
   nf_conn* winner = nf_ct_tuplehash_to_ctrack(h);
   nf_conn* loser = skb.ct;
   net& n = nf_ct_net(loser);
-  if (nf_ct_l4proto_find(winner->protonum()).allow_clash) {
+  if (nf_ct_allow_clash(winner->protonum())) {
     if (nf_ct_resolve_clash_detail(skb, h) == NF_ACCEPT) {
       ++stat(n, cpu).clash_resolve;
       return NF_ACCEPT;
@@ -612,17 +703,41 @@ unsigned Conntrack::nf_ct_resolve_clash(Packet& skb, nf_conntrack_tuple_hash* h,
   return NF_DROP;
 }
 
-// __nf_ct_resolve_clash(): with no NAT on the winner or identical tuples
-// (nf_ct_match), the packet joins the winner and the loser is freed.
-unsigned Conntrack::nf_ct_resolve_clash_detail(Packet& skb, nf_conntrack_tuple_hash* h) {
-  nf_conn* winner = nf_ct_tuplehash_to_ctrack(h);
-  nf_conn* loser = skb.ct;
-  if (nf_ct_is_dying(winner)) return NF_DROP;
+bool Conntrack::nf_ct_allow_clash(uint8_t protonum) const {
+  const nf_conntrack_l4proto& l4 = nf_ct_l4proto_find(protonum);
+  if (l4.allow_clash) return true;
+  // K2: GRE from 6.5; the generic tracker (protocols without their own)
+  // after 6.18 (late stables).
+  if (protonum == IPPROTO_GRE_) return profile_.gre_allow_clash;
+  if (l4.l4proto == 0) return profile_.generic_allow_clash;
+  return false;
+}
+
+bool Conntrack::nf_ct_can_merge(const nf_conn* winner, const nf_conn* loser) const {
+  // nf_ct_match(): identical in both directions, same namespace (zones:
+  // none in ctsim, so they are always equal).
   const bool same =
       nf_ct_tuple_equal(winner->tuplehash[IP_CT_DIR_ORIGINAL].tuple, loser->tuplehash[IP_CT_DIR_ORIGINAL].tuple) &&
       nf_ct_tuple_equal(winner->tuplehash[IP_CT_DIR_REPLY].tuple, loser->tuplehash[IP_CT_DIR_REPLY].tuple) &&
       winner->net == loser->net;
-  if ((winner->status & IPS_NAT_DONE_MASK) == 0 || same) {
+  if (!profile_.clash_reverse) return (winner->status & IPS_NAT_DONE_MASK) == 0 || same;
+  // K1 (6.12): nf_ct_match_reverse(): the same flow seen from its other
+  // end first (the zone ids, swapped, are all 0 here).
+  const bool reverse =
+      nf_ct_tuple_equal(winner->tuplehash[IP_CT_DIR_ORIGINAL].tuple, loser->tuplehash[IP_CT_DIR_REPLY].tuple) &&
+      nf_ct_tuple_equal(winner->tuplehash[IP_CT_DIR_REPLY].tuple, loser->tuplehash[IP_CT_DIR_ORIGINAL].tuple);
+  return same || reverse;
+}
+
+// __nf_ct_resolve_clash(): when nf_ct_can_merge (v5.10: no NAT on the
+// winner, or identical tuples), the packet joins the winner and the loser
+// is freed. v5.10 refuses a dying winner first; 6.12 (K1) dropped that
+// check, as its caller has made it.
+unsigned Conntrack::nf_ct_resolve_clash_detail(Packet& skb, nf_conntrack_tuple_hash* h) {
+  nf_conn* winner = nf_ct_tuplehash_to_ctrack(h);
+  nf_conn* loser = skb.ct;
+  if (!profile_.clash_reverse && nf_ct_is_dying(winner)) return NF_DROP;
+  if (nf_ct_can_merge(winner, loser)) {
     if (obs_ != nullptr) {
       obs_->on_clash(*loser, *winner, "merged into winner");
       obs_->on_dying(*loser, DeathReason::kClash);

@@ -84,10 +84,12 @@ struct ConntrackConfig {
   siphash_key_t siphash_rnd = {};
 };
 
-// The v5.10 default bucket count for a machine with `ram_bytes` of memory
-// (nf_conntrack_init_start with 4 KiB pages, 64-bit), already rounded up as
-// nf_ct_alloc_hashtable() does. nf_conntrack_max defaults to 4 times it.
-uint32_t nf_conntrack_default_buckets(uint64_t ram_bytes);
+// The default bucket count for a machine with `ram_bytes` of memory
+// (nf_conntrack_init_start with 4 KiB pages, 64-bit) under the profile's
+// sizing rule (row S1), already rounded up as nf_ct_alloc_hashtable() does.
+uint32_t nf_conntrack_default_buckets(uint64_t ram_bytes, ct_sizing sizing = ct_sizing::kV510);
+// nf_conntrack_max's default is this times the bucket count.
+uint32_t nf_conntrack_default_max_factor(ct_sizing sizing, bool buckets_given);
 // nf_ct_alloc_hashtable() rounds the bucket count up to a whole page of heads.
 uint32_t nf_ct_round_buckets(uint32_t buckets);
 
@@ -146,6 +148,7 @@ class Conntrack {
   void nf_l4proto_log_invalid(const char* reason) { invalid_reason_ = reason; }
 
   // ---- Lookups and user operations ----
+  // The kernel's u32 hash of `tuple` in `n` (the profile's form, H1-H3).
   uint32_t hash_conntrack_raw(const nf_conntrack_tuple& tuple, const net& n) const;
   uint32_t scale_hash(uint32_t hash) const;
   // nf_conntrack_find_get(): the confirmed conn with `tuple` in `n`, with a
@@ -254,6 +257,8 @@ class Conntrack {
   bool hint_bounds_trusted(uint32_t now) const { return static_cast<int32_t>(hint_trust_until_ - now) > 0; }
   enum class RetryState { kDone, kCongested, kRestart };
 
+  // hash_conntrack_raw's siphash forms, out of the jhash2 path.
+  [[gnu::noinline]] uint32_t hash_conntrack_raw_siphash(const nf_conntrack_tuple& t, const net& n) const;
   bool nf_ct_key_equal(const nf_conntrack_tuple_hash* h, const nf_conntrack_tuple& tuple, const net& n) const;
   nf_conntrack_tuple_hash* nf_conntrack_find(net& n, uint16_t cpu, const nf_conntrack_tuple& tuple, uint32_t hash,
                                              uint32_t* walked);
@@ -295,6 +300,17 @@ class Conntrack {
   void pcpu_list_add(nf_conn* ct, hlist_nulls_head* h);
   void pcpu_list_del(nf_conn* ct);
   unsigned nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb);
+  unsigned nf_conntrack_confirm_chainlimit(uint16_t cpu, Packet& skb, uint32_t hash, uint32_t reply_hash, uint32_t raw,
+                                           uint32_t reply_raw);
+  unsigned nf_conntrack_confirm_insert(nf_conn* ct, uint32_t raw, uint32_t reply_raw);
+  unsigned nf_ct_chaintoolong(uint16_t cpu, Packet& skb);
+  uint32_t prandom_u32_max(uint32_t ep_ro);
+  // Whether ct's protocol may resolve a confirm clash (allow_clash; K2 adds
+  // GRE and the generic tracker on the kernels that have them).
+  bool nf_ct_allow_clash(uint8_t protonum) const;
+  // __nf_ct_resolve_clash()'s merge test: v5.10's (winner without NAT, or
+  // nf_ct_match) or, with row K1, nf_ct_can_merge().
+  bool nf_ct_can_merge(const nf_conn* winner, const nf_conn* loser) const;
   unsigned nf_ct_resolve_clash(Packet& skb, nf_conntrack_tuple_hash* h, uint32_t repl_idx, uint16_t cpu);
   unsigned nf_ct_resolve_clash_detail(Packet& skb, nf_conntrack_tuple_hash* h);
   // `winner` (the conn the ORIGINAL tuple clashed with) is for the observer.

@@ -17,13 +17,19 @@ void put_addr(uint8_t* p, const nf_inet_addr& a) {
   for (int i = 0; i < 4; ++i) put_le32(p + 4 * i, a.all[i]);
 }
 
+// The tuple's source part (struct nf_conntrack_man, 20 bytes): address,
+// port/id, l3num; hash_by_src's struct starts with it.
+void put_src(uint8_t* p, const nf_conntrack_tuple& t) {
+  put_addr(p, t.src.u3);
+  put_le16(p + 16, t.src.u_all);
+  put_le16(p + 18, t.src.l3num);
+}
+
 // Bytes 0..35 of the kernel's tuple, which H1's struct and H3 share:
 //   0..15 src.u3, 16..17 src.u.all, 18..19 src.l3num, 20..35 dst.u3.
 // (H3 adds 36..37 dst.u.all and 38 dst.protonum: 39 bytes, all but dst.dir.)
 void put_src_and_dst_addr(uint8_t* p, const nf_conntrack_tuple& t) {
-  put_addr(p, t.src.u3);
-  put_le16(p + 16, t.src.u_all);
-  put_le16(p + 18, t.src.l3num);
+  put_src(p, t);
   put_addr(p + 20, t.dst.u3);
 }
 
@@ -70,6 +76,16 @@ uint32_t hash_conntrack_raw_siphash_tuple(const nf_conntrack_tuple& t, uint32_t 
   key.key[0] ^= zone_id;
   key.key[1] ^= net_hash_mix;
   return static_cast<uint32_t>(siphash(bytes, sizeof(bytes), key));
+}
+
+uint32_t hash_by_src_siphash(const nf_conntrack_tuple& t, uint32_t zone_id, uint32_t net_hash_mix,
+                             const siphash_key_t& nf_nat_hash_rnd) {
+  uint8_t combined[32];
+  put_src(combined, t);
+  put_le32(combined + 20, net_hash_mix);
+  put_le32(combined + 24, t.dst.protonum);
+  put_le32(combined + 28, zone_id);
+  return static_cast<uint32_t>(siphash(combined, sizeof(combined), nf_nat_hash_rnd));
 }
 
 }  // namespace ctcore

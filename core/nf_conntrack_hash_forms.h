@@ -5,8 +5,9 @@
 // bits of the siphash); the bucket is then reciprocal_scale(raw, buckets),
 // as for the jhash2 form (Conntrack::scale_hash).
 //
-// Not yet used: the kernel profiles will select one of them in place of
-// Conntrack::hash_conntrack_raw's jhash2.
+// Conntrack::hash_conntrack_raw calls the one kernel_profile::hash names
+// (the jhash2 form of v5.10 is there). NAT's hash_by_src() switched to
+// siphash in the same release as H1; its form is the last function here.
 //
 // Mirrors: net/netfilter/nf_conntrack_core.c hash_conntrack_raw() of
 //   - H1, v5.15 .. v6.1.y (dd6d2910c5e0 and the zone-id follow-up): siphash
@@ -50,6 +51,13 @@ uint32_t hash_conntrack_raw_siphash_4u64(const nf_conntrack_tuple& t, uint32_t z
 // H3: v6.5+ and v6.4.5+.
 uint32_t hash_conntrack_raw_siphash_tuple(const nf_conntrack_tuple& t, uint32_t zone_id, uint32_t net_hash_mix,
                                           const siphash_key_t& hash_rnd);
+
+// nf_nat_core.c hash_by_src() of the siphash kernels (5.15+): siphash over
+// a zeroed 32-byte struct {src (u3, u.all, l3num) 20 B, u32 net_mix, u32
+// protonum, u32 zone}, with NAT's own 128-bit nf_nat_hash_rnd; the u32 is
+// then reciprocal_scale'd to the bysource table.
+uint32_t hash_by_src_siphash(const nf_conntrack_tuple& t, uint32_t zone_id, uint32_t net_hash_mix,
+                             const siphash_key_t& nf_nat_hash_rnd);
 
 }  // namespace ctcore
 

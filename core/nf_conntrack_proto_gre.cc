@@ -24,6 +24,8 @@ int nf_conntrack_gre_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntr
   }
   if (ct->test_bit(IPS_SEEN_REPLY_BIT)) {
     core.nf_ct_refresh(ct, ct->proto.gre.stream_timeout);
+    // K2 (6.5): a reply-only clash entry times out soon: never ASSURED.
+    if (core.profile().gre_allow_clash && ct->test_bit(IPS_NAT_CLASH_BIT)) return NF_ACCEPT;
     if (!ct->test_and_set_bit(IPS_ASSURED_BIT)) core.nf_conntrack_event_cache(IPCT_ASSURED, ct);
   } else {
     core.nf_ct_refresh(ct, ct->proto.gre.timeout);

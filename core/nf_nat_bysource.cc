@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/jhash.h"
+#include "core/nf_conntrack_hash_forms.h"
 #include "core/nf_conntrack_common.h"
 #include "core/prandom.h"
 
@@ -13,8 +14,10 @@ namespace {
 constexpr uint32_t CONNTRACK_LOCKS = 1024;
 }
 
-NfNatBysource::NfNatBysource(const NfConnSlab& slab, uint32_t conntrack_buckets)
-    : slab_(slab), htable_size_(conntrack_buckets < CONNTRACK_LOCKS ? CONNTRACK_LOCKS : conntrack_buckets) {}
+NfNatBysource::NfNatBysource(const NfConnSlab& slab, uint32_t conntrack_buckets, bool siphash)
+    : slab_(slab),
+      htable_size_(conntrack_buckets < CONNTRACK_LOCKS ? CONNTRACK_LOCKS : conntrack_buckets),
+      siphash_(siphash) {}
 
 nf_conn_nat* NfNatBysource::slot(const nf_conn* ct) const {
   const size_t s = slab_.slot_of(ct);
@@ -39,6 +42,19 @@ const nf_conn_nat* NfNatBysource::nfct_nat(const nf_conn* ct) const {
 }
 
 uint32_t NfNatBysource::hash_by_src(const nf_conntrack_tuple& tuple, uint32_t hash_mix, PrandomSource& rnd) {
+  if (siphash_) {
+    // 5.15+: get_random_once() of a 128-bit key, low word first.
+    if (!rnd_drawn_) {
+      uint64_t w[4];
+      for (uint64_t& x : w) x = rnd.prandom_u32();
+      nf_nat_siphash_rnd_.key[0] = w[0] | w[1] << 32;
+      nf_nat_siphash_rnd_.key[1] = w[2] | w[3] << 32;
+      rnd_drawn_ = true;
+    }
+    // ctsim has no zones: zone id 0 (core/README.md).
+    const uint32_t hash = hash_by_src_siphash(tuple, 0, hash_mix, nf_nat_siphash_rnd_);
+    return static_cast<uint32_t>((static_cast<uint64_t>(hash) * htable_size_) >> 32);  // reciprocal_scale
+  }
   if (!rnd_drawn_) {
     nf_nat_hash_rnd_ = rnd.prandom_u32();
     rnd_drawn_ = true;

@@ -29,6 +29,7 @@
 
 #include "core/nf_conn.h"
 #include "core/nf_conntrack_slab.h"
+#include "core/siphash.h"
 
 namespace ctcore {
 
@@ -45,7 +46,9 @@ class NfNatBysource {
  public:
   // `conntrack_buckets` is nf_conntrack_htable_size, which v5.10 gives the
   // bysource table too (at least CONNTRACK_LOCKS = 1024 buckets).
-  NfNatBysource(const NfConnSlab& slab, uint32_t conntrack_buckets);
+  // `siphash`: hash_by_src() is 5.15+'s siphash form (with the siphash
+  // kernel profiles, kernel_profile::hash != kJhash2), else v5.10's jhash2.
+  NfNatBysource(const NfConnSlab& slab, uint32_t conntrack_buckets, bool siphash = false);
 
   // nf_ct_nat_ext_add(): ct's extension, added (zeroed) if absent.
   nf_conn_nat* nf_ct_nat_ext_add(const nf_conn* ct);
@@ -69,7 +72,9 @@ class NfNatBysource {
   const NfConnSlab& slab_;
   uint32_t htable_size_;
   bool rnd_drawn_ = false;
-  uint32_t nf_nat_hash_rnd_ = 0;
+  uint32_t nf_nat_hash_rnd_ = 0;        // v5.10's jhash seed
+  bool siphash_;
+  siphash_key_t nf_nat_siphash_rnd_{};  // 5.15+'s siphash key
   std::vector<nf_conn_nat*> heads_;                     // allocated at the first add()
   std::vector<std::unique_ptr<nf_conn_nat[]>> blocks_;  // per slab block, on first use
 };

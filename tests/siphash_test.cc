@@ -9,7 +9,6 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -21,6 +20,7 @@
 #include "sim/scenario/packet_notation.h"
 #include "sim/scenario/siphash_key_hex.h"
 #include "tests/run_util.h"
+#include "tests/siphash_vectors.h"
 
 using namespace ctcore;
 
@@ -28,18 +28,12 @@ namespace {
 
 const std::string kGenerator = "tests/data/siphash/gen_vectors.py";
 
-std::string read_text(const std::string& rel) {
-  std::ifstream in(ctest::source_path(rel));
-  REQUIRE_MESSAGE(in.good(), rel);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using ctest::read_source_text;
 
 // The reference vectors as gen_vectors.py lists them (one copy in the
 // repository): 64 groups of 16 hex digits, the 8 output bytes in order.
 std::vector<std::string> reference_vectors() {
-  const std::string py = read_text(kGenerator);
+  const std::string py = read_source_text(kGenerator);
   const std::string open = "REFERENCE_VECTORS = \"\"\"";
   const size_t begin = py.find(open);
   REQUIRE(begin != std::string::npos);
@@ -77,25 +71,7 @@ const std::map<std::string, HashForm> kForms = {
 
 nf_conntrack_tuple tuple_of(const std::string& proto, const std::string& src, const std::string& dst,
                             const std::string& a, const std::string& b) {
-  nf_conntrack_tuple t;
-  uint16_t l3_src = 0, l3_dst = 0;
-  REQUIRE_MESSAGE(ctsim::parse_address(src, &t.src.u3, &l3_src), src);
-  REQUIRE_MESSAGE(ctsim::parse_address(dst, &t.dst.u3, &l3_dst), dst);
-  REQUIRE(l3_src == l3_dst);
-  t.src.l3num = l3_src;
-  if (proto == "icmp" || proto == "icmpv6") {
-    t.dst.protonum = proto == "icmp" ? IPPROTO_ICMP_ : IPPROTO_ICMPV6_;
-    const size_t slash = b.find('/');
-    REQUIRE(slash != std::string::npos);
-    t.set_icmp(static_cast<uint8_t>(std::stoul(b.substr(0, slash))),
-               static_cast<uint8_t>(std::stoul(b.substr(slash + 1))), static_cast<uint16_t>(std::stoul(a)));
-  } else {
-    REQUIRE((proto == "tcp" || proto == "udp"));
-    t.dst.protonum = proto == "tcp" ? IPPROTO_TCP_ : IPPROTO_UDP_;
-    t.set_sport(static_cast<uint16_t>(std::stoul(a)));
-    t.set_dport(static_cast<uint16_t>(std::stoul(b)));
-  }
-  return t;
+  return ctest::vector_tuple(proto, src, dst, a, b);
 }
 
 }  // namespace
@@ -132,46 +108,16 @@ TEST_CASE("siphash_4u64 is siphash over the four words' little-endian bytes") {
 }
 
 TEST_CASE("H1, H2 and H3 give buckets.txt's raw hashes and buckets for every tuple, zone and net_hash_mix") {
-  std::istringstream in(read_text("tests/data/siphash/buckets.txt"));
-  siphash_key_t key;
-  std::vector<uint32_t> sizes;
+  const ctest::HashVectors vectors = ctest::load_hash_vectors();
   std::map<std::string, int> checked;
-  int line_no = 0;
-  for (std::string line; std::getline(in, line);) {
-    ++line_no;
-    if (line.empty() || line[0] == '#') continue;
-    CAPTURE(line_no);
-    CAPTURE(line);
-    std::istringstream f(line);
-    std::string head;
-    f >> head;
-    if (head == "key") {
-      std::string hex;
-      f >> hex;
-      auto k = ctsim::parse_siphash_key_hex(hex);
-      REQUIRE(k.ok());
-      key = *k;
-      continue;
-    }
-    if (head == "sizes") {
-      for (uint32_t s; f >> s;) sizes.push_back(s);
-      continue;
-    }
-    REQUIRE(kForms.count(head) == 1);
-    REQUIRE(key != siphash_key_t{});
-    REQUIRE(sizes.size() >= 2);
-    std::string proto, src, dst, a, b, raw_hex;
-    uint32_t zone = 0, mix = 0;
-    REQUIRE(static_cast<bool>(f >> proto >> src >> dst >> a >> b >> zone >> mix >> raw_hex));
-    const nf_conntrack_tuple t = tuple_of(proto, src, dst, a, b);
-    const uint32_t raw = kForms.at(head)(t, zone, mix, key);
-    CHECK(raw == static_cast<uint32_t>(std::stoul(raw_hex, nullptr, 16)));
-    for (uint32_t size : sizes) {
-      uint32_t bucket = 0;
-      REQUIRE(static_cast<bool>(f >> bucket));
-      CHECK(reciprocal_scale(raw, size) == bucket);
-    }
-    ++checked[head];
+  for (const ctest::HashVector& v : vectors.lines) {
+    CAPTURE(v.line_no);
+    CAPTURE(v.line);
+    REQUIRE(kForms.count(v.form) == 1);
+    const uint32_t raw = kForms.at(v.form)(v.tuple, v.zone, v.net_hash_mix, vectors.key);
+    CHECK(raw == v.raw);
+    for (size_t i = 0; i < vectors.sizes.size(); ++i) CHECK(reciprocal_scale(raw, vectors.sizes[i]) == v.buckets[i]);
+    ++checked[v.form];
   }
   // Every form has its vectors (a truncated file cannot pass).
   // (No structured binding: clang 14 cannot capture one in CAPTURE's lambda.)

@@ -47,6 +47,7 @@ std::string end_stats_json(const ctsim::Scenario& s, const ctsim::RunSummary& su
       nlohmann::json(s.name).dump(), sum.end_time, sum.packets, sum.conns_created, sum.conns_freed, sum.events);
   bool first = true;
   for (const ctcore::IpConntrackStatField& f : ctcore::kIpConntrackStatFields) {
+    if (!ctcore::ip_conntrack_stat_shown(f, s.kernel.stat_chaintoolong)) continue;
     out += fmt::format("{}\"{}\":{}", first ? "" : ",", f.name, sum.stats.*f.member);
     first = false;
   }

@@ -127,25 +127,30 @@ std::string format_proc_line(const nf_conn& ct, uint32_t timeout_secs, uint32_t 
   return s;
 }
 
-std::string format_stat_line(uint16_t cpu, const ctcore::ip_conntrack_stat& st) {
-  return fmt::format(
+std::string format_stat_line(uint16_t cpu, const ctcore::ip_conntrack_stat& st, bool chaintoolong) {
+  std::string s = fmt::format(
       "cpu={:<4}\tfound={} invalid={} insert={} insert_failed={} drop={} early_drop={} "
       "error={} search_restart={} clash_resolve={} ",
       cpu, st.found, st.invalid, st.insert, st.insert_failed, st.drop, st.early_drop, st.error, st.search_restart,
       st.clash_resolve);
+  if (chaintoolong) s += fmt::format("chaintoolong={} ", st.chaintoolong);
+  return s;
 }
 
-std::string format_proc_stat_header() {
-  return "entries  clashres found new invalid ignore delete delete_list insert insert_failed drop "
-         "early_drop icmp_error  expect_new expect_create expect_delete search_restart";
+std::string format_proc_stat_header(bool chaintoolong) {
+  return fmt::format(
+      "entries  clashres found new invalid ignore delete {} insert insert_failed drop "
+      "early_drop icmp_error  expect_new expect_create expect_delete search_restart",
+      chaintoolong ? "chainlength" : "delete_list");
 }
 
-std::string format_proc_stat_line(uint32_t entries, const ctcore::ip_conntrack_stat& st) {
+std::string format_proc_stat_line(uint32_t entries, const ctcore::ip_conntrack_stat& st, bool chaintoolong) {
   return fmt::format(
       "{:08x}  {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x} {:08x}  "
       "{:08x} {:08x} {:08x} {:08x}",
-      entries, st.clash_resolve, st.found, 0, st.invalid, 0, 0, 0, st.insert, st.insert_failed, st.drop, st.early_drop,
-      st.error, st.expect_new, st.expect_create, st.expect_delete, st.search_restart);
+      entries, st.clash_resolve, st.found, 0, st.invalid, 0, 0, chaintoolong ? st.chaintoolong : 0, st.insert,
+      st.insert_failed, st.drop, st.early_drop, st.error, st.expect_new, st.expect_create, st.expect_delete,
+      st.search_restart);
 }
 
 }  // namespace ctsim

@@ -46,13 +46,16 @@ std::string format_list_line(const ctcore::nf_conn& ct, uint32_t timeout_secs);
 std::string format_proc_line(const ctcore::nf_conn& ct, uint32_t timeout_secs, uint32_t use);
 
 // One `conntrack -S` line for a CPU (no newline; conntrack-tools leaves a
-// trailing space). The counters are those v5.10's ctnetlink sends
-// (no `ignore`, which 5.10 no longer reports; no `chaintoolong`, 5.17+).
-std::string format_stat_line(uint16_t cpu, const ctcore::ip_conntrack_stat& st);
+// trailing space). The counters are those v5.10's ctnetlink sends (no
+// `ignore`, which 5.10 no longer reports); `chaintoolong` (the profile's
+// stat_chaintoolong, row C2, 5.15+) adds CTA_STATS_CHAIN_TOOLONG at the end.
+std::string format_stat_line(uint16_t cpu, const ctcore::ip_conntrack_stat& st, bool chaintoolong = false);
 
-// /proc/net/stat/nf_conntrack: the header and one hex line per CPU.
-std::string format_proc_stat_header();
-std::string format_proc_stat_line(uint32_t entries, const ctcore::ip_conntrack_stat& st);
+// /proc/net/stat/nf_conntrack: the header and one hex line per CPU. With
+// `chaintoolong` (C2) column 8 is `chainlength` and shows chaintoolong;
+// v5.10's is `delete_list`, always 0.
+std::string format_proc_stat_header(bool chaintoolong = false);
+std::string format_proc_stat_line(uint32_t entries, const ctcore::ip_conntrack_stat& st, bool chaintoolong = false);
 
 // The message conntrack -E prints when the socket overran (ENOBUFS).
 extern const char* const kEnobufsMessage;

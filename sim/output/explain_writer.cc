@@ -11,6 +11,17 @@ using ctcore::nf_conn;
 
 namespace {
 
+// hash_conntrack_raw()'s form under the profile (rows H1-H3).
+const char* hash_form_words(ctcore::ct_hash_form form) {
+  switch (form) {
+    case ctcore::ct_hash_form::kJhash2: return "jhash2";
+    case ctcore::ct_hash_form::kSiphashStruct: return "siphash (H1: 48-byte struct)";
+    case ctcore::ct_hash_form::kSiphash4u64: return "siphash_4u64 (H2)";
+    case ctcore::ct_hash_form::kSiphashTuple: return "siphash (H3: the tuple's first 39 bytes)";
+  }
+  return "?";
+}
+
 const char* dir_name(const ctcore::nf_conntrack_tuple_hash& h) {
   return h.tuple.dst.dir == ctcore::IP_CT_DIR_ORIGINAL ? "ORIGINAL" : "REPLY";
 }
@@ -78,13 +89,14 @@ uint32_t ExplainWriter::timeout_secs(const nf_conn& ct) const {
   return left / core_.hz();
 }
 
-void ExplainWriter::header(std::string_view scenario, uint32_t hz, uint32_t buckets, uint32_t hash_rnd, uint16_t cpus) {
+void ExplainWriter::header(std::string_view scenario, std::string_view kernel, uint32_t hz, uint32_t buckets,
+                           std::string_view hash_rnd, uint16_t cpus) {
   out_.write(
       fmt::format("# ctsim explain: {}\n"
-                  "# Linux v5.10 conntrack, HZ={}, {} buckets (nf_conntrack_htable_size), hash_rnd {}, {} CPUs.\n"
+                  "# Linux v{} conntrack, HZ={}, {} buckets (nf_conntrack_htable_size), hash_rnd {}, {} CPUs.\n"
                   "# One block per packet hook step, action or piece of kernel work; functions are\n"
                   "# named as in net/netfilter/nf_conntrack_core.c. `use` is ct_general.use.\n",
-                  scenario, hz, buckets, hash_rnd, cpus));
+                  scenario, kernel, hz, buckets, hash_rnd, cpus));
 }
 
 void ExplainWriter::step(const std::string& text) {
@@ -259,9 +271,10 @@ void ExplainWriter::on_lookup(const ctcore::net& n, uint16_t, const ctcore::nf_c
                               uint32_t bucket, uint32_t chain, const ctcore::nf_conntrack_tuple_hash* match) {
   step(fmt::format("nf_ct_get_tuple(): {}", format_tuple(tuple)));
   step(
-      fmt::format("hash_conntrack_raw() = {} (0x{:08x}, jhash2 of the tuple with hash_rnd, net_hash_mix {}); "
+      fmt::format("hash_conntrack_raw() = {} (0x{:08x}, {} of the tuple with hash_rnd, net_hash_mix {}); "
                   "reciprocal_scale(hash, {}) = bucket {}",
-                  hash, hash, n.hash_mix, core_.nf_conntrack_htable_size(), bucket));
+                  hash, hash, hash_form_words(core_.profile().hash), n.hash_mix, core_.nf_conntrack_htable_size(),
+                  bucket));
   if (chain_.empty()) {
     step(fmt::format("____nf_conntrack_find(): bucket {} is empty (its nulls marker names bucket {})", bucket, bucket));
   } else {

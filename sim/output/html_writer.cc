@@ -47,11 +47,12 @@ enum List : uint8_t { kNoList, kUnconfirmedList, kTable, kDyingList };
 // The conntrack -S fields, in format_stat_line's order (the page prints
 // them in the same order and layout).
 uint32_t stat_field(const ctcore::ip_conntrack_stat& s, int i) {
-  const uint32_t v[] = {s.found,      s.invalid, s.insert,         s.insert_failed, s.drop,
-                        s.early_drop, s.error,   s.search_restart, s.clash_resolve};
+  const uint32_t v[] = {s.found, s.invalid,        s.insert,        s.insert_failed, s.drop,
+                        s.early_drop, s.error, s.search_restart, s.clash_resolve, s.chaintoolong};
   return v[i];
 }
-constexpr int kStatFields = 9;
+// chaintoolong (row C2) is last; it stays 0, so never changes, under v5.10.
+constexpr int kStatFields = 10;
 
 uint32_t node_code(const ctcore::nf_conntrack_tuple_hash& h) {
   return ctcore::nf_ct_tuplehash_to_ctrack(&h)->id * 2 + h.tuple.dst.dir;
@@ -118,7 +119,8 @@ HtmlWriter::HtmlWriter(OutputFile& out, const Engine& engine, const ctcore::Conn
 Status HtmlWriter::open(const Scenario& scenario, const std::vector<std::string>& netns_names) {
   if (Status s = narrative_out_.open_memory(); !s.ok()) return s;
   explain_ = std::make_unique<ExplainWriter>(narrative_out_, engine_, core_);
-  explain_->header(scenario.name, scenario.hz, scenario.buckets, scenario.hash_rnd, scenario.cpus);
+  explain_->header(scenario.name, scenario.kernel_name, scenario.hz, scenario.buckets, hash_rnd_text(scenario),
+                   scenario.cpus);
   scenario_name_ = scenario.name;
   hz_ = scenario.hz;
   buckets_ = core_.nf_conntrack_htable_size();
@@ -502,6 +504,8 @@ std::string HtmlWriter::data_json(std::string* numbers) {
   j += R"("schema":1,"scenario":)";
   string_value(j, scenario_name_);
   fmt::format_to(std::back_inserter(j), R"(,"hz":{},"buckets":{},"max":{},"cpus":{},)", hz_, buckets_, max_, cpus_);
+  // Row C2: the kernel has the chaintoolong counter (conntrack -S shows it).
+  if (core_.profile().stat_chaintoolong) j += R"("chaintoolong":true,)";
   std::vector<std::string> nets = nets_;
   for (size_t i = 0; i < core_.net_count(); ++i) {
     const std::string& name = core_.net_at(static_cast<uint16_t>(i)).name;

@@ -55,11 +55,13 @@ Status Outputs::open(const Scenario& scenario, const ListenerGauges& gauges) {
     trace_ = std::make_unique<TraceWriter>(trace_out_, engine_, core_);
     trace_->set_all_gc(options_.trace_all_gc);
     trace_->header(scenario.name, scenario.hz, scenario.seed, scenario.initial_jiffies, scenario.kernel_name,
-                   scenario.kernel_overrides, scenario.buckets, scenario.max, scenario.hash_rnd, scenario.cpus);
+                   scenario.kernel_overrides, scenario.buckets, scenario.max, hash_rnd_text(scenario),
+                   scenario.kernel.hash != ctcore::ct_hash_form::kJhash2, scenario.cpus);
   }
   if (explain_out_.is_open()) {
     explain_ = std::make_unique<ExplainWriter>(explain_out_, engine_, core_);
-    explain_->header(scenario.name, scenario.hz, scenario.buckets, scenario.hash_rnd, scenario.cpus);
+    explain_->header(scenario.name, scenario.kernel_name, scenario.hz, scenario.buckets, hash_rnd_text(scenario),
+                     scenario.cpus);
   }
   if (series_out_.is_open()) {
     series_ = std::make_unique<SeriesWriter>(series_out_, engine_, core_, gauges, netns_column_names(scenario));
@@ -232,6 +234,7 @@ void Outputs::snapshot(const ctcore::net* only, const std::vector<const ctcore::
 }
 
 void Outputs::stats(bool to_trace) {
+  const bool c2 = core_.profile().stat_chaintoolong;  // row C2
   for (size_t i = 0; i < core_.net_count(); ++i) {
     ctcore::net& n = core_.net_at(static_cast<uint16_t>(i));
     if (!n.alive) continue;
@@ -241,11 +244,11 @@ void Outputs::stats(bool to_trace) {
     std::string out;
     if (options_.snapshots_proc) {
       out = fmt::format("# /proc/net/stat/nf_conntrack at {} (netns {})\n{}\n", format_duration(engine_.now()), n.name,
-                        format_proc_stat_header());
-      for (uint16_t c = 0; c < core_.cpus(); ++c) out += format_proc_stat_line(n.count, n.pcpu[c].stat) + "\n";
+                        format_proc_stat_header(c2));
+      for (uint16_t c = 0; c < core_.cpus(); ++c) out += format_proc_stat_line(n.count, n.pcpu[c].stat, c2) + "\n";
     } else {
       out = fmt::format("# conntrack -S at {} (netns {})\n", format_duration(engine_.now()), n.name);
-      for (uint16_t c = 0; c < core_.cpus(); ++c) out += format_stat_line(c, n.pcpu[c].stat) + "\n";
+      for (uint16_t c = 0; c < core_.cpus(); ++c) out += format_stat_line(c, n.pcpu[c].stat, c2) + "\n";
     }
     snapshots_out_.write(out);
   }

@@ -116,7 +116,7 @@ uint32_t TraceWriter::timeout_secs(const nf_conn& ct) const {
 void TraceWriter::header(std::string_view scenario, uint32_t hz, uint64_t seed, uint64_t initial_jiffies,
                          std::string_view kernel,
                          const std::vector<std::pair<std::string, std::string>>& kernel_overrides, uint32_t buckets,
-                         uint32_t max, uint32_t hash_rnd, uint16_t cpus) {
+                         uint32_t max, std::string_view hash_rnd, bool hash_rnd_is_key, uint16_t cpus) {
   fmt::format_to(std::back_inserter(buf_), "{{\"ctsim_trace\":{},\"scenario\":", kTraceSchema);
   append_json_string(buf_, scenario);
   fmt::format_to(std::back_inserter(buf_), ",\"hz\":{},\"seed\":{},\"initial_jiffies\":{},\"kernel\":", hz, seed,
@@ -134,8 +134,14 @@ void TraceWriter::header(std::string_view scenario, uint32_t hz, uint64_t seed, 
     }
     buf_.push_back('}');
   }
-  fmt::format_to(std::back_inserter(buf_), ",\"buckets\":{},\"max\":{},\"hash_rnd\":{},\"cpus\":{}", buckets, max,
-                 hash_rnd, cpus);
+  fmt::format_to(std::back_inserter(buf_), ",\"buckets\":{},\"max\":{},\"hash_rnd\":", buckets, max);
+  // v5.10's seed is a number; the siphash kernels' key a string of 32 hex digits.
+  if (hash_rnd_is_key) {
+    append_json_string(buf_, hash_rnd);
+  } else {
+    buf_.append(hash_rnd);
+  }
+  fmt::format_to(std::back_inserter(buf_), ",\"cpus\":{}", cpus);
   finish();
 }
 
@@ -301,7 +307,8 @@ void TraceWriter::chains(const std::vector<uint64_t>& histogram) {
 
 void TraceWriter::stats(const ctcore::net& n, uint16_t cpu, const ctcore::ip_conntrack_stat& st) {
   begin("stats", &n, cpu, 0);
-  for (const ctcore::IpConntrackStatField& f : ctcore::kIpConntrackStatFields) num(f.name, st.*f.member);
+  for (const ctcore::IpConntrackStatField& f : ctcore::kIpConntrackStatFields)
+    if (ctcore::ip_conntrack_stat_shown(f, core_.profile().stat_chaintoolong)) num(f.name, st.*f.member);
   num("count", n.count);
   finish();
 }
@@ -316,6 +323,7 @@ void TraceWriter::end(uint64_t packets, uint64_t conns_created, uint64_t conns_f
   buf_.literal(",\"stats\":{");
   bool first = true;
   for (const ctcore::IpConntrackStatField& f : ctcore::kIpConntrackStatFields) {
+    if (!ctcore::ip_conntrack_stat_shown(f, core_.profile().stat_chaintoolong)) continue;
     if (!first) buf_.push_back(',');
     buf_.push_back('"');
     buf_.append(f.name);

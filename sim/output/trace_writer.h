@@ -70,10 +70,11 @@ class TraceWriter : public ctcore::Observer {
       : out_(out), buf_(out.buffer()), engine_(engine), core_(core) {}
 
   // The header line (call once, first). `kernel` is the profile's name and `kernel_overrides`
-  // the scenario's switch overrides (name, value), written only when present.
+  // the scenario's switch overrides (name, value), written only when present. `hash_rnd` is
+  // ctsim::hash_rnd_text(): a number, or (`hash_rnd_is_key`) 32 hex digits written as a string.
   void header(std::string_view scenario, uint32_t hz, uint64_t seed, uint64_t initial_jiffies, std::string_view kernel,
               const std::vector<std::pair<std::string, std::string>>& kernel_overrides, uint32_t buckets, uint32_t max,
-              uint32_t hash_rnd, uint16_t cpus);
+              std::string_view hash_rnd, bool hash_rnd_is_key, uint16_t cpus);
 
   // Records that are not core callbacks.
   void pkt(const ctcore::net& n, uint16_t cpu, uint64_t id, std::string_view hook, const ctcore::Packet& skb,

@@ -179,7 +179,14 @@ struct Scenario {
   std::vector<std::pair<std::string, std::string>> kernel_overrides;
   uint32_t buckets = 0;
   uint32_t max = 0;
+  // table.hash_rnd: v5.10's u32 jhash seed, or under a siphash profile
+  // (kernel.hash != kJhash2) the 128-bit nf_conntrack_hash_rnd in
+  // siphash_rnd (hash_rnd is then unused, 0).
   uint32_t hash_rnd = 0;
+  ctcore::siphash_key_t siphash_rnd;
+  // table.memory: the simulated machine's RAM, from which the profile's
+  // rule (row S1) sizes the table when buckets are not given.
+  uint64_t memory = 0;
   bool exact_walks = false;  // table.exact_walks (ctcore::ConntrackConfig)
   std::vector<NamespaceSpec> namespaces;
   std::vector<ListenerSpec> listeners;
@@ -191,8 +198,9 @@ struct Scenario {
   std::optional<SimTime> until;
 };
 
-// The default table size when the scenario gives none: what v5.10 picks on
-// a machine with 8 GiB of RAM (65536 buckets, max 262144).
+// The simulated machine's memory when the scenario gives none: 8 GiB, on
+// which v5.10 picks 65536 buckets and max 262144, and 5.15+ pick 262144
+// and 262144.
 constexpr uint64_t kDefaultRamBytes = 8ull << 30;
 
 // What the command line changes in a scenario as it is loaded.
@@ -201,6 +209,10 @@ struct ScenarioLoadOptions {
   // replaces the scenario's "kernel"; empty: the scenario's own.
   std::string kernel;
 };
+
+// table.hash_rnd as outputs print it: v5.10's seed in decimal, or the
+// siphash profiles' 128-bit key as 32 hex digits (siphash_key_hex.h).
+std::string hash_rnd_text(const Scenario& s);
 
 // Parses and validates. `file` names the input in messages; `text` is its
 // content.

@@ -30,6 +30,7 @@ namespace ctsim {
 
 // Random stream ids for the seeds drawn when the scenario leaves them out.
 inline constexpr uint64_t kStreamHashRnd = 1;  // (2 is NAT's prandom, sim/world/simulator.h)
+inline constexpr uint64_t kStreamSiphashRnd = 3;  // the 128-bit key of the siphash profiles
 inline constexpr uint64_t kStreamHashMix = 1000;  // + namespace index (+ 500 + action index)
 
 struct LoadContext {

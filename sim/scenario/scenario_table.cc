@@ -1,21 +1,87 @@
 // The scenario loader's "table" section (docs/SCENARIO.md "Table"): the global
-// hash table size, its limit and its seed.
+// hash table size, its limit, its seed and the machine's memory they follow.
 #include <fmt/format.h>
 
 #include "core/nf_conntrack_core.h"
+#include "sim/engine/rng.h"
+#include "sim/scenario/memory_size.h"
 #include "sim/scenario/scenario_keys.h"
 #include "sim/scenario/scenario_load.h"
+#include "sim/scenario/siphash_key_hex.h"
 
 namespace ctsim {
 
 using nlohmann::json;
 
+namespace {
+
+// The 128-bit key a siphash profile draws from `seed` (the scenario's seed
+// when hash_rnd is left out, or an integer hash_rnd).
+ctcore::siphash_key_t draw_siphash_key(uint64_t seed) {
+  Rng rng(seed, kStreamSiphashRnd);
+  ctcore::siphash_key_t key;
+  key.key[0] = rng.next();
+  key.key[1] = rng.next();
+  return key;
+}
+
+// table.hash_rnd: an integer (v5.10's u32 jhash seed) or, under a siphash
+// profile, the 128-bit key as 32 hex digits. An integer under a siphash
+// profile seeds the key (so a scenario that fixes its buckets under v5.10
+// still runs, reproducibly, under --kernel 6.18); 32 hex digits under v5.10
+// are refused: its seed has 32 bits.
+void load_hash_rnd(Checker& c, const json& j, Scenario& s) {
+  const std::string ptr = "/table/hash_rnd";
+  const bool siphash = s.kernel.hash != ctcore::ct_hash_form::kJhash2;
+  if (!siphash) {
+    if (j.is_string()) {
+      c.error(ptr, fmt::format("expected an integer 0..4294967295 (kernel {} hashes with jhash2 and a 32-bit seed); "
+                               "32 hex digits are the 128-bit key of the siphash kernels (5.15 and later)",
+                               s.kernel_name));
+      return;
+    }
+    if (auto v = c.uint(j, ptr, 0, 0xffffffffull)) s.hash_rnd = static_cast<uint32_t>(*v);
+    return;
+  }
+  if (!j.is_string()) {
+    if (!j.is_number()) {
+      c.error(ptr, fmt::format("expected the 128-bit key as a string of 32 hex digits, e.g. "
+                               "\"0f1e2d3c4b5a69788796a5b4c3d2e1f0\", or an integer 0..4294967295 that seeds it "
+                               "(kernel {} hashes with siphash)",
+                               s.kernel_name));
+      return;
+    }
+    if (auto v = c.uint(j, ptr, 0, 0xffffffffull)) s.siphash_rnd = draw_siphash_key(*v);
+    return;
+  }
+  const std::string text = j.get<std::string>();
+  const auto key = parse_siphash_key_hex(text);
+  if (!key.ok()) {
+    c.error(ptr, fmt::format("column {}: {}", key.error().column + 1, key.error().what));
+    return;
+  }
+  s.siphash_rnd = *key;
+}
+
+}  // namespace
+
+std::string hash_rnd_text(const Scenario& s) {
+  if (s.kernel.hash == ctcore::ct_hash_form::kJhash2) return std::to_string(s.hash_rnd);
+  return format_siphash_key_hex(s.siphash_rnd);
+}
+
 void load_table(Checker& c, const json& doc, Scenario* out) {
   Scenario& s = *out;
-  s.buckets = ctcore::nf_conntrack_default_buckets(kDefaultRamBytes);
+  s.memory = kDefaultRamBytes;
   bool max_given = false;
   bool buckets_given = false;
-  s.hash_rnd = draw_u32(s.seed, kStreamHashRnd);
+  s.hash_rnd = 0;
+  s.siphash_rnd = {};
+  if (s.kernel.hash == ctcore::ct_hash_form::kJhash2) {
+    s.hash_rnd = draw_u32(s.seed, kStreamHashRnd);
+  } else {
+    s.siphash_rnd = draw_siphash_key(s.seed);
+  }
   if (doc.contains("table") && c.is_object(doc["table"], "/table")) {
     const json& t = doc["table"];
     c.only_keys(t, "/table", scenario_keys("/table"));
@@ -30,13 +96,23 @@ void load_table(Checker& c, const json& doc, Scenario* out) {
         s.max = static_cast<uint32_t>(*v);
         max_given = true;
       }
-    if (t.contains("hash_rnd"))
-      if (auto v = c.uint(t["hash_rnd"], "/table/hash_rnd", 0, 0xffffffffull)) s.hash_rnd = static_cast<uint32_t>(*v);
+    if (t.contains("hash_rnd")) load_hash_rnd(c, t["hash_rnd"], s);
+    if (t.contains("memory"))
+      if (auto text = c.string(t["memory"], "/table/memory")) {
+        const auto bytes = parse_memory_size(*text);
+        if (bytes.ok()) {
+          s.memory = *bytes;
+        } else {
+          c.error("/table/memory", bytes.error().what);
+        }
+      }
     if (t.contains("exact_walks"))
       if (auto v = c.boolean(t["exact_walks"], "/table/exact_walks")) s.exact_walks = *v;
   }
-  // v5.10: max = 4 x buckets by default, 8 x when the hash size was given.
-  if (!max_given) s.max = (buckets_given ? 8 : 4) * s.buckets;
+  // nf_conntrack_init_start(): the bucket count from memory, and max as a
+  // multiple of it, by the profile's rule (row S1).
+  if (!buckets_given) s.buckets = ctcore::nf_conntrack_default_buckets(s.memory, s.kernel.sizing);
+  if (!max_given) s.max = ctcore::nf_conntrack_default_max_factor(s.kernel.sizing, buckets_given) * s.buckets;
 }
 
 }  // namespace ctsim

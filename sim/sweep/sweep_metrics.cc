@@ -107,6 +107,11 @@ Status compute_metrics(const SweepSpec& spec, const std::string& stats_path, con
     switch (m.kind) {
       case Metric::Kind::kStat: {
         const nlohmann::json& from = stats.contains(m.field) ? stats : stats["stats"];
+        // chaintoolong exists from 5.15 (row C2): a v5.10 run has none, which is 0.
+        if (m.field == "chaintoolong" && !from.contains(m.field)) {
+          v = 0;
+          break;
+        }
         if (!from.contains(m.field) || !from[m.field].is_number())
           return Status::InvalidArgument(fmt::format("{}: no statistic \"{}\"", stats_path, m.field));
         v = from[m.field].get<double>();

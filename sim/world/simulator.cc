@@ -23,6 +23,7 @@ Simulator::Simulator(const Scenario& scenario, const RunOptions& options)
   cfg.hash_rnd = scenario.hash_rnd;
   cfg.cpus = scenario.cpus;
   cfg.profile = scenario.kernel;
+  cfg.siphash_rnd = scenario.siphash_rnd;
   cfg.exact_walks = scenario.exact_walks || options.exact_walks;
   core_ = std::make_unique<ctcore::Conntrack>(cfg, engine_, engine_);
   core_->set_prandom(&nat_prandom_);

@@ -31,7 +31,7 @@ const K = Object.fromEntries(KINDS.map((k, i) => [k, i]));
 const STAGES = ['unconfirmed', 'confirmed', 'dying', 'freed'];
 const LISTS = ['no list', 'unconfirmed list', 'the table', 'dying list'];
 const STAT_FIELDS = ['found', 'invalid', 'insert', 'insert_failed', 'drop', 'early_drop', 'error',
-  'search_restart', 'clash_resolve'];
+  'search_restart', 'clash_resolve', 'chaintoolong'];
 const DEATHS = ['timeout', 'gc', 'flush', 'delete', 'early_drop', 'netns', 'tracker', 'clash'];
 const LANE_H = 16;            // pixels per conn lane
 const MAX_BUCKETS_SHOWN = 48; // the table view shows at most this many chains
@@ -501,7 +501,9 @@ function renderLists() {
 
 function statLine(cpu, v) {
   // conntrack -S's layout (sim/output/conntrack_tool_format.cc, format_stat_line).
-  return `cpu=${String(cpu).padEnd(4)}\t` + STAT_FIELDS.map((f, i) => `${f}=${v[i]}`).join(' ') + ' ';
+  // chaintoolong (the last field) only on kernels that have it (5.15+, D.chaintoolong).
+  const shown = D.chaintoolong ? STAT_FIELDS : STAT_FIELDS.slice(0, -1);
+  return `cpu=${String(cpu).padEnd(4)}\t` + shown.map((f, i) => `${f}=${v[i]}`).join(' ') + ' ';
 }
 
 function renderCounters() {
