@@ -130,8 +130,8 @@ std::string Conntrack::check_invariants(const std::vector<std::pair<const nf_con
   for (const auto& [ct, cnt] : skb_count) {
     if (place.count(ct)) continue;
     const bool unlisted_unconfirmed = !nf_ct_is_confirmed(ct) && !profile_.unconfirmed_list;
-    const bool unlisted_dead = (nf_ct_is_dying(ct) || !nf_ct_is_confirmed(ct)) &&
-                               profile_.redelivery != ct_redelivery::kPcpuDying;
+    const bool unlisted_dead =
+        (nf_ct_is_dying(ct) || !nf_ct_is_confirmed(ct)) && profile_.redelivery != ct_redelivery::kPcpuDying;
     if (!unlisted_unconfirmed && !unlisted_dead) continue;  // reported below
     if (ct->list_pprev != nullptr) return fmt::format("conn {} on no list but with a back link", ct->id);
     if (auto e = claim(ct, 'p'); !e.empty()) return e;
@@ -156,7 +156,8 @@ std::string Conntrack::check_invariants(const std::vector<std::pair<const nf_con
   if (total != slab_.in_use()) return fmt::format("{} conns allocated but {} on lists", slab_.in_use(), total);
   uint64_t in_table = 0;
   for (const auto& [ct, where] : place) in_table += where == 't' ? 1 : 0;
-  if (in_table != table_conns_) return fmt::format("{} conns in the table but the count says {}", in_table, table_conns_);
+  if (in_table != table_conns_)
+    return fmt::format("{} conns in the table but the count says {}", in_table, table_conns_);
   return {};
 }
 

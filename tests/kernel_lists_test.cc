@@ -121,8 +121,9 @@ TEST_CASE("L1: a killed conn a packet still holds is on the dying list in 5.10 a
   }
 }
 
-TEST_CASE("L1: a failed DESTROY parks the conn on CPU 0's dying list in 5.10, on the netns' ecache dying list in "
-          "6.18") {
+TEST_CASE(
+    "L1: a failed DESTROY parks the conn on CPU 0's dying list in 5.10, on the netns' ecache dying list in "
+    "6.18") {
   for (const char* kernel : {"5.10", "6.18"}) {
     CAPTURE(kernel);
     World w(config_of(kernel));
@@ -178,8 +179,9 @@ TEST_CASE("L1: a clash loser goes to the dying list in 5.10 and to no list in 6.
   }
 }
 
-TEST_CASE("L1: a lookup that reaps an expired conn restarts in 5.10 (the node moved to the dying list) and walks on "
-          "in 6.18") {
+TEST_CASE(
+    "L1: a lookup that reaps an expired conn restarts in 5.10 (the node moved to the dying list) and walks on "
+    "in 6.18") {
   for (const char* kernel : {"5.10", "6.18"}) {
     CAPTURE(kernel);
     World w(config_of(kernel));
@@ -232,8 +234,9 @@ std::vector<WorkRuns::Run> redeliver_three(kernel_profile profile, std::vector<u
   return log.runs;
 }
 
-TEST_CASE("L2: 5.10 resends the dying list in one run; 6.18.0's inverted time_after() one entry per run; the fix "
-          "all in one run") {
+TEST_CASE(
+    "L2: 5.10 resends the dying list in one run; 6.18.0's inverted time_after() one entry per run; the fix "
+    "all in one run") {
   std::vector<uint32_t> order;
   kernel_profile p = kernel_profile_find("6.18")->profile;
 

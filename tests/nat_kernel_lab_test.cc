@@ -145,8 +145,9 @@ TEST_CASE("live kernel: masquerade, and an address removal kills exactly the con
   check_agrees("masquerade");
 }
 
-TEST_CASE("L4: under --kernel 6.18 the masquerade case's DESTROY lines match the live kernel's whole: timeout left "
-          "and TCP state") {
+TEST_CASE(
+    "L4: under --kernel 6.18 the masquerade case's DESTROY lines match the live kernel's whole: timeout left "
+    "and TCP state") {
   const Run sim = run_case("masquerade", "6.18");
   const Events kernel = events_of(read_file(source_path(kLab + "masquerade/E.txt")), true);
   REQUIRE(kernel.destroys.size() == 4);

@@ -292,12 +292,14 @@ void ExplainWriter::on_new(const nf_conn& ct) {
   more(fmt::format("ORIGINAL {}", format_tuple(ct.tuplehash[ctcore::IP_CT_DIR_ORIGINAL].tuple)));
   more(fmt::format("REPLY    {}  (nf_ct_invert_tuple)", format_tuple(ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple)));
   if (core_.profile().unconfirmed_list)
-    more(fmt::format("it joins the unconfirmed list of netns {}, CPU {}; use {} (the skb's reference); ctinfo IP_CT_NEW",
-                     n.name, ct.cpu, ct.use));
+    more(
+        fmt::format("it joins the unconfirmed list of netns {}, CPU {}; use {} (the skb's reference); ctinfo IP_CT_NEW",
+                    n.name, ct.cpu, ct.use));
   else
-    more(fmt::format("it is on no list (this kernel has no unconfirmed list); use {} (the skb's reference); ctinfo "
-                     "IP_CT_NEW",
-                     ct.use));
+    more(
+        fmt::format("it is on no list (this kernel has no unconfirmed list); use {} (the skb's reference); ctinfo "
+                    "IP_CT_NEW",
+                    ct.use));
   if (!ct.ecache.present && n.sysctl.events == 2)
     more("no event cache: nf_conntrack_events=2 and no ctnetlink listener existed: it will never report an event");
   Known& k = known_[ct.id];
@@ -306,9 +308,8 @@ void ExplainWriter::on_new(const nf_conn& ct) {
 }
 
 void ExplainWriter::on_confirm(const nf_conn& ct, uint32_t bucket_orig, uint32_t bucket_reply) {
-  step(
-      fmt::format("__nf_conntrack_confirm(): conn {}{}; IPS_CONFIRMED set; timeout made absolute: {} s from now", ct.id,
-                  core_.profile().unconfirmed_list ? " leaves the unconfirmed list" : "", timeout_secs(ct)));
+  step(fmt::format("__nf_conntrack_confirm(): conn {}{}; IPS_CONFIRMED set; timeout made absolute: {} s from now",
+                   ct.id, core_.profile().unconfirmed_list ? " leaves the unconfirmed list" : "", timeout_secs(ct)));
   more(
       fmt::format("ORIGINAL hashed into bucket {}, REPLY into bucket {} (both at the chain head); use {} "
                   "(the table's reference + the skb's)",
@@ -348,9 +349,10 @@ void ExplainWriter::on_clash(const nf_conn& loser, const nf_conn& winner, const 
 void ExplainWriter::on_dying(const nf_conn& ct, ctcore::DeathReason reason) {
   const bool pcpu_dying = core_.profile().redelivery == ctcore::ct_redelivery::kPcpuDying;
   if (reason == ctcore::DeathReason::kClash && !pcpu_dying) {
-    step(fmt::format("__nf_conntrack_confirm(): conn {} lost the race: it never was in the table, so nothing deletes "
-                     "it (no IPS_DYING, no IPCT_DESTROY) and it stays on no list; use {}, the skb's reference",
-                     ct.id, ct.use));
+    step(
+        fmt::format("__nf_conntrack_confirm(): conn {} lost the race: it never was in the table, so nothing deletes "
+                    "it (no IPS_DYING, no IPCT_DESTROY) and it stays on no list; use {}, the skb's reference",
+                    ct.id, ct.use));
     return;
   }
   if (reason == ctcore::DeathReason::kClash) {

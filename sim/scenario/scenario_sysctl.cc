@@ -29,8 +29,8 @@ SysctlRange sysctl_range(std::string_view name, bool jiffies, uint32_t hz, const
   return {0, kIntMax};
 }
 
-void read_sysctl_map(Checker& c, const json& j, const std::string& ptr, uint32_t hz, const ctcore::kernel_profile& kernel,
-                     std::vector<SysctlSetting>* out) {
+void read_sysctl_map(Checker& c, const json& j, const std::string& ptr, uint32_t hz,
+                     const ctcore::kernel_profile& kernel, std::vector<SysctlSetting>* out) {
   if (!c.is_object(j, ptr)) return;
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string p = ptr + "/" + pointer_token(it.key());
