@@ -86,6 +86,9 @@ net& Conntrack::net_add(const std::string& name, uint32_t hash_mix) {
     INIT_HLIST_NULLS_HEAD(&p.unconfirmed, UNCONFIRMED_NULLS_VAL);
     INIT_HLIST_NULLS_HEAD(&p.dying, DYING_NULLS_VAL);
   }
+  INIT_HLIST_NULLS_HEAD(&n->ecache_dying_list, DYING_NULLS_VAL);
+  // 5.19+ (row L3): the sysctl's default is the profile's (2: auto).
+  n->sysctl.events = profile_.events_default;
   net* raw = n.get();
   n->ecache_dwork.func = [this, raw] { ecache_work(*raw); };
   nets_.push_back(std::move(n));
@@ -317,26 +320,47 @@ nf_conntrack_tuple_hash* Conntrack::init_conntrack(net& n, uint16_t cpu, const n
     *table_full = true;
     return nullptr;
   }
-  // nf_ct_ecache_ext_add(): all events when the sysctl is on.
-  ct->ecache.present = n.sysctl.events != 0 ? 1 : 0;
+  ct->ecache.present = nf_ct_ecache_ext_add(n) ? 1 : 0;
   nf_conntrack_get(ct);
   nf_ct_add_to_unconfirmed_list(ct);
   return &ct->tuplehash[IP_CT_DIR_ORIGINAL];
 }
 
+// nf_ct_add_to_unconfirmed_list(). 5.19+ (row L1, "remove unconfirmed
+// list") has none: the conn is on no list until confirm (list_pprev stays
+// null: the allocation zeroed it).
 void Conntrack::nf_ct_add_to_unconfirmed_list(nf_conn* ct) {
+  if (!profile_.unconfirmed_list) return;
   pcpu_list_add(ct, &nf_ct_net(ct).pcpu[ct->cpu].unconfirmed);
 }
 
 // nf_ct_add_to_dying_list(): the conn now belongs to the killing CPU.
+// 5.19+ (row L1, "remove the percpu dying list"): a killed conn goes on no
+// list (only one whose DESTROY failed goes on the ecache dying list, see
+// nf_ct_add_to_ecache_list); the bytes that held its buckets now say so.
 void Conntrack::nf_ct_add_to_dying_list(nf_conn* ct) {
+  if (profile_.redelivery != ct_redelivery::kPcpuDying) {
+    ct->list_pprev = nullptr;
+    return;
+  }
   const uint16_t cpu = smp_processor_id();
   ct->cpu = cpu;
   pcpu_list_add(ct, &nf_ct_net(ct).pcpu[cpu].dying);
 }
 
+// nf_ct_add_to_ecache_list() (5.19+): a conn whose DESTROY failed waits on
+// its namespace's ecache dying list for the redelivery work.
+void Conntrack::nf_ct_add_to_ecache_list(nf_conn* ct) { pcpu_list_add(ct, &nf_ct_net(ct).ecache_dying_list); }
+
 void Conntrack::nf_ct_del_from_dying_or_unconfirmed_list(nf_conn* ct) {
-  CT_ASSERT(ct->list_pprev != nullptr, "conn on no per-CPU list");
+  // v5.10 keeps every conn on a list until it is freed; 5.19+ only
+  // unconfirmed conns (when that list exists) and failed DESTROYs, which
+  // the redelivery work unlinks before its put.
+  if (ct->list_pprev == nullptr) {
+    CT_ASSERT(!profile_.unconfirmed_list || profile_.redelivery != ct_redelivery::kPcpuDying,
+              "conn on no per-CPU list");
+    return;
+  }
   pcpu_list_del(ct);
 }
 
@@ -666,6 +690,7 @@ unsigned Conntrack::nf_conntrack_confirm_insert(nf_conn* ct, uint32_t raw, uint3
   nf_conntrack_get(ct);
   ct->hashed_at = {hash, reply_hash};  // off the unconfirmed list above
   ct->set_bit(IPS_CONFIRMED_BIT);
+  ++table_conns_;
   // __nf_conntrack_hash_insert(): ORIGINAL first, REPLY second, both at
   // the head, so a conn whose directions share a bucket has REPLY first.
   hash_link(&ct->tuplehash[IP_CT_DIR_ORIGINAL], ct, raw);
@@ -769,6 +794,7 @@ unsigned Conntrack::nf_ct_resolve_clash_harder(Packet& skb, uint32_t repl_idx, c
   const uint32_t repl_raw = hash_conntrack_raw(loser->tuplehash[IP_CT_DIR_REPLY].tuple, n);
   loser->hashed_at = {nf_ct_hashed_at::kNone, scale_hash(repl_raw)};  // off the unconfirmed list
   loser->set_bit(IPS_CONFIRMED_BIT);
+  ++table_conns_;
   // hlist_nulls_add_fake(): the ORIGINAL node is on no list, so lookups
   // only ever find the winner for that direction.
   loser->tuplehash[IP_CT_DIR_ORIGINAL].hnnode.next = make_nulls(0);
@@ -799,6 +825,7 @@ bool Conntrack::nf_ct_delete(nf_conn* ct, uint32_t portid, int report, DeathReas
   if (ct->ecache.present) r = nf_conntrack_eventmask_report(1u << IPCT_DESTROY, ct, portid, report);
   if (r < 0) {
     nf_ct_delete_from_lists(ct);
+    if (profile_.redelivery != ct_redelivery::kPcpuDying) nf_ct_add_to_ecache_list(ct);
     nf_conntrack_ecache_delayed_work(n);
     return false;
   }
@@ -824,7 +851,32 @@ void Conntrack::nf_ct_delete_from_lists(nf_conn* ct) {
   hash_[at.reply].hint.unlink();
   const bool found = hlist_nulls_del_from(&ct->tuplehash[IP_CT_DIR_REPLY].hnnode, &hash_[at.reply].head);
   CT_ASSERT(found, "REPLY node not in its chain");
+  --table_conns_;
   nf_ct_add_to_dying_list(ct);
+}
+
+void Conntrack::for_each_conn_on_list(const net* only, bool dying,
+                                      const std::function<void(const nf_conn&)>& fn) const {
+  auto walk = [&](const hlist_nulls_head& h) {
+    for (hlist_nulls_node* node : hlist_nulls_walk(h.first)) fn(*nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node)));
+  };
+  for (const auto& np : nets_) {
+    if (only != nullptr && np.get() != only) continue;
+    for (const ct_pcpu& p : np->pcpu) walk(dying ? p.dying : p.unconfirmed);
+    if (dying) walk(np->ecache_dying_list);
+  }
+}
+
+uint32_t Conntrack::dying_list_length(const net& n) const {
+  uint32_t len = list_length(n.ecache_dying_list);
+  for (const ct_pcpu& p : n.pcpu) len += list_length(p.dying);
+  return len;
+}
+
+uint32_t Conntrack::unconfirmed_list_length(const net& n) const {
+  uint32_t len = 0;
+  for (const ct_pcpu& p : n.pcpu) len += list_length(p.unconfirmed);
+  return len;
 }
 
 void Conntrack::hash_link(nf_conntrack_tuple_hash* node, const nf_conn* ct, uint32_t raw) {
@@ -929,6 +981,13 @@ void Conntrack::net_exit(net& n) {
       ct->ecache.state = NFCT_ECACHE_DESTROY_SENT;
       nf_ct_put(ct);
     }
+  }
+  // 5.19+: the undelivered DESTROYs wait on the ecache dying list instead.
+  while (!is_a_nulls(n.ecache_dying_list.first)) {
+    nf_conn* ct = nf_ct_orig_node_to_ctrack(n.ecache_dying_list.first);
+    pcpu_list_del(ct);
+    ct->ecache.state = NFCT_ECACHE_DESTROY_SENT;
+    nf_ct_put(ct);
   }
   n.alive = false;
 }

@@ -17,7 +17,9 @@
 // Invariants (checked by check_invariants(), nf_conntrack_invariants.cc):
 //  (1) Every allocated conn is in exactly one place: an unconfirmed list, the
 //      table (CONFIRMED, not DYING), or a dying list (DYING, or a confirm-clash
-//      loser that was never CONFIRMED).
+//      loser that was never CONFIRMED). Under a profile without those lists
+//      (5.19+, row L1): the table, the namespace's ecache dying list (DYING,
+//      its DESTROY failed), or on no list and held by packets only.
 //  (2) A confirmed conn's ORIGINAL node is in chain hash(orig) and its REPLY
 //      node in chain hash(reply) (a NAT_CLASH entry: REPLY only).
 //  (3) Each chain ends in the nulls marker of its own bucket; each per-CPU
@@ -183,10 +185,19 @@ class Conntrack {
   void for_each_conn_in_table(net* only, const std::function<void(const nf_conn&)>& fn);
   // Visits the conns of one per-CPU list (unconfirmed or dying).
   static uint32_t list_length(const hlist_nulls_head& h) { return hlist_nulls_count(&h); }
+  // conntrack -L unconfirmed / -L dying (ctnetlink_dump_unconfirmed,
+  // ctnetlink_dump_dying): the conns on `n`'s (all nets' if null)
+  // unconfirmed or dying lists, CPU by CPU, each from its head. 5.19+
+  // (row L1): no unconfirmed list, and the dying dump reads the namespace's
+  // ecache dying list. Reaps nothing.
+  void for_each_conn_on_list(const net* only, bool dying, const std::function<void(const nf_conn&)>& fn) const;
 
   // ---- Deferred work ----
   void gc_worker();
   void ecache_work(net& n);
+  // A ctnetlink event socket of `n` bound (true) or its last one closed
+  // (false): the listener flag nf_conntrack_events=2 consults (row L3).
+  void nf_ctnetlink_set_listener(net& n, bool has_listener);
   void nf_ct_deliver_cached_events(nf_conn* ct);
 
   // ---- Configuration and state ----
@@ -202,6 +213,12 @@ class Conntrack {
   // Conns allocated and not freed, over all namespaces.
   uint64_t conns_allocated() const { return slab_.in_use(); }
   uint64_t conns_created() const { return next_id_ - 1; }
+  // Conns in the table (confirmed, not dying), over all namespaces.
+  uint64_t conns_in_table() const { return table_conns_; }
+  // The conns on `n`'s dying lists: every CPU's (v5.10) or the ecache
+  // dying list (5.19+, row L1); and on its unconfirmed lists (none 5.19+).
+  uint32_t dying_list_length(const net& n) const;
+  uint32_t unconfirmed_list_length(const net& n) const;
   uint64_t slab_bytes() const { return slab_.bytes_reserved(); }
   // gc_worker state: next interval (jiffies), cursor, early-drop request.
   uint32_t gc_next_run() const { return gc_.next_gc_run; }
@@ -319,6 +336,12 @@ class Conntrack {
   void nf_conntrack_ecache_delayed_work(net& n);
   void nf_conntrack_ecache_work(net& n);
   RetryState ecache_work_evict_list(ct_pcpu& pcpu, uint32_t* sent);
+  // 5.19+ (rows L1, L2): the namespace's ecache dying list and its worker.
+  void nf_ct_add_to_ecache_list(nf_conn* ct);
+  RetryState ecache_work_evict_list(net& n, uint32_t* sent);
+  // nf_ct_ecache_ext_add(): whether a new conn of `n` gets the event cache
+  // (nf_conntrack_events 0, 1, or 2 = only while a listener exists).
+  bool nf_ct_ecache_ext_add(const net& n) const;
 
   Clock& clock_;
   Workqueue& wq_;
@@ -344,6 +367,10 @@ class Conntrack {
   std::vector<std::unique_ptr<net>> nets_;
   NfConnSlab slab_;
   uint32_t next_id_ = 1;
+  uint64_t table_conns_ = 0;  // see conns_in_table()
+  // Namespaces whose ctnetlink_has_listener is set: 6.3+'s global
+  // nf_ctnetlink_has_listener is "this is not 0" (row L3).
+  uint32_t nets_with_listener_ = 0;
   GcWork gc_;
   const char* invalid_reason_ = nullptr;
   uint16_t this_cpu_ = 0;

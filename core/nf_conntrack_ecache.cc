@@ -4,6 +4,8 @@
 //          include/net/netfilter/nf_conntrack_ecache.h (v5.10).
 #include "core/nf_conntrack_ecache.h"
 
+#include <vector>
+
 #include "core/nf_conntrack_core.h"
 
 namespace ctcore {
@@ -64,6 +66,31 @@ int Conntrack::nf_conntrack_eventmask_report(unsigned eventmask, nf_conn* ct, ui
   return ret;
 }
 
+// nf_ct_ecache_ext_add(): 0 gives no conn the extension, 1 every conn; 2
+// (5.19+, row L3: "autodetect", the default there) only conns made while a
+// ctnetlink event listener exists, in the conn's namespace (5.19 .. 6.2) or
+// in any (6.3+, "make event listener tracking global"). A conn made without
+// it never reports anything, its DESTROY included, even once a listener
+// has come.
+bool Conntrack::nf_ct_ecache_ext_add(const net& n) const {
+  switch (n.sysctl.events) {
+    case 0: return false;
+    case 2:
+      return profile_.listener_scope == ct_listener_scope::kGlobal ? nets_with_listener_ != 0
+                                                                   : n.ctnetlink_has_listener;
+    default: return true;
+  }
+}
+
+void Conntrack::nf_ctnetlink_set_listener(net& n, bool has_listener) {
+  if (n.ctnetlink_has_listener == has_listener) return;
+  n.ctnetlink_has_listener = has_listener;
+  if (has_listener)
+    ++nets_with_listener_;
+  else
+    --nets_with_listener_;
+}
+
 // nf_conntrack_ecache_delayed_work(): first failure: retry in one second.
 void Conntrack::nf_conntrack_ecache_delayed_work(net& n) {
   if (!n.ecache_dwork.pending) {
@@ -73,12 +100,19 @@ void Conntrack::nf_conntrack_ecache_delayed_work(net& n) {
 }
 
 // nf_conntrack_ecache_work(): a DESTROY got through, so the listener has
-// room again: run the redelivery work now.
+// room again: run the redelivery work now. 5.19+: only if the ecache dying
+// list holds something; else nothing is pending any more.
 void Conntrack::nf_conntrack_ecache_work(net& n) {
-  if (n.ecache_dwork_pending) {
-    n.ecache_dwork_pending = false;
-    wq_.mod_delayed_work(&n.ecache_dwork, 0);
+  if (!n.ecache_dwork_pending) return;
+  if (profile_.redelivery != ct_redelivery::kPcpuDying) {
+    if (!is_a_nulls(n.ecache_dying_list.first))
+      wq_.mod_delayed_work(&n.ecache_dwork, 0);
+    else
+      n.ecache_dwork_pending = false;
+    return;
   }
+  n.ecache_dwork_pending = false;
+  wq_.mod_delayed_work(&n.ecache_dwork, 0);
 }
 
 // ecache_work_evict_list(): resend DESTROY for the DESTROY_FAIL conns of
@@ -108,12 +142,59 @@ Conntrack::RetryState Conntrack::ecache_work_evict_list(ct_pcpu& pcpu, uint32_t*
   return ret;
 }
 
+// ecache_work_evict_list() of 5.19+ (row L2): resend DESTROY for the
+// namespace's ecache dying list, newest first; each sent entry leaves the
+// list; congestion stops the run. The 5.19 .. 6.18.x code meant to stop
+// after ECACHE_MAX_JIFFIES (10 ms) but tests time_after(stop, jiffies),
+// true from the start, so it restarts the work after each sent entry
+// (kListOnePerRun). The fix ("ecache: fix inverted time_after() check",
+// kList10ms) runs for 10 ms; ctsim's work takes no simulated time, so that
+// is the whole list in one run. The puts come after the walk, last sent
+// first (the kernel's evicted list is built at its head).
+Conntrack::RetryState Conntrack::ecache_work_evict_list(net& n, uint32_t* sent) {
+  const uint32_t stop = now32() + ecache_10ms_jiffies(hz());
+  std::vector<nf_conn*> evicted;
+  RetryState ret = RetryState::kDone;
+  for (hlist_nulls_node* node : hlist_nulls_walk(n.ecache_dying_list.first)) {
+    nf_conn* ct = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
+    if (nf_conntrack_eventmask_report(1u << IPCT_DESTROY, ct, 0, 0) != 0) {
+      ret = RetryState::kCongested;
+      break;
+    }
+    pcpu_list_del(ct);  // the node keeps its `next`: the walk goes on
+    ct->ecache.state = NFCT_ECACHE_DESTROY_SENT;
+    evicted.push_back(ct);
+    const bool over_budget = profile_.redelivery == ct_redelivery::kListOnePerRun
+                                 ? static_cast<int32_t>(now32() - stop) < 0   // time_after(stop, jiffies)
+                                 : static_cast<int32_t>(stop - now32()) < 0;  // time_after(jiffies, stop)
+    if (over_budget) {
+      ret = RetryState::kRestart;
+      break;
+    }
+  }
+  *sent += static_cast<uint32_t>(evicted.size());
+  while (!evicted.empty()) {
+    nf_ct_put(evicted.back());
+    evicted.pop_back();
+  }
+  return ret;
+}
+
 // ecache_work(): every CPU's dying list in turn; congestion stops the round
-// and retries after HZ/10; a full batch runs again at once.
+// and retries after HZ/10; a full batch runs again at once. 5.19+: the one
+// ecache dying list; congestion retries after 10 ms, a restart at once.
 void Conntrack::ecache_work(net& n) {
   set_this_cpu(0);  // work items run on CPU 0 in ctsim
   int delay = -1;
   uint32_t sent = 0;
+  if (profile_.redelivery != ct_redelivery::kPcpuDying) {
+    const RetryState r = ecache_work_evict_list(n, &sent);
+    if (r == RetryState::kCongested) delay = static_cast<int>(ecache_10ms_jiffies(hz()));
+    if (r == RetryState::kRestart) delay = 0;
+    if (obs_ != nullptr) obs_->on_ecache_work(n, sent, r == RetryState::kCongested, delay);
+    if (delay >= 0) wq_.queue_delayed_work(&n.ecache_dwork, static_cast<uint64_t>(delay));
+    return;
+  }
   for (ct_pcpu& pcpu : n.pcpu) {
     RetryState r = ecache_work_evict_list(pcpu, &sent);
     if (r == RetryState::kCongested) {

@@ -35,6 +35,10 @@ class EventNotifier {
 // The kernel's ECACHE_STACK_ALLOC: DESTROYs resent per batch on 64-bit.
 constexpr unsigned ECACHE_STACK_ALLOC = 256 / sizeof(void*);
 
+// 5.19+ (row L2): ECACHE_MAX_JIFFIES and ECACHE_RETRY_JIFFIES, both
+// msecs_to_jiffies(10): a run's time budget and the retry after congestion.
+constexpr uint32_t ecache_10ms_jiffies(uint32_t hz) { return (10 * hz + 999) / 1000; }
+
 }  // namespace ctcore
 
 #endif  // CTSIM_CORE_NF_CONNTRACK_ECACHE_H_

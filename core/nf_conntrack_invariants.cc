@@ -10,7 +10,9 @@
 namespace ctcore {
 
 std::string Conntrack::check_invariants(const std::vector<std::pair<const nf_conn*, uint32_t>>& skb_refs) const {
-  // Where each conn was found: 'u' unconfirmed, 't' table, 'd' dying.
+  // Where each conn was found: 'u' unconfirmed, 't' table, 'd' dying,
+  // 'e' the ecache dying list (5.19+), 'p' on no list, held by packets
+  // (5.19+).
   std::map<const nf_conn*, char> place;
   std::map<uint16_t, uint32_t> per_net;
 
@@ -58,7 +60,29 @@ std::string Conntrack::check_invariants(const std::vector<std::pair<const nf_con
       }
       if (dying.nulls() != DYING_NULLS_VAL)
         return fmt::format("net {} cpu {}: dying list ends in the wrong nulls", n.name, cpu);
+      if (!profile_.unconfirmed_list && !is_a_nulls(p.unconfirmed.first))
+        return fmt::format("net {} cpu {}: an unconfirmed list under a profile without one", n.name, cpu);
+      if (profile_.redelivery != ct_redelivery::kPcpuDying && !is_a_nulls(p.dying.first))
+        return fmt::format("net {} cpu {}: a per-CPU dying list under a profile without one", n.name, cpu);
     }
+    // 5.19+ (row L1): the ecache dying list holds killed conns whose DESTROY
+    // failed, and nothing else.
+    const hlist_nulls_node* const* pprev = &n.ecache_dying_list.first;
+    hlist_nulls_walk ecache(n.ecache_dying_list.first);
+    for (hlist_nulls_node* node : ecache) {
+      const nf_conn* ct = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
+      const bool linked_here = ct->list_pprev == pprev;
+      pprev = &node->next;
+      if (!linked_here) return fmt::format("conn {}: broken back link on the ecache dying list", ct->id);
+      if (profile_.redelivery == ct_redelivery::kPcpuDying)
+        return fmt::format("conn {} on the ecache dying list under a profile without one", ct->id);
+      if (!nf_ct_is_dying(ct) || !nf_ct_is_confirmed(ct) || ct->ecache.state != NFCT_ECACHE_DESTROY_FAIL)
+        return fmt::format("conn {} on the ecache dying list but not a confirmed conn whose DESTROY failed", ct->id);
+      if (ct->net != n.index) return fmt::format("conn {} on the wrong ecache dying list", ct->id);
+      if (auto e = claim(ct, 'e'); !e.empty()) return e;
+    }
+    if (ecache.nulls() != DYING_NULLS_VAL)
+      return fmt::format("net {}: the ecache dying list ends in the wrong nulls", n.name);
   }
 
   std::map<const nf_conn*, unsigned> nodes_seen;  // bit 0 ORIGINAL, bit 1 REPLY
@@ -100,9 +124,21 @@ std::string Conntrack::check_invariants(const std::vector<std::pair<const nf_con
   }
 
   std::map<const nf_conn*, uint32_t> skb_count(skb_refs.begin(), skb_refs.end());
+  // 5.19+: an unconfirmed conn (no unconfirmed list) or a killed one whose
+  // DESTROY went out (no per-CPU dying list) is on no list: only packets
+  // hold it.
+  for (const auto& [ct, cnt] : skb_count) {
+    if (place.count(ct)) continue;
+    const bool unlisted_unconfirmed = !nf_ct_is_confirmed(ct) && !profile_.unconfirmed_list;
+    const bool unlisted_dead =
+        (nf_ct_is_dying(ct) || !nf_ct_is_confirmed(ct)) && profile_.redelivery != ct_redelivery::kPcpuDying;
+    if (!unlisted_unconfirmed && !unlisted_dead) continue;  // reported below
+    if (ct->list_pprev != nullptr) return fmt::format("conn {} on no list but with a back link", ct->id);
+    if (auto e = claim(ct, 'p'); !e.empty()) return e;
+  }
   for (const auto& [ct, where] : place) {
     uint32_t want = skb_count.count(ct) ? skb_count[ct] : 0;
-    if (where == 't') ++want;
+    if (where == 't' || where == 'e') ++want;
     if (where == 'd' && ct->ecache.state == NFCT_ECACHE_DESTROY_FAIL) ++want;
     if (ct->use != want) return fmt::format("conn {} has use {} but {} references exist", ct->id, ct->use, want);
     if (ct->use == 0) return fmt::format("conn {} reachable with use 0", ct->id);
@@ -118,6 +154,10 @@ std::string Conntrack::check_invariants(const std::vector<std::pair<const nf_con
     total += want;
   }
   if (total != slab_.in_use()) return fmt::format("{} conns allocated but {} on lists", slab_.in_use(), total);
+  uint64_t in_table = 0;
+  for (const auto& [ct, where] : place) in_table += where == 't' ? 1 : 0;
+  if (in_table != table_conns_)
+    return fmt::format("{} conns in the table but the count says {}", in_table, table_conns_);
   return {};
 }
 

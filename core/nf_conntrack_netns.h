@@ -8,7 +8,10 @@
 //  (1) count == conns of this net that are allocated and not yet freed
 //      (unconfirmed + in the table + dying): it drops only at free.
 //  (2) pcpu[c].unconfirmed holds exactly the unconfirmed conns made on CPU c;
-//      pcpu[c].dying exactly the dying conns killed on CPU c.
+//      pcpu[c].dying exactly the dying conns killed on CPU c (v5.10). Under a
+//      profile without those lists (5.19+, row L1) both stay empty, and
+//      ecache_dying_list holds exactly the killed conns whose DESTROY
+//      failed, waiting for the redelivery work.
 //
 // Ownership: the Conntrack owns every net; conns refer to theirs by index.
 // Threading: single-threaded.
@@ -53,6 +56,14 @@ struct net {
   // The DESTROY redelivery work (net->ct.ecache_dwork).
   delayed_work ecache_dwork;
   bool ecache_dwork_pending = false;
+  // 5.19+ (row L1): cnet->ecache.dying_list, the conns whose DESTROY could
+  // not be delivered (linked through their ORIGINAL node, newest first).
+  hlist_nulls_head ecache_dying_list;
+  // 5.19+ (row L3): net->ct.ctnetlink_has_listener, set while a ctnetlink
+  // event socket of this namespace is bound (nf_conntrack_events=2 reads
+  // it, or Conntrack's global count of such namespaces from 6.3). Set
+  // through Conntrack::nf_ctnetlink_set_listener.
+  bool ctnetlink_has_listener = false;
 
   net() = default;
   net(const net&) = delete;

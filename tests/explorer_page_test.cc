@@ -175,3 +175,16 @@ TEST_CASE("a run of more than 10,000 conns keeps the busiest and says what it le
   for (const json& c : d["conns"]) talker = talker || std::string(c[3]).starts_with("udp 172.16.0.1:");
   CHECK(talker);
 }
+
+TEST_CASE("L1: under a 5.19+ kernel profile the page shows one ecache dying list per namespace, no per-CPU lists") {
+  const std::string dir = temp_dir();
+  const Log v510 =
+      log_of(run_page("scenarios/kernels/events-2-missed-destroy.json", dir + "/l510.html", "--kernel 5.10"));
+  const Log v618 = log_of(run_page("scenarios/kernels/events-2-missed-destroy.json", dir + "/l618.html"));
+  CHECK_FALSE(v510.data.contains("lists"));
+  REQUIRE(v618.data.contains("lists"));
+  CHECK(v618.data["lists"] == "ecache");
+  // The script draws those lists (and no unconfirmed one) from that key.
+  const std::string js = read_file(source_path("sim/output/explorer/explorer.js"));
+  CHECK(has(js, "D.lists === 'ecache'"));
+}

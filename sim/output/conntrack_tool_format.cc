@@ -85,12 +85,17 @@ void chop_space(std::string& s) {
 
 }  // namespace
 
-std::string format_event_line(EventType type, unsigned events, const nf_conn& ct, uint32_t timeout_secs, bool with_id) {
+std::string format_event_line(EventType type, unsigned events, const nf_conn& ct, uint32_t timeout_secs, bool with_id,
+                              bool destroy_timeout_protoinfo) {
   const bool destroy = type == EventType::kDestroy;
-  const bool protoinfo = !destroy && (events & (1u << ctcore::IPCT_PROTOINFO)) != 0;
+  // v5.10's DESTROY has neither CTA_TIMEOUT nor CTA_PROTOINFO; 5.11+
+  // (row L4) adds both, the timeout only when not 0 (ctnetlink_dump_timeout
+  // with skip_zero) and the protoinfo as the state alone.
+  const bool timeout = destroy ? destroy_timeout_protoinfo && timeout_secs != 0 : true;
+  const bool protoinfo = destroy ? destroy_timeout_protoinfo : (events & (1u << ctcore::IPCT_PROTOINFO)) != 0;
   std::string tag = fmt::format("[{}]", event_type_name(type));
   std::string s = fmt::format("{:>9} ", tag);
-  s += body(ct, !destroy, timeout_secs, protoinfo);
+  s += body(ct, timeout, timeout_secs, protoinfo);
   if (with_id) s += fmt::format("id={} ", ct.id);
   chop_space(s);
   return s;

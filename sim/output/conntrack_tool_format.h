@@ -29,13 +29,15 @@ const char* event_type_name(EventType t);  // "NEW", "UPDATE", "DESTROY"
 bool event_type_for_mask(unsigned events, EventType* out);
 
 // One `conntrack -E` line (no newline). `timeout_secs` is what ctnetlink
-// would put in CTA_TIMEOUT (absent in DESTROY); the protocol state is shown
-// when the message carries protoinfo (an IPCT_PROTOINFO event; NEW always
-// has it for stateful protocols in practice).
+// would put in CTA_TIMEOUT (absent in v5.10's DESTROY); the protocol state
+// is shown when the message carries protoinfo (an IPCT_PROTOINFO event; NEW
+// always has it for stateful protocols in practice).
 // With `with_id`, the line ends in " id=N" as `conntrack -E -o id` prints
 // it (N: ctsim's conn id; the kernel's is a hash of the conn's address).
+// `destroy_timeout_protoinfo` (kernel profile row L4, 5.11+): a DESTROY
+// carries the timeout left (omitted when 0) and the protocol state.
 std::string format_event_line(EventType type, unsigned events, const ctcore::nf_conn& ct, uint32_t timeout_secs,
-                              bool with_id = false);
+                              bool with_id = false, bool destroy_timeout_protoinfo = false);
 
 // One `conntrack -L` line (no newline).
 std::string format_list_line(const ctcore::nf_conn& ct, uint32_t timeout_secs);

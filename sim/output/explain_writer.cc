@@ -304,18 +304,25 @@ void ExplainWriter::on_new(const nf_conn& ct) {
                    n.count));
   more(fmt::format("ORIGINAL {}", format_tuple(ct.tuplehash[ctcore::IP_CT_DIR_ORIGINAL].tuple)));
   more(fmt::format("REPLY    {}  (nf_ct_invert_tuple)", format_tuple(ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple)));
-  more(fmt::format("it joins the unconfirmed list of netns {}, CPU {}; use {} (the skb's reference); ctinfo IP_CT_NEW",
-                   n.name, ct.cpu, ct.use));
+  if (core_.profile().unconfirmed_list)
+    more(
+        fmt::format("it joins the unconfirmed list of netns {}, CPU {}; use {} (the skb's reference); ctinfo IP_CT_NEW",
+                    n.name, ct.cpu, ct.use));
+  else
+    more(
+        fmt::format("it is on no list (this kernel has no unconfirmed list); use {} (the skb's reference); ctinfo "
+                    "IP_CT_NEW",
+                    ct.use));
+  if (!ct.ecache.present && n.sysctl.events == 2)
+    more("no event cache: nf_conntrack_events=2 and no ctnetlink listener existed: it will never report an event");
   Known& k = known_[ct.id];
   k = Known{};
   k.state = state_of(ct);
 }
 
 void ExplainWriter::on_confirm(const nf_conn& ct, uint32_t bucket_orig, uint32_t bucket_reply) {
-  step(
-      fmt::format("__nf_conntrack_confirm(): conn {} leaves the unconfirmed list; IPS_CONFIRMED set; timeout made "
-                  "absolute: {} s from now",
-                  ct.id, timeout_secs(ct)));
+  step(fmt::format("__nf_conntrack_confirm(): conn {}{}; IPS_CONFIRMED set; timeout made absolute: {} s from now",
+                   ct.id, core_.profile().unconfirmed_list ? " leaves the unconfirmed list" : "", timeout_secs(ct)));
   more(
       fmt::format("ORIGINAL hashed into bucket {}, REPLY into bucket {} (both at the chain head); use {} "
                   "(the table's reference + the skb's)",
@@ -353,6 +360,14 @@ void ExplainWriter::on_clash(const nf_conn& loser, const nf_conn& winner, const 
 }
 
 void ExplainWriter::on_dying(const nf_conn& ct, ctcore::DeathReason reason) {
+  const bool pcpu_dying = core_.profile().redelivery == ctcore::ct_redelivery::kPcpuDying;
+  if (reason == ctcore::DeathReason::kClash && !pcpu_dying) {
+    step(
+        fmt::format("__nf_conntrack_confirm(): conn {} lost the race: it never was in the table, so nothing deletes "
+                    "it (no IPS_DYING, no IPCT_DESTROY) and it stays on no list; use {}, the skb's reference",
+                    ct.id, ct.use));
+    return;
+  }
   if (reason == ctcore::DeathReason::kClash) {
     // v5.10's __nf_conntrack_confirm(): the loser never reached the table,
     // so nothing deletes it: no IPS_DYING, no nf_ct_delete(), no
@@ -372,10 +387,12 @@ void ExplainWriter::on_dying(const nf_conn& ct, ctcore::DeathReason reason) {
   auto it = known_.find(ct.id);
   if (it != known_.end() && it->second.confirmed) {
     more(
-        fmt::format("it reports IPCT_DESTROY to the listeners, then leaves buckets {} and {} for the dying list "
+        fmt::format("it reports IPCT_DESTROY to the listeners, then leaves buckets {} and {} {} "
                     "(nf_ct_delete_from_lists); nf_ct_put() drops the table's reference, unless a reliable "
                     "listener refused the report (ecache_work() then redelivers it and drops the reference)",
-                    it->second.bucket_orig, it->second.bucket_reply));
+                    it->second.bucket_orig, it->second.bucket_reply,
+                    pcpu_dying ? "for the dying list"
+                               : "for no list (only a conn whose DESTROY failed waits, on the ecache dying list)"));
   } else {
     more("it was never confirmed: no bucket to leave; it waits on the unconfirmed list for its skb");
   }
@@ -385,15 +402,26 @@ void ExplainWriter::on_dying(const nf_conn& ct, ctcore::DeathReason reason) {
 // without IPS_DYING, and a conn killed while unconfirmed has IPS_DYING but
 // may still be on the unconfirmed list, so the status bits cannot tell.
 bool ExplainWriter::on_dying_list(const nf_conn& ct) const {
-  const ctcore::hlist_nulls_head& dying = core_.net_at(ct.net).pcpu[ct.cpu].dying;
+  const ctcore::hlist_nulls_head& dying = core_.profile().redelivery == ctcore::ct_redelivery::kPcpuDying
+                                              ? core_.net_at(ct.net).pcpu[ct.cpu].dying
+                                              : core_.net_at(ct.net).ecache_dying_list;
   for (const ctcore::hlist_nulls_node* node : ctcore::hlist_nulls_walk(dying.first))
     if (node == &ct.tuplehash[ctcore::IP_CT_DIR_ORIGINAL].hnnode) return true;
   return false;
 }
 
 void ExplainWriter::on_destroy(const nf_conn& ct) {
-  step(fmt::format("nf_ct_put(): use 0 -> destroy_conntrack(): conn {} leaves the {} list", ct.id,
-                   on_dying_list(ct) ? "dying" : "unconfirmed"));
+  // 5.19+ has no per-CPU dying list (a killed conn is on no list; the
+  // redelivery work unlinks a failed DESTROY's before its put) and may have
+  // no unconfirmed list.
+  const char* list = on_dying_list(ct)                                                      ? "the dying list"
+                     : !ctcore::nf_ct_is_confirmed(&ct) && core_.profile().unconfirmed_list ? "the unconfirmed list"
+                                                                                            : nullptr;
+  if (list == nullptr) {
+    step(fmt::format("nf_ct_put(): use 0 -> destroy_conntrack(): conn {} is on no list", ct.id));
+    return;
+  }
+  step(fmt::format("nf_ct_put(): use 0 -> destroy_conntrack(): conn {} leaves {}", ct.id, list));
 }
 
 void ExplainWriter::on_free(const nf_conn& ct) {

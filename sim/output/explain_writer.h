@@ -97,7 +97,7 @@ class ExplainWriter : public ctcore::Observer {
     bool confirmed = false;
   };
 
-  // True iff `ct` is on its CPU's dying list (else it is on an unconfirmed one).
+  // True iff `ct` is on its CPU's dying list (5.19+: its namespace's ecache dying list).
   bool on_dying_list(const ctcore::nf_conn& ct) const;
   // Adds a numbered step to the current block (a work block when none).
   void step(const std::string& text);

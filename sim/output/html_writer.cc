@@ -222,7 +222,10 @@ void HtmlWriter::settle_leaving() {
   std::erase_if(leaving_, [&](const nf_conn* ct) {
     if (hashed(*ct)) return false;
     const ConnInfo& ci = conns_[ct->id];
-    conn_state(*ct, ci.last.stage, kDyingList, ct->use);
+    // 5.19+ (row L1): only a conn whose DESTROY failed is on a list (its
+    // namespace's ecache dying list); the others are on none.
+    const bool listed = core_.profile().redelivery == ctcore::ct_redelivery::kPcpuDying || ct->list_pprev != nullptr;
+    conn_state(*ct, ci.last.stage, listed ? kDyingList : kNoList, ct->use);
     return true;
   });
 }
@@ -368,7 +371,7 @@ void HtmlWriter::on_new(const nf_conn& ct) {
   ci.reply = format_tuple(ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple);
   ci.last.stage = kUnknown;
   record(kNew, ct.id, 0, "");
-  conn_state(ct, kUnconfirmed, kUnconfirmedList, ct.use);
+  conn_state(ct, kUnconfirmed, core_.profile().unconfirmed_list ? kUnconfirmedList : kNoList, ct.use);
   explain_->on_new(ct);
 }
 
@@ -423,7 +426,8 @@ void HtmlWriter::on_dying(const nf_conn& ct, ctcore::DeathReason reason) {
   // (settle_leaving); a conn killed unconfirmed stays on the unconfirmed
   // list until its skb lets go (explain_writer.cc).
   if (reason == ctcore::DeathReason::kClash) {
-    conn_state(ct, kDyingStage, kDyingList, ct.use);
+    const bool pcpu_dying = core_.profile().redelivery == ctcore::ct_redelivery::kPcpuDying;
+    conn_state(ct, kDyingStage, pcpu_dying ? kDyingList : kNoList, ct.use);
   } else {
     if (ci.last.stage == kConfirmed) leaving_.push_back(&ct);
     conn_state(ct, kDyingStage, ci.last.list, ct.use);
@@ -506,6 +510,9 @@ std::string HtmlWriter::data_json(std::string* numbers) {
   fmt::format_to(std::back_inserter(j), R"(,"hz":{},"buckets":{},"max":{},"cpus":{},)", hz_, buckets_, max_, cpus_);
   // Row C2: the kernel has the chaintoolong counter (conntrack -S shows it).
   if (core_.profile().stat_chaintoolong) j += R"("chaintoolong":true,)";
+  // 5.19+ (kernel profile row L1): no per-CPU lists, one ecache dying list
+  // per namespace. Written only then (the page defaults to v5.10's lists).
+  if (core_.profile().redelivery != ctcore::ct_redelivery::kPcpuDying) j += R"("lists":"ecache",)";
   std::vector<std::string> nets = nets_;
   for (size_t i = 0; i < core_.net_count(); ++i) {
     const std::string& name = core_.net_at(static_cast<uint16_t>(i)).name;

@@ -203,9 +203,12 @@ void Outputs::end_step() {
   if (html_) html_->end_step();
 }
 
-void Outputs::snapshot(const ctcore::net* only, const std::vector<const ctcore::nf_conn*>& conns) {
+void Outputs::snapshot(const ctcore::net* only, const std::vector<const ctcore::nf_conn*>& conns,
+                       ActionSpec::SnapshotList list) {
+  const bool table = list == ActionSpec::SnapshotList::kTable;
+  const char* list_name = kSnapshotListNames[static_cast<size_t>(list)];
   if (trace_) {
-    trace_->snapshot(only, conns);
+    trace_->snapshot(only, conns, table ? nullptr : list_name);
     // How the shared table's chains look now (for the chain-length chart).
     std::vector<uint64_t> hist;
     for (uint32_t b = 0; b < core_.nf_conntrack_htable_size(); ++b) {
@@ -218,10 +221,11 @@ void Outputs::snapshot(const ctcore::net* only, const std::vector<const ctcore::
   if (snapshots_out_.is_open()) {
     std::vector<const ctcore::nf_conn*> by_id = conns;
     std::sort(by_id.begin(), by_id.end(), [](auto* a, auto* b) { return a->id < b->id; });
-    const bool proc = options_.snapshots_proc;
+    const bool proc = options_.snapshots_proc && table;  // /proc has no list views
     std::string out =
-        fmt::format("# {} at {} ({})\n", proc ? "/proc/net/nf_conntrack" : "snapshot", format_duration(engine_.now()),
-                    only ? "netns " + only->name : std::string("all namespaces"));
+        fmt::format("# {} at {} ({})\n",
+                    table ? (proc ? "/proc/net/nf_conntrack" : "snapshot") : fmt::format("conntrack -L {}", list_name),
+                    format_duration(engine_.now()), only ? "netns " + only->name : std::string("all namespaces"));
     for (const ctcore::nf_conn* ct : by_id) {
       const uint32_t secs = ctcore::nf_ct_expires(ct, core_.now32()) / core_.hz();
       if (only == nullptr) out += fmt::format("[{}] ", core_.nf_ct_net(ct).name);

@@ -121,7 +121,9 @@ class Outputs {
   // A conntrack -L dump: `conns` as the dump found them (`only`: of one
   // namespace), and the chain-length histogram; both to the trace, the -L
   // text to the snapshots file.
-  void snapshot(const ctcore::net* only, const std::vector<const ctcore::nf_conn*>& conns);
+  // `list`: which dump (conntrack -L, -L unconfirmed, -L dying).
+  void snapshot(const ctcore::net* only, const std::vector<const ctcore::nf_conn*>& conns,
+                ActionSpec::SnapshotList list = ActionSpec::SnapshotList::kTable);
   // conntrack -S of every live namespace to the snapshots file (and, if
   // `to_trace`, the trace's stats records).
   void stats(bool to_trace);

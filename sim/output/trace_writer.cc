@@ -240,8 +240,9 @@ void TraceWriter::action(const ActionSpec& a, std::optional<bool> found) {
   finish();
 }
 
-void TraceWriter::snapshot(const ctcore::net* only, const std::vector<const nf_conn*>& conns) {
+void TraceWriter::snapshot(const ctcore::net* only, const std::vector<const nf_conn*>& conns, const char* list) {
   begin("snapshot", only, -1, 0);
+  if (list != nullptr) str("list", list);
   num("count", static_cast<int64_t>(conns.size()));
   buf_.literal(",\"entries\":[");
   bool first = true;
@@ -356,6 +357,9 @@ void TraceWriter::on_new(const nf_conn& ct) {
   tuple_str("reply", ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple);
   conn_state(ct);
   num("use", ct.use);
+  // nf_conntrack_events=2 (5.19+, row L3) and no listener at creation: the
+  // conn has no event cache and will never report. Only then written.
+  if (!ct.ecache.present && core_.nf_ct_net(&ct).sysctl.events == 2) boolean("events", false);
   finish();
 }
 

@@ -90,7 +90,8 @@ class TraceWriter : public ctcore::Observer {
   // A frame of a capture that was not replayed (`frame`: its 1-based
   // number in the file, as Wireshark counts; `reason`: a FrameSkip name).
   void skipped(std::string_view capture, uint64_t frame, std::string_view reason);
-  void snapshot(const ctcore::net* only, const std::vector<const ctcore::nf_conn*>& conns);
+  // `list`: null for the table, else "unconfirmed" or "dying".
+  void snapshot(const ctcore::net* only, const std::vector<const ctcore::nf_conn*>& conns, const char* list = nullptr);
   // The chain-length histogram of the whole table: histogram[k] = buckets
   // whose chain holds k nodes (both directions of every conn count).
   void chains(const std::vector<uint64_t>& histogram);

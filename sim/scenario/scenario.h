@@ -152,7 +152,11 @@ struct ActionSpec {
   uint32_t hash_mix = 0;               // netns_add
   std::vector<SysctlSetting> sysctls;  // netns_add
   InterfaceAddress address;            // addr_add / addr_del
+  // snapshot: which conns `conntrack -L` dumps (kSnapshotListNames).
+  enum class SnapshotList : uint8_t { kTable, kUnconfirmed, kDying } list = SnapshotList::kTable;
 };
+// The words of a snapshot's "list": conntrack -L, -L unconfirmed, -L dying.
+inline constexpr const char* kSnapshotListNames[] = {"table", "unconfirmed", "dying"};
 // The words of "do", indexed by ActionSpec::Kind: the one list the loader,
 // the key table and the trace's action records derive from.
 inline constexpr const char* kActionNames[] = {

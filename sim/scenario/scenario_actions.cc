@@ -59,7 +59,7 @@ void load_actions(LoadContext& x, const json& doc) {
         }
         if (const json* val = need("value")) {
           const SysctlRange r = a.sysctl.info != nullptr
-                                    ? sysctl_range(a.sysctl.info->name, a.sysctl.info->jiffies, s.hz)
+                                    ? sysctl_range(a.sysctl.info->name, a.sysctl.info->jiffies, s.hz, s.kernel)
                                     : SysctlRange{0, 0x7fffffff};
           if (auto v = c.uint(*val, p + "/value", r.lo, r.hi)) a.value = *v;
         }
@@ -67,6 +67,10 @@ void load_actions(LoadContext& x, const json& doc) {
       } else if (a.kind == Kind::kFlush || a.kind == Kind::kSnapshot) {
         if (arr[i].contains("netns"))
           if (auto v = check_ns(arr[i]["netns"], p + "/netns")) a.netns = *v;
+        if (a.kind == Kind::kSnapshot && arr[i].contains("list"))
+          if (auto v = c.one_of(arr[i]["list"], p + "/list", scenario_enum("/actions/*/list")))
+            for (size_t k = 0; k < std::size(kSnapshotListNames); ++k)
+              if (*v == kSnapshotListNames[k]) a.list = static_cast<ActionSpec::SnapshotList>(k);
       } else if (a.kind == Kind::kDelete) {
         a.netns = first_ns;
         if (arr[i].contains("netns"))
@@ -89,7 +93,7 @@ void load_actions(LoadContext& x, const json& doc) {
         if (arr[i].contains("hash_mix"))
           if (auto v = c.uint(arr[i]["hash_mix"], p + "/hash_mix", 0, 0xffffffffull))
             a.hash_mix = static_cast<uint32_t>(*v);
-        if (arr[i].contains("sysctl")) read_sysctl_map(c, arr[i]["sysctl"], p + "/sysctl", s.hz, &a.sysctls);
+        if (arr[i].contains("sysctl")) read_sysctl_map(c, arr[i]["sysctl"], p + "/sysctl", s.hz, s.kernel, &a.sysctls);
       } else if (a.kind == Kind::kNetnsDel) {
         if (const json* n = need("name"))
           if (auto v = check_ns(*n, p + "/name")) a.name = *v;

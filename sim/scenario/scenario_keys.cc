@@ -54,12 +54,12 @@ const std::vector<ScenarioLevel>& scenario_key_table() {
       {"/actions/*?do=netns_del", {"at", "do", "name"}, {"at", "do", "name"}},
       {"/actions/*?do=listener_stall", {"at", "do", "listener"}, {"at", "do", "listener"}},
       {"/actions/*?do=listener_resume", {"at", "do", "listener"}, {"at", "do", "listener"}},
-      {"/actions/*?do=snapshot", {"at", "do", "netns"}, {"at", "do"}},
+      {"/actions/*?do=snapshot", {"at", "do", "netns", "list"}, {"at", "do"}},
       {"/actions/*?do=stats", {"at", "do"}, {"at", "do"}},
       {"/actions/*?do=addr_add", {"at", "do", "netns", "address"}, {"at", "do", "address"}},
       {"/actions/*?do=addr_del", {"at", "do", "netns", "address"}, {"at", "do", "address"}},
       {"/actions/*",
-       {"at", "do", "netns", "key", "value", "tuple", "name", "hash_mix", "sysctl", "listener", "address"},
+       {"at", "do", "netns", "key", "value", "tuple", "name", "hash_mix", "sysctl", "listener", "address", "list"},
        {"at", "do"}},
   };
   return kTable;
@@ -99,7 +99,7 @@ const std::vector<ScenarioEnum>& scenario_enum_table() {
       {"/flows/*/kind", words_of(kFlowKindNames)},    {"/flows/*/path", words_of(kPathNames)},
       {"/flows/*/close", words_of(kFlowCloseNames)},  {"/captures/*/path", words_of(kPathNames)},
       {"/actions/*/do", words_of(kActionNames)},      {"/rules/*/flags/*", nat_flag_words()},
-      {"/kernel/base", kernel_profile_words()},
+      {"/kernel/base", kernel_profile_words()},       {"/actions/*/list", words_of(kSnapshotListNames)},
   };
   return kTable;
 }

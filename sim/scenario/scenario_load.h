@@ -87,13 +87,14 @@ std::vector<std::string> sysctl_names();
 // proc_dointvec_minmax 0..1, log_invalid a protocol number 0..255, timeouts
 // proc_dointvec_jiffies (seconds; the kernel refuses a value whose jiffies
 // overflow an int, i.e. above INT_MAX / HZ), the rest a non-negative int.
+// Under a 5.19+ profile (events_default 2) nf_conntrack_events takes 0..2.
 struct SysctlRange {
   uint64_t lo, hi;
 };
-SysctlRange sysctl_range(std::string_view name, bool jiffies, uint32_t hz);
+SysctlRange sysctl_range(std::string_view name, bool jiffies, uint32_t hz, const ctcore::kernel_profile& kernel);
 // Reads a {"nf_conntrack_...": value} map.
 void read_sysctl_map(Checker& c, const nlohmann::json& j, const std::string& ptr, uint32_t hz,
-                     std::vector<SysctlSetting>* out);
+                     const ctcore::kernel_profile& kernel, std::vector<SysctlSetting>* out);
 uint32_t draw_u32(uint64_t seed, uint64_t stream);
 
 }  // namespace ctsim

@@ -15,9 +15,11 @@ std::vector<std::string> sysctl_names() {
   return v;
 }
 
-SysctlRange sysctl_range(std::string_view name, bool jiffies, uint32_t hz) {
+SysctlRange sysctl_range(std::string_view name, bool jiffies, uint32_t hz, const ctcore::kernel_profile& kernel) {
   constexpr uint64_t kIntMax = 0x7fffffff;
   if (jiffies) return {0, kIntMax / (hz == 0 ? 1 : hz)};
+  // 5.19+ (row L3): nf_conntrack_events takes 2 (auto) too.
+  if (name == "nf_conntrack_events" && kernel.events_default == 2) return {0, 2};
   static const std::string_view kSwitches[] = {
       "nf_conntrack_checksum",  "nf_conntrack_acct",      "nf_conntrack_helper",         "nf_conntrack_events",
       "nf_conntrack_timestamp", "nf_conntrack_tcp_loose", "nf_conntrack_tcp_be_liberal", "nf_conntrack_dccp_loose"};
@@ -27,7 +29,8 @@ SysctlRange sysctl_range(std::string_view name, bool jiffies, uint32_t hz) {
   return {0, kIntMax};
 }
 
-void read_sysctl_map(Checker& c, const json& j, const std::string& ptr, uint32_t hz, std::vector<SysctlSetting>* out) {
+void read_sysctl_map(Checker& c, const json& j, const std::string& ptr, uint32_t hz,
+                     const ctcore::kernel_profile& kernel, std::vector<SysctlSetting>* out) {
   if (!c.is_object(j, ptr)) return;
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string p = ptr + "/" + pointer_token(it.key());
@@ -39,7 +42,7 @@ void read_sysctl_map(Checker& c, const json& j, const std::string& ptr, uint32_t
       c.error(p, fmt::format("unknown per-namespace sysctl \"{}\"{}", it.key(), hint), true);
       continue;
     }
-    const SysctlRange r = sysctl_range(info->name, info->jiffies, hz);
+    const SysctlRange r = sysctl_range(info->name, info->jiffies, hz, kernel);
     auto v = c.uint(it.value(), p, r.lo, r.hi);
     if (v) out->push_back({info, *v});
   }

@@ -17,6 +17,11 @@ void NetlinkListeners::add(const ListenerSpec& spec, std::optional<uint16_t> net
   l.spec = spec;
   l.net = net;
   listeners_.push_back(std::move(l));
+  if (spec.at == 0) subscribe(listeners_.back());
+}
+
+void NetlinkListeners::subscribe(const Listener& l) {
+  if (l.net) core_.nf_ctnetlink_set_listener(core_.net_at(*l.net), true);
 }
 
 Listener* NetlinkListeners::find(const std::string& name) {
@@ -41,7 +46,8 @@ int NetlinkListeners::ctnetlink_conntrack_event(unsigned events, const ctcore::n
     if (room) {
       if (line.empty()) {
         const uint32_t secs = ctcore::nf_ct_expires(&ct, core_.now32()) / core_.hz();
-        line = format_event_line(type, events, ct, secs, outputs_ != nullptr && outputs_->event_ids());
+        line = format_event_line(type, events, ct, secs, outputs_ != nullptr && outputs_->event_ids(),
+                                 core_.profile().destroy_timeout_protoinfo);
       }
       ++l.delivered;
       l.queue.push_back(line);

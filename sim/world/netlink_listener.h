@@ -43,7 +43,13 @@ class NetlinkListeners : public ctcore::EventNotifier, public ListenerGauges {
  public:
   NetlinkListeners(Engine& engine, ctcore::Conntrack& core) : engine_(engine), core_(core) {}
 
+  // A listener from the scenario. One whose spec.at is 0 subscribes now;
+  // the world calls subscribe() for the others at their `at`.
   void add(const ListenerSpec& spec, std::optional<uint16_t> net);
+  // `l` subscribes: its namespace has a ctnetlink listener from now on,
+  // which nf_conntrack_events=2 asks when a conn is made (kernel profile
+  // row L3). (What it is offered follows subscribed().)
+  void subscribe(const Listener& l);
   // Where messages and what the readers print are reported (null: nowhere).
   // REQUIRES: `outputs` outlives this.
   void set_outputs(Outputs* outputs) { outputs_ = outputs; }

@@ -83,6 +83,9 @@ Status Simulator::run(RunSummary* summary) {
     schedule(scenario_.actions[i].at, Phase::kAction, kAction, static_cast<uint32_t>(i));
   for (size_t i = 0; i < scenario_.flows.size(); ++i)
     schedule(scenario_.flows[i].at, Phase::kPacket, kFlowStart, static_cast<uint32_t>(i));
+  for (size_t i = 0; i < listeners_->all().size(); ++i)
+    if (listeners_->all()[i].spec.at != 0)
+      schedule(listeners_->all()[i].spec.at, Phase::kAction, kListenerSubscribe, static_cast<uint32_t>(i));
   for (const CaptureSpec& c : scenario_.captures) {
     captures_.push_back(std::make_unique<CaptureSource>(c, scenario_.cpus));
     if (Status s = captures_.back()->open(); !s.ok()) {
@@ -162,7 +165,7 @@ bool Simulator::quiescent() const {
   uint64_t dying = 0;
   for (size_t i = 0; i < core_->net_count(); ++i) {
     const ctcore::net& n = core_->net_at(static_cast<uint16_t>(i));
-    for (const ctcore::ct_pcpu& p : n.pcpu) dying += ctcore::Conntrack::list_length(p.dying);
+    dying += core_->dying_list_length(n);
   }
   return dying == core_->conns_allocated();
 }
@@ -198,6 +201,7 @@ void Simulator::dispatch(const Event& ev) {
     case kFlowStart: flow_start(ev.arg); break;
     case kFlowPacket: flow_packet(ev.arg); break;
     case kCaptureArrive: capture_arrive(ev.arg); break;
+    case kListenerSubscribe: listeners_->subscribe(listeners_->all()[ev.arg]); break;
     case kListenerRead: {
       Listener& l = listeners_->all()[ev.arg];
       l.read_scheduled = false;

@@ -114,6 +114,7 @@ class Simulator {
     kFlowPacket,               // arg: live flow connection slot
     kSample,                   // a time-series row (not a scenario event)
     kCaptureArrive,            // arg: captures[] index
+    kListenerSubscribe,        // arg: listener index (one whose `at` is not 0)
   };
   // A NAT rule: looked at only for a conn's first packet (rare), so a
   // plain scan of nat_rules_ is enough.

@@ -75,8 +75,12 @@ void Simulator::run_action(const ActionSpec& a) {
       // kills the expired conns it walks past (ctnetlink_dump_table).
       ctcore::net* only = net_named(a.netns);
       std::vector<const ctcore::nf_conn*> conns;
-      core_->for_each_conn_in_table(only, [&](const ctcore::nf_conn& ct) { conns.push_back(&ct); });
-      outputs_->snapshot(only, conns);
+      auto take = [&](const ctcore::nf_conn& ct) { conns.push_back(&ct); };
+      if (a.list == ActionSpec::SnapshotList::kTable)
+        core_->for_each_conn_in_table(only, take);
+      else
+        core_->for_each_conn_on_list(only, a.list == ActionSpec::SnapshotList::kDying, take);
+      outputs_->snapshot(only, conns, a.list);
       outputs_->stats(false);
       return;
     }

@@ -17,12 +17,7 @@ void Simulator::report_progress() {
   RunProgress p;
   p.now = engine_.now();
   p.engine_events = engine_.events_run();
-  // count = unconfirmed + table + dying; the two lists are short.
-  uint64_t listed = 0;
-  for (size_t i = 0; i < core_->net_count(); ++i)
-    for (const ctcore::ct_pcpu& pc : core_->net_at(static_cast<uint16_t>(i)).pcpu)
-      listed += ctcore::Conntrack::list_length(pc.unconfirmed) + ctcore::Conntrack::list_length(pc.dying);
-  p.table = core_->conns_allocated() - listed;
+  p.table = core_->conns_in_table();
   options_.progress(p);
 }
 

@@ -476,7 +476,21 @@ function renderLists() {
     lists.get(key).push([s.since, id, s]);
   }
   const html = [];
-  for (let net = 0; net < D.nets.length; net++) {
+  // 5.19+ kernels (D.lists 'ecache'): no unconfirmed list, and one dying
+  // list per namespace holding only the conns whose DESTROY failed.
+  const ecacheLists = D.lists === 'ecache';
+  for (let net = 0; ecacheLists && net < D.nets.length; net++) {
+    const members = [];
+    for (let cpu = 0; cpu < D.cpus; cpu++) members.push(...(lists.get(`${net}/${cpu}/3`) || []));
+    members.sort((a, b) => b[0] - a[0] || b[1] - a[1]);
+    const chips = members.slice(0, MAX_CHIPS).map(([, id, s]) =>
+      `<span class="chip st-${STAGES[s.stage]}${id === selected ? ' selected' : ''}" data-conn="${id}">conn ${id}</span>`);
+    if (members.length > MAX_CHIPS) chips.push(` and ${members.length - MAX_CHIPS} more`);
+    html.push(`<div class="list" data-net="${net}" data-list="${LISTS[3]}">` +
+      `<b>${escapeHtml(D.nets[net])} ecache dying (undelivered DESTROY):</b>` +
+      (chips.length ? chips.join('') : ' <i>empty</i>') + '</div>');
+  }
+  for (let net = 0; !ecacheLists && net < D.nets.length; net++) {
     for (let cpu = 0; cpu < D.cpus; cpu++) {
       for (const list of [1, 3]) {
         const members = (lists.get(`${net}/${cpu}/${list}`) || []).sort((a, b) => b[0] - a[0] || b[1] - a[1]);
