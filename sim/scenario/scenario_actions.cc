@@ -54,6 +54,10 @@ void load_actions(LoadContext& x, const json& doc) {
               std::vector<std::string> names = sysctl_names();
               names.push_back("nf_conntrack_max");
               c.error(p + "/key", fmt::format("unknown sysctl \"{}\"{}", *kname, did_you_mean(*kname, names)));
+            } else if (!sysctl_exists(*kname, s.kernel)) {
+              c.error(p + "/key", fmt::format("sysctl \"{}\" does not exist in this kernel profile (it came with "
+                                              "row T1 in v5.14: pick \"kernel\": \"5.15\" or later)",
+                                              *kname));
             }
           }
         }
@@ -89,7 +93,7 @@ void load_actions(LoadContext& x, const json& doc) {
         if (arr[i].contains("hash_mix"))
           if (auto v = c.uint(arr[i]["hash_mix"], p + "/hash_mix", 0, 0xffffffffull))
             a.hash_mix = static_cast<uint32_t>(*v);
-        if (arr[i].contains("sysctl")) read_sysctl_map(c, arr[i]["sysctl"], p + "/sysctl", s.hz, &a.sysctls);
+        if (arr[i].contains("sysctl")) read_sysctl_map(c, arr[i]["sysctl"], p + "/sysctl", s.hz, s.kernel, &a.sysctls);
       } else if (a.kind == Kind::kNetnsDel) {
         if (const json* n = need("name"))
           if (auto v = check_ns(*n, p + "/name")) a.name = *v;

@@ -40,7 +40,7 @@ std::set<std::string> load_namespaces(Checker& c, const json& doc, Scenario* out
     if (arr[i].contains("hash_mix"))
       if (auto v = c.uint(arr[i]["hash_mix"], p + "/hash_mix", 0, 0xffffffffull))
         ns.hash_mix = static_cast<uint32_t>(*v);
-    if (arr[i].contains("sysctl")) read_sysctl_map(c, arr[i]["sysctl"], p + "/sysctl", s.hz, &ns.sysctls);
+    if (arr[i].contains("sysctl")) read_sysctl_map(c, arr[i]["sysctl"], p + "/sysctl", s.hz, s.kernel, &ns.sysctls);
     if (arr[i].contains("addresses") && c.is_array(arr[i]["addresses"], p + "/addresses")) {
       const json& addrs = arr[i]["addresses"];
       for (size_t k = 0; k < addrs.size(); ++k) {
