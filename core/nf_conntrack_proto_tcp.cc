@@ -248,8 +248,7 @@ TcpWindow tcp_in_window(Conntrack& core, const nf_conn* ct, ip_ct_tcp& t, ip_con
     // Row T3, 5.18 (c7aab4f17021 "re-init for syn packets only"): only a
     // SYN-bearing packet with a higher end restarts its side, in either
     // direction, while the handshake is open.
-    if (syn && after(end, sender.td_end) &&
-        (t.state == TCP_CONNTRACK_SYN_SENT || t.state == TCP_CONNTRACK_SYN_RECV)) {
+    if (syn && after(end, sender.td_end) && (t.state == TCP_CONNTRACK_SYN_SENT || t.state == TCP_CONNTRACK_SYN_RECV)) {
       tcp_init_sender(p, t, dir, skb, end, win);
       if (dir == IP_CT_DIR_REPLY && !has_ack) return TcpWindow::kAccept;
     }
@@ -480,8 +479,8 @@ RstCheck tcp_rst_check(Conntrack& core, const nf_conn* ct, const ip_ct_tcp& t, i
     // keep the state so the challenge ACK exchange can happen.
     *new_state = old_state;
   }
-  const bool answers_syn = ct->test_bit(IPS_SEEN_REPLY_BIT) && t.last_index == kSyn &&
-                           (!p.tcp_rst_direction_check || t.last_dir != dir);
+  const bool answers_syn =
+      ct->test_bit(IPS_SEEN_REPLY_BIT) && t.last_index == kSyn && (!p.tcp_rst_direction_check || t.last_dir != dir);
   if ((answers_syn || (!ct->test_bit(IPS_ASSURED_BIT) && t.last_index == kAck)) && skb.ack_seq == t.last_end) {
     // The RST answers the SYN or half-open ACK we let through unchecked;
     // it may ack data the windows never saw.

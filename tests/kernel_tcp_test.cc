@@ -180,7 +180,8 @@ TEST_CASE("T1: nf_conntrack_tcp_ignore_invalid_rst accepts an RST below the max 
 }
 
 TEST_CASE("T1: nf_conntrack_tcp_ignore_invalid_rst exists only in kernels with T1") {
-  const std::string ns = R"({"ctsim": 1, "namespaces": [{"name": "a", "sysctl": {"nf_conntrack_tcp_ignore_invalid_rst": 1}}]})";
+  const std::string ns =
+      R"({"ctsim": 1, "namespaces": [{"name": "a", "sysctl": {"nf_conntrack_tcp_ignore_invalid_rst": 1}}]})";
   const std::string act =
       R"({"ctsim": 1, "actions": [{"at": "1s", "do": "sysctl", "key": "nf_conntrack_tcp_ignore_invalid_rst", "value": 1}]})";
   for (const std::string& text : {ns, act}) {

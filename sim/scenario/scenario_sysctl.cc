@@ -19,17 +19,17 @@ SysctlRange sysctl_range(std::string_view name, bool jiffies, uint32_t hz) {
   constexpr uint64_t kIntMax = 0x7fffffff;
   if (jiffies) return {0, kIntMax / (hz == 0 ? 1 : hz)};
   static const std::string_view kSwitches[] = {
-      "nf_conntrack_checksum",  "nf_conntrack_acct",      "nf_conntrack_helper",         "nf_conntrack_events",
-      "nf_conntrack_timestamp", "nf_conntrack_tcp_loose", "nf_conntrack_tcp_be_liberal", "nf_conntrack_dccp_loose",
-      "nf_conntrack_tcp_ignore_invalid_rst"};
+      "nf_conntrack_checksum",       "nf_conntrack_acct",       "nf_conntrack_helper",
+      "nf_conntrack_events",         "nf_conntrack_timestamp",  "nf_conntrack_tcp_loose",
+      "nf_conntrack_tcp_be_liberal", "nf_conntrack_dccp_loose", "nf_conntrack_tcp_ignore_invalid_rst"};
   for (std::string_view s : kSwitches)
     if (name == s) return {0, 1};
   if (name == "nf_conntrack_log_invalid") return {0, 255};
   return {0, kIntMax};
 }
 
-void read_sysctl_map(Checker& c, const json& j, const std::string& ptr, uint32_t hz, const ctcore::kernel_profile& kernel,
-                     std::vector<SysctlSetting>* out) {
+void read_sysctl_map(Checker& c, const json& j, const std::string& ptr, uint32_t hz,
+                     const ctcore::kernel_profile& kernel, std::vector<SysctlSetting>* out) {
   if (!c.is_object(j, ptr)) return;
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string p = ptr + "/" + pointer_token(it.key());
