@@ -30,6 +30,8 @@
 // has actually sent and a bounded distance behind it. A segment that fails
 // is invalid, and neither moves the state nor refreshes the timeout, unless
 // the sender is marked BE_LIBERAL or nf_conntrack_tcp_be_liberal is set.
+#include <algorithm>
+
 #include "core/nf_conntrack_l4proto.h"
 
 namespace ctcore {
@@ -147,11 +149,14 @@ uint32_t max_ack_window(const ip_ct_tcp_state& sender) {
 // without window scale loses an earlier WINDOW_SCALE).
 // Simplified: "has options" is derived from the parsed fields (wscale, SACK
 // permitted or MSS present); timestamps and NOPs are not modelled.
-void tcp_options(const Packet& skb, uint8_t* td_scale, uint8_t* flags) {
+// Row T4 (5.18, f2dd495a8d58 "preserve liberal flag in tcp options"):
+// with `keep_liberal` the reset spares IP_CT_TCP_FLAG_BE_LIBERAL, which a
+// mid-stream pickup set and a later SYN-ACK's options used to wipe.
+void tcp_options(const Packet& skb, uint8_t* td_scale, uint8_t* flags, bool keep_liberal) {
   const bool has_options = skb.wscale >= 0 || skb.sackok || skb.mss != 0;
   if (!has_options) return;
   *td_scale = 0;
-  *flags = 0;
+  *flags = keep_liberal ? (*flags & IP_CT_TCP_FLAG_BE_LIBERAL) : 0;
   if (skb.sackok) *flags |= IP_CT_TCP_FLAG_SACK_PERM;
   if (skb.wscale >= 0) {
     *td_scale = skb.wscale > kTcpMaxWscale ? kTcpMaxWscale : static_cast<uint8_t>(skb.wscale);
@@ -159,15 +164,48 @@ void tcp_options(const Packet& skb, uint8_t* td_scale, uint8_t* flags) {
   }
 }
 
+// tcp_in_window()'s verdict: enum nf_ct_tcp_action of 6.1 (v5.10's bool is
+// kAccept / kInvalid; kIgnore is row T5's third outcome).
+enum class TcpWindow : uint8_t {
+  kIgnore,   // NF_ACCEPT with the conn attached: no state change, no refresh, not counted invalid
+  kInvalid,  // -NF_ACCEPT: untracked, counted invalid
+  kAccept,   // in window: the state machine goes on
+};
+
+// Mirrors: nf_conntrack_proto_tcp.c tcp_init_sender() (5.17+; v5.10 has the
+// same lines inline for the first SYN seen from a side).
+// A SYN-ACK answering the SYN, the reply side's SYN in a simultaneous open,
+// or (row T3) a re-sent SYN with a higher sequence: this side's window data
+// start over from this packet. RFC 7323: scaling is on only if both SYNs
+// offered it. Until row T9 (6.8, fb366fc7541a "correct window scaling with
+// retransmitted SYN") that check also ran for the ORIGINAL side, whose peer
+// has sent no options yet, so a re-sent SYN under T3's 5.18 rule lost its
+// scale.
+void tcp_init_sender(const kernel_profile& p, ip_ct_tcp& t, ip_conntrack_dir dir, const Packet& skb, uint32_t end,
+                     uint32_t win) {
+  const int sdir = dir, rdir = !dir;
+  ip_ct_tcp_state& sender = t.seen[sdir];
+  sender.td_end = sender.td_maxend = end;
+  sender.td_maxwin = win == 0 ? 1 : win;
+  tcp_options(skb, &t.td_scale[sdir], &t.flags[sdir], p.tcp_keep_liberal);
+  if ((!p.tcp_syn_retrans_wscale || dir == IP_CT_DIR_REPLY) &&
+      !((t.flags[sdir] & IP_CT_TCP_FLAG_WINDOW_SCALE) && (t.flags[rdir] & IP_CT_TCP_FLAG_WINDOW_SCALE))) {
+    t.td_scale[sdir] = t.td_scale[rdir] = 0;
+  }
+}
+
 // Mirrors: nf_conntrack_proto_tcp.c tcp_in_window().
-// Returns true iff the segment fits the windows seen so far (then both
+// kAccept iff the segment fits the windows seen so far (then both
 // directions' window data are advanced) or the sender may be trusted
 // anyway (BE_LIBERAL flag or the be_liberal sysctl; then nothing is
-// advanced). Reads t.state, which is still the state before this packet.
+// advanced). A failure is kInvalid on v5.10; row T5 (profile().tcp_window)
+// makes a too-old segment or ACK, and data overshooting the window, kIgnore
+// (6.1). Reads t.state, which is still the state before this packet.
 // Simplified: no SACK blocks (sack == ack), no NAT sequence offset.
-bool tcp_in_window(Conntrack& core, const nf_conn* ct, ip_ct_tcp& t, ip_conntrack_dir dir, TcpClass index,
-                   const Packet& skb) {
+TcpWindow tcp_in_window(Conntrack& core, const nf_conn* ct, ip_ct_tcp& t, ip_conntrack_dir dir, TcpClass index,
+                        const Packet& skb) {
   const net& n = core.nf_ct_net(ct);
+  const kernel_profile& p = core.profile();
   const int sdir = dir, rdir = !dir;
   ip_ct_tcp_state& sender = t.seen[sdir];
   ip_ct_tcp_state& receiver = t.seen[rdir];
@@ -187,15 +225,9 @@ bool tcp_in_window(Conntrack& core, const nf_conn* ct, ip_ct_tcp& t, ip_conntrac
     if (syn) {
       // A SYN-ACK answering the SYN, or the reply side's SYN in a
       // simultaneous open: this side's initial sequence is now known.
-      sender.td_end = sender.td_maxend = end;
-      sender.td_maxwin = win == 0 ? 1 : win;
-      tcp_options(skb, &t.td_scale[sdir], &t.flags[sdir]);
-      // RFC 7323: scaling is on only if both SYNs offered it.
-      if (!((t.flags[sdir] & IP_CT_TCP_FLAG_WINDOW_SCALE) && (t.flags[rdir] & IP_CT_TCP_FLAG_WINDOW_SCALE))) {
-        t.td_scale[sdir] = t.td_scale[rdir] = 0;
-      }
+      tcp_init_sender(p, t, dir, skb, end, win);
       // A bare SYN acknowledges nothing: nothing further to check.
-      if (!has_ack) return true;
+      if (!has_ack) return TcpWindow::kAccept;
     } else {
       // Picked up mid-stream: believe this packet's view of the window.
       sender.td_end = end;
@@ -212,6 +244,14 @@ bool tcp_in_window(Conntrack& core, const nf_conn* ct, ip_ct_tcp& t, ip_conntrac
         ++receiver.td_end;
       }
     }
+  } else if (p.tcp_reinit == ct_tcp_reinit::kV518) {
+    // Row T3, 5.18 (c7aab4f17021 "re-init for syn packets only"): only a
+    // SYN-bearing packet with a higher end restarts its side, in either
+    // direction, while the handshake is open.
+    if (syn && after(end, sender.td_end) && (t.state == TCP_CONNTRACK_SYN_SENT || t.state == TCP_CONNTRACK_SYN_RECV)) {
+      tcp_init_sender(p, t, dir, skb, end, win);
+      if (dir == IP_CT_DIR_REPLY && !has_ack) return TcpWindow::kAccept;
+    }
   } else if (((t.state == TCP_CONNTRACK_SYN_SENT && dir == IP_CT_DIR_ORIGINAL) ||
               (t.state == TCP_CONNTRACK_SYN_RECV && dir == IP_CT_DIR_REPLY)) &&
              after(end, sender.td_end)) {
@@ -220,7 +260,15 @@ bool tcp_in_window(Conntrack& core, const nf_conn* ct, ip_ct_tcp& t, ip_conntrac
     // this side's window data over from this packet.
     sender.td_end = sender.td_maxend = end;
     sender.td_maxwin = win == 0 ? 1 : win;
-    tcp_options(skb, &t.td_scale[sdir], &t.flags[sdir]);
+    tcp_options(skb, &t.td_scale[sdir], &t.flags[sdir], p.tcp_keep_liberal);
+  } else if (p.tcp_reinit == ct_tcp_reinit::kV517 && syn && dir == IP_CT_DIR_REPLY &&
+             t.state == TCP_CONNTRACK_SYN_SENT) {
+    // Row T3, 5.17 ("re-init state for retransmitted syn-ack"): a re-sent
+    // SYN-ACK (or the simultaneous-open SYN) while still in SYN_SENT, e.g.
+    // after the first SYN-ACK failed the window check, restarts the reply
+    // side whatever its sequence.
+    tcp_init_sender(p, t, dir, skb, end, win);
+    if (!has_ack) return TcpWindow::kAccept;
   }
 
   if (!has_ack) {
@@ -291,10 +339,57 @@ bool tcp_in_window(Conntrack& core, const nf_conn* ct, ip_ct_tcp& t, ip_conntrac
         t.retrans = 0;
       }
     }
-    return true;
+    return TcpWindow::kAccept;
   }
 
-  if ((t.flags[sdir] & IP_CT_TCP_FLAG_BE_LIBERAL) || n.sysctl.tcp.be_liberal != 0) return true;
+  const bool liberal = (t.flags[sdir] & IP_CT_TCP_FLAG_BE_LIBERAL) || n.sysctl.tcp.be_liberal != 0;
+  // Row T5, 6.0: data overshooting the receive window by at most the
+  // receiver's largest window, with a good ACK, still moves td_end, so that
+  // the ACK for it is not "over the upper bound" later.
+  const uint32_t overshot = end - sender.td_maxend + 1;
+  const bool overshoot = !cond_seq_upper && receiver.td_maxwin != 0 && in_recv_win && cond_ack_lower &&
+                         cond_ack_upper && overshot <= receiver.td_maxwin;
+
+  if (p.tcp_window == ct_tcp_window::kIgnore) {
+    // 6.1 ("ignore overly delayed tcp packets"): the checks in this order,
+    // each failure being INVALID or IGNORE; a liberal sender turns either
+    // into ACCEPT (nf_tcp_log_invalid()), with nothing advanced.
+    TcpWindow verdict;
+    const char* why;
+    if (!cond_seq_upper) {
+      if (overshoot) {
+        sender.td_end = end;
+        t.flags[sdir] |= IP_CT_TCP_FLAG_DATA_UNACKNOWLEDGED;
+        verdict = TcpWindow::kIgnore;
+        why = "tcp data beyond the receiver's window (overshoot ignored)";
+      } else {
+        verdict = TcpWindow::kInvalid;
+        why = "tcp seq beyond the receiver's window";
+      }
+    } else if (!cond_ack_upper) {
+      verdict = TcpWindow::kInvalid;
+      why = "tcp ack beyond data sent (not seen yet)";
+    } else if (!in_recv_win) {
+      verdict = TcpWindow::kIgnore;
+      why = "tcp seq below the window (already acked data ignored)";
+    } else {
+      verdict = TcpWindow::kIgnore;
+      why = "tcp ack below the lower bound (delayed too long, ignored)";
+    }
+    if (liberal) return TcpWindow::kAccept;
+    core.nf_l4proto_log_invalid(why);
+    return verdict;
+  }
+
+  if (liberal) return TcpWindow::kAccept;
+  if (overshoot && p.tcp_window == ct_tcp_window::kOvershootAccept) {
+    // 6.0 ("work around exceeded receive window"): still INVALID, but the
+    // data counts as sent.
+    sender.td_end = end;
+    t.flags[sdir] |= IP_CT_TCP_FLAG_DATA_UNACKNOWLEDGED;
+    core.nf_l4proto_log_invalid("tcp data beyond the receiver's window (counted as sent)");
+    return TcpWindow::kInvalid;
+  }
   if (!cond_seq_upper)
     core.nf_l4proto_log_invalid("tcp seq beyond the receiver's window");
   else if (!in_recv_win)
@@ -303,7 +398,7 @@ bool tcp_in_window(Conntrack& core, const nf_conn* ct, ip_ct_tcp& t, ip_conntrac
     core.nf_l4proto_log_invalid("tcp ack beyond data sent (not seen yet)");
   else
     core.nf_l4proto_log_invalid("tcp ack below the lower bound (delayed too long)");
-  return false;
+  return TcpWindow::kInvalid;
 }
 
 // Mirrors: nf_conntrack_proto_tcp.c tcp_new().
@@ -324,7 +419,7 @@ bool tcp_new(Conntrack& core, nf_conn* ct, const Packet& skb) {
     s0.td_end = segment_seq_plus_len(skb);
     s0.td_maxwin = skb.window == 0 ? 1 : skb.window;
     s0.td_maxend = s0.td_end;
-    tcp_options(skb, &t.td_scale[IP_CT_DIR_ORIGINAL], &t.flags[IP_CT_DIR_ORIGINAL]);
+    tcp_options(skb, &t.td_scale[IP_CT_DIR_ORIGINAL], &t.flags[IP_CT_DIR_ORIGINAL], core.profile().tcp_keep_liberal);
   } else if (n.sysctl.tcp.loose == 0) {
     core.nf_l4proto_log_invalid("invalid new: mid-stream pickup disabled (tcp_loose=0)");
     return false;
@@ -346,6 +441,80 @@ bool tcp_new(Conntrack& core, nf_conn* ct, const Packet& skb) {
 // in which an inexact RST is held back.
 bool nf_conntrack_tcp_established(const nf_conn* ct) {
   return ct->proto.tcp.state == TCP_CONNTRACK_ESTABLISHED && ct->test_bit(IPS_ASSURED_BIT);
+}
+
+// What the state switch's RST case decides (the kernel's `break`, `goto
+// in_window` and `return -NF_ACCEPT` there).
+enum class RstCheck : uint8_t { kWindow, kSkipWindow, kInvalid };
+
+// Mirrors: nf_conntrack_tcp_packet()'s `case TCP_CONNTRACK_CLOSE` for an RST.
+// v5.10: an RST below the peer's highest ACK is invalid; an inexact one on
+// an established conn keeps the state (RFC 5961 challenge ACK); an RST
+// answering a SYN or half-open ACK we let through skips the window check.
+// Row T1 (5.14, c4edc3ccbc63 "improve RST handling when tuple is re-used";
+// 1da4cd82dd18 adds nf_conntrack_tcp_ignore_invalid_rst): in a closing state
+// the tuple may already be reused, so the RST is not validated at all; the
+// max-ACK check is skipped right after a SYN and for a seq-0 RST on a conn
+// not established, and the sysctl disables it. Row T7 (6.2, c410cb974f2b):
+// an RST whose seq is the ACK of the challenge ACK seen in SYN_SENT passes.
+// Row T10 (6.18.35, 6.12.93, 6.1.176): the SYN shortcut needs the RST to come
+// from the other side than the SYN.
+RstCheck tcp_rst_check(Conntrack& core, const nf_conn* ct, const ip_ct_tcp& t, ip_conntrack_dir dir, const Packet& skb,
+                       uint8_t old_state, uint8_t* new_state) {
+  const kernel_profile& p = core.profile();
+  if (p.tcp_rst_rework && tcp_can_early_drop(ct)) return RstCheck::kSkipWindow;
+  if ((t.flags[!dir] & IP_CT_TCP_FLAG_MAXACK_SET) && !(p.tcp_rst_rework && t.last_index == kSyn)) {
+    const uint32_t maxack = t.seen[!dir].td_maxack;
+    // The answer to a SYN let through, whatever last_index says now.
+    if (p.tcp_rst_rework && skb.seq == 0 && !nf_conntrack_tcp_established(ct)) return RstCheck::kWindow;
+    // An RST below what the peer has acknowledged cannot be genuine.
+    if (before(skb.seq, maxack) && !(p.tcp_rst_rework && core.nf_ct_net(ct).sysctl.tcp.ignore_invalid_rst != 0)) {
+      core.nf_l4proto_log_invalid("tcp rst below the peer's max ack");
+      return RstCheck::kInvalid;
+    }
+    if (!nf_conntrack_tcp_established(ct) || skb.seq == maxack) return RstCheck::kWindow;
+    // RST right after this side's own ACK-class segment, at its end.
+    if (t.last_index == kAck && t.last_dir == dir && skb.seq == t.last_end) return RstCheck::kWindow;
+    // An inexact RST on an established conn may be blind (RFC 5961):
+    // keep the state so the challenge ACK exchange can happen.
+    *new_state = old_state;
+  }
+  const bool answers_syn =
+      ct->test_bit(IPS_SEEN_REPLY_BIT) && t.last_index == kSyn && (!p.tcp_rst_direction_check || t.last_dir != dir);
+  if ((answers_syn || (!ct->test_bit(IPS_ASSURED_BIT) && t.last_index == kAck)) && skb.ack_seq == t.last_end) {
+    // The RST answers the SYN or half-open ACK we let through unchecked;
+    // it may ack data the windows never saw.
+    return RstCheck::kSkipWindow;
+  }
+  if (p.tcp_challenge_ack && old_state == sSS && t.last_index == kAck && t.last_dir == IP_CT_DIR_REPLY &&
+      skb.seq == t.last_ack) {
+    return RstCheck::kSkipWindow;
+  }
+  return RstCheck::kWindow;
+}
+
+// Mirrors: nf_conntrack_proto_tcp.c nf_tcp_handle_invalid() (row T6, 6.1,
+// "reduce timeout when receiving out-of-window fin or rst").
+// An out-of-window FIN or RST on an ASSURED conn answering the other side's
+// FIN or RST means the peers closed while we lost sync: cut a long timeout
+// (at least 120 s left) to UNACK. Otherwise remember this FIN/RST so the
+// answer to it can be recognised.
+void nf_tcp_handle_invalid(Conntrack& core, nf_conn* ct, ip_conntrack_dir dir, TcpClass index) {
+  if (!ct->test_bit(IPS_ASSURED_BIT) || ct->test_bit(IPS_FIXED_TIMEOUT_BIT)) return;
+  if (index != kRst && index != kFin) return;
+  ip_ct_tcp& t = ct->proto.tcp;
+  if (t.last_dir != dir && (t.last_index == kFin || t.last_index == kRst)) {
+    const uint32_t expires = nf_ct_expires(ct, core.now32());
+    if (expires < 120 * core.hz()) return;
+    const uint32_t unack = core.nf_ct_net(ct).sysctl.tcp.timeouts[TCP_CONNTRACK_UNACK];
+    if (expires > unack) {
+      core.nf_l4proto_log_invalid("tcp out-of-window fin/rst answering one: timeout lowered to unack");
+      core.nf_ct_refresh(ct, unack);
+    }
+  } else {
+    t.last_index = index;
+    t.last_dir = dir;
+  }
 }
 
 }  // namespace
@@ -377,6 +546,7 @@ bool tcp_can_early_drop(const nf_conn* ct) {
 int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info ctinfo,
                             nf_inet_hooks hooknum) {
   const net& n = core.nf_ct_net(ct);
+  const kernel_profile& p = core.profile();
   if (tcp_error(core, n, skb, hooknum)) return -static_cast<int>(NF_ACCEPT);
   if (!nf_ct_is_confirmed(ct) && !tcp_new(core, ct, skb)) return -static_cast<int>(NF_ACCEPT);
 
@@ -418,9 +588,10 @@ int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntr
         t.td_scale[ldir] = t.last_wscale;
         t.last_flags &= ~IP_CT_EXP_CHALLENGE_ACK;
         t.flags[ldir] = t.last_flags;
+        // nf_ct_tcp_state_reset(): row T4 keeps a pickup's BE_LIBERAL.
         t.seen[dir] = ip_ct_tcp_state{};
         t.td_scale[dir] = 0;
-        t.flags[dir] = 0;
+        t.flags[dir] = p.tcp_keep_liberal ? (t.flags[dir] & IP_CT_TCP_FLAG_BE_LIBERAL) : 0;
         break;
       }
       // Ignored: remember it, change nothing, do not refresh.
@@ -432,7 +603,7 @@ int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntr
       if (index == kSyn && dir == IP_CT_DIR_ORIGINAL) {
         // Keep the SYN's options for a resync by the SYN-ACK.
         uint8_t scale = 0, flags = 0;
-        tcp_options(skb, &scale, &flags);
+        tcp_options(skb, &scale, &flags, false);
         t.last_flags = 0;
         t.last_wscale = 0;
         if (flags & IP_CT_TCP_FLAG_WINDOW_SCALE) {
@@ -444,6 +615,9 @@ int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntr
         // challenge ACK, which must not be taken for the final ACK.
         if (old_state == sLA) t.last_flags |= IP_CT_EXP_CHALLENGE_ACK;
       }
+      // Row T7: the reply side's ACK to a SYN on a reused tuple may be an
+      // RFC 5961 challenge ACK; the client's RST will carry its ack number.
+      if (p.tcp_challenge_ack && old_state == sSS && index == kAck && dir == IP_CT_DIR_REPLY) t.last_ack = skb.ack_seq;
       core.nf_l4proto_log_invalid("tcp packet ignored in this state");
       return NF_ACCEPT;
     case sIV: core.nf_l4proto_log_invalid("invalid state transition"); return -static_cast<int>(NF_ACCEPT);
@@ -463,35 +637,26 @@ int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntr
     case sSR:
       if (dir == IP_CT_DIR_REPLY && index == kAck && (t.last_flags & IP_CT_TCP_SIMULTANEOUS_OPEN)) new_state = sES;
       break;
-    case sCL: {
+    case sCL:
       if (index != kRst) break;
-      const ip_ct_tcp_state& peer = t.seen[!dir];
-      if (t.flags[!dir] & IP_CT_TCP_FLAG_MAXACK_SET) {
-        // An RST below what the peer has acknowledged cannot be genuine.
-        if (before(skb.seq, peer.td_maxack)) {
-          core.nf_l4proto_log_invalid("tcp rst below the peer's max ack");
-          return -static_cast<int>(NF_ACCEPT);
-        }
-        if (!nf_conntrack_tcp_established(ct) || skb.seq == peer.td_maxack) break;
-        // RST right after this side's own ACK-class segment, at its end.
-        if (t.last_index == kAck && t.last_dir == dir && skb.seq == t.last_end) break;
-        // An inexact RST on an established conn may be blind (RFC 5961):
-        // keep the state so the challenge ACK exchange can happen.
-        new_state = old_state;
-      }
-      if (((ct->test_bit(IPS_SEEN_REPLY_BIT) && t.last_index == kSyn) ||
-           (!ct->test_bit(IPS_ASSURED_BIT) && t.last_index == kAck)) &&
-          skb.ack_seq == t.last_end) {
-        // The RST answers the SYN or half-open ACK we let through
-        // unchecked; it may ack data the windows never saw.
-        skip_window_check = true;
+      switch (tcp_rst_check(core, ct, t, dir, skb, old_state, &new_state)) {
+        case RstCheck::kInvalid: return -static_cast<int>(NF_ACCEPT);
+        case RstCheck::kSkipWindow: skip_window_check = true; break;
+        case RstCheck::kWindow: break;
       }
       break;
-    }
     default: break;
   }
 
-  if (!skip_window_check && !tcp_in_window(core, ct, t, dir, index, skb)) return -static_cast<int>(NF_ACCEPT);
+  if (!skip_window_check) {
+    switch (tcp_in_window(core, ct, t, dir, index, skb)) {
+      case TcpWindow::kIgnore: return NF_ACCEPT;
+      case TcpWindow::kInvalid:
+        if (p.tcp_bad_fin_rst_timeout) nf_tcp_handle_invalid(core, ct, dir, index);
+        return -static_cast<int>(NF_ACCEPT);
+      case TcpWindow::kAccept: break;
+    }
+  }
 
   // In window from here on.
   t.last_index = index;
@@ -504,7 +669,13 @@ int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntr
   if (t.retrans >= n.sysctl.tcp.max_retrans && timeouts[new_state] > timeouts[TCP_CONNTRACK_RETRANS]) {
     timeout = timeouts[TCP_CONNTRACK_RETRANS];
   } else if (index == kRst) {
-    timeout = timeouts[TCP_CONNTRACK_CLOSE];
+    // Row T10 (late stables, "use UNACK timeout for non-closing RST
+    // packets"): an RST that left the state alone (RFC 5961) no longer
+    // cuts the conn to the CLOSE timeout.
+    if (p.tcp_rst_unack_timeout && new_state != sCL)
+      timeout = std::min(timeouts[new_state], timeouts[TCP_CONNTRACK_UNACK]);
+    else
+      timeout = timeouts[TCP_CONNTRACK_CLOSE];
   } else if (((t.flags[0] | t.flags[1]) & IP_CT_TCP_FLAG_DATA_UNACKNOWLEDGED) &&
              timeouts[new_state] > timeouts[TCP_CONNTRACK_UNACK]) {
     timeout = timeouts[TCP_CONNTRACK_UNACK];
@@ -524,6 +695,10 @@ int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntr
       core.nf_ct_kill(ct, DeathReason::kTracker);  // nf_ct_kill_acct()
       return NF_ACCEPT;
     }
+    // Row T2 (5.14, e15d4cdf27cb "do not renew entry stuck in tcp SYN_SENT
+    // state"): a re-sent SYN does not refresh, or port reuse by a client or
+    // NAT could keep the entry (and its NAT binding) alive forever.
+    if (p.tcp_syn_sent_no_renew && index == kSyn && old_state == sSS) return NF_ACCEPT;
     if (new_state == sES && timeout > timeouts[TCP_CONNTRACK_UNACK]) timeout = timeouts[TCP_CONNTRACK_UNACK];
   } else if (!ct->test_bit(IPS_ASSURED_BIT) && (old_state == sSR || old_state == sES) && new_state == sES) {
     // The handshake's final ACK (or a picked-up conn's first answer in

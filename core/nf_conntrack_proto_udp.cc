@@ -5,8 +5,9 @@
 //          udp_error(), udplite_error(), nf_conntrack_udp_packet(),
 //          nf_conntrack_udplite_packet().
 // v5.10.19 sets ASSURED on the first packet after the reply was seen (even
-// inside the first two seconds); v5.16 and later stable releases require the
-// two-second stream condition first (core/README.md). The two-second stream
+// inside the first two seconds); row U1 (v5.16, 5.15.3, 5.10.80:
+// b7b1d02fc439 "set on IPS_ASSURED if flows enters internal stream state")
+// requires the two-second stream condition first (profile().udp_stream_assured). The two-second stream
 // rule (stream_ts) is UDP's only: UDP-Lite kept the older logic and moves to
 // the stream timeout on the first packet after the reply.
 #include "core/nf_conntrack_l4proto.h"
@@ -40,10 +41,13 @@ int udp_packet(Conntrack& core, nf_conn* ct) {
   if (ct->test_bit(IPS_SEEN_REPLY_BIT)) {
     uint32_t extra = unreplied;
     // Still active after two seconds? Then it is a stream (time_after()).
-    if (static_cast<int32_t>(ct->proto.udp.stream_ts - now) < 0) extra = replied;
+    const bool stream = static_cast<int32_t>(ct->proto.udp.stream_ts - now) < 0;
+    if (stream) extra = replied;
     core.nf_ct_refresh(ct, extra);
     // A reply-only clash entry must time out soon: never ASSURED.
     if (ct->test_bit(IPS_NAT_CLASH_BIT)) return NF_ACCEPT;
+    // U1: a reply inside the first two seconds is not yet a stream.
+    if (!stream && core.profile().udp_stream_assured) return NF_ACCEPT;
     if (!ct->test_and_set_bit(IPS_ASSURED_BIT)) core.nf_conntrack_event_cache(IPCT_ASSURED, ct);
   } else {
     core.nf_ct_refresh(ct, unreplied);

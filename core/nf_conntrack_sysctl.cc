@@ -85,6 +85,8 @@ std::vector<SysctlInfo> build_table() {
       {"nf_conntrack_tcp_loose", false, [](nf_conntrack_sysctl& s) { return &s.tcp.loose; }},
       {"nf_conntrack_tcp_be_liberal", false, [](nf_conntrack_sysctl& s) { return &s.tcp.be_liberal; }},
       {"nf_conntrack_tcp_max_retrans", false, [](nf_conntrack_sysctl& s) { return &s.tcp.max_retrans; }},
+      // 5.14+ (row T1); the scenario refuses it under a profile without T1.
+      {"nf_conntrack_tcp_ignore_invalid_rst", false, [](nf_conntrack_sysctl& s) { return &s.tcp.ignore_invalid_rst; }},
       {"nf_conntrack_udp_timeout", true, [](nf_conntrack_sysctl& s) { return &s.udp.timeout_unreplied; }},
       {"nf_conntrack_udp_timeout_stream", true, [](nf_conntrack_sysctl& s) { return &s.udp.timeout_replied; }},
       {"nf_conntrack_icmp_timeout", true, [](nf_conntrack_sysctl& s) { return &s.icmp_timeout; }},

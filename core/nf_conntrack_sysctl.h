@@ -45,6 +45,10 @@ struct nf_conntrack_sysctl {
     uint32_t loose = 1;        // nf_conntrack_tcp_loose. Default: 1.
     uint32_t be_liberal = 0;   // nf_conntrack_tcp_be_liberal. Default: 0.
     uint32_t max_retrans = 3;  // nf_conntrack_tcp_max_retrans. Default: 3.
+    // nf_conntrack_tcp_ignore_invalid_rst (5.14+, row T1): an RST below the
+    // peer's highest ACK is not invalid. Default: 0. Read only where
+    // profile().tcp_rst_rework holds.
+    uint32_t ignore_invalid_rst = 0;
   } tcp;
 
   struct {

@@ -92,7 +92,11 @@ struct SysctlRange {
   uint64_t lo, hi;
 };
 SysctlRange sysctl_range(std::string_view name, bool jiffies, uint32_t hz, const ctcore::kernel_profile& kernel);
-// Reads a {"nf_conntrack_...": value} map.
+// Whether the sysctl exists in the kernel the profile describes (all of
+// v5.10's do; nf_conntrack_tcp_ignore_invalid_rst only with row T1).
+bool sysctl_exists(std::string_view name, const ctcore::kernel_profile& kernel);
+// Reads a {"nf_conntrack_...": value} map; a sysctl the profile's kernel
+// lacks is an error.
 void read_sysctl_map(Checker& c, const nlohmann::json& j, const std::string& ptr, uint32_t hz,
                      const ctcore::kernel_profile& kernel, std::vector<SysctlSetting>* out);
 uint32_t draw_u32(uint64_t seed, uint64_t stream);

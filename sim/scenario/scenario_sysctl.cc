@@ -21,8 +21,9 @@ SysctlRange sysctl_range(std::string_view name, bool jiffies, uint32_t hz, const
   // 5.19+ (row L3): nf_conntrack_events takes 2 (auto) too.
   if (name == "nf_conntrack_events" && kernel.events_default == 2) return {0, 2};
   static const std::string_view kSwitches[] = {
-      "nf_conntrack_checksum",  "nf_conntrack_acct",      "nf_conntrack_helper",         "nf_conntrack_events",
-      "nf_conntrack_timestamp", "nf_conntrack_tcp_loose", "nf_conntrack_tcp_be_liberal", "nf_conntrack_dccp_loose"};
+      "nf_conntrack_checksum",       "nf_conntrack_acct",       "nf_conntrack_helper",
+      "nf_conntrack_events",         "nf_conntrack_timestamp",  "nf_conntrack_tcp_loose",
+      "nf_conntrack_tcp_be_liberal", "nf_conntrack_dccp_loose", "nf_conntrack_tcp_ignore_invalid_rst"};
   for (std::string_view s : kSwitches)
     if (name == s) return {0, 1};
   if (name == "nf_conntrack_log_invalid") return {0, 255};
@@ -42,10 +43,24 @@ void read_sysctl_map(Checker& c, const json& j, const std::string& ptr, uint32_t
       c.error(p, fmt::format("unknown per-namespace sysctl \"{}\"{}", it.key(), hint), true);
       continue;
     }
+    if (!sysctl_exists(info->name, kernel)) {
+      c.error(p,
+              fmt::format("sysctl \"{}\" does not exist in this kernel profile (it came with row T1 in v5.14: "
+                          "pick \"kernel\": \"5.15\" or later, or set tcp_rst_rework)",
+                          it.key()),
+              true);
+      continue;
+    }
     const SysctlRange r = sysctl_range(info->name, info->jiffies, hz, kernel);
     auto v = c.uint(it.value(), p, r.lo, r.hi);
     if (v) out->push_back({info, *v});
   }
+}
+
+bool sysctl_exists(std::string_view name, const ctcore::kernel_profile& kernel) {
+  // nf_conntrack_tcp_ignore_invalid_rst came with row T1 (1da4cd82dd18, v5.14).
+  if (name == "nf_conntrack_tcp_ignore_invalid_rst") return kernel.tcp_rst_rework;
+  return true;
 }
 
 uint32_t draw_u32(uint64_t seed, uint64_t stream) { return Rng(seed, stream).next_u32(); }
