@@ -2,8 +2,12 @@
 // chains, sizing and clashes"): H1-H3, Z1, C1-C3, S1, K1, K2. Each case runs
 // the same sequence under a profile before and after the change and pins
 // both outcomes, so it fails if the core ignores the switch.
+// Before <nlohmann/json.hpp> (see there).
+#include "sim/scenario/json_gcc12_workaround.h"
+
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -491,4 +495,46 @@ TEST_CASE("K2: a GRE reply-only clash entry is never ASSURED under 6.6 (it is un
     REQUIRE(w.forward(generic_packet(ipv4(198, 18, 10, 1), ipv4(198, 18, 10, 2), IPPROTO_GRE_)) == NF_ACCEPT);
     CHECK(ct->test_bit(IPS_ASSURED_BIT) == (std::string(kernel) == "6.1"));
   }
+}
+
+namespace {
+
+// `ctsim run FILE --kernel K --stats -`: the end statistics.
+nlohmann::json end_stats(const std::string& scenario, const char* kernel) {
+  const RunResult r = run_ctsim("run " + shell_quote(source_path(scenario)) + " --kernel " + kernel + " --stats -");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  return nlohmann::json::parse(r.out);
+}
+
+}  // namespace
+
+TEST_CASE("C1: scenarios/kernels/chaintoolong-one-bucket: 5.10 inserts all 200, 6.18 refuses past its chain limit") {
+  const std::string s = "scenarios/kernels/chaintoolong-one-bucket.json";
+  const nlohmann::json v510 = end_stats(s, "5.10");
+  CHECK(v510["conns_freed"] == 0);
+  CHECK(v510["stats"]["insert_failed"] == 0);
+  CHECK_FALSE(v510["stats"].contains("chaintoolong"));
+  const nlohmann::json v618 = end_stats(s, "6.18");
+  const int refused = v618["stats"]["chaintoolong"].get<int>();
+  CHECK(refused >= 200 - 41);
+  CHECK(refused <= 200 - 26);
+  CHECK(v618["stats"]["insert_failed"] == refused);
+  CHECK(v618["stats"]["drop"] == 0);
+}
+
+TEST_CASE("S1: scenarios/kernels/table-full-default-max: 16 MiB gives max 2048 under 5.10, 1024 under 6.18") {
+  const std::string s = "scenarios/kernels/table-full-default-max.json";
+  ctsim::Scenario a, b;
+  REQUIRE(ctsim::load_scenario(source_path(s), &a, ctsim::ScenarioLoadOptions{"5.10"}).ok());
+  REQUIRE(ctsim::load_scenario(source_path(s), &b, ctsim::ScenarioLoadOptions{"6.18"}).ok());
+  CHECK(a.buckets == 512);
+  CHECK(a.max == 2048);
+  CHECK(b.buckets == 1024);
+  CHECK(b.max == 1024);
+  const nlohmann::json v510 = end_stats(s, "5.10");
+  CHECK(v510["stats"]["early_drop"] == 0);
+  CHECK(v510["conns_freed"] == 0);
+  const nlohmann::json v618 = end_stats(s, "6.18");
+  CHECK(v618["stats"]["early_drop"] == 1100 - 1024);
+  CHECK(v618["stats"]["drop"] == 0);
 }
