@@ -142,7 +142,9 @@ TEST_CASE("H1: NAT's hash_by_src is siphash of {src, net_mix, protonum, zone} un
   CHECK(sip.hash_by_src(t, 7, r2) == b_sip);
 }
 
-TEST_CASE("Z1: ctsim has no zones: the siphash forms take zone id 0, so one tuple in two namespaces differs only by net_hash_mix") {
+TEST_CASE(
+    "Z1: ctsim has no zones: the siphash forms take zone id 0, so one tuple in two namespaces differs only by "
+    "net_hash_mix") {
   const HashVectors vectors = load_hash_vectors();
   World w(config(named("6.18"), 1024, 4096, vectors.key));
   net& other = w.ct.net_add("other", 99);
@@ -270,7 +272,8 @@ TEST_CASE("C3: a SYN reopening a TIME_WAIT conn counts invalid under 5.10, not u
   }
 }
 
-TEST_CASE("S1: the default table follows the memory: 5.10 caps 16384/65536 and max 4x, 5.15+ caps 65536/262144 and max 1x") {
+TEST_CASE(
+    "S1: the default table follows the memory: 5.10 caps 16384/65536 and max 4x, 5.15+ caps 65536/262144 and max 1x") {
   constexpr uint64_t MiB = 1ull << 20, GiB = 1ull << 30;
   CHECK(nf_conntrack_default_buckets(24 * GiB, ct_sizing::kV510) == 65536);
   CHECK(nf_conntrack_default_buckets(24 * GiB, ct_sizing::kV515) == 262144);
@@ -292,8 +295,7 @@ TEST_CASE("S1: the default table follows the memory: 5.10 caps 16384/65536 and m
   };
   for (const Case& c : {Case{R"({"ctsim": 1, "table": {"memory": "24GiB"}})", "6.18", 262144, 262144},
                         Case{R"({"ctsim": 1, "table": {"memory": "24GiB"}})", "5.10", 65536, 262144},
-                        Case{R"({"ctsim": 1})", "6.18", 262144, 262144},
-                        Case{R"({"ctsim": 1})", "5.10", 65536, 262144},
+                        Case{R"({"ctsim": 1})", "6.18", 262144, 262144}, Case{R"({"ctsim": 1})", "5.10", 65536, 262144},
                         Case{R"({"ctsim": 1, "table": {"memory": "2GiB"}})", "6.1", 65536, 65536},
                         Case{R"({"ctsim": 1, "table": {"memory": "2GiB", "buckets": 1000}})", "6.1", 1000, 8000}}) {
     CAPTURE(c.json);
@@ -319,7 +321,8 @@ TEST_CASE("S1: table.memory refuses what is not a size with a binary unit, sayin
 TEST_CASE("H1-H3: table.hash_rnd is the 128-bit key as 32 hex digits under siphash, a u32 under 5.10") {
   ctsim::Scenario s;
   REQUIRE(ctsim::parse_scenario("s.json", R"({"ctsim": 1, "kernel": "6.18",
-      "table": {"hash_rnd": "0f1e2d3c4b5a69788796a5b4c3d2e1f0"}})", &s)
+      "table": {"hash_rnd": "0f1e2d3c4b5a69788796a5b4c3d2e1f0"}})",
+                                &s)
               .ok());
   CHECK(s.siphash_rnd == *ctsim::parse_siphash_key_hex("0f1e2d3c4b5a69788796a5b4c3d2e1f0"));
   CHECK(ctsim::hash_rnd_text(s) == "0f1e2d3c4b5a69788796a5b4c3d2e1f0");
@@ -332,7 +335,8 @@ TEST_CASE("H1-H3: table.hash_rnd is the 128-bit key as 32 hex digits under sipha
   CHECK(ctsim::hash_rnd_text(a).size() == 32);
   // Each form is refused under the other kind of profile.
   ctsim::Scenario x;
-  ctsim::Status st = ctsim::parse_scenario("x.json", R"({"ctsim": 1, "table": {"hash_rnd": "0f1e2d3c4b5a69788796a5b4c3d2e1f0"}})", &x);
+  ctsim::Status st =
+      ctsim::parse_scenario("x.json", R"({"ctsim": 1, "table": {"hash_rnd": "0f1e2d3c4b5a69788796a5b4c3d2e1f0"}})", &x);
   REQUIRE_FALSE(st.ok());
   CHECK(st.message().find("jhash2") != std::string::npos);
   st = ctsim::parse_scenario("x.json", R"({"ctsim": 1, "kernel": "6.18", "table": {"hash_rnd": true}})", &x);
@@ -409,7 +413,8 @@ Race nat_race(const kernel_profile& p) {
 
 }  // namespace
 
-TEST_CASE("K1: a NATed loser against an un-NATed winner: 5.10-6.6 merge it (NAT_DONE shortcut), 6.12 keeps it reply-only") {
+TEST_CASE(
+    "K1: a NATed loser against an un-NATed winner: 5.10-6.6 merge it (NAT_DONE shortcut), 6.12 keeps it reply-only") {
   const Race v66 = nat_race(named("6.6"));
   CHECK(v66.verdict == NF_ACCEPT);
   CHECK(v66.merged);
