@@ -96,8 +96,14 @@ class ManualWorkqueue : public ctcore::Workqueue {
 // inserted in a random order. Buckets: the v5.10 default for a table at
 // nf_conntrack_max (max = 4 x buckets), unless `buckets` is given. A
 // `udp_timeout` (jiffies, both UDP sysctls) other than 0 is set first.
+// The siphash key every siphash-profile table of the benchmark uses.
+inline constexpr ctcore::siphash_key_t kBenchSiphashKey{{0x78695a4b3c2d1e0full, 0xf0e1d2c3b4a59687ull}};
+
 struct Table {
-  Table(uint32_t n, uint64_t seed, uint32_t buckets = 0, bool with_reply = true, uint32_t udp_timeout = 0);
+  // `profile`: the kernel the core behaves as (v5.10 by default); a siphash
+  // profile hashes with kBenchSiphashKey.
+  Table(uint32_t n, uint64_t seed, uint32_t buckets = 0, bool with_reply = true, uint32_t udp_timeout = 0,
+        const ctcore::kernel_profile& profile = {});
   ctcore::ManualClock clock{250};
   ManualWorkqueue wq{clock};
   std::unique_ptr<ctcore::Conntrack> ct;
@@ -132,6 +138,11 @@ void run_w4(const Options& o);
 void run_w5(const Options& o);
 void run_w6(const Options& o);
 void run_w8(const Options& o);
+void run_w9(const Options& o);
+
+// W1's simulator hit path (`flows` x 20000 packets of one UDP flow) under
+// kernel profile `kernel`: CPU ns per packet, best of `reps`.
+double w1_hit_path_ns(int reps, uint64_t flows, const char* kernel);
 
 }  // namespace bench
 

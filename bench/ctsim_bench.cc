@@ -1,8 +1,9 @@
 // ctsim_bench: the performance workloads of issue 9 (W1-W6), capture replay
-// (W7, issue 17) and NAT (W8, issue 16), each printing its figure next to
-// its reference or target.
+// (W7, issue 17), NAT (W8, issue 16) and the kernel profiles' hash and
+// table shape (W9, issue 14), each printing its figure next to its
+// reference or target.
 //
-//   ctsim_bench [--smoke] [--reps N] [--w4 off|on] [--w2-conns N] [W1 W2 ... W8]
+//   ctsim_bench [--smoke] [--reps N] [--w4 off|on] [--w2-conns N] [W1 W2 ... W9]
 //
 // --smoke runs every workload at a small size once (seconds; CTest runs it
 // as bench_smoke). Figures are the benchmark thread's CPU time, best of N
@@ -34,12 +35,12 @@ int main(int argc, char** argv) {
       o.w4_trace_on = std::strcmp(argv[i], "off") != 0;
     } else if (std::strcmp(argv[i], "--w2-conns") == 0 && i + 1 < argc) {
       o.w2_conns = static_cast<uint32_t>(std::strtoul(argv[++i], nullptr, 10));
-    } else if (argv[i][0] == 'W' && argv[i][1] >= '1' && argv[i][1] <= '8' && argv[i][2] == 0) {
+    } else if (argv[i][0] == 'W' && argv[i][1] >= '1' && argv[i][1] <= '9' && argv[i][2] == 0) {
       only.insert(argv[i]);
     } else {
       std::fprintf(stderr,
                    "usage: ctsim_bench [--smoke] [--reps N] [--w4 off|on] [--w2-conns N] "
-                   "[W1 .. W8]\n");
+                   "[W1 .. W9]\n");
       return 2;
     }
   }
@@ -54,5 +55,6 @@ int main(int argc, char** argv) {
   if (want("W5")) bench::run_w5(o);
   if (want("W7")) bench::run_w7(o);
   if (want("W8")) bench::run_w8(o);
+  if (want("W9")) bench::run_w9(o);
   return 0;
 }

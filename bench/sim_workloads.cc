@@ -84,16 +84,18 @@ SimRun best_of(int reps, const std::string& text, const ctsim::RunOptions& ro = 
   return best;
 }
 
-std::string w1_text(uint64_t flows) {
+// W1's traffic under kernel profile `kernel` (a siphash kernel gets a fixed 128-bit key).
+std::string w1_text(uint64_t flows, const char* kernel = "5.10") {
+  const bool jhash = ctcore::kernel_profile_find(kernel)->profile.hash == ctcore::ct_hash_form::kJhash2;
   return fmt::format(R"({{
-    "ctsim": 1, "name": "bench-w1", "seed": 1, "hz": 250, "cpus": 1,
-    "table": {{ "buckets": 1024, "max": 4096, "hash_rnd": 305419896 }},
+    "ctsim": 1, "name": "bench-w1", "seed": 1, "hz": 250, "cpus": 1, "kernel": "{}",
+    "table": {{ "buckets": 1024, "max": 4096, "hash_rnd": {} }},
     "namespaces": [ {{ "name": "init", "hash_mix": 0 }} ],
     "flows": [ {{ "at": "0s", "kind": "udp", "netns": "init", "cpu": 0, "count": {},
                   "interval": "20ms", "src": "10.0.0.1:40000", "dst": "192.0.2.1:53",
                   "rtt": "1us", "data_packets": 10000, "reply": true }} ]
   }})",
-                     flows);
+                     kernel, jhash ? "305419896" : "\"0f1e2d3c4b5a69788796a5b4c3d2e1f0\"", flows);
 }
 
 // W4's traffic; `extra` adds top-level keys (listeners, actions).
@@ -225,6 +227,11 @@ WriterFigures run_writer(const Options& o, const WriterCase& c) {
 }
 
 }  // namespace
+
+double w1_hit_path_ns(int reps, uint64_t flows, const char* kernel) {
+  const SimRun r = best_of(reps, w1_text(flows, kernel));
+  return r.seconds * 1e9 / static_cast<double>(r.packets);
+}
 
 void run_w1(const Options& o) {
   // One UDP tuple: `count` flow connections of 10000 exchanges each on the

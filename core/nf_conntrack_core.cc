@@ -587,6 +587,27 @@ unsigned Conntrack::nf_conntrack_confirm(uint16_t cpu, Packet& skb) {
   return ret;
 }
 
+// The insertion proper, once no clash was found (raw hashes and their
+// buckets). Inlined into its two callers: v5.10's confirm stays one
+// function, as it was before the chain-limited walk existed.
+[[gnu::always_inline]] inline unsigned Conntrack::nf_conntrack_confirm_insert(nf_conn* ct, uint32_t raw,
+                                                                              uint32_t reply_raw, uint32_t hash,
+                                                                              uint32_t reply_hash) {
+  // The timeout counts from confirmation, not from allocation.
+  ct->timeout += now32();
+  nf_conntrack_get(ct);
+  ct->hashed_at = {hash, reply_hash};  // off the unconfirmed list above
+  ct->set_bit(IPS_CONFIRMED_BIT);
+  ++table_conns_;
+  // __nf_conntrack_hash_insert(): ORIGINAL first, REPLY second, both at
+  // the head, so a conn whose directions share a bucket has REPLY first.
+  hash_link(&ct->tuplehash[IP_CT_DIR_ORIGINAL], ct, raw);
+  hash_link(&ct->tuplehash[IP_CT_DIR_REPLY], ct, reply_raw);
+  if (obs_ != nullptr) obs_->on_confirm(*ct, hash, reply_hash);
+  nf_conntrack_event_cache(ct->test_bit(IPS_EXPECTED_BIT) ? IPCT_RELATED : IPCT_NEW, ct);
+  return NF_ACCEPT;
+}
+
 // __nf_conntrack_confirm().
 unsigned Conntrack::nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb) {
   nf_conn* ct = skb.ct;
@@ -630,7 +651,7 @@ unsigned Conntrack::nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb) {
     }
   }
 
-  return nf_conntrack_confirm_insert(ct, raw, reply_raw);
+  return nf_conntrack_confirm_insert(ct, raw, reply_raw, hash, reply_hash);
 }
 
 // __nf_conntrack_confirm() of 5.15+ (row C1), after the dying check: both
@@ -660,7 +681,7 @@ unsigned Conntrack::nf_conntrack_confirm_chainlimit(uint16_t cpu, Packet& skb, u
       return nf_ct_resolve_clash(skb, h, reply_hash, cpu);
     if (chainlen++ > max_chainlen) return nf_ct_chaintoolong(cpu, skb);
   }
-  return nf_conntrack_confirm_insert(ct, raw, reply_raw);
+  return nf_conntrack_confirm_insert(ct, raw, reply_raw, hash, reply_hash);
 }
 
 // The `chaintoolong:` exit: the conn never reaches the table and leaves as
@@ -679,25 +700,6 @@ unsigned Conntrack::nf_ct_chaintoolong(uint16_t cpu, Packet& skb) {
 // prandom_u32_max(): a value in [0, ep_ro) from one prandom_u32().
 uint32_t Conntrack::prandom_u32_max(uint32_t ep_ro) {
   return static_cast<uint32_t>((static_cast<uint64_t>(prandom_->prandom_u32()) * ep_ro) >> 32);
-}
-
-// The insertion proper, once no clash was found.
-unsigned Conntrack::nf_conntrack_confirm_insert(nf_conn* ct, uint32_t raw, uint32_t reply_raw) {
-  const uint32_t hash = scale_hash(raw);
-  const uint32_t reply_hash = scale_hash(reply_raw);
-  // The timeout counts from confirmation, not from allocation.
-  ct->timeout += now32();
-  nf_conntrack_get(ct);
-  ct->hashed_at = {hash, reply_hash};  // off the unconfirmed list above
-  ct->set_bit(IPS_CONFIRMED_BIT);
-  ++table_conns_;
-  // __nf_conntrack_hash_insert(): ORIGINAL first, REPLY second, both at
-  // the head, so a conn whose directions share a bucket has REPLY first.
-  hash_link(&ct->tuplehash[IP_CT_DIR_ORIGINAL], ct, raw);
-  hash_link(&ct->tuplehash[IP_CT_DIR_REPLY], ct, reply_raw);
-  if (obs_ != nullptr) obs_->on_confirm(*ct, hash, reply_hash);
-  nf_conntrack_event_cache(ct->test_bit(IPS_EXPECTED_BIT) ? IPCT_RELATED : IPCT_NEW, ct);
-  return NF_ACCEPT;
 }
 
 // nf_ct_resolve_clash(): only trackers that allow it (UDP, UDP-Lite) get a

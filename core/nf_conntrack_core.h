@@ -319,7 +319,8 @@ class Conntrack {
   unsigned nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb);
   unsigned nf_conntrack_confirm_chainlimit(uint16_t cpu, Packet& skb, uint32_t hash, uint32_t reply_hash, uint32_t raw,
                                            uint32_t reply_raw);
-  unsigned nf_conntrack_confirm_insert(nf_conn* ct, uint32_t raw, uint32_t reply_raw);
+  inline unsigned nf_conntrack_confirm_insert(nf_conn* ct, uint32_t raw, uint32_t reply_raw, uint32_t hash,
+                                              uint32_t reply_hash);
   unsigned nf_ct_chaintoolong(uint16_t cpu, Packet& skb);
   uint32_t prandom_u32_max(uint32_t ep_ro);
   // Whether ct's protocol may resolve a confirm clash (allow_clash; K2 adds

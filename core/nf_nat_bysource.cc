@@ -4,8 +4,8 @@
 #include <cstring>
 
 #include "core/jhash.h"
-#include "core/nf_conntrack_hash_forms.h"
 #include "core/nf_conntrack_common.h"
+#include "core/nf_conntrack_hash_forms.h"
 #include "core/prandom.h"
 
 namespace ctcore {

@@ -72,9 +72,9 @@ class NfNatBysource {
   const NfConnSlab& slab_;
   uint32_t htable_size_;
   bool rnd_drawn_ = false;
-  uint32_t nf_nat_hash_rnd_ = 0;        // v5.10's jhash seed
+  uint32_t nf_nat_hash_rnd_ = 0;  // v5.10's jhash seed
   bool siphash_;
-  siphash_key_t nf_nat_siphash_rnd_{};  // 5.15+'s siphash key
+  siphash_key_t nf_nat_siphash_rnd_{};                  // 5.15+'s siphash key
   std::vector<nf_conn_nat*> heads_;                     // allocated at the first add()
   std::vector<std::unique_ptr<nf_conn_nat[]>> blocks_;  // per slab block, on first use
 };

@@ -2,8 +2,12 @@
 // chains, sizing and clashes"): H1-H3, Z1, C1-C3, S1, K1, K2. Each case runs
 // the same sequence under a profile before and after the change and pins
 // both outcomes, so it fails if the core ignores the switch.
+// Before <nlohmann/json.hpp> (see there).
+#include "sim/scenario/json_gcc12_workaround.h"
+
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -138,7 +142,9 @@ TEST_CASE("H1: NAT's hash_by_src is siphash of {src, net_mix, protonum, zone} un
   CHECK(sip.hash_by_src(t, 7, r2) == b_sip);
 }
 
-TEST_CASE("Z1: ctsim has no zones: the siphash forms take zone id 0, so one tuple in two namespaces differs only by net_hash_mix") {
+TEST_CASE(
+    "Z1: ctsim has no zones: the siphash forms take zone id 0, so one tuple in two namespaces differs only by "
+    "net_hash_mix") {
   const HashVectors vectors = load_hash_vectors();
   World w(config(named("6.18"), 1024, 4096, vectors.key));
   net& other = w.ct.net_add("other", 99);
@@ -266,7 +272,8 @@ TEST_CASE("C3: a SYN reopening a TIME_WAIT conn counts invalid under 5.10, not u
   }
 }
 
-TEST_CASE("S1: the default table follows the memory: 5.10 caps 16384/65536 and max 4x, 5.15+ caps 65536/262144 and max 1x") {
+TEST_CASE(
+    "S1: the default table follows the memory: 5.10 caps 16384/65536 and max 4x, 5.15+ caps 65536/262144 and max 1x") {
   constexpr uint64_t MiB = 1ull << 20, GiB = 1ull << 30;
   CHECK(nf_conntrack_default_buckets(24 * GiB, ct_sizing::kV510) == 65536);
   CHECK(nf_conntrack_default_buckets(24 * GiB, ct_sizing::kV515) == 262144);
@@ -288,8 +295,7 @@ TEST_CASE("S1: the default table follows the memory: 5.10 caps 16384/65536 and m
   };
   for (const Case& c : {Case{R"({"ctsim": 1, "table": {"memory": "24GiB"}})", "6.18", 262144, 262144},
                         Case{R"({"ctsim": 1, "table": {"memory": "24GiB"}})", "5.10", 65536, 262144},
-                        Case{R"({"ctsim": 1})", "6.18", 262144, 262144},
-                        Case{R"({"ctsim": 1})", "5.10", 65536, 262144},
+                        Case{R"({"ctsim": 1})", "6.18", 262144, 262144}, Case{R"({"ctsim": 1})", "5.10", 65536, 262144},
                         Case{R"({"ctsim": 1, "table": {"memory": "2GiB"}})", "6.1", 65536, 65536},
                         Case{R"({"ctsim": 1, "table": {"memory": "2GiB", "buckets": 1000}})", "6.1", 1000, 8000}}) {
     CAPTURE(c.json);
@@ -315,7 +321,8 @@ TEST_CASE("S1: table.memory refuses what is not a size with a binary unit, sayin
 TEST_CASE("H1-H3: table.hash_rnd is the 128-bit key as 32 hex digits under siphash, a u32 under 5.10") {
   ctsim::Scenario s;
   REQUIRE(ctsim::parse_scenario("s.json", R"({"ctsim": 1, "kernel": "6.18",
-      "table": {"hash_rnd": "0f1e2d3c4b5a69788796a5b4c3d2e1f0"}})", &s)
+      "table": {"hash_rnd": "0f1e2d3c4b5a69788796a5b4c3d2e1f0"}})",
+                                &s)
               .ok());
   CHECK(s.siphash_rnd == *ctsim::parse_siphash_key_hex("0f1e2d3c4b5a69788796a5b4c3d2e1f0"));
   CHECK(ctsim::hash_rnd_text(s) == "0f1e2d3c4b5a69788796a5b4c3d2e1f0");
@@ -328,7 +335,8 @@ TEST_CASE("H1-H3: table.hash_rnd is the 128-bit key as 32 hex digits under sipha
   CHECK(ctsim::hash_rnd_text(a).size() == 32);
   // Each form is refused under the other kind of profile.
   ctsim::Scenario x;
-  ctsim::Status st = ctsim::parse_scenario("x.json", R"({"ctsim": 1, "table": {"hash_rnd": "0f1e2d3c4b5a69788796a5b4c3d2e1f0"}})", &x);
+  ctsim::Status st =
+      ctsim::parse_scenario("x.json", R"({"ctsim": 1, "table": {"hash_rnd": "0f1e2d3c4b5a69788796a5b4c3d2e1f0"}})", &x);
   REQUIRE_FALSE(st.ok());
   CHECK(st.message().find("jhash2") != std::string::npos);
   st = ctsim::parse_scenario("x.json", R"({"ctsim": 1, "kernel": "6.18", "table": {"hash_rnd": true}})", &x);
@@ -405,7 +413,8 @@ Race nat_race(const kernel_profile& p) {
 
 }  // namespace
 
-TEST_CASE("K1: a NATed loser against an un-NATed winner: 5.10-6.6 merge it (NAT_DONE shortcut), 6.12 keeps it reply-only") {
+TEST_CASE(
+    "K1: a NATed loser against an un-NATed winner: 5.10-6.6 merge it (NAT_DONE shortcut), 6.12 keeps it reply-only") {
   const Race v66 = nat_race(named("6.6"));
   CHECK(v66.verdict == NF_ACCEPT);
   CHECK(v66.merged);
@@ -491,4 +500,46 @@ TEST_CASE("K2: a GRE reply-only clash entry is never ASSURED under 6.6 (it is un
     REQUIRE(w.forward(generic_packet(ipv4(198, 18, 10, 1), ipv4(198, 18, 10, 2), IPPROTO_GRE_)) == NF_ACCEPT);
     CHECK(ct->test_bit(IPS_ASSURED_BIT) == (std::string(kernel) == "6.1"));
   }
+}
+
+namespace {
+
+// `ctsim run FILE --kernel K --stats -`: the end statistics.
+nlohmann::json end_stats(const std::string& scenario, const char* kernel) {
+  const RunResult r = run_ctsim("run " + shell_quote(source_path(scenario)) + " --kernel " + kernel + " --stats -");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  return nlohmann::json::parse(r.out);
+}
+
+}  // namespace
+
+TEST_CASE("C1: scenarios/kernels/chaintoolong-one-bucket: 5.10 inserts all 200, 6.18 refuses past its chain limit") {
+  const std::string s = "scenarios/kernels/chaintoolong-one-bucket.json";
+  const nlohmann::json v510 = end_stats(s, "5.10");
+  CHECK(v510["conns_freed"] == 0);
+  CHECK(v510["stats"]["insert_failed"] == 0);
+  CHECK_FALSE(v510["stats"].contains("chaintoolong"));
+  const nlohmann::json v618 = end_stats(s, "6.18");
+  const int refused = v618["stats"]["chaintoolong"].get<int>();
+  CHECK(refused >= 200 - 41);
+  CHECK(refused <= 200 - 26);
+  CHECK(v618["stats"]["insert_failed"] == refused);
+  CHECK(v618["stats"]["drop"] == 0);
+}
+
+TEST_CASE("S1: scenarios/kernels/table-full-default-max: 16 MiB gives max 2048 under 5.10, 1024 under 6.18") {
+  const std::string s = "scenarios/kernels/table-full-default-max.json";
+  ctsim::Scenario a, b;
+  REQUIRE(ctsim::load_scenario(source_path(s), &a, ctsim::ScenarioLoadOptions{"5.10"}).ok());
+  REQUIRE(ctsim::load_scenario(source_path(s), &b, ctsim::ScenarioLoadOptions{"6.18"}).ok());
+  CHECK(a.buckets == 512);
+  CHECK(a.max == 2048);
+  CHECK(b.buckets == 1024);
+  CHECK(b.max == 1024);
+  const nlohmann::json v510 = end_stats(s, "5.10");
+  CHECK(v510["stats"]["early_drop"] == 0);
+  CHECK(v510["conns_freed"] == 0);
+  const nlohmann::json v618 = end_stats(s, "6.18");
+  CHECK(v618["stats"]["early_drop"] == 1100 - 1024);
+  CHECK(v618["stats"]["drop"] == 0);
 }

@@ -270,11 +270,10 @@ void ExplainWriter::on_chain_entry(const ctcore::nf_conntrack_tuple_hash& h, boo
 void ExplainWriter::on_lookup(const ctcore::net& n, uint16_t, const ctcore::nf_conntrack_tuple& tuple, uint32_t hash,
                               uint32_t bucket, uint32_t chain, const ctcore::nf_conntrack_tuple_hash* match) {
   step(fmt::format("nf_ct_get_tuple(): {}", format_tuple(tuple)));
-  step(
-      fmt::format("hash_conntrack_raw() = {} (0x{:08x}, {} of the tuple with hash_rnd, net_hash_mix {}); "
-                  "reciprocal_scale(hash, {}) = bucket {}",
-                  hash, hash, hash_form_words(core_.profile().hash), n.hash_mix, core_.nf_conntrack_htable_size(),
-                  bucket));
+  step(fmt::format(
+      "hash_conntrack_raw() = {} (0x{:08x}, {} of the tuple with hash_rnd, net_hash_mix {}); "
+      "reciprocal_scale(hash, {}) = bucket {}",
+      hash, hash, hash_form_words(core_.profile().hash), n.hash_mix, core_.nf_conntrack_htable_size(), bucket));
   if (chain_.empty()) {
     step(fmt::format("____nf_conntrack_find(): bucket {} is empty (its nulls marker names bucket {})", bucket, bucket));
   } else {

@@ -44,8 +44,8 @@ class ExplainWriter : public ctcore::Observer {
   ExplainWriter& operator=(const ExplainWriter&) = delete;
 
   // `kernel`: the profile's name; `hash_rnd`: ctsim::hash_rnd_text().
-  void header(std::string_view scenario, std::string_view kernel, uint32_t hz, uint32_t buckets, std::string_view hash_rnd,
-              uint16_t cpus);
+  void header(std::string_view scenario, std::string_view kernel, uint32_t hz, uint32_t buckets,
+              std::string_view hash_rnd, uint16_t cpus);
 
   // Calls from the simulator (packet path, actions, listeners).
   // A hook step of packet `id` starts: `first` at its first hook (with its

@@ -47,8 +47,8 @@ enum List : uint8_t { kNoList, kUnconfirmedList, kTable, kDyingList };
 // The conntrack -S fields, in format_stat_line's order (the page prints
 // them in the same order and layout).
 uint32_t stat_field(const ctcore::ip_conntrack_stat& s, int i) {
-  const uint32_t v[] = {s.found, s.invalid,        s.insert,        s.insert_failed, s.drop,
-                        s.early_drop, s.error, s.search_restart, s.clash_resolve, s.chaintoolong};
+  const uint32_t v[] = {s.found,      s.invalid, s.insert,         s.insert_failed, s.drop,
+                        s.early_drop, s.error,   s.search_restart, s.clash_resolve, s.chaintoolong};
   return v[i];
 }
 // chaintoolong (row C2) is last; it stays 0, so never changes, under v5.10.

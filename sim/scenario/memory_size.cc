@@ -13,9 +13,9 @@ Parsed<uint64_t> parse_memory_size(std::string_view text) {
     ++i;
   }
   if (i == 0)
-    return ParseError{fmt::format("expected a memory size such as \"24GiB\" (digits, then KiB, MiB, GiB or TiB), found \"{}\"",
-                                 text),
-                      0};
+    return ParseError{
+        fmt::format("expected a memory size such as \"24GiB\" (digits, then KiB, MiB, GiB or TiB), found \"{}\"", text),
+        0};
   const std::string_view unit = text.substr(i);
   int shift = 0;
   if (unit == "KiB") {
