@@ -110,9 +110,12 @@ InsertionOrder::InsertionOrder(uint32_t count, uint64_t seed) : count_(count) {
   b_ = count_ > 1 ? rng.next() % count_ : 0;
 }
 
-Table::Table(uint32_t count, uint64_t seed, uint32_t nbuckets, bool with_reply, uint32_t udp_timeout) {
+Table::Table(uint32_t count, uint64_t seed, uint32_t nbuckets, bool with_reply, uint32_t udp_timeout,
+             const ctcore::kernel_profile& profile) {
   buckets = nbuckets != 0 ? nbuckets : ctcore::nf_ct_round_buckets((count + 3) / 4);
-  ct = std::make_unique<ctcore::Conntrack>(ctcore::ConntrackConfig{buckets, 0, 0x5eed1234u, 1}, clock, wq);
+  ctcore::ConntrackConfig cfg{buckets, 0, 0x5eed1234u, 1};
+  cfg.profile = profile;
+  ct = std::make_unique<ctcore::Conntrack>(cfg, clock, wq);
   n = &ct->net_add("init", 0x9e3779b9u);
   if (udp_timeout != 0) {
     n->sysctl.udp.timeout_unreplied = udp_timeout;

@@ -97,7 +97,8 @@ class ManualWorkqueue : public ctcore::Workqueue {
 // nf_conntrack_max (max = 4 x buckets), unless `buckets` is given. A
 // `udp_timeout` (jiffies, both UDP sysctls) other than 0 is set first.
 struct Table {
-  Table(uint32_t n, uint64_t seed, uint32_t buckets = 0, bool with_reply = true, uint32_t udp_timeout = 0);
+  Table(uint32_t n, uint64_t seed, uint32_t buckets = 0, bool with_reply = true, uint32_t udp_timeout = 0,
+        const ctcore::kernel_profile& profile = {});
   ctcore::ManualClock clock{250};
   ManualWorkqueue wq{clock};
   std::unique_ptr<ctcore::Conntrack> ct;

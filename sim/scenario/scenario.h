@@ -178,6 +178,9 @@ struct Scenario {
   uint32_t max = 0;
   uint32_t hash_rnd = 0;
   bool exact_walks = false;  // table.exact_walks (ctcore::ConntrackConfig)
+  // table.gc_phase in jiffies: when gc_worker first runs (unset: HZ, as
+  // the kernel queues it at init).
+  std::optional<uint32_t> gc_first_run = std::nullopt;
   std::vector<NamespaceSpec> namespaces;
   std::vector<ListenerSpec> listeners;
   std::vector<RuleSpec> rules;

@@ -10,6 +10,10 @@ namespace ctsim {
 
 using nlohmann::json;
 
+namespace {
+constexpr SimTime kMaxGcPhase = 3600 * kNsPerSec;
+}  // namespace
+
 void load_table(Checker& c, const json& doc, Scenario* out) {
   Scenario& s = *out;
   s.buckets = ctcore::nf_conntrack_default_buckets(kDefaultRamBytes);
@@ -34,6 +38,15 @@ void load_table(Checker& c, const json& doc, Scenario* out) {
       if (auto v = c.uint(t["hash_rnd"], "/table/hash_rnd", 0, 0xffffffffull)) s.hash_rnd = static_cast<uint32_t>(*v);
     if (t.contains("exact_walks"))
       if (auto v = c.boolean(t["exact_walks"], "/table/exact_walks")) s.exact_walks = *v;
+    // When gc_worker first runs: the kernel's GC phase on a running machine
+    // is unknown, so a scenario that lines up with a recording places it.
+    if (t.contains("gc_phase"))
+      if (auto v = c.duration(t["gc_phase"], "/table/gc_phase", s.hz)) {
+        if (*v > kMaxGcPhase)
+          c.error("/table/gc_phase", "expected at most 1h (the GC's first run, from the start)");
+        else
+          s.gc_first_run = static_cast<uint32_t>(static_cast<uint64_t>(*v) * s.hz / kNsPerSec);
+      }
   }
   // v5.10: max = 4 x buckets by default, 8 x when the hash size was given.
   if (!max_given) s.max = (buckets_given ? 8 : 4) * s.buckets;
