@@ -149,7 +149,9 @@ void Conntrack::gc_worker_slices() {
 // Bucket hints: under G1 a bucket with nothing expired (and no early drop
 // pending) is only counted, as in v5.10's slices; under G2/G3 every live
 // node's timeout enters the average (an order-dependent integer mean), so
-// every bucket is walked and the hints only cost their upkeep. The time
+// a bucket is walked unless its hint's deadline bound shows 300 s or more
+// left on every conn (each node then adds the clamp, 300 s: the steps are
+// done without reading the nodes; the same numbers in the same order). The time
 // bounds stay valid: every bucket is visited once per cycle, at most
 // 120 s plus the cycle's own length apart (far below their 2^23-jiffy
 // window), and a long pause still forces an exact cycle (resync_left).
@@ -190,10 +192,24 @@ void Conntrack::gc_worker_cycle() {
   while (i < htable_size_) {
     ++buckets;
     model_ns += kGcModelNsPerBucket;
+    const BucketHint& hint = hash_[i].hint;
     // Not in v5.10 (bucket hint): G1 keeps no average, so a bucket with nothing expired (no early drop pending) is only counted.
-    if (!autotune && !exact_walks_ && max95 == 0 && gc_.resync_left == 0 && hash_[i].hint.none_expired(now)) {
-      scanned += hash_[i].hint.nodes();
-      model_ns += uint64_t{kGcModelNsPerNode} * hash_[i].hint.nodes();
+    if (!autotune && !exact_walks_ && max95 == 0 && gc_.resync_left == 0 && hint.none_expired(now)) {
+      scanned += hint.nodes();
+      model_ns += uint64_t{kGcModelNsPerNode} * hint.nodes();
+    } else if (autotune && !exact_walks_ && max95 == 0 && gc_.resync_left == 0 && expired_count <= scan_expired_max &&
+               hint.knows_nodes() && hint.nodes() != 0 &&
+               static_cast<int32_t>(hint.bound(now) - now) >= static_cast<int32_t>(interval_clamp)) {
+      // Not in v5.10 (bucket hint): every conn of this chain has 300 s or more left, so each node's clamped value is 300 s and the walk would only repeat the average's step: do the steps without reading the nodes.
+      const uint32_t nodes = hint.nodes();
+      for (uint32_t k = 0; k < nodes; ++k) {
+        if (mode == ct_gc_mode::kAutotune)
+          next_run = (next_run + static_cast<uint64_t>(interval_clamp)) / 2u;
+        else
+          next_run += static_cast<uint64_t>((interval_clamp - static_cast<int64_t>(next_run)) / ++count);
+      }
+      scanned += nodes;
+      model_ns += uint64_t{kGcModelNsPerNode} * nodes;
     } else {
       for (hlist_nulls_node* node : hlist_nulls_walk(hash_[i].head.first)) {
         nf_conn* tmp = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));

@@ -124,3 +124,21 @@ TEST_CASE("v5.10 on the same traffic: the flows are reaped in more, smaller batc
     CHECK(sim.sweeps.size() > kernel.sweeps.size());
   }
 }
+
+TEST_CASE("table.gc_phase: a duration up to 1h; beyond it, a clear error and exit 2") {
+  const std::string dir = temp_dir();
+  const std::string path = dir + "/s.json";
+  write_file(path, R"({"ctsim": 1, "kernel": "6.18", "table": {"gc_phase": "2h"},
+  "namespaces": [{"name": "fw"}], "packets": [{"at": "0s", "pkt": "udp 198.18.20.11:1 > 198.18.20.200:53",
+  "netns": "fw", "path": "forward"}]})");
+  RunResult r = run_ctsim("run " + shell_quote(path) + " --quiet --events " + dir + "/e");
+  CHECK(r.code == 2);
+  CHECK(r.err.find("/table/gc_phase") != std::string::npos);
+  CHECK(r.err.find("at most 1h") != std::string::npos);
+  CHECK(!file_exists(dir + "/e"));
+  write_file(path, R"({"ctsim": 1, "kernel": "6.18", "table": {"gc_phase": "soon"},
+  "namespaces": [{"name": "fw"}]})");
+  r = run_ctsim("run " + shell_quote(path) + " --quiet");
+  CHECK(r.code == 2);
+  CHECK(r.err.find("/table/gc_phase") != std::string::npos);
+}
