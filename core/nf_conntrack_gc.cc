@@ -39,12 +39,9 @@ bool gc_worker_can_early_drop(const nf_conn* ct) {
 
 const char* gc_run_end_name(GcRunEnd e) {
   switch (e) {
-    case GcRunEnd::kCycleDone:
-      return "cycle_done";
-    case GcRunEnd::kBudget:
-      return "budget";
-    case GcRunEnd::kExpiredMax:
-      return "expired_max";
+    case GcRunEnd::kCycleDone: return "cycle_done";
+    case GcRunEnd::kBudget: return "budget";
+    case GcRunEnd::kExpiredMax: return "expired_max";
   }
   return "?";
 }
@@ -160,7 +157,7 @@ void Conntrack::gc_worker_cycle() {
   const ct_gc_mode mode = profile_.gc;
   const bool autotune = mode != ct_gc_mode::kWholeTable;
   const uint32_t scan_max_duration = (GC_SCAN_MAX_DURATION_MS * hz_ + 999) / 1000;  // msecs_to_jiffies
-  const uint32_t scan_expired_max = 64000u / hz_;                                    // GC_SCAN_EXPIRED_MAX
+  const uint32_t scan_expired_max = 64000u / hz_;                                   // GC_SCAN_EXPIRED_MAX
   const uint64_t interval_min = uint64_t{GC_SCAN_INTERVAL_MIN_S} * hz_;
   const uint64_t interval_max = uint64_t{GC_SCAN_INTERVAL_MAX_S} * hz_;
   const int64_t interval_clamp = int64_t{GC_SCAN_INTERVAL_CLAMP_S} * hz_;
@@ -193,14 +190,16 @@ void Conntrack::gc_worker_cycle() {
     ++buckets;
     model_ns += kGcModelNsPerBucket;
     const BucketHint& hint = hash_[i].hint;
-    // Not in v5.10 (bucket hint): G1 keeps no average, so a bucket with nothing expired (no early drop pending) is only counted.
+    // Not in v5.10 (bucket hint): G1 keeps no average, so a bucket with nothing expired (no early drop pending) is only
+    // counted.
     if (!autotune && !exact_walks_ && max95 == 0 && gc_.resync_left == 0 && hint.none_expired(now)) {
       scanned += hint.nodes();
       model_ns += uint64_t{kGcModelNsPerNode} * hint.nodes();
     } else if (autotune && !exact_walks_ && max95 == 0 && gc_.resync_left == 0 && expired_count <= scan_expired_max &&
                hint.knows_nodes() && hint.nodes() != 0 &&
                static_cast<int32_t>(hint.bound(now) - now) >= static_cast<int32_t>(interval_clamp)) {
-      // Not in v5.10 (bucket hint): every conn of this chain has 300 s or more left, so each node's clamped value is 300 s and the walk would only repeat the average's step: do the steps without reading the nodes.
+      // Not in v5.10 (bucket hint): every conn of this chain has 300 s or more left, so each node's clamped value is
+      // 300 s and the walk would only repeat the average's step: do the steps without reading the nodes.
       const uint32_t nodes = hint.nodes();
       for (uint32_t k = 0; k < nodes; ++k) {
         if (mode == ct_gc_mode::kAutotune)

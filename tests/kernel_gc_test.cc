@@ -37,8 +37,8 @@ class GcRuns : public Recorder {
   };
   void on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped, uint32_t next_run) override {
     Recorder::on_gc(scanned, expired, buckets, early_dropped, next_run);
-    runs.push_back({clock_.jiffies(), gc.back(), ct_.gc_run_end(), ct_.gc_next_bucket(), ct_.gc_avg_timeout(),
-                    ct_.gc_fires_in()});
+    runs.push_back(
+        {clock_.jiffies(), gc.back(), ct_.gc_run_end(), ct_.gc_next_bucket(), ct_.gc_avg_timeout(), ct_.gc_fires_in()});
   }
   std::vector<Run> runs;
 
@@ -239,11 +239,11 @@ TEST_CASE("G2, G3: a run yields after more than 64000/HZ reaps; G1 reaps them al
 TEST_CASE("G3: the timer wheel rounds a GC sleep up to its level's granularity") {
   // kernel/time/timer.c calc_wheel_index: level n holds distances from
   // 63 << 3(n-1) and fires on the next multiple of 8^n after the expiry.
-  CHECK(timer_wheel_fire_delay(1000, 1) == 2);         // level 0: one jiffy late
-  CHECK(timer_wheel_fire_delay(1000, 62) == 63);       // still level 0
+  CHECK(timer_wheel_fire_delay(1000, 1) == 2);             // level 0: one jiffy late
+  CHECK(timer_wheel_fire_delay(1000, 62) == 63);           // still level 0
   CHECK(timer_wheel_fire_delay(1000, 63) == 1064 - 1000);  // level 1: next multiple of 8 after 1063
-  CHECK(timer_wheel_fire_delay(0, 14848) == 15360);    // level 3: next multiple of 512 after 14848
-  CHECK(timer_wheel_fire_delay(0, 14847) == 14848);    // 29 x 512
+  CHECK(timer_wheel_fire_delay(0, 14848) == 15360);        // level 3: next multiple of 512 after 14848
+  CHECK(timer_wheel_fire_delay(0, 14847) == 14848);        // 29 x 512
 }
 
 TEST_CASE("G2, G3: the bucket hints' shortcut (chains whose conns all have 300 s or more left) changes nothing") {
