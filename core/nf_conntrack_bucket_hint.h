@@ -8,7 +8,8 @@
 // walk would have had no effect but to count nodes, so every output stays
 // the kernel's (core/README.md, "Differences"):
 //  - gc_worker (no early drop pending) counts `nodes` of a bucket in which
-//    no conn has expired;
+//    no conn has expired (v5.10 and G1; under G2/G3 every live node's
+//    timeout enters the GC's average, so the GC walks every bucket);
 //  - a lookup that may not find its tuple there and meets no expired conn
 //    (a walk reaps those) walks `nodes` nodes for nothing;
 //  - confirm's clash check does not look for a tuple that is not there.
@@ -38,8 +39,10 @@
 // 2.3 hours at HZ=1000) of now. That holds because no bound is recorded
 // more than kMaxAhead (2^22 jiffies) ahead, and a bound that has passed is
 // recomputed within one GC cycle (every bucket is visited at least every
-// 128 runs of at most HZ/8 each, 16 s; a visit that finds the bound passed
-// walks the chain and sets it again from the live conns).
+// 128 runs of at most HZ/8 each, 16 s, under v5.10; once per whole-table
+// cycle under the 5.14+ profiles, rows G1-G3: at most 120 s plus the
+// cycle's own length apart; a visit that finds the bound passed walks the
+// chain and sets it again from the live conns).
 // By (3), a tuple whose hash bits are not all set is not in chain b.
 //
 // Keeping (2): a link lowers the bound to the new node's deadline; a

@@ -61,11 +61,13 @@ Conntrack::Conntrack(const ConntrackConfig& config, Clock& clock, Workqueue& wq)
   for (uint32_t i = 0; i < htable_size_; ++i) INIT_HLIST_NULLS_HEAD(&hash_[i].head, i);
   // conntrack_gc_work_init() + the first queue_delayed_work(.., HZ) of
   // nf_conntrack_init_start().
+  // ConntrackConfig::gc_first_run moves that first run (table.gc_phase).
+  const uint32_t first_run = config.gc_first_run.value_or(clock_.hz());
   gc_.next_gc_run = clock_.hz();
   gc_.last_run = now32();
   hint_trust_until_ = gc_.last_run + kHintGcGap;  // an empty table's hints hold
   gc_.dwork.func = [this] { gc_worker(); };
-  wq_.queue_delayed_work(&gc_.dwork, clock_.hz());
+  wq_.queue_delayed_work(&gc_.dwork, first_run);
 }
 
 Conntrack::~Conntrack() {

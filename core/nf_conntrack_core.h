@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,30 @@ namespace ctcore {
 constexpr uint32_t GC_MAX_BUCKETS_DIV = 128;
 constexpr uint32_t GC_EVICT_RATIO = 50;  // percent expired that means "hurry"
 constexpr uint32_t NF_CT_EVICTION_RANGE = 8;
+// 5.14+ gc_worker (rows G1-G3), in seconds / milliseconds; the core scales
+// them by its clock's HZ.
+constexpr uint32_t GC_SCAN_INTERVAL_S = 120;        // G1: sleep after a cycle
+constexpr uint32_t GC_SCAN_INTERVAL_MAX_S = 60;     // G2/G3: longest sleep
+constexpr uint32_t GC_SCAN_INTERVAL_MIN_S = 1;      // G2/G3: shortest sleep
+constexpr uint32_t GC_SCAN_INTERVAL_CLAMP_S = 300;  // G2/G3: timeouts clamped to this
+constexpr uint32_t GC_SCAN_INITIAL_COUNT = 100;     // G3: the bias's weight
+constexpr uint32_t GC_SCAN_MAX_DURATION_MS = 10;    // G1-G3: one run's budget
+
+// How one 5.14+ gc_worker run ended (for the outputs; not a kernel type).
+enum class GcRunEnd : uint8_t {
+  kCycleDone,   // the cycle reached the last bucket; sleep follows
+  kBudget,      // GC_SCAN_MAX_DURATION passed: requeued at delay 0
+  kExpiredMax,  // more than GC_SCAN_EXPIRED_MAX reaps/kills: requeued at 1 (0 past 60 s)
+};
+const char* gc_run_end_name(GcRunEnd e);
+
+// ctsim's model of how long a gc_worker run takes on the kernel, which the
+// 5.14+ budget (GC_SCAN_MAX_DURATION) is checked against: the simulated
+// clock does not move while work runs. Estimates, not measurements: a
+// bucket visit (RCU section, head load, cond_resched) and one node of a
+// chain on a table larger than the caches (a dependent cache miss).
+constexpr uint32_t kGcModelNsPerBucket = 10;
+constexpr uint32_t kGcModelNsPerNode = 50;
 
 struct ConntrackConfig {
   uint32_t htable_size = 16384;  // nf_conntrack_buckets
@@ -84,6 +109,11 @@ struct ConntrackConfig {
   // nf_conntrack_hash_rnd of the siphash kernels (profile.hash != kJhash2);
   // hash_rnd above is v5.10's u32 jhash seed.
   siphash_key_t siphash_rnd = {};
+  // Jiffies from the core's creation to gc_worker's first run. The kernel
+  // queues it HZ after nf_conntrack_init_start() (the default); on a machine
+  // that has been up for a while the GC is somewhere in its cycle, which no
+  // scenario can know (table.gc_phase places it).
+  std::optional<uint32_t> gc_first_run = std::nullopt;
 };
 
 // The default bucket count for a machine with `ram_bytes` of memory
@@ -193,6 +223,8 @@ class Conntrack {
   void for_each_conn_on_list(const net* only, bool dying, const std::function<void(const nf_conn&)>& fn) const;
 
   // ---- Deferred work ----
+  // One run of the GC work; the profile's `gc` picks v5.10's slices
+  // (gc_worker_slices) or 5.14+'s whole-table cycles (gc_worker_cycle).
   void gc_worker();
   void ecache_work(net& n);
   // A ctnetlink event socket of `n` bound (true) or its last one closed
@@ -224,6 +256,18 @@ class Conntrack {
   uint32_t gc_next_run() const { return gc_.next_gc_run; }
   uint32_t gc_last_bucket() const { return gc_.last_bucket; }
   bool gc_early_drop_pending() const { return gc_.early_drop; }
+  // The 5.14+ cycle (G1-G3): the next bucket to visit (0: a new cycle
+  // starts), the running average of the timeouts (jiffies) and its weight
+  // as the last run left them, how that run ended and how long ctsim's
+  // model says it took (jiffies).
+  uint32_t gc_next_bucket() const { return gc_.next_bucket; }
+  uint64_t gc_avg_timeout() const { return gc_.avg_timeout; }
+  int64_t gc_count() const { return gc_.count; }
+  GcRunEnd gc_run_end() const { return gc_.run_end; }
+  uint32_t gc_run_jiffies() const { return gc_.run_jiffies; }
+  // Jiffies from the last 5.14+ run's start to the next run: its modelled
+  // length, then next_run as the timer wheel rounds it up.
+  uint64_t gc_fires_in() const { return gc_.fires_in; }
 
   ip_conntrack_stat& stat(net& n, uint16_t cpu) { return n.pcpu[cpu].stat; }
 
@@ -262,10 +306,22 @@ class Conntrack {
     // bounds are trusted again (after the GC did not run for a long time).
     uint32_t last_run = 0;
     uint32_t resync_left = 0;
+    // 5.14+ (G1-G3): the cycle's cursor; G2/G3: the running average of the
+    // timeouts met (jiffies; the kernel's unsigned long), G3 its weight,
+    // and the cycle's first run's nfct_time_stamp.
+    uint32_t next_bucket = 0;
+    uint64_t avg_timeout = 0;
+    int64_t count = 0;
+    uint32_t start_time = 0;
+    // ctsim's, for the outputs: how the last run ended, its modelled length.
+    GcRunEnd run_end = GcRunEnd::kCycleDone;
+    uint32_t run_jiffies = 0;
+    uint64_t fires_in = 0;  // jiffies from the run's start to the next run
   };
   // The bucket hints' deadline bounds are 16-bit (nf_conntrack_bucket_hint.h)
   // and only valid while the GC keeps revisiting every bucket (every 16 s
-  // when it runs as scheduled). A GC that has not run for this long, or is
+  // when it runs as scheduled; once per cycle, at most ~2 minutes apart,
+  // under the 5.14+ profiles). A GC that has not run for this long, or is
   // still walking its first full cycle since, is not relied upon.
   static constexpr uint32_t kHintGcGap = uint32_t{1} << 21;  // jiffies
   // One compare on the lookup path: gc_worker moves hint_trust_until_ to
@@ -305,6 +361,8 @@ class Conntrack {
   bool early_drop(net& n, uint16_t cpu, uint32_t hash);
   uint32_t early_drop_list(net& n, hlist_nulls_head* head);
   void nf_ct_gc_expired(nf_conn* ct, DeathReason why);
+  void gc_worker_slices();
+  void gc_worker_cycle();
   void nf_ct_delete_from_lists(nf_conn* ct);
   // Links `node` (of ct, whose deadline is final) at the head of the chain
   // of its raw hash `raw`, keeping that chain's hint.

@@ -38,6 +38,24 @@ class Workqueue {
   virtual bool cancel_delayed_work(delayed_work* work) = 0;
 };
 
+// The delay after which a timer armed at jiffies `now` to expire `delay`
+// jiffies later really fires: the timer wheel (kernel/time/timer.c,
+// calc_wheel_index/calc_index, 5.x and 6.x alike, HZ > 100: LVL_DEPTH 8)
+// files it on the level its distance falls in and rounds its expiry up to
+// the next multiple of that level's granularity (8^level jiffies) strictly
+// after it, so that it never fires early. Level 0 (under 63 jiffies) fires
+// one jiffy late; a 60 s timer at HZ=250 (level 3) on the next multiple of
+// 512 jiffies. Assumes the CPU's timer base is current (its clk == now).
+// REQUIRES: delay > 0 (delay 0 queues the work without a timer).
+inline uint64_t timer_wheel_fire_delay(uint64_t now, uint64_t delay) {
+  constexpr unsigned kLvlClkShift = 3, kLvlDepth = 8;
+  const uint64_t expires = now + delay;
+  unsigned lvl = 0;
+  while (lvl + 1 < kLvlDepth && delay >= (uint64_t{63} << (lvl * kLvlClkShift))) ++lvl;
+  const unsigned shift = lvl * kLvlClkShift;
+  return (((expires >> shift) + 1) << shift) - now;
+}
+
 }  // namespace ctcore
 
 #endif  // CTSIM_CORE_WORKQUEUE_H_

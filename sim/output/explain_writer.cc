@@ -432,10 +432,32 @@ void ExplainWriter::on_free(const nf_conn& ct) {
 void ExplainWriter::on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped,
                           uint32_t next_run) {
   if (expired == 0 && early_dropped == 0 && work_lines_.empty()) return;
-  work_lines_.push_back(
-      fmt::format("  {}. gc_worker() scanned {} conn{} in {} buckets: {} expired, {} early-dropped; "
-                  "next run in {} jiffies\n",
-                  ++work_counter_, scanned, scanned == 1 ? "" : "s", buckets, expired, early_dropped, next_run));
+  if (core_.profile().gc == ctcore::ct_gc_mode::kSlices) {
+    work_lines_.push_back(
+        fmt::format("  {}. gc_worker() scanned {} conn{} in {} buckets: {} expired, {} early-dropped; "
+                    "next run in {} jiffies\n",
+                    ++work_counter_, scanned, scanned == 1 ? "" : "s", buckets, expired, early_dropped, next_run));
+  } else {
+    // 5.14+ (rows G1-G3): one run of a whole-table cycle, and why it stopped.
+    const ctcore::GcRunEnd end = core_.gc_run_end();
+    const bool autotune = core_.profile().gc != ctcore::ct_gc_mode::kWholeTable;
+    std::string why;
+    if (end == ctcore::GcRunEnd::kCycleDone)
+      why = autotune ? fmt::format(
+                           "the cycle is done; average timeout {} jiffies (clamped to 1..60 s), less the "
+                           "cycle's time: sleep {} jiffies",
+                           core_.gc_avg_timeout(), next_run)
+                     : fmt::format("the cycle is done: sleep {} jiffies", next_run);
+    else if (end == ctcore::GcRunEnd::kBudget)
+      why = fmt::format("its 10 ms ran out at bucket {}: again at once", core_.gc_next_bucket());
+    else
+      why = fmt::format("more than 64000/HZ conns reaped: yields at bucket {}, again in {} jiffies",
+                        core_.gc_next_bucket(), next_run);
+    work_lines_.push_back(
+        fmt::format("  {}. gc_worker() scanned {} conn{} in {} buckets: {} expired, {} "
+                    "early-dropped; {}\n",
+                    ++work_counter_, scanned, scanned == 1 ? "" : "s", buckets, expired, early_dropped, why));
+  }
   flush_work("kernel work: gc_worker");
 }
 

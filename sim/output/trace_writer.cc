@@ -425,6 +425,15 @@ void TraceWriter::on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, ui
   num("buckets", buckets);
   num("early_dropped", early_dropped);
   num("next_run", next_run);
+  // 5.14+ (rows G1-G3): where the whole-table cycle stands after this run.
+  if (core_.profile().gc != ctcore::ct_gc_mode::kSlices) {
+    str("ended", ctcore::gc_run_end_name(core_.gc_run_end()));
+    num("next_bucket", core_.gc_next_bucket());
+    if (core_.profile().gc != ctcore::ct_gc_mode::kWholeTable)
+      num("avg_timeout", static_cast<int64_t>(core_.gc_avg_timeout()));
+    num("run_jiffies", core_.gc_run_jiffies());
+    num("fires_in", static_cast<int64_t>(core_.gc_fires_in()));
+  }
   finish();
 }
 

@@ -192,6 +192,9 @@ struct Scenario {
   // rule (row S1) sizes the table when buckets are not given.
   uint64_t memory = 0;
   bool exact_walks = false;  // table.exact_walks (ctcore::ConntrackConfig)
+  // table.gc_phase in jiffies: when gc_worker first runs (unset: HZ, as
+  // the kernel queues it at init).
+  std::optional<uint32_t> gc_first_run = std::nullopt;
   std::vector<NamespaceSpec> namespaces;
   std::vector<ListenerSpec> listeners;
   std::vector<RuleSpec> rules;

@@ -35,7 +35,7 @@ const std::vector<ScenarioLevel>& scenario_key_table() {
         "listeners", "rules", "packets", "flows", "captures", "actions", "until"},
        {"ctsim"}},
       {"/kernel", kernel_keys(), {"base"}},
-      {"/table", {"buckets", "max", "hash_rnd", "memory", "exact_walks"}, {}},
+      {"/table", {"buckets", "max", "hash_rnd", "memory", "exact_walks", "gc_phase"}, {}},
       {"/namespaces/*", {"name", "hash_mix", "sysctl", "addresses"}, {"name"}},
       {"/listeners/*", {"name", "netns", "reliable", "rcvbuf", "read_every", "at", "events"}, {}},
       {"/rules/*", {"netns", "hook", "match", "verdict", "delay", "to", "flags", "at"}, {"hook", "verdict"}},

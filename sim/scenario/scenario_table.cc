@@ -63,6 +63,8 @@ void load_hash_rnd(Checker& c, const json& j, Scenario& s) {
   s.siphash_rnd = *key;
 }
 
+constexpr SimTime kMaxGcPhase = 3600 * kNsPerSec;
+
 }  // namespace
 
 std::string hash_rnd_text(const Scenario& s) {
@@ -108,6 +110,15 @@ void load_table(Checker& c, const json& doc, Scenario* out) {
       }
     if (t.contains("exact_walks"))
       if (auto v = c.boolean(t["exact_walks"], "/table/exact_walks")) s.exact_walks = *v;
+    // When gc_worker first runs: the kernel's GC phase on a running machine
+    // is unknown, so a scenario that lines up with a recording places it.
+    if (t.contains("gc_phase"))
+      if (auto v = c.duration(t["gc_phase"], "/table/gc_phase", s.hz)) {
+        if (*v > kMaxGcPhase)
+          c.error("/table/gc_phase", "expected at most 1h (the GC's first run, from the start)");
+        else
+          s.gc_first_run = static_cast<uint32_t>(static_cast<uint64_t>(*v) * s.hz / kNsPerSec);
+      }
   }
   // nf_conntrack_init_start(): the bucket count from memory, and max as a
   // multiple of it, by the profile's rule (row S1).

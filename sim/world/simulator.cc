@@ -25,6 +25,7 @@ Simulator::Simulator(const Scenario& scenario, const RunOptions& options)
   cfg.profile = scenario.kernel;
   cfg.siphash_rnd = scenario.siphash_rnd;
   cfg.exact_walks = scenario.exact_walks || options.exact_walks;
+  cfg.gc_first_run = scenario.gc_first_run;
   core_ = std::make_unique<ctcore::Conntrack>(cfg, engine_, engine_);
   core_->set_prandom(&nat_prandom_);
   listeners_ = std::make_unique<NetlinkListeners>(engine_, *core_);
