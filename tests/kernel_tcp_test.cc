@@ -67,7 +67,12 @@ struct KWorld : World {
   nf_inet_addr c = ipv4(198, 18, 40, 1), s = ipv4(198, 18, 40, 2);
   uint16_t cport = 40000, sport = 80;
 
-  explicit KWorld(const kernel_profile& p) : World(config_of(p)) { init.event_cb = &events; }
+  // A listener is there from the start (a ctnetlink socket: under
+  // nf_conntrack_events=2, 5.19+, conns get the event extension only then).
+  explicit KWorld(const kernel_profile& p) : World(config_of(p)) {
+    init.event_cb = &events;
+    ct.nf_ctnetlink_set_listener(init, true);
+  }
 
   Packet orig(uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len = 0) {
     return tcp_packet(c, cport, s, sport, flags, seq, ack, kWin, len);
