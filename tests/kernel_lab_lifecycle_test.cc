@@ -25,19 +25,11 @@ namespace {
 
 const std::string kLab = "tests/data/kernel-lab/lifecycle/";
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) out.push_back(line);
-  return out;
-}
-
 // NEW and UPDATE lines in order, then the DESTROY lines sorted.
 std::vector<std::string> comparable_events(const std::string& text) {
   std::vector<std::string> ordered, destroys;
-  for (const std::string& l : lines_of(text)) (l.find("[DESTROY]") != std::string::npos ? destroys : ordered).push_back(l);
+  for (const std::string& l : nonempty_lines(text))
+    (l.find("[DESTROY]") != std::string::npos ? destroys : ordered).push_back(l);
   std::sort(destroys.begin(), destroys.end());
   ordered.insert(ordered.end(), destroys.begin(), destroys.end());
   return ordered;
@@ -52,7 +44,7 @@ struct Snapshots {
 Snapshots snapshots_of(const std::string& text) {
   Snapshots s;
   std::vector<std::string>* cur = nullptr;
-  for (const std::string& l : lines_of(text)) {
+  for (const std::string& l : nonempty_lines(text)) {
     if (l.starts_with("# snapshot")) {
       s.tables.emplace_back();
       cur = &s.tables.back();
@@ -70,10 +62,10 @@ Snapshots snapshots_of(const std::string& text) {
 // The lab's conntrack -L files in the order steps.txt took them.
 std::vector<std::vector<std::string>> lab_tables(const std::string& dir) {
   std::vector<std::vector<std::string>> out;
-  for (const std::string& step : lines_of(read_file(dir + "/steps.txt"))) {
+  for (const std::string& step : nonempty_lines(read_file(dir + "/steps.txt"))) {
     const size_t at = step.find("conntrack -L > ");
     if (at == std::string::npos) continue;
-    std::vector<std::string> t = lines_of(read_file(dir + "/" + step.substr(at + 15)));
+    std::vector<std::string> t = nonempty_lines(read_file(dir + "/" + step.substr(at + 15)));
     std::sort(t.begin(), t.end());
     out.push_back(t);
   }
@@ -99,7 +91,7 @@ void check_case(const std::string& name) {
   // The scenario's stats action stands for the lab's last conntrack -S (the
   // run's own end-of-run block follows it).
   REQUIRE(ours.stats.size() >= 2);
-  CHECK(ours.stats[ours.stats.size() - 2] == lines_of(read_file(lab + "/S.txt")));
+  CHECK(ours.stats[ours.stats.size() - 2] == nonempty_lines(read_file(lab + "/S.txt")));
 }
 
 }  // namespace

@@ -31,15 +31,6 @@ namespace {
 
 const std::string kLab = "tests/data/kernel-lab/nat/";
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) out.push_back(line);
-  return out;
-}
-
 std::string port_class(int port) {
   if (port < 512) return "<1-511>";
   if (port < 1024) return "<600-1023>";
@@ -72,7 +63,7 @@ struct Events {
 };
 Events events_of(const std::string& text, bool keep_destroy_content = false) {
   Events e;
-  for (const std::string& l : lines_of(text)) {
+  for (const std::string& l : nonempty_lines(text)) {
     std::string s = l;
     s.erase(0, s.find_first_not_of(' '));
     if (s.starts_with("[NEW]"))
@@ -89,7 +80,7 @@ Events events_of(const std::string& text, bool keep_destroy_content = false) {
 std::map<std::string, long> counters_of(const std::string& text) {
   std::map<std::string, long> sum;
   std::vector<std::string> block;
-  for (const std::string& l : lines_of(text)) {
+  for (const std::string& l : nonempty_lines(text)) {
     if (l.starts_with("cpu=")) {
       if (!block.empty() && l.starts_with("cpu=0")) block.clear();
       block.push_back(l);

@@ -33,6 +33,16 @@ inline void write_file(const std::string& path, const std::string& text) {
   out << text;
 }
 
+// The lines of `text` that are not empty, in order (recorded tool output).
+inline std::vector<std::string> nonempty_lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) out.push_back(line);
+  return out;
+}
+
 inline bool file_exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
 struct RunResult {
