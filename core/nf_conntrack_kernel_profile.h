@@ -130,8 +130,6 @@ struct kernel_profile {
   // K2: protocols whose clashes may be resolved, beyond UDP and UDP-Lite.
   bool gre_allow_clash = false;
   bool generic_allow_clash = false;
-  // The DCCP tracker is built in (removed before 6.18: DCCP is generic there).
-  bool dccp_tracker = true;
 
   bool operator==(const kernel_profile&) const = default;
 };

@@ -71,7 +71,8 @@ TEST_CASE("the profiles follow the change table's versions") {
   CHECK(!named("6.6").clash_reverse);  // K1 is 6.12 only
   CHECK(named("6.12").clash_reverse);
   CHECK(named("6.18").redelivery == ctcore::ct_redelivery::kListOnePerRun);  // 6.18.0 has the inverted check
-  CHECK(!named("6.18").dccp_tracker);
+  CHECK(named("6.18-late").tcp_rst_direction_check);  // 6.18.35
+  CHECK(!named("6.18").tcp_rst_direction_check);
   // Each profile differs from the one before it (no accidental copy).
   const auto all = ctcore::kernel_profiles();
   for (size_t i = 1; i < all.size(); ++i) {
