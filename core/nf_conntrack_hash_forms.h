@@ -1,5 +1,5 @@
 // The three siphash forms of hash_conntrack_raw() that followed v5.10's
-// jhash2 (shared/kernel-profiles rows H1, H2, H3), as pure functions of the
+// jhash2 (rows H1, H2, H3 of docs/KERNELS.md), as pure functions of the
 // tuple, the direction's zone id, the namespace's net_hash_mix and the
 // 128-bit nf_conntrack_hash_rnd. Each returns the kernel's u32 (the low 32
 // bits of the siphash); the bucket is then reciprocal_scale(raw, buckets),
