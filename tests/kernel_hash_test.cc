@@ -527,8 +527,8 @@ TEST_CASE("C1: scenarios/kernels/chaintoolong-one-bucket: 5.10 inserts all 200, 
   CHECK(v618["stats"]["drop"] == 0);
 }
 
-TEST_CASE("S1: scenarios/kernels/table-full-default-max: 16 MiB gives max 2048 under 5.10, 1024 under 6.18") {
-  const std::string s = "scenarios/kernels/table-full-default-max.json";
+TEST_CASE("S1: table-full-default-max: 16 MiB gives max 2048 under 5.10, 1024 under 6.18") {
+  const std::string s = "tests/data/kernels/table-full-default-max.json";
   ctsim::Scenario a, b;
   REQUIRE(ctsim::load_scenario(source_path(s), &a, ctsim::ScenarioLoadOptions{"5.10"}).ok());
   REQUIRE(ctsim::load_scenario(source_path(s), &b, ctsim::ScenarioLoadOptions{"6.18"}).ok());
