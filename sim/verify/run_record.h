@@ -1,0 +1,71 @@
+// What one run of a scenario did, observed from outside the conntrack: the
+// same record whether the run was ctsim's (a Simulator under a kernel
+// profile) or the live kernel's (`ctsim kernel-run`), so that `ctsim
+// verify` can compare the two field by field (docs/VERIFY.md).
+//
+// Every text is in the scenario's own addresses (a kernel run maps them
+// back from the lab's 198.18.0.0/15 and 2001:db8::/32) and in the formats
+// ctsim's outputs already use: event lines as `conntrack -E` prints them
+// (no timestamp, no listener prefix), table lines as `conntrack -L` does,
+// counter lines as `conntrack -S` does.
+//
+// Threading: value types.
+#ifndef CTSIM_SIM_VERIFY_RUN_RECORD_H_
+#define CTSIM_SIM_VERIFY_RUN_RECORD_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/engine/sim_time.h"
+
+namespace ctsim::verify {
+
+// What happened to one injected packet, by its number (1 = the first packet
+// the scenario injected, as the trace's `pkt` records count).
+struct PacketOutcome {
+  uint64_t id = 0;
+  SimTime at = 0;      // virtual time it reached its first hook
+  std::string netns;
+  uint16_t cpu = 0;
+  std::string path;    // "forward", "input", "output"
+  std::string pkt;     // packet notation as injected (before any NAT)
+  // The skb's ctinfo after conntrack ran, as --pcap-out's comment spells it:
+  // "new orig", "established orig", "related orig", "established reply",
+  // "related reply", "invalid", "untracked"; "" when conntrack dropped the
+  // packet before any rule saw it (no state to observe).
+  std::string ct_state;
+  std::string verdict;  // "accept" or "drop"
+  // Who dropped it: "nf_conntrack_in", "nf_conntrack_confirm", or
+  // `rule "<match>"`; "" when accepted.
+  std::string by;
+};
+
+// One line a listener received.
+struct EventLine {
+  SimTime at = 0;
+  std::string listener;  // the scenario's listener name
+  std::string line;      // conntrack -E default format, e.g. "    [NEW] tcp      6 120 SYN_SENT src=..."
+};
+
+// A `snapshot` action (conntrack -L) or a `stats` action (conntrack -S),
+// and the final counters of each namespace at the end of the run.
+struct Dump {
+  SimTime at = 0;
+  std::string netns;               // "" = every namespace (snapshot without netns)
+  std::vector<std::string> lines;  // without the "# ..." header/footer lines
+};
+
+struct RunRecord {
+  // Who ran it: "ctsim 6.18" / "kernel 6.18.44-fc-v1272" (for reports only).
+  std::string source;
+  SimTime end = 0;  // virtual time the run ended
+  std::vector<PacketOutcome> packets;  // in id order
+  std::vector<EventLine> events;       // in the order each listener received them
+  std::vector<Dump> snapshots;         // in action order
+  std::vector<Dump> stats;             // stats actions in order, then one per namespace at the end
+};
+
+}  // namespace ctsim::verify
+
+#endif  // CTSIM_SIM_VERIFY_RUN_RECORD_H_
