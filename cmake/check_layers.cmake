@@ -4,7 +4,7 @@
 # Exit status non-zero (and every offending line listed) on a violation.
 #
 # Layers from the bottom up; each may include the ones before it.
-set(layers core sim/engine sim/scenario sim/output sim/world sim/sweep sim/cli)
+set(layers core sim/engine sim/scenario sim/output sim/world sim/sweep sim/verify sim/cli)
 
 if(NOT ROOT)
   message(FATAL_ERROR "check_layers: pass -DROOT=<source dir>")

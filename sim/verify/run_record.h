@@ -17,7 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "core/packet.h"
 #include "sim/engine/sim_time.h"
+#include "sim/scenario/path_kind.h"
 
 namespace ctsim::verify {
 
@@ -54,6 +56,17 @@ struct Dump {
   SimTime at = 0;
   std::string netns;               // "" = every namespace (snapshot without netns)
   std::vector<std::string> lines;  // without the "# ..." header/footer lines
+};
+
+// A packet as the simulated run injected it: what kernel-run writes onto
+// the live kernel's wire, byte for byte (after mapping its addresses).
+struct InjectedPacket {
+  uint64_t id = 0;
+  SimTime at = 0;
+  std::string netns;
+  uint16_t cpu = 0;
+  PathKind path = PathKind::kForward;
+  ctcore::Packet pkt;  // pkt.ct is null: the headers only
 };
 
 struct RunRecord {
