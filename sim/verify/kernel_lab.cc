@@ -21,7 +21,7 @@ namespace ctsim::verify {
 namespace {
 
 constexpr const char* kStateDir = "/run/ctsim";
-constexpr const char* kMaxPath = "/proc/sys/net/netfilter/nf_conntrack_max";
+constexpr const char* kGlobalDir = "/proc/sys/net/netfilter/";
 constexpr const char* kCountPath = "/proc/sys/net/netfilter/nf_conntrack_count";
 
 std::optional<uint64_t> read_number(const std::string& path) {
@@ -68,16 +68,30 @@ std::vector<std::string> KernelLab::cleanup_stale() {
   std::vector<std::string> did;
   for (const std::string& name : directory("/run/netns")) {
     const long pid = pid_in(name, "ctsim-");
-    if (pid > 0 && !process_alive(pid) && run_checked({"ip", "netns", "del", name}).ok())
+    if (pid <= 0 || process_alive(pid)) continue;
+    // Its listeners outlived it (they are in their own process groups):
+    // they would keep the namespace alive after its name is gone.
+    std::string pids;
+    if (run_checked({"ip", "netns", "pids", name}, &pids).ok()) {
+      std::istringstream in(pids);
+      for (long p; in >> p;) {
+        if (p > 1) ::kill(static_cast<pid_t>(p), SIGKILL);
+      }
+    }
+    if (run_checked({"ip", "netns", "del", name}).ok())
       did.push_back("deleted namespace " + name + " left by kernel-run " + std::to_string(pid));
   }
   for (const std::string& name : directory(kStateDir)) {
     const long pid = pid_in(name, "kernel-run.");
     if (pid <= 0 || process_alive(pid)) continue;
     const std::string path = std::string(kStateDir) + "/" + name;
-    if (std::optional<uint64_t> v = read_number(path); v && write_number(kMaxPath, *v))
-      did.push_back("restored nf_conntrack_max to " + std::to_string(*v) + " left by kernel-run " +
-                    std::to_string(pid));
+    std::ifstream in(path);
+    std::string key;
+    uint64_t v = 0;
+    while (in >> key >> v) {
+      if ((key == "nf_conntrack_max" || key == "nf_conntrack_buckets") && write_number(kGlobalDir + key, v))
+        did.push_back(key + " restored to " + std::to_string(v) + " (left by kernel-run " + std::to_string(pid) + ")");
+    }
     unlink(path.c_str());
   }
   return did;
@@ -188,21 +202,30 @@ Status KernelLab::sysctl(size_t k, const std::string& key, uint64_t value) {
   return run_checked(in_namespace(k, {"sysctl", "-qw", "net.netfilter." + key + "=" + std::to_string(value)}));
 }
 
-Status KernelLab::set_global_max(uint64_t value) {
-  const std::optional<uint64_t> now = read_number(kMaxPath);
-  if (!now) return Status::IOError(std::string("cannot read ") + kMaxPath);
-  const uint64_t own = read_number(kCountPath).value_or(0);
-  if (value <= own)
-    return Status::InvalidArgument("nf_conntrack_max " + std::to_string(value) + " is global, and the machine's own " +
-                                   "namespace holds " + std::to_string(own) +
-                                   " conns: its traffic would be dropped while the scenario runs");
-  if (!saved_max_) {
-    mkdir(kStateDir, 0700);
-    state_file_ = std::string(kStateDir) + "/kernel-run." + std::to_string(getpid()) + ".sysctl";
-    if (!write_number(state_file_, *now)) return Status::IOError("cannot write " + state_file_);
-    saved_max_ = *now;
+Status KernelLab::save_state() const {
+  mkdir(kStateDir, 0700);
+  std::ofstream f(state_file_);
+  for (const auto& [name, value] : saved_) f << name << " " << value << "\n";
+  return f.flush() ? Status::OK() : Status::IOError("cannot write " + state_file_);
+}
+
+Status KernelLab::set_global(const std::string& name, uint64_t value) {
+  const std::string path = kGlobalDir + name;
+  const std::optional<uint64_t> now = read_number(path);
+  if (!now) return Status::IOError("cannot read " + path);
+  if (name == "nf_conntrack_max") {
+    const uint64_t own = read_number(kCountPath).value_or(0);
+    if (value <= own)
+      return Status::InvalidArgument("nf_conntrack_max " + std::to_string(value) + " is global, and the machine's own " +
+                                     "namespace holds " + std::to_string(own) +
+                                     " conns: its traffic would be dropped while the scenario runs");
   }
-  if (!write_number(kMaxPath, value)) return Status::IOError(std::string("cannot write ") + kMaxPath);
+  if (!saved_.count(name)) {
+    state_file_ = std::string(kStateDir) + "/kernel-run." + std::to_string(getpid()) + ".sysctl";
+    saved_[name] = *now;
+    if (Status st = save_state(); !st.ok()) return st;
+  }
+  if (!write_number(path, value)) return Status::IOError("cannot write " + path);
   return Status::OK();
 }
 
@@ -212,10 +235,10 @@ void KernelLab::teardown() {
   namespaces_.clear();
   if (wire_) (void)run_checked({"ip", "netns", "del", wire_name()});
   wire_ = false;
-  if (saved_max_) {
-    if (write_number(kMaxPath, *saved_max_)) unlink(state_file_.c_str());
-    saved_max_.reset();
-  }
+  bool restored = true;
+  for (const auto& [name, value] : saved_) restored = write_number(kGlobalDir + name, value) && restored;
+  if (!saved_.empty() && restored) unlink(state_file_.c_str());
+  saved_.clear();
 }
 
 }  // namespace ctsim::verify

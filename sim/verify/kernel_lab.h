@@ -12,8 +12,9 @@
 //                       scenario's `addresses`, the default routes through a
 //                       lab gateway with a permanent neighbour entry).
 //
-// The global nf_conntrack_max is set only when the scenario sets it, and
-// the value it had is written first to /run/ctsim/kernel-run.<pid>.sysctl,
+// The global nf_conntrack_max and nf_conntrack_buckets are set only when
+// the scenario sets them, and the values they had are written first to
+// /run/ctsim/kernel-run.<pid>.sysctl ("name value" lines),
 // so that even a run killed by SIGKILL is undone by the next run
 // (cleanup_stale()), which also deletes namespaces of dead runs.
 //
@@ -69,10 +70,11 @@ class KernelLab {
   // `ip netns exec <ns k> argv...`.
   std::vector<std::string> in_namespace(size_t k, std::vector<std::string> argv) const;
   Status sysctl(size_t k, const std::string& key, uint64_t value);
-  // Sets net.netfilter.nf_conntrack_max for the whole machine, keeping the
-  // value to restore (and saying why it refuses: a max at or under the
-  // conns the machine's own namespace holds would cut its traffic).
-  Status set_global_max(uint64_t value);
+  // Sets net.netfilter.<name> (nf_conntrack_max or nf_conntrack_buckets,
+  // which only the machine's first namespace may write) for the whole
+  // machine, keeping the value to restore. A max at or under the conns the
+  // machine's own namespace holds is refused: it would cut its traffic.
+  Status set_global(const std::string& name, uint64_t value);
 
   // Deletes every namespace made, restores the global sysctls. Idempotent.
   void teardown();
@@ -82,7 +84,8 @@ class KernelLab {
   std::string prefix_;
   bool wire_ = false;
   std::map<size_t, std::string> namespaces_;
-  std::optional<uint64_t> saved_max_;
+  Status save_state() const;
+  std::map<std::string, uint64_t> saved_;  // global sysctl -> value before the run
   std::string state_file_;
 };
 

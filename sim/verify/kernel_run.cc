@@ -347,11 +347,6 @@ std::vector<std::string> kernel_run_refusals(const Scenario& s, const std::vecto
   std::vector<std::string> why;
   if (s.hook_time != 0)
     why.push_back("hook_time: a modelled per-hook processing time; the kernel takes its own");
-  if (s.table_given.buckets)
-    why.push_back("table.buckets: the kernel has one table for the whole machine (nf_conntrack_buckets); "
-                  "kernel-run does not resize it");
-  if (s.table_given.hash_rnd)
-    why.push_back("table.hash_rnd: the kernel draws its own hash seed at boot");
   if (s.table_given.memory) why.push_back("table.memory: the table was sized when this machine booted");
   if (s.cpus > online_cpus())
     why.push_back(fmt::format("cpus {}: this machine has {} online", s.cpus, online_cpus()));
@@ -367,8 +362,6 @@ std::vector<std::string> kernel_run_refusals(const Scenario& s, const std::vecto
   }
   for (size_t i = 0; i < s.actions.size(); ++i) {
     const ActionSpec& a = s.actions[i];
-    if (a.kind == ActionSpec::Kind::kSysctl && a.key == "nf_conntrack_buckets")
-      why.push_back(fmt::format("actions[{}]: nf_conntrack_buckets (the machine's one table is not resized)", i));
     if (a.kind == ActionSpec::Kind::kDelete) {
       Parsed<PacketSpec> p = parse_packet(a.tuple_text);
       const uint8_t proto = p.ok() ? p->pkt.protonum : 0;
@@ -415,17 +408,20 @@ Status kernel_run(const Scenario& s, const std::vector<InjectedPacket>& packets,
     if (options.note) options.note(m);
   };
   if (std::string why = kernel_run_unavailable(); !why.empty()) return Status::InvalidArgument(why);
+  for (const std::string& line : KernelLab::cleanup_stale()) note(line);
   if (std::vector<std::string> why = kernel_run_refusals(s, packets); !why.empty()) {
     std::string m = s.file + ": kernel-run cannot play:";
     for (const std::string& w : why) m += "\n  " + w;
     return Status::InvalidArgument(m);
   }
+  if (s.table_given.hash_rnd)
+    note("kernel-run: table.hash_rnd is ctsim's; the kernel hashes with the seed it drew at boot (bucket numbers and "
+         "the order of a GC sweep's DESTROYs differ, which verify does not compare)");
   if (end > options.max_duration)
     return Status::InvalidArgument(fmt::format(
         "{}: the run lasts {} of real time, more than --max-duration {} (give a longer --max-duration, or an "
         "`until`)",
         s.file, format_duration(end), format_duration(options.max_duration)));
-  for (const std::string& line : KernelLab::cleanup_stale()) note(line);
 
   LabAddressMap map;
   if (Status st = build_map(s, packets, &map); !st.ok()) return Status::InvalidArgument(s.file + ": " + st.message());
@@ -504,8 +500,13 @@ Status kernel_run(const Scenario& s, const std::vector<InjectedPacket>& packets,
   note(fmt::format("kernel-run: building the lab for {} ({} namespace(s), {} packets, {} of real time)", s.name,
                    s.namespaces.size(), packets.size(), format_duration(end)));
   if (Status st = lab.create_wire(); !st.ok()) return fail(st);
+  if (s.table_given.buckets) {
+    if (Status st = lab.set_global("nf_conntrack_buckets", s.buckets); !st.ok())
+      return fail(Status::InvalidArgument(s.file + ": table.buckets: " + st.message()));
+  }
   if (s.table_given.max) {
-    if (Status st = lab.set_global_max(s.max); !st.ok()) return fail(Status::InvalidArgument(s.file + ": table.max: " + st.message()));
+    if (Status st = lab.set_global("nf_conntrack_max", s.max); !st.ok())
+      return fail(Status::InvalidArgument(s.file + ": table.max: " + st.message()));
   }
   for (size_t k = 0; k < s.namespaces.size(); ++k) {
     if (Status st = make_namespace(k, s.namespaces[k].sysctls, s.namespaces[k].addresses); !st.ok()) return fail(st);
@@ -614,8 +615,8 @@ Status kernel_run(const Scenario& s, const std::vector<InjectedPacket>& packets,
       using K = ActionSpec::Kind;
       switch (a.kind) {
         case K::kSysctl:
-          if (a.key == "nf_conntrack_max") {
-            step_error = lab.set_global_max(a.value);
+          if (a.key == "nf_conntrack_max" || a.key == "nf_conntrack_buckets") {
+            step_error = lab.set_global(a.key, a.value);
           } else {
             for (size_t k : live(a.netns)) {
               if (step_error.ok()) step_error = lab.sysctl(k, a.sysctl.info ? a.sysctl.info->name : a.key, a.value);
