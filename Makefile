@@ -44,7 +44,7 @@ $(ASAN_BUILD)/Makefile:
 
 test-asan: deps $(ASAN_BUILD)/Makefile
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest -j $(JOBS) --output-on-failure
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest -j $(JOBS) --output-on-failure -LE kernel
 
 # The matrix's gcc -O2 and gcc -O0 are the Release and sanitizer builds
 # that test-release and test-asan made (when they exist): two builds fewer.
