@@ -10,6 +10,7 @@
 #include "sim/engine/sim_time.h"
 #include "sim/verify/kernel_run.h"
 #include "sim/verify/live_run_plan.h"
+#include "sim/verify/nat_port_alignment.h"
 #include "sim/verify/gc_granularity.h"
 #include "sim/verify/run_compare.h"
 #include "sim/verify/run_record_files.h"
@@ -70,7 +71,9 @@ class VerifyCommand : public Command {
     verify::CompareOptions co;
     co.gc_granularity = verify::gc_granularity(plan.scenario.kernel, plan.scenario.hz);
     co.counts_only = false;  // the scenario's "verify" key (races) comes with the differential suite
-    const verify::Comparison cmp = verify::compare_runs(sim, kernel, co);
+    const std::vector<std::string> aligned = verify::align_random_nat_ports(sim, &kernel);
+    verify::Comparison cmp = verify::compare_runs(sim, kernel, co);
+    cmp.tolerated.insert(cmp.tolerated.begin(), aligned.begin(), aligned.end());
     std::string head = "verify: " + plan.scenario.name + ": ctsim " + plan.profile.profile + " (" + plan.profile.why +
                        ") vs kernel " + verify::kernel_release() + "\n";
     const std::string text = head + verify::format_comparison(cmp, sim, kernel, co);
