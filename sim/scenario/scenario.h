@@ -165,6 +165,16 @@ inline constexpr const char* kActionNames[] = {
 static_assert(std::size(kActionNames) == static_cast<size_t>(ActionSpec::Kind::kAddrDel) + 1);
 inline const char* action_name(ActionSpec::Kind k) { return enum_name(kActionNames, k); }
 
+// How `ctsim verify` compares this scenario's kernel run with ctsim's
+// (the top-level "verify" key, docs/SCENARIO.md "Verify"): line by line
+// (kExact), or only totals (kCounts) for a scenario whose kernel result
+// depends on a real race, e.g. two CPUs confirming one tuple at one
+// instant. `ctsim run` ignores it.
+enum class VerifyCompare : uint8_t { kExact, kCounts };
+// The words of "verify.compare", indexed by VerifyCompare.
+inline constexpr const char* kVerifyCompareNames[] = {"exact", "counts"};
+static_assert(std::size(kVerifyCompareNames) == static_cast<size_t>(VerifyCompare::kCounts) + 1);
+
 struct Scenario {
   std::string file;  // as given on the command line (messages only)
   std::string name;
@@ -209,6 +219,10 @@ struct Scenario {
   std::vector<CaptureSpec> captures;
   std::vector<ActionSpec> actions;  // sorted by `at`, stable
   std::optional<SimTime> until;
+  // verify.compare and verify.because: kCounts always has a non-empty
+  // reason (the loader refuses it without one); with kExact it is optional.
+  VerifyCompare verify_compare = VerifyCompare::kExact;
+  std::string verify_because;
 };
 
 // The simulated machine's memory when the scenario gives none: 8 GiB, on
