@@ -70,12 +70,13 @@ class VerifyCommand : public Command {
     }
     verify::CompareOptions co;
     co.gc_granularity = verify::gc_granularity(plan.scenario.kernel, plan.scenario.hz);
-    co.counts_only = false;  // the scenario's "verify" key (races) comes with the differential suite
+    co.counts_only = plan.scenario.verify_compare == VerifyCompare::kCounts;
     const std::vector<std::string> aligned = verify::align_random_nat_ports(sim, &kernel);
     verify::Comparison cmp = verify::compare_runs(sim, kernel, co);
     cmp.tolerated.insert(cmp.tolerated.begin(), aligned.begin(), aligned.end());
     std::string head = "verify: " + plan.scenario.name + ": ctsim " + plan.profile.profile + " (" + plan.profile.why +
                        ") vs kernel " + verify::kernel_release() + "\n";
+    if (co.counts_only) head += "compared on counts only: " + plan.scenario.verify_because + "\n";
     const std::string text = head + verify::format_comparison(cmp, sim, kernel, co);
     std::fputs(text.c_str(), stdout);
     for (const auto& [path, body] : {std::pair{report_, text},
