@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -557,6 +558,10 @@ Status kernel_run(const Scenario& s, const std::vector<InjectedPacket>& packets,
   const int64_t t0_real = real_now() + (t0_mono - mono_now());
   note("kernel-run: playing");
 
+  // The virtual time of the next main-thread step not yet done: a packet
+  // waits for the steps at its own instant, which the simulator runs first
+  // (an action at t sees the table before the packets at t).
+  std::atomic<SimTime> next_step_at{steps.empty() ? std::numeric_limits<SimTime>::max() : steps.front().at};
   std::vector<std::thread> senders;
   for (uint16_t cpu = 0; cpu < s.cpus; ++cpu) {
     senders.emplace_back([&, cpu] {
@@ -564,9 +569,19 @@ Status kernel_run(const Scenario& s, const std::vector<InjectedPacket>& packets,
       CPU_ZERO(&set);
       CPU_SET(cpu, &set);
       pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+      // Real-time priority (it only sleeps, never spins): a loaded machine
+      // must not wake it late, or two CPUs' packets a few hundred
+      // microseconds apart would reach the kernel out of order.
+      sched_param prio{};
+      prio.sched_priority = 10;
+      (void)pthread_setschedparam(pthread_self(), SCHED_FIFO, &prio);
       for (Outgoing& o : outgoing) {
         if (o.in->cpu != cpu) continue;
         if (!sleep_until(t0_mono + o.in->at)) return;
+        while (next_step_at.load(std::memory_order_acquire) <= o.in->at) {
+          if (g_interrupted) return;
+          std::this_thread::sleep_for(std::chrono::microseconds(100));
+        }
         NamespaceState& ns = ns_state[o.ns];
         if (ns.state.load(std::memory_order_acquire) != 1) continue;
         const int64_t late = mono_now() - (t0_mono + o.in->at);
@@ -599,7 +614,8 @@ Status kernel_run(const Scenario& s, const std::vector<InjectedPacket>& packets,
   };
 
   Status step_error;
-  for (const Step& st : steps) {
+  for (size_t si = 0; si < steps.size(); ++si) {
+    const Step& st = steps[si];
     if (!sleep_until(t0_mono + st.at)) break;
     if (st.order == 1) {
       std::string chain, expr;
@@ -683,6 +699,9 @@ Status kernel_run(const Scenario& s, const std::vector<InjectedPacket>& packets,
       }
     }
     if (!step_error.ok()) break;
+    if (si + 1 == steps.size() || steps[si + 1].at != st.at)
+      next_step_at.store(si + 1 < steps.size() ? steps[si + 1].at : std::numeric_limits<SimTime>::max(),
+                         std::memory_order_release);
     for (auto& l : listeners) {
       int code = 0;
       if (l->proc.running() && l->proc.exited(&code)) {
