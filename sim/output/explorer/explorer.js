@@ -311,10 +311,13 @@ function byLane(count, laneOf) {
   for (let i = 0; i < count; i++) if (lanes[i] >= 0) items[fill[lanes[i]]++] = i;
   return { start, items };
 }
-// The lane of conn id (0 for none or a conn left out of the page).
-const laneOfConn = (id) => { const c = conns.get(id); return c ? c.lane : 0; };
+// The lane of conn id (0 for none or a conn left out of the page), by a
+// table: it is asked for every record.
+const connLane = new Int32Array(laneOrder.reduce((a, id) => Math.max(a, id), 0) + 1);
+for (const c of conns.values()) connLane[c.id] = c.lane;
+const laneOfConn = (id) => (id < connLane.length ? connLane[id] : 0);
 // Lane segments: each lane's entries of D.states (record, stage, state).
-const changes = byLane(stateStarts.length, (e) => { const c = conns.get(D.states[stateStarts[e] + 1]); return c ? c.lane : -1; });
+const changes = byLane(stateStarts.length, (e) => laneOfConn(D.states[stateStarts[e] + 1]) || -1);
 // Marks on the lanes: what happened to a conn (or, on lane 0, to a packet
 // that has none), by record.
 const MARKS = [null, 'packet', 'event', 'clash', 'nat', 'drop', 'early_drop', 'gc'];
@@ -328,16 +331,16 @@ const markKind = (k, i) => {
   if (k === K.dying && R.a[i] === 1) return 7;
   return 0;
 };
-const recMark = new Uint8Array(N);
-for (let i = 0; i < N; i++) recMark[i] = markKind(R.k[i], i);
-const marks = byLane(N, (i) => (recMark[i] ? laneOfConn(recC[i]) : -1));
 // Counted once for the test state: drop records, and drop marks (drops and
 // early drops on a conn's lane, drops on lane 0).
+const recMark = new Uint8Array(N);
 let dropRecords = 0, dropMarks = 0;
 for (let i = 0; i < N; i++) {
+  const m = (recMark[i] = markKind(R.k[i], i));
   if (R.k[i] === K.drop) dropRecords++;
-  if (recMark[i] === 5 || (recMark[i] === 6 && laneOfConn(recC[i]) !== 0)) dropMarks++;
+  if (m === 5 || (m === 6 && laneOfConn(recC[i]) !== 0)) dropMarks++;
 }
+const marks = byLane(N, (i) => (recMark[i] ? laneOfConn(recC[i]) : -1));
 const MARK_COLOURS = { packet: '#333', event: '#16a085', clash: '#d35400', nat: '#2980b9', drop: '#e00000',
   early_drop: '#e00000', gc: '#7f4f24' };
 const STAGE_COLOURS = ['#e8a33d', '#3c8dbc', '#c0392b', '#dddddd'];
