@@ -7,7 +7,9 @@
 // The log's streams are sorted by record; the state at record r is what
 // every entry with rec <= r left. Moving forward applies the entries in
 // between; moving backward replays from the start (cheap: a few hundred
-// thousand small steps at most).
+// thousand small steps at most). Opening is what costs for a big run
+// (docs/EXPLORER.md, "Big runs"): the log is read once into typed arrays,
+// indexed by lane and by record, and no object is made per record.
 'use strict';
 
 // When each phase of opening ended (ms since navigation start), for the
@@ -45,10 +47,10 @@ const $ = (id) => document.getElementById(id);
 // (DecompressionStream) answers only asynchronously, after the page's load
 // event, when tests and screenshots read the page; this one is synchronous,
 // so the page is ready when its script ends. It is a canonical-Huffman
-// decoder (as zlib's puff.c describes the format) written for speed: one
-// function, the bit buffer in local variables, and each code decoded by one
+// decoder (as zlib's puff.c describes the format) written for speed: the
+// bit buffer in local variables of the hot loop, and each code decoded by one
 // look-up in a table indexed by the next bits of the stream (as many bits
-// as the code's longest code). About 10 ms per inflated MB.
+// as the code's longest code). It takes about 1.5 times zlib's own time.
 const LEN_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195,
   227, 258];
 const LEN_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
