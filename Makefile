@@ -8,12 +8,14 @@
 #               only for a behaviour change the commit message explains)
 #   make explorer-screenshots  the explorer page's PNGs in docs/img/
 #               (headless chromium; after a change to the page)
+#   make explorer-load-time  how fast the 10,000-conn explorer page gets
+#               ready, against the seed walk-through's (docs/EXPLORER.md)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= 2
 OUT        ?= out
 
-.PHONY: all deps build build-ctsim demo test test-release test-asan test-determinism test-fuzz test-exact-walks goldens explorer-screenshots clean
+.PHONY: all deps build build-ctsim demo test test-release test-asan test-determinism test-fuzz test-exact-walks goldens explorer-screenshots explorer-load-time clean
 
 all: build
 
@@ -60,6 +62,9 @@ goldens: build-ctsim
 
 explorer-screenshots: build-ctsim
 	tools/explorer/screenshots.sh $(BUILD)/ctsim
+
+explorer-load-time: build-ctsim
+	tools/explorer/load-time.sh $(BUILD)/ctsim
 
 test: test-release test-asan test-determinism test-fuzz
 

@@ -7,7 +7,9 @@
 // The log's streams are sorted by record; the state at record r is what
 // every entry with rec <= r left. Moving forward applies the entries in
 // between; moving backward replays from the start (cheap: a few hundred
-// thousand small steps at most).
+// thousand small steps at most). Opening is what costs for a big run
+// (docs/EXPLORER.md, "Big runs"): the log is read once into typed arrays,
+// indexed by lane and by record, and no object is made per record.
 'use strict';
 
 // When each phase of opening ended (ms since navigation start), for the
@@ -41,9 +43,14 @@ const $ = (id) => document.getElementById(id);
 
 // ---- Inflate (RFC 1951, raw deflate), for the embedded data. ----
 // The run's log is deflated and base64-encoded by the writer (a 10,000-conn
-// run's log is about 8 times smaller so); this decoder is the classic
-// canonical-Huffman one (as zlib's puff.c describes it), synchronous, so
-// the page is ready when its script ends. `outLen`: the inflated size.
+// run's log is about 5 times smaller so). The browsers' own inflater
+// (DecompressionStream) answers only asynchronously, after the page's load
+// event, when tests and screenshots read the page; this one is synchronous,
+// so the page is ready when its script ends. It is a canonical-Huffman
+// decoder (as zlib's puff.c describes the format) written for speed: the
+// bit buffer in local variables of the hot loop, and each code decoded by one
+// look-up in a table indexed by the next bits of the stream (as many bits
+// as the code's longest code). It takes about 1.5 times zlib's own time.
 const LEN_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195,
   227, 258];
 const LEN_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
@@ -51,117 +58,184 @@ const DIST_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 25
   4097, 6145, 8193, 12289, 16385, 24577];
 const DIST_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
 const CODE_LENGTH_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+// The look-up table of a canonical Huffman code given its code lengths:
+// indexed by the next `bits` bits of the stream (codes are sent most
+// significant bit first, so an index is a code reversed and followed by
+// any bits), an entry is symbol << 4 | code length; 0 where no code fits
+// (a lengths list that is not a complete code: a broken stream).
+function huffmanTable(lengths) {
+  const counts = new Uint16Array(16), next = new Uint16Array(16);
+  let bits = 0;
+  for (const l of lengths) { counts[l]++; if (l > bits) bits = l; }
+  counts[0] = 0;
+  for (let len = 1, code = 0; len < 16; len++) { code = (code + counts[len - 1]) << 1; next[len] = code; }
+  const table = new Uint32Array(1 << bits);
+  for (let sym = 0; sym < lengths.length; sym++) {
+    const len = lengths[sym];
+    if (!len) continue;
+    const code = next[len]++;
+    let rev = 0;
+    for (let b = 0; b < len; b++) rev |= ((code >> b) & 1) << (len - 1 - b);
+    for (let j = rev; j < table.length; j += 1 << len) table[j] = (sym << 4) | len;
+  }
+  return { table, mask: (1 << bits) - 1 };
+}
+let fixedCodes = null;  // the fixed codes of block type 1, made once
+// The bit reader of the block headers: `cnt` bits in `buf`, the stream's
+// next bit lowest, read from src at `pos` (past its end: zeros).
+class Bits {
+  constructor(src) { this.src = src; this.pos = 0; this.buf = 0; this.cnt = 0; }
+  take(n) {
+    while (this.cnt < n) { this.buf |= (this.src[this.pos++] | 0) << this.cnt; this.cnt += 8; }
+    const v = this.buf & ((1 << n) - 1);
+    this.buf >>>= n; this.cnt -= n;
+    return v;
+  }
+  // The next symbol of a code made by huffmanTable.
+  decode(code) {
+    while (this.cnt < 24) { this.buf |= (this.src[this.pos++] | 0) << this.cnt; this.cnt += 8; }
+    const e = code.table[this.buf & code.mask];
+    if (!(e & 15)) throw this.broken('a bad code');
+    this.buf >>>= e & 15; this.cnt -= e & 15;
+    return e >> 4;
+  }
+  broken(what) { return new Error(`inflate: ${what} at byte ${this.pos} of ${this.src.length}`); }
+}
 function inflate(src, outLen) {
   const out = new Uint8Array(outLen);
-  let pos = 0, bitBuf = 0, bitCount = 0, op = 0;
-  const bits = (n) => {
-    while (bitCount < n) { bitBuf |= src[pos++] << bitCount; bitCount += 8; }
-    const v = bitBuf & ((1 << n) - 1);
-    bitBuf >>>= n; bitCount -= n;
-    return v;
-  };
-  // A canonical Huffman code from code lengths: how many codes of each
-  // length, the symbols in code order, and a lookup table of the codes up
-  // to FAST_BITS long indexed by the next bits of the stream (codes are
-  // sent most significant bit first, so the index is the code reversed);
-  // an entry is symbol << 4 | length, 0 for a longer code.
-  const FAST_BITS = 10;
-  const huffman = (lengths) => {
-    const counts = new Uint16Array(16), offsets = new Uint16Array(16), symbols = new Uint16Array(lengths.length);
-    for (const l of lengths) counts[l]++;
-    counts[0] = 0;
-    for (let i = 1; i < 16; i++) offsets[i] = offsets[i - 1] + counts[i - 1];
-    for (let i = 0; i < lengths.length; i++) if (lengths[i]) symbols[offsets[lengths[i]]++] = i;
-    const table = new Uint32Array(1 << FAST_BITS);
-    const next = new Uint16Array(16);
-    for (let len = 1, code = 0; len < 16; len++) { code = (code + counts[len - 1]) << 1; next[len] = code; }
-    for (let i = 0; i < lengths.length; i++) {
-      const len = lengths[i];
-      if (!len) continue;
-      const code = next[len]++;
-      if (len > FAST_BITS) continue;
-      let rev = 0;
-      for (let b = 0; b < len; b++) rev |= ((code >> b) & 1) << (len - 1 - b);
-      for (let j = rev; j < (1 << FAST_BITS); j += 1 << len) table[j] = (i << 4) | len;
-    }
-    return { counts, symbols, table };
-  };
-  const decode = (h) => {
-    while (bitCount < FAST_BITS) { bitBuf |= (src[pos++] | 0) << bitCount; bitCount += 8; }
-    const e = h.table[bitBuf & ((1 << FAST_BITS) - 1)];
-    if (e) { bitBuf >>>= e & 15; bitCount -= e & 15; return e >> 4; }
-    // A code longer than FAST_BITS: bit by bit.
-    let code = 0, first = 0, index = 0;
-    for (let len = 1; len < 16; len++) {
-      code |= bits(1);
-      const count = h.counts[len];
-      if (code - count < first) return h.symbols[index + (code - first)];
-      index += count; first += count; first <<= 1; code <<= 1;
-    }
-    throw new Error('inflate: a bad Huffman code');
-  };
-  let fixed = null;
+  const bits = new Bits(src);
+  let op = 0;
   for (let last = 0; !last;) {
-    last = bits(1);
-    const type = bits(2);
-    if (type === 0) {  // stored: byte-aligned, LEN and NLEN, then the bytes
-      bitBuf = 0; bitCount = 0;
-      const len = src[pos] | (src[pos + 1] << 8);
-      pos += 4;
-      out.set(src.subarray(pos, pos + len), op);
-      pos += len; op += len;
+    last = bits.take(1);
+    const type = bits.take(2);
+    if (type === 0) {  // stored: byte-aligned LEN and NLEN, then the bytes
+      bits.take(bits.cnt & 7);
+      bits.pos -= bits.cnt >> 3;  // whole bytes read ahead go back
+      bits.buf = 0; bits.cnt = 0;
+      const len = src[bits.pos] | (src[bits.pos + 1] << 8);
+      bits.pos += 4;
+      if (op + len > outLen) throw bits.broken('a stored block past the inflated size');
+      out.set(src.subarray(bits.pos, bits.pos + len), op);
+      bits.pos += len; op += len;
       continue;
     }
     let lit, dist;
     if (type === 1) {
-      if (!fixed) {
+      if (!fixedCodes) {
         const l = new Uint8Array(288);
         l.fill(8, 0, 144); l.fill(9, 144, 256); l.fill(7, 256, 280); l.fill(8, 280, 288);
-        fixed = [huffman(l), huffman(new Uint8Array(30).fill(5))];
+        fixedCodes = [huffmanTable(l), huffmanTable(new Uint8Array(30).fill(5))];
       }
-      [lit, dist] = fixed;
+      [lit, dist] = fixedCodes;
     } else if (type === 2) {
-      const nlen = bits(5) + 257, ndist = bits(5) + 1, ncode = bits(4) + 4;
+      const nlen = bits.take(5) + 257, ndist = bits.take(5) + 1, ncode = bits.take(4) + 4;
       const cl = new Uint8Array(19);
-      for (let i = 0; i < ncode; i++) cl[CODE_LENGTH_ORDER[i]] = bits(3);
-      const clCode = huffman(cl);
+      for (let i = 0; i < ncode; i++) cl[CODE_LENGTH_ORDER[i]] = bits.take(3);
+      const clCode = huffmanTable(cl);
       const lengths = new Uint8Array(nlen + ndist);
       for (let i = 0; i < nlen + ndist;) {
-        const sym = decode(clCode);
+        const sym = bits.decode(clCode);
         if (sym < 16) { lengths[i++] = sym; continue; }
         let rep, val = 0;
-        if (sym === 16) { val = lengths[i - 1]; rep = 3 + bits(2); }
-        else if (sym === 17) rep = 3 + bits(3);
-        else rep = 11 + bits(7);
+        if (sym === 16) { val = lengths[i - 1]; rep = 3 + bits.take(2); }
+        else if (sym === 17) rep = 3 + bits.take(3);
+        else rep = 11 + bits.take(7);
         lengths.fill(val, i, i + rep);
         i += rep;
       }
-      lit = huffman(lengths.subarray(0, nlen));
-      dist = huffman(lengths.subarray(nlen));
+      lit = huffmanTable(lengths.subarray(0, nlen));
+      dist = huffmanTable(lengths.subarray(nlen));
     } else {
-      throw new Error('inflate: a bad block type');
+      throw bits.broken('a bad block type');
     }
-    for (;;) {
-      let sym = decode(lit);
-      if (sym < 256) { out[op++] = sym; continue; }
-      if (sym === 256) break;
-      sym -= 257;
-      const len = LEN_BASE[sym] + bits(LEN_EXTRA[sym]);
-      const ds = decode(dist);
-      const back = DIST_BASE[ds] + bits(DIST_EXTRA[ds]);
-      for (let k = 0; k < len; k++, op++) out[op] = out[op - back];
-    }
+    op = inflateBlock(bits, out, op, lit, dist);
   }
   if (op !== outLen) throw new Error(`inflate: ${op} bytes, not ${outLen}`);
   return out;
 }
-// The bytes of an embedded, deflated, base64-encoded element.
+// A block's symbols, written at out[op...]; returns the new op. The hot
+// loop: the reader's state is copied into locals (registers) for it, the
+// refills written out; they keep 24 bits or more (at most 31) in the
+// buffer, enough for any one code or its extra bits.
+function inflateBlock(bits, out, op, lit, dist) {
+  const src = bits.src, outLen = out.length;
+  const litTable = lit.table, litMask = lit.mask, distTable = dist.table, distMask = dist.mask;
+  let pos = bits.pos, buf = bits.buf, cnt = bits.cnt;
+  for (;;) {
+    while (cnt < 24) { buf |= (src[pos++] | 0) << cnt; cnt += 8; }
+    const e = litTable[buf & litMask];
+    const elen = e & 15;
+    if (!elen) { bits.pos = pos; throw bits.broken('a bad literal/length code'); }
+    buf >>>= elen; cnt -= elen;
+    let sym = e >> 4;
+    if (sym < 256) { out[op++] = sym; continue; }
+    if (sym === 256) break;
+    sym -= 257;
+    let len = LEN_BASE[sym];
+    const lx = LEN_EXTRA[sym];
+    if (lx) { len += buf & ((1 << lx) - 1); buf >>>= lx; cnt -= lx; }
+    while (cnt < 24) { buf |= (src[pos++] | 0) << cnt; cnt += 8; }
+    const d = distTable[buf & distMask];
+    const dlen = d & 15;
+    if (!dlen) { bits.pos = pos; throw bits.broken('a bad distance code'); }
+    buf >>>= dlen; cnt -= dlen;
+    const ds = d >> 4;
+    let back = DIST_BASE[ds];
+    const dx = DIST_EXTRA[ds];
+    if (dx) {
+      while (cnt < 24) { buf |= (src[pos++] | 0) << cnt; cnt += 8; }
+      back += buf & ((1 << dx) - 1); buf >>>= dx; cnt -= dx;
+    }
+    if (back > op || op + len > outLen) { bits.pos = pos; throw bits.broken('a match outside the inflated bytes'); }
+    for (const end = op + len; op < end; op++) out[op] = out[op - back];
+  }
+  bits.pos = pos; bits.buf = buf; bits.cnt = cnt;
+  return op;
+}
+// The bytes of an embedded, deflated, base64-encoded element (the browser's
+// own base64 decoder where it has one: Uint8Array.fromBase64, Chromium 140+).
 function embedded(id) {
   const el = $(id);
-  const raw = atob(el.textContent.trim());
-  const bytes = new Uint8Array(raw.length);
-  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  const b64 = el.textContent.trim();
+  let bytes;
+  if (Uint8Array.fromBase64) {
+    bytes = Uint8Array.fromBase64(b64);
+  } else {
+    const raw = atob(b64);
+    bytes = new Uint8Array(raw.length);
+    for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  }
   return inflate(bytes, parseInt(el.dataset.size, 10));
+}
+// How the page holds each integer array of the log: Int32Array for ids,
+// kinds, arguments, text indices, narrative offsets (within the kept 1
+// MiB), list lengths, node codes and counts, all far below 2^31;
+// Float64Array (exact to 2^53) for times in ns, counters and anything not
+// named here. `sum`: the writer wrote the array as differences from the
+// previous value (the page keeps the running sum: the values themselves).
+const ARRAYS = {
+  'rec.t': { sum: true }, 'rec.k': { int: true }, 'rec.c': { int: true, sum: true },
+  'rec.p': { int: true, sum: true }, 'rec.a': { int: true }, 'rec.x': { int: true }, 'rec.b': { int: true, sum: true },
+  states: { int: true }, chains: { int: true }, walks: { int: true }, counts: { int: true },
+};
+// Decodes out.length zigzag LEB128 varints from bytes at `at` into `out`;
+// returns where the next array starts. Integer operations up to 28 bits (4
+// bytes, nearly every number), arithmetic beyond (exact to 2^53). The loop
+// is kept free of per-array choices (a running sum is a second loop): it
+// runs once per page, so it should not have to be compiled again for each
+// array.
+function varints(bytes, at, out) {
+  for (let i = 0, n = out.length; i < n; i++) {
+    let z = bytes[at++];
+    if (z >= 0x80) {
+      z &= 0x7f;
+      let shift = 7, b;
+      do { b = bytes[at++]; z |= (b & 0x7f) << shift; shift += 7; } while (b >= 0x80 && shift < 28);
+      for (let scale = 2 ** 28; b >= 0x80; scale *= 128) { b = bytes[at++]; z += (b & 0x7f) * scale; }
+    }
+    out[i] = z <= 0x3fffffff ? (z >>> 1) ^ -(z & 1) : z % 2 ? -(z + 1) / 2 : z / 2;
+  }
+  return at;
 }
 // The log: the JSON, then its integer arrays from the packed numbers (zigzag
 // LEB128 varints, arrays one after another as D.numbers lists them), each
@@ -174,14 +248,10 @@ function loadData() {
   let at = 0;
   data.rec = {};
   for (const [name, count] of data.numbers) {
-    const values = new Float64Array(count);
-    for (let i = 0; i < count; i++) {
-      let b = bytes[at++];
-      if (b < 0x80) { values[i] = b & 1 ? -((b + 1) >> 1) : b >> 1; continue; }  // the common case
-      let z = b & 0x7f;
-      for (let scale = 128; b & 0x80; scale *= 128) { b = bytes[at++]; z += (b & 0x7f) * scale; }
-      values[i] = z % 2 ? -(z + 1) / 2 : z / 2;  // arithmetic, not bit operations: beyond 2^31
-    }
+    const how = ARRAYS[name] || {};
+    const values = how.int ? new Int32Array(count) : new Float64Array(count);
+    at = varints(bytes, at, values);
+    if (how.sum) for (let i = 1; i < count; i++) values[i] += values[i - 1];
     const path = name.split('.');
     if (path.length === 2) data[path[0]][path[1]] = values; else data[name] = values;
   }
@@ -192,61 +262,87 @@ const D = loadData();
 mark('data');
 const text = (i) => D.texts[i];
 
-// ---- The records, decoded from their columns (deltas summed). ----
+// ---- The records: one column per field, typed arrays. ----
 const R = D.rec;
 const N = R.k.length;
-const recT = new Float64Array(N), recP = new Float64Array(N), recB = new Float64Array(N), recC = new Int32Array(N);
-{
-  let t = 0, p = 0, b = 0, c = 0;
-  for (let i = 0; i < N; i++) {
-    t += R.t[i]; p += R.p[i]; b += R.b[i]; c += R.c[i];
-    recT[i] = t; recP[i] = p; recB[i] = b; recC[i] = c;
-  }
+const recT = R.t, recP = R.p, recB = R.b, recC = R.c;  // absolute (summed as decoded)
+// Indices of the entries of a stream (a flat array of entries that start
+// with their record as the difference from the previous entry's, which is
+// made absolute here); `length(i)`: the size of the entry at i.
+function entries(flat, length) {
+  let n = 0;
+  for (let i = 0; i < flat.length; i += length(i)) n++;
+  const starts = new Int32Array(n);
+  for (let i = 0, e = 0, rec = 0; i < flat.length; i += length(i)) { rec += flat[i]; flat[i] = rec; starts[e++] = i; }
+  return starts;
 }
-// The streams' entries start with their record as a difference from the
-// previous entry's: make them absolute. `length(i)`: the entry at i's size.
-function undelta(flat, length) {
-  for (let i = 0, rec = 0; i < flat.length; i += length(i)) { rec += flat[i]; flat[i] = rec; }
-}
-undelta(D.states, () => 7);
-undelta(D.chains, (i) => 3 + D.chains[i + 2]);
-undelta(D.walks, (i) => 4 + D.walks[i + 3]);
-undelta(D.stats, () => 5);
-undelta(D.counts, () => 3);
-undelta(D.listener_gauges, () => 4);
-// Records that start a packet (Shift+arrow steps between them).
-const packetStarts = [];
-for (let i = 0; i < N; i++) if (R.k[i] === K.pkt) packetStarts.push(i);
+const stateStarts = entries(D.states, () => 7);
+const chainStarts = entries(D.chains, (i) => 3 + D.chains[i + 2]);
+const walkStarts = entries(D.walks, (i) => 4 + D.walks[i + 3]);
+const statStarts = entries(D.stats, () => 5);
+const countStarts = entries(D.counts, () => 3);
+const gaugeStarts = entries(D.listener_gauges, () => 4);
+// Records that start a packet (Shift+arrow steps between them), in order.
+const packetStarts = (() => {
+  let n = 0;
+  for (let i = 0; i < N; i++) if (R.k[i] === K.pkt) n++;
+  const starts = new Int32Array(n);
+  for (let i = 0, j = 0; i < N; i++) if (R.k[i] === K.pkt) starts[j++] = i;
+  return starts;
+})();
+// The lookup walk recorded at each record (its index in D.walks), -1: none.
+const walkAt = new Int32Array(N).fill(-1);
+for (const i of walkStarts) walkAt[D.walks[i]] = i;
 
 mark('records');
-// ---- Conns. ----
-const conns = new Map();  // id -> {id, net, proto, orig, reply, changes: [[rec, stage, state]], marks: [[rec, kind]]}
+// ---- Conns and their lanes. ----
+const conns = new Map();  // id -> {id, lane, net, proto, orig, reply}
 for (const [id, net, proto, orig, reply] of D.conns)
-  conns.set(id, { id, net, proto: text(proto), orig, reply, changes: [], marks: [] });
+  conns.set(id, { id, lane: conns.size + 1, net, proto: text(proto), orig, reply });
 const laneOrder = [...conns.keys()];  // lane i+1 shows conn laneOrder[i]; lane 0: records with no conn
-for (let i = 0; i + 7 <= D.states.length; i += 7) {
-  const c = conns.get(D.states[i + 1]);
-  if (c) c.changes.push([D.states[i], D.states[i + 2], text(D.states[i + 6])]);
+// A lane's lists (its conn's state changes, its marks) as one flat index:
+// lane l's items are items[start[l] .. start[l + 1]), in record order.
+// `laneOf(i)`: item i's lane, or -1 if it is on none.
+function byLane(count, laneOf) {
+  const start = new Int32Array(laneOrder.length + 2);
+  const lanes = new Int32Array(count);
+  for (let i = 0; i < count; i++) { lanes[i] = laneOf(i); if (lanes[i] >= 0) start[lanes[i] + 1]++; }
+  for (let l = 1; l < start.length; l++) start[l] += start[l - 1];
+  const items = new Int32Array(start[start.length - 1]);
+  const fill = start.slice(0, -1);
+  for (let i = 0; i < count; i++) if (lanes[i] >= 0) items[fill[lanes[i]]++] = i;
+  return { start, items };
 }
+// The lane of conn id (0 for none or a conn left out of the page), by a
+// table: it is asked for every record.
+const connLane = new Int32Array(laneOrder.reduce((a, id) => Math.max(a, id), 0) + 1);
+for (const c of conns.values()) connLane[c.id] = c.lane;
+const laneOfConn = (id) => (id < connLane.length ? connLane[id] : 0);
+// Lane segments: each lane's entries of D.states (record, stage, state).
+const changes = byLane(stateStarts.length, (e) => laneOfConn(D.states[stateStarts[e] + 1]) || -1);
 // Marks on the lanes: what happened to a conn (or, on lane 0, to a packet
-// that has none).
+// that has none), by record.
+const MARKS = [null, 'packet', 'event', 'clash', 'nat', 'drop', 'early_drop', 'gc'];
 const markKind = (k, i) => {
-  if (k === K.lookup || k === K.new || k === K.update) return 'packet';
-  if (k === K.event) return 'event';
-  if (k === K.clash) return 'clash';
-  if (k === K.nat) return 'nat';
-  if (k === K.drop || (k === K.verdict && R.a[i] === 1)) return 'drop';
-  if (k === K.dying && R.a[i] === 4) return 'early_drop';
-  if (k === K.dying && R.a[i] === 1) return 'gc';
-  return null;
+  if (k === K.lookup || k === K.new || k === K.update) return 1;
+  if (k === K.event) return 2;
+  if (k === K.clash) return 3;
+  if (k === K.nat) return 4;
+  if (k === K.drop || (k === K.verdict && R.a[i] === 1)) return 5;
+  if (k === K.dying && R.a[i] === 4) return 6;
+  if (k === K.dying && R.a[i] === 1) return 7;
+  return 0;
 };
-const noConnMarks = [];
+// Counted once for the test state: drop records, and drop marks (drops and
+// early drops on a conn's lane, drops on lane 0).
+const recMark = new Uint8Array(N);
+let dropRecords = 0, dropMarks = 0;
 for (let i = 0; i < N; i++) {
-  const m = markKind(R.k[i], i);
-  if (!m) continue;
-  const c = conns.get(recC[i]);
-  (c ? c.marks : noConnMarks).push([i, m]);
+  const m = (recMark[i] = markKind(R.k[i], i));
+  if (R.k[i] === K.drop) dropRecords++;
+  if (m === 5 || (m === 6 && laneOfConn(recC[i]) !== 0)) dropMarks++;
 }
+const marks = byLane(N, (i) => (recMark[i] ? laneOfConn(recC[i]) : -1));
 const MARK_COLOURS = { packet: '#333', event: '#16a085', clash: '#d35400', nat: '#2980b9', drop: '#e00000',
   early_drop: '#e00000', gc: '#7f4f24' };
 const STAGE_COLOURS = ['#e8a33d', '#3c8dbc', '#c0392b', '#dddddd'];
@@ -255,12 +351,12 @@ const STATE_SHADES = { SYN_SENT: '#7fb3d5', SYN_RECV: '#5499c7', ESTABLISHED: '#
   CLOSE_WAIT: '#1a5276', LAST_ACK: '#154360', TIME_WAIT: '#5d6d7e', CLOSE: '#85929e' };
 
 // ---- Streams: log entries sorted by record, replayed up to the moment. ----
-// `stride`: numbers per entry (or a function giving an entry's length);
-// `apply(i)` applies the entry at flat index i; `reset()` empties the state.
+// `starts`: where each entry begins in `flat` (its first number is its
+// record); `apply(i)` applies the entry at flat index i; `reset()` empties
+// the state.
 class Stream {
-  constructor(flat, stride, apply, reset) {
-    this.starts = [];
-    for (let i = 0; i < flat.length; i += (typeof stride === 'function' ? stride(i) : stride)) this.starts.push(i);
+  constructor(flat, starts, apply, reset) {
+    this.starts = starts;
     this.flat = flat; this.apply = apply; this.reset = reset; this.next = 0; this.at = -1;
     reset();
   }
@@ -272,35 +368,28 @@ class Stream {
 }
 const now = { states: new Map(), chains: new Map(), stats: [], counts: [], listeners: [] };
 const streams = [
-  new Stream(D.states, 7, (i) => {
+  new Stream(D.states, stateStarts, (i) => {
     const s = D.states;
     now.states.set(s[i + 1], { rec: s[i], stage: s[i + 2], list: s[i + 3], cpu: s[i + 4], use: s[i + 5],
       state: text(s[i + 6]), since: now.states.get(s[i + 1])?.list === s[i + 3] ? now.states.get(s[i + 1]).since : s[i] });
   }, () => now.states.clear()),
-  new Stream(D.chains, (i) => 3 + D.chains[i + 2], (i) => {
+  new Stream(D.chains, chainStarts, (i) => {
     const c = D.chains;
     const nodes = Array.from(c.subarray(i + 3, i + 3 + c[i + 2]));
     if (nodes.length) now.chains.set(c[i + 1], nodes); else now.chains.delete(c[i + 1]);
   }, () => now.chains.clear()),
-  new Stream(D.stats, 5, (i) => {
+  new Stream(D.stats, statStarts, (i) => {
     const s = D.stats;
     const net = (now.stats[s[i + 1]] ??= []);
     (net[s[i + 2]] ??= new Array(STAT_FIELDS.length).fill(0))[s[i + 3]] = s[i + 4];
   }, () => { now.stats = []; }),
-  new Stream(D.counts, 3, (i) => { now.counts[D.counts[i + 1]] = D.counts[i + 2]; }, () => { now.counts = []; }),
-  new Stream(D.listener_gauges, 4, (i) => {
+  new Stream(D.counts, countStarts, (i) => { now.counts[D.counts[i + 1]] = D.counts[i + 2]; }, () => { now.counts = []; }),
+  new Stream(D.listener_gauges, gaugeStarts, (i) => {
     const g = D.listener_gauges;
     now.listeners[g[i + 1]] = [g[i + 2], g[i + 3]];
   }, () => { now.listeners = []; }),
 ];
 mark('streams');
-// Lookup walks by record.
-const walks = new Map();
-for (let i = 0; i < D.walks.length; i += 4 + D.walks[i + 3]) {
-  const w = D.walks;
-  walks.set(w[i], { bucket: w[i + 1], match: w[i + 2] - 1, nodes: Array.from(w.subarray(i + 4, i + 4 + w[i + 3])) });
-}
-
 // ---- The moment and the selection. ----
 let cur = 0;
 let selected = 0;  // conn id, 0: none
@@ -337,9 +426,14 @@ function describe(i) {
 // What conn `id`'s lane shows at record r: its last change at or before r.
 function laneStateAt(id, r) {
   const c = conns.get(id);
-  let seg = null;
-  if (c) for (const ch of c.changes) if (ch[0] <= r) seg = ch;
-  return seg ? { stage: STAGES[seg[1]], state: seg[2] } : null;
+  let seg = -1;  // its index in D.states
+  if (c) {
+    for (let j = changes.start[c.lane]; j < changes.start[c.lane + 1]; j++) {
+      const i = stateStarts[changes.items[j]];
+      if (D.states[i] <= r) seg = i;
+    }
+  }
+  return seg >= 0 ? { stage: STAGES[D.states[seg + 2]], state: text(D.states[seg + 6]) } : null;
 }
 
 function drawLanes() {
@@ -366,16 +460,19 @@ function drawLanes() {
     g.fillStyle = '#444';
     g.fillText(id === 0 ? '(no conn)' : 'conn ' + id, 2, y + LANE_H / 2);
     if (c) {
-      for (let j = 0; j < c.changes.length; j++) {
-        const [rec, stage, state] = c.changes[j];
-        const end = j + 1 < c.changes.length ? c.changes[j + 1][0] : (stage === 3 ? rec : N - 1);
+      const S = D.states, to = changes.start[lane + 1];
+      for (let j = changes.start[lane]; j < to; j++) {
+        const i = stateStarts[changes.items[j]];
+        const rec = S[i], stage = S[i + 2], state = text(S[i + 6]);
+        const end = j + 1 < to ? S[stateStarts[changes.items[j + 1]]] : (stage === 3 ? rec : N - 1);
         g.fillStyle = stage === 1 && STATE_SHADES[state] ? STATE_SHADES[state] : STAGE_COLOURS[stage];
         const x0 = x(rec), x1 = Math.max(x(end), x0 + 2);
         g.fillRect(x0, y + 3, x1 - x0, LANE_H - 6);
         if (x1 - x0 > 60 && state) { g.fillStyle = '#fff'; g.fillText(state, x0 + 2, y + LANE_H / 2); }
       }
     }
-    for (const [rec, m] of (c ? c.marks : noConnMarks)) {
+    for (let j = marks.start[lane]; j < marks.start[lane + 1]; j++) {
+      const rec = marks.items[j], m = MARKS[recMark[rec]];
       g.fillStyle = MARK_COLOURS[m];
       const mx = x(rec);
       if (m === 'packet') g.fillRect(mx, y + 1, 1, 3);
@@ -402,7 +499,10 @@ function nodeLabel(code) {
 // The packet of the current record and its lookup walk, if it had one so far.
 function currentWalk() {
   for (let i = cur; i >= 0 && recP[i] === recP[cur] && (recP[cur] !== 0 || i === cur); i--)
-    if (walks.has(i)) return { rec: i, ...walks.get(i) };
+    if (walkAt[i] >= 0) {
+      const w = walkAt[i], W = D.walks;
+      return { rec: i, bucket: W[w + 1], match: W[w + 2] - 1, nodes: Array.from(W.subarray(w + 4, w + 4 + W[w + 3])) };
+    }
   return null;
 }
 
@@ -680,9 +780,8 @@ function writeTestState(extra) {
     ready: true, rec: cur, records: N, t_ns: recT[cur], kind: KINDS[R.k[cur]], packet: recP[cur], selected,
     selected_stage: s ? STAGES[s.stage] : null, selected_state: s ? s.state : null, selected_use: s ? s.use : null,
     selected_list: s ? LISTS[s.list] : null, lane: selected ? laneStateAt(selected, cur) : null,
-    drop_records: R.k.filter((k) => k === K.drop).length, counts: D.nets.map((n, i) => now.counts[i] || 0), max: D.max,
-    drop_marks: noConnMarks.filter(([, m]) => m === 'drop').length +
-      [...conns.values()].reduce((a, c) => a + c.marks.filter(([, m]) => m === 'drop' || m === 'early_drop').length, 0),
+    drop_records: dropRecords, counts: D.nets.map((n, i) => now.counts[i] || 0), max: D.max,
+    drop_marks: dropMarks,
     errors: pageErrors, timings, ...extra,
   };
   $('test-state').textContent = JSON.stringify(state);
@@ -738,9 +837,15 @@ function fromHash() {
   go(r, true);
 }
 
+// How many of the sorted `values` are at most x.
+function countAtMost(values, x) {
+  let lo = 0, hi = values.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (values[mid] <= x) lo = mid + 1; else hi = mid; }
+  return lo;
+}
 function packetStep(dir) {
-  if (dir > 0) { const n = packetStarts.find((i) => i > cur); go(n === undefined ? N - 1 : n); }
-  else { const p = packetStarts.filter((i) => i < cur).pop(); go(p === undefined ? 0 : p); }
+  if (dir > 0) { const n = countAtMost(packetStarts, cur); go(n < packetStarts.length ? packetStarts[n] : N - 1); }
+  else { const p = countAtMost(packetStarts, cur - 1); go(p > 0 ? packetStarts[p - 1] : 0); }
 }
 
 function main() {
