@@ -162,9 +162,9 @@ void report_jitter(Ctx& x, const std::string& where, size_t jitter) {
 // --- Events ---
 
 struct ListenerLines {
-  std::vector<Line> ordered;   // NEW, UPDATE and unknown lines, in order
-  std::vector<Line> destroys;  // DESTROY lines
-  size_t enobufs = 0;          // ENOBUFS warnings
+  std::vector<Line> ordered;    // NEW, UPDATE and unknown lines, in order
+  std::vector<Line> destroys;   // DESTROY lines
+  size_t enobufs = 0;           // ENOBUFS warnings
   size_t count[3] = {0, 0, 0};  // NEW, UPDATE, DESTROY
 };
 
@@ -263,9 +263,10 @@ void compare_event_counts(Ctx& x, const std::string& listener, const ListenerLin
       const size_t late = static_cast<size_t>(std::count_if(
           more.begin(), more.end(), [&](const Line& l) { return other_end - l.at < x.o.gc_granularity; }));
       if ((a_more ? ca - cb : cb - ca) <= late) {
-        x.c.tolerated.push_back(fmt::format("tolerated: {} (the extra ones came less than the GC granularity {} "
-                                            "before the other run's end)",
-                                            what, format_duration(x.o.gc_granularity)));
+        x.c.tolerated.push_back(
+            fmt::format("tolerated: {} (the extra ones came less than the GC granularity {} "
+                        "before the other run's end)",
+                        what, format_duration(x.o.gc_granularity)));
         continue;
       }
     }
@@ -302,8 +303,7 @@ std::string dump_name(const char* tool, const Dump& d) {
 
 // The dumps of both sides, pairwise in order; `each` compares one pair.
 template <typename Each>
-void compare_dump_lists(Ctx& x, const char* tool, const std::vector<Dump>& da, const std::vector<Dump>& db,
-                        Each each) {
+void compare_dump_lists(Ctx& x, const char* tool, const std::vector<Dump>& da, const std::vector<Dump>& db, Each each) {
   if (da.size() != db.size())
     x.total(fmt::format("{}: {} dumps in {}, {} in {}", tool, da.size(), x.an, db.size(), x.bn));
   for (size_t i = 0; i < std::min(da.size(), db.size()); ++i) {
