@@ -124,9 +124,10 @@ bool same_line(const Line& p, const Line& q, size_t* jitter) {
   return true;
 }
 
-// Lines compared as multisets: equal keys pair up in time order (or
-// timeout order when times are equal); returns the unpaired lines of each
-// side and calls `paired` on each pair.
+// Lines compared as multisets: lines of equal keys (equal but for the
+// timeout) pair up in time order, then timeout order; `paired` is called on
+// each pair (whose timeouts may still differ), and the unpaired lines of
+// each side are returned in time order.
 template <typename Paired>
 void pair_multiset(const std::vector<Line>& la, const std::vector<Line>& lb, std::vector<const Line*>* only_a,
                    std::vector<const Line*>* only_b, Paired paired) {
@@ -148,10 +149,6 @@ void pair_multiset(const std::vector<Line>& la, const std::vector<Line>& lb, std
   std::stable_sort(only_a->begin(), only_a->end(), by_time);
   std::stable_sort(only_b->begin(), only_b->end(), by_time);
 }
-
-// Paired lines whose timeouts differ: more than 1 s is a difference; 1 s
-// is counted in *jitter.
-bool timeouts_agree(const Line& p, const Line& q, size_t* jitter) { return same_line(p, q, jitter); }
 
 void report_jitter(Ctx& x, const std::string& where, size_t jitter) {
   if (jitter != 0)
@@ -217,7 +214,7 @@ void compare_destroys(Ctx& x, const std::string& listener, const std::vector<Lin
   std::vector<const Line*> only_a, only_b;
   pair_multiset(la, lb, &only_a, &only_b, [&](const Line& p, const Line& q) {
     const std::string what = fmt::format("listener {}: DESTROY {}", listener, quoted(*p.text));
-    if (!timeouts_agree(p, q, jitter))
+    if (!same_line(p, q, jitter))
       x.item(fmt::format("{}: {} {}, {} {}", what, x.an, quoted(*p.text), x.bn, quoted(*q.text)));
     const SimTime d = distance(p.at, q.at);
     if (d <= x.o.time_slack) return;
@@ -263,6 +260,8 @@ void compare_event_counts(Ctx& x, const std::string& listener, const ListenerLin
       const size_t late = static_cast<size_t>(std::count_if(
           more.begin(), more.end(), [&](const Line& l) { return other_end - l.at < x.o.gc_granularity; }));
       if ((a_more ? ca - cb : cb - ca) <= late) {
+        // A tolerance of totals: reported as tolerated even in counts_only
+        // (Ctx::tolerate would file it with the per-item information).
         x.c.tolerated.push_back(
             fmt::format("tolerated: {} (the extra ones came less than the GC granularity {} "
                         "before the other run's end)",
@@ -331,7 +330,7 @@ void compare_snapshots(Ctx& x) {
     const std::vector<Line> la = table_lines(p), lb = table_lines(q);
     std::vector<const Line*> only_a, only_b;
     pair_multiset(la, lb, &only_a, &only_b, [&](const Line& l, const Line& m) {
-      if (!timeouts_agree(l, m, &jitter))
+      if (!same_line(l, m, &jitter))
         x.item(fmt::format("{}: timeout: {} {}, {} {}", where, x.an, quoted(*l.text), x.bn, quoted(*m.text)));
     });
     for (const Line* l : only_a) x.item(fmt::format("{}: only in {}: {}", where, x.an, quoted(*l->text)));
