@@ -393,6 +393,17 @@ const Case kCases[] = {
      "\"name\": \"blue\"}]}",
      "bad.json:1:38: /listeners/0/netns: namespace \"blue\" is created by a netns_add action, but listeners and rules "
      "are set up at the start: list it in \"namespaces\""},
+    {"verify: not an object", "{\"ctsim\": 1, \"verify\": \"counts\"}",
+     "bad.json:1:24: /verify: expected an object, found the string \"counts\""},
+    {"verify: misspelt compare word", "{\"ctsim\": 1, \"verify\": {\"compare\": \"count\", \"because\": \"a race\"}}",
+     "bad.json:1:36: /verify/compare: \"count\" is not one of exact, counts (did you mean \"counts\"?)"},
+    {"verify: counts without because", "{\"ctsim\": 1, \"verify\": {\"compare\": \"counts\"}}",
+     "bad.json:1:24: /verify: missing \"because\" (why this scenario is compared on counts only, e.g. \"two CPUs "
+     "confirm the same tuple at one instant\")"},
+    {"verify: empty because", "{\"ctsim\": 1, \"verify\": {\"compare\": \"counts\", \"because\": \"\"}}",
+     "bad.json:1:57: /verify/because: expected the reason in words, found an empty string"},
+    {"verify: unknown key", "{\"ctsim\": 1, \"verify\": {\"compare\": \"exact\", \"becuase\": \"x\"}}",
+     "bad.json:1:45: /verify/becuase: unknown key \"becuase\" (did you mean \"because\"?)"},
     {"several errors at once", "{\"ctsim\": 1, \"hz\": 0,\n \"cpus\": 300}",
      "bad.json:1:20: /hz: 0 is out of range 1..10000\nbad.json:2:10: /cpus: 300 is out of range 1..256"},
 };
@@ -425,6 +436,34 @@ TEST_CASE("parse_scenario reports each bad input exactly") {
     CHECK(st.message() == c.message);
   }
   CHECK(names.size() >= 60);
+}
+
+TEST_CASE("verify: compare and because load into the scenario; ctsim run ignores them") {
+  ctsim::Scenario s;
+  REQUIRE(ctsim::parse_scenario("race.json", R"({"ctsim": 1,
+      "verify": {"compare": "counts", "because": "two CPUs confirm the same tuple at one instant"}})",
+                                &s)
+              .ok());
+  CHECK(s.verify_compare == ctsim::VerifyCompare::kCounts);
+  CHECK(s.verify_because == "two CPUs confirm the same tuple at one instant");
+  REQUIRE(ctsim::parse_scenario("plain.json", R"({"ctsim": 1})", &s).ok());
+  CHECK(s.verify_compare == ctsim::VerifyCompare::kExact);
+  CHECK(s.verify_because.empty());
+  REQUIRE(ctsim::parse_scenario("exact.json", R"({"ctsim": 1, "verify": {"compare": "exact"}})", &s).ok());
+  CHECK(s.verify_compare == ctsim::VerifyCompare::kExact);
+  // The same run, byte for byte, with and without the key.
+  const std::string dir = temp_dir();
+  const std::string base = R"({"ctsim": 1, "cpus": 2, "listeners": [{}], "packets": [
+      {"at": "0s", "cpu": 0, "pkt": "udp 10.0.0.1:1000 > 10.0.0.2:53"},
+      {"at": "0s", "cpu": 1, "pkt": "udp 10.0.0.1:1000 > 10.0.0.2:53"}], "until": "1s")";
+  write_file(dir + "/plain.json", base + "}");
+  write_file(dir + "/race.json", base + R"(, "verify": {"compare": "counts", "because": "a race"}})");
+  const RunResult plain = run_ctsim("run " + dir + "/plain.json --quiet --events - --stats -");
+  const RunResult race = run_ctsim("run " + dir + "/race.json --quiet --events - --stats -");
+  REQUIRE(plain.code == 0);
+  REQUIRE(race.code == 0);
+  CHECK(plain.out.find("[NEW]") != std::string::npos);
+  CHECK(race.out == replace_all(plain.out, "\"plain\"", "\"race\""));
 }
 
 TEST_CASE("names of 1 to 32 identifier characters are accepted") {

@@ -253,13 +253,17 @@ TEST_CASE("every key in the schema has a description") {
   for (const std::string& m : missing) MESSAGE(m);
 }
 
-TEST_CASE("every scenario under scenarios/ validates against the schema and loads") {
+TEST_CASE("every scenario under scenarios/ and tests/kernel/ validates against the schema and loads") {
   int n = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(ctest::source_path("scenarios"))) {
-    const std::string name = entry.path().filename().string();
-    if (entry.path().extension() != ".json" || name == "schema.json" || name == "sweep-schema.json") continue;
-    CAPTURE(name);
-    const std::string text = ctest::read_file(entry.path().string());
+  std::vector<std::filesystem::path> files;
+  for (const char* dir : {"scenarios", "tests/kernel"})
+    for (const auto& entry : std::filesystem::directory_iterator(ctest::source_path(dir)))
+      files.push_back(entry.path());
+  for (const std::filesystem::path& path : files) {
+    const std::string name = path.filename().string();
+    if (path.extension() != ".json" || name == "schema.json" || name == "sweep-schema.json") continue;
+    CAPTURE(path.string());
+    const std::string text = ctest::read_file(path.string());
     const std::vector<std::string> errs = validate(json::parse(text));
     CHECK(errs.empty());
     for (const std::string& e : errs) MESSAGE(e);
@@ -269,7 +273,7 @@ TEST_CASE("every scenario under scenarios/ validates against the schema and load
     CHECK(st.ok());
     ++n;
   }
-  CHECK(n >= 1);
+  CHECK(n >= 26);  // scenarios/seed-walkthrough.json and the 25 or more of tests/kernel/
 }
 
 TEST_CASE("the schema validator rejects what the loader rejects (a sample)") {

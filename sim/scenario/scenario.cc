@@ -164,6 +164,7 @@ Status parse_scenario(const std::string& file, const std::string& text, Scenario
     load_flows(x, doc);
     load_captures(x, doc);
     load_actions(x, doc);
+    load_verify(c, doc, &s);
     if (doc.contains("until"))
       if (auto t = c.duration(doc["until"], "/until", s.hz)) s.until = *t;
   }

@@ -165,6 +165,16 @@ inline constexpr const char* kActionNames[] = {
 static_assert(std::size(kActionNames) == static_cast<size_t>(ActionSpec::Kind::kAddrDel) + 1);
 inline const char* action_name(ActionSpec::Kind k) { return enum_name(kActionNames, k); }
 
+// How `ctsim verify` compares this scenario's kernel run with ctsim's
+// (the top-level "verify" key, docs/SCENARIO.md "Verify"): line by line
+// (kExact), or only totals (kCounts) for a scenario whose kernel result
+// depends on a real race, e.g. two CPUs confirming one tuple at one
+// instant. `ctsim run` ignores it.
+enum class VerifyCompare : uint8_t { kExact, kCounts };
+// The words of "verify.compare", indexed by VerifyCompare.
+inline constexpr const char* kVerifyCompareNames[] = {"exact", "counts"};
+static_assert(std::size(kVerifyCompareNames) == static_cast<size_t>(VerifyCompare::kCounts) + 1);
+
 struct Scenario {
   std::string file;  // as given on the command line (messages only)
   std::string name;
@@ -195,6 +205,12 @@ struct Scenario {
   // table.gc_phase in jiffies: when gc_worker first runs (unset: HZ, as
   // the kernel queues it at init).
   std::optional<uint32_t> gc_first_run = std::nullopt;
+  // Which table keys the scenario wrote (the others hold the profile's
+  // defaults): `ctsim kernel-run` plays only what can be set on a live
+  // machine, so it must know what was asked for.
+  struct TableKeysGiven {
+    bool buckets = false, max = false, hash_rnd = false, memory = false;
+  } table_given;
   std::vector<NamespaceSpec> namespaces;
   std::vector<ListenerSpec> listeners;
   std::vector<RuleSpec> rules;
@@ -203,6 +219,10 @@ struct Scenario {
   std::vector<CaptureSpec> captures;
   std::vector<ActionSpec> actions;  // sorted by `at`, stable
   std::optional<SimTime> until;
+  // verify.compare and verify.because: kCounts always has a non-empty
+  // reason (the loader refuses it without one); with kExact it is optional.
+  VerifyCompare verify_compare = VerifyCompare::kExact;
+  std::string verify_because;
 };
 
 // The simulated machine's memory when the scenario gives none: 8 GiB, on

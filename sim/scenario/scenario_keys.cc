@@ -31,8 +31,8 @@ std::vector<std::string> kernel_profile_words() {
 const std::vector<ScenarioLevel>& scenario_key_table() {
   static const std::vector<ScenarioLevel> kTable = {
       {"",
-       {"ctsim", "name", "description", "seed", "hz", "initial_jiffies", "cpus", "hook_time", "kernel", "table", "namespaces",
-        "listeners", "rules", "packets", "flows", "captures", "actions", "until"},
+       {"ctsim", "name", "description", "seed", "hz", "initial_jiffies", "cpus", "hook_time", "kernel", "table",
+        "namespaces", "listeners", "rules", "packets", "flows", "captures", "actions", "until", "verify"},
        {"ctsim"}},
       {"/kernel", kernel_keys(), {"base"}},
       {"/table", {"buckets", "max", "hash_rnd", "memory", "exact_walks", "gc_phase"}, {}},
@@ -58,6 +58,7 @@ const std::vector<ScenarioLevel>& scenario_key_table() {
       {"/actions/*?do=stats", {"at", "do"}, {"at", "do"}},
       {"/actions/*?do=addr_add", {"at", "do", "netns", "address"}, {"at", "do", "address"}},
       {"/actions/*?do=addr_del", {"at", "do", "netns", "address"}, {"at", "do", "address"}},
+      {"/verify", {"compare", "because"}, {}},
       {"/actions/*",
        {"at", "do", "netns", "key", "value", "tuple", "name", "hash_mix", "sysctl", "listener", "address", "list"},
        {"at", "do"}},
@@ -94,12 +95,13 @@ std::vector<std::string> event_group_words() {
 
 const std::vector<ScenarioEnum>& scenario_enum_table() {
   static const std::vector<ScenarioEnum> kTable = {
-      {"/listeners/*/events/*", event_group_words()}, {"/rules/*/hook", hook_words()},
-      {"/rules/*/verdict", words_of(kVerdictNames)},  {"/packets/*/path", words_of(kPathNames)},
-      {"/flows/*/kind", words_of(kFlowKindNames)},    {"/flows/*/path", words_of(kPathNames)},
-      {"/flows/*/close", words_of(kFlowCloseNames)},  {"/captures/*/path", words_of(kPathNames)},
-      {"/actions/*/do", words_of(kActionNames)},      {"/rules/*/flags/*", nat_flag_words()},
-      {"/kernel/base", kernel_profile_words()},       {"/actions/*/list", words_of(kSnapshotListNames)},
+      {"/listeners/*/events/*", event_group_words()},     {"/rules/*/hook", hook_words()},
+      {"/rules/*/verdict", words_of(kVerdictNames)},      {"/packets/*/path", words_of(kPathNames)},
+      {"/flows/*/kind", words_of(kFlowKindNames)},        {"/flows/*/path", words_of(kPathNames)},
+      {"/flows/*/close", words_of(kFlowCloseNames)},      {"/captures/*/path", words_of(kPathNames)},
+      {"/actions/*/do", words_of(kActionNames)},          {"/rules/*/flags/*", nat_flag_words()},
+      {"/kernel/base", kernel_profile_words()},           {"/actions/*/list", words_of(kSnapshotListNames)},
+      {"/verify/compare", words_of(kVerifyCompareNames)},
   };
   return kTable;
 }

@@ -80,6 +80,8 @@ void load_packets(LoadContext& x, const nlohmann::json& doc);
 void load_flows(LoadContext& x, const nlohmann::json& doc);
 void load_captures(LoadContext& x, const nlohmann::json& doc);
 void load_actions(LoadContext& x, const nlohmann::json& doc);
+// The "verify" object: how `ctsim verify` compares the kernel's run.
+void load_verify(Checker& c, const nlohmann::json& doc, Scenario* out);
 
 // The names of core's per-namespace sysctl table.
 std::vector<std::string> sysctl_names();
