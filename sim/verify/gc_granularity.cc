@@ -29,9 +29,7 @@ SimTime gc_granularity(const ctcore::kernel_profile& profile, uint32_t hz) {
       jiffies = ctcore::GC_MAX_BUCKETS_DIV * worst_fire_delay(max_interval);
       break;
     }
-    case ctcore::ct_gc_mode::kWholeTable:
-      jiffies = worst_fire_delay(uint64_t{ctcore::GC_SCAN_INTERVAL_S} * hz);
-      break;
+    case ctcore::ct_gc_mode::kWholeTable: jiffies = worst_fire_delay(uint64_t{ctcore::GC_SCAN_INTERVAL_S} * hz); break;
     case ctcore::ct_gc_mode::kAutotune:
     case ctcore::ct_gc_mode::kAutotuneMean:
       jiffies = worst_fire_delay(uint64_t{ctcore::GC_SCAN_INTERVAL_MAX_S} * hz);
