@@ -69,6 +69,10 @@ TEST_CASE("NAT rules: ranges, flags, a list used in turn as numgen") {
   CHECK(has(t, "dnat ip addr . port to numgen inc mod 2 map { 0 : "));
   CHECK(has(t, ":1024-65535 fully-random"));
   CHECK(has(t, "masquerade to :2000-3000 random,persistent"));
+  // nft takes a port mapping only after a transport match: a rule without a
+  // protocol gets the port protocols' set.
+  CHECK(has(t, "ip saddr { ") );
+  CHECK(has(t, " meta l4proto { 6, 17, 33, 132, 136 } snat ip to "));
 }
 
 TEST_CASE("what has no kernel counterpart is refused by name") {

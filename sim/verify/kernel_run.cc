@@ -168,17 +168,18 @@ const char* port_proto_name(uint8_t protonum) {
 // The conntrack -D arguments for a delete action's tuple; "" when the
 // tool cannot name it.
 std::vector<std::string> delete_args(const ActionSpec& a, const LabAddressMap& map) {
-  Parsed<PacketSpec> parsed = parse_packet(a.tuple_text);
-  if (!parsed.ok()) return {};
-  const ctcore::Packet p = to_lab(parsed->pkt, map);
-  std::vector<std::string> args = {"conntrack", "-D", "-s", format_address(p.l3num, p.saddr), "-d",
-                                   format_address(p.l3num, p.daddr)};
-  if (p.l3num == NFPROTO_IPV6) args.insert(args.begin() + 2, {"-f", "ipv6"});
-  if (const char* proto = port_proto_name(p.protonum)) {
-    args.insert(args.end(), {"-p", proto, "--sport", std::to_string(p.sport), "--dport", std::to_string(p.dport)});
-  } else if (p.protonum == 1 || p.protonum == 58) {
-    args.insert(args.end(), {"-p", p.protonum == 1 ? "icmp" : "icmpv6", "--icmp-type", std::to_string(p.icmp_type),
-                             "--icmp-code", std::to_string(p.icmp_code), "--icmp-id", std::to_string(p.icmp_id)});
+  const ctcore::nf_conntrack_tuple& t = a.tuple;
+  const uint16_t l3 = t.src.l3num;
+  std::vector<std::string> args = {"conntrack", "-D"};
+  if (l3 == NFPROTO_IPV6) args.insert(args.end(), {"-f", "ipv6"});
+  args.insert(args.end(), {"-s", format_address(l3, map.to_lab(l3, t.src.u3)), "-d",
+                           format_address(l3, map.to_lab(l3, t.dst.u3))});
+  if (const char* proto = port_proto_name(t.dst.protonum)) {
+    args.insert(args.end(), {"-p", proto, "--sport", std::to_string(t.sport()), "--dport", std::to_string(t.dport())});
+  } else if (t.dst.protonum == 1 || t.dst.protonum == 58) {
+    args.insert(args.end(), {"-p", t.dst.protonum == 1 ? "icmp" : "icmpv6", "--icmp-type",
+                             std::to_string(t.icmp_type()), "--icmp-code", std::to_string(t.icmp_code()),
+                             "--icmp-id", std::to_string(t.icmp_id())});
   } else {
     return {};
   }
@@ -221,11 +222,8 @@ Status build_map(const Scenario& s, const std::vector<InjectedPacket>& packets, 
   for (const ActionSpec& a : s.actions) {
     if (a.kind == ActionSpec::Kind::kAddrAdd || a.kind == ActionSpec::Kind::kAddrDel) map->add(a.address.l3num, a.address.addr);
     if (a.kind == ActionSpec::Kind::kDelete) {
-      Parsed<PacketSpec> p = parse_packet(a.tuple_text);
-      if (p.ok()) {
-        map->add(p->pkt.l3num, p->pkt.saddr);
-        map->add(p->pkt.l3num, p->pkt.daddr);
-      }
+      map->add(a.tuple.src.l3num, a.tuple.src.u3);
+      map->add(a.tuple.src.l3num, a.tuple.dst.u3);
     }
   }
   return map->build();
@@ -364,11 +362,10 @@ std::vector<std::string> kernel_run_refusals(const Scenario& s, const std::vecto
   for (size_t i = 0; i < s.actions.size(); ++i) {
     const ActionSpec& a = s.actions[i];
     if (a.kind == ActionSpec::Kind::kDelete) {
-      Parsed<PacketSpec> p = parse_packet(a.tuple_text);
-      const uint8_t proto = p.ok() ? p->pkt.protonum : 0;
+      const uint8_t proto = a.tuple.dst.protonum;
       if (!port_proto_name(proto) && proto != 1 && proto != 58)
         why.push_back(fmt::format("actions[{}]: delete of a {} conn (conntrack -D names ports or ICMP ids only)", i,
-                                  p.ok() ? protocol_word(proto) : "?"));
+                                  protocol_word(proto)));
     }
   }
   // The packet number rides in 16 bits of IPv4 identification.

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "sim/scenario/packet_notation.h"
 
 namespace ctsim::verify {
@@ -159,7 +161,16 @@ std::string rule_text(const RuleSpec& r, size_t index, const LabAddressMap& map)
   switch (r.verdict) {
     case Verdict::kAccept: e += " accept"; break;
     case Verdict::kDrop: e += fmt::format(" {} drop", log_stmt(fmt::format("D{}", index))); break;
-    default: e += fmt::format(" {}", nat_stmt(r, map)); break;
+    default: {
+      // nft maps a port only after a transport match; ctsim's rule without
+      // a protocol maps the ports of every protocol that has them.
+      const bool ports = std::any_of(r.to.begin(), r.to.end(), [](const ctcore::nf_nat_range2& t) {
+        return (t.flags & ctcore::NF_NAT_RANGE_PROTO_SPECIFIED) != 0;
+      });
+      if (ports && r.match.protonum < 0) e += " meta l4proto { 6, 17, 33, 132, 136 }";
+      e += fmt::format(" {}", nat_stmt(r, map));
+      break;
+    }
   }
   return e.substr(1);
 }
