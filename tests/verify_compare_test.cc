@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -227,6 +228,36 @@ TEST_CASE("record_simulated_run: the same run twice gives the same record; two r
   CHECK(c.information.empty());
   CHECK(c.packets == 9);
   CHECK(c.stats == 2);
+}
+
+TEST_CASE("record_simulated_run: each scenario of the differential suite records the same twice, and agrees") {
+  namespace fs = std::filesystem;
+  size_t scenarios = 0;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(source_path("tests/kernel")))
+    if (e.path().extension() == ".json") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const fs::path& f : files) {
+    CAPTURE(f.filename().string());
+    const ctsim::Scenario s = load("tests/kernel/" + f.filename().string(), "6.18-late");
+    std::vector<InjectedPacket> i1, i2;
+    const RunRecord a = record(s, &i1), b = record(s, &i2);
+    CompareOptions o;
+    o.gc_granularity = gc_granularity(s.kernel, s.hz);
+    o.counts_only = s.verify_compare == ctsim::VerifyCompare::kCounts;
+    const Comparison c = compare_runs(a, b, o);
+    INFO(format_comparison(c, a, b, o));
+    CHECK(c.agree);
+    CHECK(c.tolerated.empty());
+    CHECK(c.information.empty());
+    CHECK(!a.packets.empty());
+    CHECK(a.stats.size() >= s.namespaces.size());  // the end's dumps at least
+    REQUIRE(i1.size() == a.packets.size());
+    REQUIRE(i2.size() == i1.size());
+    for (size_t i = 0; i < i1.size(); ++i) CHECK(ctsim::format_packet(i1[i].pkt) == ctsim::format_packet(i2[i].pkt));
+    ++scenarios;
+  }
+  CHECK(scenarios >= 25);
 }
 
 // --- 5.10 against 6.18: the differences a user of each would expect ---

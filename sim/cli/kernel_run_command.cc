@@ -42,20 +42,16 @@ class KernelRunCommand : public Command {
   }
   int execute(const po::variables_map& vm) override {
     if (!vm.count("scenario")) return usage_error("kernel-run needs a SCENARIO file");
-    verify::KernelRunOptions opts;
-    Parsed<SimTime> max = parse_duration(max_duration_, 250);
-    if (!max.ok()) return usage_error("--max-duration: " + max.error().what);
-    opts.max_duration = *max;
-    if (!quiet_) opts.note = [](const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); };
-    if (std::string why = verify::kernel_run_unavailable(); !why.empty()) {
-      std::fprintf(stderr, "ctsim: %s\n", why.c_str());
-      return kExitUsage;
-    }
     verify::LiveRunPlan plan;
-    if (Status st = verify::plan_live_run(vm["scenario"].as<std::string>(), kernel_, &plan); !st.ok()) {
+    SimTime max = 0;
+    if (Status st = verify::prepare_live_run(vm["scenario"].as<std::string>(), kernel_, max_duration_, &plan, &max);
+        !st.ok()) {
       std::fprintf(stderr, "ctsim: %s\n", st.message().c_str());
       return kExitUsage;
     }
+    verify::KernelRunOptions opts;
+    opts.max_duration = max;
+    if (!quiet_) opts.note = [](const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); };
     verify::RunRecord rec;
     bool interrupted = false;
     Status st = verify::kernel_run(plan.scenario, plan.injected, plan.end, opts, &rec, &interrupted);

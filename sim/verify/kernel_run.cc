@@ -610,6 +610,17 @@ Status kernel_run(const Scenario& s, const std::vector<InjectedPacket>& packets,
     into->push_back(std::move(d));
   };
 
+  // A listener's conntrack -E that ended on its own (killed, or it
+  // failed): the run cannot record what it would have printed.
+  auto listeners_alive = [&]() -> Status {
+    for (auto& l : listeners) {
+      int code = 0;
+      if (l->proc.running() && l->proc.exited(&code))
+        return Status::IOError(
+            fmt::format("listener {}: conntrack -E ended during the run (exit {})", l->spec->name, code));
+    }
+    return Status::OK();
+  };
   Status step_error;
   for (size_t si = 0; si < steps.size(); ++si) {
     const Step& st = steps[si];
@@ -699,28 +710,14 @@ Status kernel_run(const Scenario& s, const std::vector<InjectedPacket>& packets,
     if (si + 1 == steps.size() || steps[si + 1].at != st.at)
       next_step_at.store(si + 1 < steps.size() ? steps[si + 1].at : std::numeric_limits<SimTime>::max(),
                          std::memory_order_release);
-    for (auto& l : listeners) {
-      int code = 0;
-      if (l->proc.running() && l->proc.exited(&code)) {
-        step_error = Status::IOError(fmt::format("listener {}: conntrack -E ended during the run (exit {})",
-                                                 l->spec->name, code));
-        break;
-      }
-    }
+    step_error = listeners_alive();
     if (!step_error.ok()) break;
   }
   if (step_error.ok()) {
     // Wait for the end, checking the listeners are still there.
     while (step_error.ok() && !g_interrupted && mono_now() < t0_mono + end) {
       sleep_until(std::min<int64_t>(t0_mono + end, mono_now() + 100'000'000));
-      for (auto& l : listeners) {
-        int code = 0;
-        if (l->proc.running() && l->proc.exited(&code)) {
-          step_error = Status::IOError(fmt::format("listener {}: conntrack -E ended during the run (exit {})",
-                                                   l->spec->name, code));
-          break;
-        }
-      }
+      step_error = listeners_alive();
     }
   }
   g_interrupted.store(g_interrupted.load() || !step_error.ok());

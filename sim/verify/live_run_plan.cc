@@ -31,4 +31,13 @@ Status plan_live_run(const std::string& scenario_path, const std::string& kernel
   return Status::OK();
 }
 
+Status prepare_live_run(const std::string& scenario_path, const std::string& kernel, const std::string& max_duration,
+                        LiveRunPlan* plan, SimTime* max) {
+  Parsed<SimTime> m = parse_duration(max_duration, 250);
+  if (!m.ok()) return Status::InvalidArgument("--max-duration: " + m.error().what);
+  *max = *m;
+  if (std::string why = kernel_run_unavailable(); !why.empty()) return Status::InvalidArgument(why);
+  return plan_live_run(scenario_path, kernel, plan);
+}
+
 }  // namespace ctsim::verify

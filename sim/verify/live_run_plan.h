@@ -27,6 +27,12 @@ struct LiveRunPlan {
 // `kernel`: "auto" (the profile of `uname -r`) or a profile name.
 Status plan_live_run(const std::string& scenario_path, const std::string& kernel, LiveRunPlan* plan);
 
+// What kernel-run and verify check first: `max_duration` parses, the
+// machine can run a scenario on its kernel (kernel_run_unavailable), then
+// plan_live_run. An error is the message to print (nothing was run).
+Status prepare_live_run(const std::string& scenario_path, const std::string& kernel, const std::string& max_duration,
+                        LiveRunPlan* plan, SimTime* max);
+
 }  // namespace ctsim::verify
 
 #endif  // CTSIM_SIM_VERIFY_LIVE_RUN_PLAN_H_
