@@ -56,7 +56,8 @@ struct Facts {
 };
 
 // Counters not listed in a scenario's `totals` must be 0 at the end.
-const char* const kCounters[] = {"invalid", "insert_failed", "drop", "early_drop", "error", "clash_resolve"};
+const char* const kCounters[] = {"found",      "invalid", "insert",         "insert_failed", "drop",
+                                 "early_drop", "error",   "search_restart", "clash_resolve", "chaintoolong"};
 
 const std::vector<Facts>& suite_facts() {
   static const std::vector<Facts> kFacts = {
