@@ -3,8 +3,10 @@
 #   cmake -DROOT=<source dir> -P cmake/check_layers.cmake
 # Exit status non-zero (and every offending line listed) on a violation.
 #
-# Layers from the bottom up; each may include the ones before it.
-set(layers core sim/engine sim/scenario sim/output sim/world sim/sweep sim/cli)
+# Layers from the bottom up; each may include the ones before it, except
+# that sim/verify and sim/sweep are siblings on sim/world: verify may not
+# include sweep (checked below, as core's ban on sim/).
+set(layers core sim/engine sim/scenario sim/output sim/world sim/sweep sim/verify sim/cli)
 
 if(NOT ROOT)
   message(FATAL_ERROR "check_layers: pass -DROOT=<source dir>")
@@ -25,6 +27,9 @@ foreach(i RANGE ${last})
   endif()
   if(layer STREQUAL "core")
     list(APPEND above sim)  # core knows nothing of the simulator
+  endif()
+  if(layer STREQUAL "sim/verify")
+    list(APPEND above sim/sweep)  # a sibling: verify runs the world, not sweeps
   endif()
   file(GLOB files ${ROOT}/${layer}/*.h ${ROOT}/${layer}/*.cc)
   foreach(f ${files})

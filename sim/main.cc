@@ -29,6 +29,8 @@ std::vector<std::unique_ptr<Command>> all_commands() {
   c.push_back(make_plot_command());
   c.push_back(make_sweep_command());
   c.push_back(make_kernels_command());
+  c.push_back(make_kernel_run_command());
+  c.push_back(make_verify_command());
   return c;
 }
 

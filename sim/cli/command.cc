@@ -16,7 +16,9 @@ const char* const kCommands =
     "  diff EXP ACT    compare two JSONL traces record by record\n"
     "  plot RUN_DIR    render the charts of a run saved with `run --plots RUN_DIR`\n"
     "  sweep ACTION F  run a scenario over a grid of settings and seeds: plan, run, run-one, collect\n"
-    "  kernels         list the kernel profiles (--kernel V) and the switches they set\n";
+    "  kernels         list the kernel profiles (--kernel V) and the switches they set\n"
+    "  kernel-run SCENARIO  play a scenario on this machine's own kernel (root) and record what it did\n"
+    "  verify SCENARIO compare ctsim with this machine's kernel on a scenario (root): exit 0 agree, 1 differ\n";
 
 const char* const kExitCodes = "Exit codes: 0 ok, 1 broken invariant or difference, 2 bad usage or input.\n";
 

@@ -73,6 +73,8 @@ std::unique_ptr<Command> make_sweep_command();
 std::unique_ptr<Command> make_replay_command();
 std::unique_ptr<Command> make_export_command();
 std::unique_ptr<Command> make_kernels_command();
+std::unique_ptr<Command> make_kernel_run_command();
+std::unique_ptr<Command> make_verify_command();
 
 }  // namespace ctsim::cli
 

@@ -1,6 +1,6 @@
 # bash completion for ctsim: subcommands, each subcommand's options (read
 # from `ctsim <command> --help`, so they cannot drift), scenario files
-# (*.json) for run, check and export, captures (*.pcap, *.pcapng) for replay, traces (*.jsonl) for diff,
+# (*.json) for run, check, export, kernel-run and verify, captures (*.pcap, *.pcapng) for replay, traces (*.jsonl) for diff,
 # directories for plot and --plots, sweep's actions, sweep files (*.json) and folders, and the fixed
 # values of the options that take one.
 # Installed as share/bash-completion/completions/ctsim.
@@ -10,7 +10,7 @@ _ctsim() {
   cur="${COMP_WORDS[COMP_CWORD]}"
   prev="${COMP_WORDS[COMP_CWORD-1]}"
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=($(compgen -W "run replay export check diff plot sweep kernels --help --version" -- "$cur"))
+    COMPREPLY=($(compgen -W "run replay export check diff plot sweep kernels kernel-run verify --help --version" -- "$cur"))
     return 0
   fi
   cmd="${COMP_WORDS[1]}"
@@ -24,8 +24,8 @@ _ctsim() {
     --pcap-out|--pcap) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
     --netns|--filter|--cpus|--offset|--speed|--burst|--kernel-setting|--until) return 0 ;;
     --plots|--out) COMPREPLY=($(compgen -d -- "$cur")); return 0 ;;
-    --trace|--events|--snapshots|--explain|--series|--stats|--html) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
-    --series-every|--check-every|--from|--to|--context|--ignore-field|--ignore-kind|--jobs|--index|--throttle|--pilot) return 0 ;;
+    --trace|--events|--snapshots|--explain|--series|--stats|--html|--report|--kernel-events|--kernel-trace) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
+    --series-every|--check-every|--max-duration|--from|--to|--context|--ignore-field|--ignore-kind|--jobs|--index|--throttle|--pilot) return 0 ;;
   esac
   if [[ "$cur" == -* ]]; then
     local opts
@@ -34,7 +34,7 @@ _ctsim() {
     return 0
   fi
   case "$cmd" in
-    run|check|export) COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -S / -- "$cur")) ;;
+    run|check|export|kernel-run|verify) COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -S / -- "$cur")) ;;
     replay) COMPREPLY=($(compgen -f -X '!*.pcap*' -- "$cur") $(compgen -d -S / -- "$cur")) ;;
     diff) COMPREPLY=($(compgen -f -X '!*.jsonl' -- "$cur") $(compgen -d -S / -- "$cur")) ;;
     plot) COMPREPLY=($(compgen -d -- "$cur")) ;;

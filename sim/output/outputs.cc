@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "sim/output/conntrack_tool_format.h"
+#include "sim/output/packet_outcome.h"
 #include "sim/scenario/packet_wire.h"
 
 namespace ctsim {
@@ -110,6 +111,8 @@ void Outputs::packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, std::
     injected_->write(engine_.now(), iface_, frame_, "");
   }
   if (html_) html_->packet_step(id, n, cpu, hook, first ? format_packet(skb) : "", path, first && !resumed, resumed);
+  if (options_.facts != nullptr && first && !resumed)
+    options_.facts->packet_injected(id, engine_.now(), n.name, cpu, path, skb);
 }
 
 void Outputs::verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, uint64_t id, std::string_view hook,
@@ -119,7 +122,7 @@ void Outputs::verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn*
   if (rule != nullptr) reason = rule_reason = fmt::format("rule \"{}\"", rule->match_text);
   if (trace_) trace_->verdict(n, cpu, ct, id, hook, verdict, reason);
   if (explain_) explain_->verdict(hook, verdict, reason);
-  if (pcap_out_) {
+  if (pcap_out_ || options_.facts != nullptr) {
     verdict_id_ = id;
     verdict_.assign(verdict);
     verdict_by_.assign(reason);
@@ -154,29 +157,21 @@ void Outputs::packet_done(uint64_t id, const ctcore::net& n, uint16_t cpu, std::
                           const ctcore::Packet& skb, bool dropped) {
   if (explain_) explain_->packet_done(skb.ct);
   if (html_) html_->packet_done(skb.ct);
+  if (!pcap_out_ && options_.facts == nullptr) return;
+  const PacketOutcomeWords outcome =
+      packet_outcome_words(skb, dropped, verdict_id_ == id ? std::string_view(verdict_by_) : std::string_view());
+  if (options_.facts != nullptr) options_.facts->packet_left(id, outcome);
   if (!pcap_out_) return;
   // What conntrack did, as Wireshark's packet list shows it:
   // "ct_state=new orig conn=17 verdict=accept".
   comment_ = "ct_state=";
-  if (skb.ct != nullptr) {
-    switch (skb.ctinfo) {
-      case ctcore::IP_CT_NEW: comment_ += "new orig"; break;
-      case ctcore::IP_CT_ESTABLISHED: comment_ += "established orig"; break;
-      case ctcore::IP_CT_RELATED: comment_ += "related orig"; break;
-      case ctcore::IP_CT_ESTABLISHED_REPLY: comment_ += "established reply"; break;
-      case ctcore::IP_CT_RELATED_REPLY: comment_ += "related reply"; break;
-      default: comment_ += "unknown"; break;
-    }
-    fmt::format_to(std::back_inserter(comment_), " conn={}", skb.ct->id);
-  } else {
-    comment_ += skb.untracked ? "untracked" : "invalid";
-  }
-  const bool known = verdict_id_ == id;
+  comment_ += outcome.ct_state;
+  if (skb.ct != nullptr) fmt::format_to(std::back_inserter(comment_), " conn={}", skb.ct->id);
   comment_ += " verdict=";
-  comment_ += dropped ? "drop" : "accept";
-  if (dropped && known && !verdict_by_.empty()) {
+  comment_ += outcome.verdict;
+  if (!outcome.by.empty()) {
     comment_ += " by=";
-    comment_ += verdict_by_;
+    comment_ += outcome.by;
   }
   frame_.clear();
   encode_ethernet(skb, cpu, &frame_);
@@ -218,16 +213,29 @@ void Outputs::snapshot(const ctcore::net* only, const std::vector<const ctcore::
     }
     trace_->chains(hist);
   }
+  if (!snapshots_out_.is_open() && options_.facts == nullptr) return;
+  std::vector<const ctcore::nf_conn*> by_id = conns;
+  std::sort(by_id.begin(), by_id.end(), [](auto* a, auto* b) { return a->id < b->id; });
+  auto seconds_left = [&](const ctcore::nf_conn& ct) { return ctcore::nf_ct_expires(&ct, core_.now32()) / core_.hz(); };
+  if (options_.facts != nullptr) {
+    // One dump per namespace, as `conntrack -L` run in each prints it.
+    for (size_t i = 0; i < core_.net_count(); ++i) {
+      const ctcore::net& n = core_.net_at(static_cast<uint16_t>(i));
+      if (only != nullptr ? &n != only : !n.alive) continue;
+      std::vector<std::string> lines;
+      for (const ctcore::nf_conn* ct : by_id)
+        if (&core_.nf_ct_net(ct) == &n) lines.push_back(format_list_line(*ct, seconds_left(*ct)));
+      options_.facts->table_dump(engine_.now(), n.name, std::move(lines));
+    }
+  }
   if (snapshots_out_.is_open()) {
-    std::vector<const ctcore::nf_conn*> by_id = conns;
-    std::sort(by_id.begin(), by_id.end(), [](auto* a, auto* b) { return a->id < b->id; });
     const bool proc = options_.snapshots_proc && table;  // /proc has no list views
     std::string out =
         fmt::format("# {} at {} ({})\n",
                     table ? (proc ? "/proc/net/nf_conntrack" : "snapshot") : fmt::format("conntrack -L {}", list_name),
                     format_duration(engine_.now()), only ? "netns " + only->name : std::string("all namespaces"));
     for (const ctcore::nf_conn* ct : by_id) {
-      const uint32_t secs = ctcore::nf_ct_expires(ct, core_.now32()) / core_.hz();
+      const uint32_t secs = seconds_left(*ct);
       if (only == nullptr) out += fmt::format("[{}] ", core_.nf_ct_net(ct).name);
       // The /proc reader holds a reference while it prints (ct_seq_show).
       out += (proc ? format_proc_line(*ct, secs, ct->use + 1) : format_list_line(*ct, secs)) + "\n";
@@ -244,6 +252,11 @@ void Outputs::stats(bool to_trace) {
     if (!n.alive) continue;
     if (trace_ && to_trace)
       for (uint16_t c = 0; c < core_.cpus(); ++c) trace_->stats(n, c, n.pcpu[c].stat);
+    if (options_.facts != nullptr && to_trace) {
+      std::vector<std::string> lines;
+      for (uint16_t c = 0; c < core_.cpus(); ++c) lines.push_back(format_stat_line(c, n.pcpu[c].stat, c2));
+      options_.facts->stats_dump(engine_.now(), n.name, std::move(lines));
+    }
     if (!snapshots_out_.is_open()) continue;
     std::string out;
     if (options_.snapshots_proc) {
@@ -278,6 +291,7 @@ void Outputs::listener_read(const ctcore::net& n, std::string_view name, uint32_
 }
 
 void Outputs::event_line(std::string_view name, bool prefix_name, std::string_view line) {
+  if (options_.facts != nullptr) options_.facts->event_line(engine_.now(), name, line);
   if (!events_out_.is_open()) return;
   std::string out;
   if (prefix_name) {

@@ -39,6 +39,7 @@
 #include "sim/output/observer_fanout.h"
 #include "sim/output/output_file.h"
 #include "sim/output/pcap_writer.h"
+#include "sim/output/run_facts_observer.h"
 #include "sim/output/series_writer.h"
 #include "sim/output/trace_writer.h"
 #include "sim/scenario/scenario.h"
@@ -65,6 +66,9 @@ struct OutputOptions {
   // Every packet as the scenario injects it, before any hook (ctsim export).
   std::string injected_pcap_path;
   PcapFormat injected_pcap_format = PcapFormat::kPcap;
+  // The run's facts in memory (ctsim verify's record); null: none. Not
+  // owned; must outlive the run.
+  RunFactsObserver* facts = nullptr;
 };
 
 class Outputs {
@@ -85,7 +89,7 @@ class Outputs {
   // skips building them otherwise).
   bool watches_packets() const {
     return trace_ != nullptr || explain_ != nullptr || html_ != nullptr || pcap_out_ != nullptr ||
-           injected_ != nullptr;
+           injected_ != nullptr || options_.facts != nullptr;
   }
   // Whether event lines carry " id=N" (the listeners format them).
   bool event_ids() const { return options_.event_ids; }
@@ -125,7 +129,7 @@ class Outputs {
   void snapshot(const ctcore::net* only, const std::vector<const ctcore::nf_conn*>& conns,
                 ActionSpec::SnapshotList list = ActionSpec::SnapshotList::kTable);
   // conntrack -S of every live namespace to the snapshots file (and, if
-  // `to_trace`, the trace's stats records).
+  // `to_trace`, the trace's stats records and the facts' stats dumps).
   void stats(bool to_trace);
   // A message offered to listener `name` (`room`: queued; `reliable`:
   // refused rather than lost when there was no room); `backlog` after it.
@@ -174,8 +178,8 @@ class Outputs {
   std::unique_ptr<PcapWriter> pcap_out_;
   std::unique_ptr<PcapWriter> injected_;
   ObserverFanout fanout_;
-  // The last verdict given to a packet (the pcap comment's): which packet,
-  // the verdict and who gave it.
+  // The last verdict given to a packet (the pcap comment's and the facts'):
+  // which packet, the verdict and who gave it.
   uint64_t verdict_id_ = 0;
   std::string verdict_, verdict_by_;
   std::string frame_, iface_, comment_;  // reused per written packet

@@ -205,6 +205,12 @@ struct Scenario {
   // table.gc_phase in jiffies: when gc_worker first runs (unset: HZ, as
   // the kernel queues it at init).
   std::optional<uint32_t> gc_first_run = std::nullopt;
+  // Which table keys the scenario wrote (the others hold the profile's
+  // defaults): `ctsim kernel-run` plays only what can be set on a live
+  // machine, so it must know what was asked for.
+  struct TableKeysGiven {
+    bool buckets = false, max = false, hash_rnd = false, memory = false;
+  } table_given;
   std::vector<NamespaceSpec> namespaces;
   std::vector<ListenerSpec> listeners;
   std::vector<RuleSpec> rules;

@@ -99,6 +99,8 @@ void load_table(Checker& c, const json& doc, Scenario* out) {
         max_given = true;
       }
     if (t.contains("hash_rnd")) load_hash_rnd(c, t["hash_rnd"], s);
+    s.table_given.hash_rnd = t.contains("hash_rnd");
+    s.table_given.memory = t.contains("memory");
     if (t.contains("memory"))
       if (auto text = c.string(t["memory"], "/table/memory")) {
         const auto bytes = parse_memory_size(*text);
@@ -122,6 +124,8 @@ void load_table(Checker& c, const json& doc, Scenario* out) {
   }
   // nf_conntrack_init_start(): the bucket count from memory, and max as a
   // multiple of it, by the profile's rule (row S1).
+  s.table_given.buckets = buckets_given;
+  s.table_given.max = max_given;
   if (!buckets_given) s.buckets = ctcore::nf_conntrack_default_buckets(s.memory, s.kernel.sizing);
   if (!max_given) s.max = ctcore::nf_conntrack_default_max_factor(s.kernel.sizing, buckets_given) * s.buckets;
 }

@@ -17,7 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "core/packet.h"
 #include "sim/engine/sim_time.h"
+#include "sim/scenario/path_kind.h"
 
 namespace ctsim::verify {
 
@@ -48,12 +50,17 @@ struct EventLine {
   std::string line;      // conntrack -E default format, e.g. "    [NEW] tcp      6 120 SYN_SENT src=..."
 };
 
-// A `snapshot` action (conntrack -L) or a `stats` action (conntrack -S),
-// and the final counters of each namespace at the end of the run.
+// What one namespace's `conntrack -L` (a `snapshot` action) or `conntrack
+// -S` (a `stats` action, and the final counters at the end of the run)
+// printed. A snapshot or stats of every namespace gives one Dump per
+// namespace, in the scenario's namespace order (those netns_add created
+// after those of `namespaces`).
 struct Dump {
   SimTime at = 0;
-  std::string netns;               // "" = every namespace (snapshot without netns)
-  std::vector<std::string> lines;  // without the "# ..." header/footer lines
+  std::string netns;
+  // As the tool prints them (conntrack -S's lines keep their trailing
+  // space), without "[netns] " prefixes or "# ..." header/footer lines.
+  std::vector<std::string> lines;
 };
 
 struct RunRecord {
@@ -64,6 +71,19 @@ struct RunRecord {
   std::vector<EventLine> events;       // in the order each listener received them
   std::vector<Dump> snapshots;         // in action order
   std::vector<Dump> stats;             // stats actions in order, then one per namespace at the end
+};
+
+// A packet the run injected, as it reached its first hook: before
+// conntrack and NAT saw it, with the seq/ack/window/options it carried
+// (ctsim fills in what the notation leaves out). `ctsim kernel-run` sends
+// exactly these packets, so that both sides see the same bytes.
+struct InjectedPacket {
+  uint64_t id = 0;  // as PacketOutcome::id
+  SimTime at = 0;   // virtual time it reached its first hook
+  std::string netns;
+  uint16_t cpu = 0;
+  PathKind path = PathKind::kForward;
+  ctcore::Packet pkt;  // pkt.ct == nullptr
 };
 
 }  // namespace ctsim::verify
