@@ -9,14 +9,18 @@ namespace ctcore {
 
 namespace {
 
-const nf_conntrack_l4proto kTcp = {IPPROTO_TCP_, "tcp", false, tcp_can_early_drop, tcp_state_name, "nf_conntrack_tcp_packet"};
+const nf_conntrack_l4proto kTcp = {IPPROTO_TCP_,       "tcp",          false,
+                                   tcp_can_early_drop, tcp_state_name, "nf_conntrack_tcp_packet"};
 const nf_conntrack_l4proto kUdp = {IPPROTO_UDP_, "udp", true, nullptr, nullptr, "nf_conntrack_udp_packet"};
-const nf_conntrack_l4proto kUdplite = {IPPROTO_UDPLITE_, "udplite", true, nullptr, nullptr, "nf_conntrack_udplite_packet"};
+const nf_conntrack_l4proto kUdplite = {IPPROTO_UDPLITE_, "udplite", true,
+                                       nullptr,          nullptr,   "nf_conntrack_udplite_packet"};
 const nf_conntrack_l4proto kIcmp = {IPPROTO_ICMP_, "icmp", false, nullptr, nullptr, "nf_conntrack_icmp_packet"};
 const nf_conntrack_l4proto kIcmpv6 = {IPPROTO_ICMPV6_, "icmpv6", false, nullptr, nullptr, "nf_conntrack_icmpv6_packet"};
 const nf_conntrack_l4proto kGre = {IPPROTO_GRE_, "gre", false, nullptr, nullptr, "nf_conntrack_gre_packet"};
-const nf_conntrack_l4proto kSctp = {IPPROTO_SCTP_, "sctp", false, sctp_can_early_drop, sctp_state_name, "nf_conntrack_sctp_packet"};
-const nf_conntrack_l4proto kDccp = {IPPROTO_DCCP_, "dccp", false, dccp_can_early_drop, dccp_state_name, "nf_conntrack_dccp_packet"};
+const nf_conntrack_l4proto kSctp = {IPPROTO_SCTP_,       "sctp",          false,
+                                    sctp_can_early_drop, sctp_state_name, "nf_conntrack_sctp_packet"};
+const nf_conntrack_l4proto kDccp = {IPPROTO_DCCP_,       "dccp",          false,
+                                    dccp_can_early_drop, dccp_state_name, "nf_conntrack_dccp_packet"};
 const nf_conntrack_l4proto kGeneric = {0, "unknown", false, nullptr, nullptr, "generic_packet"};
 
 }  // namespace

@@ -95,8 +95,8 @@ class Observer {
                        const char* /*fn*/) {}
   // `fn` linked ct into (`enter`) or unlinked it from `list`; `where` is the
   // bucket for the table's chains, the CPU for the per-CPU lists, 0 else.
-  virtual void on_list(const nf_conn& /*ct*/, CtList /*list*/, bool /*enter*/, uint32_t /*where*/,
-                       const char* /*fn*/) {}
+  virtual void on_list(const nf_conn& /*ct*/, CtList /*list*/, bool /*enter*/, uint32_t /*where*/, const char* /*fn*/) {
+  }
   // __nf_conntrack_alloc() counted a new conn of n past nf_conntrack_max
   // (`count` after the increment) and calls early_drop().
   virtual void on_table_full(const net& /*n*/, uint32_t /*count*/, uint32_t /*max*/) {}

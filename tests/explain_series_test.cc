@@ -203,7 +203,8 @@ TEST_CASE("explain: queue, clash, lost and refused events, flush and netns exit"
             "  14. __nf_conntrack_confirm(): conn 2 is not inserted: it never was in the table, so nothing deletes "
             "it (no IPS_DYING, no nf_ct_delete(), no IPCT_DESTROY); use 1, the skb's reference\n"));
   CHECK(has(e, "16. nf_ct_add_to_dying_list(): conn 2: onto CPU 1's dying list\n"));
-  CHECK(has(e, "17. __nf_ct_resolve_clash(): nf_ct_put(): use 0 -> destroy_conntrack(): conn 2 leaves the dying list\n"));
+  CHECK(
+      has(e, "17. __nf_ct_resolve_clash(): nf_ct_put(): use 0 -> destroy_conntrack(): conn 2 leaves the dying list\n"));
   CHECK_FALSE(has(e, "nf_ct_delete(): conn 2"));
   CHECK(has(e,
             "rule \"tcp dport 23\" matches: verdict drop\n"

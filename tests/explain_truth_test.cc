@@ -72,7 +72,8 @@ Narrative parse_narrative(const std::string& text) {
   static const std::regex new_re(R"(^  \d+\. init_conntrack\(\) allocates conn (\d+) )");
   static const std::regex list_use_re(R"(; use (\d+) \(the skb's reference\))");
   static const std::regex confirm_re(R"(^  \d+\. __nf_conntrack_confirm\(\): conn (\d+)[ ;].*IPS_CONFIRMED set)");
-  static const std::regex confirm_use_re(R"(^       ORIGINAL hashed into bucket \d+, REPLY into bucket \d+ .*; use (\d+) )");
+  static const std::regex confirm_use_re(
+      R"(^       ORIGINAL hashed into bucket \d+, REPLY into bucket \d+ .*; use (\d+) )");
   static const std::regex dying_re(R"(^  \d+\. nf_ct_delete\(\): conn (\d+) \(.*\): IPS_DYING set; use (\d+))");
   static const std::regex destroy_re(R"(nf_ct_put\(\): use 0 -> destroy_conntrack\(\): conn (\d+) )");
   static const std::regex free_re(R"(^  \d+\. nf_conntrack_free\(\): conn (\d+) back to the slab)");
@@ -109,7 +110,8 @@ Narrative parse_narrative(const std::string& text) {
     }
     if (std::regex_search(line, m, dying_re))
       n.conns[std::stol(m[1].str())].push_back({"dying", std::stol(m[2].str()), lineno, packet});
-    if (std::regex_search(line, m, destroy_re)) n.conns[std::stol(m[1].str())].push_back({"destroy", -1, lineno, packet});
+    if (std::regex_search(line, m, destroy_re))
+      n.conns[std::stol(m[1].str())].push_back({"destroy", -1, lineno, packet});
     if (std::regex_search(line, m, free_re)) n.conns[std::stol(m[1].str())].push_back({"free", -1, lineno, packet});
     if (std::regex_search(line, m, tracker_re))
       n.trackers[std::stol(m[1].str())].push_back({words_of(m[2].str()), lineno, packet});
@@ -161,8 +163,8 @@ size_t check_scenario(const std::string& rel, const std::string& dir) {
 
   for (const auto& [counter, sum] : said.counts) {
     const auto& [line, packet] = said.first_count.at(counter);
-    REQUIRE_MESSAGE(end["stats"].contains(counter),
-                    where(rel, line, packet) << ": counter `" << counter << "` is not in the statistics");
+    REQUIRE_MESSAGE(end["stats"].contains(counter), where(rel, line, packet)
+                                                        << ": counter `" << counter << "` is not in the statistics");
     CHECK_MESSAGE(end["stats"][counter].get<uint64_t>() == sum,
                   where(rel, line, packet) << ": the narrative counts `" << counter << "` " << sum
                                            << " times, the statistics say " << end["stats"][counter]);
@@ -182,9 +184,8 @@ size_t check_scenario(const std::string& rel, const std::string& dir) {
                                                    << ": conn " << id << " " << s.what << " states use " << s.use
                                                    << ", the trace says " << recs[i].second);
     }
-    CHECK_MESSAGE(steps.size() == recs.size(),
-                  rel << ": conn " << id << ": " << steps.size() << " life-cycle steps told, " << recs.size()
-                      << " in the trace");
+    CHECK_MESSAGE(steps.size() == recs.size(), rel << ": conn " << id << ": " << steps.size()
+                                                   << " life-cycle steps told, " << recs.size() << " in the trace");
   }
   for (const auto& [id, recs] : done)
     CHECK_MESSAGE(said.conns.count(id) != 0, rel << ": conn " << id << " is in the trace, not in the narrative");
@@ -198,11 +199,10 @@ size_t check_scenario(const std::string& rel, const std::string& dir) {
       while (at < told.size() && told[at].status != st) ++at;
       std::string want;
       for (const std::string& s : st) want += s + " ";
-      REQUIRE_MESSAGE(at < told.size(), rel << ": conn " << id << ": the trace's update with status " << want
-                                            << "is told by no tracker step (last: "
-                                            << (told.empty() ? std::string("none")
-                                                             : where(rel, told.back().line, told.back().packet))
-                                            << ")");
+      REQUIRE_MESSAGE(
+          at < told.size(),
+          rel << ": conn " << id << ": the trace's update with status " << want << "is told by no tracker step (last: "
+              << (told.empty() ? std::string("none") : where(rel, told.back().line, told.back().packet)) << ")");
       ++at;
       ++compared;
     }

@@ -130,8 +130,9 @@ TEST_CASE("explain 1: an ICMP error is looked up by nf_conntrack_inet_error, not
   CHECK(has(p2, "ctinfo IP_CT_RELATED_REPLY; nf_conntrack_in() skips resolve_normal_ct()"));
   CHECK(!has(p2, "-> resolve_normal_ct()"));
   const std::string v6 = explain_of("scenarios/protocols/icmpv6.json");
-  CHECK(has(packet_block(v6, 6), "nf_conntrack_inet_error(): the quoted packet belongs to conn 3: ctinfo "
-                                 "IP_CT_RELATED_REPLY"));
+  CHECK(has(packet_block(v6, 6),
+            "nf_conntrack_inet_error(): the quoted packet belongs to conn 3: ctinfo "
+            "IP_CT_RELATED_REPLY"));
   const std::string ns = packet_block(v6, 3);  // neighbour solicitation
   CHECK(has(ns, "nf_conntrack_icmpv6_error(): this type is never tracked: ctinfo IP_CT_UNTRACKED"));
   CHECK(!has(ns, "-> resolve_normal_ct()"));
@@ -170,18 +171,20 @@ TEST_CASE("explain 4: a refused NEW keeps no conn; only a refused DESTROY waits 
 
 TEST_CASE("explain 6: NAT is narrated: the binding, the null binding and the rewritten reply") {
   const std::string e = explain_of("scenarios/incidents/dns-race-dnat-two-backends.json");
-  CHECK(has(e, "nf_nat_inet_fn(): destination NAT for conn 1: rule \"udp daddr 10.96.0.10 dport 53\" (dnat to "
-               "10.1.0.1:53) -> nf_nat_setup_info()"));
+  CHECK(has(e,
+            "nf_nat_inet_fn(): destination NAT for conn 1: rule \"udp daddr 10.96.0.10 dport 53\" (dnat to "
+            "10.1.0.1:53) -> nf_nat_setup_info()"));
   CHECK(has(e, "nf_conntrack_alter_reply(): REPLY is now udp 10.1.0.1:53 > 10.0.0.5:40000; IPS_DST_NAT set"));
   CHECK(has(e, "nf_nat_alloc_null_binding()"));
 }
 
 TEST_CASE("explain 7: a tracker run that changes nothing is told, with why tcp_in_window accepted") {
   const std::string p4 = packet_block(explain_of("scenarios/incidents/tcp-out-of-window-liberal.json"), 4);
-  CHECK(has(p4, "nf_conntrack_tcp_packet(): conn 1 ESTABLISHED, timeout 432000 s, status IPS_SEEN_REPLY IPS_ASSURED "
-                "IPS_CONFIRMED: NF_ACCEPT\n"
-                "       tcp_in_window(): the segment is outside the window, accepted because "
-                "nf_conntrack_tcp_be_liberal=1\n"));
+  CHECK(has(p4,
+            "nf_conntrack_tcp_packet(): conn 1 ESTABLISHED, timeout 432000 s, status IPS_SEEN_REPLY IPS_ASSURED "
+            "IPS_CONFIRMED: NF_ACCEPT\n"
+            "       tcp_in_window(): the segment is outside the window, accepted because "
+            "nf_conntrack_tcp_be_liberal=1\n"));
 }
 
 TEST_CASE("explain 9: early drop runs inside __nf_conntrack_alloc, once the count exceeds the max") {

@@ -140,8 +140,7 @@ std::string ExplainWriter::fact_text(const Fact& f) const {
   using ctcore::CtList;
   switch (f.kind) {
     case Fact::Kind::kRef:
-      return f.delta > 0 ? fmt::format("a reference taken: use {}", f.use)
-                         : fmt::format("nf_ct_put(): use {}", f.use);
+      return f.delta > 0 ? fmt::format("a reference taken: use {}", f.use) : fmt::format("nf_ct_put(): use {}", f.use);
     case Fact::Kind::kStatus: return fmt::format("IPS_{} set", ctcore::kIpsBitNames[f.bit]);
     case Fact::Kind::kList: break;
   }
@@ -392,9 +391,8 @@ void ExplainWriter::on_new(const nf_conn& ct) {
   using K = Fact::Kind;
   const ctcore::net& n = core_.nf_ct_net(&ct);
   const auto ref = take(ct.id, [](const Fact& f) { return f.kind == K::kRef && f.delta > 0; });
-  const auto list = take(ct.id, [](const Fact& f) {
-    return f.kind == K::kList && f.enter && f.list == ctcore::CtList::kUnconfirmed;
-  });
+  const auto list = take(
+      ct.id, [](const Fact& f) { return f.kind == K::kList && f.enter && f.list == ctcore::CtList::kUnconfirmed; });
   const std::vector<Fact> rest = take_all(ct.id);
   step(fmt::format("init_conntrack() allocates conn {} (__nf_conntrack_alloc; netns {} count {})", ct.id, n.name,
                    n.count));
@@ -416,25 +414,21 @@ void ExplainWriter::on_new(const nf_conn& ct) {
 void ExplainWriter::on_confirm(const nf_conn& ct, uint32_t bucket_orig, uint32_t bucket_reply) {
   using K = Fact::Kind;
   using ctcore::CtList;
-  const auto left = take(ct.id, [](const Fact& f) {
-    return f.kind == K::kList && !f.enter && f.list == CtList::kUnconfirmed;
-  });
-  const auto orig = take(ct.id, [](const Fact& f) {
-    return f.kind == K::kList && f.enter && f.list == CtList::kHashOriginal;
-  });
-  const auto reply = take(ct.id, [](const Fact& f) {
-    return f.kind == K::kList && f.enter && f.list == CtList::kHashReply;
-  });
+  const auto left =
+      take(ct.id, [](const Fact& f) { return f.kind == K::kList && !f.enter && f.list == CtList::kUnconfirmed; });
+  const auto orig =
+      take(ct.id, [](const Fact& f) { return f.kind == K::kList && f.enter && f.list == CtList::kHashOriginal; });
+  const auto reply =
+      take(ct.id, [](const Fact& f) { return f.kind == K::kList && f.enter && f.list == CtList::kHashReply; });
   const auto ref = take(ct.id, [](const Fact& f) { return f.kind == K::kRef && f.delta > 0; });
   const std::vector<Fact> rest = take_all(ct.id);
   step(fmt::format("__nf_conntrack_confirm(): conn {}{}; IPS_CONFIRMED set; timeout made absolute: {} s from now",
                    ct.id, left ? " leaves the unconfirmed list" : "", timeout_secs(ct)));
-  more(fmt::format("ORIGINAL hashed into bucket {}, REPLY into bucket {} (both at the chain head); {}",
-                   orig ? orig->where : bucket_orig, reply ? reply->where : bucket_reply,
-                   ref ? fmt::format("use {} (the table's reference + the skb's)", ref->use)
-                       : std::string("no reference taken")));
+  more(fmt::format(
+      "ORIGINAL hashed into bucket {}, REPLY into bucket {} (both at the chain head); {}",
+      orig ? orig->where : bucket_orig, reply ? reply->where : bucket_reply,
+      ref ? fmt::format("use {} (the table's reference + the skb's)", ref->use) : std::string("no reference taken")));
   more_facts(rest);
-  known_[ct.id].confirmed = true;
 }
 
 // The trace's record; the narrative tells the tracker run from on_tracker().
@@ -532,14 +526,16 @@ void ExplainWriter::on_ctinfo(const nf_conn* ct, ctcore::ip_conntrack_info ctinf
     return;
   }
   if (ct == nullptr) {
-    step(fmt::format("{}(): this type is never tracked: ctinfo {}, the skb gets no conn; nf_conntrack_in() "
-                     "skips resolve_normal_ct()",
-                     fn, ctinfo_name(ctinfo)));
+    step(
+        fmt::format("{}(): this type is never tracked: ctinfo {}, the skb gets no conn; nf_conntrack_in() "
+                    "skips resolve_normal_ct()",
+                    fn, ctinfo_name(ctinfo)));
     return;
   }
-  step(fmt::format("{}(): the quoted packet belongs to conn {}: ctinfo {}; nf_conntrack_in() skips "
-                   "resolve_normal_ct() and the tracker",
-                   fn, ct->id, ctinfo_name(ctinfo)));
+  step(
+      fmt::format("{}(): the quoted packet belongs to conn {}: ctinfo {}; nf_conntrack_in() skips "
+                  "resolve_normal_ct() and the tracker",
+                  fn, ct->id, ctinfo_name(ctinfo)));
 }
 
 void ExplainWriter::on_ref(const nf_conn& ct, int delta, uint32_t use, const char* fn) {
@@ -561,9 +557,10 @@ void ExplainWriter::on_list(const nf_conn& ct, ctcore::CtList list, bool enter, 
 
 void ExplainWriter::on_status_set(const nf_conn& ct, unsigned bit, const char* fn) {
   if (bit == ctcore::IPS_SEEN_REPLY_BIT) {
-    step(fmt::format("{}(): the tracker has returned: IPS_SEEN_REPLY set on conn {} (its first packet in the REPLY "
-                     "direction)",
-                     fn, ct.id));
+    step(
+        fmt::format("{}(): the tracker has returned: IPS_SEEN_REPLY set on conn {} (its first packet in the REPLY "
+                    "direction)",
+                    fn, ct.id));
     return;
   }
   Fact f{Fact::Kind::kStatus, ct.id, fn};
@@ -582,8 +579,7 @@ void ExplainWriter::on_tracker(const nf_conn& ct, const char* fn, int verdict, c
                      status_text(ct.status)));
     k.state = st;
   } else {
-    const char* words = verdict == -static_cast<int>(ctcore::NF_DROP)
-                            ? "-NF_DROP: invalid, the packet is dropped"
+    const char* words = verdict == -static_cast<int>(ctcore::NF_DROP) ? "-NF_DROP: invalid, the packet is dropped"
                         : verdict == -static_cast<int>(ctcore::NF_REPEAT)
                             ? "-NF_REPEAT: it killed the conn, nf_conntrack_in() looks the packet up again"
                             : "-NF_ACCEPT: invalid, the packet goes on without a conn";
@@ -598,9 +594,10 @@ void ExplainWriter::on_stat(const ctcore::net& n, uint16_t cpu, const char* coun
 }
 
 void ExplainWriter::on_table_full(const ctcore::net& n, uint32_t count, uint32_t max) {
-  step(fmt::format("__nf_conntrack_alloc(): netns {} count {} > nf_conntrack_max {}: early_drop() looks for a conn "
-                   "that is not ASSURED in up to {} buckets from the new conn's (early_drop_list())",
-                   n.name, count, max, ctcore::NF_CT_EVICTION_RANGE));
+  step(
+      fmt::format("__nf_conntrack_alloc(): netns {} count {} > nf_conntrack_max {}: early_drop() looks for a conn "
+                  "that is not ASSURED in up to {} buckets from the new conn's (early_drop_list())",
+                  n.name, count, max, ctcore::NF_CT_EVICTION_RANGE));
   table_full_ = true;
 }
 

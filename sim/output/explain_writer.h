@@ -112,9 +112,7 @@ class ExplainWriter : public ctcore::Observer {
  private:
   enum class Block { kNone, kPacket, kAction, kWork };
   struct Known {  // what the narrative remembers about a live conn
-    std::string state;
-    uint32_t bucket_orig = 0, bucket_reply = 0;
-    bool confirmed = false;
+    std::string state;  // its protocol state at the last tracker step
   };
 
   // A list or reference fact the core reported, waiting for the step it
