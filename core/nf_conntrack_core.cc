@@ -456,10 +456,26 @@ bool Conntrack::early_drop(net& n, uint16_t cpu, uint32_t hash) {
 
 // -------------------------------------------------------------- packet in
 
+namespace {
+
+// The packet path's reports, out of line: with an observer set (explain,
+// trace) they cost a call; without, the caller's branch skips them and the
+// hot functions stay as small as before (callgrind W1/W4, docs/PERFORMANCE.md).
+[[gnu::cold, gnu::noinline]] void report_call(Observer* obs, const char* fn) { obs->on_call(fn); }
+[[gnu::cold, gnu::noinline]] void report_ctinfo(Observer* obs, const nf_conn* ct, ip_conntrack_info ctinfo,
+                                                const char* fn) {
+  obs->on_ctinfo(ct, ctinfo, fn);
+}
+[[gnu::cold, gnu::noinline]] void report_tracker(Observer* obs, const nf_conn& ct, int ret, const char* note) {
+  obs->on_tracker(ct, nf_ct_l4proto_find(ct.protonum()).packet_fn, ret, note);
+}
+
+}  // namespace
+
 // resolve_normal_ct(): tuple, lookup, else a new conn; then ctinfo.
 // Returns < 0 on "too stressed" (table full), else 0 (skb.ct set or not).
 int Conntrack::resolve_normal_ct(net& n, uint16_t cpu, Packet& skb) {
-  if (obs_ != nullptr) obs_->on_call("resolve_normal_ct");
+  if (obs_ != nullptr) [[unlikely]] report_call(obs_, "resolve_normal_ct");
   nf_conntrack_tuple tuple;
   if (!nf_ct_get_tuple(skb, &tuple)) {
     nf_l4proto_log_invalid("no tuple: truncated or malformed header");
@@ -486,7 +502,7 @@ int Conntrack::resolve_normal_ct(net& n, uint16_t cpu, Packet& skb) {
   }
   skb.ct = ct;
   skb.ctinfo = ctinfo;
-  if (obs_ != nullptr) obs_->on_ctinfo(ct, ctinfo, "resolve_normal_ct");
+  if (obs_ != nullptr) [[unlikely]] report_ctinfo(obs_, ct, ctinfo, "resolve_normal_ct");
   return 0;
 }
 
@@ -515,7 +531,6 @@ ConnView view_of(const nf_conn* ct) {
 // nf_conntrack_in(): the conntrack hook.
 unsigned Conntrack::nf_conntrack_in(net& n, uint16_t cpu, Packet& skb, nf_inet_hooks hooknum) {
   invalid_reason_ = nullptr;
-  tracker_note_ = nullptr;
   this_cpu_ = cpu;
   if (skb.ct != nullptr || skb.untracked) return NF_ACCEPT;  // seen before
   ip_conntrack_stat& st = stat(n, cpu);
@@ -567,7 +582,10 @@ unsigned Conntrack::nf_conntrack_in(net& n, uint16_t cpu, Packet& skb, nf_inet_h
     // Only the trace compares the conn before and after the tracker.
     const ConnView before = obs_ != nullptr ? view_of(ct) : ConnView{};
     int ret = nf_conntrack_handle_packet(*this, ct, skb, skb.ctinfo, hooknum);
-    if (obs_ != nullptr) obs_->on_tracker(*ct, nf_ct_l4proto_find(ct->protonum()).packet_fn, ret, tracker_note_);
+    if (obs_ != nullptr) [[unlikely]] {
+      report_tracker(obs_, *ct, ret, tracker_note_);
+      tracker_note_ = nullptr;  // set by the tracker for this packet only
+    }
     if (ret <= 0) {
       if (obs_ != nullptr) {
         obs_->on_invalid(n, cpu, skb, invalid_reason_ ? invalid_reason_ : "rejected by tracker");

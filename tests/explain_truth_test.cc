@@ -137,7 +137,7 @@ size_t check_scenario(const std::string& rel, const std::string& dir) {
   if (r.code != 0) return 0;
   const Narrative said = parse_narrative(read_file(explain_path));
   size_t compared = said.counts.size();
-  for (const auto& [id, steps] : said.conns) compared += steps.size();
+  for (const auto& kv : said.conns) compared += kv.second.size();
 
   // The trace: per conn the life-cycle records, and the end statistics.
   std::map<long, std::vector<std::pair<std::string, long>>> done;  // conn -> (record, use)
@@ -161,8 +161,13 @@ size_t check_scenario(const std::string& rel, const std::string& dir) {
   REQUIRE_MESSAGE(end.is_object(), rel << ": no end record");
   if (!end.is_object()) return 0;
 
-  for (const auto& [counter, sum] : said.counts) {
-    const auto& [line, packet] = said.first_count.at(counter);
+  // (No structured bindings below: clang 14 cannot capture them in the
+  // assertion macros' lambdas.)
+  for (const auto& kv : said.counts) {
+    const std::string& counter = kv.first;
+    const uint64_t sum = kv.second;
+    const int line = said.first_count.at(counter).first;
+    const std::string& packet = said.first_count.at(counter).second;
     REQUIRE_MESSAGE(end["stats"].contains(counter), where(rel, line, packet)
                                                         << ": counter `" << counter << "` is not in the statistics");
     CHECK_MESSAGE(end["stats"][counter].get<uint64_t>() == sum,
@@ -170,7 +175,9 @@ size_t check_scenario(const std::string& rel, const std::string& dir) {
                                            << " times, the statistics say " << end["stats"][counter]);
   }
 
-  for (const auto& [id, steps] : said.conns) {
+  for (const auto& kv : said.conns) {
+    const long id = kv.first;
+    const std::vector<Said>& steps = kv.second;
     const auto& recs = done[id];
     for (size_t i = 0; i < steps.size(); ++i) {
       const Said& s = steps[i];
@@ -187,10 +194,14 @@ size_t check_scenario(const std::string& rel, const std::string& dir) {
     CHECK_MESSAGE(steps.size() == recs.size(), rel << ": conn " << id << ": " << steps.size()
                                                    << " life-cycle steps told, " << recs.size() << " in the trace");
   }
-  for (const auto& [id, recs] : done)
+  for (const auto& kv : done) {
+    const long id = kv.first;
     CHECK_MESSAGE(said.conns.count(id) != 0, rel << ": conn " << id << " is in the trace, not in the narrative");
+  }
 
-  for (const auto& [id, ups] : updates) {
+  for (const auto& kv : updates) {
+    const long id = kv.first;
+    const std::vector<std::set<std::string>>& ups = kv.second;
     static const std::vector<TrackerSaid> kNone;
     const auto it = said.trackers.find(id);
     const auto& told = it == said.trackers.end() ? kNone : it->second;
