@@ -475,7 +475,8 @@ namespace {
 // resolve_normal_ct(): tuple, lookup, else a new conn; then ctinfo.
 // Returns < 0 on "too stressed" (table full), else 0 (skb.ct set or not).
 int Conntrack::resolve_normal_ct(net& n, uint16_t cpu, Packet& skb) {
-  if (obs_ != nullptr) [[unlikely]] report_call(obs_, "resolve_normal_ct");
+  if (obs_ != nullptr) [[unlikely]]
+    report_call(obs_, "resolve_normal_ct");
   nf_conntrack_tuple tuple;
   if (!nf_ct_get_tuple(skb, &tuple)) {
     nf_l4proto_log_invalid("no tuple: truncated or malformed header");
@@ -502,7 +503,8 @@ int Conntrack::resolve_normal_ct(net& n, uint16_t cpu, Packet& skb) {
   }
   skb.ct = ct;
   skb.ctinfo = ctinfo;
-  if (obs_ != nullptr) [[unlikely]] report_ctinfo(obs_, ct, ctinfo, "resolve_normal_ct");
+  if (obs_ != nullptr) [[unlikely]]
+    report_ctinfo(obs_, ct, ctinfo, "resolve_normal_ct");
   return 0;
 }
 
