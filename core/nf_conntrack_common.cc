@@ -49,6 +49,17 @@ const char* death_reason_name(DeathReason r) {
   return "unknown";
 }
 
+const char* ct_list_name(CtList l) {
+  switch (l) {
+    case CtList::kHashOriginal: return "hash-original";
+    case CtList::kHashReply: return "hash-reply";
+    case CtList::kUnconfirmed: return "unconfirmed";
+    case CtList::kDying: return "dying";
+    case CtList::kEcacheDying: return "ecache-dying";
+  }
+  return "unknown";
+}
+
 void ct_assert_fail(const char* expr, const char* file, int line, const char* msg) {
   std::fprintf(stderr, "ctsim: core invariant broken at %s:%d: %s (%s)\n", file, line, msg, expr);
   std::abort();

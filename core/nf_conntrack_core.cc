@@ -269,6 +269,7 @@ nf_conn* Conntrack::nf_conntrack_alloc(net& n, uint16_t cpu, const nf_conntrack_
                                        const nf_conntrack_tuple& repl, uint32_t hash, uint32_t repl_raw) {
   ++n.count;
   if (max_ != 0 && n.count > max_) {
+    if (obs_ != nullptr) obs_->on_table_full(n, n.count, max_);
     if (!early_drop(n, cpu, hash)) {
       gc_.early_drop = true;
       --n.count;
@@ -324,6 +325,7 @@ nf_conntrack_tuple_hash* Conntrack::init_conntrack(net& n, uint16_t cpu, const n
   }
   ct->ecache.present = nf_ct_ecache_ext_add(n) ? 1 : 0;
   nf_conntrack_get(ct);
+  if (obs_ != nullptr) obs_->on_ref(*ct, +1, ct->use, "init_conntrack");
   nf_ct_add_to_unconfirmed_list(ct);
   return &ct->tuplehash[IP_CT_DIR_ORIGINAL];
 }
@@ -334,6 +336,7 @@ nf_conntrack_tuple_hash* Conntrack::init_conntrack(net& n, uint16_t cpu, const n
 void Conntrack::nf_ct_add_to_unconfirmed_list(nf_conn* ct) {
   if (!profile_.unconfirmed_list) return;
   pcpu_list_add(ct, &nf_ct_net(ct).pcpu[ct->cpu].unconfirmed);
+  if (obs_ != nullptr) obs_->on_list(*ct, CtList::kUnconfirmed, true, ct->cpu, "nf_ct_add_to_unconfirmed_list");
 }
 
 // nf_ct_add_to_dying_list(): the conn now belongs to the killing CPU.
@@ -348,11 +351,15 @@ void Conntrack::nf_ct_add_to_dying_list(nf_conn* ct) {
   const uint16_t cpu = smp_processor_id();
   ct->cpu = cpu;
   pcpu_list_add(ct, &nf_ct_net(ct).pcpu[cpu].dying);
+  if (obs_ != nullptr) obs_->on_list(*ct, CtList::kDying, true, cpu, "nf_ct_add_to_dying_list");
 }
 
 // nf_ct_add_to_ecache_list() (5.19+): a conn whose DESTROY failed waits on
 // its namespace's ecache dying list for the redelivery work.
-void Conntrack::nf_ct_add_to_ecache_list(nf_conn* ct) { pcpu_list_add(ct, &nf_ct_net(ct).ecache_dying_list); }
+void Conntrack::nf_ct_add_to_ecache_list(nf_conn* ct) {
+  pcpu_list_add(ct, &nf_ct_net(ct).ecache_dying_list);
+  if (obs_ != nullptr) obs_->on_list(*ct, CtList::kEcacheDying, true, 0, "nf_ct_add_to_ecache_list");
+}
 
 void Conntrack::nf_ct_del_from_dying_or_unconfirmed_list(nf_conn* ct) {
   // v5.10 keeps every conn on a list until it is freed; 5.19+ only
@@ -363,7 +370,24 @@ void Conntrack::nf_ct_del_from_dying_or_unconfirmed_list(nf_conn* ct) {
               "conn on no per-CPU list");
     return;
   }
+  if (obs_ != nullptr) report_list_exit(ct, "nf_ct_del_from_dying_or_unconfirmed_list");
   pcpu_list_del(ct);
+}
+
+// Which per-CPU list ct's ORIGINAL node is on, told to the observer as
+// it leaves. Walks the lists: only runs with an observer pay for it.
+void Conntrack::report_list_exit(const nf_conn* ct, const char* fn) const {
+  const net& n = nf_ct_net(ct);
+  auto on = [ct](const hlist_nulls_head& h) {
+    for (const hlist_nulls_node* node : hlist_nulls_walk(h.first))
+      if (node == &ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode) return true;
+    return false;
+  };
+  for (uint16_t c = 0; c < n.pcpu.size(); ++c) {
+    if (on(n.pcpu[c].unconfirmed)) return obs_->on_list(*ct, CtList::kUnconfirmed, false, c, fn);
+    if (on(n.pcpu[c].dying)) return obs_->on_list(*ct, CtList::kDying, false, c, fn);
+  }
+  obs_->on_list(*ct, CtList::kEcacheDying, false, 0, fn);
 }
 
 // hlist_nulls_add_head_rcu() on a per-CPU list: every node there is an
@@ -404,9 +428,11 @@ uint32_t Conntrack::early_drop_list(net& n, hlist_nulls_head* head) {
     if (tmp->test_bit(IPS_ASSURED_BIT) || tmp->net != n.index || nf_ct_is_dying(tmp)) continue;
     if (tmp->use == 0) continue;
     nf_conntrack_get(tmp);
+    if (obs_ != nullptr) obs_->on_ref(*tmp, +1, tmp->use, "early_drop_list");
     if (tmp->net == n.index && nf_ct_is_confirmed(tmp) && nf_ct_delete(tmp, 0, 0, DeathReason::kEarlyDrop)) {
       ++drops;
     }
+    if (obs_ != nullptr) obs_->on_ref(*tmp, -1, tmp->use - 1, "early_drop_list");
     nf_ct_put(tmp);
   }
   return drops;
@@ -421,6 +447,7 @@ bool Conntrack::early_drop(net& n, uint16_t cpu, uint32_t hash) {
     uint32_t drops = early_drop_list(n, &hash_[bucket].head);
     if (drops != 0) {
       stat(n, cpu).early_drop += drops;
+      if (obs_ != nullptr) obs_->on_stat(n, cpu, "early_drop", drops, "early_drop");
       return true;
     }
   }
@@ -429,9 +456,27 @@ bool Conntrack::early_drop(net& n, uint16_t cpu, uint32_t hash) {
 
 // -------------------------------------------------------------- packet in
 
+namespace {
+
+// The packet path's reports, out of line: with an observer set (explain,
+// trace) they cost a call; without, the caller's branch skips them and the
+// hot functions stay as small as before (callgrind W1/W4, docs/PERFORMANCE.md).
+[[gnu::cold, gnu::noinline]] void report_call(Observer* obs, const char* fn) { obs->on_call(fn); }
+[[gnu::cold, gnu::noinline]] void report_ctinfo(Observer* obs, const nf_conn* ct, ip_conntrack_info ctinfo,
+                                                const char* fn) {
+  obs->on_ctinfo(ct, ctinfo, fn);
+}
+[[gnu::cold, gnu::noinline]] void report_tracker(Observer* obs, const nf_conn& ct, int ret, const char* note) {
+  obs->on_tracker(ct, nf_ct_l4proto_find(ct.protonum()).packet_fn, ret, note);
+}
+
+}  // namespace
+
 // resolve_normal_ct(): tuple, lookup, else a new conn; then ctinfo.
 // Returns < 0 on "too stressed" (table full), else 0 (skb.ct set or not).
 int Conntrack::resolve_normal_ct(net& n, uint16_t cpu, Packet& skb) {
+  if (obs_ != nullptr) [[unlikely]]
+    report_call(obs_, "resolve_normal_ct");
   nf_conntrack_tuple tuple;
   if (!nf_ct_get_tuple(skb, &tuple)) {
     nf_l4proto_log_invalid("no tuple: truncated or malformed header");
@@ -458,6 +503,8 @@ int Conntrack::resolve_normal_ct(net& n, uint16_t cpu, Packet& skb) {
   }
   skb.ct = ct;
   skb.ctinfo = ctinfo;
+  if (obs_ != nullptr) [[unlikely]]
+    report_ctinfo(obs_, ct, ctinfo, "resolve_normal_ct");
   return 0;
 }
 
@@ -494,15 +541,22 @@ unsigned Conntrack::nf_conntrack_in(net& n, uint16_t cpu, Packet& skb, nf_inet_h
       skb.protonum != IPPROTO_UDPLITE_ && skb.protonum != IPPROTO_ICMP_ && skb.protonum != IPPROTO_ICMPV6_) {
     // get_l4proto() found no layer-4 header.
     ++st.invalid;
-    if (obs_ != nullptr) obs_->on_invalid(n, cpu, skb, "no layer-4 header");
+    if (obs_ != nullptr) {
+      obs_->on_invalid(n, cpu, skb, "no layer-4 header");
+      obs_->on_stat(n, cpu, "invalid", 1, "nf_conntrack_in");
+    }
     return NF_ACCEPT;
   }
 
   if (skb.protonum == IPPROTO_ICMP_ || skb.protonum == IPPROTO_ICMPV6_) {
     int ret = nf_conntrack_handle_icmp(*this, n, cpu, skb, hooknum);
     if (ret <= 0) {
+      // v5.10 counts it in nf_conntrack_handle_icmp(), the one caller.
       ++st.error;
-      if (obs_ != nullptr && invalid_reason_ != nullptr) obs_->on_invalid(n, cpu, skb, invalid_reason_);
+      if (obs_ != nullptr) {
+        if (invalid_reason_ != nullptr) obs_->on_invalid(n, cpu, skb, invalid_reason_);
+        obs_->on_stat(n, cpu, "error", 1, "nf_conntrack_handle_icmp");
+      }
       return static_cast<unsigned>(-ret);
     }
     if (skb.ct != nullptr || skb.untracked) return NF_ACCEPT;  // RELATED or untracked
@@ -512,24 +566,43 @@ unsigned Conntrack::nf_conntrack_in(net& n, uint16_t cpu, Packet& skb, nf_inet_h
     int err = resolve_normal_ct(n, cpu, skb);
     if (err < 0) {
       ++st.drop;
-      if (obs_ != nullptr) obs_->on_drop(n, cpu, nullptr, "table full, dropping packet");
+      if (obs_ != nullptr) {
+        obs_->on_stat(n, cpu, "drop", 1, "nf_conntrack_in");
+        obs_->on_drop(n, cpu, nullptr, "table full, dropping packet");
+      }
       return NF_DROP;
     }
     nf_conn* ct = skb.ct;
     if (ct == nullptr) {
       ++st.invalid;
-      if (obs_ != nullptr) obs_->on_invalid(n, cpu, skb, invalid_reason_ ? invalid_reason_ : "no conntrack");
+      if (obs_ != nullptr) {
+        obs_->on_invalid(n, cpu, skb, invalid_reason_ ? invalid_reason_ : "no conntrack");
+        obs_->on_stat(n, cpu, "invalid", 1, "nf_conntrack_in");
+      }
       return NF_ACCEPT;
     }
     // Only the trace compares the conn before and after the tracker.
     const ConnView before = obs_ != nullptr ? view_of(ct) : ConnView{};
     int ret = nf_conntrack_handle_packet(*this, ct, skb, skb.ctinfo, hooknum);
+    if (obs_ != nullptr) [[unlikely]] {
+      report_tracker(obs_, *ct, ret, tracker_note_);
+      tracker_note_ = nullptr;  // set by the tracker for this packet only
+    }
     if (ret <= 0) {
-      if (obs_ != nullptr) obs_->on_invalid(n, cpu, skb, invalid_reason_ ? invalid_reason_ : "rejected by tracker");
+      if (obs_ != nullptr) {
+        obs_->on_invalid(n, cpu, skb, invalid_reason_ ? invalid_reason_ : "rejected by tracker");
+        obs_->on_ref(*ct, -1, ct->use - 1, "nf_conntrack_in");
+      }
       nf_reset_ct(skb);
       // C3: from 5.17 (5.10.96) a reopen's -NF_REPEAT is not counted invalid.
-      if (ret != -static_cast<int>(NF_REPEAT) || profile_.repeat_counts_invalid) ++st.invalid;
-      if (ret == -static_cast<int>(NF_DROP)) ++st.drop;
+      if (ret != -static_cast<int>(NF_REPEAT) || profile_.repeat_counts_invalid) {
+        ++st.invalid;
+        if (obs_ != nullptr) obs_->on_stat(n, cpu, "invalid", 1, "nf_conntrack_in");
+      }
+      if (ret == -static_cast<int>(NF_DROP)) {
+        ++st.drop;
+        if (obs_ != nullptr) obs_->on_stat(n, cpu, "drop", 1, "nf_conntrack_in");
+      }
       if (ret == -static_cast<int>(NF_REPEAT)) {
         invalid_reason_ = nullptr;
         continue;
@@ -537,6 +610,7 @@ unsigned Conntrack::nf_conntrack_in(net& n, uint16_t cpu, Packet& skb, nf_inet_h
       return static_cast<unsigned>(-ret);
     }
     if (skb.ctinfo == IP_CT_ESTABLISHED_REPLY && !ct->test_and_set_bit(IPS_SEEN_REPLY_BIT)) {
+      if (obs_ != nullptr) obs_->on_status_set(*ct, IPS_SEEN_REPLY_BIT, "nf_conntrack_in");
       nf_conntrack_event_cache(IPCT_REPLY, ct);
     }
     if (obs_ != nullptr) {
@@ -605,6 +679,11 @@ unsigned Conntrack::nf_conntrack_confirm(uint16_t cpu, Packet& skb) {
   // the head, so a conn whose directions share a bucket has REPLY first.
   hash_link(&ct->tuplehash[IP_CT_DIR_ORIGINAL], ct, raw);
   hash_link(&ct->tuplehash[IP_CT_DIR_REPLY], ct, reply_raw);
+  if (obs_ != nullptr) {
+    obs_->on_list(*ct, CtList::kHashOriginal, true, hash, "__nf_conntrack_hash_insert");
+    obs_->on_list(*ct, CtList::kHashReply, true, reply_hash, "__nf_conntrack_hash_insert");
+    obs_->on_ref(*ct, +1, ct->use, "__nf_conntrack_confirm");
+  }
   if (obs_ != nullptr) obs_->on_confirm(*ct, hash, reply_hash);
   nf_conntrack_event_cache(ct->test_bit(IPS_EXPECTED_BIT) ? IPCT_RELATED : IPCT_NEW, ct);
   return NF_ACCEPT;
@@ -628,7 +707,10 @@ unsigned Conntrack::nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb) {
     // record was written when it was marked.
     nf_ct_add_to_dying_list(ct);
     ++stat(n, cpu).insert_failed;
-    if (obs_ != nullptr) obs_->on_drop(n, cpu, ct, "conn died before confirm");
+    if (obs_ != nullptr) {
+      obs_->on_stat(n, cpu, "insert_failed", 1, "__nf_conntrack_confirm");
+      obs_->on_drop(n, cpu, ct, "conn died before confirm");
+    }
     return NF_DROP;
   }
 
@@ -695,7 +777,11 @@ unsigned Conntrack::nf_ct_chaintoolong(uint16_t cpu, Packet& skb) {
   nf_ct_add_to_dying_list(ct);
   ++stat(n, cpu).chaintoolong;
   ++stat(n, cpu).insert_failed;
-  if (obs_ != nullptr) obs_->on_drop(n, cpu, ct, "insert_failed: chaintoolong at confirm");
+  if (obs_ != nullptr) {
+    obs_->on_stat(n, cpu, "chaintoolong", 1, "__nf_conntrack_confirm");
+    obs_->on_stat(n, cpu, "insert_failed", 1, "__nf_conntrack_confirm");
+    obs_->on_drop(n, cpu, ct, "insert_failed: chaintoolong at confirm");
+  }
   return NF_DROP;
 }
 
@@ -712,12 +798,10 @@ unsigned Conntrack::nf_ct_resolve_clash(Packet& skb, nf_conntrack_tuple_hash* h,
   nf_conn* loser = skb.ct;
   net& n = nf_ct_net(loser);
   if (nf_ct_allow_clash(winner->protonum())) {
-    if (nf_ct_resolve_clash_detail(skb, h) == NF_ACCEPT) {
+    if (nf_ct_resolve_clash_detail(skb, h) == NF_ACCEPT ||
+        nf_ct_resolve_clash_harder(skb, repl_idx, winner) == NF_ACCEPT) {
       ++stat(n, cpu).clash_resolve;
-      return NF_ACCEPT;
-    }
-    if (nf_ct_resolve_clash_harder(skb, repl_idx, winner) == NF_ACCEPT) {
-      ++stat(n, cpu).clash_resolve;
+      if (obs_ != nullptr) obs_->on_stat(n, cpu, "clash_resolve", 1, "nf_ct_resolve_clash");
       return NF_ACCEPT;
     }
   }
@@ -728,7 +812,11 @@ unsigned Conntrack::nf_ct_resolve_clash(Packet& skb, nf_conntrack_tuple_hash* h,
   nf_ct_add_to_dying_list(loser);
   ++stat(n, cpu).drop;
   ++stat(n, cpu).insert_failed;
-  if (obs_ != nullptr) obs_->on_drop(n, cpu, loser, "insert_failed: clash at confirm");
+  if (obs_ != nullptr) {
+    obs_->on_stat(n, cpu, "drop", 1, "nf_ct_resolve_clash");
+    obs_->on_stat(n, cpu, "insert_failed", 1, "nf_ct_resolve_clash");
+    obs_->on_drop(n, cpu, loser, "insert_failed: clash at confirm");
+  }
   return NF_DROP;
 }
 
@@ -772,10 +860,12 @@ unsigned Conntrack::nf_ct_resolve_clash_detail(Packet& skb, nf_conntrack_tuple_h
       obs_->on_dying(*loser, DeathReason::kClash);
     }
     nf_conntrack_get(winner);
+    if (obs_ != nullptr) obs_->on_ref(*winner, +1, winner->use, "__nf_ct_resolve_clash");
     // The loser never reached the table: it goes out through the dying
     // list and is freed by the put of the skb's reference below.
     nf_ct_add_to_dying_list(loser);
     skb.ct = winner;  // same ctinfo
+    if (obs_ != nullptr) obs_->on_ref(*loser, -1, loser->use - 1, "__nf_ct_resolve_clash");
     nf_ct_put(loser);
     return NF_ACCEPT;
   }
@@ -794,6 +884,7 @@ unsigned Conntrack::nf_ct_resolve_clash_harder(Packet& skb, uint32_t repl_idx, c
   }
   loser->timeout = now32() + hz();
   loser->status |= IPS_FIXED_TIMEOUT | IPS_NAT_CLASH;
+  if (obs_ != nullptr) obs_->on_status_set(*loser, IPS_FIXED_TIMEOUT_BIT, "nf_ct_resolve_clash_harder");
   nf_conntrack_get(loser);
   const uint32_t repl_raw = hash_conntrack_raw(loser->tuplehash[IP_CT_DIR_REPLY].tuple, n);
   loser->hashed_at = {nf_ct_hashed_at::kNone, scale_hash(repl_raw)};  // off the unconfirmed list
@@ -803,6 +894,12 @@ unsigned Conntrack::nf_ct_resolve_clash_harder(Packet& skb, uint32_t repl_idx, c
   // only ever find the winner for that direction.
   loser->tuplehash[IP_CT_DIR_ORIGINAL].hnnode.next = make_nulls(0);
   hash_link(&loser->tuplehash[IP_CT_DIR_REPLY], loser, repl_raw);
+  if (obs_ != nullptr) {
+    obs_->on_status_set(*loser, IPS_NAT_CLASH_BIT, "nf_ct_resolve_clash_harder");
+    obs_->on_status_set(*loser, IPS_CONFIRMED_BIT, "nf_ct_resolve_clash_harder");
+    obs_->on_list(*loser, CtList::kHashReply, true, loser->hashed_at.reply, "nf_ct_resolve_clash_harder");
+    obs_->on_ref(*loser, +1, loser->use, "nf_ct_resolve_clash_harder");
+  }
   if (obs_ != nullptr) obs_->on_clash(*loser, *winner, "inserted reply-only");
   return NF_ACCEPT;
 }
@@ -813,7 +910,9 @@ unsigned Conntrack::nf_ct_resolve_clash_harder(Packet& skb, uint32_t repl_idx, c
 void Conntrack::nf_ct_gc_expired(nf_conn* ct, DeathReason why) {
   if (ct->use == 0) return;  // being freed (atomic_inc_not_zero failed)
   nf_conntrack_get(ct);
+  if (obs_ != nullptr) obs_->on_ref(*ct, +1, ct->use, "nf_ct_gc_expired");
   if (nf_ct_should_gc(ct, now32())) nf_ct_kill(ct, why);
+  if (obs_ != nullptr) obs_->on_ref(*ct, -1, ct->use - 1, "nf_ct_gc_expired");
   nf_ct_put(ct);
 }
 
@@ -835,6 +934,7 @@ bool Conntrack::nf_ct_delete(nf_conn* ct, uint32_t portid, int report, DeathReas
   }
   nf_conntrack_ecache_work(n);
   nf_ct_delete_from_lists(ct);
+  if (obs_ != nullptr) obs_->on_ref(*ct, -1, ct->use - 1, "nf_ct_delete");
   nf_ct_put(ct);
   return true;
 }
@@ -851,10 +951,12 @@ void Conntrack::nf_ct_delete_from_lists(nf_conn* ct) {
     hash_[at.orig].hint.unlink();
     const bool found = hlist_nulls_del_from(&ct->tuplehash[IP_CT_DIR_ORIGINAL].hnnode, &hash_[at.orig].head);
     CT_ASSERT(found, "ORIGINAL node not in its chain");
+    if (obs_ != nullptr) obs_->on_list(*ct, CtList::kHashOriginal, false, at.orig, "nf_ct_delete_from_lists");
   }
   hash_[at.reply].hint.unlink();
   const bool found = hlist_nulls_del_from(&ct->tuplehash[IP_CT_DIR_REPLY].hnnode, &hash_[at.reply].head);
   CT_ASSERT(found, "REPLY node not in its chain");
+  if (obs_ != nullptr) obs_->on_list(*ct, CtList::kHashReply, false, at.reply, "nf_ct_delete_from_lists");
   --table_conns_;
   nf_ct_add_to_dying_list(ct);
 }
@@ -916,8 +1018,9 @@ void Conntrack::nf_ct_put(nf_conn* ct) {
 
 // destroy_conntrack(): the last reference is gone.
 void Conntrack::destroy_conntrack(nf_conn* ct) {
-  if (obs_ != nullptr) obs_->on_destroy(*ct);
+  // The list it leaves is reported first (on_list): the narrative says it.
   nf_ct_del_from_dying_or_unconfirmed_list(ct);
+  if (obs_ != nullptr) obs_->on_destroy(*ct);
   nf_conntrack_free(ct);
 }
 
@@ -948,8 +1051,10 @@ uint32_t Conntrack::nf_ct_iterate_cleanup_net(net* only, bool (*iter)(const nf_c
       }
       if (victim == nullptr) break;
       nf_conntrack_get(victim);
+      if (obs_ != nullptr) obs_->on_ref(*victim, +1, victim->use, "nf_ct_iterate_cleanup");
       nf_ct_delete(victim, 0, 0, why);
       ++killed;
+      if (obs_ != nullptr) obs_->on_ref(*victim, -1, victim->use - 1, "nf_ct_iterate_cleanup");
       nf_ct_put(victim);
     }
   }
@@ -983,12 +1088,17 @@ void Conntrack::net_exit(net& n) {
     }
     for (nf_conn* ct : held) {
       ct->ecache.state = NFCT_ECACHE_DESTROY_SENT;
+      if (obs_ != nullptr) obs_->on_ref(*ct, -1, ct->use - 1, "nf_conntrack_cleanup_net");
       nf_ct_put(ct);
     }
   }
   // 5.19+: the undelivered DESTROYs wait on the ecache dying list instead.
   while (!is_a_nulls(n.ecache_dying_list.first)) {
     nf_conn* ct = nf_ct_orig_node_to_ctrack(n.ecache_dying_list.first);
+    if (obs_ != nullptr) {
+      obs_->on_list(*ct, CtList::kEcacheDying, false, 0, "nf_conntrack_cleanup_net");
+      obs_->on_ref(*ct, -1, ct->use - 1, "nf_conntrack_cleanup_net");
+    }
     pcpu_list_del(ct);
     ct->ecache.state = NFCT_ECACHE_DESTROY_SENT;
     nf_ct_put(ct);
@@ -1012,6 +1122,7 @@ void Conntrack::for_each_conn_in_table(net* only, const std::function<void(const
       if (nf_ct_is_expired(ct, now)) {
         if (n_evict < kEvictMax && ct->use != 0) {
           nf_conntrack_get(ct);
+          if (obs_ != nullptr) obs_->on_ref(*ct, +1, ct->use, "ctnetlink_dump_table");
           evict[n_evict++] = ct;
         }
         continue;
@@ -1022,6 +1133,7 @@ void Conntrack::for_each_conn_in_table(net* only, const std::function<void(const
     while (n_evict != 0) {
       nf_conn* ct = evict[--n_evict];
       if (nf_ct_should_gc(ct, now)) nf_ct_kill(ct, DeathReason::kTimeout);
+      if (obs_ != nullptr) obs_->on_ref(*ct, -1, ct->use - 1, "ctnetlink_dump_table");
       nf_ct_put(ct);
     }
   }

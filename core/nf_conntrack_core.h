@@ -178,6 +178,10 @@ class Conntrack {
   // nf_conntrack_log_invalid is set; ctsim puts it in the trace).
   // REQUIRES: `reason` has static storage (a string literal).
   void nf_l4proto_log_invalid(const char* reason) { invalid_reason_ = reason; }
+  // Records why a tracker accepted a packet it would otherwise refuse (the
+  // explain narrative's tracker step; cleared per packet).
+  // REQUIRES: `note` has static storage (a string literal).
+  void nf_l4proto_note(const char* note) { tracker_note_ = note; }
 
   // ---- Lookups and user operations ----
   // The kernel's u32 hash of `tuple` in `n` (the profile's form, H1-H3).
@@ -242,6 +246,8 @@ class Conntrack {
   uint32_t now32() const { return clock_.nfct_time_stamp(); }
   uint32_t hz() const { return clock_.hz(); }
   void set_observer(Observer* obs) { obs_ = obs; }
+  // The observer, or null (the trackers' and the ICMP error path's reports).
+  Observer* observer() const { return obs_; }
   // Conns allocated and not freed, over all namespaces.
   uint64_t conns_allocated() const { return slab_.in_use(); }
   uint64_t conns_created() const { return next_id_ - 1; }
@@ -374,6 +380,8 @@ class Conntrack {
   void nf_ct_del_from_dying_or_unconfirmed_list(nf_conn* ct);
   void pcpu_list_add(nf_conn* ct, hlist_nulls_head* h);
   void pcpu_list_del(nf_conn* ct);
+  // Tells the observer (REQUIRES: set) which per-CPU list ct leaves.
+  void report_list_exit(const nf_conn* ct, const char* fn) const;
   unsigned nf_conntrack_confirm_detail(uint16_t cpu, Packet& skb);
   unsigned nf_conntrack_confirm_chainlimit(uint16_t cpu, Packet& skb, uint32_t hash, uint32_t reply_hash, uint32_t raw,
                                            uint32_t reply_raw);
@@ -432,6 +440,7 @@ class Conntrack {
   uint32_t nets_with_listener_ = 0;
   GcWork gc_;
   const char* invalid_reason_ = nullptr;
+  const char* tracker_note_ = nullptr;
   uint16_t this_cpu_ = 0;
   // NAT's share, last: nothing on the packet path without NAT reads it.
   NfNatBysource nat_bysource_;

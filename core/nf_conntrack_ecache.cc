@@ -138,7 +138,11 @@ Conntrack::RetryState Conntrack::ecache_work_evict_list(ct_pcpu& pcpu, uint32_t*
     }
   }
   *sent += evicted;
-  while (evicted != 0) nf_ct_put(refs[--evicted]);
+  while (evicted != 0) {
+    nf_conn* ct = refs[--evicted];
+    if (obs_ != nullptr) obs_->on_ref(*ct, -1, ct->use - 1, "ecache_work_evict_list");
+    nf_ct_put(ct);
+  }
   return ret;
 }
 
@@ -161,6 +165,7 @@ Conntrack::RetryState Conntrack::ecache_work_evict_list(net& n, uint32_t* sent) 
       ret = RetryState::kCongested;
       break;
     }
+    if (obs_ != nullptr) obs_->on_list(*ct, CtList::kEcacheDying, false, 0, "ecache_work_evict_list");
     pcpu_list_del(ct);  // the node keeps its `next`: the walk goes on
     ct->ecache.state = NFCT_ECACHE_DESTROY_SENT;
     evicted.push_back(ct);
@@ -174,7 +179,9 @@ Conntrack::RetryState Conntrack::ecache_work_evict_list(net& n, uint32_t* sent) 
   }
   *sent += static_cast<uint32_t>(evicted.size());
   while (!evicted.empty()) {
-    nf_ct_put(evicted.back());
+    nf_conn* ct = evicted.back();
+    if (obs_ != nullptr) obs_->on_ref(*ct, -1, ct->use - 1, "ecache_work_evict_list");
+    nf_ct_put(ct);
     evicted.pop_back();
   }
   return ret;

@@ -9,15 +9,19 @@ namespace ctcore {
 
 namespace {
 
-const nf_conntrack_l4proto kTcp = {IPPROTO_TCP_, "tcp", false, tcp_can_early_drop, tcp_state_name};
-const nf_conntrack_l4proto kUdp = {IPPROTO_UDP_, "udp", true, nullptr, nullptr};
-const nf_conntrack_l4proto kUdplite = {IPPROTO_UDPLITE_, "udplite", true, nullptr, nullptr};
-const nf_conntrack_l4proto kIcmp = {IPPROTO_ICMP_, "icmp", false, nullptr, nullptr};
-const nf_conntrack_l4proto kIcmpv6 = {IPPROTO_ICMPV6_, "icmpv6", false, nullptr, nullptr};
-const nf_conntrack_l4proto kGre = {IPPROTO_GRE_, "gre", false, nullptr, nullptr};
-const nf_conntrack_l4proto kSctp = {IPPROTO_SCTP_, "sctp", false, sctp_can_early_drop, sctp_state_name};
-const nf_conntrack_l4proto kDccp = {IPPROTO_DCCP_, "dccp", false, dccp_can_early_drop, dccp_state_name};
-const nf_conntrack_l4proto kGeneric = {0, "unknown", false, nullptr, nullptr};
+const nf_conntrack_l4proto kTcp = {IPPROTO_TCP_,       "tcp",          false,
+                                   tcp_can_early_drop, tcp_state_name, "nf_conntrack_tcp_packet"};
+const nf_conntrack_l4proto kUdp = {IPPROTO_UDP_, "udp", true, nullptr, nullptr, "nf_conntrack_udp_packet"};
+const nf_conntrack_l4proto kUdplite = {IPPROTO_UDPLITE_, "udplite", true,
+                                       nullptr,          nullptr,   "nf_conntrack_udplite_packet"};
+const nf_conntrack_l4proto kIcmp = {IPPROTO_ICMP_, "icmp", false, nullptr, nullptr, "nf_conntrack_icmp_packet"};
+const nf_conntrack_l4proto kIcmpv6 = {IPPROTO_ICMPV6_, "icmpv6", false, nullptr, nullptr, "nf_conntrack_icmpv6_packet"};
+const nf_conntrack_l4proto kGre = {IPPROTO_GRE_, "gre", false, nullptr, nullptr, "nf_conntrack_gre_packet"};
+const nf_conntrack_l4proto kSctp = {IPPROTO_SCTP_,       "sctp",          false,
+                                    sctp_can_early_drop, sctp_state_name, "nf_conntrack_sctp_packet"};
+const nf_conntrack_l4proto kDccp = {IPPROTO_DCCP_,       "dccp",          false,
+                                    dccp_can_early_drop, dccp_state_name, "nf_conntrack_dccp_packet"};
+const nf_conntrack_l4proto kGeneric = {0, "unknown", false, nullptr, nullptr, "generic_packet"};
 
 }  // namespace
 
@@ -51,6 +55,7 @@ int nf_conntrack_handle_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_con
 }
 
 int nf_conntrack_handle_icmp(Conntrack& core, net& n, uint16_t cpu, Packet& skb, nf_inet_hooks hooknum) {
+  if (core.observer() != nullptr) core.observer()->on_call("nf_conntrack_handle_icmp");
   if (skb.l3num == NFPROTO_IPV4 && skb.protonum == IPPROTO_ICMP_)
     return nf_conntrack_icmpv4_error(core, n, cpu, skb, hooknum);
   if (skb.l3num == NFPROTO_IPV6 && skb.protonum == IPPROTO_ICMPV6_)

@@ -32,6 +32,8 @@ struct nf_conntrack_l4proto {
   bool (*can_early_drop)(const nf_conn* ct);
   // The protocol state name for output, or null (stateless protocols).
   const char* (*state_name)(const nf_conn& ct);
+  // The v5.10 packet function nf_conntrack_handle_packet() calls.
+  const char* packet_fn;
 };
 
 // The tracker for `l4proto` (the generic one for unknown protocols).

@@ -5,6 +5,8 @@ namespace ctcore {
 
 int nf_conntrack_inet_error(Conntrack& core, net& n, uint16_t cpu, Packet& skb, uint8_t l4proto) {
   (void)l4proto;
+  Observer* obs = core.observer();
+  if (obs != nullptr) obs->on_call("nf_conntrack_inet_error");
   if (!skb.has_inner) {
     core.nf_l4proto_log_invalid("icmp error without a quoted packet");
     return -static_cast<int>(NF_ACCEPT);
@@ -34,14 +36,17 @@ int nf_conntrack_inet_error(Conntrack& core, net& n, uint16_t cpu, Packet& skb, 
     return -static_cast<int>(NF_ACCEPT);
   }
   nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
+  if (obs != nullptr) obs->on_ref(*ct, +1, ct->use, "nf_conntrack_find_get");
   const ip_conntrack_dir dir = static_cast<ip_conntrack_dir>(h->tuple.dst.dir);
   if (!(ct->tuplehash[dir].tuple.dst.u3 == skb.daddr)) {
     core.nf_l4proto_log_invalid("outer daddr != inner conn's daddr");
+    if (obs != nullptr) obs->on_ref(*ct, -1, ct->use - 1, "nf_conntrack_inet_error");
     core.nf_ct_put(ct);
     return -static_cast<int>(NF_ACCEPT);
   }
   skb.ct = ct;
   skb.ctinfo = dir == IP_CT_DIR_REPLY ? IP_CT_RELATED_REPLY : IP_CT_RELATED;
+  if (obs != nullptr) obs->on_ctinfo(ct, skb.ctinfo, "nf_conntrack_inet_error");
   return NF_ACCEPT;
 }
 

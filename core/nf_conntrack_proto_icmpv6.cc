@@ -81,6 +81,7 @@ int nf_conntrack_icmpv6_error(Conntrack& core, net& n, uint16_t cpu, Packet& skb
   if (icmpv6_untracked(skb.icmp_type, p.icmpv6_mrd_untracked)) {
     skb.untracked = true;
     skb.ctinfo = IP_CT_UNTRACKED;
+    if (core.observer() != nullptr) core.observer()->on_ctinfo(nullptr, IP_CT_UNTRACKED, "nf_conntrack_icmpv6_error");
     return NF_ACCEPT;
   }
   if (p.icmpv6_redirect_related && skb.icmp_type == kNdiscRedirect)

@@ -172,6 +172,18 @@ enum class TcpWindow : uint8_t {
   kAccept,   // in window: the state machine goes on
 };
 
+// A segment outside the window that tcp_in_window() accepts all the same:
+// the sysctl or the sender's BE_LIBERAL flag. Named for the narrative (the
+// trace shows no record for a packet that changed nothing).
+TcpWindow tcp_liberal_accept(Conntrack& core, const net& n) {
+  core.nf_l4proto_note(n.sysctl.tcp.be_liberal != 0
+                           ? "tcp_in_window(): the segment is outside the window, accepted because "
+                             "nf_conntrack_tcp_be_liberal=1"
+                           : "tcp_in_window(): the segment is outside the window, accepted because the sender is "
+                             "marked IP_CT_TCP_FLAG_BE_LIBERAL");
+  return TcpWindow::kAccept;
+}
+
 // Mirrors: nf_conntrack_proto_tcp.c tcp_init_sender() (5.17+; v5.10 has the
 // same lines inline for the first SYN seen from a side).
 // A SYN-ACK answering the SYN, the reply side's SYN in a simultaneous open,
@@ -376,12 +388,12 @@ TcpWindow tcp_in_window(Conntrack& core, const nf_conn* ct, ip_ct_tcp& t, ip_con
       verdict = TcpWindow::kIgnore;
       why = "tcp ack below the lower bound (delayed too long, ignored)";
     }
-    if (liberal) return TcpWindow::kAccept;
+    if (liberal) return tcp_liberal_accept(core, n);
     core.nf_l4proto_log_invalid(why);
     return verdict;
   }
 
-  if (liberal) return TcpWindow::kAccept;
+  if (liberal) return tcp_liberal_accept(core, n);
   if (overshoot && p.tcp_window == ct_tcp_window::kOvershootAccept) {
     // 6.0 ("work around exceeded receive window"): still INVALID, but the
     // data counts as sent.
@@ -650,7 +662,12 @@ int nf_conntrack_tcp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntr
 
   if (!skip_window_check) {
     switch (tcp_in_window(core, ct, t, dir, index, skb)) {
-      case TcpWindow::kIgnore: return NF_ACCEPT;
+      case TcpWindow::kIgnore:
+        // 6.1+ (row T5): NFCT_TCP_IGNORE; the reason was logged as invalid.
+        core.nf_l4proto_note(
+            "tcp_in_window() returns NFCT_TCP_IGNORE (6.1+): the packet passes with its conn, which it does not "
+            "change or refresh, and is not counted invalid");
+        return NF_ACCEPT;
       case TcpWindow::kInvalid:
         if (p.tcp_bad_fin_rst_timeout) nf_tcp_handle_invalid(core, ct, dir, index);
         return -static_cast<int>(NF_ACCEPT);

@@ -35,6 +35,16 @@ enum class DeathReason : uint8_t {
 };
 const char* death_reason_name(DeathReason r);
 
+// The lists a conn's nodes are linked into (on_list).
+enum class CtList : uint8_t {
+  kHashOriginal,  // the table: its ORIGINAL node's chain
+  kHashReply,     // the table: its REPLY node's chain
+  kUnconfirmed,   // a CPU's unconfirmed list (v5.10 to 5.18)
+  kDying,         // a CPU's dying list (v5.10 to 5.18)
+  kEcacheDying,   // the namespace's ecache dying list (5.19+: a failed DESTROY)
+};
+const char* ct_list_name(CtList l);
+
 class Observer {
  public:
   virtual ~Observer() = default;
@@ -59,6 +69,38 @@ class Observer {
   virtual void on_dying(const nf_conn& /*ct*/, DeathReason /*reason*/) {}
   virtual void on_destroy(const nf_conn& /*ct*/) {}
   virtual void on_free(const nf_conn& /*ct*/) {}
+
+  // ---- The narrative's facts (issue 21): each made by the core where the
+  // step happens, naming the v5.10 function that takes it (`fn`, a string
+  // literal). The trace ignores them; the explain narrative states nothing
+  // else about these steps.
+  //
+  // The packet path entered `fn` (resolve_normal_ct, nf_conntrack_handle_icmp,
+  // nf_conntrack_inet_error).
+  virtual void on_call(const char* /*fn*/) {}
+  // `fn` set the skb's conn (null: none, or untracked) and its ctinfo.
+  virtual void on_ctinfo(const nf_conn* /*ct*/, ip_conntrack_info /*ctinfo*/, const char* /*fn*/) {}
+  // `fn` took (delta +1) or put (delta -1) a reference on ct; `use` is the
+  // count after it (a put to 0 destroys the conn right after this call).
+  virtual void on_ref(const nf_conn& /*ct*/, int /*delta*/, uint32_t /*use*/, const char* /*fn*/) {}
+  // The tracker `fn` ran on ct and returned `verdict` (NF_ACCEPT, or a
+  // negated verdict: invalid); `note` says why it accepted a segment it
+  // would otherwise refuse (tcp_be_liberal), else null. Made on every
+  // tracker run, also when it changed nothing.
+  virtual void on_tracker(const nf_conn& /*ct*/, const char* /*fn*/, int /*verdict*/, const char* /*note*/) {}
+  // `fn` set status bit `bit` of ct (bits set outside the trackers).
+  virtual void on_status_set(const nf_conn& /*ct*/, unsigned /*bit*/, const char* /*fn*/) {}
+  // `fn` added `by` to the ip_conntrack_stat counter `counter` of (n, cpu).
+  virtual void on_stat(const net& /*n*/, uint16_t /*cpu*/, const char* /*counter*/, uint32_t /*by*/,
+                       const char* /*fn*/) {}
+  // `fn` linked ct into (`enter`) or unlinked it from `list`; `where` is the
+  // bucket for the table's chains, the CPU for the per-CPU lists, 0 else.
+  virtual void on_list(const nf_conn& /*ct*/, CtList /*list*/, bool /*enter*/, uint32_t /*where*/, const char* /*fn*/) {
+  }
+  // __nf_conntrack_alloc() counted a new conn of n past nf_conntrack_max
+  // (`count` after the increment) and calls early_drop().
+  virtual void on_table_full(const net& /*n*/, uint32_t /*count*/, uint32_t /*max*/) {}
+
   // One gc_worker run.
   virtual void on_gc(uint32_t /*scanned*/, uint32_t /*expired*/, uint32_t /*buckets*/, uint32_t /*early_dropped*/,
                      uint32_t /*next_run*/) {}

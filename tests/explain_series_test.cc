@@ -83,6 +83,7 @@ TEST_CASE("explain: the narrative tells the kernel walk-through's steps") {
   const size_t dying = e.find("nf_ct_delete(): conn 1 (expired, met by gc_worker");
   const size_t event = e.find("conn 1 events IPCT_DESTROY -> ctnetlink [DESTROY]");
   const size_t destroy = e.find("nf_ct_put(): use 0 -> destroy_conntrack(): conn 1 leaves the dying list");
+  CHECK(has(e, "nf_ct_delete_from_lists(): conn 1: ORIGINAL node off bucket 474; REPLY node off bucket 154\n"));
   const size_t freed = e.find("nf_conntrack_free(): conn 1 back to the slab; netns init count 0");
   REQUIRE(dying != std::string::npos);
   CHECK(dying < event);
@@ -195,11 +196,15 @@ TEST_CASE("explain: queue, clash, lost and refused events, flush and netns exit"
             "__nf_conntrack_confirm() finds the tuple taken by conn 1: nf_ct_resolve_clash() for conn 2: "
             "merged into winner"));
   // The loser is moved, not deleted (v5.10: nf_ct_add_to_dying_list(), no
-  // IPS_DYING, no nf_ct_delete()), and is destroyed off the dying list.
+  // IPS_DYING, no nf_ct_delete()), and is destroyed off the dying list; each
+  // move as the core reported it.
   CHECK(has(e,
-            "14. __nf_conntrack_confirm(): conn 2 lost the race: nf_ct_add_to_dying_list() moves it from the "
-            "unconfirmed list to CPU 1's dying list (no IPS_DYING and no nf_ct_delete()"));
-  CHECK(has(e, "15. nf_ct_put(): use 0 -> destroy_conntrack(): conn 2 leaves the dying list\n"));
+            "       nf_ct_del_from_dying_or_unconfirmed_list(): off CPU 1's unconfirmed list\n"
+            "  14. __nf_conntrack_confirm(): conn 2 is not inserted: it never was in the table, so nothing deletes "
+            "it (no IPS_DYING, no nf_ct_delete(), no IPCT_DESTROY); use 1, the skb's reference\n"));
+  CHECK(has(e, "16. nf_ct_add_to_dying_list(): conn 2: onto CPU 1's dying list\n"));
+  CHECK(
+      has(e, "17. __nf_ct_resolve_clash(): nf_ct_put(): use 0 -> destroy_conntrack(): conn 2 leaves the dying list\n"));
   CHECK_FALSE(has(e, "nf_ct_delete(): conn 2"));
   CHECK(has(e,
             "rule \"tcp dport 23\" matches: verdict drop\n"

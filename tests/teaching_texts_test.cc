@@ -96,3 +96,148 @@ TEST_CASE("table-full: a dropped SYN is retried after 1 s, and the flow generato
   CHECK(again[0] - first_t == 1'000'000'000);
   if (again.size() >= 2) CHECK(again[1] - again[0] == 2'000'000'000);
 }
+
+// ---- The narratives (--explain), each item of issue 21 on the scenario
+// that showed it. Every string below was absent from the old narrative.
+
+namespace {
+
+// The narrative of a repository scenario, under `kernel` when given.
+std::string explain_of(const std::string& scenario, const std::string& kernel = "") {
+  const std::string dir = temp_dir();
+  const std::string out = dir + "/" + std::to_string(std::hash<std::string>{}(scenario + kernel)) + ".explain";
+  const RunResult r = run_ctsim("run " + shell_quote(source_path(scenario)) + " --quiet --explain " + out +
+                                (kernel.empty() ? "" : " --kernel " + kernel));
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  return read_file(out);
+}
+
+// The block of packet `id` (its first hook step up to the blank line).
+std::string packet_block(const std::string& e, int id) {
+  const size_t at = e.find("\npacket " + std::to_string(id) + " at ");
+  if (at == std::string::npos) return "";
+  const size_t end = e.find("\n\n", at + 1);
+  return e.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+}  // namespace
+
+TEST_CASE("explain 1: an ICMP error is looked up by nf_conntrack_inet_error, not resolve_normal_ct") {
+  const std::string e = explain_of("scenarios/protocols/icmp-error.json");
+  const std::string p2 = packet_block(e, 2);
+  CHECK(has(p2, "nf_conntrack_in() -> nf_conntrack_handle_icmp() -> nf_conntrack_inet_error()\n"));
+  CHECK(has(p2, "nf_conntrack_find_get(): conn 1: a reference taken: use 2"));
+  CHECK(has(p2, "ctinfo IP_CT_RELATED_REPLY; nf_conntrack_in() skips resolve_normal_ct()"));
+  CHECK(!has(p2, "-> resolve_normal_ct()"));
+  const std::string v6 = explain_of("scenarios/protocols/icmpv6.json");
+  CHECK(has(packet_block(v6, 6),
+            "nf_conntrack_inet_error(): the quoted packet belongs to conn 3: ctinfo "
+            "IP_CT_RELATED_REPLY"));
+  const std::string ns = packet_block(v6, 3);  // neighbour solicitation
+  CHECK(has(ns, "nf_conntrack_icmpv6_error(): this type is never tracked: ctinfo IP_CT_UNTRACKED"));
+  CHECK(!has(ns, "-> resolve_normal_ct()"));
+}
+
+TEST_CASE("explain 2: an ICMP error for no conn counts `error`, not `invalid`") {
+  const std::string p3 = packet_block(explain_of("scenarios/protocols/icmp-error.json"), 3);
+  CHECK(has(p3, "nf_conntrack_handle_icmp() counts `error`"));
+  CHECK(!has(p3, "counts `invalid`"));
+}
+
+TEST_CASE("explain 3: the reply-only NAT_CLASH conn is confirmed and hashed by its REPLY node") {
+  const std::string e = explain_of("scenarios/incidents/dns-race-dnat-two-backends.json");
+  CHECK(!has(e, "it was never confirmed"));
+  CHECK(!has(e, "waits on the unconfirmed list"));
+  CHECK(has(e,
+            "nf_ct_resolve_clash() for conn 2: inserted reply-only\n"
+            "       nf_ct_del_from_dying_or_unconfirmed_list(): off CPU 1's unconfirmed list\n"
+            "       nf_ct_resolve_clash_harder(): IPS_FIXED_TIMEOUT set; IPS_NAT_CLASH set; IPS_CONFIRMED set; REPLY "
+            "node at the head of bucket 22; a reference taken: use 2\n"));
+  // Its delete: off its one bucket, onto the dying list.
+  CHECK(has(e, "nf_ct_delete_from_lists(): conn 2: REPLY node off bucket 22\n"));
+  CHECK(has(e, "nf_ct_add_to_dying_list(): conn 2: onto CPU 0's dying list\n"));
+}
+
+TEST_CASE("explain 4: a refused NEW keeps no conn; only a refused DESTROY waits for redelivery") {
+  const std::string e = explain_of("scenarios/incidents/events-reliable.json");
+  CHECK(!has(e, "the kernel keeps the conn for redelivery"));
+  CHECK(has(e,
+            "[NEW] message to listener \"conntrackd\": refused: the reliable listener's buffer is full: the events "
+            "join the conn's `missed` bits and ride with its next event (nothing keeps the conn)"));
+  CHECK(has(e,
+            "[DESTROY] message to listener \"conntrackd\": refused: the reliable listener's buffer is full: "
+            "nf_ct_delete() keeps the table's reference and the conn waits for ecache_work() to redeliver it"));
+}
+
+TEST_CASE("explain 6: NAT is narrated: the binding, the null binding and the rewritten reply") {
+  const std::string e = explain_of("scenarios/incidents/dns-race-dnat-two-backends.json");
+  CHECK(has(e,
+            "nf_nat_inet_fn(): destination NAT for conn 1: rule \"udp daddr 10.96.0.10 dport 53\" (dnat to "
+            "10.1.0.1:53) -> nf_nat_setup_info()"));
+  CHECK(has(e, "nf_conntrack_alter_reply(): REPLY is now udp 10.1.0.1:53 > 10.0.0.5:40000; IPS_DST_NAT set"));
+  CHECK(has(e, "nf_nat_alloc_null_binding()"));
+}
+
+TEST_CASE("explain 7: a tracker run that changes nothing is told, with why tcp_in_window accepted") {
+  const std::string p4 = packet_block(explain_of("scenarios/incidents/tcp-out-of-window-liberal.json"), 4);
+  CHECK(has(p4,
+            "nf_conntrack_tcp_packet(): conn 1 ESTABLISHED, timeout 432000 s, status IPS_SEEN_REPLY IPS_ASSURED "
+            "IPS_CONFIRMED: NF_ACCEPT\n"
+            "       tcp_in_window(): the segment is outside the window, accepted because "
+            "nf_conntrack_tcp_be_liberal=1\n"));
+}
+
+TEST_CASE("explain 9: early drop runs inside __nf_conntrack_alloc, once the count exceeds the max") {
+  const std::string e = explain_of("scenarios/incidents/table-full.json");
+  CHECK(!has(e, "(nearly) full"));
+  const size_t alloc = e.find("__nf_conntrack_alloc(): netns init count 65 > nf_conntrack_max 64: early_drop()");
+  REQUIRE(alloc != std::string::npos);
+  const size_t kill = e.find("early_drop_list(): the table is over nf_conntrack_max and it is not ASSURED", alloc);
+  const size_t counted = e.find("early_drop() counts `early_drop`", alloc);
+  const size_t made = e.find("init_conntrack() allocates conn", alloc);
+  REQUIRE(kill != std::string::npos);
+  CHECK(kill < counted);
+  CHECK(counted < made);
+}
+
+TEST_CASE("explain 10: IPS_SEEN_REPLY is set by nf_conntrack_in after the tracker, not by the tracker") {
+  const std::string e = read_file(source_path("tests/golden/seed-walkthrough.explain"));
+  CHECK(has(e,
+            "nf_conntrack_tcp_packet(): conn 1 SYN_SENT -> SYN_RECV, timeout 60 s, status IPS_CONFIRMED: NF_ACCEPT\n"
+            "  7. nf_conntrack_in(): the tracker has returned: IPS_SEEN_REPLY set on conn 1"));
+  CHECK(!has(e, "SYN_RECV, timeout 60 s, status IPS_SEEN_REPLY"));
+}
+
+TEST_CASE("explain 14: nf_conntrack_in puts the skb's reference after an invalid verdict") {
+  const std::string p4 = packet_block(explain_of("scenarios/incidents/tcp-out-of-window.json"), 4);
+  CHECK(has(p4,
+            "nf_conntrack_tcp_packet(): conn 1: returns -NF_ACCEPT: invalid, the packet goes on without a conn\n"
+            "  7. invalid: tcp seq beyond the receiver's window\n"
+            "  8. nf_conntrack_in(): conn 1: nf_ct_put(): use 1\n"
+            "  9. nf_conntrack_in() counts `invalid`"));
+}
+
+TEST_CASE("explain, per kernel profile: lists (L1), the GC's cycle (G1) and 6.1+'s ignored TCP segment") {
+  // L1: 5.10 joins the unconfirmed list, 6.18 has none to join.
+  const std::string u510 = explain_of("scenarios/kernels/udp-assured.json", "5.10");
+  const std::string u618 = explain_of("scenarios/kernels/udp-assured.json", "6.18");
+  CHECK(has(u510, "it joins the unconfirmed list of netns"));
+  CHECK(!has(u618, "unconfirmed list of netns"));
+  CHECK(!has(u618, "leaves the unconfirmed list"));
+  CHECK(has(u618, "it is on no list (this kernel has no unconfirmed list)"));
+  // G1: v5.10's slices against the whole-table cycle.
+  const std::string g510 = explain_of("scenarios/kernels/gc-linger.json", "5.10");
+  const std::string g618 = explain_of("scenarios/kernels/gc-linger.json", "6.18");
+  CHECK(has(g510, "early-dropped; next run in "));
+  CHECK(!has(g510, "the cycle is done"));
+  CHECK(has(g618, "the cycle is done"));
+  CHECK(has(g510, "nf_ct_add_to_dying_list(): conn 1: onto CPU 0's dying list"));
+  CHECK(!has(g618, "nf_ct_add_to_dying_list()"));
+  // T5: the old segment is invalid under 5.10, ignored under 6.18.
+  const std::string t510 = explain_of("scenarios/kernels/tcp-old-ack.json", "5.10");
+  const std::string t618 = explain_of("scenarios/kernels/tcp-old-ack.json", "6.18");
+  CHECK(has(t510, "returns -NF_ACCEPT: invalid"));
+  CHECK(!has(t510, "NFCT_TCP_IGNORE"));
+  CHECK(has(t618, "tcp_in_window() returns NFCT_TCP_IGNORE (6.1+)"));
+  CHECK(!has(t618, "returns -NF_ACCEPT: invalid"));
+}

@@ -26,21 +26,6 @@ const char* dir_name(const ctcore::nf_conntrack_tuple_hash& h) {
   return h.tuple.dst.dir == ctcore::IP_CT_DIR_ORIGINAL ? "ORIGINAL" : "REPLY";
 }
 
-// The v5.10 packet function of each tracker (nf_conntrack_handle_packet's switch).
-const char* tracker_fn(uint8_t proto) {
-  switch (proto) {
-    case ctcore::IPPROTO_TCP_: return "nf_conntrack_tcp_packet()";
-    case ctcore::IPPROTO_UDP_: return "nf_conntrack_udp_packet()";
-    case ctcore::IPPROTO_UDPLITE_: return "nf_conntrack_udplite_packet()";
-    case ctcore::IPPROTO_ICMP_: return "nf_conntrack_icmp_packet()";
-    case ctcore::IPPROTO_ICMPV6_: return "nf_conntrack_icmpv6_packet()";
-    case ctcore::IPPROTO_SCTP_: return "nf_conntrack_sctp_packet()";
-    case ctcore::IPPROTO_DCCP_: return "nf_conntrack_dccp_packet()";
-    case ctcore::IPPROTO_GRE_: return "nf_conntrack_gre_packet()";
-    default: return "generic_packet()";
-  }
-}
-
 const char* death_words(ctcore::DeathReason r) {
   using R = ctcore::DeathReason;
   switch (r) {
@@ -48,7 +33,7 @@ const char* death_words(ctcore::DeathReason r) {
     case R::kGc: return "expired, met by gc_worker (nf_ct_gc_expired)";
     case R::kFlush: return "conntrack -F (nf_ct_iterate_cleanup)";
     case R::kDelete: return "conntrack -D (ctnetlink_del_conntrack)";
-    case R::kEarlyDrop: return "early drop: the table is (nearly) full and it is not ASSURED";
+    case R::kEarlyDrop: return "early_drop_list(): the table is over nf_conntrack_max and it is not ASSURED";
     case R::kNetns: return "its namespace exits (nf_conntrack_cleanup_net)";
     case R::kTracker: return "its tracker killed it (nf_ct_kill)";
     case R::kClash: return "it lost a confirm race";
@@ -99,23 +84,124 @@ void ExplainWriter::header(std::string_view scenario, std::string_view kernel, u
                   scenario, kernel, hz, buckets, hash_rnd, cpus));
 }
 
-void ExplainWriter::step(const std::string& text) {
-  if (block_ == Block::kNone) {
-    work_lines_.push_back(fmt::format("  {}. {}\n", ++work_counter_, text));
-    return;
+// ---- Lines: the last one stays open (append) until the next is written.
+
+void ExplainWriter::close_line() {
+  if (!open_.empty()) {
+    if (open_to_work_)
+      work_lines_.push_back(open_);
+    else
+      out_.write(open_);
+    open_.clear();
   }
-  out_.write(fmt::format("  {}. {}\n", ++*counter_, text));
+  calls_open_ = false;
+}
+
+void ExplainWriter::raw_step(const std::string& text) {
+  close_line();
+  open_to_work_ = block_ == Block::kNone;
+  open_ = fmt::format("  {}. {}\n", open_to_work_ ? ++work_counter_ : ++*counter_, text);
+}
+
+void ExplainWriter::step(const std::string& text) {
+  flush_facts();
+  raw_step(text);
 }
 
 void ExplainWriter::more(const std::string& text) {
-  const std::string line = fmt::format("       {}\n", text);
-  if (block_ == Block::kNone)
-    work_lines_.push_back(line);
-  else
-    out_.write(line);
+  close_line();
+  open_to_work_ = block_ == Block::kNone;
+  open_ = fmt::format("       {}\n", text);
+}
+
+void ExplainWriter::append(const std::string& text) {
+  if (open_.empty()) {
+    raw_step(text);
+    return;
+  }
+  open_.insert(open_.size() - 1, text);
+}
+
+// ---- Facts (on_list, on_ref, on_status_set) waiting for their step.
+
+template <class Pred>
+std::optional<ExplainWriter::Fact> ExplainWriter::take(uint32_t conn, Pred want) {
+  for (auto it = facts_.begin(); it != facts_.end(); ++it) {
+    if (it->conn == conn && want(*it)) {
+      Fact f = *it;
+      facts_.erase(it);
+      return f;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string ExplainWriter::fact_text(const Fact& f) const {
+  using ctcore::CtList;
+  switch (f.kind) {
+    case Fact::Kind::kRef:
+      return f.delta > 0 ? fmt::format("a reference taken: use {}", f.use) : fmt::format("nf_ct_put(): use {}", f.use);
+    case Fact::Kind::kStatus: return fmt::format("IPS_{} set", ctcore::kIpsBitNames[f.bit]);
+    case Fact::Kind::kList: break;
+  }
+  const char* onto = f.enter ? "onto" : "off";
+  switch (f.list) {
+    case CtList::kHashOriginal:
+      return f.enter ? fmt::format("ORIGINAL node at the head of bucket {}", f.where)
+                     : fmt::format("ORIGINAL node off bucket {}", f.where);
+    case CtList::kHashReply:
+      return f.enter ? fmt::format("REPLY node at the head of bucket {}", f.where)
+                     : fmt::format("REPLY node off bucket {}", f.where);
+    case CtList::kUnconfirmed: return fmt::format("{} CPU {}'s unconfirmed list", onto, f.where);
+    case CtList::kDying: return fmt::format("{} CPU {}'s dying list", onto, f.where);
+    case CtList::kEcacheDying:
+      return fmt::format("{} the ecache dying list of netns {}", onto, core_.net_at(f.net).name);
+  }
+  return "?";
+}
+
+std::vector<ExplainWriter::Fact> ExplainWriter::take_all(uint32_t conn) {
+  std::vector<Fact> mine;
+  std::erase_if(facts_, [&](const Fact& f) {
+    if (f.conn != conn) return false;
+    mine.push_back(f);
+    return true;
+  });
+  return mine;
+}
+
+void ExplainWriter::more_facts(const std::vector<Fact>& facts) {
+  std::string line;
+  const char* fn = nullptr;
+  for (const Fact& f : facts) {
+    if (fn == nullptr || std::string_view(fn) != f.fn) {
+      if (!line.empty()) more(line);
+      fn = f.fn;
+      line = fmt::format("{}(): {}", fn, fact_text(f));
+    } else {
+      line += "; " + fact_text(f);
+    }
+  }
+  if (!line.empty()) more(line);
+}
+
+void ExplainWriter::flush_facts() {
+  while (!facts_.empty()) {
+    // One step per run of facts of one conn and function.
+    const Fact first = facts_.front();
+    std::string line = fmt::format("{}(): conn {}: {}", first.fn, first.conn, fact_text(first));
+    facts_.erase(facts_.begin());
+    while (!facts_.empty() && facts_.front().conn == first.conn && std::string_view(facts_.front().fn) == first.fn) {
+      line += "; " + fact_text(facts_.front());
+      facts_.erase(facts_.begin());
+    }
+    raw_step(line);
+  }
 }
 
 void ExplainWriter::flush_work(const std::string& title) {
+  flush_facts();
+  close_line();
   if (!work_lines_.empty()) {
     out_.write(fmt::format("\n{} at {}:\n", title, when()));
     for (const std::string& l : work_lines_) out_.write(l);
@@ -138,15 +224,20 @@ void ExplainWriter::packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu,
   packet_ = id;
   block_ = Block::kPacket;
   counter_ = &counter;
-  if (first)
-    step(fmt::format("{} hook: nf_conntrack_in() -> resolve_normal_ct()", hook));
-  else if (resumed)
+  table_full_ = false;
+  if (first) {
+    // The functions nf_conntrack_in() goes on to are appended as the core
+    // reports them (on_call).
+    step(fmt::format("{} hook: nf_conntrack_in()", hook));
+    calls_open_ = true;
+  } else if (resumed) {
     step(
         fmt::format("{} hook: the queued packet is reinjected (nf_reinject); the rules after the "
                     "one that queued it run",
                     hook));
-  else
+  } else {
     step(fmt::format("{} hook", hook));
+  }
 }
 
 void ExplainWriter::verdict(std::string_view hook, std::string_view verdict, std::string_view reason) {
@@ -186,6 +277,8 @@ void ExplainWriter::action(std::string_view what) {
 }
 
 void ExplainWriter::end_step() {
+  flush_facts();
+  close_line();
   if (block_ == Block::kAction) work_counter_ = 0;
   block_ = Block::kNone;
   counter_ = nullptr;
@@ -287,63 +380,62 @@ void ExplainWriter::on_lookup(const ctcore::net& n, uint16_t, const ctcore::nf_c
   }
   const nf_conn* ct = ctcore::nf_ct_tuplehash_to_ctrack(match);
   const bool reply = match->tuple.dst.dir == ctcore::IP_CT_DIR_REPLY;
-  const char* ctinfo = reply                                      ? "IP_CT_ESTABLISHED_REPLY"
-                       : ct->test_bit(ctcore::IPS_SEEN_REPLY_BIT) ? "IP_CT_ESTABLISHED"
-                       : ct->test_bit(ctcore::IPS_EXPECTED_BIT)   ? "IP_CT_RELATED"
-                                                                  : "IP_CT_NEW";
+  // The ctinfo follows from resolve_normal_ct() (on_ctinfo).
   step(
       fmt::format("match in the {} direction: conn {}; __nf_conntrack_find_get() takes a reference for the "
-                  "skb: use {}; ctinfo {}",
-                  reply ? "REPLY" : "ORIGINAL", ct->id, ct->use, ctinfo));
+                  "skb: use {}",
+                  reply ? "REPLY" : "ORIGINAL", ct->id, ct->use));
 }
 
 void ExplainWriter::on_new(const nf_conn& ct) {
+  using K = Fact::Kind;
   const ctcore::net& n = core_.nf_ct_net(&ct);
+  const auto ref = take(ct.id, [](const Fact& f) { return f.kind == K::kRef && f.delta > 0; });
+  const auto list = take(
+      ct.id, [](const Fact& f) { return f.kind == K::kList && f.enter && f.list == ctcore::CtList::kUnconfirmed; });
+  const std::vector<Fact> rest = take_all(ct.id);
   step(fmt::format("init_conntrack() allocates conn {} (__nf_conntrack_alloc; netns {} count {})", ct.id, n.name,
                    n.count));
   more(fmt::format("ORIGINAL {}", format_tuple(ct.tuplehash[ctcore::IP_CT_DIR_ORIGINAL].tuple)));
   more(fmt::format("REPLY    {}  (nf_ct_invert_tuple)", format_tuple(ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple)));
-  if (core_.profile().unconfirmed_list)
-    more(
-        fmt::format("it joins the unconfirmed list of netns {}, CPU {}; use {} (the skb's reference); ctinfo IP_CT_NEW",
-                    n.name, ct.cpu, ct.use));
-  else
-    more(
-        fmt::format("it is on no list (this kernel has no unconfirmed list); use {} (the skb's reference); ctinfo "
-                    "IP_CT_NEW",
-                    ct.use));
   if (!ct.ecache.present && n.sysctl.events == 2)
     more("no event cache: nf_conntrack_events=2 and no ctnetlink listener existed: it will never report an event");
+  const std::string use = ref ? fmt::format("use {} (the skb's reference)", ref->use) : "no reference taken";
+  if (list)
+    more(fmt::format("it joins the unconfirmed list of netns {}, CPU {}; {}", n.name, list->where, use));
+  else
+    more(fmt::format("it is on no list (this kernel has no unconfirmed list); {}", use));
+  more_facts(rest);
   Known& k = known_[ct.id];
   k = Known{};
   k.state = state_of(ct);
 }
 
 void ExplainWriter::on_confirm(const nf_conn& ct, uint32_t bucket_orig, uint32_t bucket_reply) {
+  using K = Fact::Kind;
+  using ctcore::CtList;
+  const auto left =
+      take(ct.id, [](const Fact& f) { return f.kind == K::kList && !f.enter && f.list == CtList::kUnconfirmed; });
+  const auto orig =
+      take(ct.id, [](const Fact& f) { return f.kind == K::kList && f.enter && f.list == CtList::kHashOriginal; });
+  const auto reply =
+      take(ct.id, [](const Fact& f) { return f.kind == K::kList && f.enter && f.list == CtList::kHashReply; });
+  const auto ref = take(ct.id, [](const Fact& f) { return f.kind == K::kRef && f.delta > 0; });
+  const std::vector<Fact> rest = take_all(ct.id);
   step(fmt::format("__nf_conntrack_confirm(): conn {}{}; IPS_CONFIRMED set; timeout made absolute: {} s from now",
-                   ct.id, core_.profile().unconfirmed_list ? " leaves the unconfirmed list" : "", timeout_secs(ct)));
-  more(
-      fmt::format("ORIGINAL hashed into bucket {}, REPLY into bucket {} (both at the chain head); use {} "
-                  "(the table's reference + the skb's)",
-                  bucket_orig, bucket_reply, ct.use));
-  Known& k = known_[ct.id];
-  k.confirmed = true;
-  k.bucket_orig = bucket_orig;
-  k.bucket_reply = bucket_reply;
+                   ct.id, left ? " leaves the unconfirmed list" : "", timeout_secs(ct)));
+  more(fmt::format(
+      "ORIGINAL hashed into bucket {}, REPLY into bucket {} (both at the chain head); {}",
+      orig ? orig->where : bucket_orig, reply ? reply->where : bucket_reply,
+      ref ? fmt::format("use {} (the table's reference + the skb's)", ref->use) : std::string("no reference taken")));
+  more_facts(rest);
 }
 
-void ExplainWriter::on_update(const nf_conn& ct) {
-  Known& k = known_[ct.id];
-  const std::string st = state_of(ct);
-  std::string change;
-  if (!st.empty()) change = k.state != st && !k.state.empty() ? fmt::format("{} -> {}, ", k.state, st) : st + ", ";
-  step(fmt::format("{}: conn {} {}timeout {} s, status {}", tracker_fn(ct.protonum()), ct.id, change, timeout_secs(ct),
-                   status_text(ct.status)));
-  k.state = st;
-}
+// The trace's record; the narrative tells the tracker run from on_tracker().
+void ExplainWriter::on_update(const nf_conn&) {}
 
 void ExplainWriter::on_invalid(const ctcore::net&, uint16_t, const ctcore::Packet&, const char* reason) {
-  step(fmt::format("invalid: {} (nf_conntrack_in counts `invalid`; the skb keeps no conn)", reason));
+  step(fmt::format("invalid: {}", reason));
 }
 
 void ExplainWriter::on_drop(const ctcore::net&, uint16_t, const nf_conn* ct, const char* reason) {
@@ -354,73 +446,159 @@ void ExplainWriter::on_drop(const ctcore::net&, uint16_t, const nf_conn* ct, con
 }
 
 void ExplainWriter::on_clash(const nf_conn& loser, const nf_conn& winner, const char* outcome) {
+  const std::vector<Fact> mine = take_all(loser.id);
   step(fmt::format("__nf_conntrack_confirm() finds the tuple taken by conn {}: nf_ct_resolve_clash() for conn {}: {}",
                    winner.id, loser.id, outcome));
+  more_facts(mine);
 }
 
 void ExplainWriter::on_dying(const nf_conn& ct, ctcore::DeathReason reason) {
-  const bool pcpu_dying = core_.profile().redelivery == ctcore::ct_redelivery::kPcpuDying;
-  if (reason == ctcore::DeathReason::kClash && !pcpu_dying) {
-    step(
-        fmt::format("__nf_conntrack_confirm(): conn {} lost the race: it never was in the table, so nothing deletes "
-                    "it (no IPS_DYING, no IPCT_DESTROY) and it stays on no list; use {}, the skb's reference",
-                    ct.id, ct.use));
-    return;
-  }
+  using K = Fact::Kind;
   if (reason == ctcore::DeathReason::kClash) {
     // v5.10's __nf_conntrack_confirm(): the loser never reached the table,
     // so nothing deletes it: no IPS_DYING, no nf_ct_delete(), no
-    // IPCT_DESTROY. It only changes lists, and the skb's reference is the
-    // last one.
+    // IPCT_DESTROY. The lists it moves between are reported as it does.
+    const std::vector<Fact> mine = take_all(ct.id);
     step(
-        fmt::format("__nf_conntrack_confirm(): conn {} lost the race: nf_ct_add_to_dying_list() moves it from the "
-                    "unconfirmed list to CPU {}'s dying list (no IPS_DYING and no nf_ct_delete(): it never was in "
-                    "the table, so no IPCT_DESTROY); use {}, the skb's reference",
-                    ct.id, core_.smp_processor_id(), ct.use));
+        fmt::format("__nf_conntrack_confirm(): conn {} is not inserted: it never was in the table, so nothing "
+                    "deletes it (no IPS_DYING, no nf_ct_delete(), no IPCT_DESTROY); use {}, the skb's reference",
+                    ct.id, ct.use));
+    more_facts(mine);
     return;
   }
-  step(fmt::format("nf_ct_delete(): conn {} ({}): IPS_DYING set; use {}{}", ct.id, death_words(reason), ct.use,
-                   reason == ctcore::DeathReason::kGc || reason == ctcore::DeathReason::kTimeout
-                       ? " (the walker holds a reference while it kills)"
-                       : ""));
-  auto it = known_.find(ct.id);
-  if (it != known_.end() && it->second.confirmed) {
-    more(
-        fmt::format("it reports IPCT_DESTROY to the listeners, then leaves buckets {} and {} {} "
-                    "(nf_ct_delete_from_lists); nf_ct_put() drops the table's reference, unless a reliable "
-                    "listener refused the report (ecache_work() then redelivers it and drops the reference)",
-                    it->second.bucket_orig, it->second.bucket_reply,
-                    pcpu_dying ? "for the dying list"
-                               : "for no list (only a conn whose DESTROY failed waits, on the ecache dying list)"));
-  } else {
-    more("it was never confirmed: no bucket to leave; it waits on the unconfirmed list for its skb");
-  }
-}
-
-// Where a conn being destroyed sits: a clash loser is on the dying list
-// without IPS_DYING, and a conn killed while unconfirmed has IPS_DYING but
-// may still be on the unconfirmed list, so the status bits cannot tell.
-bool ExplainWriter::on_dying_list(const nf_conn& ct) const {
-  const ctcore::hlist_nulls_head& dying = core_.profile().redelivery == ctcore::ct_redelivery::kPcpuDying
-                                              ? core_.net_at(ct.net).pcpu[ct.cpu].dying
-                                              : core_.net_at(ct.net).ecache_dying_list;
-  for (const ctcore::hlist_nulls_node* node : ctcore::hlist_nulls_walk(dying.first))
-    if (node == &ct.tuplehash[ctcore::IP_CT_DIR_ORIGINAL].hnnode) return true;
-  return false;
+  std::string held;
+  while (auto ref = take(ct.id, [](const Fact& f) { return f.kind == K::kRef && f.delta > 0; }))
+    held += fmt::format(" ({}() holds a reference while it kills)", ref->fn);
+  const std::string why = reason == ctcore::DeathReason::kEarlyDrop && !table_full_
+                              ? "early drop: gc_worker() found the table 95% full and it may be dropped "
+                                "(gc_worker_can_early_drop)"
+                              : death_words(reason);
+  step(fmt::format("nf_ct_delete(): conn {} ({}): IPS_DYING set; use {}{}", ct.id, why, ct.use, held));
 }
 
 void ExplainWriter::on_destroy(const nf_conn& ct) {
-  // 5.19+ has no per-CPU dying list (a killed conn is on no list; the
-  // redelivery work unlinks a failed DESTROY's before its put) and may have
-  // no unconfirmed list.
-  const char* list = on_dying_list(ct)                                                      ? "the dying list"
-                     : !ctcore::nf_ct_is_confirmed(&ct) && core_.profile().unconfirmed_list ? "the unconfirmed list"
-                                                                                            : nullptr;
-  if (list == nullptr) {
-    step(fmt::format("nf_ct_put(): use 0 -> destroy_conntrack(): conn {} is on no list", ct.id));
+  using K = Fact::Kind;
+  const auto put = take(ct.id, [](const Fact& f) { return f.kind == K::kRef && f.delta < 0 && f.use == 0; });
+  const auto left = take(ct.id, [](const Fact& f) {
+    return f.kind == K::kList && !f.enter && f.list != ctcore::CtList::kHashOriginal &&
+           f.list != ctcore::CtList::kHashReply;
+  });
+  const std::string by = put ? fmt::format("{}(): ", put->fn) : "";
+  if (!left) {
+    step(fmt::format("{}nf_ct_put(): use 0 -> destroy_conntrack(): conn {} is on no list", by, ct.id));
     return;
   }
-  step(fmt::format("nf_ct_put(): use 0 -> destroy_conntrack(): conn {} leaves {}", ct.id, list));
+  const char* list = left->list == ctcore::CtList::kUnconfirmed ? "the unconfirmed list"
+                     : left->list == ctcore::CtList::kDying     ? "the dying list"
+                                                                : "the ecache dying list";
+  step(fmt::format("{}nf_ct_put(): use 0 -> destroy_conntrack(): conn {} leaves {}", by, ct.id, list));
+}
+
+void ExplainWriter::on_call(const char* fn) {
+  if (calls_open_) {
+    append(fmt::format(" -> {}()", fn));
+    return;
+  }
+  step(fmt::format("{}()", fn));
+  calls_open_ = true;
+}
+
+namespace {
+
+const char* ctinfo_name(ctcore::ip_conntrack_info ctinfo) {
+  switch (ctinfo) {
+    case ctcore::IP_CT_ESTABLISHED: return "IP_CT_ESTABLISHED";
+    case ctcore::IP_CT_RELATED: return "IP_CT_RELATED";
+    case ctcore::IP_CT_NEW: return "IP_CT_NEW";
+    case ctcore::IP_CT_ESTABLISHED_REPLY: return "IP_CT_ESTABLISHED_REPLY";
+    case ctcore::IP_CT_RELATED_REPLY: return "IP_CT_RELATED_REPLY";
+    case ctcore::IP_CT_UNTRACKED: return "IP_CT_UNTRACKED";
+    default: return "?";
+  }
+}
+
+}  // namespace
+
+void ExplainWriter::on_ctinfo(const nf_conn* ct, ctcore::ip_conntrack_info ctinfo, const char* fn) {
+  if (std::string_view(fn) == "resolve_normal_ct") {
+    flush_facts();
+    append(fmt::format("; ctinfo {}", ctinfo_name(ctinfo)));
+    return;
+  }
+  if (ct == nullptr) {
+    step(
+        fmt::format("{}(): this type is never tracked: ctinfo {}, the skb gets no conn; nf_conntrack_in() "
+                    "skips resolve_normal_ct()",
+                    fn, ctinfo_name(ctinfo)));
+    return;
+  }
+  step(
+      fmt::format("{}(): the quoted packet belongs to conn {}: ctinfo {}; nf_conntrack_in() skips "
+                  "resolve_normal_ct() and the tracker",
+                  fn, ct->id, ctinfo_name(ctinfo)));
+}
+
+void ExplainWriter::on_ref(const nf_conn& ct, int delta, uint32_t use, const char* fn) {
+  Fact f{Fact::Kind::kRef, ct.id, fn};
+  f.delta = delta;
+  f.use = use;
+  f.net = ct.net;
+  facts_.push_back(f);
+}
+
+void ExplainWriter::on_list(const nf_conn& ct, ctcore::CtList list, bool enter, uint32_t where, const char* fn) {
+  Fact f{Fact::Kind::kList, ct.id, fn};
+  f.list = list;
+  f.enter = enter;
+  f.where = where;
+  f.net = ct.net;
+  facts_.push_back(f);
+}
+
+void ExplainWriter::on_status_set(const nf_conn& ct, unsigned bit, const char* fn) {
+  if (bit == ctcore::IPS_SEEN_REPLY_BIT) {
+    step(
+        fmt::format("{}(): the tracker has returned: IPS_SEEN_REPLY set on conn {} (its first packet in the REPLY "
+                    "direction)",
+                    fn, ct.id));
+    return;
+  }
+  Fact f{Fact::Kind::kStatus, ct.id, fn};
+  f.bit = bit;
+  f.net = ct.net;
+  facts_.push_back(f);
+}
+
+void ExplainWriter::on_tracker(const nf_conn& ct, const char* fn, int verdict, const char* note) {
+  Known& k = known_[ct.id];
+  if (verdict > 0) {
+    const std::string st = state_of(ct);
+    std::string change;
+    if (!st.empty()) change = k.state != st && !k.state.empty() ? fmt::format("{} -> {}, ", k.state, st) : st + ", ";
+    step(fmt::format("{}(): conn {} {}timeout {} s, status {}: NF_ACCEPT", fn, ct.id, change, timeout_secs(ct),
+                     status_text(ct.status)));
+    k.state = st;
+  } else {
+    const char* words = verdict == -static_cast<int>(ctcore::NF_DROP) ? "-NF_DROP: invalid, the packet is dropped"
+                        : verdict == -static_cast<int>(ctcore::NF_REPEAT)
+                            ? "-NF_REPEAT: it killed the conn, nf_conntrack_in() looks the packet up again"
+                            : "-NF_ACCEPT: invalid, the packet goes on without a conn";
+    step(fmt::format("{}(): conn {}: returns {}", fn, ct.id, words));
+  }
+  if (note != nullptr) more(note);
+}
+
+void ExplainWriter::on_stat(const ctcore::net& n, uint16_t cpu, const char* counter, uint32_t by, const char* fn) {
+  step(fmt::format("{}() counts `{}`{} (netns {}, CPU {})", fn, counter, by == 1 ? "" : fmt::format(" + {}", by),
+                   n.name, cpu));
+}
+
+void ExplainWriter::on_table_full(const ctcore::net& n, uint32_t count, uint32_t max) {
+  step(
+      fmt::format("__nf_conntrack_alloc(): netns {} count {} > nf_conntrack_max {}: early_drop() looks for a conn "
+                  "that is not ASSURED in up to {} buckets from the new conn's (early_drop_list())",
+                  n.name, count, max, ctcore::NF_CT_EVICTION_RANGE));
+  table_full_ = true;
 }
 
 void ExplainWriter::on_free(const nf_conn& ct) {
@@ -431,6 +609,8 @@ void ExplainWriter::on_free(const nf_conn& ct) {
 
 void ExplainWriter::on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped,
                           uint32_t next_run) {
+  flush_facts();
+  close_line();
   if (expired == 0 && early_dropped == 0 && work_lines_.empty()) return;
   if (core_.profile().gc == ctcore::ct_gc_mode::kSlices) {
     work_lines_.push_back(
@@ -462,6 +642,8 @@ void ExplainWriter::on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, 
 }
 
 void ExplainWriter::on_ecache_work(const ctcore::net& n, uint32_t sent, bool congested, int next_delay) {
+  flush_facts();
+  close_line();
   if (sent == 0 && !congested && work_lines_.empty()) return;
   work_lines_.push_back(fmt::format("  {}. ecache_work() in netns {}: {} DESTROY events redelivered{}\n",
                                     ++work_counter_, n.name, sent,

@@ -17,6 +17,17 @@
 // A block opens lazily on its first line; idle gc_worker runs (nothing
 // expired, nothing early-dropped) write nothing.
 //
+// Every statement about what the core did comes from an Observer call the
+// core made where it did it (core/observer.h: on_call, on_ctinfo, on_ref,
+// on_tracker, on_status_set, on_stat, on_list, on_table_full, and the
+// life-cycle calls): references and `use`, lists entered and left,
+// counters, status bits set outside the trackers, tracker verdicts. The
+// writer keeps the list and reference facts of a conn until the step they
+// belong to (init_conntrack, __nf_conntrack_confirm, a clash, nf_ct_delete,
+// destroy_conntrack) and writes the rest as steps of their own, each naming
+// the function the core reported. tests/explain_truth_test.cc checks the
+// narrative of every scenario against its trace and statistics.
+//
 // Ownership: writes to `out`, which must outlive it.
 // Threading: single-threaded.
 #ifndef CTSIM_SIM_OUTPUT_EXPLAIN_WRITER_H_
@@ -24,6 +35,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,21 +100,54 @@ class ExplainWriter : public ctcore::Observer {
   void on_free(const ctcore::nf_conn& ct) override;
   void on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped, uint32_t next_run) override;
   void on_ecache_work(const ctcore::net& n, uint32_t sent, bool congested, int next_delay) override;
+  void on_call(const char* fn) override;
+  void on_ctinfo(const ctcore::nf_conn* ct, ctcore::ip_conntrack_info ctinfo, const char* fn) override;
+  void on_ref(const ctcore::nf_conn& ct, int delta, uint32_t use, const char* fn) override;
+  void on_tracker(const ctcore::nf_conn& ct, const char* fn, int verdict, const char* note) override;
+  void on_status_set(const ctcore::nf_conn& ct, unsigned bit, const char* fn) override;
+  void on_stat(const ctcore::net& n, uint16_t cpu, const char* counter, uint32_t by, const char* fn) override;
+  void on_list(const ctcore::nf_conn& ct, ctcore::CtList list, bool enter, uint32_t where, const char* fn) override;
+  void on_table_full(const ctcore::net& n, uint32_t count, uint32_t max) override;
 
  private:
   enum class Block { kNone, kPacket, kAction, kWork };
   struct Known {  // what the narrative remembers about a live conn
-    std::string state;
-    uint32_t bucket_orig = 0, bucket_reply = 0;
-    bool confirmed = false;
+    std::string state;  // its protocol state at the last tracker step
   };
 
-  // True iff `ct` is on its CPU's dying list (5.19+: its namespace's ecache dying list).
-  bool on_dying_list(const ctcore::nf_conn& ct) const;
+  // A list or reference fact the core reported, waiting for the step it
+  // belongs to (see the file comment).
+  struct Fact {
+    enum class Kind : uint8_t { kList, kRef, kStatus } kind;
+    uint32_t conn;
+    const char* fn;
+    ctcore::CtList list = ctcore::CtList::kUnconfirmed;
+    bool enter = false;
+    uint32_t where = 0;  // bucket or CPU (kList)
+    int delta = 0;       // kRef
+    uint32_t use = 0;    // kRef
+    unsigned bit = 0;    // kStatus
+    uint16_t net = 0;
+  };
+  // Removes and returns the first waiting fact of `conn` that `want` accepts.
+  template <class Pred>
+  std::optional<Fact> take(uint32_t conn, Pred want);
+  std::string fact_text(const Fact& f) const;
+  // Removes and returns every waiting fact of `conn`, in order.
+  std::vector<Fact> take_all(uint32_t conn);
+  // Writes `facts` as continuation lines of the last step, grouped by function.
+  void more_facts(const std::vector<Fact>& facts);
+  // Writes every waiting fact as steps (before any step that is not theirs).
+  void flush_facts();
   // Adds a numbered step to the current block (a work block when none).
   void step(const std::string& text);
   // Adds an unnumbered continuation line to the last step.
   void more(const std::string& text);
+  // Appends to the last line written (a step or a continuation line).
+  void append(const std::string& text);
+  // Writes the last line out (it may no longer change).
+  void close_line();
+  void raw_step(const std::string& text);
   void flush_work(const std::string& title);
   std::string when() const;
   std::string state_of(const ctcore::nf_conn& ct) const;
@@ -120,6 +165,11 @@ class ExplainWriter : public ctcore::Observer {
   std::vector<std::string> chain_;        // compares of the walk in progress
   std::map<uint32_t, Known> known_;       // by conn id
   std::map<uint64_t, uint16_t> packet_cpu_;
+  std::vector<Fact> facts_;
+  std::string open_;           // the last line, still open to append()
+  bool open_to_work_ = false;  // it goes to work_lines_, not out_
+  bool calls_open_ = false;    // the open line is the hook step's call chain
+  bool table_full_ = false;    // on_table_full() was the last allocation's
 };
 
 }  // namespace ctsim

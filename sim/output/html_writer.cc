@@ -468,6 +468,31 @@ void HtmlWriter::on_ecache_work(const ctcore::net& n, uint32_t sent, bool conges
   explain_->on_ecache_work(n, sent, congested, next_delay);
 }
 
+void HtmlWriter::on_call(const char* fn) {
+  if (!cut()) explain_->on_call(fn);
+}
+void HtmlWriter::on_ctinfo(const nf_conn* ct, ctcore::ip_conntrack_info ctinfo, const char* fn) {
+  if (!cut()) explain_->on_ctinfo(ct, ctinfo, fn);
+}
+void HtmlWriter::on_ref(const nf_conn& ct, int delta, uint32_t use, const char* fn) {
+  if (!cut()) explain_->on_ref(ct, delta, use, fn);
+}
+void HtmlWriter::on_tracker(const nf_conn& ct, const char* fn, int verdict, const char* note) {
+  if (!cut()) explain_->on_tracker(ct, fn, verdict, note);
+}
+void HtmlWriter::on_status_set(const nf_conn& ct, unsigned bit, const char* fn) {
+  if (!cut()) explain_->on_status_set(ct, bit, fn);
+}
+void HtmlWriter::on_stat(const ctcore::net& n, uint16_t cpu, const char* counter, uint32_t by, const char* fn) {
+  if (!cut()) explain_->on_stat(n, cpu, counter, by, fn);
+}
+void HtmlWriter::on_list(const nf_conn& ct, ctcore::CtList list, bool enter, uint32_t where, const char* fn) {
+  if (!cut()) explain_->on_list(ct, list, enter, where, fn);
+}
+void HtmlWriter::on_table_full(const ctcore::net& n, uint32_t count, uint32_t max) {
+  if (!cut()) explain_->on_table_full(n, count, max);
+}
+
 // --- The page. ---
 
 std::string HtmlWriter::data_json(std::string* numbers) {

@@ -100,6 +100,15 @@ class HtmlWriter : public ctcore::Observer {
   void on_free(const ctcore::nf_conn& ct) override;
   void on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped, uint32_t next_run) override;
   void on_ecache_work(const ctcore::net& n, uint32_t sent, bool congested, int next_delay) override;
+  // The narrative's facts go to the embedded narrative only.
+  void on_call(const char* fn) override;
+  void on_ctinfo(const ctcore::nf_conn* ct, ctcore::ip_conntrack_info ctinfo, const char* fn) override;
+  void on_ref(const ctcore::nf_conn& ct, int delta, uint32_t use, const char* fn) override;
+  void on_tracker(const ctcore::nf_conn& ct, const char* fn, int verdict, const char* note) override;
+  void on_status_set(const ctcore::nf_conn& ct, unsigned bit, const char* fn) override;
+  void on_stat(const ctcore::net& n, uint16_t cpu, const char* counter, uint32_t by, const char* fn) override;
+  void on_list(const ctcore::nf_conn& ct, ctcore::CtList list, bool enter, uint32_t where, const char* fn) override;
+  void on_table_full(const ctcore::net& n, uint32_t count, uint32_t max) override;
 
  private:
   // One step of the run, as the slider moves over them.

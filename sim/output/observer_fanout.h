@@ -79,6 +79,30 @@ class ObserverFanout : public ctcore::Observer {
   void on_ecache_work(const ctcore::net& n, uint32_t sent, bool congested, int next_delay) override {
     for (auto* o : targets_) o->on_ecache_work(n, sent, congested, next_delay);
   }
+  void on_call(const char* fn) override {
+    for (auto* o : targets_) o->on_call(fn);
+  }
+  void on_ctinfo(const ctcore::nf_conn* ct, ctcore::ip_conntrack_info ctinfo, const char* fn) override {
+    for (auto* o : targets_) o->on_ctinfo(ct, ctinfo, fn);
+  }
+  void on_ref(const ctcore::nf_conn& ct, int delta, uint32_t use, const char* fn) override {
+    for (auto* o : targets_) o->on_ref(ct, delta, use, fn);
+  }
+  void on_tracker(const ctcore::nf_conn& ct, const char* fn, int verdict, const char* note) override {
+    for (auto* o : targets_) o->on_tracker(ct, fn, verdict, note);
+  }
+  void on_status_set(const ctcore::nf_conn& ct, unsigned bit, const char* fn) override {
+    for (auto* o : targets_) o->on_status_set(ct, bit, fn);
+  }
+  void on_stat(const ctcore::net& n, uint16_t cpu, const char* counter, uint32_t by, const char* fn) override {
+    for (auto* o : targets_) o->on_stat(n, cpu, counter, by, fn);
+  }
+  void on_list(const ctcore::nf_conn& ct, ctcore::CtList list, bool enter, uint32_t where, const char* fn) override {
+    for (auto* o : targets_) o->on_list(ct, list, enter, where, fn);
+  }
+  void on_table_full(const ctcore::net& n, uint32_t count, uint32_t max) override {
+    for (auto* o : targets_) o->on_table_full(n, count, max);
+  }
 
  private:
   std::vector<ctcore::Observer*> targets_;

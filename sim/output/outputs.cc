@@ -277,9 +277,11 @@ void Outputs::listener_event(const ctcore::net& n, const ctcore::nf_conn& ct, st
   if (!explain_ && !html_) return;
   const std::string outcome =
       room       ? fmt::format("queued (backlog {})", backlog)
-      : reliable ? std::string(
-                       "refused: the reliable listener's buffer is full, the kernel keeps the conn for "
-                       "redelivery")
+      : reliable ? std::string(type == "DESTROY"
+                                   ? "refused: the reliable listener's buffer is full: nf_ct_delete() keeps the "
+                                     "table's reference and the conn waits for ecache_work() to redeliver it"
+                                   : "refused: the reliable listener's buffer is full: the events join the conn's "
+                                     "`missed` bits and ride with its next event (nothing keeps the conn)")
                  : std::string("lost: the buffer is full (the reader will see ENOBUFS)");
   if (explain_) explain_->event(ct, name, type, events, outcome);
   if (html_) html_->listener_event(ct, name, type, events, outcome, room);
