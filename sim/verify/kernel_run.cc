@@ -818,6 +818,9 @@ Status kernel_run(const Scenario& s, const std::vector<InjectedPacket>& packets,
         size_t from = static_cast<size_t>(used);
         while (from < line.size() && line[from] == '\t') ++from;
         e.line = map.text_from_lab(line.substr(from));
+        // conntrack -E ends an event caused by a netlink request (-D, -F)
+        // with " [USERSPACE] portid=N": ctsim's actions are no process.
+        if (const size_t u = e.line.find(" [USERSPACE]"); u != std::string::npos) e.line.erase(u);
       } else {
         e.at = end;
         e.line = map.text_from_lab(line);
