@@ -389,10 +389,11 @@ TEST_CASE("every tests/kernel scenario runs under 6.18-late with --check and sho
     const std::vector<std::string> snapshots = nonempty_lines(read_file(dir + "/s.txt"));
     check_in_order(events, f.events, "events");
     check_in_order(snapshots, f.snapshots, "snapshots");
-    for (const auto& [text, n] : f.event_counts) {
+    for (const std::pair<const char*, int>& count : f.event_counts) {
+      const std::string text = count.first;
       CAPTURE(text);
       CHECK(std::count_if(events.begin(), events.end(),
-                          [&](const std::string& l) { return l.find(text) != std::string::npos; }) == n);
+                          [&](const std::string& l) { return l.find(text) != std::string::npos; }) == count.second);
     }
     // No conn may owe its end to the GC: the live kernel's GC sweeps about
     // once a minute at a phase nobody knows, so what ctsim's GC (first run at
