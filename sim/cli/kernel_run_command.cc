@@ -5,16 +5,13 @@
 #include <string>
 
 #include "sim/cli/command.h"
-#include "sim/engine/sim_time.h"
+#include "sim/cli/live_run_step.h"
 #include "sim/verify/kernel_run.h"
-#include "sim/verify/live_run_plan.h"
 #include "sim/verify/run_record_files.h"
 
 namespace ctsim::cli {
 
 namespace {
-
-constexpr int kExitInterrupted = 130;
 
 class KernelRunCommand : public Command {
  public:
@@ -42,33 +39,15 @@ class KernelRunCommand : public Command {
   }
   int execute(const po::variables_map& vm) override {
     if (!vm.count("scenario")) return usage_error("kernel-run needs a SCENARIO file");
+    const LiveRunArgs args{vm["scenario"].as<std::string>(), kernel_, max_duration_, quiet_};
     verify::LiveRunPlan plan;
-    SimTime max = 0;
-    if (Status st = verify::prepare_live_run(vm["scenario"].as<std::string>(), kernel_, max_duration_, &plan, &max);
-        !st.ok()) {
-      std::fprintf(stderr, "ctsim: %s\n", st.message().c_str());
-      return kExitUsage;
-    }
-    verify::KernelRunOptions opts;
-    opts.max_duration = max;
-    if (!quiet_) opts.note = [](const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); };
     verify::RunRecord rec;
-    bool interrupted = false;
-    Status st = verify::kernel_run(plan.scenario, plan.injected, plan.end, opts, &rec, &interrupted);
-    if (!st.ok()) {
-      std::fprintf(stderr, "ctsim: %s\n", st.message().c_str());
-      return interrupted ? kExitInterrupted : kExitUsage;
-    }
-    const std::string release = verify::kernel_release();
-    for (const auto& [path, text] : {std::pair{events_, verify::events_text(plan.scenario, rec)},
-                                     std::pair{snapshots_, verify::snapshots_text(rec)},
-                                     std::pair{trace_, verify::trace_text(plan.scenario, rec, release)}}) {
-      if (path.empty()) continue;
-      if (Status w = verify::write_text_output(path, text); !w.ok()) {
-        std::fprintf(stderr, "ctsim: %s\n", w.message().c_str());
-        return kExitUsage;
-      }
-    }
+    if (int code = plan_live(args, &plan)) return code;
+    if (int code = play_live(args, plan, &rec)) return code;
+    if (int code = write_outputs({{events_, verify::events_text(plan.scenario, rec)},
+                                  {snapshots_, verify::snapshots_text(rec)},
+                                  {trace_, verify::trace_text(plan.scenario, rec, verify::kernel_release())}}))
+      return code;
     return kExitOk;
   }
 

@@ -7,11 +7,11 @@
 
 #include "core/nf_conntrack_kernel_profile.h"
 #include "sim/cli/command.h"
+#include "sim/cli/live_run_step.h"
 #include "sim/engine/sim_time.h"
 #include "sim/verify/kernel_run.h"
-#include "sim/verify/live_run_plan.h"
-#include "sim/verify/nat_port_alignment.h"
 #include "sim/verify/gc_granularity.h"
+#include "sim/verify/nat_port_alignment.h"
 #include "sim/verify/run_compare.h"
 #include "sim/verify/run_record_files.h"
 #include "sim/verify/simulated_run.h"
@@ -43,27 +43,16 @@ class VerifyCommand : public Command {
   }
   int execute(const po::variables_map& vm) override {
     if (!vm.count("scenario")) return usage_error("verify needs a SCENARIO file");
+    const LiveRunArgs args{vm["scenario"].as<std::string>(), kernel_, max_duration_, quiet_};
     verify::LiveRunPlan plan;
-    SimTime max = 0;
-    if (Status st = verify::prepare_live_run(vm["scenario"].as<std::string>(), kernel_, max_duration_, &plan, &max);
-        !st.ok()) {
-      std::fprintf(stderr, "ctsim: %s\n", st.message().c_str());
-      return kExitUsage;
-    }
+    if (int code = plan_live(args, &plan)) return code;
     verify::RunRecord sim;
     if (Status st = verify::record_simulated_run(plan.scenario, &sim, nullptr); !st.ok()) {
       std::fprintf(stderr, "ctsim: %s\n", st.message().c_str());
       return kExitUsage;
     }
-    verify::KernelRunOptions opts;
-    opts.max_duration = max;
-    if (!quiet_) opts.note = [](const std::string& m) { std::fprintf(stderr, "%s\n", m.c_str()); };
     verify::RunRecord kernel;
-    bool interrupted = false;
-    if (Status st = verify::kernel_run(plan.scenario, plan.injected, plan.end, opts, &kernel, &interrupted); !st.ok()) {
-      std::fprintf(stderr, "ctsim: %s\n", st.message().c_str());
-      return interrupted ? 130 : kExitUsage;
-    }
+    if (int code = play_live(args, plan, &kernel)) return code;
     verify::CompareOptions co;
     co.gc_granularity = verify::gc_granularity(plan.scenario.kernel, plan.scenario.hz);
     co.counts_only = plan.scenario.verify_compare == VerifyCompare::kCounts;
@@ -75,15 +64,10 @@ class VerifyCommand : public Command {
     if (co.counts_only) head += "compared on counts only: " + plan.scenario.verify_because + "\n";
     const std::string text = head + verify::format_comparison(cmp, sim, kernel, co);
     std::fputs(text.c_str(), stdout);
-    for (const auto& [path, body] : {std::pair{report_, text},
-                                     std::pair{kernel_events_, verify::events_text(plan.scenario, kernel)},
-                                     std::pair{kernel_trace_, verify::trace_text(plan.scenario, kernel, verify::kernel_release())}}) {
-      if (path.empty()) continue;
-      if (Status w = verify::write_text_output(path, body); !w.ok()) {
-        std::fprintf(stderr, "ctsim: %s\n", w.message().c_str());
-        return kExitUsage;
-      }
-    }
+    if (int code = write_outputs({{report_, text},
+                                  {kernel_events_, verify::events_text(plan.scenario, kernel)},
+                                  {kernel_trace_, verify::trace_text(plan.scenario, kernel, verify::kernel_release())}}))
+      return code;
     return cmp.agree ? kExitOk : kExitBroken;
   }
 
