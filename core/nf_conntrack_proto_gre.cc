@@ -5,12 +5,11 @@
 //          (v5.10). The two timeouts are copied into the conn when it is
 //          created (the PPTP helper may raise them per call); the sysctls
 //          nf_conntrack_gre_timeout{,_stream} only affect new conns.
-// Simplified: no PPTP keymap. v5.10 builds the tuple in gre_pkt_to_tuple():
-//          GREv0 (and anything not GREv1/PPP) gets key 0 both ways, one conn
-//          per address pair; GREv1 takes dst key = call id and src key from
-//          the keymap the PPTP helper registers (0 without it). ctsim keys
-//          both halves by Packet::gre_key (nf_ct_get_tuple); see
-//          core/PROTO_NOTES.md.
+// The tuple (nf_ct_get_tuple, v5.10's gre_pkt_to_tuple()): GREv0 gets key 0
+//          both ways, one conn per address pair; GREv1 (PPTP) takes dst key =
+//          call id and src key from the keymap the PPTP helper registers,
+//          which ctsim does not model: 0, as in a kernel without the helper.
+//          See core/PROTO_NOTES.md.
 #include "core/nf_conntrack_l4proto.h"
 
 namespace ctcore {

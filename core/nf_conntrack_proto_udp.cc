@@ -9,7 +9,8 @@
 // b7b1d02fc439 "set on IPS_ASSURED if flows enters internal stream state")
 // requires the two-second stream condition first (profile().udp_stream_assured). The two-second stream
 // rule (stream_ts) is UDP's only: UDP-Lite kept the older logic and moves to
-// the stream timeout on the first packet after the reply.
+// the stream timeout on the first packet after the reply. udplite_error()
+// checks the checksum with UDP's pseudo-header protocol (see there).
 #include "core/nf_conntrack_l4proto.h"
 
 namespace ctcore {
@@ -24,6 +25,25 @@ bool udp_error(Conntrack& core, const net& n, const Packet& skb, nf_inet_hooks h
     return true;
   }
   if (skb.bad_checksum && hooknum == NF_INET_PRE_ROUTING && n.sysctl.checksum != 0) {
+    core.nf_l4proto_log_invalid("bad checksum");
+    return true;
+  }
+  return false;
+}
+
+// udplite_error(): short or malformed header (bad checksum coverage collapses
+// into `truncated` in the notation; a missing checksum, invalid for UDP-Lite,
+// cannot be expressed), or a checksum that does not verify at PRE_ROUTING
+// while nf_conntrack_checksum is on. The kernel verifies it with IPPROTO_UDP
+// in the pseudo-header (nf_checksum_partial(..., IPPROTO_UDP, ...), the same
+// from v5.10 to 6.18), so an RFC 3828 checksum (computed with 136, what
+// senders write) fails it too: only a `csum17` packet passes.
+bool udplite_error(Conntrack& core, const net& n, const Packet& skb, nf_inet_hooks hooknum) {
+  if (skb.truncated) {
+    core.nf_l4proto_log_invalid("truncated/malformed packet");
+    return true;
+  }
+  if ((skb.bad_checksum || !skb.udplite_csum17) && hooknum == NF_INET_PRE_ROUTING && n.sysctl.checksum != 0) {
     core.nf_l4proto_log_invalid("bad checksum");
     return true;
   }
@@ -77,10 +97,7 @@ int nf_conntrack_udp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntr
 }
 
 int nf_conntrack_udplite_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info, nf_inet_hooks hooknum) {
-  // udplite_error(): same failure classes (bad checksum coverage collapses
-  // into "truncated" in the notation; a missing checksum, invalid for
-  // UDP-Lite, cannot be expressed).
-  if (udp_error(core, core.nf_ct_net(ct), skb, hooknum)) return -static_cast<int>(NF_ACCEPT);
+  if (udplite_error(core, core.nf_ct_net(ct), skb, hooknum)) return -static_cast<int>(NF_ACCEPT);
   return udplite_packet(core, ct);
 }
 

@@ -60,9 +60,13 @@ bool nf_ct_get_tuple(const Packet& skb, nf_conntrack_tuple* tuple) {
       tuple->set_icmp(skb.icmp_type, skb.icmp_code, skb.icmp_id);
       return true;
     case IPPROTO_GRE_:
-      // PPTP (GREv1) carries a call id as key; the kernel's keymap maps it
-      // to src/dst keys. ctsim keys the tuple by the packet's key both ways.
-      tuple->src.u_all = raw_be16(skb.gre_key);
+      // gre_pkt_to_tuple(): a PPTP (GREv1) packet's call id is the
+      // destination key; the source key comes from the keymap the PPTP helper
+      // registers for the call, and ctsim has no helpers, so it is 0 (as in a
+      // kernel without nf_conntrack_pptp). Plain GRE (v0) keeps both keys 0:
+      // its capture decodes to gre_key 0. So the two directions of a call
+      // with a non-zero call id never match each other: each is a conn.
+      tuple->src.u_all = 0;
       tuple->dst.u_all = raw_be16(skb.gre_key);
       return true;
     default: return true;  // generic: addresses and protocol only

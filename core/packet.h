@@ -96,6 +96,12 @@ struct Packet {
   // Damage markers set by the notation (`badsum`, `truncated`).
   bool bad_checksum = false;
   bool truncated = false;
+  // UDP-Lite only: the checksum was computed with IPPROTO_UDP (17) in the
+  // pseudo-header (notation `csum17`) instead of RFC 3828's IPPROTO_UDPLITE
+  // (136), which is what real senders write (false). v5.10's udplite_error()
+  // (and every later kernel's) verifies with 17, so only a `csum17` packet
+  // passes its check; either way `bad_checksum` means neither verifies.
+  bool udplite_csum17 = false;
 
   // skb->_nfct: the conn this packet belongs to and how.
   nf_conn* ct = nullptr;

@@ -147,8 +147,10 @@ TEST_CASE("nf_conntrack_udplite_packet: stream timeout right after the reply (no
   World w;
   Packet q = udp_packet(kClient, 7000, kServer, 7001);
   q.protonum = IPPROTO_UDPLITE_;
+  q.udplite_csum17 = true;  // the checksum conntrack accepts (next test)
   Packet r = udp_packet(kServer, 7001, kClient, 7000);
   r.protonum = IPPROTO_UDPLITE_;
+  r.udplite_csum17 = true;
   nf_conn* ct = nullptr;
   REQUIRE(w.forward(q, nullptr, 0, &ct) == NF_ACCEPT);
   CHECK(secs_left(w, ct) == 30);
@@ -162,4 +164,55 @@ TEST_CASE("nf_conntrack_udplite_packet: stream timeout right after the reply (no
   bad.bad_checksum = true;
   CHECK(w.forward(bad) == NF_ACCEPT);
   CHECK(w.ct.stat(w.init, 0).invalid == 1);
+}
+
+TEST_CASE("udplite_error: the checksum is verified with IPPROTO_UDP, so an RFC 3828 one is a bad checksum") {
+  // udplite_error() calls nf_checksum_partial(..., IPPROTO_UDP, ...) in
+  // v5.10 and 6.18 alike: the RFC's pseudo-header protocol (136) fails it
+  // at PRE_ROUTING with nf_conntrack_checksum on. Found by ctsim verify on
+  // the live 6.18 kernel (invalid=3 for three RFC-checksummed packets).
+  World w;
+  Packet rfc = udp_packet(kClient, 7000, kServer, 7001);
+  rfc.protonum = IPPROTO_UDPLITE_;
+  Packet k17 = rfc;
+  k17.udplite_csum17 = true;
+
+  SUBCASE("PRE_ROUTING, nf_conntrack_checksum=1: the RFC checksum is invalid, 17 makes a conn") {
+    nf_conn* ct = reinterpret_cast<nf_conn*>(1);
+    CHECK(w.forward(rfc, nullptr, 0, &ct) == NF_ACCEPT);
+    CHECK(ct == nullptr);
+    CHECK(w.ct.stat(w.init, 0).invalid == 1);
+    CHECK(w.init.count == 0);
+    CHECK(w.forward(k17) == NF_ACCEPT);
+    CHECK(w.init.count == 1);
+    CHECK(w.ct.stat(w.init, 0).invalid == 1);
+  }
+  SUBCASE("a csum17 packet with a wrong checksum is still bad") {
+    Packet bad = k17;
+    bad.bad_checksum = true;
+    CHECK(w.forward(bad) == NF_ACCEPT);
+    CHECK(w.ct.stat(w.init, 0).invalid == 1);
+    CHECK(w.init.count == 0);
+  }
+  SUBCASE("nf_conntrack_checksum=0: the RFC checksum is tracked") {
+    w.init.sysctl.checksum = 0;
+    CHECK(w.forward(rfc) == NF_ACCEPT);
+    CHECK(w.ct.stat(w.init, 0).invalid == 0);
+    CHECK(w.init.count == 1);
+  }
+  SUBCASE("LOCAL_OUT: no checksum check, the RFC checksum is tracked") {
+    Packet p = rfc;
+    CHECK(w.ct.nf_conntrack_in(w.init, 0, p, NF_INET_LOCAL_OUT) == NF_ACCEPT);
+    CHECK(p.ct != nullptr);
+    CHECK(w.ct.nf_conntrack_confirm(0, p) == NF_ACCEPT);
+    w.ct.nf_reset_ct(p);
+    CHECK(w.ct.stat(w.init, 0).invalid == 0);
+    CHECK(w.init.count == 1);
+  }
+  SUBCASE("plain UDP has no such flag: its good checksum passes") {
+    Packet u = udp_packet(kClient, 7000, kServer, 7001);
+    CHECK(w.forward(u) == NF_ACCEPT);
+    CHECK(w.ct.stat(w.init, 0).invalid == 0);
+  }
+  CHECK(w.invariants() == "");
 }

@@ -20,7 +20,8 @@ inline bool notation_equal(const Packet& a, const Packet& b) {
          a.inner.icmp_code == b.inner.icmp_code && a.inner.gre_key == b.inner.gre_key && a.gre_key == b.gre_key &&
          a.sctp_vtag == b.sctp_vtag && a.sctp_chunks == b.sctp_chunks && a.sctp_first_chunk == b.sctp_first_chunk &&
          a.sctp_init_tag == b.sctp_init_tag && a.dccp_type == b.dccp_type && a.dccp_seq == b.dccp_seq &&
-         a.dccp_ack == b.dccp_ack && a.bad_checksum == b.bad_checksum && a.truncated == b.truncated;
+         a.dccp_ack == b.dccp_ack && a.bad_checksum == b.bad_checksum && a.truncated == b.truncated &&
+         a.udplite_csum17 == b.udplite_csum17;
 }
 
 }  // namespace ctest

@@ -50,6 +50,8 @@ TEST_CASE("parse_packet then format_packet parses back to the same Packet, for e
       "udp 192.168.1.2:5353 > 10.0.0.53:53 len 40",
       "udp [::1]:0 > [::ffff:1.2.3.4]:65535",
       "udplite 192.168.1.2:5353 > 10.0.0.53:53 len 40 badsum",
+      "udplite 192.168.1.2:5353 > 10.0.0.53:53 len 40 csum17",
+      "udplite [2001:db8::1]:1 > [2001:db8::2]:2 csum17",
       "icmp 192.168.1.2 > 10.0.0.2 echo-request id 42 seq 1",
       "icmp 10.0.0.2 > 192.168.1.2 echo-reply id 42 seq 1",
       "icmp 10.0.0.2 > 192.168.1.2 port-unreachable [udp 192.168.1.2:5000 > 10.0.0.2:53]",
@@ -178,6 +180,13 @@ TEST_CASE("parse_packet fills the fields each tracker reads") {
     CHECK(q.inner.icmp_type == 8);
     CHECK(q.inner.sport == 9);  // the echo id, as the tuple keeps it
   }
+  SUBCASE("udplite csum17: the checksum conntrack accepts; RFC 3828's by default") {
+    CHECK_FALSE(parse("udplite 1.2.3.4:1 > 5.6.7.8:2").udplite_csum17);
+    Packet p = parse("udplite 1.2.3.4:1 > 5.6.7.8:2 csum17 len 4");
+    CHECK(p.udplite_csum17);
+    CHECK(p.len == 4);
+    CHECK_FALSE(p.bad_checksum);
+  }
   SUBCASE("gre key") {
     Packet p = parse("gre 192.168.1.2 > 10.0.0.2 key 5");
     CHECK(p.protonum == ctcore::IPPROTO_GRE_);
@@ -279,6 +288,11 @@ TEST_CASE("parse_packet names what is wrong, and where") {
       {"icmp 1.2.3.4 > 5.6.7.8 port-unreachable [udp [::1]:1 > [::2]:2]",
        "41: the quoted packet's address family differs from the ICMP packet's"},
       {"gre 1.2.3.4 > 5.6.7.8 key 65536", "23: \"key\" must be followed by a number 0..65535"},
+      {"udp 1.2.3.4:1 > 5.6.7.8:2 csum17", "27: unexpected \"csum17\" in a udp packet"},
+      {"udplite 1.2.3.4:1 > 5.6.7.8:2 csum17 csum17", "38: \"csum17\" is given twice"},
+      {"udplite 1.2.3.4:1 > 5.6.7.8:2 badsum csum17",
+       "38: \"csum17\" and \"badsum\" contradict (csum17 is a checksum that verifies with protocol 17; badsum one "
+       "that verifies with neither 17 nor 136)"},
       {"sctp 1.2.3.4:1 > 5.6.7.8:2 vtag 1", "34: an sctp packet needs \"chunks\" (e.g. chunks INIT)"},
       {"sctp 1.2.3.4:1 > 5.6.7.8:2 chunks INIT,BOGUS",
        "40: unknown SCTP chunk \"BOGUS\" (expected DATA, INIT, INIT_ACK, SACK, HEARTBEAT, HEARTBEAT_ACK, ABORT, "

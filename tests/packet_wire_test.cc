@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "sim/scenario/inet_checksum.h"
 #include "sim/scenario/packet_notation.h"
 #include "sim/world/rss_toeplitz.h"
 
@@ -40,6 +41,8 @@ TEST_CASE("every protocol the notation builds comes back from its bytes unchange
       "tcp [2001:db8::1]:1 > [2001:db8::2]:2 flags FA seq 5 ack 9 win 10 len 30",
       "udp 192.168.1.2:5353 > 10.0.0.53:53 len 40",
       "udplite 192.168.1.2:5353 > 10.0.0.53:53 len 3",
+      "udplite 192.168.1.2:5353 > 10.0.0.53:53 len 3 csum17",
+      "udplite [2001:db8::1]:5353 > [2001:db8::2]:53 len 8 csum17",
       "icmp 192.168.1.2 > 10.0.0.2 echo-request id 7 seq 3",
       "icmp 10.0.0.2 > 192.168.1.2 port-unreachable [udp 192.168.1.2:5000 > 10.0.0.2:53]",
       "icmp6 2001:db8::1 > 2001:db8::2 echo-request id 7",
@@ -64,6 +67,29 @@ TEST_CASE("badsum and truncated survive the bytes: the checksum fails, the heade
     const ctcore::Packet p = parse(text);
     CHECK(round_trip(p) == ctsim::format_packet(p));
   }
+}
+
+TEST_CASE("UDP-Lite checksums: RFC 3828's pseudo-header protocol 136 by default, 17 with csum17") {
+  // The bytes: the checksum field verifies with exactly one protocol in the
+  // pseudo-header (the two sums differ by 136 - 17).
+  auto verifies_with = [](const ctcore::Packet& p, uint8_t proto) {
+    std::string ip;
+    ctsim::encode_ip(p, &ip);
+    const auto* d = reinterpret_cast<const uint8_t*>(ip.data());
+    const uint32_t sum = ctsim::csum_pseudo(d + 12, d + 16, 4, proto, static_cast<uint32_t>(ip.size() - 20));
+    return ctsim::csum_fold(ctsim::csum_partial(d + 20, ip.size() - 20, sum)) == 0;
+  };
+  const ctcore::Packet rfc = parse("udplite 1.2.3.4:1 > 5.6.7.8:2 len 5");
+  const ctcore::Packet k17 = parse("udplite 1.2.3.4:1 > 5.6.7.8:2 len 5 csum17");
+  CHECK(verifies_with(rfc, ctcore::IPPROTO_UDPLITE_));
+  CHECK_FALSE(verifies_with(rfc, ctcore::IPPROTO_UDP_));
+  CHECK(verifies_with(k17, ctcore::IPPROTO_UDP_));
+  CHECK_FALSE(verifies_with(k17, ctcore::IPPROTO_UDPLITE_));
+  // Decoding tells the three apart: RFC, 17, and neither (badsum).
+  CHECK(round_trip(rfc) == "udplite 1.2.3.4:1 > 5.6.7.8:2 len 5");
+  CHECK(round_trip(k17) == "udplite 1.2.3.4:1 > 5.6.7.8:2 len 5 csum17");
+  CHECK(round_trip(parse("udplite 1.2.3.4:1 > 5.6.7.8:2 len 5 badsum")) ==
+        "udplite 1.2.3.4:1 > 5.6.7.8:2 len 5 badsum");
 }
 
 TEST_CASE("what the kernel drops before conntrack, or ctsim does not model, is a skip with its reason") {

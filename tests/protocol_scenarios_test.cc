@@ -66,24 +66,50 @@ TEST_CASE("protocols/dccp: REQUEST to TIMEWAIT, ASSURED on the client's Ack, a s
   CHECK(r.events.find(" 240 TIMEWAIT ") != std::string::npos);
 }
 
-TEST_CASE("protocols/gre: 30 s unreplied, then ASSURED with the 180 s stream timeout") {
+TEST_CASE("protocols/gre: call id 0 is one conn, 30 s then ASSURED 180 s; call ids 9 and 7 are two conns") {
   Run r = run("gre");
   auto ups = r.of("update");
   REQUIRE(ups.size() >= 3);
   CHECK((*ups.front())["timeout"] == 30);
-  CHECK((*ups.back())["timeout"] == 180);
-  CHECK(r.events.find("[NEW] gre      47 30 ") != std::string::npos);
-  CHECK(r.events.find(" 180 src=192.0.2.1 dst=198.51.100.1 srckey=0x7 dstkey=0x7 src=198.51.100.1") !=
+  CHECK(r.end()["conns_created"] == 3);
+  CHECK(r.events.find("[NEW] gre      47 30 src=192.0.2.1 dst=198.51.100.1 srckey=0x0 dstkey=0x0 [UNREPLIED] ") !=
         std::string::npos);
+  CHECK(r.events.find(" 180 src=192.0.2.1 dst=198.51.100.1 srckey=0x0 dstkey=0x0 src=198.51.100.1") !=
+        std::string::npos);
+  // The kernel's tuple without the PPTP helper: dst key = the call id, src
+  // key 0; the reply tuple swaps them, so the answer (call id 7) is a NEW
+  // conn, not the reply of the first (as the live 6.18 kernel does).
+  CHECK(r.events.find("[NEW] gre      47 30 src=192.0.2.2 dst=198.51.100.1 srckey=0x0 dstkey=0x9 [UNREPLIED] "
+                      "src=198.51.100.1 dst=192.0.2.2 srckey=0x9 dstkey=0x0") != std::string::npos);
+  CHECK(r.events.find("[NEW] gre      47 30 src=198.51.100.1 dst=192.0.2.2 srckey=0x0 dstkey=0x7 [UNREPLIED] "
+                      "src=192.0.2.2 dst=198.51.100.1 srckey=0x7 dstkey=0x0") != std::string::npos);
+  CHECK(r.events.find("srckey=0x9 dstkey=0x9") == std::string::npos);
+  // The trace's tuple notation: the destination key, and a source key only
+  // where it is not 0 (the reply tuple).
+  bool reply_tuple = false;
+  for (const json* n : r.of("new")) reply_tuple |= (*n)["reply"] == "gre 198.51.100.1 > 192.0.2.2 key 0 srckey 9";
+  CHECK(reply_tuple);
 }
 
-TEST_CASE("protocols/udplite: no stream rule, 120 s and ASSURED on the first packet after the reply") {
+TEST_CASE("protocols/udplite: an RFC 3828 checksum is invalid, csum17 tracked: 120 s and ASSURED after the reply") {
   Run r = run("udplite");
+  // The first packet carries the RFC's checksum (protocol 136 in the
+  // pseudo-header); the kernel verifies with 17: bad checksum, no conn.
+  CHECK(r.end()["stats"]["invalid"] == 1);
+  // The invalid packet's conn is allocated (init_conntrack runs before the
+  // tracker) and freed unconfirmed: two created, one ever confirmed.
+  CHECK(r.end()["conns_created"] == 2);
+  CHECK(r.of("confirm").size() == 1);
+  CHECK(r.events.find("[NEW] udplite  136 30 ") != std::string::npos);
+  auto inv = r.of("invalid");
+  REQUIRE(inv.size() == 1);
+  CHECK((*inv[0])["reason"] == "bad checksum");
+  CHECK((*inv[0])["t"] == 0);
   auto ups = r.of("update");
   REQUIRE(!ups.empty());
   const json& last = *ups.back();
   CHECK(last["timeout"] == 120);
-  CHECK(last["t"] == 2'000'000);  // well inside the first two seconds
+  CHECK(last["t"] == 3'000'000);  // well inside the first two seconds
   CHECK(last["status"].dump().find("IPS_ASSURED") != std::string::npos);
 }
 

@@ -45,6 +45,15 @@ TEST_CASE("udplite: UDP in v5.10 is also ASSURED on the first packet after the r
   CHECK(has(d, "ASSURED on the first packet after the reply (as UDP in v5.10)"));
 }
 
+TEST_CASE("udplite and gre: the kernel quirks ctsim verify found on 6.18") {
+  const std::string u = description("scenarios/protocols/udplite.json");
+  CHECK(has(u, "verifies the checksum with IPPROTO_UDP (17) in the pseudo-header"));
+  CHECK(has(u, "nf_conntrack_checksum=0"));
+  const std::string g = description("scenarios/protocols/gre.json");
+  CHECK(!has(g, "ctsim keys GRE tuples by the packet's key both ways"));
+  CHECK(has(g, "each direction is its own [UNREPLIED] conn"));
+}
+
 TEST_CASE("removal and the walk-through: nf_ct_delete reports DESTROY before it unhashes") {
   const std::string d = description("scenarios/lifecycle/removal.json");
   CHECK(!has(d, "off the hash onto the dying list, DESTROY event"));

@@ -4,11 +4,13 @@
 //
 //   tcp 192.168.1.2:47562 > 10.0.0.2:80 flags S [seq N] [ack N] [win N] [len N]
 //       [wscale N] [sackok] [mss N]
-//   udp 192.168.1.2:5353 > 10.0.0.53:53 [len N]          (also udplite)
+//   udp 192.168.1.2:5353 > 10.0.0.53:53 [len N]          (also udplite, which
+//       may add `csum17`: its checksum made with protocol 17, core/packet.h)
 //   icmp 192.168.1.2 > 10.0.0.2 echo-request [id N] [seq N]
 //   icmp 10.0.0.2 > 192.168.1.2 port-unreachable [udp 192.168.1.2:5000 > 10.0.0.2:53]
 //   icmp6 2001:db8::1 > 2001:db8::2 echo-request id 7
-//   gre 192.168.1.2 > 10.0.0.2 key 5
+//   gre 192.168.1.2 > 10.0.0.2 key 5                     (PPTP call id 5; a tuple
+//       adds `srckey N` when its source key is not 0, as a reply tuple does)
 //   sctp 192.168.1.2:5000 > 10.0.0.2:5001 chunks INIT[,DATA...] vtag 0 [init_tag N]
 //   dccp 192.168.1.2:5000 > 10.0.0.2:5001 type REQUEST [seq N] [ack N]
 //   proto 50 192.168.1.2 > 10.0.0.2

@@ -110,7 +110,11 @@ void append_tuple_notation(TextBuffer& s, const nf_conntrack_tuple& t) {
     append_icmp_words(s, t.icmp_type(), t.icmp_code(), p == ctcore::IPPROTO_ICMPV6_);
     append_field(s, "id", t.icmp_id());
   } else if (p == ctcore::IPPROTO_GRE_) {
-    append_field(s, "key", ctcore::raw_be16(t.src.u_all));
+    // The destination key is the packet's key (a PPTP call id); a source key
+    // (from the PPTP helper's keymap in the kernel) is 0 in a packet's tuple
+    // and shows only in an inverted one.
+    append_field(s, "key", ctcore::raw_be16(t.dst.u_all));
+    if (t.src.u_all != 0) append_field(s, "srckey", ctcore::raw_be16(t.src.u_all));
   }
 }
 
@@ -144,6 +148,7 @@ void append_packet_notation(TextBuffer& s, const Packet& p) {
     case ctcore::IPPROTO_UDP_:
     case ctcore::IPPROTO_UDPLITE_:
       if (p.len) append_field(s, "len", p.len);
+      if (p.udplite_csum17) s.literal(" csum17");
       break;
     case ctcore::IPPROTO_ICMP_:
     case ctcore::IPPROTO_ICMPV6_: {

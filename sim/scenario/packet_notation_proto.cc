@@ -169,6 +169,27 @@ bool gre_head(Cursor& c, Packet* p) {
   return true;
 }
 
+// ---- udplite
+
+// `csum17`: the checksum made with UDP's pseudo-header protocol, the one
+// conntrack's udplite_error() verifies with (core/packet.h).
+Option udplite_option(Cursor& c, PacketSpec* out) {
+  if (c.tok().text != "csum17") return Option::kNotMine;
+  if (out->pkt.udplite_csum17) return refuse(c, c.tok().pos, "\"csum17\" is given twice");
+  out->pkt.udplite_csum17 = true;
+  c.take_word();
+  return Option::kTaken;
+}
+
+bool udplite_finish(Cursor& c, const PacketSpec& out, size_t) {
+  const NotationToken* csum17 = c.seen("csum17");
+  if (csum17 != nullptr && out.pkt.bad_checksum)
+    return c.fail(csum17->pos,
+                  "\"csum17\" and \"badsum\" contradict (csum17 is a checksum that verifies with "
+                  "protocol 17; badsum one that verifies with neither 17 nor 136)");
+  return true;
+}
+
 // ---- sctp
 
 bool sctp_chunks(Cursor& c, Packet& p) {
@@ -263,6 +284,7 @@ constexpr ProtocolHandler kHandlers[] = {
     {ctcore::IPPROTO_TCP_, nullptr, nullptr, tcp_option, tcp_finish},
     {ctcore::IPPROTO_ICMP_, icmp_head, icmp_tuple_tail, icmp_option, nullptr},
     {ctcore::IPPROTO_ICMPV6_, icmp_head, icmp_tuple_tail, icmp_option, nullptr},
+    {ctcore::IPPROTO_UDPLITE_, nullptr, nullptr, udplite_option, udplite_finish},
     {ctcore::IPPROTO_GRE_, gre_head, nullptr, nullptr, nullptr},
     {ctcore::IPPROTO_SCTP_, nullptr, nullptr, sctp_option, sctp_finish},
     {ctcore::IPPROTO_DCCP_, nullptr, nullptr, dccp_option, nullptr},
@@ -273,7 +295,7 @@ constexpr ProtocolHandler kHandlers[] = {
 const ProtocolHandler* protocol_handler(uint8_t protonum) {
   for (const ProtocolHandler& h : kHandlers)
     if (h.protonum == protonum) return &h;
-  return nullptr;  // udp, udplite, proto N: no words of their own
+  return nullptr;  // udp, proto N: no words of their own
 }
 
 }  // namespace ctsim::notation

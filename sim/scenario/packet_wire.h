@@ -16,7 +16,9 @@
 //   - a layer-4 checksum that does not verify marks it `bad_checksum`
 //     (conntrack acts on it only when nf_conntrack_checksum is on, at
 //     PRE_ROUTING, as v5.10 does); a frame cut by the capture's snaplen has
-//     no checksum to verify and is taken as good;
+//     no checksum to verify and is taken as good. A UDP-Lite checksum that
+//     verifies with protocol 17 in the pseudo-header instead of RFC 3828's
+//     136 marks it `udplite_csum17` (the one conntrack accepts);
 //   - what the kernel drops before conntrack (a bad IP header, a datagram
 //     longer than its frame) or ctsim does not model (IPv4/IPv6 fragments:
 //     the kernel reassembles them in nf_defrag before conntrack) is a

@@ -152,8 +152,18 @@ FrameSkip decode_l4(const uint8_t* l4, size_t len, size_t cap, uint32_t sum, Pac
           return FrameSkip::kNone;
         }
         if (complete) {
-          // The pseudo-header holds the datagram's length, not the coverage.
-          p->bad_checksum = check == 0 || csum_fold(csum_partial(l4, cov, sum)) != 0;
+          // The pseudo-header holds the datagram's length, not the coverage,
+          // and the protocol: RFC 3828's 136 (what `sum` holds), or 17, the
+          // one conntrack verifies with (`csum17`, core/packet.h). Adding
+          // 0xffff - 136 takes 136 out of the one's-complement sum.
+          // (A pseudo-header sum is far below 2^32: no carry is lost.)
+          const uint32_t sum17 = sum + (0xffffu - ctcore::IPPROTO_UDPLITE_) + ctcore::IPPROTO_UDP_;
+          if (check == 0) {
+            p->bad_checksum = true;
+          } else if (csum_fold(csum_partial(l4, cov, sum)) != 0) {
+            p->udplite_csum17 = csum_fold(csum_partial(l4, cov, sum17)) == 0;
+            p->bad_checksum = !p->udplite_csum17;
+          }
         }
       }
       return FrameSkip::kNone;

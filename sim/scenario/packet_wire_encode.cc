@@ -246,6 +246,9 @@ void encode_ip(const Packet& p, std::string* out) {
   size_t csum_at;
   l4_bytes(p, &l4, &csum_at);
   const bool v6 = is_v6(p.l3num);
+  // UDP-Lite: the checksum the other pseudo-header protocol (17 or 136)
+  // would give, which a `badsum` packet must not carry either.
+  uint16_t udplite_other = 0;
   if (csum_at != std::string::npos) {
     uint8_t s[16], d[16];
     addr_bytes(p.saddr, s);
@@ -255,19 +258,43 @@ void encode_ip(const Packet& p, std::string* out) {
       // CRC32c goes on the wire least significant byte first.
       for (int i = 0; i < 4; ++i) l4[csum_at + i] = static_cast<char>(c >> (8 * i));
     } else {
-      // ICMPv4 has no pseudo-header; every other one does.
+      // ICMPv4 has no pseudo-header; every other one does. UDP-Lite's holds
+      // 136 (RFC 3828) unless the packet is `csum17`: then UDP's 17, the
+      // protocol conntrack verifies it with (core/packet.h).
+      const uint8_t pseudo_proto = p.udplite_csum17 ? ctcore::IPPROTO_UDP_ : p.protonum;
       uint32_t sum = p.protonum == ctcore::IPPROTO_ICMP_
                          ? 0
-                         : csum_pseudo(s, d, v6 ? 16 : 4, p.protonum, static_cast<uint32_t>(l4.size()));
+                         : csum_pseudo(s, d, v6 ? 16 : 4, pseudo_proto, static_cast<uint32_t>(l4.size()));
       uint16_t c = csum_fold(csum_partial(bytes(l4), l4.size(), sum));
-      if (c == 0 && p.protonum == ctcore::IPPROTO_UDP_) c = 0xffff;  // 0 means "no checksum"
+      const bool udp_like = p.protonum == ctcore::IPPROTO_UDP_ || p.protonum == ctcore::IPPROTO_UDPLITE_;
+      if (c == 0 && udp_like) c = 0xffff;  // 0 means "no checksum" (UDP-Lite: "checksum missing")
       set16(&l4, csum_at, c);
+      if (p.protonum == ctcore::IPPROTO_UDPLITE_) {
+        const uint8_t other = p.udplite_csum17 ? ctcore::IPPROTO_UDPLITE_ : ctcore::IPPROTO_UDP_;
+        std::string zeroed = l4;
+        set16(&zeroed, csum_at, 0);
+        udplite_other = csum_fold(csum_partial(
+            bytes(zeroed), zeroed.size(), csum_pseudo(s, d, v6 ? 16 : 4, other, static_cast<uint32_t>(l4.size()))));
+      }
     }
     if (p.bad_checksum) {
       l4[csum_at] = static_cast<char>(~l4[csum_at]);
       l4[csum_at + 1] = static_cast<char>(~l4[csum_at + 1]);
-      if (l4[csum_at] == 0 && l4[csum_at + 1] == 0 && p.protonum == ctcore::IPPROTO_UDP_ && !v6)
-        l4[csum_at + 1] = 1;  // an all-zero UDP checksum would mean "none", which is valid
+      // An all-zero UDP checksum would mean "none", which is valid; in
+      // UDP-Lite it is "checksum missing", another failure than badsum's.
+      const bool zero_means_none =
+          (p.protonum == ctcore::IPPROTO_UDP_ && !v6) || p.protonum == ctcore::IPPROTO_UDPLITE_;
+      if (l4[csum_at] == 0 && l4[csum_at + 1] == 0 && zero_means_none) l4[csum_at + 1] = 1;
+      // The inverse of one UDP-Lite checksum may be the other one (1 in
+      // 65535): a bad checksum verifies with neither 136 nor 17.
+      const uint16_t v =
+          static_cast<uint16_t>(static_cast<uint8_t>(l4[csum_at]) << 8 | static_cast<uint8_t>(l4[csum_at + 1]));
+      const bool other_verifies =
+          v == udplite_other || (v == 0xffff && udplite_other == 0) || (v == 0 && udplite_other == 0xffff);
+      if (p.protonum == ctcore::IPPROTO_UDPLITE_ && other_verifies) {
+        l4[csum_at + 1] = static_cast<char>(l4[csum_at + 1] ^ 1);  // one off: verifies with neither
+        if (l4[csum_at] == 0 && l4[csum_at + 1] == 0) l4[csum_at + 1] = 2;
+      }
     }
   }
   // A truncated packet: its layer-4 header stops after the ports (after 2
