@@ -2,8 +2,8 @@
 # `ctsim kernel-run` leaves nothing behind (issue 15): after a run that is
 # interrupted (SIGINT), one that fails (its conntrack -E killed under it),
 # and one killed outright (SIGKILL, undone by the next run's clean-up),
-# `ip netns list` holds nothing of it and the machine-wide
-# nf_conntrack_max is back to what it was.
+# `ip netns list` holds nothing of it, its directory in $TMPDIR is gone, and
+# the machine-wide nf_conntrack_max is back to what it was.
 #   tests/kernel_run_cleanup.sh CTSIM SCENARIO
 # Exit 77 (skipped, with the reason) where kernel-run cannot run.
 set -uo pipefail
@@ -32,6 +32,7 @@ wait_lab() {
 }
 check_clean() {
   ip netns list | grep -q "^ctsim-$1-" && fail "$2: namespaces left: $(ip netns list | grep "ctsim-$1-")"
+  ls -d "${TMPDIR:-/tmp}"/ctsim-kernel-run-"$1"-* >/dev/null 2>&1 && fail "$2: its directory is left in ${TMPDIR:-/tmp}"
   [ "$(cat $MAX)" = "$before" ] || fail "$2: nf_conntrack_max is $(cat $MAX), was $before"
   echo "ok: $2: no namespace of kernel-run $1 left, nf_conntrack_max $before"
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -64,6 +65,8 @@ KernelLab::KernelLab() : prefix_(namespace_prefix(static_cast<long>(getpid()))) 
 
 std::string KernelLab::namespace_prefix(long pid) { return "ctsim-" + std::to_string(pid) + "-"; }
 
+std::string KernelLab::temp_dir_prefix(long pid) { return "ctsim-kernel-run-" + std::to_string(pid) + "-"; }
+
 std::vector<std::string> KernelLab::cleanup_stale() {
   std::vector<std::string> did;
   for (const std::string& name : directory("/run/netns")) {
@@ -80,6 +83,14 @@ std::vector<std::string> KernelLab::cleanup_stale() {
     }
     if (run_checked({"ip", "netns", "del", name}).ok())
       did.push_back("deleted namespace " + name + " left by kernel-run " + std::to_string(pid));
+  }
+  const std::filesystem::path tmp = std::filesystem::temp_directory_path();
+  for (const std::string& name : directory(tmp.string())) {
+    const long pid = pid_in(name, "ctsim-kernel-run-");
+    if (pid <= 0 || process_alive(pid)) continue;
+    std::error_code ec;
+    if (std::filesystem::remove_all(tmp / name, ec) > 0 && !ec)
+      did.push_back("removed " + (tmp / name).string() + " left by kernel-run " + std::to_string(pid));
   }
   for (const std::string& name : directory(kStateDir)) {
     const long pid = pid_in(name, "kernel-run.");

@@ -16,7 +16,8 @@
 // the scenario sets them, and the values they had are written first to
 // /run/ctsim/kernel-run.<pid>.sysctl ("name value" lines),
 // so that even a run killed by SIGKILL is undone by the next run
-// (cleanup_stale()), which also deletes namespaces of dead runs.
+// (cleanup_stale()), which also deletes namespaces and temporary
+// directories of dead runs.
 //
 // Threading: one thread (the run's main thread) calls every method.
 #ifndef CTSIM_SIM_VERIFY_KERNEL_LAB_H_
@@ -56,6 +57,9 @@ class KernelLab {
   static std::vector<std::string> cleanup_stale();
   // The prefix of every namespace this process makes: "ctsim-<pid>-".
   static std::string namespace_prefix(long pid);
+  // The prefix of the run's private directory under $TMPDIR (conntrack -E's
+  // output while it runs): "ctsim-kernel-run-<pid>-".
+  static std::string temp_dir_prefix(long pid);
 
   Status create_wire();
   // Builds the lab namespace of scenario namespace index `k`.

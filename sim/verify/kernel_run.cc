@@ -434,7 +434,10 @@ Status kernel_run(const Scenario& s, const std::vector<InjectedPacket>& packets,
   std::vector<std::unique_ptr<NflogReader>> readers(ns_names.size());
   std::vector<std::unique_ptr<ListenerRun>> listeners;
   const std::filesystem::path work = [] {
-    std::string t = (std::filesystem::temp_directory_path() / "ctsim-kernel-run-XXXXXX").string();
+    // Named with the pid: a run killed outright leaves it, and the next
+    // run's KernelLab::cleanup_stale() removes it.
+    std::string t =
+        (std::filesystem::temp_directory_path() / (KernelLab::temp_dir_prefix(getpid()) + "XXXXXX")).string();
     return mkdtemp(t.data()) ? std::filesystem::path(t) : std::filesystem::path();
   }();
   if (work.empty()) return Status::IOError(std::string("cannot make a temporary directory: ") + std::strerror(errno));
