@@ -102,6 +102,21 @@ TEST_CASE("nf_conntrack_udp_packet: a NAT_CLASH entry is refreshed but never ASS
   CHECK(secs_left(w, ct) == 120);
 }
 
+namespace {
+
+// LOCAL_OUT runs no checksum check: the packet makes a conn, confirmed,
+// and nothing counts invalid.
+void check_tracked_at_local_out(World& w, Packet p) {
+  CHECK(w.ct.nf_conntrack_in(w.init, 0, p, NF_INET_LOCAL_OUT) == NF_ACCEPT);
+  CHECK(p.ct != nullptr);
+  CHECK(w.ct.nf_conntrack_confirm(0, p) == NF_ACCEPT);
+  w.ct.nf_reset_ct(p);
+  CHECK(w.ct.stat(w.init, 0).invalid == 0);
+  CHECK(w.init.count == 1);
+}
+
+}  // namespace
+
 TEST_CASE("udp_error: bad checksum is invalid only at PRE_ROUTING with checksum=1") {
   World w;
   Packet bad = udp_packet(kClient, 6000, kServer, 53);
@@ -119,13 +134,7 @@ TEST_CASE("udp_error: bad checksum is invalid only at PRE_ROUTING with checksum=
     CHECK(w.init.count == 1);
   }
   SUBCASE("LOCAL_OUT, nf_conntrack_checksum=1: tracked") {
-    Packet p = bad;
-    CHECK(w.ct.nf_conntrack_in(w.init, 0, p, NF_INET_LOCAL_OUT) == NF_ACCEPT);
-    CHECK(p.ct != nullptr);
-    CHECK(w.ct.nf_conntrack_confirm(0, p) == NF_ACCEPT);
-    w.ct.nf_reset_ct(p);
-    CHECK(w.ct.stat(w.init, 0).invalid == 0);
-    CHECK(w.init.count == 1);
+    check_tracked_at_local_out(w, bad);
   }
   SUBCASE("an existing flow: a bad packet neither refreshes nor assures it") {
     Packet q = udp_packet(kClient, 6000, kServer, 53);
@@ -201,13 +210,7 @@ TEST_CASE("udplite_error: the checksum is verified with IPPROTO_UDP, so an RFC 3
     CHECK(w.init.count == 1);
   }
   SUBCASE("LOCAL_OUT: no checksum check, the RFC checksum is tracked") {
-    Packet p = rfc;
-    CHECK(w.ct.nf_conntrack_in(w.init, 0, p, NF_INET_LOCAL_OUT) == NF_ACCEPT);
-    CHECK(p.ct != nullptr);
-    CHECK(w.ct.nf_conntrack_confirm(0, p) == NF_ACCEPT);
-    w.ct.nf_reset_ct(p);
-    CHECK(w.ct.stat(w.init, 0).invalid == 0);
-    CHECK(w.init.count == 1);
+    check_tracked_at_local_out(w, rfc);
   }
   SUBCASE("plain UDP has no such flag: its good checksum passes") {
     Packet u = udp_packet(kClient, 7000, kServer, 7001);

@@ -35,7 +35,6 @@
 namespace ctsim::verify {
 
 struct LabNamespaceSetup {
-  std::string scenario_name;
   // Lab addresses (family, address) of the outgoing interface, in order.
   std::vector<std::pair<uint16_t, ctcore::nf_inet_addr>> interface_addresses;
   // Lab addresses the input path delivers to (local on lo).

@@ -461,7 +461,6 @@ Status kernel_run(const Scenario& s, const std::vector<InjectedPacket>& packets,
   auto make_namespace = [&](size_t k, const std::vector<SysctlSetting>& sysctls,
                             const std::vector<InterfaceAddress>& addresses) -> Status {
     LabNamespaceSetup setup;
-    setup.scenario_name = ns_names[k];
     for (const InterfaceAddress& a : addresses) setup.interface_addresses.emplace_back(a.l3num, map.to_lab(a.l3num, a.addr));
     std::set<std::string> seen;
     for (const InjectedPacket& ip : packets) {
@@ -742,6 +741,11 @@ Status kernel_run(const Scenario& s, const std::vector<InjectedPacket>& packets,
     if (readers[k]) {
       readers[k]->stop();
       logs[k] = readers[k]->messages();
+      // A record without a prefix or an IP header names no packet: its
+      // packet's outcome would be read as a drop, so say so.
+      if (readers[k]->dropped() > 0)
+        note(fmt::format("kernel-run: {} NFLOG record(s) of namespace {} could not be read", readers[k]->dropped(),
+                         ns_names[k]));
     }
   }
   stop_all();
