@@ -122,7 +122,7 @@ FlowGenerator::TcpSegment FlowGenerator::tcp_segment(const FlowConn& c) const {
   return {k != 1, k == 2 ? ctcore::TCPHDR_ACK : static_cast<uint8_t>(ctcore::TCPHDR_FIN | ctcore::TCPHDR_ACK), 0};
 }
 
-void FlowGenerator::packet(FlowConn& c, Packet* p) const {
+bool FlowGenerator::packet(const FlowConn& c, Packet* p) const {
   *p = kBlankPacket;
   p->l3num = c.l3num;
   const uint16_t s = c.step;
@@ -164,6 +164,31 @@ void FlowGenerator::packet(FlowConn& c, Packet* p) const {
   }
   p->saddr = from_client ? c.client : c.server;
   p->daddr = from_client ? c.server : c.client;
+  if (!from_client && c.seen) {
+    // Behind source or destination NAT the server saw other addresses than
+    // the client's: it answers those, and conntrack's REPLY tuple matches.
+    p->saddr = c.seen_dst;
+    p->daddr = c.seen_src;
+    if (c.kind == FlowSpec::Kind::kIcmp) {
+      p->icmp_id = c.seen_sport;
+    } else {
+      p->sport = c.seen_dport;
+      p->dport = c.seen_sport;
+    }
+  }
+  return from_client;
+}
+
+void FlowGenerator::client_left(FlowConn& c, const Packet& p) {
+  c.seen = true;
+  c.seen_src = p.saddr;
+  c.seen_dst = p.daddr;
+  if (c.kind == FlowSpec::Kind::kIcmp) {
+    c.seen_sport = p.icmp_id;
+  } else {
+    c.seen_sport = p.sport;
+    c.seen_dport = p.dport;
+  }
 }
 
 SimTime FlowGenerator::advance(FlowConn& c, bool lost) const {

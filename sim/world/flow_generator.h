@@ -64,6 +64,12 @@ struct FlowConn {
   SimTime sent_at = 0;
   uint32_t gen = 0;  // distinguishes reuses of a pool slot
   Rng loss{0, 0};
+  // The server answers what it received: the client's last packet as it
+  // left the box, after NAT (set by the simulator through client_left()).
+  // Until one has left, the server answers the client's own addresses.
+  bool seen = false;
+  ctcore::nf_inet_addr seen_src, seen_dst;
+  uint16_t seen_sport = 0, seen_dport = 0;  // icmp: seen_sport is the echo id
 };
 
 // Draws a connection's endpoints and builds its packets.
@@ -76,12 +82,15 @@ class FlowGenerator {
   SimTime next_gap();
   // A new connection (the `index`-th of this entry).
   void start(FlowConn* c, uint64_t index, uint16_t net, uint16_t cpus);
-  // The packet of the connection's current step.
-  void packet(FlowConn& c, ctcore::Packet* p) const;
+  // The packet of the connection's current step; true if the client sends it.
+  bool packet(const FlowConn& c, ctcore::Packet* p) const;
   // Advances after the current step was sent; returns the delay to the next
   // step, or -1 when the connection is finished. `lost` says the packet
   // just sent was lost.
   SimTime advance(FlowConn& c, bool lost) const;
+  // The client's packet `p` (built by packet()) left the box, NAT applied:
+  // the server's packets from now on answer it.
+  static void client_left(FlowConn& c, const ctcore::Packet& p);
   // Whether the packet about to be sent is lost (draws from c.loss).
   bool draw_loss(FlowConn& c) const { return spec_.loss_ppm != 0 && c.loss.below(1'000'000) < spec_.loss_ppm; }
 

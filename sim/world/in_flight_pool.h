@@ -36,6 +36,7 @@ struct InFlight {
   bool resumed = false;
   bool live = false;
   bool dead = false;                 // its namespace exited: dropped at its next step
+  bool from_client = false;          // a flow packet the client sent
   uint32_t flow_slot = kNoFlowSlot;  // the flow connection that sent it
   uint32_t flow_gen = 0;
 };

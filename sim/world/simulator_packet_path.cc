@@ -81,6 +81,7 @@ uint32_t Simulator::new_inflight(uint16_t net, uint16_t cpu, PathKind path, uint
   f.rule_pos = 0;
   f.resumed = false;
   f.dead = false;
+  f.from_client = false;
   f.flow_slot = flow_slot;
   f.flow_gen = flow_gen;
   ++packets_;
@@ -138,7 +139,7 @@ void Simulator::flow_packet(uint32_t slot) {
     }
   }
   const uint32_t pkt = new_inflight(c.net, c.cpu, g.spec().path, slot, c.gen);
-  g.packet(c, &pool_[pkt].skb);
+  pool_[pkt].from_client = g.packet(c, &pool_[pkt].skb);
   c.lost = g.draw_loss(c);
   c.sent_at = engine_.now();
   c.awaiting = true;
@@ -412,8 +413,14 @@ bool Simulator::nat_step(InFlight& f, ctcore::net& n, nf_inet_hooks hook, ctcore
 void Simulator::finish_packet(uint32_t slot, bool dropped) {
   InFlight& f = pool_[slot];
   // The sender of a flow packet learns of a drop by the missing answer.
-  if (dropped && f.flow_slot != kNoFlowSlot && flow_conns_[f.flow_slot].gen == f.flow_gen)
-    flow_conns_[f.flow_slot].dropped = true;
+  // A client packet that got through tells the server what to answer.
+  if (f.flow_slot != kNoFlowSlot && flow_conns_[f.flow_slot].gen == f.flow_gen) {
+    FlowConn& c = flow_conns_[f.flow_slot];
+    if (dropped)
+      c.dropped = true;
+    else if (f.from_client)
+      FlowGenerator::client_left(c, f.skb);
+  }
   if (watched_) outputs_->packet_done(f.id, core_->net_at(f.net), f.cpu, path_name(f.path), f.skb, dropped);
   core_->nf_reset_ct(f.skb);
   const uint16_t cpu = f.cpu;
