@@ -2,26 +2,53 @@
 // from scratch (tests call it after every event).
 #include <fmt/format.h>
 
-#include <map>
-#include <set>
+#include <algorithm>
+#include <vector>
 
 #include "core/nf_conntrack_core.h"
 
 namespace ctcore {
 
-std::string Conntrack::check_invariants(const std::vector<std::pair<const nf_conn*, uint32_t>>& skb_refs) const {
-  // Where each conn was found: 'u' unconfirmed, 't' table, 'd' dying,
+namespace {
+
+// What the walks found of one conn, kept in a side table indexed by the
+// conn's slab slot (NfConnSlab::slot_of): a million-conn table is checked in
+// a few linear passes (--check-every on a soak), with no tree of pointers,
+// and every "first" error is the first in slot order, which depends on the
+// run's allocations only, never on addresses.
+struct Seen {
+  const nf_conn* ct = nullptr;
+  // Where the conn was found: 'u' unconfirmed, 't' table, 'd' dying,
   // 'e' the ecache dying list (5.19+), 'p' on no list, held by packets
-  // (5.19+).
-  std::map<const nf_conn*, char> place;
-  std::map<uint16_t, uint32_t> per_net;
+  // (5.19+); 0 not found (yet).
+  char place = 0;
+  uint8_t nodes = 0;  // table nodes seen: bit 0 ORIGINAL, bit 1 REPLY
+  bool held = false;  // in skb_refs (its first entry counts)
+  uint32_t skb = 0;   // references packets hold
+};
+
+}  // namespace
+
+std::string Conntrack::check_invariants(const std::vector<std::pair<const nf_conn*, uint32_t>>& skb_refs) const {
+  std::vector<Seen> seen(slab_.slots());
+  uint16_t nets_end = 0;
+  for (const auto& np : nets_) nets_end = std::max<uint16_t>(nets_end, static_cast<uint16_t>(np->index + 1));
+  std::vector<uint32_t> per_net(nets_end);
+  auto at = [&](const nf_conn* ct) -> Seen& {
+    Seen& e = seen[slab_.slot_of(ct)];
+    e.ct = ct;
+    return e;
+  };
 
   auto claim = [&](const nf_conn* ct, char where) -> std::string {
-    auto [it, fresh] = place.emplace(ct, where);
-    if (!fresh && !(it->second == 't' && where == 't')) {
-      return fmt::format("conn {} is on two lists ({} and {})", ct->id, it->second, where);
+    Seen& e = at(ct);
+    if (e.place != 0) {
+      if (e.place == 't' && where == 't') return {};
+      return fmt::format("conn {} is on two lists ({} and {})", ct->id, e.place, where);
     }
-    if (fresh) ++per_net[ct->net];
+    e.place = where;
+    if (ct->net >= per_net.size()) return fmt::format("conn {} of namespace index {}, which does not exist", ct->id, ct->net);
+    ++per_net[ct->net];
     return {};
   };
 
@@ -85,7 +112,6 @@ std::string Conntrack::check_invariants(const std::vector<std::pair<const nf_con
       return fmt::format("net {}: the ecache dying list ends in the wrong nulls", n.name);
   }
 
-  std::map<const nf_conn*, unsigned> nodes_seen;  // bit 0 ORIGINAL, bit 1 REPLY
   for (uint32_t b = 0; b < htable_size_; ++b) {
     hlist_nulls_walk walk(hash_[b].head.first);
     uint32_t chain = 0;
@@ -104,10 +130,11 @@ std::string Conntrack::check_invariants(const std::vector<std::pair<const nf_con
         return fmt::format("conn {} dir {} in bucket {} but not in its hint's hash bits", ct->id, h->tuple.dst.dir, b);
       if (want != b)
         return fmt::format("conn {} dir {} in bucket {} but hashes to {}", ct->id, h->tuple.dst.dir, b, want);
-      unsigned bit = 1u << h->tuple.dst.dir;
-      if (nodes_seen[ct] & bit) return fmt::format("conn {} linked twice", ct->id);
-      nodes_seen[ct] |= bit;
-      if (auto e = claim(ct, 't'); !e.empty()) return e;
+      const unsigned bit = 1u << h->tuple.dst.dir;
+      Seen& e = at(ct);
+      if (e.nodes & bit) return fmt::format("conn {} linked twice", ct->id);
+      e.nodes = static_cast<uint8_t>(e.nodes | bit);
+      if (auto err = claim(ct, 't'); !err.empty()) return err;
       if (jiffies32_before(ct->timeout, hash_[b].hint.bound(now32())))
         return fmt::format("conn {} expires at {}, before bucket {}'s bound {}", ct->id, ct->timeout, b,
                            hash_[b].hint.bound(now32()));
@@ -118,44 +145,52 @@ std::string Conntrack::check_invariants(const std::vector<std::pair<const nf_con
       return fmt::format("bucket {} holds {} nodes, its hint says {}", b, chain,
                          hint.knows_nodes() ? hint.nodes() : BucketHint::kManyNodes);
   }
-  for (const auto& [ct, bits] : nodes_seen) {
-    const unsigned want = ct->test_bit(IPS_NAT_CLASH_BIT) ? 2u : 3u;
-    if (bits != want) return fmt::format("conn {} has nodes {} in the table, want {}", ct->id, bits, want);
+  for (const Seen& e : seen) {
+    if (e.nodes == 0) continue;
+    const unsigned want = e.ct->test_bit(IPS_NAT_CLASH_BIT) ? 2u : 3u;
+    if (e.nodes != want) return fmt::format("conn {} has nodes {} in the table, want {}", e.ct->id, e.nodes, want);
   }
 
-  std::map<const nf_conn*, uint32_t> skb_count(skb_refs.begin(), skb_refs.end());
+  for (const auto& [ct, cnt] : skb_refs) {
+    Seen& e = at(ct);
+    if (e.held) continue;
+    e.held = true;
+    e.skb = cnt;
+  }
   // 5.19+: an unconfirmed conn (no unconfirmed list) or a killed one whose
   // DESTROY went out (no per-CPU dying list) is on no list: only packets
   // hold it.
-  for (const auto& [ct, cnt] : skb_count) {
-    if (place.count(ct)) continue;
+  for (const auto& [ct, cnt] : skb_refs) {
+    if (at(ct).place != 0) continue;
     const bool unlisted_unconfirmed = !nf_ct_is_confirmed(ct) && !profile_.unconfirmed_list;
     const bool unlisted_dead =
         (nf_ct_is_dying(ct) || !nf_ct_is_confirmed(ct)) && profile_.redelivery != ct_redelivery::kPcpuDying;
     if (!unlisted_unconfirmed && !unlisted_dead) continue;  // reported below
     if (ct->list_pprev != nullptr) return fmt::format("conn {} on no list but with a back link", ct->id);
-    if (auto e = claim(ct, 'p'); !e.empty()) return e;
+    if (auto err = claim(ct, 'p'); !err.empty()) return err;
   }
-  for (const auto& [ct, where] : place) {
-    uint32_t want = skb_count.count(ct) ? skb_count[ct] : 0;
-    if (where == 't' || where == 'e') ++want;
-    if (where == 'd' && ct->ecache.state == NFCT_ECACHE_DESTROY_FAIL) ++want;
+  uint64_t in_table = 0;
+  for (const Seen& e : seen) {
+    if (e.place == 0) continue;
+    const nf_conn* ct = e.ct;
+    uint32_t want = e.skb;
+    if (e.place == 't' || e.place == 'e') ++want;
+    if (e.place == 'd' && ct->ecache.state == NFCT_ECACHE_DESTROY_FAIL) ++want;
     if (ct->use != want) return fmt::format("conn {} has use {} but {} references exist", ct->id, ct->use, want);
     if (ct->use == 0) return fmt::format("conn {} reachable with use 0", ct->id);
+    in_table += e.place == 't' ? 1 : 0;
   }
-  for (const auto& [ct, cnt] : skb_count) {
-    if (!place.count(ct)) return fmt::format("a packet holds conn {} which is on no list", ct->id);
+  for (const auto& [ct, cnt] : skb_refs) {
+    if (at(ct).place == 0) return fmt::format("a packet holds conn {} which is on no list", ct->id);
   }
 
   uint64_t total = 0;
   for (const auto& np : nets_) {
-    const uint32_t want = per_net.count(np->index) ? per_net[np->index] : 0;
+    const uint32_t want = per_net[np->index];
     if (np->count != want) return fmt::format("net {} count {} but {} conns exist", np->name, np->count, want);
     total += want;
   }
   if (total != slab_.in_use()) return fmt::format("{} conns allocated but {} on lists", slab_.in_use(), total);
-  uint64_t in_table = 0;
-  for (const auto& [ct, where] : place) in_table += where == 't' ? 1 : 0;
   if (in_table != table_conns_)
     return fmt::format("{} conns in the table but the count says {}", in_table, table_conns_);
   return {};

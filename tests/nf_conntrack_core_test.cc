@@ -6,6 +6,8 @@
 // search_restart, namespaces, and a randomized model test.
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
+
 #include <cstring>
 #include <map>
 #include <memory>
@@ -1030,4 +1032,25 @@ TEST_CASE("nf_conntrack_in: ICMP errors take the error path (error, RELATED), no
     w.ct.nf_reset_ct(e);
   }
   CHECK(w.invariants() == "");
+}
+
+TEST_CASE("check_invariants names each kind of break: a packet's reference untold, a use too many, a count off") {
+  World w;
+  assured_udp(w, w.init, 4000);
+  nf_conn* b = assured_udp(w, w.init, 4001);
+  Packet held = udp_packet(ipv4(10, 8, 0, 1), 5000, ipv4(10, 8, 0, 2), 53);
+  REQUIRE(w.ct.nf_conntrack_in(w.init, 0, held, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+  REQUIRE(w.invariants({&held}) == "");
+  // A packet's reference the checker is not told of.
+  CHECK(w.invariants() == fmt::format("conn {} has use 1 but 0 references exist", held.ct->id));
+  // One reference too many on a conn in the table.
+  ++b->use;
+  CHECK(w.invariants({&held}) == fmt::format("conn {} has use 2 but 1 references exist", b->id));
+  --b->use;
+  // The namespace's count off by one.
+  ++w.init.count;
+  CHECK(w.invariants({&held}) == "net init count 4 but 3 conns exist");
+  --w.init.count;
+  CHECK(w.invariants({&held}) == "");
+  w.ct.nf_reset_ct(held);
 }
