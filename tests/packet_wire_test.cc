@@ -145,6 +145,51 @@ TEST_CASE("Toeplitz with the symmetric key: both directions of a flow hash alike
   CHECK(ctsim::toeplitz_hash(two, 1) == 0xad36ad36u);  // key bits 7..38
 }
 
+// The Toeplitz hash by its definition, bit by bit (input bit k selects key
+// bits k..k+31, the key 0x6d5a repeated): the oracle for the table-driven
+// toeplitz_hash.
+namespace {
+uint32_t toeplitz_by_bits(const uint8_t* input, size_t len) {
+  auto key_bit = [](size_t k) -> uint32_t { return ((k / 8) % 2 == 0 ? 0x6d : 0x5a) >> (7 - k % 8) & 1u; };
+  uint32_t result = 0;
+  for (size_t k = 0; k < 8 * len; ++k) {
+    if (((input[k / 8] >> (7 - k % 8)) & 1u) == 0) continue;
+    uint32_t window = 0;
+    for (size_t j = 0; j < 32; ++j) window = window << 1 | key_bit(k + j);
+    result ^= window;
+  }
+  return result;
+}
+}  // namespace
+
+TEST_CASE("the table-driven Toeplitz hash equals the bit-by-bit definition for every length RSS hashes") {
+  // A fixed pseudo-random sequence (xorshift32): deterministic inputs.
+  uint32_t x = 0x12345678u;
+  auto next = [&x] {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return x;
+  };
+  uint8_t in[36];
+  int compared = 0;
+  for (size_t len : {size_t{0}, size_t{1}, size_t{2}, size_t{3}, size_t{8}, size_t{12}, size_t{32}, size_t{36}}) {
+    for (int round = 0; round < 200; ++round) {
+      for (uint8_t& b : in) b = static_cast<uint8_t>(next());
+      CAPTURE(len);
+      REQUIRE(ctsim::toeplitz_hash(in, len) == toeplitz_by_bits(in, len));
+      ++compared;
+    }
+  }
+  CHECK(compared == 8 * 200);
+  // Every byte value at both parities of position.
+  for (unsigned v = 0; v < 256; ++v) {
+    const uint8_t two[2] = {static_cast<uint8_t>(v), static_cast<uint8_t>(255 - v)};
+    CAPTURE(v);
+    REQUIRE(ctsim::toeplitz_hash(two, 2) == toeplitz_by_bits(two, 2));
+  }
+}
+
 TEST_CASE("raw IP, loopback/null and Linux cooked v1/v2 frames decode to the same packet") {
   const ctcore::Packet p = parse("udp 1.2.3.4:1000 > 5.6.7.8:53 len 12");
   std::string ip;
