@@ -7,7 +7,6 @@ namespace ctsim {
 Status CaptureSource::open() {
   if (Status s = reader_.open(spec_.file, spec_.filter); !s.ok()) return s;
   linktype_ = reader_.linktype();
-  direction_ = spec_.path == PathKind::kOutput ? CookedDirection::kOutgoing : CookedDirection::kIncoming;
   return Status::OK();
 }
 
@@ -41,7 +40,21 @@ bool CaptureSource::advance() {
     ++frame_no_;
     ++summary_.frames;
     const SimTime at = virtual_time(f.ts_ns);
-    const FrameSkip why = decode_frame(linktype_, f.data, f.caplen, f.wirelen, direction_, &pkt_);
+    FrameSkip why = FrameSkip::kNone;
+    if (!spec_.interfaces.empty()) {
+      const int mark = ethernet_interface_mark(linktype_, f.data, f.caplen);
+      if (mark < 0 || static_cast<size_t>(mark) >= spec_.interfaces.size())
+        why = FrameSkip::kNoInterface;
+      else
+        place_ = &spec_.interfaces[static_cast<size_t>(mark)];
+    }
+    if (why == FrameSkip::kNone) {
+      // A cooked capture holds a forwarded packet twice: the output path
+      // takes the outgoing copy, the others the incoming one.
+      const CookedDirection dir =
+          place_->path == PathKind::kOutput ? CookedDirection::kOutgoing : CookedDirection::kIncoming;
+      why = decode_frame(linktype_, f.data, f.caplen, f.wirelen, dir, &pkt_);
+    }
     if (why != FrameSkip::kNone) {
       ++summary_.skipped[static_cast<size_t>(why)];
       skips_.push_back({frame_no_, why});

@@ -62,10 +62,13 @@ void Simulator::capture_arrive(uint32_t i) {
   CaptureSource& c = *captures_[i];
   const Packet p = c.packet();
   const uint16_t cpu = c.cpu();
+  // The source or its spec owns the place, so it outlives capture_next
+  // (which may point the source at another one).
+  const CapturePlace& place = c.place();
   capture_next(i);
-  const std::optional<uint16_t> net = find_net(c.spec().netns);
+  const std::optional<uint16_t> net = find_net(place.netns);
   if (!net || !core_->net_at(*net).alive) return;  // namespace gone: nobody sends
-  inject(p, *net, cpu, c.spec().path);
+  inject(p, *net, cpu, place.path);
 }
 
 uint32_t Simulator::new_inflight(uint16_t net, uint16_t cpu, PathKind path, uint32_t flow_slot, uint32_t flow_gen) {
