@@ -17,9 +17,13 @@ SimTime CaptureSource::virtual_time(int64_t ts_ns) {
     last_at_ = spec_.offset;
   }
   const int64_t delta = ts_ns - first_ts_;
-  // Scaled in 128 bits: a day of nanoseconds times 10^6 overflows 64.
-  SimTime at = spec_.offset +
-               static_cast<SimTime>(static_cast<__int128>(delta) * 1'000'000 / static_cast<__int128>(spec_.speed_ppm));
+  // Scaled in 128 bits: a day of nanoseconds times 10^6 overflows 64. At
+  // speed 1 (the default) the scaling is the identity, and a 128-bit
+  // division per packet (a libgcc call) is skipped.
+  SimTime at =
+      spec_.offset + (spec_.speed_ppm == 1'000'000 ? delta
+                                                   : static_cast<SimTime>(static_cast<__int128>(delta) * 1'000'000 /
+                                                                          static_cast<__int128>(spec_.speed_ppm)));
   if (at < last_at_ || at - last_at_ < spec_.burst) at = last_at_;
   last_at_ = at;
   return at;
