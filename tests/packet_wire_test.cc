@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <string>
 
 #include "sim/scenario/inet_checksum.h"
@@ -143,6 +144,108 @@ TEST_CASE("Toeplitz with the symmetric key: both directions of a flow hash alike
   CHECK(ctsim::toeplitz_hash(one, 1) == 0x6d5a6d5au);
   const uint8_t two[1] = {0x01};
   CHECK(ctsim::toeplitz_hash(two, 1) == 0xad36ad36u);  // key bits 7..38
+}
+
+// The Toeplitz hash by its definition, bit by bit (input bit k selects key
+// bits k..k+31, the key 0x6d5a repeated): the oracle for the table-driven
+// toeplitz_hash.
+namespace {
+uint32_t toeplitz_by_bits(const uint8_t* input, size_t len) {
+  auto key_bit = [](size_t k) -> uint32_t { return ((k / 8) % 2 == 0 ? 0x6d : 0x5a) >> (7 - k % 8) & 1u; };
+  uint32_t result = 0;
+  for (size_t k = 0; k < 8 * len; ++k) {
+    if (((input[k / 8] >> (7 - k % 8)) & 1u) == 0) continue;
+    uint32_t window = 0;
+    for (size_t j = 0; j < 32; ++j) window = window << 1 | key_bit(k + j);
+    result ^= window;
+  }
+  return result;
+}
+}  // namespace
+
+TEST_CASE("the table-driven Toeplitz hash equals the bit-by-bit definition for every length RSS hashes") {
+  // A fixed pseudo-random sequence (xorshift32): deterministic inputs.
+  uint32_t x = 0x12345678u;
+  auto next = [&x] {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return x;
+  };
+  uint8_t in[36];
+  int compared = 0;
+  for (size_t len : {size_t{0}, size_t{1}, size_t{2}, size_t{3}, size_t{8}, size_t{12}, size_t{32}, size_t{36}}) {
+    for (int round = 0; round < 200; ++round) {
+      for (uint8_t& b : in) b = static_cast<uint8_t>(next());
+      CAPTURE(len);
+      REQUIRE(ctsim::toeplitz_hash(in, len) == toeplitz_by_bits(in, len));
+      ++compared;
+    }
+  }
+  CHECK(compared == 8 * 200);
+  // Every byte value at both parities of position.
+  for (unsigned v = 0; v < 256; ++v) {
+    const uint8_t two[2] = {static_cast<uint8_t>(v), static_cast<uint8_t>(255 - v)};
+    CAPTURE(v);
+    REQUIRE(ctsim::toeplitz_hash(two, 2) == toeplitz_by_bits(two, 2));
+  }
+}
+
+TEST_CASE("csum_partial folds to RFC 1071's checksum for every length, start sum and all-zero or all-ones data") {
+  // RFC 1071 as written: network-order 16-bit words, a trailing odd byte
+  // padded with zero, added to the start sum.
+  auto by_words = [](const uint8_t* d, size_t len, uint32_t sum) {
+    uint64_t s = sum;
+    for (size_t i = 0; i + 1 < len; i += 2) s += static_cast<uint32_t>(d[i]) << 8 | d[i + 1];
+    if (len % 2 != 0) s += static_cast<uint32_t>(d[len - 1]) << 8;
+    while (s >> 16) s = (s & 0xffff) + (s >> 16);
+    return static_cast<uint16_t>(~s & 0xffff);
+  };
+  uint32_t x = 0x9e3779b9u;  // xorshift32: deterministic data
+  auto next = [&x] {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return x;
+  };
+  uint8_t d[1500];
+  int compared = 0;
+  for (int fill = 0; fill < 3; ++fill) {  // random, zeros, ones
+    for (size_t len = 0; len <= 200; ++len) {
+      for (uint8_t& b : d) b = fill == 0 ? static_cast<uint8_t>(next()) : fill == 1 ? 0 : 0xff;
+      for (uint32_t sum : {0u, 1u, 0xffffu, 0x1fffeu, next()}) {
+        CAPTURE(fill);
+        CAPTURE(len);
+        CAPTURE(sum);
+        REQUIRE(ctsim::csum_fold(ctsim::csum_partial(d, len, sum)) == by_words(d, len, sum));
+        ++compared;
+      }
+    }
+  }
+  CHECK(compared == 3 * 201 * 5);
+  // A full-size frame, and one sum carried into a second call.
+  for (uint8_t& b : d) b = static_cast<uint8_t>(next());
+  CHECK(ctsim::csum_fold(ctsim::csum_partial(d, sizeof d, 0)) == by_words(d, sizeof d, 0));
+  CHECK(ctsim::csum_fold(ctsim::csum_partial(d + 700, 800, ctsim::csum_partial(d, 700, 0))) ==
+        by_words(d, sizeof d, 0));
+  // The pseudo-header: both addresses, a zero byte, the protocol, the
+  // layer-4 length as 32 bits (RFC 8200; as RFC 793 for IPv4 when it fits 16).
+  for (size_t n : {size_t{4}, size_t{16}}) {
+    for (int round = 0; round < 100; ++round) {
+      for (uint8_t& b : d) b = static_cast<uint8_t>(next());
+      const uint32_t len = next() % 70000;
+      uint8_t ph[40] = {};
+      std::memcpy(ph, d, n);
+      std::memcpy(ph + n, d + 16, n);
+      ph[2 * n + 1] = d[40];
+      ph[2 * n + 2] = static_cast<uint8_t>(len >> 24);
+      ph[2 * n + 3] = static_cast<uint8_t>(len >> 16);
+      ph[2 * n + 4] = static_cast<uint8_t>(len >> 8);
+      ph[2 * n + 5] = static_cast<uint8_t>(len);
+      CAPTURE(n);
+      REQUIRE(ctsim::csum_fold(ctsim::csum_pseudo(d, d + 16, n, d[40], len)) == by_words(ph, 2 * n + 6, 0));
+    }
+  }
 }
 
 TEST_CASE("raw IP, loopback/null and Linux cooked v1/v2 frames decode to the same packet") {

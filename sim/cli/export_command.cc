@@ -20,7 +20,9 @@ class ExportCommand : public Command {
   const char* synopsis() const override { return "ctsim export SCENARIO --pcap FILE [options]"; }
   const char* epilogue() const override {
     return "\nEach frame's source MAC is 02:00:00:00:HH:LL, HHLL the CPU the scenario put it on (replay's --cpu mac\n"
-           "reads it back); pcapng names one interface per namespace and path (NETNS/PATH).\n";
+           "reads it back); its destination MAC 02:00:00:00:HH:LL numbers its namespace and path (NETNS/PATH) from\n"
+           "1 in the order they first appear (pcapng names its interfaces so). When there are several, the summary\n"
+           "lists them: a scenario's captures entry replays them with \"interfaces\": [those names].\n";
   }
   const char* positional_name() const override { return "scenario"; }
   std::vector<const char*> path_options() const override { return {"pcap"}; }
@@ -49,8 +51,14 @@ class ExportCommand : public Command {
       std::fprintf(stderr, "ctsim: %s\n", st.message().c_str());
       return kExitUsage;
     }
-    std::fprintf(stderr, "ctsim: %s: %llu packets exported to %s\n", s.name.c_str(),
-                 static_cast<unsigned long long>(sum.packets), ro_.injected_pcap_path.c_str());
+    // Several places: the captures entry that replays them needs their
+    // interfaces, in this numbering.
+    std::string interfaces;
+    if (sum.exported_interfaces.size() > 1)
+      for (const std::string& name : sum.exported_interfaces)
+        interfaces += (interfaces.empty() ? "; interfaces: \"" : ", \"") + name + "\"";
+    std::fprintf(stderr, "ctsim: %s: %llu packets exported to %s%s\n", s.name.c_str(),
+                 static_cast<unsigned long long>(sum.packets), ro_.injected_pcap_path.c_str(), interfaces.c_str());
     return kExitOk;
   }
 

@@ -106,8 +106,8 @@ void Outputs::packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, std::
   if (trace_ && first && !resumed) trace_->pkt(n, cpu, id, hook, skb, path);
   if (injected_ && first && !resumed) {
     frame_.clear();
-    encode_ethernet(skb, cpu, &frame_);
     iface_.assign(n.name).append("/").append(path);
+    encode_ethernet(skb, cpu, &frame_, static_cast<uint16_t>(injected_->interface_id(iface_)));
     injected_->write(engine_.now(), iface_, frame_, "");
   }
   if (html_) html_->packet_step(id, n, cpu, hook, first ? format_packet(skb) : "", path, first && !resumed, resumed);

@@ -148,6 +148,12 @@ class Outputs {
   void end(uint64_t packets, uint64_t conns_created, uint64_t conns_freed, uint64_t events,
            const ctcore::ip_conntrack_stat& total);
 
+  // The `ctsim export` capture's interfaces ("NETNS/PATH") by the number
+  // its frames carry; empty without that capture.
+  std::vector<std::string> injected_interfaces() const {
+    return injected_ ? injected_->interface_names() : std::vector<std::string>{};
+  }
+
   // Finishes every output, then publishes all of them or, if any failed,
   // none. REQUIRES: open() returned OK; called once.
   Status publish();

@@ -87,6 +87,7 @@ uint32_t PcapWriter::interface_id(std::string_view name) {
   if (auto it = interfaces_.find(name); it != interfaces_.end()) return it->second;
   const uint32_t id = static_cast<uint32_t>(interfaces_.size());
   interfaces_.emplace(std::string(name), id);
+  if (format_ == PcapFormat::kPcap) return id;  // classic pcap has no interfaces
   // Interface Description Block: Ethernet, its name, nanosecond resolution.
   begin_block(&block_, 0x00000001);
   le16(&block_, kLinkEthernet);
@@ -98,6 +99,12 @@ uint32_t PcapWriter::interface_id(std::string_view name) {
   end_block(&block_);
   out_.write(block_);
   return id;
+}
+
+std::vector<std::string> PcapWriter::interface_names() const {
+  std::vector<std::string> names(interfaces_.size());
+  for (const auto& [name, id] : interfaces_) names[id] = name;
+  return names;
 }
 
 void PcapWriter::write(int64_t ts_ns, std::string_view iface, std::string_view frame, std::string_view comment) {

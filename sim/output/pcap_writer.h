@@ -25,6 +25,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sim/engine/status.h"
 #include "sim/output/output_file.h"
@@ -51,10 +52,15 @@ class PcapWriter {
   void write(int64_t ts_ns, std::string_view iface, std::string_view frame, std::string_view comment);
   // Flushes what libpcap buffered. Returns the first write error.
   Status finish();
+  // The number of interface `name`: interfaces are numbered from 0 in the
+  // order they first appear, in both formats (pcapng writes each one's
+  // Interface Description Block when it first appears, so its number is
+  // the pcapng interface id).
+  uint32_t interface_id(std::string_view name);
+  // Every interface's name, by number.
+  std::vector<std::string> interface_names() const;
 
  private:
-  uint32_t interface_id(std::string_view name);
-
   OutputFile& out_;
   PcapFormat format_;
   std::map<std::string, uint32_t, std::less<>> interfaces_;

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include <stdio_ext.h>
+
 namespace ctsim {
 
 CaptureReader::~CaptureReader() {
@@ -21,9 +23,12 @@ Status CaptureReader::open(const std::string& path, const std::string& filter) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr)
     return Status::InvalidArgument(fmt::format("{}: cannot read the capture: {}", path, std::strerror(errno)));
-  // glibc ignores the size unless given the buffer itself.
-  buffer_ = std::make_unique<char[]>(kStreamBuffer);
+  // glibc ignores the size unless given the buffer itself (not zeroed:
+  // stdio fills it before reading from it).
+  buffer_ = std::make_unique_for_overwrite<char[]>(kStreamBuffer);
   std::setvbuf(f, buffer_.get(), _IOFBF, kStreamBuffer);
+  // One thread reads the stream: no lock per fread (two per record).
+  __fsetlocking(f, FSETLOCKING_BYCALLER);
   // On success libpcap owns the stream (pcap_close closes it).
   p_ = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, err);
   if (p_ == nullptr) {

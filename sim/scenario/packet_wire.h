@@ -59,11 +59,13 @@ enum class FrameSkip : uint8_t {
   kSnaplen,     // the capture's snaplen cut the layer-4 header
   kOutgoing,    // cooked capture: the packet was leaving, not arriving
   kUnsupportedLink,
+  kNoInterface,  // a capture entry with `interfaces`: the frame names none of them
 };
-inline constexpr const char* kFrameSkipNames[] = {"none",     "link-header", "not-ip",   "ip-header",       "ip-length",
-                                                  "fragment", "snaplen",     "outgoing", "unsupported-link"};
+inline constexpr const char* kFrameSkipNames[] = {
+    "none",     "link-header", "not-ip",   "ip-header",        "ip-length",
+    "fragment", "snaplen",     "outgoing", "unsupported-link", "no-interface"};
 inline constexpr size_t kFrameSkipCount = sizeof(kFrameSkipNames) / sizeof(kFrameSkipNames[0]);
-static_assert(kFrameSkipCount == static_cast<size_t>(FrameSkip::kUnsupportedLink) + 1);
+static_assert(kFrameSkipCount == static_cast<size_t>(FrameSkip::kNoInterface) + 1);
 
 // Which packets of a cooked (`-i any`) capture to take: the ones arriving
 // (forward and input paths) or the ones leaving (output path). A forwarded
@@ -74,13 +76,20 @@ enum class CookedDirection : uint8_t { kIncoming, kOutgoing };
 // Appends the IP datagram of `p` (IPv4 without options, or IPv6 without
 // extension headers) to *out.
 void encode_ip(const ctcore::Packet& p, std::string* out);
-// Appends an Ethernet II frame holding encode_ip(p): destination
-// 02:00:00:00:00:01, source 02:00:00:00:HH:LL where HHLL is `cpu` (how
-// `ctsim export` records the CPU a scenario put the packet on; replay's
-// cpu "mac" reads it back).
-void encode_ethernet(const ctcore::Packet& p, uint16_t cpu, std::string* out);
+// Appends an Ethernet II frame holding encode_ip(p): source
+// 02:00:00:00:HH:LL where HHLL is `cpu` (how `ctsim export` records the CPU
+// a scenario put the packet on; replay's cpu "mac" reads it back), and
+// destination 02:00:00:00:HH:LL where HHLL is `interface` + 1 (how export
+// records the (namespace, path) the packet arrived by, numbered from 0 in
+// the order they first appear; a capture entry's `interfaces` reads it
+// back). The first interface's destination, 02:00:00:00:00:01, is the one
+// every frame had before interfaces were numbered.
+void encode_ethernet(const ctcore::Packet& p, uint16_t cpu, std::string* out, uint16_t interface = 0);
 // The CPU encode_ethernet wrote into a frame, or -1 if it is not such a frame.
 int ethernet_cpu_mark(int linktype, const uint8_t* frame, size_t caplen);
+// The interface encode_ethernet wrote into a frame, or -1 if it is not such
+// a frame.
+int ethernet_interface_mark(int linktype, const uint8_t* frame, size_t caplen);
 
 // Decodes a frame of `linktype` with `caplen` bytes captured of `wirelen`.
 // On kNone, *out holds the packet (every field the notation can set; the

@@ -268,7 +268,11 @@ FrameSkip decode_l4(const uint8_t* l4, size_t len, size_t cap, uint32_t sum, Pac
 }  // namespace
 
 FrameSkip decode_ip(const uint8_t* d, size_t cap, bool complete, Packet* p) {
-  *p = Packet{};
+  // Copied from a default packet: `*p = Packet{}` zeroes a temporary with
+  // `rep stos` first, per packet, which the profile showed as a tenth of a
+  // replay's decoding.
+  static const Packet kDefault{};
+  *p = kDefault;
   if (cap < 1) return FrameSkip::kIpHeader;
   const uint8_t version = d[0] >> 4;
   uint8_t s[16], t[16];

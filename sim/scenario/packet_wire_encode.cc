@@ -309,9 +309,10 @@ void encode_ip(const Packet& p, std::string* out) {
   *out += l4;
 }
 
-void encode_ethernet(const Packet& p, uint16_t cpu, std::string* out) {
-  static const char kDst[6] = {0x02, 0, 0, 0, 0, 0x01};
-  out->append(kDst, 6);
+void encode_ethernet(const Packet& p, uint16_t cpu, std::string* out, uint16_t interface) {
+  const uint16_t dst_mark = static_cast<uint16_t>(interface + 1);
+  const char dst[6] = {0x02, 0, 0, 0, static_cast<char>(dst_mark >> 8), static_cast<char>(dst_mark)};
+  out->append(dst, 6);
   const char src[6] = {0x02, 0, 0, 0, static_cast<char>(cpu >> 8), static_cast<char>(cpu)};
   out->append(src, 6);
   put16(out, is_v6(p.l3num) ? 0x86dd : 0x0800);
@@ -322,6 +323,13 @@ int ethernet_cpu_mark(int linktype, const uint8_t* f, size_t caplen) {
   if (linktype != kLinkEthernet || caplen < 14) return -1;
   if (f[6] != 0x02 || f[7] != 0 || f[8] != 0 || f[9] != 0) return -1;
   return f[10] << 8 | f[11];
+}
+
+int ethernet_interface_mark(int linktype, const uint8_t* f, size_t caplen) {
+  if (linktype != kLinkEthernet || caplen < 14) return -1;
+  if (f[0] != 0x02 || f[1] != 0 || f[2] != 0 || f[3] != 0) return -1;
+  const int mark = f[4] << 8 | f[5];
+  return mark - 1;  // 0 (no interface) is -1: not such a frame
 }
 
 }  // namespace ctsim

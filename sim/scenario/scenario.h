@@ -105,11 +105,21 @@ struct PacketEntry {
 
 // One `captures[]` entry: a capture file replayed as traffic (docs/SCENARIO.md
 // "Captures"). The world reads it as the clock reaches each packet.
+// Where a capture's packets arrive: a namespace and the path through it.
+struct CapturePlace {
+  std::string netns;
+  PathKind path = PathKind::kForward;
+};
+
 struct CaptureSpec {
   std::string file;       // the path to open (relative ones resolved against the scenario's folder)
   std::string file_text;  // as the scenario wrote it (messages, trace)
-  std::string netns;
+  std::string netns;      // where every packet arrives, unless `interfaces` is set
   PathKind path = PathKind::kForward;
+  // `ctsim export`'s interfaces ("NETNS/PATH"), in its numbering: each
+  // frame's destination MAC says which one the packet arrives by
+  // (packet_wire.h encode_ethernet). Empty: every packet by netns and path.
+  std::vector<CapturePlace> interfaces;
   // Which CPU each packet arrives on: one for all, a symmetric Toeplitz RSS
   // hash of the flow (both directions on one CPU), in turn (packet i on
   // CPU i mod cpus), or the CPU `ctsim export` marked in the frame.

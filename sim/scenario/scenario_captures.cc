@@ -24,6 +24,35 @@ std::string resolve(const std::string& scenario_file, const std::string& path) {
   return scenario_file.substr(0, slash + 1) + path;
 }
 
+// "interfaces": ["NETNS/PATH", ...], the names `ctsim export` gives them,
+// instead of one netns and path for the whole capture.
+void load_interfaces(LoadContext& x, const json& e, const std::string& p, CaptureSpec* cs) {
+  Checker& c = x.c;
+  if (e.contains("netns") || e.contains("path")) {
+    c.error(p + "/interfaces",
+            "\"interfaces\" says where each packet arrives: leave out \"netns\" and \"path\" (or \"interfaces\")");
+    return;
+  }
+  const json& arr = e["interfaces"];
+  if (!c.is_array(arr, p + "/interfaces")) return;
+  if (arr.empty()) c.error(p + "/interfaces", "expected at least one \"NETNS/PATH\"");
+  for (size_t k = 0; k < arr.size(); ++k) {
+    const std::string ptr = fmt::format("{}/interfaces/{}", p, k);
+    const std::optional<std::string> name = c.string(arr[k], ptr);
+    if (!name) continue;
+    const size_t slash = name->rfind('/');
+    const std::optional<PathKind> path =
+        slash == std::string::npos ? std::nullopt : enum_from_name<PathKind>(kPathNames, name->substr(slash + 1));
+    if (!path) {
+      c.error(ptr, fmt::format("expected \"NETNS/PATH\" with PATH forward, input or output (as `ctsim export` "
+                               "names interfaces), found \"{}\"",
+                               *name));
+      continue;
+    }
+    if (auto ns = x.check_ns(json(name->substr(0, slash)), ptr)) cs->interfaces.push_back({*ns, *path});
+  }
+}
+
 }  // namespace
 
 void load_captures(LoadContext& x, const json& doc) {
@@ -44,6 +73,7 @@ void load_captures(LoadContext& x, const json& doc) {
     if (e.contains("path"))
       if (auto v = c.one_of(e["path"], p + "/path", scenario_enum("/captures/*/path")))
         cs.path = *enum_from_name<PathKind>(kPathNames, *v);
+    if (e.contains("interfaces")) load_interfaces(x, e, p, &cs);
     if (e.contains("cpu")) {
       const json& j = e["cpu"];
       if (j.is_string()) {

@@ -45,7 +45,7 @@ const std::vector<ScenarioLevel>& scenario_key_table() {
        {"at", "kind", "netns", "path", "cpu", "count", "rate", "interval", "src", "dst", "rtt", "data_packets", "close",
         "reply", "loss", "weights"},
        {"kind", "at", "src", "dst"}},
-      {"/captures/*", {"file", "netns", "path", "cpu", "filter", "offset", "speed", "burst"}, {"file"}},
+      {"/captures/*", {"file", "netns", "path", "interfaces", "cpu", "filter", "offset", "speed", "burst"}, {"file"}},
       {"/flows/*/weights", {kFlowWeightNames.begin(), kFlowWeightNames.end()}, {}},
       {"/actions/*?do=sysctl", {"at", "do", "netns", "key", "value"}, {"at", "do", "key", "value"}},
       {"/actions/*?do=flush", {"at", "do", "netns"}, {"at", "do"}},

@@ -37,16 +37,20 @@ struct CaptureSummary {
 
 class CaptureSource {
  public:
-  CaptureSource(const CaptureSpec& spec, uint16_t cpus) : spec_(spec), cpus_(cpus) { summary_.file = spec.file_text; }
+  CaptureSource(const CaptureSpec& spec, uint16_t cpus) : spec_(spec), cpus_(cpus), spec_place_{spec.netns, spec.path} {
+    summary_.file = spec.file_text;
+  }
 
   Status open();
   // Reads up to the next packet to replay. False at the end of the file.
   // Frames skipped on the way are in skips() until the next call.
   bool advance();
-  // The packet advance() found, its virtual time and CPU.
+  // The packet advance() found, its virtual time and CPU, and where it
+  // arrives (the spec's netns and path, or the interface its frame names).
   const ctcore::Packet& packet() const { return pkt_; }
   SimTime at() const { return at_; }
   uint16_t cpu() const { return cpu_; }
+  const CapturePlace& place() const { return *place_; }
 
   struct Skip {
     uint64_t frame;
@@ -63,7 +67,8 @@ class CaptureSource {
   uint16_t cpus_;
   CaptureReader reader_;
   int linktype_ = 0;
-  CookedDirection direction_ = CookedDirection::kIncoming;
+  CapturePlace spec_place_;  // netns and path of a spec without interfaces
+  const CapturePlace* place_ = &spec_place_;
   bool started_ = false;
   int64_t first_ts_ = 0;
   SimTime last_at_ = 0;

@@ -151,6 +151,7 @@ Status Simulator::run(RunSummary* summary) {
   summary->stats = total;
   summary->invariant_error = invariant_error_;
   for (const auto& c : captures_) summary->captures.push_back(c->summary());
+  summary->exported_interfaces = outputs_->injected_interfaces();
 
   core_->set_observer(nullptr);
   listeners_->set_outputs(nullptr);

@@ -82,6 +82,9 @@ struct RunSummary {
   ctcore::ip_conntrack_stat stats;
   std::string invariant_error;  // non-empty: a core invariant broke (exit 1)
   std::vector<CaptureSummary> captures;  // per captures[] entry
+  // `ctsim export`: the exported capture's interfaces, by number (what a
+  // captures entry's `interfaces` lists to replay it).
+  std::vector<std::string> exported_interfaces;
 };
 
 class Simulator {

@@ -58,14 +58,20 @@ void Simulator::capture_next(uint32_t i) {
 }
 
 // As arrive(): the next packet is read and scheduled before this one goes.
+// The packet is copied once, from the source into its in-flight slot,
+// before capture_next overwrites the source's.
 void Simulator::capture_arrive(uint32_t i) {
   CaptureSource& c = *captures_[i];
-  const Packet p = c.packet();
-  const uint16_t cpu = c.cpu();
+  const CapturePlace& place = c.place();
+  const std::optional<uint16_t> net = find_net(place.netns);
+  if (!net || !core_->net_at(*net).alive) {  // namespace gone: nobody sends
+    capture_next(i);
+    return;
+  }
+  const uint32_t slot = new_inflight(*net, c.cpu(), place.path, kNoFlowSlot, 0);
+  pool_[slot].skb = c.packet();
   capture_next(i);
-  const std::optional<uint16_t> net = find_net(c.spec().netns);
-  if (!net || !core_->net_at(*net).alive) return;  // namespace gone: nobody sends
-  inject(p, *net, cpu, c.spec().path);
+  start_packet(slot);
 }
 
 uint32_t Simulator::new_inflight(uint16_t net, uint16_t cpu, PathKind path, uint32_t flow_slot, uint32_t flow_gen) {
