@@ -233,6 +233,17 @@ TEST_CASE("format_packet writes the canonical notation") {
         "tcp [2001:db8::1]:1 > [2001:db8::2]:2 flags none seq 0 win 0");
 }
 
+TEST_CASE("IPv4 addresses are written with every byte value as dotted decimal") {
+  // The writer formats bytes by table: every value, in every position.
+  for (unsigned b = 0; b < 256; ++b) {
+    const std::string a = std::to_string(b) + "." + std::to_string(255 - b) + "." + std::to_string(b * 7 % 256) + "." +
+                          std::to_string(b ^ 0x5a);
+    const std::string z = std::to_string((b + 1) % 256) + ".0." + std::to_string(b) + ".9";
+    const std::string text = "udp " + a + ":" + std::to_string(b * 257) + " > " + z + ":53 len 1";
+    CHECK(ctsim::format_packet(parse(text)) == text);
+  }
+}
+
 TEST_CASE("parse_tuple reads the notation without flags") {
   for (const char* text : {"tcp 192.168.1.2:47562 > 10.0.0.2:80", "icmp 1.2.3.4 > 5.6.7.8 echo-request id 3",
                            "udp [2001:db8::1]:5 > [2001:db8::2]:6"}) {

@@ -77,3 +77,15 @@ TEST_CASE("the JSON escape scan finds every character that needs escaping, at ev
   }
   CHECK(ctsim::json_string("a\"b\\c\n\x01\xc3\xa9") == "\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\"");
 }
+
+TEST_CASE("tail() makes room for a record's fixed pieces, across growth") {
+  ctsim::TextBuffer b;
+  std::string want;
+  for (size_t n = 1; n < 600; n += 7) {
+    char* p = b.tail(n);
+    for (size_t i = 0; i < n; ++i) p[i] = static_cast<char>('a' + (n + i) % 26);
+    want.append(p, n - 1);
+    b.set_end(p + n - 1);  // one byte of the room left unused: not part of the text
+  }
+  CHECK(b.str() == want);
+}

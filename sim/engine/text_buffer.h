@@ -51,6 +51,15 @@ class TextBuffer {
     copy(end_, p, n);
     end_ += n;
   }
+  // Room for `n` more bytes: returns where they go. The caller writes at
+  // most `n` bytes from there and then calls set_end() just past the last
+  // one: several fixed-size pieces of a record, one capacity test.
+  [[gnu::always_inline]] char* tail(size_t n) {
+    if (static_cast<size_t>(cap_ - end_) < n) grow(n);
+    return end_;
+  }
+  // REQUIRES: `p` within what the last tail() made room for.
+  [[gnu::always_inline]] void set_end(char* p) { end_ = p; }
   // A string literal: its length is known at compile time.
   template <size_t N>
   [[gnu::always_inline]] void literal(const char (&s)[N]) {
@@ -94,6 +103,31 @@ class TextBuffer {
     }
   }
 
+  // memcpy, with the short copies most appends are (names, keys, numbers)
+  // done as two overlapping fixed-size moves, inline, instead of a call.
+  // Reads and writes stay within [src, src + n) and [dst, dst + n).
+  [[gnu::always_inline]] static void copy(char* dst, const char* src, size_t n) {
+    if (n >= 8 && n <= 16) {
+      uint64_t a, b;
+      std::memcpy(&a, src, 8);
+      std::memcpy(&b, src + n - 8, 8);
+      std::memcpy(dst, &a, 8);
+      std::memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+      uint32_t a, b;
+      std::memcpy(&a, src, 4);
+      std::memcpy(&b, src + n - 4, 4);
+      std::memcpy(dst, &a, 4);
+      std::memcpy(dst + n - 4, &b, 4);
+    } else if (n > 0 && n < 4) {
+      dst[0] = src[0];
+      dst[n / 2] = src[n / 2];
+      dst[n - 1] = src[n - 1];
+    } else if (n > 16) {
+      std::memcpy(dst, src, n);
+    }
+  }
+
   static unsigned decimal_digits(uint64_t v) {
     // floor(log10(v)) + 1 from the bit length (1233 / 4096 ~ log10(2)),
     // corrected by one comparison (Bit Twiddling Hacks' IntegerLog10).
@@ -125,31 +159,6 @@ class TextBuffer {
   }
 
  private:
-  // memcpy, with the short copies most appends are (names, keys, numbers)
-  // done as two overlapping fixed-size moves, inline, instead of a call.
-  // Reads and writes stay within [src, src + n) and [dst, dst + n).
-  [[gnu::always_inline]] static void copy(char* dst, const char* src, size_t n) {
-    if (n >= 8 && n <= 16) {
-      uint64_t a, b;
-      std::memcpy(&a, src, 8);
-      std::memcpy(&b, src + n - 8, 8);
-      std::memcpy(dst, &a, 8);
-      std::memcpy(dst + n - 8, &b, 8);
-    } else if (n >= 4 && n < 8) {
-      uint32_t a, b;
-      std::memcpy(&a, src, 4);
-      std::memcpy(&b, src + n - 4, 4);
-      std::memcpy(dst, &a, 4);
-      std::memcpy(dst + n - 4, &b, 4);
-    } else if (n > 0 && n < 4) {
-      dst[0] = src[0];
-      dst[n / 2] = src[n / 2];
-      dst[n - 1] = src[n - 1];
-    } else if (n > 16) {
-      std::memcpy(dst, src, n);
-    }
-  }
-
   static constexpr char kDigitPairs[] =
       "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
       "40414243444546474849505152535455565758596061626364656667686970717273747576777879"

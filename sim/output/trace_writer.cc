@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include "core/nf_conntrack_l4proto.h"
 #include "sim/scenario/packet_notation.h"
 
@@ -38,27 +40,39 @@ std::string json_string(std::string_view s) {
   return b.str();
 }
 
-void TraceWriter::begin(std::string_view kind, const ctcore::net* n, int cpu, uint32_t conn) {
+void TraceWriter::time_head() {
   // Records come in bursts at one instant: `{"t":T,"jiffies":J,"kind":"`
   // is formatted once per instant and copied after that.
   const int64_t now = engine_.now();
   const uint32_t jiffies = static_cast<uint32_t>(engine_.jiffies());
-  if (now != prefix_now_ || jiffies != prefix_jiffies_ || prefix_.empty()) {
+  if (now != prefix_now_ || jiffies != prefix_jiffies_ || prefix_size_ == 0) {
     prefix_now_ = now;
     prefix_jiffies_ = jiffies;
-    prefix_.clear();
-    prefix_.literal("{\"t\":");
-    prefix_.append_int(now);
-    prefix_.literal(",\"jiffies\":");
-    prefix_.append_uint(jiffies);
-    prefix_.literal(",\"kind\":\"");
+    TextBuffer head(kPrefixRoom);
+    head.literal("{\"t\":");
+    head.append_int(now);
+    head.literal(",\"jiffies\":");
+    head.append_uint(jiffies);
+    head.literal(",\"kind\":\"");
+    prefix_size_ = head.size();
+    std::memcpy(prefix_, head.data(), prefix_size_);
   }
-  buf_.append(prefix_.view());
-  buf_.append(kind);
-  buf_.push_back('"');
-  if (n != nullptr) str("net", n->name);
-  if (cpu >= 0) num("cpu", cpu);
-  if (conn != 0) num("conn", conn);
+  char* p = buf_.tail(kPrefixRoom);
+  std::memcpy(p, prefix_, kPrefixRoom);
+  buf_.set_end(p + prefix_size_);
+}
+
+void TraceWriter::net(const ctcore::net& n) {
+  // Compared by name, not by address: a namespace deleted and another made
+  // at the same address is a different name.
+  if (n.name.size() != net_name_.size() || std::memcmp(n.name.data(), net_name_.data(), n.name.size()) != 0 ||
+      net_text_.empty()) {
+    net_name_ = n.name;
+    net_text_.clear();
+    net_text_.literal(",\"net\":");
+    append_json_string(net_text_, n.name);
+  }
+  buf_.append(net_text_.view());
 }
 
 void TraceWriter::finish() {
@@ -103,7 +117,7 @@ void TraceWriter::conn_state(const nf_conn& ct) {
   const auto& l4 = ctcore::nf_ct_l4proto_find(ct.protonum());
   const char* st = l4.state_name != nullptr ? l4.state_name(ct) : nullptr;
   if (st != nullptr)
-    str("state", st);
+    word("state", st);
   else
     null("state");
 }
@@ -149,11 +163,11 @@ void TraceWriter::pkt(const ctcore::net& n, uint16_t cpu, uint64_t id, std::stri
                       std::string_view path) {
   begin("pkt", &n, cpu, 0);
   num("id", static_cast<int64_t>(id));
-  str("hook", hook);
+  word("hook", hook);
   buf_.literal(",\"pkt\":\"");
   append_packet_notation(buf_, skb);
   buf_.push_back('"');
-  str("path", path);
+  word("path", path);
   finish();
 }
 
@@ -161,8 +175,8 @@ void TraceWriter::verdict(const ctcore::net& n, uint16_t cpu, const nf_conn* ct,
                           std::string_view verdict, std::string_view reason) {
   begin("verdict", &n, cpu, ct ? ct->id : 0);
   num("id", static_cast<int64_t>(id));
-  str("hook", hook);
-  str("verdict", verdict);
+  word("hook", hook);
+  word("verdict", verdict);
   str("reason", reason);
   finish();
 }
@@ -171,7 +185,7 @@ void TraceWriter::event(const ctcore::net& n, const nf_conn& ct, std::string_vie
                         unsigned events, bool delivered) {
   begin("event", &n, -1, ct.id);
   str("listener", listener);
-  str("type", type);
+  word("type", type);
   buf_.literal(",\"events\":[");
   bool first = true;
   for (unsigned b = 0; b < ctcore::IPCT_MAX; ++b) {
@@ -347,7 +361,7 @@ void TraceWriter::on_lookup(const ctcore::net& n, uint16_t cpu, const ctcore::nf
   if (match == nullptr)
     null("match");
   else
-    str("match", match->tuple.dst.dir == ctcore::IP_CT_DIR_ORIGINAL ? "orig" : "reply");
+    word("match", match->tuple.dst.dir == ctcore::IP_CT_DIR_ORIGINAL ? "orig" : "reply");
   finish();
 }
 
@@ -402,7 +416,7 @@ void TraceWriter::on_clash(const nf_conn& loser, const nf_conn& winner, const ch
 
 void TraceWriter::on_dying(const nf_conn& ct, ctcore::DeathReason reason) {
   begin("dying", &core_.nf_ct_net(&ct), -1, ct.id);
-  str("reason", ctcore::death_reason_name(reason));
+  word("reason", ctcore::death_reason_name(reason));
   finish();
 }
 

@@ -11,6 +11,7 @@
 #ifndef CTSIM_SIM_OUTPUT_TRACE_WRITER_H_
 #define CTSIM_SIM_OUTPUT_TRACE_WRITER_H_
 
+#include <cassert>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -25,6 +26,13 @@
 #include "sim/engine/text_buffer.h"
 #include "sim/output/output_file.h"
 #include "sim/scenario/scenario.h"
+
+// word()'s promise, checked where assertions are on (Debug, the sanitizer builds).
+#ifdef NDEBUG
+#define CTSIM_TRACE_ASSERT_WORD(w) ((void)0)
+#else
+#define CTSIM_TRACE_ASSERT_WORD(w) assert(!::ctsim::needs_json_escape(w))
+#endif
 
 namespace ctsim {
 
@@ -51,17 +59,25 @@ inline bool needs_json_escape(std::string_view s) {
     std::memcpy(&w, p + n - 8, 8);  // the tail, overlapping
     return flagged(w);
   }
+  if (n >= 4) {  // the two overlapping halves as one word
+    uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    return flagged(a | (uint64_t{b} << 32));
+  }
   for (size_t i = 0; i < n; ++i)
     if (p[i] == '"' || p[i] == '\\' || static_cast<unsigned char>(p[i]) < 0x20) return true;
   return false;
 }
 
-inline void append_json_string(TextBuffer& buf, std::string_view s) {
+[[gnu::always_inline]] inline void append_json_string(TextBuffer& buf, std::string_view s) {
   // Most strings (names, hooks, reasons) need no escaping: copied whole.
   if (needs_json_escape(s)) return append_json_string_escaped(buf, s);
-  buf.push_back('"');
-  buf.append(s);
-  buf.push_back('"');
+  char* p = buf.tail(s.size() + 2);
+  *p = '"';
+  TextBuffer::copy(p + 1, s.data(), s.size());
+  p[s.size() + 1] = '"';
+  buf.set_end(p + s.size() + 2);
 }
 
 class TraceWriter : public ctcore::Observer {
@@ -129,30 +145,63 @@ class TraceWriter : public ctcore::Observer {
   void on_ecache_work(const ctcore::net& n, uint32_t sent, bool congested, int next_delay) override;
 
  private:
-  void begin(std::string_view kind, const ctcore::net* n, int cpu, uint32_t conn);
+  // A record's head: `{"t":T,"jiffies":J,"kind":"KIND"`, then "net",
+  // "cpu", "conn" where given. Kinds are literals.
+  template <size_t N>
+  [[gnu::always_inline]] void begin(const char (&kind)[N], const ctcore::net* n, int cpu, uint32_t conn) {
+    time_head();
+    char* p = buf_.tail(N);
+    TextBuffer::copy(p, kind, N - 1);
+    p[N - 1] = '"';
+    buf_.set_end(p + N);
+    if (n != nullptr) net(*n);
+    if (cpu >= 0) num("cpu", cpu);
+    if (conn != 0) num("conn", conn);
+  }
+  // `{"t":T,"jiffies":J,"kind":"`, formatted once per instant.
+  void time_head();
+  // `,"net":"NAME"`, formatted once per namespace name in a row.
+  void net(const ctcore::net& n);
   void finish();
   // `,"KEY":` then the value. Keys are literals (nothing to escape; their
-  // length known at compile time), except num()'s string_view overload
-  // for names from a table.
+  // length known at compile time): the whole key is one fixed-size move,
+  // except num()'s string_view overload for names from a table.
   template <size_t N>
-  void key(const char (&k)[N]) {
-    buf_.literal(",\"");
-    buf_.literal(k);
-    buf_.literal("\":");
+  [[gnu::always_inline]] void key(const char (&k)[N]) {
+    char* p = buf_.tail(N + 3);
+    std::memcpy(p, ",\"", 2);
+    std::memcpy(p + 2, k, N - 1);
+    std::memcpy(p + N + 1, "\":", 2);
+    buf_.set_end(p + N + 3);
   }
+  // A string value that may need escaping (names from the scenario, rule text).
   template <size_t N>
-  void str(const char (&k)[N], std::string_view value) {
+  [[gnu::always_inline]] void str(const char (&k)[N], std::string_view value) {
     key(k);
     append_json_string(buf_, value);
   }
+  // A string value from ctsim's own vocabulary (hook, path and verdict
+  // words, state names: letters, digits and '_' only): nothing to escape,
+  // so no scan. `,"KEY":"WORD"` in one reserved span.
   template <size_t N>
-  void num(const char (&k)[N], int64_t value) {
+  [[gnu::always_inline]] void word(const char (&k)[N], std::string_view w) {
+    CTSIM_TRACE_ASSERT_WORD(w);
+    char* p = buf_.tail(N + 5 + w.size());
+    std::memcpy(p, ",\"", 2);
+    std::memcpy(p + 2, k, N - 1);
+    std::memcpy(p + N + 1, "\":\"", 3);
+    TextBuffer::copy(p + N + 4, w.data(), w.size());
+    p[N + 4 + w.size()] = '"';
+    buf_.set_end(p + N + 5 + w.size());
+  }
+  template <size_t N>
+  [[gnu::always_inline]] void num(const char (&k)[N], int64_t value) {
     key(k);
     buf_.append_int(value);
   }
   void num(std::string_view key, int64_t value);
   template <size_t N>
-  void boolean(const char (&k)[N], bool value) {
+  [[gnu::always_inline]] void boolean(const char (&k)[N], bool value) {
     key(k);
     if (value)
       buf_.literal("true");
@@ -160,7 +209,7 @@ class TraceWriter : public ctcore::Observer {
       buf_.literal("false");
   }
   template <size_t N>
-  void null(const char (&k)[N]) {
+  [[gnu::always_inline]] void null(const char (&k)[N]) {
     key(k);
     buf_.literal("null");
   }
@@ -172,10 +221,17 @@ class TraceWriter : public ctcore::Observer {
 
   OutputFile& out_;
   TextBuffer& buf_;  // out_'s: records are formatted in place
-  // The records' common head at (prefix_now_, prefix_jiffies_).
-  TextBuffer prefix_;
+  // The records' common head at (prefix_now_, prefix_jiffies_): at most
+  // 5 + 20 + 11 + 10 + 9 = 55 bytes, kept in a 64-byte array so that it is
+  // copied as one fixed-size move.
+  static constexpr size_t kPrefixRoom = 64;
+  char prefix_[kPrefixRoom] = {};
+  size_t prefix_size_ = 0;
   int64_t prefix_now_ = 0;
   uint32_t prefix_jiffies_ = 0;
+  // `,"net":"NAME"` for net_name_ (the last namespace a record named).
+  std::string net_name_;
+  TextBuffer net_text_;
   const Engine& engine_;
   const ctcore::Conntrack& core_;
   bool all_gc_ = false;

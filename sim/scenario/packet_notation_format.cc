@@ -1,6 +1,7 @@
 // Writing packets and tuples in the notation (the trace's `pkt` and tuple
 // strings). This runs for every traced packet: it appends to a reused
 // buffer and formats numbers without allocating.
+#include <cstring>
 #include <string_view>
 #include <utility>
 
@@ -29,17 +30,42 @@ void append_protocol_word(TextBuffer& s, uint8_t protonum) {
   }
 }
 
-// Appends an address: IPv4 by hand (this runs for every traced packet),
+// The decimal text of every byte value, padded to four bytes so that one
+// 4-byte move writes it (the padding is overwritten by what follows, or
+// left past the end): an IPv4 address is four moves, not four digit loops.
+struct OctetText {
+  char text[256][4];
+  uint8_t length[256];
+};
+constexpr OctetText make_octet_text() {
+  OctetText t{};
+  for (unsigned v = 0; v < 256; ++v) {
+    const uint8_t n = v >= 100 ? 3 : v >= 10 ? 2 : 1;
+    unsigned x = v;
+    for (int i = n - 1; i >= 0; --i, x /= 10) t.text[v][i] = static_cast<char>('0' + x % 10);
+    t.length[v] = n;
+  }
+  return t;
+}
+constexpr OctetText kOctetText = make_octet_text();
+
+// Appends an address: IPv4 by table (this runs for every traced packet),
 // IPv6 through inet_ntop (its zero compression is the standard text form).
 void append_address(TextBuffer& s, uint16_t l3num, const nf_inet_addr& a) {
   if (l3num == ctcore::NFPROTO_IPV6) {
     s += format_address(l3num, a);
     return;
   }
+  // The text is at most 15 bytes; a move may write up to 3 padding bytes
+  // past it: 18 reserved.
+  char* p = s.tail(18);
   for (int i = 0; i < 4; ++i) {
-    if (i) s.push_back('.');
-    s.append_uint(static_cast<uint8_t>(a.all[0] >> (8 * i)));
+    const uint8_t b = static_cast<uint8_t>(a.all[0] >> (8 * i));
+    std::memcpy(p, kOctetText.text[b], 4);
+    p += kOctetText.length[b];
+    if (i < 3) *p++ = '.';
   }
+  s.set_end(p);
 }
 
 void append_endpoint(TextBuffer& s, uint16_t l3num, const nf_inet_addr& a, bool ports, uint16_t port) {
@@ -73,11 +99,15 @@ void append_icmp_words(TextBuffer& s, uint8_t type, uint8_t code, bool v6) {
   s.append_uint(code);
 }
 
-// " WORD N": a named number of the notation.
-void append_field(TextBuffer& s, std::string_view word, uint64_t v) {
-  s.push_back(' ');
-  s.append(word);
-  s.push_back(' ');
+// " WORD N": a named number of the notation. Words are literals: " WORD "
+// is one fixed-size move.
+template <size_t N>
+[[gnu::always_inline]] inline void append_field(TextBuffer& s, const char (&word)[N], uint64_t v) {
+  char* p = s.tail(N + 1);
+  p[0] = ' ';
+  std::memcpy(p + 1, word, N - 1);
+  p[N] = ' ';
+  s.set_end(p + N + 1);
   s.append_uint(v);
 }
 
