@@ -56,6 +56,7 @@ const char* ct_list_name(CtList l) {
     case CtList::kUnconfirmed: return "unconfirmed";
     case CtList::kDying: return "dying";
     case CtList::kEcacheDying: return "ecache-dying";
+    case CtList::kNatBysource: return "nat-bysource";
   }
   return "unknown";
 }

@@ -147,6 +147,33 @@ bool Conntrack::nf_ct_key_equal(const nf_conntrack_tuple_hash* h, const nf_connt
   return nf_ct_tuple_equal(tuple, h->tuple) && nf_ct_is_confirmed(ct) && ct->net == n.index;
 }
 
+namespace {
+
+// The observer's reports on the packet path, out of line and cold: with
+// tracing off each costs one predictable branch, no call set-up.
+[[gnu::cold, gnu::noinline]] void report_call(Observer* obs, const char* fn) { obs->on_call(fn); }
+[[gnu::cold, gnu::noinline]] void report_stat(Observer* obs, const net& n, uint16_t cpu, const char* counter,
+                                              const char* fn) {
+  obs->on_stat(n, cpu, counter, 1, fn);
+}
+// The reference __nf_conntrack_find_get() took (if it matched), then the
+// lookup itself.
+[[gnu::cold, gnu::noinline]] void report_lookup(Observer* obs, const net& n, uint16_t cpu,
+                                                const nf_conntrack_tuple& tuple, uint32_t hash, uint32_t bucket,
+                                                uint32_t walked, const nf_conntrack_tuple_hash* h) {
+  if (h != nullptr) {
+    const nf_conn& ct = *nf_ct_tuplehash_to_ctrack(h);
+    obs->on_ref(ct, +1, ct.use, "__nf_conntrack_find_get");
+  }
+  obs->on_lookup(n, cpu, tuple, hash, bucket, walked, h);
+}
+[[gnu::cold, gnu::noinline]] void report_ref(Observer* obs, const nf_conn& ct, int delta, uint32_t use,
+                                             const char* fn) {
+  obs->on_ref(ct, delta, use, fn);
+}
+
+}  // namespace
+
 // ----------------------------------------------------------------- lookup
 
 // ____nf_conntrack_find(): walks the bucket, reaping expired conns met on
@@ -197,6 +224,8 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu, cons
     }
     if (chain.nulls() == bucket) return nullptr;
     ++stat(n, cpu).search_restart;
+    if (obs_ != nullptr) [[unlikely]]
+      report_stat(obs_, n, cpu, "search_restart", "____nf_conntrack_find");
   }
 }
 
@@ -221,9 +250,8 @@ nf_conntrack_tuple_hash* Conntrack::nf_conntrack_find(net& n, uint16_t cpu, cons
       h = nullptr;
     }
   }
-  if (observe && obs_ != nullptr) {
-    obs_->on_lookup(n, cpu, tuple, hash, scale_hash(hash), walked, h);
-  }
+  if (observe && obs_ != nullptr) [[unlikely]]
+    report_lookup(obs_, n, cpu, tuple, hash, scale_hash(hash), walked, h);
   return h;
 }
 
@@ -253,11 +281,15 @@ bool Conntrack::nf_conntrack_tuple_taken(const nf_conntrack_tuple& tuple, const 
         if (nf_ct_tuple_equal(ignored->tuplehash[IP_CT_DIR_ORIGINAL].tuple, ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple))
           continue;
         ++stat(n, this_cpu_).found;
+        if (obs_ != nullptr) [[unlikely]]
+          report_stat(obs_, n, this_cpu_, "found", "nf_conntrack_tuple_taken");
         return true;
       }
     }
     if (chain.nulls() == bucket) return false;
     ++stat(n, this_cpu_).search_restart;
+    if (obs_ != nullptr) [[unlikely]]
+      report_stat(obs_, n, this_cpu_, "search_restart", "nf_conntrack_tuple_taken");
   }
 }
 
@@ -297,9 +329,13 @@ nf_conn* Conntrack::nf_conntrack_alloc(net& n, uint16_t cpu, const nf_conntrack_
 // nf_conntrack_free(): back to the slab; the namespace count drops only now.
 void Conntrack::nf_conntrack_free(nf_conn* ct) {
   net& n = nf_ct_net(ct);
+  // nf_ct_ext_destroy(): the NAT extension's destructor takes it off the
+  // bysource table before the conn goes back to the slab.
+  if (ct->status & IPS_SRC_NAT_DONE) {
+    nat_bysource_.nf_nat_cleanup_conntrack(ct);
+    if (obs_ != nullptr) obs_->on_list(*ct, CtList::kNatBysource, false, 0, "nf_nat_cleanup_conntrack");
+  }
   if (obs_ != nullptr) obs_->on_free(*ct);
-  // The NAT extension's destructor: off the bysource table.
-  if (ct->status & IPS_SRC_NAT_DONE) nat_bysource_.nf_nat_cleanup_conntrack(ct);
   CT_ASSERT(n.count > 0, "namespace count underflow");
   --n.count;
   slab_.free(ct);
@@ -461,7 +497,7 @@ namespace {
 // The packet path's reports, out of line: with an observer set (explain,
 // trace) they cost a call; without, the caller's branch skips them and the
 // hot functions stay as small as before (callgrind W1/W4, docs/PERFORMANCE.md).
-[[gnu::cold, gnu::noinline]] void report_call(Observer* obs, const char* fn) { obs->on_call(fn); }
+
 [[gnu::cold, gnu::noinline]] void report_ctinfo(Observer* obs, const nf_conn* ct, ip_conntrack_info ctinfo,
                                                 const char* fn) {
   obs->on_ctinfo(ct, ctinfo, fn);
@@ -593,7 +629,10 @@ unsigned Conntrack::nf_conntrack_in(net& n, uint16_t cpu, Packet& skb, nf_inet_h
         obs_->on_invalid(n, cpu, skb, invalid_reason_ ? invalid_reason_ : "rejected by tracker");
         obs_->on_ref(*ct, -1, ct->use - 1, "nf_conntrack_in");
       }
-      nf_reset_ct(skb);
+      // nf_conntrack_put() and skb->_nfct = 0, as v5.10 writes it here
+      // (not nf_reset_ct(), which reports its own put).
+      skb.ct = nullptr;
+      nf_ct_put(ct);
       // C3: from 5.17 (5.10.96) a reopen's -NF_REPEAT is not counted invalid.
       if (ret != -static_cast<int>(NF_REPEAT) || profile_.repeat_counts_invalid) {
         ++st.invalid;
@@ -626,7 +665,10 @@ unsigned Conntrack::nf_conntrack_in(net& n, uint16_t cpu, Packet& skb, nf_inet_h
 void Conntrack::nf_reset_ct(Packet& skb) {
   nf_conn* ct = skb.ct;
   skb.ct = nullptr;
-  if (ct != nullptr) nf_ct_put(ct);
+  if (ct == nullptr) return;
+  if (obs_ != nullptr) [[unlikely]]
+    report_ref(obs_, *ct, -1, ct->use - 1, "nf_reset_ct");
+  nf_ct_put(ct);
 }
 
 // __nf_ct_refresh_acct(): absolute deadline once confirmed, relative before.

@@ -204,6 +204,8 @@ class Conntrack {
     uint32_t raw = 0, stale = 0;
     stashed_raw_hashes(ct, &raw, &stale);
     stash_raw_hashes(ct, raw, hash_conntrack_raw(newreply, nf_ct_net(ct)));
+    if (obs_ != nullptr) [[unlikely]]
+      obs_->on_alter_reply(*ct, ct->tuplehash[IP_CT_DIR_REPLY].tuple);
   }
   // conntrack -F: kills every confirmed conn of `n` (all nets if null).
   // Returns how many it killed.

@@ -11,13 +11,32 @@
 namespace ctcore {
 
 namespace {
+
 constexpr uint16_t kAllEvents = 0xffff;  // ctmask: every event
+
+// The narrative's reports (core/observer.h), out of line: an event is cached
+// on a state change, delivered at most once a packet; with no observer each
+// costs one branch.
+[[gnu::cold, gnu::noinline]] void report_event_cache(Observer* obs, const nf_conn& ct, ip_conntrack_events event) {
+  obs->on_event_cache(ct, event);
 }
+[[gnu::cold, gnu::noinline]] void report_event_deliver(Observer* obs, const nf_conn& ct, unsigned events,
+                                                       unsigned missed, const char* fn) {
+  obs->on_event_deliver(ct, events, missed, fn);
+}
+[[gnu::cold, gnu::noinline]] void report_event_result(Observer* obs, const nf_conn& ct, int ret, bool destroy_fail,
+                                                      const char* fn) {
+  obs->on_event_result(ct, ret, ct.ecache.missed, destroy_fail, fn);
+}
+
+}  // namespace
 
 // nf_conntrack_event_cache(): remember the event; nothing is sent yet.
 void Conntrack::nf_conntrack_event_cache(ip_conntrack_events event, nf_conn* ct) {
   if (nf_ct_net(ct).event_cb == nullptr || !ct->ecache.present) return;
   ct->ecache.cache = static_cast<uint16_t>(ct->ecache.cache | (1u << event));
+  if (obs_ != nullptr) [[unlikely]]
+    report_event_cache(obs_, *ct, event);
 }
 
 // nf_ct_deliver_cached_events(): at the confirm hook, for every packet of a
@@ -31,6 +50,8 @@ void Conntrack::nf_ct_deliver_cached_events(nf_conn* ct) {
   ct->ecache.cache = 0;
   const uint16_t missed = ct->ecache.missed;
   if (((events | missed) & kAllEvents) == 0) return;
+  if (obs_ != nullptr) [[unlikely]]
+    report_event_deliver(obs_, *ct, events | missed, missed, "nf_ct_deliver_cached_events");
   int ret = n.event_cb->ctnetlink_conntrack_event(events | missed, *ct, n, 0, 0);
   if (ret == 0 && missed == 0) return;
   if (ret < 0) {
@@ -38,6 +59,8 @@ void Conntrack::nf_ct_deliver_cached_events(nf_conn* ct) {
   } else {
     ct->ecache.missed = static_cast<uint16_t>(ct->ecache.missed & ~missed);
   }
+  if (obs_ != nullptr) [[unlikely]]
+    report_event_result(obs_, *ct, ret, false, "nf_ct_deliver_cached_events");
 }
 
 // nf_conntrack_eventmask_report(): send now (DESTROY). A failed DESTROY
@@ -51,17 +74,23 @@ int Conntrack::nf_conntrack_eventmask_report(unsigned eventmask, nf_conn* ct, ui
   // no portid, so missed events always ride along.
   const uint16_t missed = ct->ecache.missed;
   if (((eventmask | missed) & kAllEvents) == 0) return 0;
+  if (obs_ != nullptr) [[unlikely]]
+    report_event_deliver(obs_, *ct, eventmask | missed, missed, "nf_conntrack_eventmask_report");
   int ret = n.event_cb->ctnetlink_conntrack_event(eventmask | missed, *ct, n, portid, report);
   if (ret < 0 || missed != 0) {
+    bool destroy_fail = false;
     if (ret < 0) {
       if (eventmask & (1u << IPCT_DESTROY)) {
         ct->ecache.state = NFCT_ECACHE_DESTROY_FAIL;
+        destroy_fail = true;
       } else {
         ct->ecache.missed = static_cast<uint16_t>(ct->ecache.missed | eventmask);
       }
     } else {
       ct->ecache.missed = static_cast<uint16_t>(ct->ecache.missed & ~missed);
     }
+    if (obs_ != nullptr) [[unlikely]]
+      report_event_result(obs_, *ct, ret, destroy_fail, "nf_conntrack_eventmask_report");
   }
   return ret;
 }

@@ -240,10 +240,24 @@ void get_unique_tuple(Conntrack& core, nf_conntrack_tuple* tuple, const nf_connt
 
 }  // namespace
 
+namespace {
+
+// The narrative's reports (core/observer.h), out of line: a binding is
+// decided once per conn, and with no observer these cost one branch.
+[[gnu::cold, gnu::noinline]] void report_decision(Observer* obs, const nf_conn& ct, nf_nat_manip_type manip,
+                                                  const nf_conntrack_tuple& next, const nf_nat_decision& why) {
+  obs->on_nat_decision(ct, manip, next, why);
+}
+
+}  // namespace
+
 unsigned nf_nat_setup_info(Conntrack& core, nf_conn* ct, const nf_nat_range2& range, nf_nat_manip_type manip,
                            nf_nat_decision* why) {
   if (nf_ct_is_confirmed(ct)) return NF_ACCEPT;
   CT_ASSERT(!nf_nat_initialized(ct, manip), "NAT binding decided twice");
+  Observer* const obs = core.observer();
+  if (obs != nullptr) [[unlikely]]
+    obs->on_call("nf_nat_setup_info");
   nf_nat_decision local;
   nf_nat_decision& d = why != nullptr ? *why : local;
   // What the packet looks like now: the inverse of the reply tuple (which
@@ -253,23 +267,35 @@ unsigned nf_nat_setup_info(Conntrack& core, nf_conn* ct, const nf_nat_range2& ra
   curr.dst.dir = IP_CT_DIR_ORIGINAL;
   nf_conntrack_tuple next;
   get_unique_tuple(core, &next, curr, range, ct, manip, d);
+  if (obs != nullptr) [[unlikely]]
+    report_decision(obs, *ct, manip, next, d);
+  const bool src = manip == NF_NAT_MANIP_SRC;
   if (!nf_ct_tuple_equal(next, curr)) {
     // Alter the conntrack table so it will recognise replies.
     nf_conntrack_tuple reply;
     nf_ct_invert_tuple(&reply, next);
     core.nf_conntrack_alter_reply(ct, reply);
-    ct->set_bit(manip == NF_NAT_MANIP_SRC ? IPS_SRC_NAT_BIT : IPS_DST_NAT_BIT);
+    ct->set_bit(src ? IPS_SRC_NAT_BIT : IPS_DST_NAT_BIT);
+    if (obs != nullptr) [[unlikely]]
+      obs->on_status_set(*ct, src ? IPS_SRC_NAT_BIT : IPS_DST_NAT_BIT, "nf_nat_setup_info");
   }
-  if (manip == NF_NAT_MANIP_SRC) {
+  if (src) {
     NfNatBysource& bysource = core.nat_bysource();
-    bysource.add(ct, bysource.hash_by_src(ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple, core.nf_ct_net(ct).hash_mix,
-                                          core.prandom()));
+    const uint32_t bucket =
+        bysource.hash_by_src(ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple, core.nf_ct_net(ct).hash_mix, core.prandom());
+    bysource.add(ct, bucket);
+    if (obs != nullptr) [[unlikely]]
+      obs->on_list(*ct, CtList::kNatBysource, true, bucket, "nf_nat_setup_info");
   }
-  ct->set_bit(manip == NF_NAT_MANIP_SRC ? IPS_SRC_NAT_DONE_BIT : IPS_DST_NAT_DONE_BIT);
+  ct->set_bit(src ? IPS_SRC_NAT_DONE_BIT : IPS_DST_NAT_DONE_BIT);
+  if (obs != nullptr) [[unlikely]]
+    obs->on_status_set(*ct, src ? IPS_SRC_NAT_DONE_BIT : IPS_DST_NAT_DONE_BIT, "nf_nat_setup_info");
   return NF_ACCEPT;
 }
 
 unsigned nf_nat_alloc_null_binding(Conntrack& core, nf_conn* ct, nf_nat_manip_type manip, nf_nat_decision* why) {
+  if (Observer* obs = core.observer(); obs != nullptr) [[unlikely]]
+    obs->on_call("nf_nat_alloc_null_binding");
   // Force the range to this address; let the protocol part be chosen (no
   // PROTO_SPECIFIED). The reply tuple, in case it is already mangled.
   const nf_conntrack_tuple& reply = ct->tuplehash[IP_CT_DIR_REPLY].tuple;

@@ -26,36 +26,15 @@
 #include <cstdint>
 
 #include "core/nf_conntrack_core.h"
+#include "core/nf_nat_decision.h"
 #include "core/nf_nat_range.h"
 
 namespace ctcore {
-
-enum nf_nat_manip_type : uint8_t {
-  NF_NAT_MANIP_SRC = 0,
-  NF_NAT_MANIP_DST = 1,
-};
 
 // Returns true iff the binding for `manip` was already decided for ct.
 inline bool nf_nat_initialized(const nf_conn* ct, nf_nat_manip_type manip) {
   return ct->test_bit(manip == NF_NAT_MANIP_SRC ? IPS_SRC_NAT_DONE_BIT : IPS_DST_NAT_DONE_BIT);
 }
-
-// How get_unique_tuple() reached its tuple, for traces and the narrative.
-struct nf_nat_decision {
-  // The step that settled it: "original" (step 1: the packet's own tuple is
-  // in range and unused), "bysource" (find_appropriate_src: this source's
-  // existing mapping), "in_range" (find_best_ips_proto chose the address
-  // and the port/id was kept: in range and unused), "unique" (the port/id
-  // was changed by nf_nat_l4proto_unique_tuple), "kept" (the port/id could
-  // not change: a DST manip without a port range, a protocol without
-  // ports, a single-port range), "exhausted" (nf_nat_l4proto_unique_tuple
-  // found no free one and left its last candidate: the clash shows at
-  // confirm).
-  const char* how = "original";
-  uint32_t taken = 0;     // nf_nat_used_tuple() checks that found the tuple in use (the `found` they counted)
-  uint32_t attempts = 0;  // candidates nf_nat_l4proto_unique_tuple() tried
-  uint32_t rounds = 0;    // its search rounds (each after a fresh random offset)
-};
 
 // nf_nat_setup_info(): decides ct's binding for `manip` within `range`:
 // the REPLY tuple is changed so replies match, IPS_{SRC,DST}_NAT set if

@@ -6,6 +6,8 @@ namespace ctcore {
 unsigned nf_nat_masquerade(Conntrack& core, nf_conn* ct, const nf_nat_range2& rule_range,
                            const nf_inet_addr* newsrc, int out_ifindex, nf_nat_decision* why) {
   const uint16_t l3num = ct->l3num();
+  if (Observer* obs = core.observer(); obs != nullptr) [[unlikely]]
+    obs->on_call(l3num == NFPROTO_IPV4 ? "nf_nat_masquerade_ipv4" : "nf_nat_masquerade_ipv6");
   // A locally generated packet from 0.0.0.0 is probably not meant to be
   // masqueraded (IPv4 only).
   if (l3num == NFPROTO_IPV4 && ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple.src.u3.all[0] == 0) return NF_ACCEPT;

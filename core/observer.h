@@ -14,6 +14,7 @@
 
 #include "core/nf_conn.h"
 #include "core/nf_conntrack_tuple.h"
+#include "core/nf_nat_decision.h"
 
 namespace ctcore {
 
@@ -42,6 +43,7 @@ enum class CtList : uint8_t {
   kUnconfirmed,   // a CPU's unconfirmed list (v5.10 to 5.18)
   kDying,         // a CPU's dying list (v5.10 to 5.18)
   kEcacheDying,   // the namespace's ecache dying list (5.19+: a failed DESTROY)
+  kNatBysource,   // the NAT bysource table (a source manip's binding; `where`: its bucket when entered)
 };
 const char* ct_list_name(CtList l);
 
@@ -100,6 +102,26 @@ class Observer {
   // __nf_conntrack_alloc() counted a new conn of n past nf_conntrack_max
   // (`count` after the increment) and calls early_drop().
   virtual void on_table_full(const net& /*n*/, uint32_t /*count*/, uint32_t /*max*/) {}
+  // get_unique_tuple() settled ct's binding for `manip`: `why` says how;
+  // `tuple` is the ORIGINAL tuple after the manipulation (equal to the
+  // packet's own when nothing changes).
+  virtual void on_nat_decision(const nf_conn& /*ct*/, nf_nat_manip_type /*manip*/, const nf_conntrack_tuple& /*tuple*/,
+                               const nf_nat_decision& /*why*/) {}
+  // nf_conntrack_alter_reply() made `reply` ct's REPLY tuple (before
+  // confirm: the tuple confirm hashes).
+  virtual void on_alter_reply(const nf_conn& /*ct*/, const nf_conntrack_tuple& /*reply*/) {}
+  // nf_conntrack_event_cache() added event `event` (IPCT_*) to ct's cache.
+  virtual void on_event_cache(const nf_conn& /*ct*/, unsigned /*event*/) {}
+  // `fn` (nf_ct_deliver_cached_events, nf_conntrack_eventmask_report) hands
+  // `events` (a mask of 1 << IPCT_*: what it was given or had cached, and
+  // `missed`, the bits an earlier delivery failed to send) to the notifier.
+  virtual void on_event_deliver(const nf_conn& /*ct*/, unsigned /*events*/, unsigned /*missed*/, const char* /*fn*/) {}
+  // The notifier returned `ret` (0 or -ENOBUFS) to `fn`; `missed` is ct's
+  // missed bits after `fn` recorded the failure (or cleared those that got
+  // through); `destroy_fail`: a DESTROY failed and the conn is marked
+  // NFCT_ECACHE_DESTROY_FAIL for the redelivery work.
+  virtual void on_event_result(const nf_conn& /*ct*/, int /*ret*/, unsigned /*missed*/, bool /*destroy_fail*/,
+                               const char* /*fn*/) {}
 
   // One gc_worker run.
   virtual void on_gc(uint32_t /*scanned*/, uint32_t /*expired*/, uint32_t /*buckets*/, uint32_t /*early_dropped*/,

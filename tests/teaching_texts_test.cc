@@ -170,21 +170,54 @@ TEST_CASE("explain 3: the reply-only NAT_CLASH conn is confirmed and hashed by i
 TEST_CASE("explain 4: a refused NEW keeps no conn; only a refused DESTROY waits for redelivery") {
   const std::string e = explain_of("scenarios/incidents/events-reliable.json");
   CHECK(!has(e, "the kernel keeps the conn for redelivery"));
+  // What the core did about each refusal is the core's report
+  // (on_event_result), not the listener's outcome.
   CHECK(has(e,
-            "[NEW] message to listener \"conntrackd\": refused: the reliable listener's buffer is full: the events "
-            "join the conn's `missed` bits and ride with its next event (nothing keeps the conn)"));
+            "[NEW] message to listener \"conntrackd\": refused: the reliable listener's buffer is full: ctnetlink "
+            "returns -ENOBUFS\n"
+            "  14. nf_ct_deliver_cached_events(): conn 5: refused (-ENOBUFS): the events join its missed bits (missed "
+            "IPCT_NEW) and ride with its next event; nothing keeps the conn\n"));
   CHECK(has(e,
-            "[DESTROY] message to listener \"conntrackd\": refused: the reliable listener's buffer is full: "
-            "nf_ct_delete() keeps the table's reference and the conn waits for ecache_work() to redeliver it"));
+            "nf_ct_deliver_cached_events(): conn 5 events IPCT_NEW|IPCT_REPLY (of them IPCT_NEW missed by an earlier "
+            "delivery) -> ctnetlink [NEW]"));
+  CHECK(has(e,
+            "nf_conntrack_eventmask_report(): conn 27: the DESTROY was refused (-ENOBUFS): ecache state "
+            "NFCT_ECACHE_DESTROY_FAIL, for ecache_work() to redeliver\n"
+            "  4. nf_ct_delete_from_lists(): conn 27: ORIGINAL node off bucket 6; REPLY node off bucket 1\n"
+            "  5. nf_ct_add_to_dying_list(): conn 27: onto CPU 0's dying list\n"));
+  CHECK(has(e, "nf_conntrack_eventmask_report(): conn 23: delivered: its missed bits are cleared (missed none)"));
 }
 
-TEST_CASE("explain 6: NAT is narrated: the binding, the null binding and the rewritten reply") {
+TEST_CASE("explain 6: NAT is narrated from the core: the binding, the null binding and the rewritten reply") {
   const std::string e = explain_of("scenarios/incidents/dns-race-dnat-two-backends.json");
+  // The rule is nft's (the world's); every step after it the core reported
+  // from nf_nat_setup_info(), get_unique_tuple() and nf_conntrack_alter_reply().
   CHECK(has(e,
             "nf_nat_inet_fn(): destination NAT for conn 1: rule \"udp daddr 10.96.0.10 dport 53\" (dnat to "
-            "10.1.0.1:53) -> nf_nat_setup_info()"));
-  CHECK(has(e, "nf_conntrack_alter_reply(): REPLY is now udp 10.1.0.1:53 > 10.0.0.5:40000; IPS_DST_NAT set"));
-  CHECK(has(e, "nf_nat_alloc_null_binding()"));
+            "10.1.0.1:53) -> nf_nat_setup_info()\n"
+            "  10. get_unique_tuple() for conn 1: find_best_ips_proto() chose the address; the destination port/id is "
+            "in range and the tuple unused: kept\n"
+            "       the tuple after NAT: udp 10.0.0.5:40000 > 10.1.0.1:53\n"
+            "  11. nf_conntrack_alter_reply(): conn 1: REPLY is now udp 10.1.0.1:53 > 10.0.0.5:40000 (the tuple "
+            "confirm will hash)\n"
+            "  12. nf_nat_setup_info(): conn 1: IPS_DST_NAT set; IPS_DST_NAT_DONE set\n"));
+  CHECK(has(e,
+            "nf_nat_inet_fn(): no source NAT rule bound conn 2 -> nf_nat_alloc_null_binding() -> "
+            "nf_nat_setup_info()\n"));
+  CHECK(has(e,
+            "nf_nat_setup_info(): conn 2: onto the bysource table, bucket 960 (hash_by_src of its ORIGINAL source); "
+            "IPS_SRC_NAT_DONE set\n"));
+  // The old narrative's own sentence, no longer written by the writer.
+  CHECK(!has(e, "; IPS_DST_NAT set\n"));
+  // A taken candidate: nf_conntrack_tuple_taken() counts `found` itself.
+  const std::string r = explain_of("scenarios/incidents/snat-port-race.json");
+  CHECK(has(r,
+            "rule \"ip saddr 10.244.0.0/16\" (masquerade) -> nf_nat_masquerade_ipv4() -> nf_nat_setup_info()\n"
+            "  15. nf_conntrack_tuple_taken() counts `found` (netns node, CPU 1)\n"
+            "  16. get_unique_tuple() for conn 3: nf_nat_l4proto_unique_tuple() picked a free source port/id after 1 "
+            "attempt(s) in 1 round(s); 1 candidate(s) found taken\n"));
+  CHECK(!has(r, "nf_conntrack_tuple_taken counts `found`)"));
+  CHECK(has(r, "nf_nat_cleanup_conntrack(): conn 2: off the bysource table\n"));
 }
 
 TEST_CASE("explain 7: a tracker run that changes nothing is told, with why tcp_in_window accepted") {
@@ -213,6 +246,7 @@ TEST_CASE("explain 10: IPS_SEEN_REPLY is set by nf_conntrack_in after the tracke
   const std::string e = read_file(source_path("tests/golden/seed-walkthrough.explain"));
   CHECK(has(e,
             "nf_conntrack_tcp_packet(): conn 1 SYN_SENT -> SYN_RECV, timeout 60 s, status IPS_CONFIRMED: NF_ACCEPT\n"
+            "       nf_conntrack_event_cache(): IPCT_PROTOINFO cached\n"
             "  7. nf_conntrack_in(): the tracker has returned: IPS_SEEN_REPLY set on conn 1"));
   CHECK(!has(e, "SYN_RECV, timeout 60 s, status IPS_SEEN_REPLY"));
 }
@@ -233,7 +267,7 @@ TEST_CASE("explain, per kernel profile: lists (L1), the GC's cycle (G1) and 6.1+
   CHECK(has(u510, "it joins the unconfirmed list of netns"));
   CHECK(!has(u618, "unconfirmed list of netns"));
   CHECK(!has(u618, "leaves the unconfirmed list"));
-  CHECK(has(u618, "it is on no list (this kernel has no unconfirmed list)"));
+  CHECK(has(u618, "it is on no list; use 1 (the skb's reference)"));
   // G1: v5.10's slices against the whole-table cycle.
   const std::string g510 = explain_of("scenarios/kernels/gc-linger.json", "5.10");
   const std::string g618 = explain_of("scenarios/kernels/gc-linger.json", "6.18");

@@ -142,6 +142,7 @@ std::string ExplainWriter::fact_text(const Fact& f) const {
     case Fact::Kind::kRef:
       return f.delta > 0 ? fmt::format("a reference taken: use {}", f.use) : fmt::format("nf_ct_put(): use {}", f.use);
     case Fact::Kind::kStatus: return fmt::format("IPS_{} set", ctcore::kIpsBitNames[f.bit]);
+    case Fact::Kind::kEvent: return fmt::format("IPCT_{} cached", ctcore::kIpctNames[f.bit]);
     case Fact::Kind::kList: break;
   }
   const char* onto = f.enter ? "onto" : "off";
@@ -156,6 +157,9 @@ std::string ExplainWriter::fact_text(const Fact& f) const {
     case CtList::kDying: return fmt::format("{} CPU {}'s dying list", onto, f.where);
     case CtList::kEcacheDying:
       return fmt::format("{} the ecache dying list of netns {}", onto, core_.net_at(f.net).name);
+    case CtList::kNatBysource:
+      return f.enter ? fmt::format("onto the bysource table, bucket {} (hash_by_src of its ORIGINAL source)", f.where)
+                     : std::string("off the bysource table");
   }
   return "?";
 }
@@ -252,8 +256,9 @@ void ExplainWriter::packet_done(const nf_conn* ct) {
   if (ct == nullptr) {
     step("the packet leaves the stack (it holds no conn)");
   } else {
-    step(fmt::format("the packet leaves the stack: nf_ct_put() drops its reference to conn {}: use {}", ct->id,
-                     ct->use - 1));
+    // The put and its `use` are the core's (on_ref from nf_reset_ct).
+    step("the packet leaves the stack");
+    leaving_ = ct->id;
   }
 }
 
@@ -277,6 +282,8 @@ void ExplainWriter::action(std::string_view what) {
 }
 
 void ExplainWriter::end_step() {
+  delivery_ = Delivery{};
+  leaving_ = 0;
   flush_facts();
   close_line();
   if (block_ == Block::kAction) work_counter_ = 0;
@@ -286,53 +293,31 @@ void ExplainWriter::end_step() {
 
 void ExplainWriter::event(const nf_conn& ct, std::string_view listener, std::string_view type, unsigned events,
                           std::string_view outcome) {
-  const bool destroy = type == "DESTROY";
-  step(fmt::format("{}: conn {} events {} -> ctnetlink [{}] message to listener \"{}\": {}",
-                   destroy ? "nf_conntrack_eventmask_report()" : "nf_ct_deliver_cached_events()", ct.id,
-                   ipct_text(events), type, listener, outcome));
+  // The function and the event bits are the core's (on_event_deliver); the
+  // message type and the listener's outcome are the world's.
+  const bool ours = delivery_.fn != nullptr && delivery_.conn == ct.id;
+  const unsigned bits = ours ? delivery_.events : events;
+  std::string what = ipct_text(bits);
+  if (ours && delivery_.missed != 0)
+    what = fmt::format("{} (of them {} missed by an earlier delivery)", what, ipct_text(delivery_.missed));
+  step(fmt::format("{}(): conn {} events {} -> ctnetlink [{}] message to listener \"{}\": {}",
+                   ours ? delivery_.fn : "ctnetlink_conntrack_event", ct.id, what, type, listener, outcome));
 }
 
-void ExplainWriter::nat(const nf_conn& ct, ctcore::nf_nat_manip_type manip, const char* rule_match,
-                        std::string_view verdict, std::string_view range, const ctcore::nf_nat_decision& why) {
+void ExplainWriter::nat_rule(const nf_conn& ct, ctcore::nf_nat_manip_type manip, const char* rule_match,
+                             std::string_view verdict, std::string_view range) {
   const bool src = manip == ctcore::NF_NAT_MANIP_SRC;
-  const std::string_view side = src ? "source" : "destination";
-  if (rule_match != nullptr)
-    step(fmt::format("nf_nat_inet_fn(): {} NAT for conn {}: rule \"{}\" ({} to {}) -> nf_nat_setup_info()",
-                     src ? "source" : "destination", ct.id, rule_match, verdict, range));
-  else
-    step(fmt::format("nf_nat_inet_fn(): no {} rule matched conn {}: nf_nat_alloc_null_binding() -> "
-                     "nf_nat_setup_info() to its own address {}",
-                     verdict.empty() ? (src ? "snat" : "dnat") : verdict, ct.id, range));
-  std::string how;
-  const std::string taken =
-      why.taken == 0 ? "" : fmt::format("; {} candidate(s) found taken (nf_conntrack_tuple_taken counts `found`)", why.taken);
-  const std::string_view how_word = why.how;
-  if (how_word == "original")
-    how = "get_unique_tuple(): the packet's own tuple is in range and unused (nf_nat_used_tuple): kept";
-  else if (how_word == "bysource")
-    how = "get_unique_tuple(): find_appropriate_src() found this source's mapping on the bysource table and reused it";
-  else if (how_word == "in_range")
-    how = fmt::format("get_unique_tuple(): find_best_ips_proto() chose the address; the {} port/id is in range and "
-                      "the tuple unused: kept", side);
-  else if (how_word == "kept")
-    how = fmt::format("get_unique_tuple(): find_best_ips_proto() chose the address; the {} port/id cannot change here",
-                      side);
-  else if (how_word == "unique")
-    how = fmt::format("get_unique_tuple(): nf_nat_l4proto_unique_tuple() picked a free {} port/id after {} "
-                      "attempt(s) in {} round(s)", side, why.attempts, why.rounds);
-  else
-    how = fmt::format("get_unique_tuple(): nf_nat_l4proto_unique_tuple() found no free {} port/id in {} attempt(s) "
-                      "({} round(s)) and keeps its last candidate: the clash shows at confirm", side, why.attempts,
-                      why.rounds);
-  more(how + taken);
-  const bool changed = ct.test_bit(src ? ctcore::IPS_SRC_NAT_BIT : ctcore::IPS_DST_NAT_BIT);
-  if (changed)
-    more(fmt::format("nf_conntrack_alter_reply(): REPLY is now {}; IPS_{}_NAT set", 
-                     format_tuple(ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple), src ? "SRC" : "DST"));
-  else
-    more("the tuple is unchanged: REPLY stays as it is");
-  more(fmt::format("IPS_{}_NAT_DONE set{}", src ? "SRC" : "DST",
-                   src ? "; the conn joins the bysource table (hash_by_src of its ORIGINAL source)" : ""));
+  if (rule_match != nullptr) {
+    // A masquerade rule without ports has no range of its own ("any"): the
+    // address comes from the interface (nf_nat_masquerade_ipv4/ipv6).
+    const bool no_range = range.empty() || range == "any";
+    step(fmt::format("nf_nat_inet_fn(): {} NAT for conn {}: rule \"{}\" ({}{}{})", src ? "source" : "destination",
+                     ct.id, rule_match, verdict, no_range ? "" : " to ", no_range ? "" : range));
+  } else
+    step(fmt::format("nf_nat_inet_fn(): no {} rule bound conn {}", src ? "source NAT" : "destination NAT", ct.id));
+  // The core's calls (nf_nat_setup_info, the null binding, masquerade)
+  // continue this line.
+  calls_open_ = true;
 }
 
 void ExplainWriter::nat_icmp(const nf_conn& ct, ctcore::nf_nat_manip_type manip, std::string_view before,
@@ -362,6 +347,12 @@ void ExplainWriter::on_chain_entry(const ctcore::nf_conntrack_tuple_hash& h, boo
 
 void ExplainWriter::on_lookup(const ctcore::net& n, uint16_t, const ctcore::nf_conntrack_tuple& tuple, uint32_t hash,
                               uint32_t bucket, uint32_t chain, const ctcore::nf_conntrack_tuple_hash* match) {
+  // The reference __nf_conntrack_find_get() took (reported just before),
+  // taken out before the steps below would write it as a step of its own.
+  const nf_conn* ct = match != nullptr ? ctcore::nf_ct_tuplehash_to_ctrack(match) : nullptr;
+  const auto ref = ct == nullptr ? std::nullopt : take(ct->id, [](const Fact& f) {
+    return f.kind == Fact::Kind::kRef && f.delta > 0 && std::string_view(f.fn) == "__nf_conntrack_find_get";
+  });
   step(fmt::format("nf_ct_get_tuple(): {}", format_tuple(tuple)));
   step(fmt::format(
       "hash_conntrack_raw() = {} (0x{:08x}, {} of the tuple with hash_rnd, net_hash_mix {}); "
@@ -378,13 +369,11 @@ void ExplainWriter::on_lookup(const ctcore::net& n, uint16_t, const ctcore::nf_c
     step("no match: resolve_normal_ct() calls init_conntrack()");
     return;
   }
-  const nf_conn* ct = ctcore::nf_ct_tuplehash_to_ctrack(match);
   const bool reply = match->tuple.dst.dir == ctcore::IP_CT_DIR_REPLY;
   // The ctinfo follows from resolve_normal_ct() (on_ctinfo).
-  step(
-      fmt::format("match in the {} direction: conn {}; __nf_conntrack_find_get() takes a reference for the "
-                  "skb: use {}",
-                  reply ? "REPLY" : "ORIGINAL", ct->id, ct->use));
+  step(fmt::format("match in the {} direction: conn {}; {}", reply ? "REPLY" : "ORIGINAL", ct->id,
+                   ref ? fmt::format("__nf_conntrack_find_get() takes a reference for the skb: use {}", ref->use)
+                       : std::string("no reference taken")));
 }
 
 void ExplainWriter::on_new(const nf_conn& ct) {
@@ -404,7 +393,7 @@ void ExplainWriter::on_new(const nf_conn& ct) {
   if (list)
     more(fmt::format("it joins the unconfirmed list of netns {}, CPU {}; {}", n.name, list->where, use));
   else
-    more(fmt::format("it is on no list (this kernel has no unconfirmed list); {}", use));
+    more(fmt::format("it is on no list; {}", use));
   more_facts(rest);
   Known& k = known_[ct.id];
   k = Known{};
@@ -539,6 +528,12 @@ void ExplainWriter::on_ctinfo(const nf_conn* ct, ctcore::ip_conntrack_info ctinf
 }
 
 void ExplainWriter::on_ref(const nf_conn& ct, int delta, uint32_t use, const char* fn) {
+  if (leaving_ == ct.id && delta < 0 && std::string_view(fn) == "nf_reset_ct") {
+    // packet_done()'s step: the skb's reference goes as the skb is freed.
+    leaving_ = 0;
+    append(fmt::format(": nf_ct_put() drops its reference to conn {}: use {}", ct.id, use));
+    return;
+  }
   Fact f{Fact::Kind::kRef, ct.id, fn};
   f.delta = delta;
   f.use = use;
@@ -567,9 +562,16 @@ void ExplainWriter::on_status_set(const nf_conn& ct, unsigned bit, const char* f
   f.bit = bit;
   f.net = ct.net;
   facts_.push_back(f);
+  // nf_nat_setup_info()'s last step: its facts are a step of their own now,
+  // before whatever the packet meets next.
+  if (bit == ctcore::IPS_SRC_NAT_DONE_BIT || bit == ctcore::IPS_DST_NAT_DONE_BIT) flush_facts();
 }
 
 void ExplainWriter::on_tracker(const nf_conn& ct, const char* fn, int verdict, const char* note) {
+  // Events the tracker cached while it ran (nf_conntrack_event_cache): told
+  // under its step, not before it.
+  std::vector<Fact> cached;
+  while (auto e = take(ct.id, [](const Fact& f) { return f.kind == Fact::Kind::kEvent; })) cached.push_back(*e);
   Known& k = known_[ct.id];
   if (verdict > 0) {
     const std::string st = state_of(ct);
@@ -586,6 +588,7 @@ void ExplainWriter::on_tracker(const nf_conn& ct, const char* fn, int verdict, c
     step(fmt::format("{}(): conn {}: returns {}", fn, ct.id, words));
   }
   if (note != nullptr) more(note);
+  more_facts(cached);
 }
 
 void ExplainWriter::on_stat(const ctcore::net& n, uint16_t cpu, const char* counter, uint32_t by, const char* fn) {
@@ -599,6 +602,72 @@ void ExplainWriter::on_table_full(const ctcore::net& n, uint32_t count, uint32_t
                   "that is not ASSURED in up to {} buckets from the new conn's (early_drop_list())",
                   n.name, count, max, ctcore::NF_CT_EVICTION_RANGE));
   table_full_ = true;
+}
+
+namespace {
+
+// get_unique_tuple()'s path to the tuple, in words.
+std::string decision_words(const ctcore::nf_nat_decision& why, std::string_view side) {
+  const std::string_view how = why.how;
+  if (how == "original") return "the packet's own tuple is in range and unused (nf_nat_used_tuple): kept";
+  if (how == "bysource")
+    return "find_appropriate_src() found this source's mapping on the bysource table and reused it";
+  if (how == "in_range")
+    return fmt::format("find_best_ips_proto() chose the address; the {} port/id is in range and the tuple unused: kept",
+                       side);
+  if (how == "kept")
+    return fmt::format("find_best_ips_proto() chose the address; the {} port/id cannot change here", side);
+  if (how == "unique")
+    return fmt::format("nf_nat_l4proto_unique_tuple() picked a free {} port/id after {} attempt(s) in {} round(s)",
+                       side, why.attempts, why.rounds);
+  return fmt::format(
+      "nf_nat_l4proto_unique_tuple() found no free {} port/id in {} attempt(s) ({} round(s)) and keeps its last "
+      "candidate: the clash shows at confirm",
+      side, why.attempts, why.rounds);
+}
+
+}  // namespace
+
+void ExplainWriter::on_nat_decision(const nf_conn& ct, ctcore::nf_nat_manip_type manip,
+                                    const ctcore::nf_conntrack_tuple& tuple, const ctcore::nf_nat_decision& why) {
+  const std::string_view side = manip == ctcore::NF_NAT_MANIP_SRC ? "source" : "destination";
+  step(fmt::format("get_unique_tuple() for conn {}: {}{}", ct.id, decision_words(why, side),
+                   why.taken == 0 ? "" : fmt::format("; {} candidate(s) found taken", why.taken)));
+  more(fmt::format("the tuple after NAT: {}", format_tuple(tuple)));
+}
+
+void ExplainWriter::on_alter_reply(const nf_conn& ct, const ctcore::nf_conntrack_tuple& reply) {
+  step(fmt::format("nf_conntrack_alter_reply(): conn {}: REPLY is now {} (the tuple confirm will hash)", ct.id,
+                   format_tuple(reply)));
+}
+
+void ExplainWriter::on_event_cache(const nf_conn& ct, unsigned event) {
+  Fact f{Fact::Kind::kEvent, ct.id, "nf_conntrack_event_cache"};
+  f.bit = event;
+  f.net = ct.net;
+  facts_.push_back(f);
+}
+
+void ExplainWriter::on_event_deliver(const nf_conn& ct, unsigned events, unsigned missed, const char* fn) {
+  delivery_ = Delivery{ct.id, events, missed, fn};
+}
+
+void ExplainWriter::on_event_result(const nf_conn& ct, int ret, unsigned missed, bool destroy_fail, const char* fn) {
+  delivery_ = Delivery{};
+  const std::string now = missed == 0 ? "none" : ipct_text(missed);
+  if (ret >= 0) {
+    step(fmt::format("{}(): conn {}: delivered: its missed bits are cleared (missed {})", fn, ct.id, now));
+  } else if (destroy_fail) {
+    step(
+        fmt::format("{}(): conn {}: the DESTROY was refused (-ENOBUFS): ecache state NFCT_ECACHE_DESTROY_FAIL, for "
+                    "ecache_work() to redeliver",
+                    fn, ct.id));
+  } else {
+    step(fmt::format(
+        "{}(): conn {}: refused (-ENOBUFS): the events join its missed bits (missed {}) and ride with its next "
+        "event; nothing keeps the conn",
+        fn, ct.id, now));
+  }
 }
 
 void ExplainWriter::on_free(const nf_conn& ct) {

@@ -74,10 +74,12 @@ class ExplainWriter : public ctcore::Observer {
   // An event message offered to a listener. `outcome` says what happened.
   void event(const ctcore::nf_conn& ct, std::string_view listener, std::string_view type, unsigned events,
              std::string_view outcome);
-  // A NAT binding was decided: by the rule matching `rule_match` with
-  // verdict `verdict` (null match: the null binding), within `range`.
-  void nat(const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip, const char* rule_match,
-           std::string_view verdict, std::string_view range, const ctcore::nf_nat_decision& why);
+  // nf_nat_inet_fn() is about to bind ct for `manip` (the world's part,
+  // said before the core's): by the rule matching `rule_match` with verdict
+  // `verdict` to `range`; a null `rule_match`: no rule bound it (the null
+  // binding follows). The binding itself is told from the core's reports.
+  void nat_rule(const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip, const char* rule_match,
+                std::string_view verdict, std::string_view range);
   // An ICMP error about a NATed conn was translated.
   void nat_icmp(const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip, std::string_view before,
                 std::string_view after);
@@ -108,6 +110,12 @@ class ExplainWriter : public ctcore::Observer {
   void on_stat(const ctcore::net& n, uint16_t cpu, const char* counter, uint32_t by, const char* fn) override;
   void on_list(const ctcore::nf_conn& ct, ctcore::CtList list, bool enter, uint32_t where, const char* fn) override;
   void on_table_full(const ctcore::net& n, uint32_t count, uint32_t max) override;
+  void on_nat_decision(const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip,
+                       const ctcore::nf_conntrack_tuple& tuple, const ctcore::nf_nat_decision& why) override;
+  void on_alter_reply(const ctcore::nf_conn& ct, const ctcore::nf_conntrack_tuple& reply) override;
+  void on_event_cache(const ctcore::nf_conn& ct, unsigned event) override;
+  void on_event_deliver(const ctcore::nf_conn& ct, unsigned events, unsigned missed, const char* fn) override;
+  void on_event_result(const ctcore::nf_conn& ct, int ret, unsigned missed, bool destroy_fail, const char* fn) override;
 
  private:
   enum class Block { kNone, kPacket, kAction, kWork };
@@ -118,7 +126,7 @@ class ExplainWriter : public ctcore::Observer {
   // A list or reference fact the core reported, waiting for the step it
   // belongs to (see the file comment).
   struct Fact {
-    enum class Kind : uint8_t { kList, kRef, kStatus } kind;
+    enum class Kind : uint8_t { kList, kRef, kStatus, kEvent } kind;
     uint32_t conn;
     const char* fn;
     ctcore::CtList list = ctcore::CtList::kUnconfirmed;
@@ -126,7 +134,7 @@ class ExplainWriter : public ctcore::Observer {
     uint32_t where = 0;  // bucket or CPU (kList)
     int delta = 0;       // kRef
     uint32_t use = 0;    // kRef
-    unsigned bit = 0;    // kStatus
+    unsigned bit = 0;    // kStatus: the IPS_ bit; kEvent: the IPCT_ event
     uint16_t net = 0;
   };
   // Removes and returns the first waiting fact of `conn` that `want` accepts.
@@ -170,6 +178,18 @@ class ExplainWriter : public ctcore::Observer {
   bool open_to_work_ = false;  // it goes to work_lines_, not out_
   bool calls_open_ = false;    // the open line is the hook step's call chain
   bool table_full_ = false;    // on_table_full() was the last allocation's
+  // The delivery the core is making (on_event_deliver), told with each
+  // listener's outcome (event()).
+  struct Delivery {
+    uint32_t conn = 0;
+    unsigned events = 0;
+    unsigned missed = 0;
+    const char* fn = nullptr;  // null: none in progress
+  };
+  Delivery delivery_;
+  // The conn whose packet is leaving the stack (packet_done): the core's put
+  // that follows (nf_reset_ct) completes that step's line. 0: none.
+  uint32_t leaving_ = 0;
 };
 
 }  // namespace ctsim

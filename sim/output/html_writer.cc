@@ -291,7 +291,14 @@ void HtmlWriter::nat(const nf_conn& ct, ctcore::nf_nat_manip_type manip, const c
   record(kNat, ct.id, (dst ? 1u : 0u) | (rule_match != nullptr ? 2u : 0u), "");
   // The binding changes the REPLY tuple (nf_nat_setup_info).
   info(ct).reply = format_tuple(ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple);
-  explain_->nat(ct, manip, rule_match, verdict, range, why);
+  (void)verdict;
+  (void)range;
+  (void)why;  // the narrative has the binding from the core's reports
+}
+
+void HtmlWriter::nat_rule(const nf_conn& ct, ctcore::nf_nat_manip_type manip, const char* rule_match,
+                          std::string_view verdict, std::string_view range) {
+  if (!cut()) explain_->nat_rule(ct, manip, rule_match, verdict, range);
 }
 
 void HtmlWriter::nat_icmp(const nf_conn& ct, ctcore::nf_nat_manip_type manip, std::string_view before,
@@ -491,6 +498,22 @@ void HtmlWriter::on_list(const nf_conn& ct, ctcore::CtList list, bool enter, uin
 }
 void HtmlWriter::on_table_full(const ctcore::net& n, uint32_t count, uint32_t max) {
   if (!cut()) explain_->on_table_full(n, count, max);
+}
+void HtmlWriter::on_nat_decision(const nf_conn& ct, ctcore::nf_nat_manip_type manip,
+                                 const ctcore::nf_conntrack_tuple& tuple, const ctcore::nf_nat_decision& why) {
+  if (!cut()) explain_->on_nat_decision(ct, manip, tuple, why);
+}
+void HtmlWriter::on_alter_reply(const nf_conn& ct, const ctcore::nf_conntrack_tuple& reply) {
+  if (!cut()) explain_->on_alter_reply(ct, reply);
+}
+void HtmlWriter::on_event_cache(const nf_conn& ct, unsigned event) {
+  if (!cut()) explain_->on_event_cache(ct, event);
+}
+void HtmlWriter::on_event_deliver(const nf_conn& ct, unsigned events, unsigned missed, const char* fn) {
+  if (!cut()) explain_->on_event_deliver(ct, events, missed, fn);
+}
+void HtmlWriter::on_event_result(const nf_conn& ct, int ret, unsigned missed, bool destroy_fail, const char* fn) {
+  if (!cut()) explain_->on_event_result(ct, ret, missed, destroy_fail, fn);
 }
 
 // --- The page. ---

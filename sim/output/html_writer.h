@@ -72,6 +72,8 @@ class HtmlWriter : public ctcore::Observer {
   void verdict(const ctcore::nf_conn* ct, std::string_view hook, std::string_view verdict, std::string_view reason);
   void nat(const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip, const char* rule_match,
            std::string_view verdict, std::string_view range, const ctcore::nf_nat_decision& why);
+  void nat_rule(const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip, const char* rule_match,
+                std::string_view verdict, std::string_view range);
   void nat_icmp(const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip, std::string_view before,
                 std::string_view after);
   void packet_done(const ctcore::nf_conn* ct);
@@ -109,6 +111,12 @@ class HtmlWriter : public ctcore::Observer {
   void on_stat(const ctcore::net& n, uint16_t cpu, const char* counter, uint32_t by, const char* fn) override;
   void on_list(const ctcore::nf_conn& ct, ctcore::CtList list, bool enter, uint32_t where, const char* fn) override;
   void on_table_full(const ctcore::net& n, uint32_t count, uint32_t max) override;
+  void on_nat_decision(const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip,
+                       const ctcore::nf_conntrack_tuple& tuple, const ctcore::nf_nat_decision& why) override;
+  void on_alter_reply(const ctcore::nf_conn& ct, const ctcore::nf_conntrack_tuple& reply) override;
+  void on_event_cache(const ctcore::nf_conn& ct, unsigned event) override;
+  void on_event_deliver(const ctcore::nf_conn& ct, unsigned events, unsigned missed, const char* fn) override;
+  void on_event_result(const ctcore::nf_conn& ct, int ret, unsigned missed, bool destroy_fail, const char* fn) override;
 
  private:
   // One step of the run, as the slider moves over them.

@@ -103,6 +103,23 @@ class ObserverFanout : public ctcore::Observer {
   void on_table_full(const ctcore::net& n, uint32_t count, uint32_t max) override {
     for (auto* o : targets_) o->on_table_full(n, count, max);
   }
+  void on_nat_decision(const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip,
+                       const ctcore::nf_conntrack_tuple& tuple, const ctcore::nf_nat_decision& why) override {
+    for (auto* o : targets_) o->on_nat_decision(ct, manip, tuple, why);
+  }
+  void on_alter_reply(const ctcore::nf_conn& ct, const ctcore::nf_conntrack_tuple& reply) override {
+    for (auto* o : targets_) o->on_alter_reply(ct, reply);
+  }
+  void on_event_cache(const ctcore::nf_conn& ct, unsigned event) override {
+    for (auto* o : targets_) o->on_event_cache(ct, event);
+  }
+  void on_event_deliver(const ctcore::nf_conn& ct, unsigned events, unsigned missed, const char* fn) override {
+    for (auto* o : targets_) o->on_event_deliver(ct, events, missed, fn);
+  }
+  void on_event_result(const ctcore::nf_conn& ct, int ret, unsigned missed, bool destroy_fail,
+                       const char* fn) override {
+    for (auto* o : targets_) o->on_event_result(ct, ret, missed, destroy_fail, fn);
+  }
 
  private:
   std::vector<ctcore::Observer*> targets_;

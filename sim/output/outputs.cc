@@ -138,8 +138,17 @@ void Outputs::nat(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct,
   const std::string range_text = format_nat_range(range);
   if (trace_) trace_->nat(n, cpu, ct, manip_word, rule_word, range_text, why);
   const char* match = rule != nullptr ? rule->match_text.c_str() : nullptr;
-  if (explain_) explain_->nat(ct, manip, match, rule_word, range_text, why);
   if (html_) html_->nat(ct, manip, match, rule_word, range_text, why);
+}
+
+void Outputs::nat_rule(const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip, const RuleSpec* rule,
+                       const ctcore::nf_nat_range2* range) {
+  if (!explain_ && !html_) return;
+  const std::string_view rule_word = rule != nullptr ? enum_name(kVerdictNames, rule->verdict) : "";
+  const std::string range_text = range != nullptr ? format_nat_range(*range) : std::string();
+  const char* match = rule != nullptr ? rule->match_text.c_str() : nullptr;
+  if (explain_) explain_->nat_rule(ct, manip, match, rule_word, range_text);
+  if (html_) html_->nat_rule(ct, manip, match, rule_word, range_text);
 }
 
 void Outputs::nat_icmp(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip,
@@ -275,13 +284,11 @@ void Outputs::listener_event(const ctcore::net& n, const ctcore::nf_conn& ct, st
                              std::string_view type, unsigned events, bool room, bool reliable, size_t backlog) {
   if (trace_) trace_->event(n, ct, name, type, events, room);
   if (!explain_ && !html_) return;
+  // The listener's part only: what the core does about a refusal is the
+  // core's to report (Observer::on_event_result).
   const std::string outcome =
       room       ? fmt::format("queued (backlog {})", backlog)
-      : reliable ? std::string(type == "DESTROY"
-                                   ? "refused: the reliable listener's buffer is full: nf_ct_delete() keeps the "
-                                     "table's reference and the conn waits for ecache_work() to redeliver it"
-                                   : "refused: the reliable listener's buffer is full: the events join the conn's "
-                                     "`missed` bits and ride with its next event (nothing keeps the conn)")
+      : reliable ? std::string("refused: the reliable listener's buffer is full: ctnetlink returns -ENOBUFS")
                  : std::string("lost: the buffer is full (the reader will see ENOBUFS)");
   if (explain_) explain_->event(ct, name, type, events, outcome);
   if (html_) html_->listener_event(ct, name, type, events, outcome, room);

@@ -107,6 +107,11 @@ class Outputs {
   // within `range`; `why` says how the tuple was chosen.
   void nat(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip,
            const RuleSpec* rule, const ctcore::nf_nat_range2& range, const ctcore::nf_nat_decision& why);
+  // nf_nat_inet_fn() hands ct to the core for `manip`: `rule` (null: none
+  // bound it, the null binding follows) with its range (null: none). Said
+  // before the core's call, whose steps the core reports itself.
+  void nat_rule(const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip, const RuleSpec* rule,
+                const ctcore::nf_nat_range2* range);
   // An ICMP error about ct was translated (nf_nat_icmp_reply_translation).
   void nat_icmp(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip,
                 const ctcore::Packet& before, const ctcore::Packet& after);

@@ -370,6 +370,7 @@ bool Simulator::nat_step(InFlight& f, ctcore::net& n, nf_inet_hooks hook, ctcore
       if (r.rule->is_src_nat() != (manip == ctcore::NF_NAT_MANIP_SRC)) continue;
       if (!r.rule->match.matches(f.skb)) continue;
       const ctcore::nf_nat_range2& range = r.rule->to[r.used++ % r.rule->to.size()];
+      if (watched_) outputs_->nat_rule(*ct, manip, r.rule, &range);
       unsigned v;
       if (r.rule->verdict == RuleSpec::Verdict::kMasquerade) {
         // The address the outgoing interface offers for this family.
@@ -401,6 +402,7 @@ bool Simulator::nat_step(InFlight& f, ctcore::net& n, nf_inet_hooks hook, ctcore
     }
     if (!ctcore::nf_nat_initialized(ct, manip)) {
       why = {};
+      if (watched_) outputs_->nat_rule(*ct, manip, nullptr, nullptr);
       ctcore::nf_nat_alloc_null_binding(*core_, ct, manip, &why);
       if (watched_) {
         const ctcore::nf_conntrack_tuple& reply = ct->tuplehash[ctcore::IP_CT_DIR_REPLY].tuple;
