@@ -57,8 +57,10 @@ json nat_flow(const json& rule, const std::string& dst) {
 std::vector<std::string> packets_from(const Outcome& o, const std::string& from) {
   std::vector<std::string> r;
   for (const json& j : o.trace)
-    if (j["kind"] == "pkt" && j["hook"] == "prerouting" && j["pkt"].get<std::string>().starts_with("tcp " + from))
-      r.push_back(j["pkt"]);
+    // value(): not every record has these keys (the header has no kind).
+    if (j.value("kind", "") == "pkt" && j.value("hook", "") == "prerouting" &&
+        j.value("pkt", "").starts_with("tcp " + from))
+      r.push_back(j.value("pkt", ""));
   return r;
 }
 
@@ -78,7 +80,8 @@ TEST_CASE("a flow through masquerade: the server answers the node's address and 
   // Every conn saw its reply: SEEN_REPLY and ASSURED, as without NAT.
   int assured = 0;
   for (const json& j : o.trace)
-    if (j["kind"] == "update" && j["state"] == "ESTABLISHED") assured += j["status"].dump().find("IPS_ASSURED") != std::string::npos;
+    if (j.value("kind", "") == "update" && j.value("state", "") == "ESTABLISHED")
+      assured += j.value("status", json::array()).dump().find("IPS_ASSURED") != std::string::npos;
   CHECK(assured >= 50);
 }
 
