@@ -27,18 +27,59 @@ struct Seen {
   uint32_t skb = 0;   // references packets hold
 };
 
+// The side table lives across calls (tests and --check run the checker
+// after every event: a fresh table the size of the slab each time would cost
+// more than the walk). Only the entries a call touched are reset, on every
+// way out, so each call starts from an empty table.
+class SeenTable {
+ public:
+  SeenTable(std::vector<Seen>& seen, std::vector<size_t>& touched, size_t slots) : seen_(seen), touched_(touched) {
+    if (seen_.size() < slots) seen_.resize(slots);
+    touched_.clear();
+  }
+  ~SeenTable() {
+    for (size_t i : touched_) seen_[i] = Seen{};
+    touched_.clear();
+  }
+  SeenTable(const SeenTable&) = delete;
+  SeenTable& operator=(const SeenTable&) = delete;
+  Seen& at(size_t slot, const nf_conn* ct) {
+    Seen& e = seen_[slot];
+    if (e.ct == nullptr) touched_.push_back(slot);
+    e.ct = ct;
+    return e;
+  }
+  // Every touched entry, in slot order: by a sort of the touched slots when
+  // they are few, by a scan of the whole table when they are many.
+  template <class Fn>
+  std::string each(Fn fn) {
+    if (touched_.size() * 16 < seen_.size()) {
+      std::sort(touched_.begin(), touched_.end());
+      for (size_t i : touched_)
+        if (auto err = fn(seen_[i]); !err.empty()) return err;
+    } else {
+      for (const Seen& e : seen_)
+        if (e.ct != nullptr)
+          if (auto err = fn(e); !err.empty()) return err;
+    }
+    return {};
+  }
+
+ private:
+  std::vector<Seen>& seen_;
+  std::vector<size_t>& touched_;
+};
+
 }  // namespace
 
 std::string Conntrack::check_invariants(const std::vector<std::pair<const nf_conn*, uint32_t>>& skb_refs) const {
-  std::vector<Seen> seen(slab_.slots());
+  thread_local std::vector<Seen> seen_storage;
+  thread_local std::vector<size_t> touched_storage;
+  SeenTable seen(seen_storage, touched_storage, slab_.slots());
   uint16_t nets_end = 0;
   for (const auto& np : nets_) nets_end = std::max<uint16_t>(nets_end, static_cast<uint16_t>(np->index + 1));
   std::vector<uint32_t> per_net(nets_end);
-  auto at = [&](const nf_conn* ct) -> Seen& {
-    Seen& e = seen[slab_.slot_of(ct)];
-    e.ct = ct;
-    return e;
-  };
+  auto at = [&](const nf_conn* ct) -> Seen& { return seen.at(slab_.slot_of(ct), ct); };
 
   auto claim = [&](const nf_conn* ct, char where) -> std::string {
     Seen& e = at(ct);
@@ -47,7 +88,8 @@ std::string Conntrack::check_invariants(const std::vector<std::pair<const nf_con
       return fmt::format("conn {} is on two lists ({} and {})", ct->id, e.place, where);
     }
     e.place = where;
-    if (ct->net >= per_net.size()) return fmt::format("conn {} of namespace index {}, which does not exist", ct->id, ct->net);
+    if (ct->net >= per_net.size())
+      return fmt::format("conn {} of namespace index {}, which does not exist", ct->id, ct->net);
     ++per_net[ct->net];
     return {};
   };
@@ -145,11 +187,14 @@ std::string Conntrack::check_invariants(const std::vector<std::pair<const nf_con
       return fmt::format("bucket {} holds {} nodes, its hint says {}", b, chain,
                          hint.knows_nodes() ? hint.nodes() : BucketHint::kManyNodes);
   }
-  for (const Seen& e : seen) {
-    if (e.nodes == 0) continue;
-    const unsigned want = e.ct->test_bit(IPS_NAT_CLASH_BIT) ? 2u : 3u;
-    if (e.nodes != want) return fmt::format("conn {} has nodes {} in the table, want {}", e.ct->id, e.nodes, want);
-  }
+  if (auto err = seen.each([](const Seen& e) -> std::string {
+        if (e.nodes == 0) return {};
+        const unsigned want = e.ct->test_bit(IPS_NAT_CLASH_BIT) ? 2u : 3u;
+        if (e.nodes != want) return fmt::format("conn {} has nodes {} in the table, want {}", e.ct->id, e.nodes, want);
+        return {};
+      });
+      !err.empty())
+    return err;
 
   for (const auto& [ct, cnt] : skb_refs) {
     Seen& e = at(ct);
@@ -170,16 +215,19 @@ std::string Conntrack::check_invariants(const std::vector<std::pair<const nf_con
     if (auto err = claim(ct, 'p'); !err.empty()) return err;
   }
   uint64_t in_table = 0;
-  for (const Seen& e : seen) {
-    if (e.place == 0) continue;
-    const nf_conn* ct = e.ct;
-    uint32_t want = e.skb;
-    if (e.place == 't' || e.place == 'e') ++want;
-    if (e.place == 'd' && ct->ecache.state == NFCT_ECACHE_DESTROY_FAIL) ++want;
-    if (ct->use != want) return fmt::format("conn {} has use {} but {} references exist", ct->id, ct->use, want);
-    if (ct->use == 0) return fmt::format("conn {} reachable with use 0", ct->id);
-    in_table += e.place == 't' ? 1 : 0;
-  }
+  if (auto err = seen.each([&](const Seen& e) -> std::string {
+        if (e.place == 0) return {};
+        const nf_conn* ct = e.ct;
+        uint32_t want = e.skb;
+        if (e.place == 't' || e.place == 'e') ++want;
+        if (e.place == 'd' && ct->ecache.state == NFCT_ECACHE_DESTROY_FAIL) ++want;
+        if (ct->use != want) return fmt::format("conn {} has use {} but {} references exist", ct->id, ct->use, want);
+        if (ct->use == 0) return fmt::format("conn {} reachable with use 0", ct->id);
+        in_table += e.place == 't' ? 1 : 0;
+        return {};
+      });
+      !err.empty())
+    return err;
   for (const auto& [ct, cnt] : skb_refs) {
     if (at(ct).place == 0) return fmt::format("a packet holds conn {} which is on no list", ct->id);
   }
