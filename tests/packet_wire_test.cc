@@ -161,17 +161,21 @@ uint32_t toeplitz_by_bits(const uint8_t* input, size_t len) {
   }
   return result;
 }
-}  // namespace
 
-TEST_CASE("the table-driven Toeplitz hash equals the bit-by-bit definition for every length RSS hashes") {
-  // A fixed pseudo-random sequence (xorshift32): deterministic inputs.
-  uint32_t x = 0x12345678u;
-  auto next = [&x] {
+// A fixed pseudo-random byte source (xorshift32) for the bit-exactness tests.
+struct Xorshift32 {
+  uint32_t x;
+  uint32_t operator()() {
     x ^= x << 13;
     x ^= x >> 17;
     x ^= x << 5;
     return x;
-  };
+  }
+};
+}  // namespace
+
+TEST_CASE("the table-driven Toeplitz hash equals the bit-by-bit definition for every length RSS hashes") {
+  Xorshift32 next{0x12345678u};  // deterministic inputs
   uint8_t in[36];
   int compared = 0;
   for (size_t len : {size_t{0}, size_t{1}, size_t{2}, size_t{3}, size_t{8}, size_t{12}, size_t{32}, size_t{36}}) {
@@ -201,13 +205,7 @@ TEST_CASE("csum_partial folds to RFC 1071's checksum for every length, start sum
     while (s >> 16) s = (s & 0xffff) + (s >> 16);
     return static_cast<uint16_t>(~s & 0xffff);
   };
-  uint32_t x = 0x9e3779b9u;  // xorshift32: deterministic data
-  auto next = [&x] {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return x;
-  };
+  Xorshift32 next{0x9e3779b9u};  // deterministic data
   uint8_t d[1500];
   int compared = 0;
   for (int fill = 0; fill < 3; ++fill) {  // random, zeros, ones
