@@ -152,6 +152,9 @@ namespace {
 // The observer's reports on the packet path, out of line and cold: with
 // tracing off each costs one predictable branch, no call set-up.
 [[gnu::cold, gnu::noinline]] void report_call(Observer* obs, const char* fn) { obs->on_call(fn); }
+[[gnu::cold, gnu::noinline]] void report_branch(Observer* obs, const nf_conn* ct, CtBranch b, const char* fn) {
+  obs->on_branch(ct, b, fn);
+}
 [[gnu::cold, gnu::noinline]] void report_stat(Observer* obs, const net& n, uint16_t cpu, const char* counter,
                                               const char* fn) {
   obs->on_stat(n, cpu, counter, 1, fn);
@@ -335,9 +338,9 @@ void Conntrack::nf_conntrack_free(nf_conn* ct) {
     nat_bysource_.nf_nat_cleanup_conntrack(ct);
     if (obs_ != nullptr) obs_->on_list(*ct, CtList::kNatBysource, false, 0, "nf_nat_cleanup_conntrack");
   }
-  if (obs_ != nullptr) obs_->on_free(*ct);
   CT_ASSERT(n.count > 0, "namespace count underflow");
   --n.count;
+  if (obs_ != nullptr) obs_->on_free(*ct);
   slab_.free(ct);
 }
 
@@ -464,7 +467,10 @@ uint32_t Conntrack::early_drop_list(net& n, hlist_nulls_head* head) {
     if (tmp->test_bit(IPS_ASSURED_BIT) || tmp->net != n.index || nf_ct_is_dying(tmp)) continue;
     if (tmp->use == 0) continue;
     nf_conntrack_get(tmp);
-    if (obs_ != nullptr) obs_->on_ref(*tmp, +1, tmp->use, "early_drop_list");
+    if (obs_ != nullptr) {
+      obs_->on_branch(tmp, CtBranch::kEarlyDropList, "early_drop_list");
+      obs_->on_ref(*tmp, +1, tmp->use, "early_drop_list");
+    }
     if (tmp->net == n.index && nf_ct_is_confirmed(tmp) && nf_ct_delete(tmp, 0, 0, DeathReason::kEarlyDrop)) {
       ++drops;
     }
@@ -521,6 +527,8 @@ int Conntrack::resolve_normal_ct(net& n, uint16_t cpu, Packet& skb) {
   const uint32_t hash = hash_conntrack_raw(tuple, n);
   nf_conntrack_tuple_hash* h = nf_conntrack_find_get_hashed(n, cpu, tuple, hash, true);
   if (h == nullptr) {
+    if (obs_ != nullptr) [[unlikely]]
+      report_branch(obs_, nullptr, CtBranch::kInitConntrack, "resolve_normal_ct");
     bool table_full = false;
     h = init_conntrack(n, cpu, tuple, hash, &table_full);
     if (h == nullptr) return table_full ? -1 : 0;
@@ -595,7 +603,10 @@ unsigned Conntrack::nf_conntrack_in(net& n, uint16_t cpu, Packet& skb, nf_inet_h
       }
       return static_cast<unsigned>(-ret);
     }
-    if (skb.ct != nullptr || skb.untracked) return NF_ACCEPT;  // RELATED or untracked
+    if (skb.ct != nullptr || skb.untracked) {  // RELATED or untracked
+      if (obs_ != nullptr) obs_->on_branch(skb.ct, CtBranch::kReturnEarly, "nf_conntrack_in");
+      return NF_ACCEPT;
+    }
   }
 
   for (;;) {  // `repeat:` in the kernel
@@ -643,6 +654,7 @@ unsigned Conntrack::nf_conntrack_in(net& n, uint16_t cpu, Packet& skb, nf_inet_h
         if (obs_ != nullptr) obs_->on_stat(n, cpu, "drop", 1, "nf_conntrack_in");
       }
       if (ret == -static_cast<int>(NF_REPEAT)) {
+        if (obs_ != nullptr) obs_->on_branch(nullptr, CtBranch::kRepeat, "nf_conntrack_in");
         invalid_reason_ = nullptr;
         continue;
       }
@@ -722,6 +734,7 @@ unsigned Conntrack::nf_conntrack_confirm(uint16_t cpu, Packet& skb) {
   hash_link(&ct->tuplehash[IP_CT_DIR_ORIGINAL], ct, raw);
   hash_link(&ct->tuplehash[IP_CT_DIR_REPLY], ct, reply_raw);
   if (obs_ != nullptr) {
+    obs_->on_status_set(*ct, IPS_CONFIRMED_BIT, "__nf_conntrack_confirm");
     obs_->on_list(*ct, CtList::kHashOriginal, true, hash, "__nf_conntrack_hash_insert");
     obs_->on_list(*ct, CtList::kHashReply, true, reply_hash, "__nf_conntrack_hash_insert");
     obs_->on_ref(*ct, +1, ct->use, "__nf_conntrack_confirm");
@@ -815,7 +828,10 @@ unsigned Conntrack::nf_conntrack_confirm_chainlimit(uint16_t cpu, Packet& skb, u
 unsigned Conntrack::nf_ct_chaintoolong(uint16_t cpu, Packet& skb) {
   nf_conn* ct = skb.ct;
   net& n = nf_ct_net(ct);
-  if (obs_ != nullptr) obs_->on_dying(*ct, DeathReason::kClash);
+  if (obs_ != nullptr) {
+    obs_->on_branch(ct, CtBranch::kNotInserted, "__nf_conntrack_confirm");
+    obs_->on_dying(*ct, DeathReason::kClash);
+  }
   nf_ct_add_to_dying_list(ct);
   ++stat(n, cpu).chaintoolong;
   ++stat(n, cpu).insert_failed;
@@ -849,6 +865,7 @@ unsigned Conntrack::nf_ct_resolve_clash(Packet& skb, nf_conntrack_tuple_hash* h,
   }
   if (obs_ != nullptr) {
     obs_->on_clash(*loser, *winner, "drop");
+    obs_->on_branch(loser, CtBranch::kNotInserted, "nf_ct_resolve_clash");
     obs_->on_dying(*loser, DeathReason::kClash);
   }
   nf_ct_add_to_dying_list(loser);
@@ -899,6 +916,7 @@ unsigned Conntrack::nf_ct_resolve_clash_detail(Packet& skb, nf_conntrack_tuple_h
   if (nf_ct_can_merge(winner, loser)) {
     if (obs_ != nullptr) {
       obs_->on_clash(*loser, *winner, "merged into winner");
+      obs_->on_branch(loser, CtBranch::kNotInserted, "__nf_ct_resolve_clash");
       obs_->on_dying(*loser, DeathReason::kClash);
     }
     nf_conntrack_get(winner);
@@ -965,7 +983,10 @@ void Conntrack::nf_ct_gc_expired(nf_conn* ct, DeathReason why) {
 bool Conntrack::nf_ct_delete(nf_conn* ct, uint32_t portid, int report, DeathReason why) {
   if (ct->test_and_set_bit(IPS_DYING_BIT)) return false;
   net& n = nf_ct_net(ct);
-  if (obs_ != nullptr) obs_->on_dying(*ct, why);
+  if (obs_ != nullptr) {
+    obs_->on_status_set(*ct, IPS_DYING_BIT, "nf_ct_delete");
+    obs_->on_dying(*ct, why);
+  }
   int r = 0;
   if (ct->ecache.present) r = nf_conntrack_eventmask_report(1u << IPCT_DESTROY, ct, portid, report);
   if (r < 0) {
@@ -1071,7 +1092,8 @@ void Conntrack::destroy_conntrack(nf_conn* ct) {
 // (a NAT_CLASH entry has no other), and kills each conn of the net. After
 // every kill the walk resumes at the same bucket from its head.
 uint32_t Conntrack::nf_conntrack_flush(net* only, DeathReason why) {
-  return nf_ct_iterate_cleanup_net(only, [](const nf_conn*, const void*) { return true; }, nullptr, why);
+  return nf_ct_iterate_cleanup_net(
+      only, [](const nf_conn*, const void*) { return true; }, nullptr, why);
 }
 
 uint32_t Conntrack::nf_ct_iterate_cleanup_net(net* only, bool (*iter)(const nf_conn* ct, const void* data),
@@ -1113,7 +1135,10 @@ void Conntrack::net_exit(net& n) {
   for (ct_pcpu& p : n.pcpu) {
     for (hlist_nulls_node* node : hlist_nulls_walk(p.unconfirmed.first)) {
       nf_conn* ct = nf_ct_tuplehash_to_ctrack(hnnode_to_tuplehash(node));
-      if (!ct->test_and_set_bit(IPS_DYING_BIT) && obs_ != nullptr) obs_->on_dying(*ct, DeathReason::kNetns);
+      if (!ct->test_and_set_bit(IPS_DYING_BIT) && obs_ != nullptr) {
+        obs_->on_status_set(*ct, IPS_DYING_BIT, "nf_ct_unconfirmed_destroy");
+        obs_->on_dying(*ct, DeathReason::kNetns);
+      }
     }
   }
   // The namespace is going: nobody will read undelivered DESTROYs. The

@@ -93,7 +93,10 @@ void Conntrack::gc_worker_slices() {
         continue;
       }
       if (gc_worker_can_early_drop(tmp)) {
-        if (obs_ != nullptr) obs_->on_ref(*tmp, +1, tmp->use, "gc_worker");
+        if (obs_ != nullptr) {
+          obs_->on_branch(tmp, CtBranch::kGcEarlyDrop, "gc_worker");
+          obs_->on_ref(*tmp, +1, tmp->use, "gc_worker");
+        }
         nf_ct_kill(tmp, DeathReason::kEarlyDrop);
         ++early_dropped;
         if (obs_ != nullptr) obs_->on_ref(*tmp, -1, tmp->use - 1, "gc_worker");
@@ -253,7 +256,10 @@ void Conntrack::gc_worker_cycle() {
           continue;
         }
         if (gc_worker_can_early_drop(tmp)) {
-          if (obs_ != nullptr) obs_->on_ref(*tmp, +1, tmp->use, "gc_worker");
+          if (obs_ != nullptr) {
+            obs_->on_branch(tmp, CtBranch::kGcEarlyDrop, "gc_worker");
+            obs_->on_ref(*tmp, +1, tmp->use, "gc_worker");
+          }
           nf_ct_kill(tmp, DeathReason::kEarlyDrop);
           ++early_dropped;
           if (autotune) ++expired_count;

@@ -24,14 +24,14 @@ struct Packet;
 // Why a conn was killed (the trace's `dying.reason`). The kernel's
 // nf_ct_delete() has no such argument; ctsim threads it through to explain.
 enum class DeathReason : uint8_t {
-  kTimeout,    // expired, met by a lookup walk (nf_ct_gc_expired)
-  kGc,         // expired, met by gc_worker
-  kFlush,      // conntrack -F
-  kDelete,     // conntrack -D
-  kEarlyDrop,  // early_drop() or the GC's 95% early drop
-  kNetns,      // namespace exit
-  kTracker,    // the protocol tracker killed it (TCP RST, reopen)
-  kClash,      // the loser of a confirm race
+  kTimeout,     // expired, met by a lookup walk (nf_ct_gc_expired)
+  kGc,          // expired, met by gc_worker
+  kFlush,       // conntrack -F
+  kDelete,      // conntrack -D
+  kEarlyDrop,   // early_drop() or the GC's 95% early drop
+  kNetns,       // namespace exit
+  kTracker,     // the protocol tracker killed it (TCP RST, reopen)
+  kClash,       // the loser of a confirm race
   kMasquerade,  // its masquerade address went away (masq_inet_event)
 };
 const char* death_reason_name(DeathReason r);
@@ -46,6 +46,24 @@ enum class CtList : uint8_t {
   kNatBysource,   // the NAT bysource table (a source manip's binding; `where`: its bucket when entered)
 };
 const char* ct_list_name(CtList l);
+
+// A branch of the packet path that the narrative states (on_branch): each
+// reported by the core where it takes it.
+enum class CtBranch : uint8_t {
+  kInitConntrack,  // resolve_normal_ct(): the lookup found no conn, it calls init_conntrack()
+  kReturnEarly,    // nf_conntrack_in(): the error path gave the skb its ctinfo (RELATED or
+                   // UNTRACKED): it returns NF_ACCEPT without resolve_normal_ct() or a tracker
+  kRepeat,         // nf_conntrack_in(): the tracker returned -NF_REPEAT: back to `repeat:`,
+                   // resolve_normal_ct() looks the packet up again
+  kNotInserted,    // confirm's clash or chain-too-long exit (nf_ct_resolve_clash,
+                   // __nf_ct_resolve_clash, __nf_conntrack_confirm): the conn is not
+                   // inserted and leaves without nf_ct_delete(), so it gets no IPS_DYING
+                   // and reports no IPCT_DESTROY; the skb's put frees it
+  kEarlyDropList,  // early_drop_list(): a conn of the namespace, neither ASSURED nor dying,
+                   // while the table is over nf_conntrack_max: nf_ct_delete()
+  kGcEarlyDrop,    // gc_worker(): the namespace holds at least 95% of nf_conntrack_max and
+                   // gc_worker_can_early_drop() allows this conn: it is killed (nf_ct_kill)
+};
 
 class Observer {
  public:
@@ -70,6 +88,8 @@ class Observer {
   virtual void on_clash(const nf_conn& /*loser*/, const nf_conn& /*winner*/, const char* /*outcome*/) {}
   virtual void on_dying(const nf_conn& /*ct*/, DeathReason /*reason*/) {}
   virtual void on_destroy(const nf_conn& /*ct*/) {}
+  // nf_conntrack_free(): ct goes back to the slab. Called after its
+  // namespace's count was lowered (the count the narrative states).
   virtual void on_free(const nf_conn& /*ct*/) {}
 
   // ---- The narrative's facts (issue 21): each made by the core where the
@@ -80,6 +100,8 @@ class Observer {
   // The packet path entered `fn` (resolve_normal_ct, nf_conntrack_handle_icmp,
   // nf_conntrack_inet_error).
   virtual void on_call(const char* /*fn*/) {}
+  // `fn` took the branch `b` (ct: the conn it concerns, or null).
+  virtual void on_branch(const nf_conn* /*ct*/, CtBranch /*b*/, const char* /*fn*/) {}
   // `fn` set the skb's conn (null: none, or untracked) and its ctinfo.
   virtual void on_ctinfo(const nf_conn* /*ct*/, ip_conntrack_info /*ctinfo*/, const char* /*fn*/) {}
   // `fn` took (delta +1) or put (delta -1) a reference on ct; `use` is the
@@ -90,7 +112,9 @@ class Observer {
   // would otherwise refuse (tcp_be_liberal), else null. Made on every
   // tracker run, also when it changed nothing.
   virtual void on_tracker(const nf_conn& /*ct*/, const char* /*fn*/, int /*verdict*/, const char* /*note*/) {}
-  // `fn` set status bit `bit` of ct (bits set outside the trackers).
+  // `fn` set status bit `bit` of ct (bits set outside the trackers:
+  // IPS_CONFIRMED by __nf_conntrack_confirm, IPS_DYING by nf_ct_delete or
+  // nf_ct_unconfirmed_destroy, IPS_SEEN_REPLY by nf_conntrack_in, NAT bits).
   virtual void on_status_set(const nf_conn& /*ct*/, unsigned /*bit*/, const char* /*fn*/) {}
   // `fn` added `by` to the ip_conntrack_stat counter `counter` of (n, cpu).
   virtual void on_stat(const net& /*n*/, uint16_t /*cpu*/, const char* /*counter*/, uint32_t /*by*/,

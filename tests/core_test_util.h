@@ -5,6 +5,7 @@
 #define CTSIM_TESTS_CORE_TEST_UTIL_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "core/nf_conntrack_ecache.h"
@@ -23,7 +24,18 @@ class Recorder : public Observer {
     dying.push_back(ct.id);
     reasons.push_back(why);
   }
-  void on_free(const nf_conn& ct) override { freed.push_back(ct.id); }
+  void on_free(const nf_conn& ct) override {
+    freed.push_back(ct.id);
+    if (watch != nullptr) count_at_free.push_back(watch->count);
+  }
+  // The narrative's facts, in order, as "<fn> <what> <conn id>".
+  void on_status_set(const nf_conn& ct, unsigned bit, const char* fn) override {
+    facts.push_back(std::string(fn) + " status bit " + std::to_string(bit) + " conn " + std::to_string(ct.id));
+  }
+  void on_branch(const nf_conn* ct, CtBranch b, const char* fn) override {
+    facts.push_back(std::string(fn) + " branch " + std::to_string(static_cast<int>(b)) + " conn " +
+                    std::to_string(ct != nullptr ? ct->id : 0));
+  }
   void on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped, uint32_t next_run) override {
     gc.push_back({scanned, expired, buckets, early_dropped, next_run});
   }
@@ -39,6 +51,9 @@ class Recorder : public Observer {
     return false;
   }
   std::vector<uint32_t> dying, freed;
+  const net* watch = nullptr;           // whose count on_free records
+  std::vector<uint32_t> count_at_free;  // that count, as on_free saw it
+  std::vector<std::string> facts;
   std::vector<DeathReason> reasons;
   std::vector<GcRun> gc;
   uint32_t last_bucket = 0, last_chain = 0;

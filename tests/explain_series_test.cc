@@ -200,7 +200,7 @@ TEST_CASE("explain: queue, clash, lost and refused events, flush and netns exit"
   // move as the core reported it.
   CHECK(has(e,
             "       nf_ct_del_from_dying_or_unconfirmed_list(): off CPU 1's unconfirmed list\n"
-            "  14. __nf_conntrack_confirm(): conn 2 is not inserted: it never was in the table, so nothing deletes "
+            "  14. __nf_ct_resolve_clash(): conn 2 is not inserted: it never was in the table, so nothing deletes "
             "it (no IPS_DYING, no nf_ct_delete(), no IPCT_DESTROY); use 1, the skb's reference\n"));
   CHECK(has(e, "16. nf_ct_add_to_dying_list(): conn 2: onto CPU 1's dying list\n"));
   CHECK(

@@ -231,6 +231,58 @@ TEST_CASE("confirm clash race: UDP is merged into the winner") {
   CHECK(w.invariants() == "");
 }
 
+// Issue 21: the narrative's statements about these steps come from the
+// core's own reports, made where the step happens, naming the function.
+TEST_CASE("the core reports its branches and status bits where it takes them") {
+  World w;
+  Recorder rec;
+  rec.watch = &w.init;
+  w.ct.set_observer(&rec);
+  const auto bit = [](const char* fn, unsigned b, uint32_t id) {
+    return std::string(fn) + " status bit " + std::to_string(b) + " conn " + std::to_string(id);
+  };
+  const auto branch = [](const char* fn, CtBranch b, uint32_t id) {
+    return std::string(fn) + " branch " + std::to_string(static_cast<int>(b)) + " conn " + std::to_string(id);
+  };
+  nf_conn* ct = nullptr;
+  REQUIRE(w.forward(udp_packet(ipv4(10, 0, 0, 1), 4000, ipv4(10, 0, 0, 2), 53), nullptr, 0, &ct) == NF_ACCEPT);
+  const uint32_t id = ct->id;
+  CHECK(rec.facts == std::vector<std::string>{branch("resolve_normal_ct", CtBranch::kInitConntrack, 0),
+                                              bit("__nf_conntrack_confirm", IPS_CONFIRMED_BIT, id)});
+  rec.facts.clear();
+  CHECK(w.ct.nf_ct_kill(ct, DeathReason::kDelete));
+  CHECK(rec.facts == std::vector<std::string>{bit("nf_ct_delete", IPS_DYING_BIT, id)});
+  // on_free comes after the namespace's count went down.
+  REQUIRE(rec.freed == std::vector<uint32_t>{id});
+  CHECK(rec.count_at_free == std::vector<uint32_t>{0});
+
+  // A TCP clash loser is not inserted: reported as such, no IPS_DYING.
+  rec.facts.clear();
+  Packet a = tcp_packet(ipv4(10, 0, 0, 1), 4000, ipv4(10, 0, 0, 2), 80, TCPHDR_SYN, 1000);
+  Packet b = a;
+  REQUIRE(w.ct.nf_conntrack_in(w.init, 0, a, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+  REQUIRE(w.ct.nf_conntrack_in(w.init, 1, b, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+  const uint32_t winner = a.ct->id, loser = b.ct->id;
+  rec.facts.clear();
+  CHECK(w.ct.nf_conntrack_confirm(0, a) == NF_ACCEPT);
+  CHECK(w.ct.nf_conntrack_confirm(1, b) == NF_DROP);
+  CHECK(rec.facts == std::vector<std::string>{bit("__nf_conntrack_confirm", IPS_CONFIRMED_BIT, winner),
+                                              branch("nf_ct_resolve_clash", CtBranch::kNotInserted, loser)});
+  w.ct.nf_reset_ct(b);
+  w.ct.nf_reset_ct(a);
+
+  // At namespace exit an unconfirmed conn is marked dying by
+  // nf_ct_unconfirmed_destroy(), not nf_ct_delete().
+  net& other = w.ct.net_add("other", 7);
+  Packet held = udp_packet(ipv4(10, 0, 0, 3), 4001, ipv4(10, 0, 0, 2), 53);
+  REQUIRE(w.ct.nf_conntrack_in(other, 0, held, NF_INET_PRE_ROUTING) == NF_ACCEPT);
+  rec.facts.clear();
+  w.ct.net_exit(other);
+  CHECK(rec.facts == std::vector<std::string>{bit("nf_ct_unconfirmed_destroy", IPS_DYING_BIT, held.ct->id)});
+  w.ct.nf_reset_ct(held);
+  CHECK(w.invariants() == "");
+}
+
 TEST_CASE("confirm clash race in opposite directions: merged with the loser's ctinfo") {
   // A->B and B->A both miss and create conns. The loser's ORIGINAL tuple
   // equals the winner's REPLY tuple, so confirm finds the winner's REPLY

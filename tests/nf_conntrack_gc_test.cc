@@ -289,6 +289,18 @@ TEST_CASE("after a 'table full' drop the next GC run early-drops down below 95% 
   CHECK(w.init.count == 94);
   CHECK(log.dying.size() == 6);
   for (DeathReason r : log.reasons) CHECK(r == DeathReason::kEarlyDrop);
+  // Each kill is reported as gc_worker's early-drop branch (the narrative's
+  // "may be dropped (gc_worker_can_early_drop)"), before its IPS_DYING.
+  std::vector<std::string> gc_facts;
+  for (const std::string& f : log.facts)
+    if (f.rfind("gc_worker branch " + std::to_string(static_cast<int>(CtBranch::kGcEarlyDrop)), 0) == 0 ||
+        f.rfind("nf_ct_delete status bit", 0) == 0)
+      gc_facts.push_back(f.substr(0, f.find(" conn")));
+  REQUIRE(gc_facts.size() == 12);
+  for (size_t i = 0; i < gc_facts.size(); i += 2) {
+    CHECK(gc_facts[i].rfind("gc_worker branch", 0) == 0);
+    CHECK(gc_facts[i + 1] == "nf_ct_delete status bit " + std::to_string(IPS_DYING_BIT));
+  }
   CHECK_FALSE(w.ct.gc_early_drop_pending());
   CHECK(w.ct.stat(w.init, 0).early_drop == 0);  // GC kills are not counted
 

@@ -33,7 +33,7 @@ const char* death_words(ctcore::DeathReason r) {
     case R::kGc: return "expired, met by gc_worker (nf_ct_gc_expired)";
     case R::kFlush: return "conntrack -F (nf_ct_iterate_cleanup)";
     case R::kDelete: return "conntrack -D (ctnetlink_del_conntrack)";
-    case R::kEarlyDrop: return "early_drop_list(): the table is over nf_conntrack_max and it is not ASSURED";
+    case R::kEarlyDrop: return "early drop";
     case R::kNetns: return "its namespace exits (nf_conntrack_cleanup_net)";
     case R::kTracker: return "its tracker killed it (nf_ct_kill)";
     case R::kClash: return "it lost a confirm race";
@@ -228,7 +228,6 @@ void ExplainWriter::packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu,
   packet_ = id;
   block_ = Block::kPacket;
   counter_ = &counter;
-  table_full_ = false;
   if (first) {
     // The functions nf_conntrack_in() goes on to are appended as the core
     // reports them (on_call).
@@ -322,9 +321,10 @@ void ExplainWriter::nat_rule(const nf_conn& ct, ctcore::nf_nat_manip_type manip,
 
 void ExplainWriter::nat_icmp(const nf_conn& ct, ctcore::nf_nat_manip_type manip, std::string_view before,
                              std::string_view after) {
-  step(fmt::format("nf_nat_icmp_reply_translation(): the ICMP error is about NATed conn {}: the quoted header gets "
-                   "the reverse manip, the outer {} is made the reply's",
-                   ct.id, manip == ctcore::NF_NAT_MANIP_SRC ? "source" : "destination"));
+  step(
+      fmt::format("nf_nat_icmp_reply_translation(): the ICMP error is about NATed conn {}: the quoted header gets "
+                  "the reverse manip, the outer {} is made the reply's",
+                  ct.id, manip == ctcore::NF_NAT_MANIP_SRC ? "source" : "destination"));
   more(fmt::format("before: {}", before));
   more(fmt::format("after:  {}", after));
 }
@@ -366,7 +366,7 @@ void ExplainWriter::on_lookup(const ctcore::net& n, uint16_t, const ctcore::nf_c
   }
   chain_.clear();
   if (match == nullptr) {
-    step("no match: resolve_normal_ct() calls init_conntrack()");
+    step("no match");  // on_branch(kInitConntrack) tells what follows
     return;
   }
   const bool reply = match->tuple.dst.dir == ctcore::IP_CT_DIR_REPLY;
@@ -410,9 +410,16 @@ void ExplainWriter::on_confirm(const nf_conn& ct, uint32_t bucket_orig, uint32_t
   const auto reply =
       take(ct.id, [](const Fact& f) { return f.kind == K::kList && f.enter && f.list == CtList::kHashReply; });
   const auto ref = take(ct.id, [](const Fact& f) { return f.kind == K::kRef && f.delta > 0; });
+  const auto confirmed =
+      take(ct.id, [](const Fact& f) { return f.kind == K::kStatus && f.bit == ctcore::IPS_CONFIRMED_BIT; });
   const std::vector<Fact> rest = take_all(ct.id);
-  step(fmt::format("__nf_conntrack_confirm(): conn {}{}; IPS_CONFIRMED set; timeout made absolute: {} s from now",
-                   ct.id, left ? " leaves the unconfirmed list" : "", timeout_secs(ct)));
+  step(fmt::format("__nf_conntrack_confirm(): conn {}{}{}; timeout made absolute: {} s from now", ct.id,
+                   left ? " leaves the unconfirmed list" : "",
+                   !confirmed ? ""
+                   : std::string_view(confirmed->fn) == "__nf_conntrack_confirm"
+                       ? "; IPS_CONFIRMED set"
+                       : fmt::format("; IPS_CONFIRMED set by {}()", confirmed->fn),
+                   timeout_secs(ct)));
   more(fmt::format(
       "ORIGINAL hashed into bucket {}, REPLY into bucket {} (both at the chain head); {}",
       orig ? orig->where : bucket_orig, reply ? reply->where : bucket_reply,
@@ -443,26 +450,17 @@ void ExplainWriter::on_clash(const nf_conn& loser, const nf_conn& winner, const 
 
 void ExplainWriter::on_dying(const nf_conn& ct, ctcore::DeathReason reason) {
   using K = Fact::Kind;
-  if (reason == ctcore::DeathReason::kClash) {
-    // v5.10's __nf_conntrack_confirm(): the loser never reached the table,
-    // so nothing deletes it: no IPS_DYING, no nf_ct_delete(), no
-    // IPCT_DESTROY. The lists it moves between are reported as it does.
-    const std::vector<Fact> mine = take_all(ct.id);
-    step(
-        fmt::format("__nf_conntrack_confirm(): conn {} is not inserted: it never was in the table, so nothing "
-                    "deletes it (no IPS_DYING, no nf_ct_delete(), no IPCT_DESTROY); use {}, the skb's reference",
-                    ct.id, ct.use));
-    more_facts(mine);
-    return;
-  }
+  // A clash loser's step was told by on_branch(kNotInserted).
+  if (reason == ctcore::DeathReason::kClash) return;
+  const auto dying = take(ct.id, [](const Fact& f) { return f.kind == K::kStatus && f.bit == ctcore::IPS_DYING_BIT; });
   std::string held;
   while (auto ref = take(ct.id, [](const Fact& f) { return f.kind == K::kRef && f.delta > 0; }))
     held += fmt::format(" ({}() holds a reference while it kills)", ref->fn);
-  const std::string why = reason == ctcore::DeathReason::kEarlyDrop && !table_full_
-                              ? "early drop: gc_worker() found the table 95% full and it may be dropped "
-                                "(gc_worker_can_early_drop)"
-                              : death_words(reason);
-  step(fmt::format("nf_ct_delete(): conn {} ({}): IPS_DYING set; use {}{}", ct.id, why, ct.use, held));
+  const std::string why = death_words(reason);
+  if (dying)
+    step(fmt::format("{}(): conn {} ({}): IPS_DYING set; use {}{}", dying->fn, ct.id, why, ct.use, held));
+  else
+    step(fmt::format("conn {} dies ({}); use {}{}", ct.id, why, ct.use, held));
 }
 
 void ExplainWriter::on_destroy(const nf_conn& ct) {
@@ -514,17 +512,45 @@ void ExplainWriter::on_ctinfo(const nf_conn* ct, ctcore::ip_conntrack_info ctinf
     append(fmt::format("; ctinfo {}", ctinfo_name(ctinfo)));
     return;
   }
+  // What nf_conntrack_in() does next is on_branch(kReturnEarly)'s.
   if (ct == nullptr) {
-    step(
-        fmt::format("{}(): this type is never tracked: ctinfo {}, the skb gets no conn; nf_conntrack_in() "
-                    "skips resolve_normal_ct()",
-                    fn, ctinfo_name(ctinfo)));
+    step(fmt::format("{}(): ctinfo {}: the skb is marked untracked, it gets no conn", fn, ctinfo_name(ctinfo)));
     return;
   }
-  step(
-      fmt::format("{}(): the quoted packet belongs to conn {}: ctinfo {}; nf_conntrack_in() skips "
-                  "resolve_normal_ct() and the tracker",
-                  fn, ct->id, ctinfo_name(ctinfo)));
+  step(fmt::format("{}(): the quoted packet belongs to conn {}: ctinfo {}", fn, ct->id, ctinfo_name(ctinfo)));
+}
+
+void ExplainWriter::on_branch(const nf_conn* ct, ctcore::CtBranch b, const char* fn) {
+  using B = ctcore::CtBranch;
+  switch (b) {
+    case B::kInitConntrack: append(fmt::format(": {}() calls init_conntrack()", fn)); return;
+    case B::kReturnEarly: append(fmt::format("; {}() skips resolve_normal_ct() and the tracker", fn)); return;
+    case B::kRepeat:
+      step(fmt::format("{}(): back to `repeat:`: resolve_normal_ct() looks the packet up again", fn));
+      return;
+    case B::kEarlyDropList:
+      if (ct == nullptr) return;
+      step(fmt::format("{}(): conn {} of netns {} is neither ASSURED nor dying: it may go", fn, ct->id,
+                       core_.nf_ct_net(ct).name));
+      return;
+    case B::kGcEarlyDrop:
+      if (ct == nullptr) return;
+      step(
+          fmt::format("{}(): netns {} holds at least 95% of nf_conntrack_max and conn {} may be dropped "
+                      "(gc_worker_can_early_drop): nf_ct_kill()",
+                      fn, core_.nf_ct_net(ct).name, ct->id));
+      return;
+    case B::kNotInserted: {
+      if (ct == nullptr) return;
+      const std::vector<Fact> mine = take_all(ct->id);
+      step(
+          fmt::format("{}(): conn {} is not inserted: it never was in the table, so nothing deletes it (no "
+                      "IPS_DYING, no nf_ct_delete(), no IPCT_DESTROY); use {}, the skb's reference",
+                      fn, ct->id, ct->use));
+      more_facts(mine);
+      return;
+    }
+  }
 }
 
 void ExplainWriter::on_ref(const nf_conn& ct, int delta, uint32_t use, const char* fn) {
@@ -583,7 +609,7 @@ void ExplainWriter::on_tracker(const nf_conn& ct, const char* fn, int verdict, c
   } else {
     const char* words = verdict == -static_cast<int>(ctcore::NF_DROP) ? "-NF_DROP: invalid, the packet is dropped"
                         : verdict == -static_cast<int>(ctcore::NF_REPEAT)
-                            ? "-NF_REPEAT: it killed the conn, nf_conntrack_in() looks the packet up again"
+                            ? (ct.status & ctcore::IPS_DYING) != 0 ? "-NF_REPEAT: it killed the conn" : "-NF_REPEAT"
                             : "-NF_ACCEPT: invalid, the packet goes on without a conn";
     step(fmt::format("{}(): conn {}: returns {}", fn, ct.id, words));
   }
@@ -601,7 +627,6 @@ void ExplainWriter::on_table_full(const ctcore::net& n, uint32_t count, uint32_t
       fmt::format("__nf_conntrack_alloc(): netns {} count {} > nf_conntrack_max {}: early_drop() looks for a conn "
                   "that is not ASSURED in up to {} buckets from the new conn's (early_drop_list())",
                   n.name, count, max, ctcore::NF_CT_EVICTION_RANGE));
-  table_full_ = true;
 }
 
 namespace {
@@ -672,7 +697,7 @@ void ExplainWriter::on_event_result(const nf_conn& ct, int ret, unsigned missed,
 
 void ExplainWriter::on_free(const nf_conn& ct) {
   const ctcore::net& n = core_.nf_ct_net(&ct);
-  step(fmt::format("nf_conntrack_free(): conn {} back to the slab; netns {} count {}", ct.id, n.name, n.count - 1));
+  step(fmt::format("nf_conntrack_free(): conn {} back to the slab; netns {} count {}", ct.id, n.name, n.count));
   known_.erase(ct.id);
 }
 

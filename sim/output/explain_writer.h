@@ -18,7 +18,7 @@
 // expired, nothing early-dropped) write nothing.
 //
 // Every statement about what the core did comes from an Observer call the
-// core made where it did it (core/observer.h: on_call, on_ctinfo, on_ref,
+// core made where it did it (core/observer.h: on_call, on_branch, on_ctinfo, on_ref,
 // on_tracker, on_status_set, on_stat, on_list, on_table_full, and the
 // life-cycle calls): references and `use`, lists entered and left,
 // counters, status bits set outside the trackers, tracker verdicts. The
@@ -103,6 +103,7 @@ class ExplainWriter : public ctcore::Observer {
   void on_gc(uint32_t scanned, uint32_t expired, uint32_t buckets, uint32_t early_dropped, uint32_t next_run) override;
   void on_ecache_work(const ctcore::net& n, uint32_t sent, bool congested, int next_delay) override;
   void on_call(const char* fn) override;
+  void on_branch(const ctcore::nf_conn* ct, ctcore::CtBranch b, const char* fn) override;
   void on_ctinfo(const ctcore::nf_conn* ct, ctcore::ip_conntrack_info ctinfo, const char* fn) override;
   void on_ref(const ctcore::nf_conn& ct, int delta, uint32_t use, const char* fn) override;
   void on_tracker(const ctcore::nf_conn& ct, const char* fn, int verdict, const char* note) override;
@@ -119,7 +120,7 @@ class ExplainWriter : public ctcore::Observer {
 
  private:
   enum class Block { kNone, kPacket, kAction, kWork };
-  struct Known {  // what the narrative remembers about a live conn
+  struct Known {        // what the narrative remembers about a live conn
     std::string state;  // its protocol state at the last tracker step
   };
 
@@ -177,7 +178,6 @@ class ExplainWriter : public ctcore::Observer {
   std::string open_;           // the last line, still open to append()
   bool open_to_work_ = false;  // it goes to work_lines_, not out_
   bool calls_open_ = false;    // the open line is the hook step's call chain
-  bool table_full_ = false;    // on_table_full() was the last allocation's
   // The delivery the core is making (on_event_deliver), told with each
   // listener's outcome (event()).
   struct Delivery {

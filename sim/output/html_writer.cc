@@ -478,6 +478,9 @@ void HtmlWriter::on_ecache_work(const ctcore::net& n, uint32_t sent, bool conges
 void HtmlWriter::on_call(const char* fn) {
   if (!cut()) explain_->on_call(fn);
 }
+void HtmlWriter::on_branch(const nf_conn* ct, ctcore::CtBranch b, const char* fn) {
+  if (!cut()) explain_->on_branch(ct, b, fn);
+}
 void HtmlWriter::on_ctinfo(const nf_conn* ct, ctcore::ip_conntrack_info ctinfo, const char* fn) {
   if (!cut()) explain_->on_ctinfo(ct, ctinfo, fn);
 }

@@ -70,8 +70,8 @@ class HtmlWriter : public ctcore::Observer {
   void packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, std::string_view hook, std::string_view notation,
                    std::string_view path, bool first, bool resumed);
   void verdict(const ctcore::nf_conn* ct, std::string_view hook, std::string_view verdict, std::string_view reason);
-  void nat(const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip, const char* rule_match,
-           std::string_view verdict, std::string_view range, const ctcore::nf_nat_decision& why);
+  void nat(const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip, const char* rule_match, std::string_view verdict,
+           std::string_view range, const ctcore::nf_nat_decision& why);
   void nat_rule(const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip, const char* rule_match,
                 std::string_view verdict, std::string_view range);
   void nat_icmp(const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip, std::string_view before,
@@ -104,6 +104,7 @@ class HtmlWriter : public ctcore::Observer {
   void on_ecache_work(const ctcore::net& n, uint32_t sent, bool congested, int next_delay) override;
   // The narrative's facts go to the embedded narrative only.
   void on_call(const char* fn) override;
+  void on_branch(const ctcore::nf_conn* ct, ctcore::CtBranch b, const char* fn) override;
   void on_ctinfo(const ctcore::nf_conn* ct, ctcore::ip_conntrack_info ctinfo, const char* fn) override;
   void on_ref(const ctcore::nf_conn& ct, int delta, uint32_t use, const char* fn) override;
   void on_tracker(const ctcore::nf_conn& ct, const char* fn, int verdict, const char* note) override;

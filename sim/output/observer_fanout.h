@@ -82,6 +82,9 @@ class ObserverFanout : public ctcore::Observer {
   void on_call(const char* fn) override {
     for (auto* o : targets_) o->on_call(fn);
   }
+  void on_branch(const ctcore::nf_conn* ct, ctcore::CtBranch b, const char* fn) override {
+    for (auto* o : targets_) o->on_branch(ct, b, fn);
+  }
   void on_ctinfo(const ctcore::nf_conn* ct, ctcore::ip_conntrack_info ctinfo, const char* fn) override {
     for (auto* o : targets_) o->on_ctinfo(ct, ctinfo, fn);
   }
