@@ -237,6 +237,9 @@ class Conntrack {
   // (false): the listener flag nf_conntrack_events=2 consults (row L3).
   void nf_ctnetlink_set_listener(net& n, bool has_listener);
   void nf_ct_deliver_cached_events(nf_conn* ct);
+  // Its delivery proper, out of line: every confirmed packet passes the
+  // checks above it, few have events to send.
+  void nf_ct_deliver_events_now(net& n, nf_conn* ct, uint16_t events, uint16_t missed);
 
   // ---- Configuration and state ----
   uint32_t nf_conntrack_htable_size() const { return htable_size_; }

@@ -50,6 +50,10 @@ void Conntrack::nf_ct_deliver_cached_events(nf_conn* ct) {
   ct->ecache.cache = 0;
   const uint16_t missed = ct->ecache.missed;
   if (((events | missed) & kAllEvents) == 0) return;
+  nf_ct_deliver_events_now(n, ct, events, missed);
+}
+
+[[gnu::noinline]] void Conntrack::nf_ct_deliver_events_now(net& n, nf_conn* ct, uint16_t events, uint16_t missed) {
   if (obs_ != nullptr) [[unlikely]]
     report_event_deliver(obs_, *ct, events | missed, missed, "nf_ct_deliver_cached_events");
   int ret = n.event_cb->ctnetlink_conntrack_event(events | missed, *ct, n, 0, 0);
