@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace ctsim {
 
@@ -35,6 +36,12 @@ class TextBuffer {
   std::string_view view() const { return {data_.get(), size()}; }
   std::string str() const { return std::string(view()); }
   void clear() { end_ = data_.get(); }
+  // Exchanges the contents (text and storage) with `other`; no copy.
+  void swap(TextBuffer& other) noexcept {
+    data_.swap(other.data_);
+    std::swap(end_, other.end_);
+    std::swap(cap_, other.cap_);
+  }
   void reserve(size_t capacity) {
     if (capacity > static_cast<size_t>(cap_ - data_.get())) grow(capacity - size());
   }
