@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
 namespace ctsim {
 
@@ -87,10 +88,24 @@ void OutputFile::flush() {
   spare_.swap(buf_);
   in_flight_ = true;
   lock.unlock();
-  if (start)
-    writer_ = std::thread(&OutputFile::writer_loop, this);
-  else
+  if (!start) {
     cv_.notify_all();
+    return;
+  }
+  try {
+    writer_ = std::thread(&OutputFile::writer_loop, this);
+  } catch (const std::system_error&) {
+    // No thread to be had (resources): this block is written here, and the
+    // next full block tries again. Nothing is left in flight.
+    const int e = write_block(spare_);
+    lock.lock();
+    if (e != 0 && !writer_failed_) {
+      writer_failed_ = true;
+      writer_errno_ = e;
+    }
+    spare_.clear();
+    in_flight_ = false;
+  }
 }
 
 void OutputFile::writer_loop() {
@@ -112,13 +127,16 @@ void OutputFile::writer_loop() {
 }
 
 void OutputFile::stop_writer() {
-  if (!writer_.joinable()) return;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
+  if (writer_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    writer_.join();
   }
-  cv_.notify_all();
-  writer_.join();
+  // A failed block (written by the thread, or here when no thread could
+  // be made) is the file's error.
   std::lock_guard<std::mutex> lock(mu_);
   if (writer_failed_ && !failed_) {
     failed_ = true;
@@ -131,10 +149,10 @@ void OutputFile::stop_writer() {
 
 Status OutputFile::finish() {
   if (f_ == nullptr) return Status::OK();
-  if (writer_.joinable()) {
-    flush();  // the last block, after the ones before it
-    stop_writer();
-  } else if (!failed_ && !buf_.empty()) {
+  const bool threaded = writer_.joinable();
+  if (threaded) flush();  // the last block, after the ones before it
+  stop_writer();
+  if (!threaded && !failed_ && !buf_.empty()) {
     // Less than a block in all: written here, no thread made for it.
     if (const int e = write_block(buf_); e != 0) {
       failed_ = true;

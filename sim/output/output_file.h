@@ -95,8 +95,8 @@ class OutputFile {
   // Writes `b` to f_ (one fwrite on an unbuffered FILE). Returns 0, or the
   // errno of a failed write.
   int write_block(const TextBuffer& b);
-  // Waits until no block is in flight, stops the writer and joins it;
-  // merges its error into failed_. Nothing to do when it never started.
+  // Waits until no block is in flight, stops the writer and joins it (if
+  // it was started); merges a failed block's error into failed_.
   void stop_writer();
   void writer_loop();
 
