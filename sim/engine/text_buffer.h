@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace ctsim {
 
@@ -35,6 +36,12 @@ class TextBuffer {
   std::string_view view() const { return {data_.get(), size()}; }
   std::string str() const { return std::string(view()); }
   void clear() { end_ = data_.get(); }
+  // Exchanges the contents (text and storage) with `other`; no copy.
+  void swap(TextBuffer& other) noexcept {
+    data_.swap(other.data_);
+    std::swap(end_, other.end_);
+    std::swap(cap_, other.cap_);
+  }
   void reserve(size_t capacity) {
     if (capacity > static_cast<size_t>(cap_ - data_.get())) grow(capacity - size());
   }
@@ -74,27 +81,44 @@ class TextBuffer {
     return *this;
   }
 
-  // Decimal, as printf's %llu / %lld would write it: digits written in
-  // place, two at a time, from the end.
-  void append_uint(uint64_t v) {
+  // Decimal, as printf's %llu / %lld would write it. One digit (counts,
+  // CPUs, flags) is written inline; longer numbers out of line, two digits
+  // a step from the end, each pair one 2-byte move.
+  [[gnu::always_inline]] void append_uint(uint64_t v) {
+    if (v < 10) {
+      push_back(static_cast<char>('0' + v));
+      return;
+    }
+    append_uint_long(v);
+  }
+  [[gnu::noinline]] void append_uint_long(uint64_t v) {
     const unsigned n = decimal_digits(v);
     if (static_cast<size_t>(cap_ - end_) < n) grow(n);
     char* p = end_ + n;
     end_ = p;
-    while (v >= 100) {
+    while (v > UINT32_MAX) {
       const unsigned pair = static_cast<unsigned>(v % 100) * 2;
       v /= 100;
-      *--p = kDigitPairs[pair + 1];
-      *--p = kDigitPairs[pair];
+      p -= 2;
+      std::memcpy(p, kDigitPairs + pair, 2);
     }
-    if (v < 10) {
-      *--p = static_cast<char>('0' + v);
+    // The rest (all of it for the usual hashes, sequence numbers, ids) in
+    // 32-bit arithmetic: a shorter multiply per pair.
+    uint32_t x = static_cast<uint32_t>(v);
+    while (x >= 100) {
+      const uint32_t q = x / 100;
+      const uint32_t pair = (x - q * 100) * 2;
+      x = q;
+      p -= 2;
+      std::memcpy(p, kDigitPairs + pair, 2);
+    }
+    if (x < 10) {
+      p[-1] = static_cast<char>('0' + x);
     } else {
-      *--p = kDigitPairs[v * 2 + 1];
-      *--p = kDigitPairs[v * 2];
+      std::memcpy(p - 2, kDigitPairs + x * 2, 2);
     }
   }
-  void append_int(int64_t v) {
+  [[gnu::always_inline]] void append_int(int64_t v) {
     if (v < 0) {
       push_back('-');
       append_uint(0 - static_cast<uint64_t>(v));

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
 namespace ctsim {
 
@@ -55,18 +56,113 @@ std::string OutputFile::drain_memory() {
   return held;
 }
 
+int OutputFile::write_block(const TextBuffer& b) {
+  errno = 0;
+  if (std::fwrite(b.data(), 1, b.size(), f_) == b.size()) return 0;
+  return errno != 0 ? errno : EIO;
+}
+
 void OutputFile::flush() {
-  if (f_ != nullptr && !failed_ && !buf_.empty() && std::fwrite(buf_.data(), 1, buf_.size(), f_) != buf_.size())
+  if (f_ == nullptr || failed_ || buf_.empty()) {
+    buf_.clear();
+    return;
+  }
+  if (is_stdout_) {
+    if (const int e = write_block(buf_); e != 0) {
+      failed_ = true;
+      failed_errno_ = e;
+    }
+    buf_.clear();
+    return;
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return !in_flight_; });
+  if (writer_failed_) {  // nothing more is written after a failed block
+    buf_.clear();
+    return;
+  }
+  const bool start = !writer_.joinable();
+  // The first block: the other buffer gets the same room, once (invariant 1:
+  // spare_ is empty and ours while nothing is in flight).
+  if (start) spare_.reserve(kFlushBytes + kFlushBytes / 16);
+  spare_.swap(buf_);
+  in_flight_ = true;
+  lock.unlock();
+  if (!start) {
+    cv_.notify_all();
+    return;
+  }
+  try {
+    writer_ = std::thread(&OutputFile::writer_loop, this);
+  } catch (const std::system_error&) {
+    // No thread to be had (resources): this block is written here, and the
+    // next full block tries again. Nothing is left in flight.
+    const int e = write_block(spare_);
+    lock.lock();
+    if (e != 0 && !writer_failed_) {
+      writer_failed_ = true;
+      writer_errno_ = e;
+    }
+    spare_.clear();
+    in_flight_ = false;
+  }
+}
+
+void OutputFile::writer_loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [this] { return in_flight_ || stop_; });
+    if (!in_flight_) return;  // stopped, and the last block is written
+    lock.unlock();
+    const int e = write_block(spare_);  // spare_ is the writer's while in flight
+    lock.lock();
+    if (e != 0 && !writer_failed_) {
+      writer_failed_ = true;
+      writer_errno_ = e;
+    }
+    spare_.clear();
+    in_flight_ = false;
+    cv_.notify_all();
+  }
+}
+
+void OutputFile::stop_writer() {
+  if (writer_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    writer_.join();
+  }
+  // A failed block (written by the thread, or here when no thread could
+  // be made) is the file's error.
+  std::lock_guard<std::mutex> lock(mu_);
+  if (writer_failed_ && !failed_) {
     failed_ = true;
-  buf_.clear();
+    failed_errno_ = writer_errno_;
+  }
+  writer_failed_ = false;
+  writer_errno_ = 0;
+  stop_ = false;
 }
 
 Status OutputFile::finish() {
   if (f_ == nullptr) return Status::OK();
-  flush();
+  const bool threaded = writer_.joinable();
+  if (threaded) flush();  // the last block, after the ones before it
+  stop_writer();
+  if (!threaded && !failed_ && !buf_.empty()) {
+    // Less than a block in all: written here, no thread made for it.
+    if (const int e = write_block(buf_); e != 0) {
+      failed_ = true;
+      failed_errno_ = e;
+    }
+  }
+  buf_.clear();
   bool bad = failed_;
   if (std::fflush(f_) != 0) bad = true;
-  const int saved = errno;
+  const int saved = failed_errno_ != 0 ? failed_errno_ : errno;
   if (!is_stdout_ && std::fclose(f_) != 0) bad = true;
   f_ = nullptr;
   if (bad) {
@@ -89,6 +185,7 @@ Status OutputFile::publish() {
 }
 
 void OutputFile::abort() {
+  stop_writer();  // invariant 3: the file outlives its writer
   buf_.clear();
   memory_ = false;
   if (f_ != nullptr && !is_stdout_) std::fclose(f_);

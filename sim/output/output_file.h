@@ -9,13 +9,33 @@
 // one write() call each (to stdout after every record instead, so that
 // several outputs sharing stdout keep their records' order).
 //
-// Threading: single owner.
+// Double buffering: a file's blocks are written by a writer thread of its
+// own while the simulation formats the next block into the other buffer.
+// The thread starts at the first full block (an output that never fills
+// one is written by the caller at finish(), and no thread is made), and
+// takes one block at a time in the order they were filled, so the bytes
+// and their order are exactly what one thread would write.
+//
+// Invariants:
+//  (1) At most one block is in flight: spare_ is the writer's while
+//      in_flight_, the caller's (empty) otherwise.
+//  (2) writer_ is joinable iff it was started and neither finish() nor
+//      abort() has run since: both join it, so does the destructor, on
+//      every path (a write error included).
+//  (3) The file is closed only after the writer is joined.
+//
+// Threading: one owner thread calls every public method; the writer
+// thread only writes spare_ to the file and reports through the fields
+// marked GUARDED_BY(mu_).
 #ifndef CTSIM_SIM_OUTPUT_OUTPUT_FILE_H_
 #define CTSIM_SIM_OUTPUT_OUTPUT_FILE_H_
 
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "sim/engine/status.h"
 #include "sim/engine/text_buffer.h"
@@ -39,7 +59,8 @@ class OutputFile {
   static constexpr size_t kFlushBytes = size_t{1} << 20;
 
   bool is_open() const { return f_ != nullptr || memory_; }
-  // Where the next record is formatted. REQUIRES: is_open().
+  // Where the next record is formatted. REQUIRES: is_open(). The object
+  // stays the same for the file's life (its storage changes at a commit()).
   TextBuffer& buffer() { return buf_; }
   // The record in buffer() is whole: sends the buffer on once it holds a
   // block.
@@ -68,8 +89,16 @@ class OutputFile {
   void mark_failed() { failed_ = true; }
 
  private:
-  // Hands the buffer to the file (one fwrite on an unbuffered FILE).
+  // Hands the buffer to the file: to the writer thread for a file (after
+  // the block before it is written), directly for stdout.
   void flush();
+  // Writes `b` to f_ (one fwrite on an unbuffered FILE). Returns 0, or the
+  // errno of a failed write.
+  int write_block(const TextBuffer& b);
+  // Waits until no block is in flight, stops the writer and joins it (if
+  // it was started); merges a failed block's error into failed_.
+  void stop_writer();
+  void writer_loop();
 
   std::string path_;
   std::string tmp_;
@@ -77,8 +106,19 @@ class OutputFile {
   TextBuffer buf_;
   size_t flush_at_ = kFlushBytes;
   bool failed_ = false;
+  int failed_errno_ = 0;  // the errno of the first failed write, 0 if unknown
   bool is_stdout_ = false;
   bool memory_ = false;  // open_memory(): no file, the text stays in buf_
+
+  // The writer thread and what it shares with the owner.
+  std::thread writer_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  TextBuffer spare_;           // the block in flight (GUARDED_BY(mu_) while in_flight_)
+  bool in_flight_ = false;     // GUARDED_BY(mu_)
+  bool stop_ = false;          // GUARDED_BY(mu_)
+  int writer_errno_ = 0;       // GUARDED_BY(mu_): first failed write's errno (or EIO)
+  bool writer_failed_ = false; // GUARDED_BY(mu_)
 };
 
 }  // namespace ctsim

@@ -120,7 +120,7 @@ void Outputs::verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn*
   std::string rule_reason;
   std::string_view reason = by != nullptr ? by : "";
   if (rule != nullptr) reason = rule_reason = fmt::format("rule \"{}\"", rule->match_text);
-  if (trace_) trace_->verdict(n, cpu, ct, id, hook, verdict, reason);
+  if (trace_) trace_->verdict(n, cpu, ct, id, hook, verdict, reason, rule == nullptr);
   if (explain_) explain_->verdict(hook, verdict, reason);
   if (pcap_out_ || options_.facts != nullptr) {
     verdict_id_ = id;

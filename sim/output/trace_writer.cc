@@ -40,44 +40,41 @@ std::string json_string(std::string_view s) {
   return b.str();
 }
 
-void TraceWriter::time_head() {
-  // Records come in bursts at one instant: `{"t":T,"jiffies":J,"kind":"`
-  // is formatted once per instant and copied after that.
-  const int64_t now = engine_.now();
-  const uint32_t jiffies = static_cast<uint32_t>(engine_.jiffies());
-  if (now != prefix_now_ || jiffies != prefix_jiffies_ || prefix_size_ == 0) {
-    prefix_now_ = now;
-    prefix_jiffies_ = jiffies;
-    TextBuffer head(kPrefixRoom);
-    head.literal("{\"t\":");
-    head.append_int(now);
-    head.literal(",\"jiffies\":");
-    head.append_uint(jiffies);
-    head.literal(",\"kind\":\"");
-    prefix_size_ = head.size();
-    std::memcpy(prefix_, head.data(), prefix_size_);
+void TraceWriter::time_head_slow(int64_t now, uint32_t jiffies) {
+  // Records come in bursts at one instant: the head is formatted here once
+  // per instant, in place in the output, and kept for time_head().
+  prefix_now_ = now;
+  prefix_jiffies_ = jiffies;
+  const size_t start = buf_.size();
+  buf_.literal("{\"t\":");
+  buf_.append_int(now);
+  if (jiffies != jiffies_text_of_ || jiffies_text_size_ == 0) {
+    const size_t j = buf_.size();
+    buf_.literal(",\"jiffies\":");
+    buf_.append_uint(jiffies);
+    buf_.literal(",\"kind\":\"");
+    jiffies_text_of_ = jiffies;
+    jiffies_text_size_ = buf_.size() - j;
+    std::memcpy(jiffies_text_, buf_.data() + j, jiffies_text_size_);
+  } else {
+    char* p = buf_.tail(sizeof jiffies_text_);
+    std::memcpy(p, jiffies_text_, sizeof jiffies_text_);
+    buf_.set_end(p + jiffies_text_size_);
   }
-  char* p = buf_.tail(kPrefixRoom);
-  std::memcpy(p, prefix_, kPrefixRoom);
-  buf_.set_end(p + prefix_size_);
+  prefix_size_ = buf_.size() - start;
+  std::memcpy(prefix_, buf_.data() + start, prefix_size_);
 }
 
-void TraceWriter::net(const ctcore::net& n) {
+void TraceWriter::net_slow(const ctcore::net& n) {
   // Compared by name, not by address: a namespace deleted and another made
   // at the same address is a different name.
-  if (n.name.size() != net_name_.size() || std::memcmp(n.name.data(), net_name_.data(), n.name.size()) != 0 ||
-      net_text_.empty()) {
-    net_name_ = n.name;
-    net_text_.clear();
-    net_text_.literal(",\"net\":");
-    append_json_string(net_text_, n.name);
-  }
-  buf_.append(net_text_.view());
-}
-
-void TraceWriter::finish() {
-  buf_.literal("}\n");
-  out_.commit();
+  const size_t start = buf_.size();
+  buf_.literal(",\"net\":");
+  append_json_string(buf_, n.name);
+  const size_t size = buf_.size() - start;
+  net_name_ = n.name;
+  net_text_size_ = size <= kNetRoom ? size : 0;
+  if (net_text_size_ != 0) std::memcpy(net_text_, buf_.data() + start, size);
 }
 
 // Packet and tuple notation is made of protocol and ICMP/SCTP/DCCP words,
@@ -87,7 +84,7 @@ template <size_t N>
 void TraceWriter::tuple_str(const char (&k)[N], const ctcore::nf_conntrack_tuple& t) {
   key(k);
   buf_.push_back('"');
-  append_tuple_notation(buf_, t);
+  append_tuple_notation(buf_, t, &heads_);
   buf_.push_back('"');
 }
 
@@ -99,6 +96,24 @@ void TraceWriter::num(std::string_view k, int64_t value) {
 }
 
 void TraceWriter::status_list(uint16_t status) {
+  StatusText& e = status_text_[(status ^ (status >> 5) ^ (status >> 10)) % kStatusEntries];
+  if (e.status == status) {
+    char* p = buf_.tail(sizeof e.text);
+    std::memcpy(p, e.text, sizeof e.text);
+    buf_.set_end(p + e.size);
+    return;
+  }
+  const size_t start = buf_.size();
+  format_status_list(status);
+  const size_t size = buf_.size() - start;
+  if (size <= sizeof e.text) {
+    e.status = status;
+    e.size = static_cast<uint8_t>(size);
+    std::memcpy(e.text, buf_.data() + start, size);
+  }
+}
+
+void TraceWriter::format_status_list(uint16_t status) {
   buf_.literal(",\"status\":[");
   bool first = true;
   for (unsigned bit = 0; bit < ctcore::IPS_MAX_BIT; ++bit) {
@@ -162,22 +177,25 @@ void TraceWriter::header(std::string_view scenario, uint32_t hz, uint64_t seed, 
 void TraceWriter::pkt(const ctcore::net& n, uint16_t cpu, uint64_t id, std::string_view hook, const ctcore::Packet& skb,
                       std::string_view path) {
   begin("pkt", &n, cpu, 0);
-  num("id", static_cast<int64_t>(id));
+  memo_num(id_text_, "id", id);
   word("hook", hook);
   buf_.literal(",\"pkt\":\"");
-  append_packet_notation(buf_, skb);
+  append_packet_notation(buf_, skb, &heads_);
   buf_.push_back('"');
   word("path", path);
   finish();
 }
 
 void TraceWriter::verdict(const ctcore::net& n, uint16_t cpu, const nf_conn* ct, uint64_t id, std::string_view hook,
-                          std::string_view verdict, std::string_view reason) {
+                          std::string_view verdict, std::string_view reason, bool reason_is_word) {
   begin("verdict", &n, cpu, ct ? ct->id : 0);
-  num("id", static_cast<int64_t>(id));
+  memo_num(id_text_, "id", id);
   word("hook", hook);
   word("verdict", verdict);
-  str("reason", reason);
+  if (reason_is_word)
+    word("reason", reason);
+  else
+    str("reason", reason);
   finish();
 }
 
@@ -301,9 +319,9 @@ void TraceWriter::nat_icmp(const ctcore::net& n, uint16_t cpu, const nf_conn& ct
   begin("nat_icmp", &n, cpu, ct.id);
   str("manip", manip);
   buf_.literal(",\"before\":\"");
-  append_packet_notation(buf_, before);
+  append_packet_notation(buf_, before, &heads_);
   buf_.literal("\",\"after\":\"");
-  append_packet_notation(buf_, after);
+  append_packet_notation(buf_, after, &heads_);
   buf_.push_back('"');
   finish();
 }

@@ -25,6 +25,7 @@
 #include "sim/engine/engine.h"
 #include "sim/engine/text_buffer.h"
 #include "sim/output/output_file.h"
+#include "sim/scenario/packet_notation.h"
 #include "sim/scenario/scenario.h"
 
 // word()'s promise, checked where assertions are on (Debug, the sanitizer builds).
@@ -95,8 +96,10 @@ class TraceWriter : public ctcore::Observer {
   // Records that are not core callbacks.
   void pkt(const ctcore::net& n, uint16_t cpu, uint64_t id, std::string_view hook, const ctcore::Packet& skb,
            std::string_view path);
+  // `reason_is_word`: the reason is ctsim's own text (nothing to escape),
+  // not a rule's.
   void verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, uint64_t id, std::string_view hook,
-               std::string_view verdict, std::string_view reason);
+               std::string_view verdict, std::string_view reason, bool reason_is_word = false);
   void event(const ctcore::net& n, const ctcore::nf_conn& ct, std::string_view listener, std::string_view type,
              unsigned events, bool delivered);
   void listener_read(const ctcore::net& n, std::string_view listener, uint32_t delivered, bool overrun);
@@ -156,13 +159,56 @@ class TraceWriter : public ctcore::Observer {
     buf_.set_end(p + N);
     if (n != nullptr) net(*n);
     if (cpu >= 0) num("cpu", cpu);
-    if (conn != 0) num("conn", conn);
+    if (conn != 0) memo_num(conn_text_, "conn", conn);
   }
-  // `{"t":T,"jiffies":J,"kind":"`, formatted once per instant.
-  void time_head();
+  // `{"t":T,"jiffies":J,"kind":"`, formatted once per instant
+  // (time_head_slow()) and copied after that. Engine's own jiffies(), not
+  // through the core's Clock: no virtual call.
+  [[gnu::always_inline]] void time_head() {
+    const int64_t now = engine_.now();
+    const uint32_t jiffies = static_cast<uint32_t>(engine_.Engine::jiffies());
+    if (now != prefix_now_ || jiffies != prefix_jiffies_ || prefix_size_ == 0) return time_head_slow(now, jiffies);
+    char* p = buf_.tail(kPrefixRoom);
+    std::memcpy(p, prefix_, kPrefixRoom);
+    buf_.set_end(p + prefix_size_);
+  }
+  void time_head_slow(int64_t now, uint32_t jiffies);
   // `,"net":"NAME"`, formatted once per namespace name in a row.
-  void net(const ctcore::net& n);
-  void finish();
+  [[gnu::always_inline]] void net(const ctcore::net& n) {
+    if (net_text_size_ != 0 && same_name(n.name)) {
+      char* p = buf_.tail(kNetRoom);
+      std::memcpy(p, net_text_, kNetRoom);
+      buf_.set_end(p + net_text_size_);
+      return;
+    }
+    net_slow(n);
+  }
+  void net_slow(const ctcore::net& n);
+  // True iff `name` is net_name_: short names (the usual) by two
+  // overlapping 8-byte words, inline.
+  [[gnu::always_inline]] bool same_name(const std::string& name) const {
+    const size_t n = name.size();
+    if (n != net_name_.size()) return false;
+    if (n >= 4 && n < 8) {
+      uint32_t a0, a1, b0, b1;
+      std::memcpy(&a0, name.data(), 4);
+      std::memcpy(&a1, name.data() + n - 4, 4);
+      std::memcpy(&b0, net_name_.data(), 4);
+      std::memcpy(&b1, net_name_.data() + n - 4, 4);
+      return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n < 8 || n > 16) return std::memcmp(name.data(), net_name_.data(), n) == 0;
+    uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, name.data(), 8);
+    std::memcpy(&a1, name.data() + n - 8, 8);
+    std::memcpy(&b0, net_name_.data(), 8);
+    std::memcpy(&b1, net_name_.data() + n - 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  [[gnu::always_inline]] void finish() {
+    buf_.literal("}\n");
+    out_.commit();
+  }
   // `,"KEY":` then the value. Keys are literals (nothing to escape; their
   // length known at compile time): the whole key is one fixed-size move,
   // except num()'s string_view overload for names from a table.
@@ -200,6 +246,30 @@ class TraceWriter : public ctcore::Observer {
     buf_.append_int(value);
   }
   void num(std::string_view key, int64_t value);
+  // `,"KEY":N` for a value that repeats in the records that follow one
+  // another (a conn's id, a packet's): formatted when it differs from the
+  // last one, else copied.
+  struct NumText {
+    uint64_t value = 0;
+    uint8_t size = 0;  // 0: nothing kept yet
+    char text[31] = {};
+  };
+  template <size_t N>
+  [[gnu::always_inline]] void memo_num(NumText& m, const char (&k)[N], uint64_t value) {
+    static_assert(N + 3 + 20 <= sizeof m.text, "the key and a 20-digit number fit");
+    if (m.value == value && m.size != 0) {
+      char* p = buf_.tail(sizeof m.text);
+      std::memcpy(p, m.text, sizeof m.text);
+      buf_.set_end(p + m.size);
+      return;
+    }
+    const size_t start = buf_.size();
+    key(k);
+    buf_.append_uint(value);
+    m.value = value;
+    m.size = static_cast<uint8_t>(buf_.size() - start);
+    std::memcpy(m.text, buf_.data() + start, m.size);
+  }
   template <size_t N>
   [[gnu::always_inline]] void boolean(const char (&k)[N], bool value) {
     key(k);
@@ -215,7 +285,11 @@ class TraceWriter : public ctcore::Observer {
   }
   template <size_t N>
   void tuple_str(const char (&k)[N], const ctcore::nf_conntrack_tuple& t);
+  // `,"status":[...]`: the text of recent status values is kept (a
+  // direct-mapped memo checked against the whole value), so a conn's
+  // records copy it.
   void status_list(uint16_t status);
+  void format_status_list(uint16_t status);
   void conn_state(const ctcore::nf_conn& ct);
   uint32_t timeout_secs(const ctcore::nf_conn& ct) const;
 
@@ -229,9 +303,29 @@ class TraceWriter : public ctcore::Observer {
   size_t prefix_size_ = 0;
   int64_t prefix_now_ = 0;
   uint32_t prefix_jiffies_ = 0;
-  // `,"net":"NAME"` for net_name_ (the last namespace a record named).
+  // `,"jiffies":J,"kind":"` for jiffies_text_of_ (jiffies change far less
+  // often than the time): at most 11 + 10 + 9 = 30 bytes.
+  char jiffies_text_[32] = {};
+  size_t jiffies_text_size_ = 0;
+  uint32_t jiffies_text_of_ = 0;
+  NumText conn_text_, id_text_;
+  // `,"net":"NAME"` for net_name_ (the last namespace a record named),
+  // net_text_size_ bytes (0: none yet, or too long to keep: then every
+  // record formats it).
+  static constexpr size_t kNetRoom = 64;
   std::string net_name_;
-  TextBuffer net_text_;
+  char net_text_[kNetRoom] = {};
+  size_t net_text_size_ = 0;
+  // status_list()'s memo: kStatusEntries texts of `,"status":[...]`.
+  struct StatusText {
+    uint32_t status = ~0u;  // the value, or ~0u: empty
+    uint8_t size = 0;
+    char text[123] = {};
+  };
+  static constexpr size_t kStatusEntries = 32;
+  StatusText status_text_[kStatusEntries];
+  // The packet notation's heads, kept across records (tuples, packets).
+  NotationHeadCache heads_;
   const Engine& engine_;
   const ctcore::Conntrack& core_;
   bool all_gc_ = false;

@@ -24,6 +24,7 @@
 #define CTSIM_SIM_SCENARIO_PACKET_NOTATION_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,9 +71,44 @@ std::string protocol_word(uint8_t protonum);
 std::string format_tuple(const ctcore::nf_conntrack_tuple& t);
 // A packet in canonical notation, with the seq/ack/win it actually carried.
 std::string format_packet(const ctcore::Packet& p);
+// A memo of the notation's heads ("PROTO SRC > DST", the start of every
+// tuple and packet) for IPv4, keyed by everything a head is made of
+// (protocol, addresses, ports) and checked against all of it on every use:
+// a head is copied from the memo only when its key is equal, so what is
+// written is what formatting would write; an entry is only ever replaced.
+// A conn's tuples and packets repeat the same two heads, so the trace
+// formats each about once per conn. Direct-mapped, kEntries slots.
+//
+// Threading: one owner (the writer it serves).
+class NotationHeadCache {
+ public:
+  NotationHeadCache();
+  NotationHeadCache(const NotationHeadCache&) = delete;
+  NotationHeadCache& operator=(const NotationHeadCache&) = delete;
+
+  // 72 bytes each: the longest IPv4 head ("udplite" and two endpoints of
+  // 21 bytes) is 53.
+  struct Entry {
+    uint64_t addrs = 0;  // saddr | daddr << 32
+    uint64_t rest = 0;   // sport | dport << 16 | protonum << 32 | 1 << 40 (in use)
+    char text[55] = {};
+    uint8_t size = 0;
+  };
+  static constexpr size_t kEntries = 1024;
+  Entry& slot(uint64_t addrs, uint64_t rest) {
+    const uint64_t h = (addrs ^ (rest * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
+    return entries_[h >> 54];
+  }
+
+ private:
+  std::unique_ptr<Entry[]> entries_;
+};
+
 // The same, appended to `out` (a reused buffer: no allocation once grown).
-void append_tuple_notation(TextBuffer& out, const ctcore::nf_conntrack_tuple& t);
-void append_packet_notation(TextBuffer& out, const ctcore::Packet& p);
+// With `heads`, the head is copied from that memo when it holds it (the
+// text is the same either way).
+void append_tuple_notation(TextBuffer& out, const ctcore::nf_conntrack_tuple& t, NotationHeadCache* heads = nullptr);
+void append_packet_notation(TextBuffer& out, const ctcore::Packet& p, NotationHeadCache* heads = nullptr);
 // TCP flags as notation letters ("SA"), or "none".
 std::string format_tcp_flags(uint8_t flags);
 

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <string_view>
 
 #include "core/jhash.h"
 #include "sim/scenario/packet_notation.h"
@@ -34,7 +36,24 @@ static_assert(static_cast<size_t>(PathKind::kForward) == 0 && static_cast<size_t
 
 const PathHooks& hooks_of(PathKind p) { return kPathHooks[static_cast<size_t>(p)]; }
 
-const char* hook_name(nf_inet_hooks h) { return ctcore::nf_inet_hook_name(h); }
+// The hook's word with its length, from the core's table at compile time
+// (the outputs take string_views: no strlen per packet step and verdict).
+constexpr auto kHookWords = [] {
+  std::array<std::string_view, ctcore::NF_INET_NUMHOOKS + 1> w{};
+  for (unsigned k = 0; k < ctcore::NF_INET_NUMHOOKS; ++k) w[k] = ctcore::kNfInetHookNames[k].word;
+  w[ctcore::NF_INET_NUMHOOKS] = "?";
+  return w;
+}();
+std::string_view hook_name(nf_inet_hooks h) {
+  return kHookWords[h < ctcore::NF_INET_NUMHOOKS ? h : ctcore::NF_INET_NUMHOOKS];
+}
+// The same for the path's word (kPathNames).
+constexpr auto kPathWords = [] {
+  std::array<std::string_view, std::size(kPathNames)> w{};
+  for (size_t k = 0; k < w.size(); ++k) w[k] = kPathNames[k];
+  return w;
+}();
+std::string_view path_word(PathKind p) { return kPathWords[static_cast<size_t>(p)]; }
 
 }  // namespace
 
@@ -337,7 +356,7 @@ bool Simulator::run_rules(uint32_t slot, ctcore::net& n, nf_inet_hooks hook, std
 // into hook_step, whose every walk would then pay for the registers and
 // stack it needs even with no output on.
 [[gnu::noinline]] void Simulator::report_step(const InFlight& f, ctcore::net& n, nf_inet_hooks hook) {
-  outputs_->packet_step(f.id, n, f.cpu, hook_name(hook), f.skb, path_name(f.path), f.step == 0, f.resumed);
+  outputs_->packet_step(f.id, n, f.cpu, hook_name(hook), f.skb, path_word(f.path), f.step == 0, f.resumed);
 }
 
 [[gnu::noinline]] void Simulator::report_verdict(const InFlight& f, ctcore::net& n, nf_inet_hooks hook,
@@ -429,7 +448,7 @@ void Simulator::finish_packet(uint32_t slot, bool dropped) {
     else if (f.from_client)
       FlowGenerator::client_left(c, f.skb);
   }
-  if (watched_) outputs_->packet_done(f.id, core_->net_at(f.net), f.cpu, path_name(f.path), f.skb, dropped);
+  if (watched_) outputs_->packet_done(f.id, core_->net_at(f.net), f.cpu, path_word(f.path), f.skb, dropped);
   core_->nf_reset_ct(f.skb);
   const uint16_t cpu = f.cpu;
   pool_.release(slot);
