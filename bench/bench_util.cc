@@ -133,7 +133,9 @@ Table::Table(uint32_t count, uint64_t seed, uint32_t nbuckets, bool with_reply, 
 }
 
 void print_figure(const char* name, double value, const char* unit, const char* target_text, bool pass) {
-  std::printf("  %-44s %10.1f %-12s target %-22s %s\n", name, value, unit, target_text,
+  // Ratios with two decimals: their targets (1.15x, 1.5x) sit between tenths.
+  const bool ratio = std::strcmp(unit, "x") == 0;
+  std::printf("  %-44s %10.*f %-12s target %-22s %s\n", name, ratio ? 2 : 1, value, unit, target_text,
               target_text[0] == '-' ? "" : (pass ? "MET" : "MISSED"));
   std::fflush(stdout);
 }

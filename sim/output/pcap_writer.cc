@@ -1,10 +1,10 @@
 #include "sim/output/pcap_writer.h"
 
 #include <fmt/format.h>
-#include <pcap/pcap.h>
 #include <unistd.h>
 
 #include "sim/scenario/packet_wire.h"
+#include "sim/scenario/pcap_library.h"
 
 namespace ctsim {
 
@@ -46,13 +46,14 @@ void end_block(std::string* b) {
 }  // namespace
 
 PcapWriter::~PcapWriter() {
-  if (dumper_ != nullptr) pcap_dump_close(dumper_);
-  if (dead_ != nullptr) pcap_close(dead_);
+  if (dumper_ != nullptr) pcap().pcap_dump_close(dumper_);
+  if (dead_ != nullptr) pcap().pcap_close(dead_);
 }
 
 Status PcapWriter::start() {
   if (format_ == PcapFormat::kPcap) {
-    dead_ = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, kSnaplen, PCAP_TSTAMP_PRECISION_NANO);
+    if (Status st = load_pcap(); !st.ok()) return Status::IOError(fmt::format("{}: {}", out_.path(), st.message()));
+    dead_ = pcap().pcap_open_dead_with_tstamp_precision(DLT_EN10MB, kSnaplen, PCAP_TSTAMP_PRECISION_NANO);
     if (dead_ == nullptr) return Status::IOError(fmt::format("{}: libpcap cannot start a capture", out_.path()));
     // libpcap closes the stream it writes: give it its own descriptor of
     // the same open file, so the OutputFile keeps (and later closes) its own.
@@ -62,10 +63,10 @@ Status PcapWriter::start() {
       if (fd >= 0) ::close(fd);
       return Status::IOError(fmt::format("{}: cannot open a stream for libpcap", out_.path()));
     }
-    dumper_ = pcap_dump_fopen(dead_, f);
+    dumper_ = pcap().pcap_dump_fopen(dead_, f);
     if (dumper_ == nullptr) {
       std::fclose(f);
-      return Status::IOError(fmt::format("{}: {}", out_.path(), pcap_geterr(dead_)));
+      return Status::IOError(fmt::format("{}: {}", out_.path(), pcap().pcap_geterr(dead_)));
     }
     return Status::OK();
   }
@@ -113,7 +114,7 @@ void PcapWriter::write(int64_t ts_ns, std::string_view iface, std::string_view f
     h.ts.tv_sec = static_cast<time_t>(ts_ns / 1'000'000'000);
     h.ts.tv_usec = static_cast<suseconds_t>(ts_ns % 1'000'000'000);  // nanoseconds: the dead handle says so
     h.caplen = h.len = static_cast<uint32_t>(frame.size());
-    pcap_dump(reinterpret_cast<u_char*>(dumper_), &h, reinterpret_cast<const u_char*>(frame.data()));
+    pcap().pcap_dump(reinterpret_cast<u_char*>(dumper_), &h, reinterpret_cast<const u_char*>(frame.data()));
     return;
   }
   const uint32_t id = interface_id(iface);
@@ -137,8 +138,8 @@ void PcapWriter::write(int64_t ts_ns, std::string_view iface, std::string_view f
 
 Status PcapWriter::finish() {
   if (dumper_ == nullptr) return Status::OK();
-  const bool bad = pcap_dump_flush(dumper_) != 0 || std::ferror(pcap_dump_file(dumper_));
-  pcap_dump_close(dumper_);
+  const bool bad = pcap().pcap_dump_flush(dumper_) != 0 || std::ferror(pcap().pcap_dump_file(dumper_));
+  pcap().pcap_dump_close(dumper_);
   dumper_ = nullptr;
   if (bad) out_.mark_failed();
   return Status::OK();

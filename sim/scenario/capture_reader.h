@@ -22,6 +22,8 @@ struct pcap;  // libpcap's pcap_t
 
 namespace ctsim {
 
+struct PcapLibrary;
+
 struct CaptureFrame {
   int64_t ts_ns = 0;              // capture time, nanoseconds since the Unix epoch
   const uint8_t* data = nullptr;  // valid until the next read
@@ -49,8 +51,9 @@ class CaptureReader {
 
  private:
   static constexpr size_t kStreamBuffer = 1 << 20;
-  ::pcap* p_ = nullptr;             // owns the stream that reads through buffer_
-  std::unique_ptr<char[]> buffer_;  // the stream's buffer: the destructor closes the stream first
+  const PcapLibrary* lib_ = nullptr;  // libpcap, loaded by open()
+  ::pcap* p_ = nullptr;               // owns the stream that reads through buffer_
+  std::unique_ptr<char[]> buffer_;    // the stream's buffer: the destructor closes the stream first
   int linktype_ = 0;
   std::string error_;
 };

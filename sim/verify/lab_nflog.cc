@@ -1,11 +1,11 @@
 #include "sim/verify/lab_nflog.h"
 
-#include <pcap/pcap.h>
 #include <sys/select.h>
 
 #include <condition_variable>
 #include <cstring>
 
+#include "sim/scenario/pcap_library.h"
 #include "sim/verify/lab_process.h"
 
 namespace ctsim::verify {
@@ -50,6 +50,7 @@ bool decode_nflog(const uint8_t* data, size_t len, NflogMessage* out) {
 }
 
 Status NflogReader::start(const std::string& netns, uint16_t group) {
+  if (Status st = load_pcap(); !st.ok()) return st;
   std::mutex m;
   std::condition_variable cv;
   bool ready = false;
@@ -63,18 +64,18 @@ Status NflogReader::start(const std::string& netns, uint16_t group) {
       Status st = in.status();
       if (st.ok()) {
         const std::string dev = "nflog:" + std::to_string(group);
-        p = pcap_create(dev.c_str(), err);
+        p = pcap().pcap_create(dev.c_str(), err);
         if (p) {
-          pcap_set_snaplen(p, 65535);
-          pcap_set_timeout(p, 50);
-          pcap_set_buffer_size(p, 32 << 20);
-          if (pcap_activate(p) < 0) {
-            st = Status::IOError("cannot open " + dev + " in " + netns + ": " + pcap_geterr(p));
-            pcap_close(p);
+          pcap().pcap_set_snaplen(p, 65535);
+          pcap().pcap_set_timeout(p, 50);
+          pcap().pcap_set_buffer_size(p, 32 << 20);
+          if (pcap().pcap_activate(p) < 0) {
+            st = Status::IOError("cannot open " + dev + " in " + netns + ": " + pcap().pcap_geterr(p));
+            pcap().pcap_close(p);
             p = nullptr;
-          } else if (pcap_datalink(p) != DLT_NFLOG) {
+          } else if (pcap().pcap_datalink(p) != DLT_NFLOG) {
             st = Status::IOError(dev + " did not give NFLOG records");
-            pcap_close(p);
+            pcap().pcap_close(p);
             p = nullptr;
           }
         } else {
@@ -100,7 +101,7 @@ Status NflogReader::start(const std::string& netns, uint16_t group) {
 
 void NflogReader::loop(void* handle) {
   pcap_t* p = static_cast<pcap_t*>(handle);
-  pcap_setnonblock(p, 1, nullptr);
+  pcap().pcap_setnonblock(p, 1, nullptr);
   auto on_packet = [](u_char* self, const pcap_pkthdr* h, const u_char* bytes) {
     auto* r = reinterpret_cast<NflogReader*>(self);
     NflogMessage msg;
@@ -115,11 +116,11 @@ void NflogReader::loop(void* handle) {
   for (;;) {
     const bool last = stop_.load();
     int n;
-    while ((n = pcap_dispatch(p, -1, on_packet, reinterpret_cast<u_char*>(this))) > 0) {
+    while ((n = pcap().pcap_dispatch(p, -1, on_packet, reinterpret_cast<u_char*>(this))) > 0) {
     }
     if (last) break;
     {
-      const int fd = pcap_get_selectable_fd(p);
+      const int fd = pcap().pcap_get_selectable_fd(p);
       fd_set set;
       FD_ZERO(&set);
       FD_SET(fd, &set);
@@ -127,7 +128,7 @@ void NflogReader::loop(void* handle) {
       (void)select(fd + 1, &set, nullptr, nullptr, &tv);
     }
   }
-  pcap_close(p);
+  pcap().pcap_close(p);
 }
 
 void NflogReader::stop() {
