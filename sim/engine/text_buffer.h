@@ -67,6 +67,15 @@ class TextBuffer {
   }
   // REQUIRES: `p` within what the last tail() made room for.
   [[gnu::always_inline]] void set_end(char* p) { end_ = p; }
+  // The first `size` bytes of a memo of fixed size N: all N copied (one
+  // fixed-size move the compiler inlines), the end set after `size`.
+  // REQUIRES: size <= N.
+  template <size_t N>
+  [[gnu::always_inline]] void append_memo(const char (&memo)[N], size_t size) {
+    char* p = tail(N);
+    std::memcpy(p, memo, N);
+    end_ = p + size;
+  }
   // A string literal: its length is known at compile time.
   template <size_t N>
   [[gnu::always_inline]] void literal(const char (&s)[N]) {

@@ -99,13 +99,17 @@ void OutputFile::flush() {
     // next full block tries again. Nothing is left in flight.
     const int e = write_block(spare_);
     lock.lock();
-    if (e != 0 && !writer_failed_) {
-      writer_failed_ = true;
-      writer_errno_ = e;
-    }
-    spare_.clear();
-    in_flight_ = false;
+    block_done(e);
   }
+}
+
+void OutputFile::block_done(int e) {
+  if (e != 0 && !writer_failed_) {
+    writer_failed_ = true;
+    writer_errno_ = e;
+  }
+  spare_.clear();
+  in_flight_ = false;
 }
 
 void OutputFile::writer_loop() {
@@ -116,12 +120,7 @@ void OutputFile::writer_loop() {
     lock.unlock();
     const int e = write_block(spare_);  // spare_ is the writer's while in flight
     lock.lock();
-    if (e != 0 && !writer_failed_) {
-      writer_failed_ = true;
-      writer_errno_ = e;
-    }
-    spare_.clear();
-    in_flight_ = false;
+    block_done(e);
     cv_.notify_all();
   }
 }

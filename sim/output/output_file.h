@@ -99,6 +99,9 @@ class OutputFile {
   // it was started); merges a failed block's error into failed_.
   void stop_writer();
   void writer_loop();
+  // The block in flight was written with result `e` (0 or an errno): the
+  // first error is kept, the spare buffer is free again. REQUIRES: mu_ held.
+  void block_done(int e);
 
   std::string path_;
   std::string tmp_;
@@ -114,11 +117,11 @@ class OutputFile {
   std::thread writer_;
   std::mutex mu_;
   std::condition_variable cv_;
-  TextBuffer spare_;           // the block in flight (GUARDED_BY(mu_) while in_flight_)
-  bool in_flight_ = false;     // GUARDED_BY(mu_)
-  bool stop_ = false;          // GUARDED_BY(mu_)
-  int writer_errno_ = 0;       // GUARDED_BY(mu_): first failed write's errno (or EIO)
-  bool writer_failed_ = false; // GUARDED_BY(mu_)
+  TextBuffer spare_;            // the block in flight (GUARDED_BY(mu_) while in_flight_)
+  bool in_flight_ = false;      // GUARDED_BY(mu_)
+  bool stop_ = false;           // GUARDED_BY(mu_)
+  int writer_errno_ = 0;        // GUARDED_BY(mu_): first failed write's errno (or EIO)
+  bool writer_failed_ = false;  // GUARDED_BY(mu_)
 };
 
 }  // namespace ctsim

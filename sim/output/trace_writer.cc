@@ -57,9 +57,7 @@ void TraceWriter::time_head_slow(int64_t now, uint32_t jiffies) {
     jiffies_text_size_ = buf_.size() - j;
     std::memcpy(jiffies_text_, buf_.data() + j, jiffies_text_size_);
   } else {
-    char* p = buf_.tail(sizeof jiffies_text_);
-    std::memcpy(p, jiffies_text_, sizeof jiffies_text_);
-    buf_.set_end(p + jiffies_text_size_);
+    buf_.append_memo(jiffies_text_, jiffies_text_size_);
   }
   prefix_size_ = buf_.size() - start;
   std::memcpy(prefix_, buf_.data() + start, prefix_size_);
@@ -98,9 +96,7 @@ void TraceWriter::num(std::string_view k, int64_t value) {
 void TraceWriter::status_list(uint16_t status) {
   StatusText& e = status_text_[(status ^ (status >> 5) ^ (status >> 10)) % kStatusEntries];
   if (e.status == status) {
-    char* p = buf_.tail(sizeof e.text);
-    std::memcpy(p, e.text, sizeof e.text);
-    buf_.set_end(p + e.size);
+    buf_.append_memo(e.text, e.size);
     return;
   }
   const size_t start = buf_.size();

@@ -118,8 +118,8 @@ class TraceWriter : public ctcore::Observer {
   // false for a null binding (no rule matched).
   // A NAT binding: `rule` is the verdict word of the rule that chose it
   // ("" for the null binding), `range` the range as the rule writes it.
-  void nat(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, std::string_view manip,
-           std::string_view rule, std::string_view range, const ctcore::nf_nat_decision& why);
+  void nat(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, std::string_view manip, std::string_view rule,
+           std::string_view range, const ctcore::nf_nat_decision& why);
   // An ICMP error about a NATed conn, before and after its translation.
   void nat_icmp(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, std::string_view manip,
                 const ctcore::Packet& before, const ctcore::Packet& after);
@@ -258,9 +258,7 @@ class TraceWriter : public ctcore::Observer {
   [[gnu::always_inline]] void memo_num(NumText& m, const char (&k)[N], uint64_t value) {
     static_assert(N + 3 + 20 <= sizeof m.text, "the key and a 20-digit number fit");
     if (m.value == value && m.size != 0) {
-      char* p = buf_.tail(sizeof m.text);
-      std::memcpy(p, m.text, sizeof m.text);
-      buf_.set_end(p + m.size);
+      buf_.append_memo(m.text, m.size);
       return;
     }
     const size_t start = buf_.size();
