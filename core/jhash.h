@@ -52,10 +52,9 @@ inline void jhash_final(uint32_t& a, uint32_t& b, uint32_t& c) {
 }  // namespace detail
 
 // Hash of an array of 32-bit words (lookup3 hashword()).
-// Always inline: the conntrack hash calls it with a constant length (9
-// words), which the compiler unrolls; left to itself GCC stopped inlining
-// it once nf_conntrack_core.cc grew (+25 instructions a hash, callgrind).
-[[gnu::always_inline]] inline uint32_t jhash2(const uint32_t* k, uint32_t length, uint32_t initval) {
+// Inline: the conntrack hash calls it with a constant length (9 words),
+// which the compiler unrolls.
+inline uint32_t jhash2(const uint32_t* k, uint32_t length, uint32_t initval) {
   uint32_t a, b, c;
   a = b = c = JHASH_INITVAL + (length << 2) + initval;
   while (length > 3) {

@@ -141,11 +141,8 @@ uint32_t Conntrack::hash_conntrack_raw_siphash(const nf_conntrack_tuple& t, cons
 uint32_t Conntrack::scale_hash(uint32_t hash) const { return reciprocal_scale(hash, htable_size_); }
 
 // nf_ct_key_equal(): same tuple, confirmed, same namespace (zones are not
-// modelled). Always inlined into the chain walks (only this file calls it):
-// a call per node walked cost 11 instructions more once GCC stopped
-// inlining it by itself.
-[[gnu::always_inline]] inline bool Conntrack::nf_ct_key_equal(const nf_conntrack_tuple_hash* h,
-                                                              const nf_conntrack_tuple& tuple, const net& n) const {
+// modelled).
+bool Conntrack::nf_ct_key_equal(const nf_conntrack_tuple_hash* h, const nf_conntrack_tuple& tuple, const net& n) const {
   const nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
   return nf_ct_tuple_equal(tuple, h->tuple) && nf_ct_is_confirmed(ct) && ct->net == n.index;
 }
