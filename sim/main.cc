@@ -10,14 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "core/nf_conntrack_kernel_profile.h"
 #include "sim/cli/command.h"
 
 namespace {
 
 using namespace ctsim::cli;
-
-// The kernel versions this build simulates; the first is the default.
-const char* const kKernelProfiles[] = {"5.10"};
 
 std::vector<std::unique_ptr<Command>> all_commands() {
   std::vector<std::unique_ptr<Command>> c;
@@ -52,11 +50,13 @@ void print_version() {
 #else
   const char* compiler = "unknown compiler";
 #endif
+  // The kernel profiles this build simulates (`ctsim kernels` has their
+  // switches), the default marked.
   std::string profiles;
-  for (const char* p : kKernelProfiles) {
+  for (const ctcore::kernel_profile_entry& e : ctcore::kernel_profiles()) {
     if (!profiles.empty()) profiles += ", ";
-    profiles += p;
-    if (p == kKernelProfiles[0]) profiles += " (default)";
+    profiles += e.name;
+    if (e.name == ctcore::kDefaultKernel) profiles += " (default)";
   }
   std::printf("ctsim %s\nbuild: %s, %s\nkernel profiles: %s\n", CTSIM_VERSION, CTSIM_BUILD_TYPE, compiler,
               profiles.c_str());

@@ -45,7 +45,9 @@ TEST_CASE("--version names the version, the build and the kernel profiles") {
   CHECK(has(r.out, "ctsim 0.1"));
   CHECK(has(r.out, "build: "));
   CHECK((has(r.out, "GCC ") || has(r.out, "clang ")));
-  CHECK(has(r.out, "kernel profiles: 5.10 (default)"));
+  // Every profile of the core's table, the default first and marked.
+  CHECK(has(r.out, "kernel profiles: 5.10 (default), 5.15, "));
+  CHECK(has(r.out, ", 6.18, 6.18-late\n"));
 }
 
 TEST_CASE("--help lists every command's options, two spaces before each description") {
@@ -62,7 +64,8 @@ TEST_CASE("--help lists every command's options, two spaces before each descript
 
 TEST_CASE("an option that takes a file refuses another option as its value") {
   const std::string scenario = source_path("scenarios/seed-walkthrough.json");
-  for (const char* opt : {"--trace", "--events", "--snapshots", "--explain", "--series", "--plots", "--stats", "--html", "--pcap-out"}) {
+  for (const char* opt :
+       {"--trace", "--events", "--snapshots", "--explain", "--series", "--plots", "--stats", "--html", "--pcap-out"}) {
     CAPTURE(opt);
     RunResult r = run_ctsim("run " + scenario + " " + opt + " --quiet");
     CHECK(r.code == 2);
