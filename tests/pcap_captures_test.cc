@@ -190,3 +190,16 @@ TEST_CASE("rss keeps both directions of a flow on one CPU; a pinned CPU takes ev
   CHECK(pt.find("\"kind\":\"pkt\",\"net\":\"init\",\"cpu\":3") != std::string::npos);
   CHECK(pt.find("\"kind\":\"pkt\",\"net\":\"init\",\"cpu\":0") == std::string::npos);
 }
+
+TEST_CASE("libpcap is loaded only by a run that reads or writes a capture (dlopen, not at start)") {
+  // glibc's loader names every library it loads under LD_DEBUG=libs.
+  const ctest::RunResult plain =
+      run_ctsim("run " + shell_quote(source_path("scenarios/seed-walkthrough.json")) + " --quiet", "LD_DEBUG=libs");
+  CHECK(plain.code == 0);
+  CHECK(plain.err.find("libpcap") == std::string::npos);
+  const ctest::RunResult capture_run =
+      run_ctsim("replay " + shell_quote(data("tcp-eth.pcap")) + " --quiet", "LD_DEBUG=libs");
+  CHECK(capture_run.code == 0);
+  CHECK(capture_run.err.find("calling init: ") != std::string::npos);
+  CHECK(capture_run.err.find("libpcap") != std::string::npos);
+}
