@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "sim/scenario/inet_checksum.h"
 #include "sim/scenario/packet_notation.h"
@@ -226,6 +227,12 @@ TEST_CASE("csum_partial folds to RFC 1071's checksum for every length, start sum
   CHECK(ctsim::csum_fold(ctsim::csum_partial(d, sizeof d, 0)) == by_words(d, sizeof d, 0));
   CHECK(ctsim::csum_fold(ctsim::csum_partial(d + 700, 800, ctsim::csum_partial(d, 700, 0))) ==
         by_words(d, sizeof d, 0));
+  // Longer than one run of vector steps (512 KiB: a lane would carry out
+  // past it), all ones (the largest lane sums) and random, at an odd length.
+  std::vector<uint8_t> big(1'100'001, 0xff);
+  CHECK(ctsim::csum_fold(ctsim::csum_partial(big.data(), big.size(), 0)) == by_words(big.data(), big.size(), 0));
+  for (uint8_t& b : big) b = static_cast<uint8_t>(next());
+  CHECK(ctsim::csum_fold(ctsim::csum_partial(big.data(), big.size(), 7)) == by_words(big.data(), big.size(), 7));
   // The pseudo-header: both addresses, a zero byte, the protocol, the
   // layer-4 length as 32 bits (RFC 8200; as RFC 793 for IPv4 when it fits 16).
   for (size_t n : {size_t{4}, size_t{16}}) {
