@@ -88,7 +88,7 @@ Status Simulator::run(RunSummary* summary) {
     if (listeners_->all()[i].spec.at != 0)
       schedule(listeners_->all()[i].spec.at, Phase::kAction, kListenerSubscribe, static_cast<uint32_t>(i));
   for (const CaptureSpec& c : scenario_.captures) {
-    captures_.push_back(std::make_unique<CaptureSource>(c, scenario_.cpus));
+    captures_.push_back(std::make_unique<CaptureSource>(c, scenario_.cpus, options_.capture_read_ahead));
     if (Status s = captures_.back()->open(); !s.ok()) {
       outputs_->abort();
       core_->set_observer(nullptr);
