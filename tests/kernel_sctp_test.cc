@@ -10,6 +10,7 @@
 #include "core/nf_conntrack_kernel_profile.h"
 #include "core/nf_conntrack_l4proto.h"
 #include "core/nf_conntrack_sysctl.h"
+#include "sim/scenario/scenario.h"
 #include "tests/core_harness.h"
 #include "tests/core_test_util.h"
 
@@ -197,6 +198,22 @@ TEST_CASE("P3: ESTABLISHED lasts 210 s, a secondary path's HEARTBEAT_ACK establi
     CHECK(old.sctp_timeouts[SCTP_CONNTRACK_HEARTBEAT_ACKED] == 210u * hz);
     CHECK(merged.sctp_timeouts[SCTP_CONNTRACK_ESTABLISHED] == 210u * hz);
     CHECK(merged.sctp_timeouts[SCTP_CONNTRACK_HEARTBEAT_ACKED] == 0u);
+  }
+}
+
+TEST_CASE("P3: nf_conntrack_sctp_timeout_heartbeat_acked exists only in kernels without P3") {
+  const std::string ns =
+      R"({"ctsim": 1, "namespaces": [{"name": "a", "sysctl": {"nf_conntrack_sctp_timeout_heartbeat_acked": 60}}]})";
+  const std::string act =
+      R"({"ctsim": 1, "actions": [{"at": "1s", "do": "sysctl", "key": "nf_conntrack_sctp_timeout_heartbeat_acked", "value": 60}]})";
+  for (const std::string& text : {ns, act}) {
+    CAPTURE(text);
+    ctsim::Scenario s;
+    CHECK(ctsim::parse_scenario("k.json", text, &s, ctsim::ScenarioLoadOptions{"6.1"}).ok());
+    const ctsim::Status merged = ctsim::parse_scenario("k.json", text, &s, ctsim::ScenarioLoadOptions{"6.18"});
+    REQUIRE_FALSE(merged.ok());
+    CHECK(merged.message().find("does not exist in this kernel profile (row P3 removed it in v6.2") !=
+          std::string::npos);
   }
 }
 
