@@ -82,7 +82,7 @@ net& Conntrack::net_add(const std::string& name, uint32_t hash_mix) {
   n->name = name;
   n->index = static_cast<uint16_t>(nets_.size());
   n->hash_mix = hash_mix;
-  n->sysctl = nf_conntrack_sysctl::defaults(clock_.hz());
+  n->sysctl = nf_conntrack_sysctl::defaults(clock_.hz(), profile_);
   n->pcpu.resize(cpus_);
   for (ct_pcpu& p : n->pcpu) {
     INIT_HLIST_NULLS_HEAD(&p.unconfirmed, UNCONFIRMED_NULLS_VAL);

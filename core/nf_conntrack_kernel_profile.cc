@@ -53,6 +53,12 @@ const std::array kSwitches = {
     CT_SWITCH(clash_reverse, "K1", kNoWords, true, 0, 1),
     CT_SWITCH(gre_allow_clash, "K2", kNoWords, true, 0, 1),
     CT_SWITCH(generic_allow_clash, "K2", kNoWords, true, 0, 1),
+    CT_SWITCH(sctp_init_closed, "P1", kNoWords, true, 0, 1),
+    CT_SWITCH(sctp_closed_init_no_renew, "P2", kNoWords, true, 0, 1),
+    CT_SWITCH(sctp_established_merged, "P3", kNoWords, true, 0, 1),
+    CT_SWITCH(sctp_abort_own_vtag, "P4", kNoWords, true, 0, 1),
+    CT_SWITCH(sctp_shutdown_3s, "P5", kNoWords, true, 0, 1),
+    CT_SWITCH(sctp_init_collision, "P6", kNoWords, true, 0, 1),
 };
 #undef CT_SWITCH
 
@@ -75,6 +81,7 @@ struct Profiles {
     v515.destroy_timeout_protoinfo = true;
     v515.tcp_rst_rework = true;
     v515.tcp_syn_sent_no_renew = true;
+    v515.sctp_init_closed = true;  // P1 (v5.6; see the 5.10 note in docs/KERNELS.md)
 
     kernel_profile v515late = v515;  // 5.15.y as of 2026 (5.15.212+)
     v515late.udp_stream_assured = true;       // 5.15.3
@@ -86,6 +93,11 @@ struct Profiles {
     v515late.repeat_counts_invalid = false;  // C3
     v515late.icmpv6_redirect_related = true;  // I1
     v515late.generic_allow_clash = true;      // K2, found in 5.15.212+
+    v515late.sctp_closed_init_no_renew = true;  // P2, 5.15.y of 2022-02
+    v515late.sctp_established_merged = true;    // P3, P4: 5.15.y of 2023-01
+    v515late.sctp_abort_own_vtag = true;
+    v515late.sctp_shutdown_3s = true;     // P5, 5.15.y of 2023-08
+    v515late.sctp_init_collision = true;  // P6, 5.15.134
 
     kernel_profile v61 = v515;  // 6.1.0
     v61.repeat_counts_invalid = false;
@@ -98,6 +110,7 @@ struct Profiles {
     v61.tcp_window = ct_tcp_window::kIgnore;
     v61.tcp_bad_fin_rst_timeout = true;
     v61.udp_stream_assured = true;
+    v61.sctp_closed_init_no_renew = true;  // P2 (5.17)
 
     kernel_profile v61late = v61;  // 6.1.y as of 2026 (6.1.192)
     v61late.tcp_challenge_ack = true;                     // 6.1.9
@@ -109,6 +122,10 @@ struct Profiles {
     v61late.generic_allow_clash = true;      // 6.1.165
     v61late.redelivery = ct_redelivery::kList10ms;  // 6.1.178
     v61late.tcp_rst_direction_check = true;         // 6.1.176
+    v61late.sctp_established_merged = true;  // P3, P4: 6.1.y of 2023-01
+    v61late.sctp_abort_own_vtag = true;
+    v61late.sctp_shutdown_3s = true;     // P5, 6.1.y of 2023-08
+    v61late.sctp_init_collision = true;  // P6, 6.1.y of 2023-10
 
     kernel_profile v66 = v61;  // 6.6.0
     v66.hash = ct_hash_form::kSiphashTuple;
@@ -118,6 +135,10 @@ struct Profiles {
     v66.tcp_challenge_ack = true;
     v66.icmpv6_redirect_related = true;
     v66.gre_allow_clash = true;
+    v66.sctp_established_merged = true;  // P3, P4 (6.2)
+    v66.sctp_abort_own_vtag = true;
+    v66.sctp_shutdown_3s = true;     // P5 (6.5)
+    v66.sctp_init_collision = true;  // P6 (6.6-rc5)
 
     kernel_profile v66late = v66;  // 6.6.y as of 2026 (6.6.150)
     v66late.tcp_syn_retrans_wscale = true;  // 6.6.16

@@ -130,6 +130,23 @@ struct kernel_profile {
   // K2: protocols whose clashes may be resolved, beyond UDP and UDP-Lite.
   bool gre_allow_clash = false;
   bool generic_allow_clash = false;
+  // P1-P6: the SCTP tracker (nf_conntrack_proto_sctp.cc; docs/KERNELS.md).
+  // P1: the first packet leaves the state NONE and the table moves it, so
+  // an INIT makes a CLOSED conn (with its PROTOINFO event) and the INIT_ACK
+  // moves it to COOKIE_WAIT.
+  bool sctp_init_closed = false;
+  // P2: an INIT that leaves a confirmed conn CLOSED does not renew its timeout.
+  bool sctp_closed_init_no_renew = false;
+  // P3: HEARTBEAT_ACKED merged into ESTABLISHED (210 s by default); any
+  // move into ESTABLISHED makes the conn ASSURED, once.
+  bool sctp_established_merged = false;
+  // P4: ABORT and SHUTDOWN_COMPLETE (T bit clear) must carry the sender's own vtag.
+  bool sctp_abort_own_vtag = false;
+  // P5: SHUTDOWN_SENT/RECD default to 3 s; an originator INIT in them closes.
+  bool sctp_shutdown_3s = false;
+  // P6: INIT collisions: per-direction INIT flags check an INIT_ACK's tag;
+  // COOKIE_ECHO and COOKIE_ACK may come from either side.
+  bool sctp_init_collision = false;
 
   bool operator==(const kernel_profile&) const = default;
 };

@@ -30,6 +30,20 @@
 //   HEARTBEAT_ACKED the answer to that HEARTBEAT; the secondary path is up
 // The transitions live in sctp_new_state() as one rule per chunk type, in
 // our own form; tests pin the association walk.
+//
+// Later kernels (rows P1-P6 of the kernel profile, docs/KERNELS.md), each
+// behind its switch:
+//   P1 (5.6)  the first packet leaves NONE and the table moves it: an INIT
+//             makes a CLOSED conn (so its NEW event carries the state) and
+//             the reply's INIT_ACK moves it to COOKIE_WAIT
+//   P2 (5.17) an INIT that leaves a confirmed conn CLOSED does not renew it
+//   P3 (6.2)  HEARTBEAT_ACKED merged into ESTABLISHED (210 s); any move into
+//             ESTABLISHED assures the conn, once
+//   P4 (6.2)  ABORT and SHUTDOWN_COMPLETE must carry the sender's own vtag
+//   P5 (6.5)  SHUTDOWN_SENT/RECD last 3 s; an originator INIT in them closes
+//   P6 (6.6)  INIT collisions: each direction's INIT is remembered until the
+//             COOKIE_ACK, and an INIT_ACK whose tag contradicts what is known
+//             is invalid; COOKIE_ECHO and COOKIE_ACK may come from either side
 #include "core/nf_conntrack_l4proto.h"
 
 namespace ctcore {
@@ -115,8 +129,9 @@ bool opening_or_secondary(uint8_t s) { return s == sNO || s == sHS; }
 // sctp_new_state(): the state after a chunk of `type` seen in direction
 // `dir` while in `cur`; sIV for an invalid transition. Chunks the table does
 // not know (DATA, SACK, ...) leave the state alone. The rules below are the
-// v5.10 table, restated per chunk type.
-uint8_t sctp_new_state(ip_conntrack_dir dir, uint8_t cur, uint8_t type) {
+// v5.10 table, restated per chunk type, with the cells rows P1, P3, P5 and
+// P6 changed marked where they apply.
+uint8_t sctp_new_state(const kernel_profile& k, ip_conntrack_dir dir, uint8_t cur, uint8_t type) {
   const bool orig = dir == IP_CT_DIR_ORIGINAL;
   // In the reply direction nothing can come before the originator spoke,
   // and a HEARTBEAT-opened conn only accepts the heartbeat exchange.
@@ -140,7 +155,8 @@ uint8_t sctp_new_state(ip_conntrack_dir dir, uint8_t cur, uint8_t type) {
     if (cur == sHS) {
       switch (type) {
         case SCTP_CID_HEARTBEAT: return sHS;
-        case SCTP_CID_HEARTBEAT_ACK: return sHA;  // secondary path confirmed
+        // The secondary path is confirmed; P3: it is simply ESTABLISHED.
+        case SCTP_CID_HEARTBEAT_ACK: return k.sctp_established_merged ? sES : sHA;
         case SCTP_CID_INIT:
         case SCTP_CID_INIT_ACK:
         case SCTP_CID_ABORT:
@@ -158,10 +174,16 @@ uint8_t sctp_new_state(ip_conntrack_dir dir, uint8_t cur, uint8_t type) {
     case SCTP_CID_INIT:
       // An originator INIT (re)starts the handshake from nothing, from a
       // closed conn or over a secondary path; elsewhere it changes nothing.
-      if (orig && (cur == sNO || cur == sCL || cur == sHS)) return sCW;
+      // P1: from nothing or CLOSED it only gets as far as CLOSED (the
+      // INIT_ACK then opens it). P5: a new INIT while a SHUTDOWN is
+      // outstanding means the old association is gone.
+      if (orig && (cur == sNO || cur == sCL)) return k.sctp_init_closed ? sCL : sCW;
+      if (orig && cur == sHS) return sCW;
+      if (orig && k.sctp_shutdown_3s && (cur == sSS || cur == sSR)) return sCL;
       return cur;
     case SCTP_CID_INIT_ACK:
       if (orig && opening_or_secondary(cur)) return sCL;  // out of the blue
+      if (!orig && cur == sCL && k.sctp_init_closed) return sCW;  // P1
       return cur;
     case SCTP_CID_ABORT: return sCL;
     case SCTP_CID_SHUTDOWN:
@@ -180,11 +202,12 @@ uint8_t sctp_new_state(ip_conntrack_dir dir, uint8_t cur, uint8_t type) {
       return cur;
     case SCTP_CID_COOKIE_ECHO:
       if (orig && opening_or_secondary(cur)) return sCL;
-      if (orig && cur == sCW) return sCE;
+      // P6: after an INIT collision the responder's cookie may finish first.
+      if (cur == sCW && (orig || k.sctp_init_collision)) return sCE;
       return cur;
     case SCTP_CID_COOKIE_ACK:
       if (orig && opening_or_secondary(cur)) return sCL;
-      if (!orig && cur == sCE) return sES;
+      if (cur == sCE && (!orig || k.sctp_init_collision)) return sES;  // P6: either side
       return cur;
     case SCTP_CID_SHUTDOWN_COMPLETE:
       if (orig && opening_or_secondary(cur)) return sCL;
@@ -204,11 +227,11 @@ uint8_t sctp_new_state(ip_conntrack_dir dir, uint8_t cur, uint8_t type) {
 // the original direction, must lead to a real state, so a DATA or SACK
 // chunk anywhere in the first packet refuses it. Records the vtags the
 // first packet implies.
-bool sctp_new(nf_conn* ct, const Packet& skb, const uint8_t* chunks, int count) {
+bool sctp_new(const kernel_profile& k, nf_conn* ct, const Packet& skb, const uint8_t* chunks, int count) {
   ct->proto.sctp = ip_ct_sctp{};
   for (int i = 0; i < count; ++i) {
     const uint8_t t = chunks[i];
-    const uint8_t s = sctp_new_state(IP_CT_DIR_ORIGINAL, sNO, t);
+    const uint8_t s = sctp_new_state(k, IP_CT_DIR_ORIGINAL, sNO, t);
     if (s == sNO || s == sIV) return false;
     if (t == SCTP_CID_INIT) {
       if (skb.sctp_vtag != 0) return false;  // an INIT carries vtag 0
@@ -220,7 +243,9 @@ bool sctp_new(nf_conn* ct, const Packet& skb, const uint8_t* chunks, int count) 
       // (SHUTDOWN_COMPLETE to a SHUTDOWN_ACK, or an ABORT).
       ct->proto.sctp.vtag[IP_CT_DIR_REPLY] = skb.sctp_vtag;
     }
-    ct->proto.sctp.state = s;
+    // P1: the conn stays NONE here, so that the packet's own walk below
+    // moves it and caches the PROTOINFO event the NEW event then carries.
+    ct->proto.sctp.state = k.sctp_init_closed ? sNO : s;
   }
   return true;
 }
@@ -267,6 +292,7 @@ bool sctp_can_early_drop(const nf_conn* ct) {
 int nf_conntrack_sctp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info ctinfo,
                              nf_inet_hooks hooknum) {
   const net& n = core.nf_ct_net(ct);
+  const kernel_profile& k = core.profile();
   if (sctp_error(core, n, skb, hooknum)) return -static_cast<int>(NF_ACCEPT);
 
   uint8_t chunks[32];
@@ -280,7 +306,7 @@ int nf_conntrack_sctp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_connt
     if (has_chunk(map, SCTP_CID_ABORT) || has_chunk(map, SCTP_CID_SHUTDOWN_COMPLETE) ||
         has_chunk(map, SCTP_CID_COOKIE_ACK))
       return sctp_invalid(core, "sctp: OOTB ABORT/SHUTDOWN_COMPLETE/COOKIE_ACK");
-    if (!sctp_new(ct, skb, chunks, count)) return sctp_invalid(core, "sctp: cannot create conn");
+    if (!sctp_new(k, ct, skb, chunks, count)) return sctp_invalid(core, "sctp: cannot create conn");
   }
 
   const ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
@@ -307,16 +333,28 @@ int nf_conntrack_sctp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_connt
       case SCTP_CID_INIT:  // 8.5.1 (A)
         if (skb.sctp_vtag != 0) return sctp_invalid(core, "sctp: INIT with non-zero vtag");
         break;
-      case SCTP_CID_ABORT:  // 8.5.1 (B): either side's tag
-        if (skb.sctp_vtag != st.vtag[dir] && skb.sctp_vtag != st.vtag[other])
+      case SCTP_CID_ABORT:
+        // 8.5.1 (B). v5.10: either side's tag. P4: with the T bit clear
+        // (always, in ctsim) only the sender's own.
+        if (k.sctp_abort_own_vtag) {
+          if (skb.sctp_vtag != st.vtag[dir]) return sctp_invalid(core, "sctp: ABORT vtag mismatch");
+        } else if (skb.sctp_vtag != st.vtag[dir] && skb.sctp_vtag != st.vtag[other]) {
           return sctp_invalid(core, "sctp: ABORT vtag matches neither side");
+        }
         break;
       case SCTP_CID_SHUTDOWN_COMPLETE:
         // 8.5.1 (C): v5.10 rejects only when the T bit is set and neither
-        // tag matches; ctsim packets never set T.
+        // tag matches; ctsim packets never set T. P4: T clear needs the
+        // sender's own tag.
+        if (k.sctp_abort_own_vtag && skb.sctp_vtag != st.vtag[dir])
+          return sctp_invalid(core, "sctp: SHUTDOWN_COMPLETE vtag mismatch");
         break;
       case SCTP_CID_COOKIE_ECHO:  // 8.5.1 (D)
         if (skb.sctp_vtag != st.vtag[dir]) return sctp_invalid(core, "sctp: COOKIE_ECHO vtag mismatch");
+        break;
+      case SCTP_CID_COOKIE_ACK:
+        // P6: the handshake is over; neither side's INIT is outstanding.
+        if (k.sctp_init_collision) st.init[IP_CT_DIR_ORIGINAL] = st.init[IP_CT_DIR_REPLY] = 0;
         break;
       case SCTP_CID_HEARTBEAT:
         if (st.vtag[dir] == 0) {
@@ -352,21 +390,53 @@ int nf_conntrack_sctp_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_connt
     }
 
     old_state = st.state;
-    new_state = sctp_new_state(dir, old_state, t);
+    new_state = sctp_new_state(k, dir, old_state, t);
     if (new_state == sIV) return sctp_invalid(core, "sctp: invalid state transition");
 
     // INIT and INIT_ACK announce the tag the other side must use.
-    if (t == SCTP_CID_INIT || t == SCTP_CID_INIT_ACK) st.vtag[other] = skb.sctp_init_tag;
+    if (t == SCTP_CID_INIT) {
+      if (k.sctp_init_collision) {
+        // P6: both sides' INITs outstanding and this side starts again:
+        // only this newest INIT counts.
+        if (st.init[dir] != 0 && st.init[other] != 0) st.init[other] = 0;
+        st.init[dir] = 1;
+      }
+      st.vtag[other] = skb.sctp_init_tag;
+      // P2: a retransmitted INIT (a client or a NAT reusing the port) must
+      // not keep a CLOSED conn, and its NAT binding, alive for ever.
+      if (k.sctp_closed_init_no_renew && new_state == sCL && old_state == sCL && nf_ct_is_confirmed(ct))
+        ignore = true;
+    } else if (t == SCTP_CID_INIT_ACK) {
+      if (k.sctp_init_collision) {
+        // P6: the tag the other side's INIT announced (vtag[other]) must be
+        // the one this INIT_ACK carries, unless the other side sent no INIT
+        // and nothing is known yet; in a collision (both INITs outstanding)
+        // always. A late INIT_ACK of a lost race would otherwise rewrite it.
+        const uint32_t known = st.vtag[other];
+        if (st.init[other] == 0 && known != 0 && known != skb.sctp_init_tag)
+          return sctp_invalid(core, "sctp: INIT_ACK initiate tag mismatch");
+        if (st.init[dir] != 0 && st.init[other] != 0 && known != skb.sctp_init_tag)
+          return sctp_invalid(core, "sctp: INIT_ACK initiate tag mismatch (collision)");
+      }
+      st.vtag[other] = skb.sctp_init_tag;
+    }
 
     st.state = new_state;
-    if (old_state != new_state) core.nf_conntrack_event_cache(IPCT_PROTOINFO, ct);
+    if (old_state != new_state) {
+      core.nf_conntrack_event_cache(IPCT_PROTOINFO, ct);
+      // P3: a primary path (COOKIE_ECHOED) or a secondary one
+      // (HEARTBEAT_SENT) reaching ESTABLISHED assures the conn, once.
+      if (k.sctp_established_merged && new_state == sES && !ct->test_and_set_bit(IPS_ASSURED_BIT))
+        core.nf_conntrack_event_cache(IPCT_ASSURED, ct);
+    }
   }
 
   if (ignore) return NF_ACCEPT;  // let through, but do not refresh
 
   core.nf_ct_refresh(ct, n.sysctl.sctp_timeouts[new_state]);
 
-  if (old_state == SCTP_CONNTRACK_COOKIE_ECHOED && dir == IP_CT_DIR_REPLY && new_state == SCTP_CONNTRACK_ESTABLISHED) {
+  if (!k.sctp_established_merged && old_state == SCTP_CONNTRACK_COOKIE_ECHOED && dir == IP_CT_DIR_REPLY &&
+      new_state == SCTP_CONNTRACK_ESTABLISHED) {
     // v5.10 sets the bit (not test-and-set) and caches the event each time
     // this transition happens.
     ct->set_bit(IPS_ASSURED_BIT);

@@ -103,12 +103,13 @@ enum sctp_conntrack : uint8_t {
 // adopts the new vtag.
 constexpr uint8_t SCTP_FLAG_HEARTBEAT_VTAG_FAILED = 1;
 
-// include/linux/netfilter/nf_conntrack_sctp.h struct ip_ct_sctp (v5.10).
+// include/linux/netfilter/nf_conntrack_sctp.h struct ip_ct_sctp (v5.10,
+// plus 6.6's `init`, used only under row P6).
 struct ip_ct_sctp {
   uint8_t state;     // sctp_conntrack (the kernel stores the enum)
   uint8_t last_dir;  // direction of the HEARTBEAT that failed its vtag
   uint8_t flags;     // SCTP_FLAG_*
-  uint8_t pad;
+  uint8_t init[2];   // P6: 1 while this direction's INIT awaits its COOKIE_ACK
   uint32_t vtag[2];  // verification tag expected from each direction
 };
 

@@ -4,7 +4,7 @@
 
 namespace ctcore {
 
-nf_conntrack_sysctl nf_conntrack_sysctl::defaults(uint32_t hz) {
+nf_conntrack_sysctl nf_conntrack_sysctl::defaults(uint32_t hz, const kernel_profile& profile) {
   nf_conntrack_sysctl s;
   const uint32_t secs = hz;
   s.generic_timeout = 600 * secs;
@@ -39,6 +39,17 @@ nf_conntrack_sysctl nf_conntrack_sysctl::defaults(uint32_t hz) {
   sc[SCTP_CONNTRACK_SHUTDOWN_ACK_SENT] = 3 * secs;
   sc[SCTP_CONNTRACK_HEARTBEAT_SENT] = 30 * secs;
   sc[SCTP_CONNTRACK_HEARTBEAT_ACKED] = 210 * secs;
+  if (profile.sctp_established_merged) {
+    // P3 (a44b7651489f, 6.2): one ESTABLISHED for every path, timed like
+    // the HEARTBEAT_ACKED it absorbed; that state's slot is left 0.
+    sc[SCTP_CONNTRACK_ESTABLISHED] = 210 * secs;
+    sc[SCTP_CONNTRACK_HEARTBEAT_ACKED] = 0;
+  }
+  if (profile.sctp_shutdown_3s) {
+    // P5 (9bfab6d23a28, 6.5): RTO.Initial, as SHUTDOWN_ACK_SENT has.
+    sc[SCTP_CONNTRACK_SHUTDOWN_SENT] = 3 * secs;
+    sc[SCTP_CONNTRACK_SHUTDOWN_RECD] = 3 * secs;
+  }
   sc[SCTP_CONNTRACK_NONE] = sc[SCTP_CONNTRACK_CLOSED];  // unused slot, as the kernel fills it
 
   // DCCP (nf_conntrack_proto_dccp.c nf_dccp_init_net(); MSL is 2 minutes).

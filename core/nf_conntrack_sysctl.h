@@ -6,7 +6,8 @@
 // (proc_dointvec_jiffies): the sysctl value is seconds, converted with HZ.
 //
 // A new namespace starts from the compiled-in defaults below, not from
-// init_net's current values (v5.10 behaviour).
+// init_net's current values (v5.10 behaviour). The defaults are the kernel
+// profile's where a release changed them (rows P3, P5: SCTP).
 //
 // Threading: plain data.
 #ifndef CTSIM_CORE_NF_CONNTRACK_SYSCTL_H_
@@ -17,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/nf_conntrack_kernel_profile.h"
 #include "core/nf_conntrack_proto_state.h"
 
 namespace ctcore {
@@ -71,6 +73,8 @@ struct nf_conntrack_sysctl {
   // 432000 s (5 days), shutdown_sent 0.3 s, shutdown_recd 0.3 s,
   // shutdown_ack_sent 3 s, heartbeat_sent 30 s, heartbeat_acked 210 s. Slot
   // NONE has no sysctl and holds the CLOSED value ("new" timeout).
+  // Row P3 (6.2): established 210 s, heartbeat_acked gone (its slot 0).
+  // Row P5 (6.5): shutdown_sent and shutdown_recd 3 s.
   uint32_t sctp_timeouts[12] = {};
   // nf_conntrack_dccp_timeout_<state>, indexed by ct_dccp_states. Defaults
   // (v5.10, MSL = 120 s): request 240 s, respond 480 s, partopen 480 s,
@@ -81,8 +85,9 @@ struct nf_conntrack_sysctl {
   // Default: 1. (No effect with v5.10's table; see PROTO_NOTES.md.)
   uint32_t dccp_loose = 1;
 
-  // The compiled-in defaults for a kernel built with `hz`.
-  static nf_conntrack_sysctl defaults(uint32_t hz);
+  // The compiled-in defaults for a kernel built with `hz`, of the release
+  // `profile` stands for (v5.10's by default).
+  static nf_conntrack_sysctl defaults(uint32_t hz, const kernel_profile& profile = kernel_profile{});
 };
 
 // One per-namespace sysctl as the table lists it.

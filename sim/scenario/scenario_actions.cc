@@ -55,9 +55,8 @@ void load_actions(LoadContext& x, const json& doc) {
               names.push_back("nf_conntrack_max");
               c.error(p + "/key", fmt::format("unknown sysctl \"{}\"{}", *kname, did_you_mean(*kname, names)));
             } else if (!sysctl_exists(*kname, s.kernel)) {
-              c.error(p + "/key", fmt::format("sysctl \"{}\" does not exist in this kernel profile (it came with "
-                                              "row T1 in v5.14: pick \"kernel\": \"5.15\" or later)",
-                                              *kname));
+              c.error(p + "/key", fmt::format("sysctl \"{}\" does not exist in this kernel profile ({})", *kname,
+                                              sysctl_absent_why(*kname)));
             }
           }
         }

@@ -95,8 +95,12 @@ struct SysctlRange {
 };
 SysctlRange sysctl_range(std::string_view name, bool jiffies, uint32_t hz, const ctcore::kernel_profile& kernel);
 // Whether the sysctl exists in the kernel the profile describes (all of
-// v5.10's do; nf_conntrack_tcp_ignore_invalid_rst only with row T1).
+// v5.10's do; nf_conntrack_tcp_ignore_invalid_rst only with row T1,
+// nf_conntrack_sctp_timeout_heartbeat_acked only without row P3).
 bool sysctl_exists(std::string_view name, const ctcore::kernel_profile& kernel);
+// For a sysctl that sysctl_exists() denies: which row and release, and
+// what to pick instead (for the error message).
+const char* sysctl_absent_why(std::string_view name);
 // Reads a {"nf_conntrack_...": value} map; a sysctl the profile's kernel
 // lacks is an error.
 void read_sysctl_map(Checker& c, const nlohmann::json& j, const std::string& ptr, uint32_t hz,

@@ -45,9 +45,8 @@ void read_sysctl_map(Checker& c, const json& j, const std::string& ptr, uint32_t
     }
     if (!sysctl_exists(info->name, kernel)) {
       c.error(p,
-              fmt::format("sysctl \"{}\" does not exist in this kernel profile (it came with row T1 in v5.14: "
-                          "pick \"kernel\": \"5.15\" or later, or set tcp_rst_rework)",
-                          it.key()),
+              fmt::format("sysctl \"{}\" does not exist in this kernel profile ({})", it.key(),
+                          sysctl_absent_why(it.key())),
               true);
       continue;
     }
@@ -60,7 +59,15 @@ void read_sysctl_map(Checker& c, const json& j, const std::string& ptr, uint32_t
 bool sysctl_exists(std::string_view name, const ctcore::kernel_profile& kernel) {
   // nf_conntrack_tcp_ignore_invalid_rst came with row T1 (1da4cd82dd18, v5.14).
   if (name == "nf_conntrack_tcp_ignore_invalid_rst") return kernel.tcp_rst_rework;
+  // Row P3 (a44b7651489f, 6.2) merged HEARTBEAT_ACKED into ESTABLISHED.
+  if (name == "nf_conntrack_sctp_timeout_heartbeat_acked") return !kernel.sctp_established_merged;
   return true;
+}
+
+const char* sysctl_absent_why(std::string_view name) {
+  if (name == "nf_conntrack_sctp_timeout_heartbeat_acked")
+    return "row P3 removed it in v6.2: pick \"kernel\": \"6.1\" or earlier, or set sctp_established_merged false";
+  return "it came with row T1 in v5.14: pick \"kernel\": \"5.15\" or later, or set tcp_rst_rework";
 }
 
 uint32_t draw_u32(uint64_t seed, uint64_t stream) { return Rng(seed, stream).next_u32(); }
