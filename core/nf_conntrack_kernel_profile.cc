@@ -81,7 +81,6 @@ struct Profiles {
     v515.destroy_timeout_protoinfo = true;
     v515.tcp_rst_rework = true;
     v515.tcp_syn_sent_no_renew = true;
-    v515.sctp_init_closed = true;  // P1 (v5.6; see the 5.10 note in docs/KERNELS.md)
 
     kernel_profile v515late = v515;  // 5.15.y as of 2026 (5.15.212+)
     v515late.udp_stream_assured = true;       // 5.15.3

@@ -133,8 +133,9 @@ struct kernel_profile {
   // P1-P6: the SCTP tracker (nf_conntrack_proto_sctp.cc; docs/KERNELS.md).
   // P1: the first packet leaves the state NONE and the table moves it, so
   // an INIT makes a CLOSED conn (with its PROTOINFO event) and the INIT_ACK
-  // moves it to COOKIE_WAIT.
-  bool sctp_init_closed = false;
+  // moves it to COOKIE_WAIT. v5.6, so on in every profile (v5.10 too);
+  // off gives the tracker of the kernels before it.
+  bool sctp_init_closed = true;
   // P2: an INIT that leaves a confirmed conn CLOSED does not renew its timeout.
   bool sctp_closed_init_no_renew = false;
   // P3: HEARTBEAT_ACKED merged into ESTABLISHED (210 s by default); any
