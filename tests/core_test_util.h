@@ -5,6 +5,7 @@
 #define CTSIM_TESTS_CORE_TEST_UTIL_H_
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -90,6 +91,26 @@ inline nf_conn* find(World& w, const Packet& p) {
 
 // Whole seconds left before ct's deadline.
 inline uint32_t secs_left(World& w, const nf_conn* ct) { return nf_ct_expires(ct, w.ct.now32()) / w.ct.hz(); }
+
+// An SCTP packet between endpoints a (port 5000) and b (port 5001), from
+// a or from b: `first` is the leading chunk type, `others` further ones;
+// `init_tag` is an INIT's or INIT_ACK's initiate tag.
+inline Packet sctp_packet(nf_inet_addr a, nf_inet_addr b, bool from_a, uint32_t vtag, uint8_t first,
+                          std::initializer_list<uint8_t> others = {}, uint32_t init_tag = 0) {
+  Packet p;
+  p.l3num = NFPROTO_IPV4;
+  p.protonum = IPPROTO_SCTP_;
+  p.saddr = from_a ? a : b;
+  p.daddr = from_a ? b : a;
+  p.sport = from_a ? 5000 : 5001;
+  p.dport = from_a ? 5001 : 5000;
+  p.sctp_vtag = vtag;
+  p.sctp_first_chunk = first;
+  p.sctp_chunks = 1u << first;
+  for (uint8_t t : others) p.sctp_chunks |= 1u << t;
+  p.sctp_init_tag = init_tag;
+  return p;
+}
 
 inline Packet generic_packet(nf_inet_addr s, nf_inet_addr d, uint8_t proto = 99) {
   Packet p;

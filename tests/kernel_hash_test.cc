@@ -17,6 +17,7 @@
 #include "sim/output/conntrack_tool_format.h"
 #include "sim/scenario/scenario.h"
 #include "tests/core_harness.h"
+#include "tests/kernel_profile_util.h"
 #include "tests/core_test_util.h"
 #include "tests/run_util.h"
 #include "tests/siphash_vectors.h"
@@ -24,12 +25,6 @@
 using namespace ctest;
 
 namespace {
-
-const kernel_profile& named(const char* name) {
-  const kernel_profile_entry* e = kernel_profile_find(name);
-  REQUIRE(e != nullptr);
-  return e->profile;
-}
 
 ConntrackConfig config(const kernel_profile& p, uint32_t buckets = 1024, uint32_t max = 1u << 20,
                        siphash_key_t key = {}) {

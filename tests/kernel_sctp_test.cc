@@ -12,6 +12,7 @@
 #include "core/nf_conntrack_sysctl.h"
 #include "sim/scenario/scenario.h"
 #include "tests/core_harness.h"
+#include "tests/kernel_profile_util.h"
 #include "tests/core_test_util.h"
 
 using namespace ctest;
@@ -25,24 +26,6 @@ constexpr uint32_t kTagB = 0x22222222;  // B's initiate tag: what A must send
 constexpr uint8_t DATA = 0, INIT = 1, INIT_ACK = 2, HEARTBEAT = 4, HEARTBEAT_ACK = 5, ABORT = 6, SHUTDOWN = 7,
                   SHUTDOWN_ACK = 8, COOKIE_ECHO = 10, COOKIE_ACK = 11, SHUTDOWN_COMPLETE = 14;
 
-const kernel_profile& named(const char* name) {
-  const kernel_profile_entry* e = kernel_profile_find(name);
-  REQUIRE(e != nullptr);
-  return e->profile;
-}
-
-kernel_profile with(const char* base, void (*change)(kernel_profile&)) {
-  kernel_profile p = named(base);
-  change(p);
-  return p;
-}
-
-ConntrackConfig config_of(const kernel_profile& p) {
-  ConntrackConfig c{1024, 4096, 0x12345678, 2};
-  c.profile = p;
-  return c;
-}
-
 // A World under profile `p` with a listener from the start (under
 // nf_conntrack_events=2 conns get the event extension only then).
 struct SWorld : World {
@@ -55,19 +38,7 @@ struct SWorld : World {
   // An SCTP packet from A (or B) with `first` leading and `others` behind it.
   static Packet sctp(bool from_a, uint32_t vtag, uint8_t first, std::initializer_list<uint8_t> others = {},
                      uint32_t init_tag = 0) {
-    Packet p;
-    p.l3num = NFPROTO_IPV4;
-    p.protonum = IPPROTO_SCTP_;
-    p.saddr = from_a ? kA : kB;
-    p.daddr = from_a ? kB : kA;
-    p.sport = from_a ? 5000 : 5001;
-    p.dport = from_a ? 5001 : 5000;
-    p.sctp_vtag = vtag;
-    p.sctp_first_chunk = first;
-    p.sctp_chunks = 1u << first;
-    for (uint8_t t : others) p.sctp_chunks |= 1u << t;
-    p.sctp_init_tag = init_tag;
-    return p;
+    return sctp_packet(kA, kB, from_a, vtag, first, others, init_tag);
   }
 
   unsigned a(uint32_t vtag, uint8_t first, uint32_t init_tag = 0) { return forward(sctp(true, vtag, first, {}, init_tag)); }

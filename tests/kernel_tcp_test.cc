@@ -16,6 +16,7 @@
 
 #include "sim/scenario/scenario.h"
 #include "tests/core_harness.h"
+#include "tests/kernel_profile_util.h"
 #include "tests/run_util.h"
 
 using namespace ctest;
@@ -23,24 +24,6 @@ using namespace ctest;
 namespace {
 
 constexpr uint16_t kWin = 64240;
-
-const kernel_profile& named(const char* name) {
-  const kernel_profile_entry* e = kernel_profile_find(name);
-  REQUIRE(e != nullptr);
-  return e->profile;
-}
-
-kernel_profile with(const char* base, const std::function<void(kernel_profile&)>& change) {
-  kernel_profile p = named(base);
-  change(p);
-  return p;
-}
-
-ConntrackConfig config_of(const kernel_profile& p) {
-  ConntrackConfig c{1024, 4096, 0x12345678, 2};
-  c.profile = p;
-  return c;
-}
 
 // Counts delivered IPCT_ASSURED events.
 struct AssuredCounter : EventNotifier {

@@ -27,19 +27,7 @@ constexpr uint32_t kTagB = 0x22222222;  // B's initiate tag: what A must send
 // and INIT_ACK the initiate tag travels in Packet::seq (see the tracker).
 Packet sctp(bool from_a, uint32_t vtag, uint8_t first, std::initializer_list<uint8_t> others = {},
             uint32_t init_tag = 0) {
-  Packet p;
-  p.l3num = NFPROTO_IPV4;
-  p.protonum = IPPROTO_SCTP_;
-  p.saddr = from_a ? kA : kB;
-  p.daddr = from_a ? kB : kA;
-  p.sport = from_a ? 5000 : 5001;
-  p.dport = from_a ? 5001 : 5000;
-  p.sctp_vtag = vtag;
-  p.sctp_first_chunk = first;
-  p.sctp_chunks = 1u << first;
-  for (uint8_t t : others) p.sctp_chunks |= 1u << t;
-  p.sctp_init_tag = init_tag;
-  return p;
+  return sctp_packet(kA, kB, from_a, vtag, first, others, init_tag);
 }
 
 uint32_t left(World& w, const nf_conn* ct) { return nf_ct_expires(ct, w.ct.now32()); }
