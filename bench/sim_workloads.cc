@@ -26,29 +26,13 @@
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "bench/sim_run.h"
 #include "sim/scenario/scenario.h"
 #include "sim/world/simulator.h"
 
 namespace bench {
 
 namespace {
-
-struct SimRun {
-  double seconds = 0;  // this thread's CPU time (the figure)
-  uint64_t packets = 0;
-  uint64_t allocations = 0;
-  // What the thread's CPU time leaves out when an output file's writer
-  // thread writes its blocks (sim/output/output_file.h): the process's CPU
-  // time, every thread's, and the wall time. Best of the runs, each alone.
-  double process_seconds = 0;
-  double wall_seconds = 0;
-};
-
-double process_cpu_now() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 std::string temp_path(const std::string& name) {
   const char* tmpdir = std::getenv("TMPDIR");
@@ -65,43 +49,6 @@ std::string read_all(const std::string& path) {
   while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
   std::fclose(f);
   return out;
-}
-
-SimRun run_scenario(const std::string& text, const ctsim::RunOptions& ro) {
-  ctsim::Scenario s;
-  ctsim::Status st = ctsim::parse_scenario("<bench>", text, &s);
-  if (!st.ok()) {
-    std::printf("!! scenario: %s\n", st.ToString().c_str());
-    return {};
-  }
-  ctsim::Simulator sim(s, ro);
-  ctsim::RunSummary sum;
-  const uint64_t a0 = allocations();
-  const auto w0 = std::chrono::steady_clock::now();
-  const double p0 = process_cpu_now();
-  const auto t0 = SteadyClock::now();
-  st = sim.run(&sum);
-  SimRun r;
-  r.seconds = seconds_since(t0);
-  r.process_seconds = process_cpu_now() - p0;
-  r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
-  r.allocations = allocations() - a0;
-  r.packets = sum.packets;
-  if (!st.ok()) std::printf("!! run: %s\n", st.ToString().c_str());
-  return r;
-}
-
-SimRun best_of(int reps, const std::string& text, const ctsim::RunOptions& ro = {}) {
-  SimRun best;
-  for (int r = 0; r < reps; ++r) {
-    SimRun x = run_scenario(text, ro);
-    const double process = r == 0 ? x.process_seconds : std::min(best.process_seconds, x.process_seconds);
-    const double wall = r == 0 ? x.wall_seconds : std::min(best.wall_seconds, x.wall_seconds);
-    if (r == 0 || x.seconds < best.seconds) best = x;
-    best.process_seconds = process;
-    best.wall_seconds = wall;
-  }
-  return best;
 }
 
 // W1's traffic under kernel profile `kernel` (a siphash kernel gets a fixed 128-bit key).
