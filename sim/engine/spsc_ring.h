@@ -5,7 +5,10 @@
 //
 // Indices are published in batches of kBatch slots (and whenever a side
 // is about to wait), so that the two threads touch each other's cache
-// line once per batch, not once per slot.
+// line once per batch, not once per slot. A side that sleeps asks to be
+// woken only when there is a good part of the ring to work on (a quarter
+// of it filled, or half of it free): a producer faster than its consumer
+// would otherwise be woken, and sleep again, every batch.
 //
 // Invariants: 0 <= tail_ - head_ <= capacity until close(); slots [head_, tail_) (mod
 // capacity) are the producer's published, unread items; a published slot
@@ -18,6 +21,7 @@
 #ifndef CTSIM_SIM_ENGINE_SPSC_RING_H_
 #define CTSIM_SIM_ENGINE_SPSC_RING_H_
 
+#include <algorithm>
 #include <atomic>
 #include <cassert>
 #include <condition_variable>
@@ -34,7 +38,8 @@ class SpscRing {
   static constexpr uint64_t kBatch = 32;
 
   // `capacity`: a power of two, at least 2 * kBatch.
-  explicit SpscRing(size_t capacity) : slots_(std::make_unique<T[]>(capacity)), mask_(capacity - 1) {
+  explicit SpscRing(size_t capacity)
+      : slots_(std::make_unique<T[]>(capacity)), mask_(capacity - 1), fill_to_wake_(std::max<uint64_t>(kBatch, capacity / 4)) {
     assert(capacity >= 2 * kBatch && (capacity & (capacity - 1)) == 0);
   }
   SpscRing(const SpscRing&) = delete;
@@ -51,7 +56,10 @@ class SpscRing {
         head_seen_ = h;
         break;
       }
-      sleep_until_changed(producer_waiting_, producer_wake_, head_, h);
+      // Until half the ring is free, or the ring is closed (kClosed is
+      // above every mark).
+      const uint64_t mark = produced_ - (mask_ + 1) / 2;
+      sleep_until(producer_wake_at_, producer_wake_, mark, [&] { return head_.load(std::memory_order_seq_cst) >= mark; });
     }
     return &slots_[produced_ & mask_];
   }
@@ -59,13 +67,15 @@ class SpscRing {
   // batch, or by publish().
   void push() {
     ++produced_;
-    if (produced_ % kBatch == 0) publish();
+    if (produced_ % kBatch == 0) publish_batch();
   }
-  // Producer: makes every pushed slot visible to the consumer.
+  // Producer: makes every pushed slot visible to the consumer, and wakes
+  // it if it sleeps, however little it asked for (the producer's last
+  // call, or before it waits).
   void publish() {
-    if (tail_.load(std::memory_order_relaxed) == produced_) return;
-    tail_.store(produced_, std::memory_order_seq_cst);
-    wake(consumer_waiting_, consumer_wake_);
+    if (tail_.load(std::memory_order_relaxed) != produced_) tail_.store(produced_, std::memory_order_seq_cst);
+    flushed_.store(produced_, std::memory_order_seq_cst);
+    wake(consumer_wake_at_, consumer_wake_, produced_, true);
   }
 
   // Consumer: the oldest published item, waiting while there is none.
@@ -74,7 +84,13 @@ class SpscRing {
       release();
       tail_seen_ = tail_.load(std::memory_order_acquire);
       if (consumed_ != tail_seen_) break;
-      sleep_until_changed(consumer_waiting_, consumer_wake_, tail_, tail_seen_);
+      // Until a quarter of the ring is filled, or the producer flushed
+      // what it had (it may have nothing more for a long time).
+      const uint64_t seen = tail_seen_;
+      sleep_until(consumer_wake_at_, consumer_wake_, seen + fill_to_wake_, [&] {
+        return tail_.load(std::memory_order_seq_cst) >= seen + fill_to_wake_ ||
+               flushed_.load(std::memory_order_seq_cst) > seen;
+      });
     }
     return slots_[consumed_ & mask_];
   }
@@ -89,39 +105,45 @@ class SpscRing {
   // woken), so it stops within a ring's worth of items.
   void close() {
     head_.store(kClosed, std::memory_order_seq_cst);
-    std::lock_guard<std::mutex> lock(sleep_mutex_);
-    producer_wake_.notify_all();
+    wake(producer_wake_at_, producer_wake_, kClosed, true);
   }
 
  private:
+  void publish_batch() {
+    tail_.store(produced_, std::memory_order_seq_cst);
+    wake(consumer_wake_at_, consumer_wake_, produced_, false);
+  }
   void release() {
     if (head_.load(std::memory_order_relaxed) == consumed_) return;
     head_.store(consumed_, std::memory_order_seq_cst);
-    wake(producer_waiting_, producer_wake_);
+    wake(producer_wake_at_, producer_wake_, consumed_, false);
   }
-  // Sleeping and waking. A side about to sleep sets its flag, then looks
-  // at the other side's index once more; a side that moves its index
-  // stores it, then looks at the other's flag (all seq_cst): one of the
-  // two looks sees the other's store, so either the sleeper does not sleep
-  // or the other side wakes it. The wake takes the mutex the sleeper holds
-  // from its last look until it sleeps, so it cannot fall between the two.
-  // Only the sleeper writes its flag; a wake is a system call, made only
-  // while the flag is up.
-  void sleep_until_changed(std::atomic<bool>& waiting, std::condition_variable& wake_up,
-                           const std::atomic<uint64_t>& index, uint64_t seen) {
+  // Sleeping and waking. A side about to sleep says up to where the other
+  // side's index must move (`wake_at`, 0: not sleeping), then looks at
+  // that index once more (`ready`); a side that moves its index stores it,
+  // then looks at the other's wake_at (all seq_cst): one of the two looks
+  // sees the other's store, so either the sleeper does not sleep or the
+  // other side wakes it. The wake takes the mutex the sleeper holds from
+  // its last look until it sleeps, so it cannot fall between the two. A
+  // wake is a system call, made only when the sleeper's mark is reached,
+  // or by force (publish(), close(): `ready` covers what they do).
+  template <class Ready>
+  void sleep_until(std::atomic<uint64_t>& wake_at, std::condition_variable& wake_up, uint64_t mark, Ready ready) {
     std::unique_lock<std::mutex> lock(sleep_mutex_);
-    waiting.store(true, std::memory_order_seq_cst);
-    while (index.load(std::memory_order_seq_cst) == seen) wake_up.wait(lock);
-    waiting.store(false, std::memory_order_relaxed);
+    wake_at.store(mark, std::memory_order_seq_cst);
+    while (!ready()) wake_up.wait(lock);
+    wake_at.store(0, std::memory_order_relaxed);
   }
-  void wake(const std::atomic<bool>& waiting, std::condition_variable& wake_up) {
-    if (!waiting.load(std::memory_order_seq_cst)) return;
+  void wake(const std::atomic<uint64_t>& wake_at, std::condition_variable& wake_up, uint64_t index, bool force) {
+    const uint64_t mark = wake_at.load(std::memory_order_seq_cst);
+    if (mark == 0 || (!force && index < mark)) return;
     std::lock_guard<std::mutex> lock(sleep_mutex_);
     wake_up.notify_one();
   }
 
   std::unique_ptr<T[]> slots_;
   const uint64_t mask_;
+  const uint64_t fill_to_wake_;  // a sleeping consumer wakes for this many items (or publish())
   // Each side's own counters, and what it last saw of the other's.
   alignas(64) uint64_t produced_ = 0;
   uint64_t head_seen_ = 0;
@@ -132,8 +154,12 @@ class SpscRing {
   static constexpr uint64_t kClosed = ~uint64_t{0};
   alignas(64) std::atomic<uint64_t> tail_{0};
   alignas(64) std::atomic<uint64_t> head_{0};
-  alignas(64) std::atomic<bool> producer_waiting_{false};
-  std::atomic<bool> consumer_waiting_{false};
+  // tail_ at the producer's last publish() (its last call, or before it
+  // sleeps): what the consumer may not wait past.
+  std::atomic<uint64_t> flushed_{0};
+  // Where each sleeping side wants to be woken (0: awake).
+  alignas(64) std::atomic<uint64_t> producer_wake_at_{0};
+  std::atomic<uint64_t> consumer_wake_at_{0};
   std::mutex sleep_mutex_;
   std::condition_variable producer_wake_, consumer_wake_;
 };
