@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -102,6 +103,13 @@ std::string run_trace(const ctsim::Scenario& s, bool read_ahead, ctsim::RunSumma
   return ctest::read_file(trace);
 }
 
+// The process's threads (/proc/self/task).
+size_t threads_now() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+  return n;
+}
+
 }  // namespace
 
 TEST_CASE("the reader thread gives the same frames in the same order as reading inline") {
@@ -145,4 +153,18 @@ TEST_CASE("a replay that ends before its capture stops the reader thread, and co
   CHECK(a.packets > 2048);  // past kInlineFrames' worth of frames: the thread ran
   CHECK(a.captures.at(0).frames == b.captures.at(0).frames);
   CHECK(a.captures.at(0).replayed == b.captures.at(0).replayed);
+}
+
+TEST_CASE("the run's end stops the reader thread, before the simulator is destroyed") {
+  // ctsim leaves the simulator to the process's exit: the thread must not
+  // outlive the run, reading a stdio stream while exit() flushes them.
+  const ctsim::Scenario s = parse(replay_scenario(exported_capture(), "6ms"));
+  const size_t before = threads_now();
+  ctsim::RunOptions ro;
+  ro.capture_read_ahead = true;
+  ctsim::Simulator sim(s, ro);
+  ctsim::RunSummary sum;
+  REQUIRE(sim.run(&sum).ok());
+  CHECK(sum.packets > 2048);  // the thread ran (see above)
+  CHECK(threads_now() == before);
 }

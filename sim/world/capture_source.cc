@@ -11,7 +11,7 @@ bool capture_read_ahead_possible() {
   return CPU_COUNT(&set) > 1;
 }
 
-CaptureSource::~CaptureSource() {
+void CaptureSource::stop() {
   if (!reader_.joinable()) return;
   ring_->close();  // a reader waiting on a full ring wakes and stops
   reader_.join();

@@ -55,7 +55,7 @@ class CaptureSource {
       : spec_(spec), decoder_(spec, cpus), read_ahead_(read_ahead) {
     summary_.file = spec.file_text;
   }
-  ~CaptureSource();
+  ~CaptureSource() { stop(); }
   CaptureSource(const CaptureSource&) = delete;
   CaptureSource& operator=(const CaptureSource&) = delete;
 
@@ -70,6 +70,11 @@ class CaptureSource {
   SimTime at() const { return current_->at; }
   uint16_t cpu() const { return current_->cpu; }
   const CapturePlace& place() const { return *current_->place; }
+  // Ends the reading: the reader thread, if one runs, stops and is joined.
+  // For the end of a run, which may come before the capture's: a process
+  // that exits without destroying the source (ctsim leaves the simulator
+  // to the exit) must not exit under a thread reading a stdio stream.
+  void stop();
   // Whether the reader thread has taken over the reading.
   bool reading_ahead() const { return reader_.joinable(); }
 

@@ -129,6 +129,8 @@ Status Simulator::run(RunSummary* summary) {
     }
   }
 
+  // No more packets are read: the captures' reader threads stop.
+  for (const auto& c : captures_) c->stop();
   // A run with `until` ends at that time, even if nothing happened since
   // the last event.
   if (scenario_.until && invariant_error_.empty() && engine_.now() < *scenario_.until)
