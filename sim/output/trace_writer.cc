@@ -183,16 +183,32 @@ void TraceWriter::pkt(const ctcore::net& n, uint16_t cpu, uint64_t id, std::stri
 }
 
 void TraceWriter::verdict(const ctcore::net& n, uint16_t cpu, const nf_conn* ct, uint64_t id, std::string_view hook,
-                          std::string_view verdict, std::string_view reason, bool reason_is_word) {
+                          std::string_view verdict, std::string_view reason) {
   begin("verdict", &n, cpu, ct ? ct->id : 0);
   memo_num(id_text_, "id", id);
   word("hook", hook);
   word("verdict", verdict);
-  if (reason_is_word)
-    word("reason", reason);
-  else
-    str("reason", reason);
+  str("reason", reason);
   finish();
+}
+
+void TraceWriter::verdict_tail_slow(std::string_view hook, const char* verdict, const char* by) {
+  const size_t start = buf_.size();
+  word("hook", hook);
+  word("verdict", verdict);
+  word("reason", by != nullptr ? by : "");
+  buf_.literal("}\n");
+  const size_t size = buf_.size() - start;
+  if (size <= sizeof VerdictTail::text) {
+    VerdictTail& e = verdict_tails_[verdict_tail_next_];
+    verdict_tail_next_ = (verdict_tail_next_ + 1) % kVerdictTails;
+    e.hook = hook.data();
+    e.verdict = verdict;
+    e.by = by;
+    e.size = static_cast<uint8_t>(size);
+    std::memcpy(e.text, buf_.data() + start, size);
+  }
+  out_.commit();
 }
 
 void TraceWriter::event(const ctcore::net& n, const nf_conn& ct, std::string_view listener, std::string_view type,

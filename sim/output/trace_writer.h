@@ -96,10 +96,26 @@ class TraceWriter : public ctcore::Observer {
   // Records that are not core callbacks.
   void pkt(const ctcore::net& n, uint16_t cpu, uint64_t id, std::string_view hook, const ctcore::Packet& skb,
            std::string_view path);
-  // `reason_is_word`: the reason is ctsim's own text (nothing to escape),
-  // not a rule's.
+  // A verdict with a rule's text as its reason (escaped as needed).
   void verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, uint64_t id, std::string_view hook,
-               std::string_view verdict, std::string_view reason, bool reason_is_word = false);
+               std::string_view verdict, std::string_view reason);
+  // A verdict by a core function `by` (null: none). `verdict` and `by` are
+  // string literals and `hook` a view of one (ctsim's own words: static
+  // storage, nothing to escape), so the record's tail after "id" is kept
+  // by their addresses: the same addresses are the same text.
+  void verdict_by(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, uint64_t id, std::string_view hook,
+                  const char* verdict, const char* by) {
+    begin("verdict", &n, cpu, ct ? ct->id : 0);
+    memo_num(id_text_, "id", id);
+    for (const VerdictTail& e : verdict_tails_) {
+      if (e.hook == hook.data() && e.verdict == verdict && e.by == by) {
+        buf_.append_memo(e.text, e.size);
+        out_.commit();
+        return;
+      }
+    }
+    verdict_tail_slow(hook, verdict, by);
+  }
   void event(const ctcore::net& n, const ctcore::nf_conn& ct, std::string_view listener, std::string_view type,
              unsigned events, bool delivered);
   void listener_read(const ctcore::net& n, std::string_view listener, uint32_t delivered, bool overrun);
@@ -173,6 +189,9 @@ class TraceWriter : public ctcore::Observer {
     buf_.set_end(p + prefix_size_);
   }
   void time_head_slow(int64_t now, uint32_t jiffies);
+  // verdict_by()'s tail when it is not kept: formatted, kept (replacing
+  // the oldest), the record finished.
+  void verdict_tail_slow(std::string_view hook, const char* verdict, const char* by);
   // `,"net":"NAME"`, formatted once per namespace name in a row.
   [[gnu::always_inline]] void net(const ctcore::net& n) {
     if (net_text_size_ != 0 && same_name(n.name)) {
@@ -322,6 +341,19 @@ class TraceWriter : public ctcore::Observer {
   };
   static constexpr size_t kStatusEntries = 32;
   StatusText status_text_[kStatusEntries];
+  // verdict_by()'s memo: `,"hook":"H","verdict":"V","reason":"R"}\n` for
+  // the last kVerdictTails (hook, verdict, by) addresses (a path's two or
+  // three verdict steps). hook null: empty.
+  struct VerdictTail {
+    const char* hook = nullptr;
+    const char* verdict = nullptr;
+    const char* by = nullptr;
+    uint8_t size = 0;
+    char text[127] = {};
+  };
+  static constexpr size_t kVerdictTails = 4;
+  VerdictTail verdict_tails_[kVerdictTails];
+  size_t verdict_tail_next_ = 0;  // the slot the next new tail takes
   // The packet notation's heads, kept across records (tuples, packets).
   NotationHeadCache heads_;
   const Engine& engine_;
