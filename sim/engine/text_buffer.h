@@ -36,6 +36,8 @@ class TextBuffer {
   std::string_view view() const { return {data_.get(), size()}; }
   std::string str() const { return std::string(view()); }
   void clear() { end_ = data_.get(); }
+  // Drops the text past the first `n` bytes. REQUIRES: n <= size().
+  void truncate(size_t n) { end_ = data_.get() + n; }
   // Exchanges the contents (text and storage) with `other`; no copy.
   void swap(TextBuffer& other) noexcept {
     data_.swap(other.data_);
@@ -97,16 +99,29 @@ class TextBuffer {
       push_back(static_cast<char>('0' + v));
       return;
     }
-    append_uint_long(v);
+    end_ = put_uint_long(tail(kUintRoom), v);
   }
-  [[gnu::noinline]] void append_uint_long(uint64_t v) {
-    // At most 20 digits; write_u32() and store_digits() store whole 8-byte
-    // words, which may reach up to 6 bytes past the last digit.
-    char* p = tail(24);
-    if (v <= UINT32_MAX) {
-      end_ = write_u32(p, static_cast<uint32_t>(v));
-      return;
+  // The same at `p`, outside any buffer (a memo being filled, a record
+  // written through a local cursor): returns the end. Stores whole 8-byte
+  // words: REQUIRES kUintRoom bytes of room at `p` (up to 6 bytes past the
+  // last digit are overwritten).
+  static constexpr size_t kUintRoom = 24;
+  [[gnu::always_inline]] static char* put_uint(char* p, uint64_t v) {
+    if (v < 10) {
+      *p = static_cast<char>('0' + v);
+      return p + 1;
     }
+    return put_uint_long(p, v);
+  }
+  // REQUIRES kUintRoom + 1 bytes of room.
+  [[gnu::always_inline]] static char* put_int(char* p, int64_t v) {
+    if (v >= 0) return put_uint(p, static_cast<uint64_t>(v));
+    *p = '-';
+    return put_uint(p + 1, 0 - static_cast<uint64_t>(v));
+  }
+  [[gnu::noinline]] static char* put_uint_long(char* p, uint64_t v) {
+    // At most 20 digits.
+    if (v <= UINT32_MAX) return write_u32(p, static_cast<uint32_t>(v));
     // Above 32 bits (64-bit counters, times past 4 s in ns): the last
     // eight digits, and the eight before them if the rest still does not
     // fit in 32 bits; the leading part first, so that each later store
@@ -120,7 +135,7 @@ class TextBuffer {
     } else {
       p = write_u32(p, static_cast<uint32_t>(hi));
     }
-    end_ = store_digits(p, eight_digits(lo));
+    return store_digits(p, eight_digits(lo));
   }
   [[gnu::always_inline]] void append_int(int64_t v) {
     if (v < 0) {

@@ -42,25 +42,22 @@ std::string json_string(std::string_view s) {
 
 void TraceWriter::time_head_slow(int64_t now, uint32_t jiffies) {
   // Records come in bursts at one instant: the head is formatted here once
-  // per instant, in place in the output, and kept for time_head().
+  // per instant and copied by head() after that.
   prefix_now_ = now;
   prefix_jiffies_ = jiffies;
-  const size_t start = buf_.size();
-  buf_.literal("{\"t\":");
-  buf_.append_int(now);
   if (jiffies != jiffies_text_of_ || jiffies_text_size_ == 0) {
-    const size_t j = buf_.size();
-    buf_.literal(",\"jiffies\":");
-    buf_.append_uint(jiffies);
-    buf_.literal(",\"kind\":\"");
+    char* p = jiffies_text_;
+    std::memcpy(p, ",\"jiffies\":", 11);
+    p = TextBuffer::put_uint(p + 11, jiffies);
+    std::memcpy(p, ",\"kind\":\"", 9);
     jiffies_text_of_ = jiffies;
-    jiffies_text_size_ = buf_.size() - j;
-    std::memcpy(jiffies_text_, buf_.data() + j, jiffies_text_size_);
-  } else {
-    buf_.append_memo(jiffies_text_, jiffies_text_size_);
+    jiffies_text_size_ = static_cast<size_t>(p + 9 - jiffies_text_);
   }
-  prefix_size_ = buf_.size() - start;
-  std::memcpy(prefix_, buf_.data() + start, prefix_size_);
+  char* p = prefix_;
+  std::memcpy(p, "{\"t\":", 5);
+  p = TextBuffer::put_int(p + 5, now);
+  std::memcpy(p, jiffies_text_, jiffies_text_size_);
+  prefix_size_ = static_cast<size_t>(p - prefix_) + jiffies_text_size_;
 }
 
 void TraceWriter::net_slow(const ctcore::net& n) {
@@ -73,6 +70,18 @@ void TraceWriter::net_slow(const ctcore::net& n) {
   net_name_ = n.name;
   net_text_size_ = size <= kNetRoom ? size : 0;
   if (net_text_size_ != 0) std::memcpy(net_text_, buf_.data() + start, size);
+  buf_.truncate(start);
+}
+
+char* TraceWriter::head_unkept(std::string_view kind, const ctcore::net& n, int cpu, uint32_t conn, size_t more) {
+  buf_.append(prefix_, prefix_size_);
+  buf_.append(kind);
+  buf_.push_back('"');
+  buf_.literal(",\"net\":");
+  append_json_string(buf_, n.name);
+  if (cpu >= 0) num("cpu", cpu);
+  if (conn != 0) memo_num(conn_text_, "conn", conn);
+  return buf_.tail(more);
 }
 
 // Packet and tuple notation is made of protocol and ICMP/SCTP/DCCP words,
@@ -192,23 +201,26 @@ void TraceWriter::verdict(const ctcore::net& n, uint16_t cpu, const nf_conn* ct,
   finish();
 }
 
-void TraceWriter::verdict_tail_slow(std::string_view hook, const char* verdict, const char* by) {
+const TraceWriter::VerdictTail* TraceWriter::verdict_tail_slow(std::string_view hook, const char* verdict,
+                                                                const char* by) {
   const size_t start = buf_.size();
   word("hook", hook);
   word("verdict", verdict);
   word("reason", by != nullptr ? by : "");
   buf_.literal("}\n");
   const size_t size = buf_.size() - start;
+  VerdictTail* kept = nullptr;
   if (size <= sizeof VerdictTail::text) {
-    VerdictTail& e = verdict_tails_[verdict_tail_next_];
+    kept = &verdict_tails_[verdict_tail_next_];
     verdict_tail_next_ = (verdict_tail_next_ + 1) % kVerdictTails;
-    e.hook = hook.data();
-    e.verdict = verdict;
-    e.by = by;
-    e.size = static_cast<uint8_t>(size);
-    std::memcpy(e.text, buf_.data() + start, size);
+    kept->hook = hook.data();
+    kept->verdict = verdict;
+    kept->by = by;
+    kept->size = static_cast<uint8_t>(size);
+    std::memcpy(kept->text, buf_.data() + start, size);
   }
-  out_.commit();
+  buf_.truncate(start);
+  return kept;
 }
 
 void TraceWriter::event(const ctcore::net& n, const nf_conn& ct, std::string_view listener, std::string_view type,
