@@ -181,14 +181,19 @@ void TraceWriter::header(std::string_view scenario, uint32_t hz, uint64_t seed, 
 
 void TraceWriter::pkt(const ctcore::net& n, uint16_t cpu, uint64_t id, std::string_view hook, const ctcore::Packet& skb,
                       std::string_view path) {
-  begin("pkt", &n, cpu, 0);
-  memo_num(id_text_, "id", id);
-  word("hook", hook);
-  buf_.literal(",\"pkt\":\"");
+  memo_ready(id_text_, "id", id);
+  char* p = head("pkt", &n, cpu, 0, sizeof id_text_.text + sizeof "hook" + 5 + hook.size() + 8);
+  std::memcpy(p, id_text_.text, sizeof id_text_.text);
+  p = put_word(p + id_text_.size, "hook", hook);
+  std::memcpy(p, ",\"pkt\":\"", 8);
+  buf_.set_end(p + 8);
   append_packet_notation(buf_, skb, &heads_);
-  buf_.push_back('"');
-  word("path", path);
-  finish();
+  p = buf_.tail(1 + sizeof "path" + 5 + path.size() + 2);
+  *p = '"';
+  p = put_word(p + 1, "path", path);
+  std::memcpy(p, "}\n", 2);
+  buf_.set_end(p + 2);
+  out_.commit();
 }
 
 void TraceWriter::verdict(const ctcore::net& n, uint16_t cpu, const nf_conn* ct, uint64_t id, std::string_view hook,
@@ -395,16 +400,29 @@ void TraceWriter::end(uint64_t packets, uint64_t conns_created, uint64_t conns_f
 void TraceWriter::on_lookup(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conntrack_tuple& tuple, uint32_t hash,
                             uint32_t bucket, uint32_t chain, const ctcore::nf_conntrack_tuple_hash* match) {
   const nf_conn* ct = match ? ctcore::nf_ct_tuplehash_to_ctrack(match) : nullptr;
-  begin("lookup", &n, cpu, ct ? ct->id : 0);
-  tuple_str("tuple", tuple);
-  num("hash", hash);
-  num("bucket", bucket);
-  num("chain", chain);
-  if (match == nullptr)
-    null("match");
-  else
-    word("match", match->tuple.dst.dir == ctcore::IP_CT_DIR_ORIGINAL ? "orig" : "reply");
-  finish();
+  char* p = head("lookup", &n, cpu, ct ? ct->id : 0, sizeof "tuple" + 4);
+  p = put_key(p, "tuple");
+  *p = '"';
+  buf_.set_end(p + 1);
+  append_tuple_notation(buf_, tuple, &heads_);
+  // '"', three keys of at most 6 letters and their numbers, the match.
+  p = buf_.tail(1 + 3 * (sizeof "bucket" + 3 + TextBuffer::kUintRoom) + sizeof ",\"match\":\"reply\"}\n");
+  *p = '"';
+  p = TextBuffer::put_uint(put_key(p + 1, "hash"), hash);
+  p = TextBuffer::put_uint(put_key(p, "bucket"), bucket);
+  p = TextBuffer::put_uint(put_key(p, "chain"), chain);
+  if (match == nullptr) {
+    std::memcpy(p, ",\"match\":null}\n", 15);
+    p += 15;
+  } else if (match->tuple.dst.dir == ctcore::IP_CT_DIR_ORIGINAL) {
+    std::memcpy(p, ",\"match\":\"orig\"}\n", 17);
+    p += 17;
+  } else {
+    std::memcpy(p, ",\"match\":\"reply\"}\n", 18);
+    p += 18;
+  }
+  buf_.set_end(p);
+  out_.commit();
 }
 
 void TraceWriter::on_new(const nf_conn& ct) {

@@ -253,6 +253,26 @@ class TraceWriter : public ctcore::Observer {
     std::memcpy(p + N + 1, "\":", 2);
     buf_.set_end(p + N + 3);
   }
+  // The cursor forms of key() and word(), for records written through
+  // head()'s cursor: `,"KEY":` is N + 3 bytes, `,"KEY":"WORD"` N + 5 + the
+  // word's.
+  template <size_t N>
+  [[gnu::always_inline]] static char* put_key(char* p, const char (&k)[N]) {
+    std::memcpy(p, ",\"", 2);
+    std::memcpy(p + 2, k, N - 1);
+    std::memcpy(p + N + 1, "\":", 2);
+    return p + N + 3;
+  }
+  template <size_t N>
+  [[gnu::always_inline]] static char* put_word(char* p, const char (&k)[N], std::string_view w) {
+    CTSIM_TRACE_ASSERT_WORD(w);
+    std::memcpy(p, ",\"", 2);
+    std::memcpy(p + 2, k, N - 1);
+    std::memcpy(p + N + 1, "\":\"", 3);
+    TextBuffer::copy(p + N + 4, w.data(), w.size());
+    p[N + 4 + w.size()] = '"';
+    return p + N + 5 + w.size();
+  }
   // A string value that may need escaping (names from the scenario, rule text).
   template <size_t N>
   [[gnu::always_inline]] void str(const char (&k)[N], std::string_view value) {
