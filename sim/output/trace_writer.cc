@@ -103,19 +103,28 @@ void TraceWriter::num(std::string_view k, int64_t value) {
 }
 
 void TraceWriter::status_list(uint16_t status) {
-  StatusText& e = status_text_[(status ^ (status >> 5) ^ (status >> 10)) % kStatusEntries];
-  if (e.status == status) {
-    buf_.append_memo(e.text, e.size);
+  if (const StatusText* e = status_ready(status)) {
+    buf_.append_memo(e->text, e->size);
     return;
   }
+  format_status_list(status);
+}
+
+const TraceWriter::StatusText* TraceWriter::status_ready(uint16_t status) {
+  StatusText& e = status_text_[(status ^ (status >> 5) ^ (status >> 10)) % kStatusEntries];
+  if (e.status == status) return &e;
+  // Formatted at the buffer's end and taken back.
   const size_t start = buf_.size();
   format_status_list(status);
   const size_t size = buf_.size() - start;
-  if (size <= sizeof e.text) {
+  const bool keep = size <= sizeof e.text;
+  if (keep) {
     e.status = status;
     e.size = static_cast<uint8_t>(size);
     std::memcpy(e.text, buf_.data() + start, size);
   }
+  buf_.truncate(start);
+  return keep ? &e : nullptr;
 }
 
 void TraceWriter::format_status_list(uint16_t status) {
@@ -133,10 +142,15 @@ void TraceWriter::format_status_list(uint16_t status) {
   buf_.push_back(']');
 }
 
-void TraceWriter::conn_state(const nf_conn& ct) {
+std::string_view TraceWriter::state_word(const nf_conn& ct) {
   const auto& l4 = ctcore::nf_ct_l4proto_find(ct.protonum());
   const char* st = l4.state_name != nullptr ? l4.state_name(ct) : nullptr;
-  if (st != nullptr)
+  return st != nullptr ? std::string_view(st) : std::string_view();
+}
+
+void TraceWriter::conn_state(const nf_conn& ct) {
+  const std::string_view st = state_word(ct);
+  if (st.data() != nullptr)
     word("state", st);
   else
     null("state");
@@ -447,11 +461,30 @@ void TraceWriter::on_confirm(const nf_conn& ct, uint32_t bucket_orig, uint32_t b
 }
 
 void TraceWriter::on_update(const nf_conn& ct) {
-  begin("update", &core_.nf_ct_net(&ct), -1, ct.id);
-  conn_state(ct);
-  status_list(ct.status);
-  num("timeout", timeout_secs(ct));
-  finish();
+  const StatusText* status = status_ready(ct.status);
+  if (status == nullptr) {  // too long a list to keep
+    begin("update", &core_.nf_ct_net(&ct), -1, ct.id);
+    conn_state(ct);
+    status_list(ct.status);
+    num("timeout", timeout_secs(ct));
+    finish();
+    return;
+  }
+  const std::string_view state = state_word(ct);
+  char* p = head("update", &core_.nf_ct_net(&ct), -1, ct.id,
+                 sizeof "state" + 5 + state.size() + sizeof status->text + sizeof "timeout" + 3 +
+                     TextBuffer::kUintRoom + 2);
+  if (state.data() != nullptr) {
+    p = put_word(p, "state", state);
+  } else {
+    std::memcpy(p, ",\"state\":null", 13);
+    p += 13;
+  }
+  std::memcpy(p, status->text, sizeof status->text);
+  p = TextBuffer::put_uint(put_key(p + status->size, "timeout"), timeout_secs(ct));
+  std::memcpy(p, "}\n", 2);
+  buf_.set_end(p + 2);
+  out_.commit();
 }
 
 void TraceWriter::on_invalid(const ctcore::net& n, uint16_t cpu, const ctcore::Packet& skb, const char* reason) {

@@ -346,6 +346,9 @@ class TraceWriter : public ctcore::Observer {
   void status_list(uint16_t status);
   void format_status_list(uint16_t status);
   void conn_state(const ctcore::nf_conn& ct);
+  // The conn's state word; a null view if its protocol has none (then
+  // the value is null).
+  static std::string_view state_word(const ctcore::nf_conn& ct);
   uint32_t timeout_secs(const ctcore::nf_conn& ct) const;
 
   OutputFile& out_;
@@ -384,6 +387,9 @@ class TraceWriter : public ctcore::Observer {
   };
   static constexpr size_t kStatusEntries = 32;
   StatusText status_text_[kStatusEntries];
+  // status_list()'s memo made to hold `status` (formatted at the buffer's
+  // end and taken back); null if its text is too long to keep.
+  const StatusText* status_ready(uint16_t status);
   // verdict_by()'s memo: `,"hook":"H","verdict":"V","reason":"R"}\n` for
   // the last kVerdictTails (hook, verdict, by) addresses (a path's two or
   // three verdict steps). hook null: empty.
