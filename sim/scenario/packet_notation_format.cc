@@ -88,10 +88,27 @@ void format_head(TextBuffer& s, uint8_t protonum, uint16_t l3num, const nf_inet_
   append_endpoint(s, l3num, dst, ports, dport);
 }
 
+// append_head()'s miss: formatted, and remembered in `e` when it fits.
+[[gnu::noinline]] void append_head_miss(TextBuffer& s, NotationHeadCache::Entry& e, uint64_t addrs, uint64_t rest,
+                                        uint8_t protonum, uint16_t l3num, const nf_inet_addr& src, uint16_t sport,
+                                        const nf_inet_addr& dst, uint16_t dport, bool ports) {
+  const size_t start = s.size();
+  format_head(s, protonum, l3num, src, sport, dst, dport, ports);
+  const size_t n = s.size() - start;
+  if (n <= sizeof e.text) {
+    e.addrs = addrs;
+    e.rest = rest;
+    e.size = static_cast<uint8_t>(n);
+    std::memcpy(e.text, s.data() + start, n);
+  }
+}
+
 // The same, through `heads` when given (IPv4): copied when the memo holds
-// this exact head, else formatted and remembered.
-void append_head(TextBuffer& s, uint8_t protonum, uint16_t l3num, const nf_inet_addr& src, uint16_t sport,
-                 const nf_inet_addr& dst, uint16_t dport, bool ports, NotationHeadCache* heads) {
+// this exact head, else formatted and remembered. Inline: the hit (nearly
+// every traced tuple and packet) is a key, a compare and one copy.
+[[gnu::always_inline]] inline void append_head(TextBuffer& s, uint8_t protonum, uint16_t l3num, const nf_inet_addr& src,
+                                               uint16_t sport, const nf_inet_addr& dst, uint16_t dport, bool ports,
+                                               NotationHeadCache* heads) {
   if (heads == nullptr || l3num != ctcore::NFPROTO_IPV4) {
     format_head(s, protonum, l3num, src, sport, dst, dport, ports);
     return;
@@ -108,15 +125,7 @@ void append_head(TextBuffer& s, uint8_t protonum, uint16_t l3num, const nf_inet_
     s.set_end(p + e.size);
     return;
   }
-  const size_t start = s.size();
-  format_head(s, protonum, l3num, src, sport, dst, dport, ports);
-  const size_t n = s.size() - start;
-  if (n <= sizeof e.text) {
-    e.addrs = addrs;
-    e.rest = rest;
-    e.size = static_cast<uint8_t>(n);
-    std::memcpy(e.text, s.data() + start, n);
-  }
+  append_head_miss(s, e, addrs, rest, protonum, l3num, src, sport, dst, dport, ports);
 }
 
 void append_icmp_words(TextBuffer& s, uint8_t type, uint8_t code, bool v6) {
