@@ -10,6 +10,8 @@
 // A missing golden fails with the command that creates it.
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -90,6 +92,55 @@ TEST_CASE("golden: every scenario matches its golden trace and event stream") {
     CHECK_MESSAGE(same_events, "event stream differs from tests/golden/"
                                    << name << ".events at " << first_line_difference(want_events, o.events));
   }
+}
+
+TEST_CASE("trace: a verdict's hook and reason on every path, with and without another output watching packets") {
+  // With the trace the only watcher, Outputs takes its fast path and a
+  // core verdict's tail comes from a memo kept by its words' addresses;
+  // with --explain on as well, every step goes through the general path.
+  // The goldens are forwarded packets only: here each path's two verdict
+  // steps (four different tails) and a rule's verdict, in turn.
+  const std::string dir = temp_dir();
+  const std::string scenario = dir + "/paths.json";
+  {
+    std::ofstream f(scenario);
+    f << R"({ "ctsim": 1, "name": "paths", "seed": 1, "hz": 250, "cpus": 1,
+      "table": { "buckets": 64, "max": 256, "hash_rnd": 1 },
+      "namespaces": [ { "name": "init", "hash_mix": 0 } ],
+      "rules": [ { "netns": "init", "hook": "forward", "match": "udp dport 99", "verdict": "drop" } ],
+      "packets": [
+        { "at": "0ms", "netns": "init", "cpu": 0, "path": "forward", "pkt": "udp 10.0.0.1:1000 > 10.0.0.2:53 len 8" },
+        { "at": "1ms", "netns": "init", "cpu": 0, "path": "input", "pkt": "udp 10.0.0.3:1000 > 10.0.0.4:53 len 8" },
+        { "at": "2ms", "netns": "init", "cpu": 0, "path": "output", "pkt": "udp 10.0.0.4:2000 > 10.0.0.5:53 len 8" },
+        { "at": "3ms", "netns": "init", "cpu": 0, "path": "input", "pkt": "udp 10.0.0.6:1000 > 10.0.0.4:53 len 8" },
+        { "at": "4ms", "netns": "init", "cpu": 0, "path": "forward", "pkt": "udp 10.0.0.1:1000 > 10.0.0.2:99 len 8" }
+      ],
+      "until": "1s" })";
+  }
+  auto verdicts = [&](const std::string& extra) {
+    const RunResult r = run_ctsim("run " + scenario + " --quiet --trace " + dir + "/t.jsonl" + extra);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    const std::string trace = read_file(dir + "/t.jsonl");
+    std::vector<std::string> found;
+    const std::regex verdict(R"re("kind":"verdict".*"hook":"(\w+)","verdict":"(\w+)","reason":"((?:[^"\\]|\\.)*)")re");
+    std::istringstream in(trace);
+    for (std::string line; std::getline(in, line);) {
+      std::smatch m;
+      if (std::regex_search(line, m, verdict)) found.push_back(m[1].str() + " " + m[2].str() + " " + m[3].str());
+    }
+    return std::make_pair(found, trace);
+  };
+  const std::vector<std::string> want = {
+      "prerouting accept nf_conntrack_in", "postrouting accept nf_conntrack_confirm",  // forward
+      "prerouting accept nf_conntrack_in", "input accept nf_conntrack_confirm",        // input
+      "output accept nf_conntrack_in",     "postrouting accept nf_conntrack_confirm",  // output
+      "prerouting accept nf_conntrack_in", "input accept nf_conntrack_confirm",        // input again
+      "prerouting accept nf_conntrack_in", R"(forward drop rule \"udp dport 99\")",  // a rule's reason
+  };
+  const auto alone = verdicts("");
+  CHECK(alone.first == want);
+  const auto both = verdicts(" --explain " + dir + "/t.explain");
+  CHECK(both.second == alone.second);
 }
 
 TEST_CASE("determinism: every scenario run twice gives the same bytes") {

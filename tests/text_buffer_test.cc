@@ -38,6 +38,14 @@ TEST_CASE("integers are written as std::to_string writes them") {
     CHECK(formatted(v) == std::to_string(v));
     CHECK(formatted(v - 1) == std::to_string(v - 1));
   }
+  // Around every change of length and every scale's edge (write_u32's
+  // fixed-point pairs: an error there shows as a wrong digit next to a
+  // run of 9s or 0s), and a stride over the whole 32-bit range.
+  for (uint64_t q = 10; q <= 10000000000000000000ull; q *= 10) {
+    for (uint64_t v = q > 300 ? q - 300 : 0; v != q + 300; ++v) REQUIRE(formatted(v) == std::to_string(v));
+    if (q > UINT64_MAX / 10) break;
+  }
+  for (uint64_t v = 0; v <= UINT32_MAX; v += 4099) REQUIRE(formatted(v) == std::to_string(v));
   ctsim::Rng rng(3, 0);
   for (int i = 0; i < 100000; ++i) {
     const uint64_t v = rng.next() >> rng.below(64);

@@ -36,6 +36,8 @@ class TextBuffer {
   std::string_view view() const { return {data_.get(), size()}; }
   std::string str() const { return std::string(view()); }
   void clear() { end_ = data_.get(); }
+  // Drops the text past the first `n` bytes. REQUIRES: n <= size().
+  void truncate(size_t n) { end_ = data_.get() + n; }
   // Exchanges the contents (text and storage) with `other`; no copy.
   void swap(TextBuffer& other) noexcept {
     data_.swap(other.data_);
@@ -91,41 +93,49 @@ class TextBuffer {
   }
 
   // Decimal, as printf's %llu / %lld would write it. One digit (counts,
-  // CPUs, flags) is written inline; longer numbers out of line, two digits
-  // a step from the end, each pair one 2-byte move.
+  // CPUs, flags) is written inline; longer numbers out of line.
   [[gnu::always_inline]] void append_uint(uint64_t v) {
     if (v < 10) {
       push_back(static_cast<char>('0' + v));
       return;
     }
-    append_uint_long(v);
+    end_ = put_uint_long(tail(kUintRoom), v);
   }
-  [[gnu::noinline]] void append_uint_long(uint64_t v) {
-    const unsigned n = decimal_digits(v);
-    if (static_cast<size_t>(cap_ - end_) < n) grow(n);
-    char* p = end_ + n;
-    end_ = p;
-    while (v > UINT32_MAX) {
-      const unsigned pair = static_cast<unsigned>(v % 100) * 2;
-      v /= 100;
-      p -= 2;
-      std::memcpy(p, kDigitPairs + pair, 2);
+  // The same at `p`, outside any buffer (a memo being filled, a record
+  // written through a local cursor): returns the end. Stores whole 8-byte
+  // words: REQUIRES kUintRoom bytes of room at `p` (up to 6 bytes past the
+  // last digit are overwritten).
+  static constexpr size_t kUintRoom = 24;
+  [[gnu::always_inline]] static char* put_uint(char* p, uint64_t v) {
+    if (v < 10) {
+      *p = static_cast<char>('0' + v);
+      return p + 1;
     }
-    // The rest (all of it for the usual hashes, sequence numbers, ids) in
-    // 32-bit arithmetic: a shorter multiply per pair.
-    uint32_t x = static_cast<uint32_t>(v);
-    while (x >= 100) {
-      const uint32_t q = x / 100;
-      const uint32_t pair = (x - q * 100) * 2;
-      x = q;
-      p -= 2;
-      std::memcpy(p, kDigitPairs + pair, 2);
-    }
-    if (x < 10) {
-      p[-1] = static_cast<char>('0' + x);
+    return put_uint_long(p, v);
+  }
+  // REQUIRES kUintRoom + 1 bytes of room.
+  [[gnu::always_inline]] static char* put_int(char* p, int64_t v) {
+    if (v >= 0) return put_uint(p, static_cast<uint64_t>(v));
+    *p = '-';
+    return put_uint(p + 1, 0 - static_cast<uint64_t>(v));
+  }
+  [[gnu::noinline]] static char* put_uint_long(char* p, uint64_t v) {
+    // At most 20 digits.
+    if (v <= UINT32_MAX) return write_u32(p, static_cast<uint32_t>(v));
+    // Above 32 bits (64-bit counters, times past 4 s in ns): the last
+    // eight digits, and the eight before them if the rest still does not
+    // fit in 32 bits; the leading part first, so that each later store
+    // lands on the previous one's spare bytes.
+    const uint64_t hi = v / 100000000;
+    const uint32_t lo = static_cast<uint32_t>(v - hi * 100000000);
+    if (hi > UINT32_MAX) {
+      const uint32_t top = static_cast<uint32_t>(hi / 100000000);
+      p = write_u32(p, top);
+      p = store_digits(p, eight_digits(static_cast<uint32_t>(hi - uint64_t{top} * 100000000)));
     } else {
-      std::memcpy(p - 2, kDigitPairs + x * 2, 2);
+      p = write_u32(p, static_cast<uint32_t>(hi));
     }
+    return store_digits(p, eight_digits(lo));
   }
   [[gnu::always_inline]] void append_int(int64_t v) {
     if (v < 0) {
@@ -161,41 +171,57 @@ class TextBuffer {
     }
   }
 
-  static unsigned decimal_digits(uint64_t v) {
-    // floor(log10(v)) + 1 from the bit length (1233 / 4096 ~ log10(2)),
-    // corrected by one comparison (Bit Twiddling Hacks' IntegerLog10).
-    // v | 1 makes 0 one digit and changes no other comparison (the powers
-    // of ten above 1 are even).
-    static constexpr uint64_t kPow10[20] = {1ull,
-                                            10ull,
-                                            100ull,
-                                            1000ull,
-                                            10000ull,
-                                            100000ull,
-                                            1000000ull,
-                                            10000000ull,
-                                            100000000ull,
-                                            1000000000ull,
-                                            10000000000ull,
-                                            100000000000ull,
-                                            1000000000000ull,
-                                            10000000000000ull,
-                                            100000000000000ull,
-                                            1000000000000000ull,
-                                            10000000000000000ull,
-                                            100000000000000000ull,
-                                            1000000000000000000ull,
-                                            10000000000000000000ull};
-    const unsigned bits = 64 - static_cast<unsigned>(__builtin_clzll(v | 1));
-    const unsigned t = (bits * 1233) >> 12;  // at most 19
-    return t + 1 - ((v | 1) < kPow10[t] ? 1 : 0);
-  }
 
  private:
   static constexpr char kDigitPairs[] =
       "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
       "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
       "8081828384858687888990919293949596979899";
+
+  // The eight decimal digits of `x` < 10^8, leading zeros included, as
+  // byte values 0-9 in memory order (the first digit in the lowest byte):
+  // all eight at once in the lanes of one 64-bit word (SWAR). The two
+  // halves of four digits in 32-bit lanes, each split by 100 in 16-bit
+  // lanes, each of those by 10 in bytes. The multiplications by 10486 /
+  // 2^20 and 103 / 2^10 are exact divisions by 100 and 10 below 43,690
+  // and 179, and no lane's product reaches the next lane.
+  static uint64_t eight_digits(uint32_t x) {
+    const uint64_t high4 = x / 10000, low4 = x - high4 * 10000;
+    const uint64_t fours = high4 | low4 << 32;
+    const uint64_t hundreds = ((fours * 10486) >> 20) & 0x0000007F0000007Full;
+    const uint64_t pairs = (fours - 100 * hundreds) << 16 | hundreds;
+    const uint64_t tens = ((pairs * 103) >> 10) & 0x000F000F000F000Full;
+    return tens | (pairs - 10 * tens) << 8;
+  }
+  // Stores the eight digits of `digits` (eight_digits()) as text at `p`.
+  static char* store_digits(char* p, uint64_t digits) {
+    digits += 0x3030303030303030ull;
+    std::memcpy(p, &digits, 8);
+    return p + 8;
+  }
+  // Writes `x` > 0 at `p` without leading zeros; returns its end. Stores
+  // whole 8-byte words: up to 8 bytes past `p` are written even for a
+  // shorter number (REQUIRES: room for 10 bytes).
+  static char* write_u32(char* p, uint32_t x) {
+    if (x >= 100000000) {
+      const uint32_t high = x / 100000000;  // at most 42
+      x -= high * 100000000;
+      if (high >= 10) {
+        std::memcpy(p, kDigitPairs + high * 2, 2);
+        p += 2;
+      } else {
+        *p++ = static_cast<char>('0' + high);
+      }
+      return store_digits(p, eight_digits(x));
+    }
+    // The leading zeros are the low zero bytes of the digits' word: shifted
+    // out, and the rest stored as one word.
+    const uint64_t digits = eight_digits(x);
+    const unsigned zeros = static_cast<unsigned>(__builtin_ctzll(digits)) / 8;  // digits != 0 as x > 0
+    const uint64_t text = (digits + 0x3030303030303030ull) >> (8 * zeros);
+    std::memcpy(p, &text, 8);
+    return p + 8 - zeros;
+  }
 
   // Makes room for `more` bytes past the end (at least doubling).
   [[gnu::noinline]] void grow(size_t more) {

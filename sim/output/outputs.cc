@@ -91,6 +91,8 @@ Status Outputs::open(const Scenario& scenario, const ListenerGauges& gauges) {
   fanout_.add(explain_.get());
   fanout_.add(series_.get());
   fanout_.add(html_.get());
+  only_trace_watches_ =
+      trace_ != nullptr && !explain_ && !html_ && !pcap_out_ && !injected_ && options_.facts == nullptr;
   return Status::OK();
 }
 
@@ -99,8 +101,8 @@ std::optional<SimTime> Outputs::sample_every() const {
   return options_.series_every;
 }
 
-void Outputs::packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, std::string_view hook,
-                          const ctcore::Packet& skb, std::string_view path, bool first, bool resumed) {
+void Outputs::packet_step_all(uint64_t id, const ctcore::net& n, uint16_t cpu, std::string_view hook,
+                              const ctcore::Packet& skb, std::string_view path, bool first, bool resumed) {
   if (explain_)
     explain_->packet_step(id, n, cpu, hook, first ? format_packet(skb) : "", path, first && !resumed, resumed);
   if (trace_ && first && !resumed) trace_->pkt(n, cpu, id, hook, skb, path);
@@ -115,12 +117,17 @@ void Outputs::packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, std::
     options_.facts->packet_injected(id, engine_.now(), n.name, cpu, path, skb);
 }
 
-void Outputs::verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, uint64_t id, std::string_view hook,
-                      std::string_view verdict, const char* by, const RuleSpec* rule) {
+void Outputs::verdict_all(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, uint64_t id,
+                          std::string_view hook, const char* verdict, const char* by, const RuleSpec* rule) {
   std::string rule_reason;
   std::string_view reason = by != nullptr ? by : "";
   if (rule != nullptr) reason = rule_reason = fmt::format("rule \"{}\"", rule->match_text);
-  if (trace_) trace_->verdict(n, cpu, ct, id, hook, verdict, reason, rule == nullptr);
+  if (trace_) {
+    if (rule == nullptr)
+      trace_->verdict_by(n, cpu, ct, id, hook, verdict, by);
+    else
+      trace_->verdict(n, cpu, ct, id, hook, verdict, reason);
+  }
   if (explain_) explain_->verdict(hook, verdict, reason);
   if (pcap_out_ || options_.facts != nullptr) {
     verdict_id_ = id;

@@ -98,11 +98,27 @@ class Outputs {
 
   // --- What the world reports. ---
   // A hook step of packet `id` begins (`first`: its first hook).
+  // Inline for the usual traced run, in which only the trace watches
+  // packets: most steps then write nothing, and cost a test, not a call.
   void packet_step(uint64_t id, const ctcore::net& n, uint16_t cpu, std::string_view hook, const ctcore::Packet& skb,
-                   std::string_view path, bool first, bool resumed);
+                   std::string_view path, bool first, bool resumed) {
+    if (only_trace_watches_) {
+      if (first && !resumed) trace_->pkt(n, cpu, id, hook, skb, path);
+      return;
+    }
+    packet_step_all(id, n, cpu, hook, skb, path, first, resumed);
+  }
   // A verdict at `hook`: by a core function (`by`) or by a scenario rule.
+  // `verdict` and `by` are ctsim's own words (string literals: static
+  // storage, nothing to escape), `hook` a view of one.
   void verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, uint64_t id, std::string_view hook,
-               std::string_view verdict, const char* by, const RuleSpec* rule);
+               const char* verdict, const char* by, const RuleSpec* rule) {
+    if (only_trace_watches_ && rule == nullptr) {
+      trace_->verdict_by(n, cpu, ct, id, hook, verdict, by);
+      return;
+    }
+    verdict_all(n, cpu, ct, id, hook, verdict, by, rule);
+  }
   // A conn's NAT binding was decided by `rule` (null: the null binding)
   // within `range`; `why` says how the tuple was chosen.
   void nat(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn& ct, ctcore::nf_nat_manip_type manip,
@@ -172,6 +188,12 @@ class Outputs {
   HtmlWriter* html() { return html_.get(); }
 
  private:
+  // The two above for every watcher.
+  void packet_step_all(uint64_t id, const ctcore::net& n, uint16_t cpu, std::string_view hook,
+                       const ctcore::Packet& skb, std::string_view path, bool first, bool resumed);
+  void verdict_all(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, uint64_t id, std::string_view hook,
+                   const char* verdict, const char* by, const RuleSpec* rule);
+
   std::array<OutputFile*, 8> files() {
     return {&trace_out_, &events_out_, &snapshots_out_, &explain_out_,
             &series_out_, &html_out_,   &pcap_file_,     &injected_file_};
@@ -189,6 +211,9 @@ class Outputs {
   std::unique_ptr<PcapWriter> pcap_out_;
   std::unique_ptr<PcapWriter> injected_;
   ObserverFanout fanout_;
+  // The trace is on and nothing else hears of packet steps and verdicts
+  // (no explain, html, pcap, injected capture or facts). Set by open().
+  bool only_trace_watches_ = false;
   // The last verdict given to a packet (the pcap comment's and the facts'):
   // which packet, the verdict and who gave it.
   uint64_t verdict_id_ = 0;

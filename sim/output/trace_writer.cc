@@ -42,25 +42,22 @@ std::string json_string(std::string_view s) {
 
 void TraceWriter::time_head_slow(int64_t now, uint32_t jiffies) {
   // Records come in bursts at one instant: the head is formatted here once
-  // per instant, in place in the output, and kept for time_head().
+  // per instant and copied by head() after that.
   prefix_now_ = now;
   prefix_jiffies_ = jiffies;
-  const size_t start = buf_.size();
-  buf_.literal("{\"t\":");
-  buf_.append_int(now);
   if (jiffies != jiffies_text_of_ || jiffies_text_size_ == 0) {
-    const size_t j = buf_.size();
-    buf_.literal(",\"jiffies\":");
-    buf_.append_uint(jiffies);
-    buf_.literal(",\"kind\":\"");
+    char* p = jiffies_text_;
+    std::memcpy(p, ",\"jiffies\":", 11);
+    p = TextBuffer::put_uint(p + 11, jiffies);
+    std::memcpy(p, ",\"kind\":\"", 9);
     jiffies_text_of_ = jiffies;
-    jiffies_text_size_ = buf_.size() - j;
-    std::memcpy(jiffies_text_, buf_.data() + j, jiffies_text_size_);
-  } else {
-    buf_.append_memo(jiffies_text_, jiffies_text_size_);
+    jiffies_text_size_ = static_cast<size_t>(p + 9 - jiffies_text_);
   }
-  prefix_size_ = buf_.size() - start;
-  std::memcpy(prefix_, buf_.data() + start, prefix_size_);
+  char* p = prefix_;
+  std::memcpy(p, "{\"t\":", 5);
+  p = TextBuffer::put_int(p + 5, now);
+  std::memcpy(p, jiffies_text_, jiffies_text_size_);
+  prefix_size_ = static_cast<size_t>(p - prefix_) + jiffies_text_size_;
 }
 
 void TraceWriter::net_slow(const ctcore::net& n) {
@@ -73,6 +70,18 @@ void TraceWriter::net_slow(const ctcore::net& n) {
   net_name_ = n.name;
   net_text_size_ = size <= kNetRoom ? size : 0;
   if (net_text_size_ != 0) std::memcpy(net_text_, buf_.data() + start, size);
+  buf_.truncate(start);
+}
+
+char* TraceWriter::head_unkept(std::string_view kind, const ctcore::net& n, int cpu, uint32_t conn, size_t more) {
+  buf_.append(prefix_, prefix_size_);
+  buf_.append(kind);
+  buf_.push_back('"');
+  buf_.literal(",\"net\":");
+  append_json_string(buf_, n.name);
+  if (cpu >= 0) num("cpu", cpu);
+  if (conn != 0) memo_num(conn_text_, "conn", conn);
+  return buf_.tail(more);
 }
 
 // Packet and tuple notation is made of protocol and ICMP/SCTP/DCCP words,
@@ -94,19 +103,28 @@ void TraceWriter::num(std::string_view k, int64_t value) {
 }
 
 void TraceWriter::status_list(uint16_t status) {
-  StatusText& e = status_text_[(status ^ (status >> 5) ^ (status >> 10)) % kStatusEntries];
-  if (e.status == status) {
-    buf_.append_memo(e.text, e.size);
+  if (const StatusText* e = status_ready(status)) {
+    buf_.append_memo(e->text, e->size);
     return;
   }
+  format_status_list(status);
+}
+
+const TraceWriter::StatusText* TraceWriter::status_ready(uint16_t status) {
+  StatusText& e = status_text_[(status ^ (status >> 5) ^ (status >> 10)) % kStatusEntries];
+  if (e.status == status) return &e;
+  // Formatted at the buffer's end and taken back.
   const size_t start = buf_.size();
   format_status_list(status);
   const size_t size = buf_.size() - start;
-  if (size <= sizeof e.text) {
+  const bool keep = size <= sizeof e.text;
+  if (keep) {
     e.status = status;
     e.size = static_cast<uint8_t>(size);
     std::memcpy(e.text, buf_.data() + start, size);
   }
+  buf_.truncate(start);
+  return keep ? &e : nullptr;
 }
 
 void TraceWriter::format_status_list(uint16_t status) {
@@ -124,10 +142,15 @@ void TraceWriter::format_status_list(uint16_t status) {
   buf_.push_back(']');
 }
 
-void TraceWriter::conn_state(const nf_conn& ct) {
+std::string_view TraceWriter::state_word(const nf_conn& ct) {
   const auto& l4 = ctcore::nf_ct_l4proto_find(ct.protonum());
   const char* st = l4.state_name != nullptr ? l4.state_name(ct) : nullptr;
-  if (st != nullptr)
+  return st != nullptr ? std::string_view(st) : std::string_view();
+}
+
+void TraceWriter::conn_state(const nf_conn& ct) {
+  const std::string_view st = state_word(ct);
+  if (st.data() != nullptr)
     word("state", st);
   else
     null("state");
@@ -172,27 +195,51 @@ void TraceWriter::header(std::string_view scenario, uint32_t hz, uint64_t seed, 
 
 void TraceWriter::pkt(const ctcore::net& n, uint16_t cpu, uint64_t id, std::string_view hook, const ctcore::Packet& skb,
                       std::string_view path) {
-  begin("pkt", &n, cpu, 0);
-  memo_num(id_text_, "id", id);
-  word("hook", hook);
-  buf_.literal(",\"pkt\":\"");
+  memo_ready(id_text_, "id", id);
+  char* p = head("pkt", &n, cpu, 0, sizeof id_text_.text + sizeof "hook" + 5 + hook.size() + 8);
+  std::memcpy(p, id_text_.text, sizeof id_text_.text);
+  p = put_word(p + id_text_.size, "hook", hook);
+  std::memcpy(p, ",\"pkt\":\"", 8);
+  buf_.set_end(p + 8);
   append_packet_notation(buf_, skb, &heads_);
-  buf_.push_back('"');
-  word("path", path);
-  finish();
+  p = buf_.tail(1 + sizeof "path" + 5 + path.size() + 2);
+  *p = '"';
+  p = put_word(p + 1, "path", path);
+  std::memcpy(p, "}\n", 2);
+  buf_.set_end(p + 2);
+  out_.commit();
 }
 
 void TraceWriter::verdict(const ctcore::net& n, uint16_t cpu, const nf_conn* ct, uint64_t id, std::string_view hook,
-                          std::string_view verdict, std::string_view reason, bool reason_is_word) {
+                          std::string_view verdict, std::string_view reason) {
   begin("verdict", &n, cpu, ct ? ct->id : 0);
   memo_num(id_text_, "id", id);
   word("hook", hook);
   word("verdict", verdict);
-  if (reason_is_word)
-    word("reason", reason);
-  else
-    str("reason", reason);
+  str("reason", reason);
   finish();
+}
+
+const TraceWriter::VerdictTail* TraceWriter::verdict_tail_slow(std::string_view hook, const char* verdict,
+                                                                const char* by) {
+  const size_t start = buf_.size();
+  word("hook", hook);
+  word("verdict", verdict);
+  word("reason", by != nullptr ? by : "");
+  buf_.literal("}\n");
+  const size_t size = buf_.size() - start;
+  VerdictTail* kept = nullptr;
+  if (size <= sizeof VerdictTail::text) {
+    kept = &verdict_tails_[verdict_tail_next_];
+    verdict_tail_next_ = (verdict_tail_next_ + 1) % kVerdictTails;
+    kept->hook = hook.data();
+    kept->verdict = verdict;
+    kept->by = by;
+    kept->size = static_cast<uint8_t>(size);
+    std::memcpy(kept->text, buf_.data() + start, size);
+  }
+  buf_.truncate(start);
+  return kept;
 }
 
 void TraceWriter::event(const ctcore::net& n, const nf_conn& ct, std::string_view listener, std::string_view type,
@@ -367,16 +414,29 @@ void TraceWriter::end(uint64_t packets, uint64_t conns_created, uint64_t conns_f
 void TraceWriter::on_lookup(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conntrack_tuple& tuple, uint32_t hash,
                             uint32_t bucket, uint32_t chain, const ctcore::nf_conntrack_tuple_hash* match) {
   const nf_conn* ct = match ? ctcore::nf_ct_tuplehash_to_ctrack(match) : nullptr;
-  begin("lookup", &n, cpu, ct ? ct->id : 0);
-  tuple_str("tuple", tuple);
-  num("hash", hash);
-  num("bucket", bucket);
-  num("chain", chain);
-  if (match == nullptr)
-    null("match");
-  else
-    word("match", match->tuple.dst.dir == ctcore::IP_CT_DIR_ORIGINAL ? "orig" : "reply");
-  finish();
+  char* p = head("lookup", &n, cpu, ct ? ct->id : 0, sizeof "tuple" + 4);
+  p = put_key(p, "tuple");
+  *p = '"';
+  buf_.set_end(p + 1);
+  append_tuple_notation(buf_, tuple, &heads_);
+  // '"', three keys of at most 6 letters and their numbers, the match.
+  p = buf_.tail(1 + 3 * (sizeof "bucket" + 3 + TextBuffer::kUintRoom) + sizeof ",\"match\":\"reply\"}\n");
+  *p = '"';
+  p = TextBuffer::put_uint(put_key(p + 1, "hash"), hash);
+  p = TextBuffer::put_uint(put_key(p, "bucket"), bucket);
+  p = TextBuffer::put_uint(put_key(p, "chain"), chain);
+  if (match == nullptr) {
+    std::memcpy(p, ",\"match\":null}\n", 15);
+    p += 15;
+  } else if (match->tuple.dst.dir == ctcore::IP_CT_DIR_ORIGINAL) {
+    std::memcpy(p, ",\"match\":\"orig\"}\n", 17);
+    p += 17;
+  } else {
+    std::memcpy(p, ",\"match\":\"reply\"}\n", 18);
+    p += 18;
+  }
+  buf_.set_end(p);
+  out_.commit();
 }
 
 void TraceWriter::on_new(const nf_conn& ct) {
@@ -401,11 +461,30 @@ void TraceWriter::on_confirm(const nf_conn& ct, uint32_t bucket_orig, uint32_t b
 }
 
 void TraceWriter::on_update(const nf_conn& ct) {
-  begin("update", &core_.nf_ct_net(&ct), -1, ct.id);
-  conn_state(ct);
-  status_list(ct.status);
-  num("timeout", timeout_secs(ct));
-  finish();
+  const StatusText* status = status_ready(ct.status);
+  if (status == nullptr) {  // too long a list to keep
+    begin("update", &core_.nf_ct_net(&ct), -1, ct.id);
+    conn_state(ct);
+    status_list(ct.status);
+    num("timeout", timeout_secs(ct));
+    finish();
+    return;
+  }
+  const std::string_view state = state_word(ct);
+  char* p = head("update", &core_.nf_ct_net(&ct), -1, ct.id,
+                 sizeof "state" + 5 + state.size() + sizeof status->text + sizeof "timeout" + 3 +
+                     TextBuffer::kUintRoom + 2);
+  if (state.data() != nullptr) {
+    p = put_word(p, "state", state);
+  } else {
+    std::memcpy(p, ",\"state\":null", 13);
+    p += 13;
+  }
+  std::memcpy(p, status->text, sizeof status->text);
+  p = TextBuffer::put_uint(put_key(p + status->size, "timeout"), timeout_secs(ct));
+  std::memcpy(p, "}\n", 2);
+  buf_.set_end(p + 2);
+  out_.commit();
 }
 
 void TraceWriter::on_invalid(const ctcore::net& n, uint16_t cpu, const ctcore::Packet& skb, const char* reason) {

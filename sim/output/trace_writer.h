@@ -96,10 +96,28 @@ class TraceWriter : public ctcore::Observer {
   // Records that are not core callbacks.
   void pkt(const ctcore::net& n, uint16_t cpu, uint64_t id, std::string_view hook, const ctcore::Packet& skb,
            std::string_view path);
-  // `reason_is_word`: the reason is ctsim's own text (nothing to escape),
-  // not a rule's.
+  // A verdict with a rule's text as its reason (escaped as needed).
   void verdict(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, uint64_t id, std::string_view hook,
-               std::string_view verdict, std::string_view reason, bool reason_is_word = false);
+               std::string_view verdict, std::string_view reason);
+  // A verdict by a core function `by` (null: none). `verdict` and `by` are
+  // string literals and `hook` a view of one (ctsim's own words: static
+  // storage, nothing to escape), so the record's tail after "id" is kept
+  // by their addresses: the same addresses are the same text.
+  void verdict_by(const ctcore::net& n, uint16_t cpu, const ctcore::nf_conn* ct, uint64_t id, std::string_view hook,
+                  const char* verdict, const char* by) {
+    const VerdictTail* tail = nullptr;
+    for (const VerdictTail& e : verdict_tails_)
+      if (e.hook == hook.data() && e.verdict == verdict && e.by == by) tail = &e;
+    if (tail == nullptr && (tail = verdict_tail_slow(hook, verdict, by)) == nullptr)
+      return TraceWriter::verdict(n, cpu, ct, id, hook, verdict, by != nullptr ? by : "");
+    memo_ready(id_text_, "id", id);
+    char* p = head("verdict", &n, cpu, ct ? ct->id : 0, sizeof id_text_.text + sizeof tail->text);
+    std::memcpy(p, id_text_.text, sizeof id_text_.text);
+    p += id_text_.size;
+    std::memcpy(p, tail->text, sizeof tail->text);
+    buf_.set_end(p + tail->size);
+    out_.commit();
+  }
   void event(const ctcore::net& n, const ctcore::nf_conn& ct, std::string_view listener, std::string_view type,
              unsigned events, bool delivered);
   void listener_read(const ctcore::net& n, std::string_view listener, uint32_t delivered, bool overrun);
@@ -152,37 +170,52 @@ class TraceWriter : public ctcore::Observer {
   // "cpu", "conn" where given. Kinds are literals.
   template <size_t N>
   [[gnu::always_inline]] void begin(const char (&kind)[N], const ctcore::net* n, int cpu, uint32_t conn) {
-    time_head();
-    char* p = buf_.tail(N);
-    TextBuffer::copy(p, kind, N - 1);
-    p[N - 1] = '"';
-    buf_.set_end(p + N);
-    if (n != nullptr) net(*n);
-    if (cpu >= 0) num("cpu", cpu);
-    if (conn != 0) memo_num(conn_text_, "conn", conn);
+    buf_.set_end(head(kind, n, cpu, conn, 0));
   }
-  // `{"t":T,"jiffies":J,"kind":"`, formatted once per instant
-  // (time_head_slow()) and copied after that. Engine's own jiffies(), not
-  // through the core's Clock: no virtual call.
-  [[gnu::always_inline]] void time_head() {
+  // The same, through a local cursor: every memo the head copies is made
+  // current first (formatted only when its value changed), then the
+  // pieces are copied with one capacity test, none of them reloading the
+  // buffer's end. Returns the cursor just past the head, with room for
+  // `more` bytes; the caller writes them and calls buf_.set_end().
+  template <size_t N>
+  [[gnu::always_inline]] char* head(const char (&kind)[N], const ctcore::net* n, int cpu, uint32_t conn,
+                                     size_t more) {
+    static_assert(N <= kKindRoom, "kinds are short words");
+    // Engine's own jiffies(), not through the core's Clock: no virtual call.
     const int64_t now = engine_.now();
     const uint32_t jiffies = static_cast<uint32_t>(engine_.Engine::jiffies());
-    if (now != prefix_now_ || jiffies != prefix_jiffies_ || prefix_size_ == 0) return time_head_slow(now, jiffies);
-    char* p = buf_.tail(kPrefixRoom);
-    std::memcpy(p, prefix_, kPrefixRoom);
-    buf_.set_end(p + prefix_size_);
-  }
-  void time_head_slow(int64_t now, uint32_t jiffies);
-  // `,"net":"NAME"`, formatted once per namespace name in a row.
-  [[gnu::always_inline]] void net(const ctcore::net& n) {
-    if (net_text_size_ != 0 && same_name(n.name)) {
-      char* p = buf_.tail(kNetRoom);
-      std::memcpy(p, net_text_, kNetRoom);
-      buf_.set_end(p + net_text_size_);
-      return;
+    if (now != prefix_now_ || jiffies != prefix_jiffies_ || prefix_size_ == 0) time_head_slow(now, jiffies);
+    if (n != nullptr && (net_text_size_ == 0 || !same_name(n->name))) {
+      net_slow(*n);
+      if (net_text_size_ == 0) return head_unkept({kind, N - 1}, *n, cpu, conn, more);
     }
-    net_slow(n);
+    if (conn != 0) memo_ready(conn_text_, "conn", conn);
+    char* p = buf_.tail(kHeadRoom + more);
+    std::memcpy(p, prefix_, kPrefixRoom);
+    p += prefix_size_;
+    std::memcpy(p, kind, N - 1);
+    p[N - 1] = '"';
+    p += N;
+    if (n != nullptr) {
+      std::memcpy(p, net_text_, kNetRoom);
+      p += net_text_size_;
+    }
+    if (cpu >= 0) {
+      std::memcpy(p, ",\"cpu\":", 7);
+      p = TextBuffer::put_uint(p + 7, static_cast<uint32_t>(cpu));
+    }
+    if (conn != 0) {
+      std::memcpy(p, conn_text_.text, sizeof conn_text_.text);
+      p += conn_text_.size;
+    }
+    return p;
   }
+  // head() when the namespace's name is too long to keep: appended.
+  char* head_unkept(std::string_view kind, const ctcore::net& n, int cpu, uint32_t conn, size_t more);
+  // Makes prefix_ the head of (now, jiffies): `{"t":T,"jiffies":J,"kind":"`.
+  void time_head_slow(int64_t now, uint32_t jiffies);
+  // Makes net_text_ `,"net":"NAME"` for n's name (net_text_size_ 0 if it
+  // does not fit). Formatted at the buffer's end and taken back.
   void net_slow(const ctcore::net& n);
   // True iff `name` is net_name_: short names (the usual) by two
   // overlapping 8-byte words, inline.
@@ -220,6 +253,26 @@ class TraceWriter : public ctcore::Observer {
     std::memcpy(p + N + 1, "\":", 2);
     buf_.set_end(p + N + 3);
   }
+  // The cursor forms of key() and word(), for records written through
+  // head()'s cursor: `,"KEY":` is N + 3 bytes, `,"KEY":"WORD"` N + 5 + the
+  // word's.
+  template <size_t N>
+  [[gnu::always_inline]] static char* put_key(char* p, const char (&k)[N]) {
+    std::memcpy(p, ",\"", 2);
+    std::memcpy(p + 2, k, N - 1);
+    std::memcpy(p + N + 1, "\":", 2);
+    return p + N + 3;
+  }
+  template <size_t N>
+  [[gnu::always_inline]] static char* put_word(char* p, const char (&k)[N], std::string_view w) {
+    CTSIM_TRACE_ASSERT_WORD(w);
+    std::memcpy(p, ",\"", 2);
+    std::memcpy(p + 2, k, N - 1);
+    std::memcpy(p + N + 1, "\":\"", 3);
+    TextBuffer::copy(p + N + 4, w.data(), w.size());
+    p[N + 4 + w.size()] = '"';
+    return p + N + 5 + w.size();
+  }
   // A string value that may need escaping (names from the scenario, rule text).
   template <size_t N>
   [[gnu::always_inline]] void str(const char (&k)[N], std::string_view value) {
@@ -252,21 +305,25 @@ class TraceWriter : public ctcore::Observer {
   struct NumText {
     uint64_t value = 0;
     uint8_t size = 0;  // 0: nothing kept yet
-    char text[31] = {};
+    char text[39] = {};
   };
+  // Makes m the text of `,"KEY":value`.
+  template <size_t N>
+  [[gnu::always_inline]] void memo_ready(NumText& m, const char (&k)[N], uint64_t value) {
+    static_assert(N + 3 + TextBuffer::kUintRoom <= sizeof m.text, "the key and a number's room fit");
+    if (m.value == value && m.size != 0) return;
+    char* p = m.text;
+    std::memcpy(p, ",\"", 2);
+    std::memcpy(p + 2, k, N - 1);
+    std::memcpy(p + N + 1, "\":", 2);
+    p = TextBuffer::put_uint(p + N + 3, value);
+    m.value = value;
+    m.size = static_cast<uint8_t>(p - m.text);
+  }
   template <size_t N>
   [[gnu::always_inline]] void memo_num(NumText& m, const char (&k)[N], uint64_t value) {
-    static_assert(N + 3 + 20 <= sizeof m.text, "the key and a 20-digit number fit");
-    if (m.value == value && m.size != 0) {
-      buf_.append_memo(m.text, m.size);
-      return;
-    }
-    const size_t start = buf_.size();
-    key(k);
-    buf_.append_uint(value);
-    m.value = value;
-    m.size = static_cast<uint8_t>(buf_.size() - start);
-    std::memcpy(m.text, buf_.data() + start, m.size);
+    memo_ready(m, k, value);
+    buf_.append_memo(m.text, m.size);
   }
   template <size_t N>
   [[gnu::always_inline]] void boolean(const char (&k)[N], bool value) {
@@ -289,6 +346,9 @@ class TraceWriter : public ctcore::Observer {
   void status_list(uint16_t status);
   void format_status_list(uint16_t status);
   void conn_state(const ctcore::nf_conn& ct);
+  // The conn's state word; a null view if its protocol has none (then
+  // the value is null).
+  static std::string_view state_word(const ctcore::nf_conn& ct);
   uint32_t timeout_secs(const ctcore::nf_conn& ct) const;
 
   OutputFile& out_;
@@ -302,8 +362,9 @@ class TraceWriter : public ctcore::Observer {
   int64_t prefix_now_ = 0;
   uint32_t prefix_jiffies_ = 0;
   // `,"jiffies":J,"kind":"` for jiffies_text_of_ (jiffies change far less
-  // often than the time): at most 11 + 10 + 9 = 30 bytes.
-  char jiffies_text_[32] = {};
+  // often than the time): at most 11 + 10 + 9 = 30 bytes (48: a number's
+  // room while it is formatted in place).
+  char jiffies_text_[48] = {};
   size_t jiffies_text_size_ = 0;
   uint32_t jiffies_text_of_ = 0;
   NumText conn_text_, id_text_;
@@ -311,6 +372,10 @@ class TraceWriter : public ctcore::Observer {
   // net_text_size_ bytes (0: none yet, or too long to keep: then every
   // record formats it).
   static constexpr size_t kNetRoom = 64;
+  // head()'s room: the prefix, the kind and its quote, the namespace,
+  // `,"cpu":N` (a number's room) and the conn.
+  static constexpr size_t kKindRoom = 16;
+  static constexpr size_t kHeadRoom = kPrefixRoom + kKindRoom + kNetRoom + 7 + TextBuffer::kUintRoom + sizeof(NumText::text);
   std::string net_name_;
   char net_text_[kNetRoom] = {};
   size_t net_text_size_ = 0;
@@ -322,6 +387,26 @@ class TraceWriter : public ctcore::Observer {
   };
   static constexpr size_t kStatusEntries = 32;
   StatusText status_text_[kStatusEntries];
+  // status_list()'s memo made to hold `status` (formatted at the buffer's
+  // end and taken back); null if its text is too long to keep.
+  const StatusText* status_ready(uint16_t status);
+  // verdict_by()'s memo: `,"hook":"H","verdict":"V","reason":"R"}\n` for
+  // the last kVerdictTails (hook, verdict, by) addresses (a path's two or
+  // three verdict steps). hook null: empty.
+  struct VerdictTail {
+    const char* hook = nullptr;
+    const char* verdict = nullptr;
+    const char* by = nullptr;
+    uint8_t size = 0;
+    char text[127] = {};
+  };
+  static constexpr size_t kVerdictTails = 4;
+  VerdictTail verdict_tails_[kVerdictTails];
+  size_t verdict_tail_next_ = 0;  // the slot the next new tail takes
+  // verdict_by()'s tail when it is not kept: formatted (at the buffer's
+  // end, taken back) and kept, replacing the oldest; null if too long to
+  // keep.
+  const VerdictTail* verdict_tail_slow(std::string_view hook, const char* verdict, const char* by);
   // The packet notation's heads, kept across records (tuples, packets).
   NotationHeadCache heads_;
   const Engine& engine_;

@@ -88,10 +88,27 @@ void format_head(TextBuffer& s, uint8_t protonum, uint16_t l3num, const nf_inet_
   append_endpoint(s, l3num, dst, ports, dport);
 }
 
+// append_head()'s miss: formatted, and remembered in `e` when it fits.
+[[gnu::noinline]] void append_head_miss(TextBuffer& s, NotationHeadCache::Entry& e, uint64_t addrs, uint64_t rest,
+                                        uint8_t protonum, uint16_t l3num, const nf_inet_addr& src, uint16_t sport,
+                                        const nf_inet_addr& dst, uint16_t dport, bool ports) {
+  const size_t start = s.size();
+  format_head(s, protonum, l3num, src, sport, dst, dport, ports);
+  const size_t n = s.size() - start;
+  if (n <= sizeof e.text) {
+    e.addrs = addrs;
+    e.rest = rest;
+    e.size = static_cast<uint8_t>(n);
+    std::memcpy(e.text, s.data() + start, n);
+  }
+}
+
 // The same, through `heads` when given (IPv4): copied when the memo holds
-// this exact head, else formatted and remembered.
-void append_head(TextBuffer& s, uint8_t protonum, uint16_t l3num, const nf_inet_addr& src, uint16_t sport,
-                 const nf_inet_addr& dst, uint16_t dport, bool ports, NotationHeadCache* heads) {
+// this exact head, else formatted and remembered. Inline: the hit (nearly
+// every traced tuple and packet) is a key, a compare and one copy.
+[[gnu::always_inline]] inline void append_head(TextBuffer& s, uint8_t protonum, uint16_t l3num, const nf_inet_addr& src,
+                                               uint16_t sport, const nf_inet_addr& dst, uint16_t dport, bool ports,
+                                               NotationHeadCache* heads) {
   if (heads == nullptr || l3num != ctcore::NFPROTO_IPV4) {
     format_head(s, protonum, l3num, src, sport, dst, dport, ports);
     return;
@@ -108,15 +125,7 @@ void append_head(TextBuffer& s, uint8_t protonum, uint16_t l3num, const nf_inet_
     s.set_end(p + e.size);
     return;
   }
-  const size_t start = s.size();
-  format_head(s, protonum, l3num, src, sport, dst, dport, ports);
-  const size_t n = s.size() - start;
-  if (n <= sizeof e.text) {
-    e.addrs = addrs;
-    e.rest = rest;
-    e.size = static_cast<uint8_t>(n);
-    std::memcpy(e.text, s.data() + start, n);
-  }
+  append_head_miss(s, e, addrs, rest, protonum, l3num, src, sport, dst, dport, ports);
 }
 
 void append_icmp_words(TextBuffer& s, uint8_t type, uint8_t code, bool v6) {
@@ -141,6 +150,19 @@ template <size_t N>
   s.set_end(p + N + 1);
   s.append_uint(v);
 }
+
+// append_field() at a cursor: returns the end. REQUIRES N + 1 +
+// TextBuffer::kUintRoom bytes of room.
+template <size_t N>
+[[gnu::always_inline]] inline char* put_field(char* q, const char (&word)[N], uint64_t v) {
+  q[0] = ' ';
+  std::memcpy(q + 1, word, N - 1);
+  q[N] = ' ';
+  return TextBuffer::put_uint(q + N + 1, v);
+}
+// A TCP packet's fields after the head: " flags " and 8, seven fields of
+// at most " wscale " and a number's room each, " sackok".
+constexpr size_t kTcpFieldsRoom = 7 + 8 + 6 * (8 + TextBuffer::kUintRoom) + 7;
 
 // The flags' letters of every flag byte ("none" for 0), made at compile
 // time: one 8-byte move per packet instead of a loop over the bits.
@@ -216,17 +238,26 @@ void append_packet_notation(TextBuffer& s, const Packet& p, NotationHeadCache* h
   const bool ports = has_ports(p.protonum);
   append_head(s, p.protonum, p.l3num, p.saddr, p.sport, p.daddr, p.dport, ports, heads);
   switch (p.protonum) {
-    case ctcore::IPPROTO_TCP_:
-      s.literal(" flags ");
-      append_tcp_flags(s, p.tcp_flags);
-      append_field(s, "seq", p.seq);
-      if ((p.tcp_flags & ctcore::TCPHDR_ACK) || p.ack_seq != 0) append_field(s, "ack", p.ack_seq);
-      append_field(s, "win", p.window);
-      if (p.len) append_field(s, "len", p.len);
-      if (p.wscale >= 0) append_field(s, "wscale", static_cast<uint64_t>(p.wscale));
-      if (p.sackok) s.literal(" sackok");
-      if (p.mss) append_field(s, "mss", p.mss);
+    case ctcore::IPPROTO_TCP_: {
+      // Every traced TCP packet: through a local cursor, one capacity test
+      // for all its fields.
+      char* q = s.tail(kTcpFieldsRoom);
+      std::memcpy(q, " flags ", 7);
+      std::memcpy(q + 7, kTcpFlagsText.text[p.tcp_flags], 8);
+      q += 7 + kTcpFlagsText.length[p.tcp_flags];
+      q = put_field(q, "seq", p.seq);
+      if ((p.tcp_flags & ctcore::TCPHDR_ACK) || p.ack_seq != 0) q = put_field(q, "ack", p.ack_seq);
+      q = put_field(q, "win", p.window);
+      if (p.len) q = put_field(q, "len", p.len);
+      if (p.wscale >= 0) q = put_field(q, "wscale", static_cast<uint64_t>(p.wscale));
+      if (p.sackok) {
+        std::memcpy(q, " sackok", 7);
+        q += 7;
+      }
+      if (p.mss) q = put_field(q, "mss", p.mss);
+      s.set_end(q);
       break;
+    }
     case ctcore::IPPROTO_UDP_:
     case ctcore::IPPROTO_UDPLITE_:
       if (p.len) append_field(s, "len", p.len);
