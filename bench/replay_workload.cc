@@ -6,10 +6,8 @@
 //   2. The same scenario runs (trace off, as W4), best of reps: ns/packet,
 //      the reference.
 //   3. The same traffic replays from the capture (libpcap reading and
-//      decoding included, on the capture's reader thread past its first
-//      frames), best of reps: ns/packet of the simulating thread, and its
-//      ratio to (2); then the process's CPU time and the wall time against
-//      (2)'s, and (3) again with no reader thread.
+//      decoding included), best of reps: ns/packet, and its ratio to (2);
+//      then the process's CPU time and the wall time against (2)'s.
 #include "bench/replay_workload.h"
 
 #include <fmt/format.h>
@@ -59,31 +57,21 @@ void run_w7(const Options& o) {
   const SimRun exported = run_scenario(scenario_text(conns, ""), exporting);
   const SimRun w4 = best_of(o.reps, scenario_text(conns, ""));
   const SimRun replay = best_of(o.reps, scenario_text(conns, pcap));
-  ctsim::RunOptions one_thread;
-  one_thread.capture_read_ahead = false;
-  const SimRun inline_replay = best_of(o.reps, scenario_text(conns, pcap), one_thread);
   std::remove(pcap.c_str());
-  if (replay.packets != exported.packets || inline_replay.packets != exported.packets || w4.packets != conns * 8)
-    std::printf("!! %llu and %llu packets replayed, %llu exported, %llu from W4 (want %llu)\n",
-                (unsigned long long)replay.packets, (unsigned long long)inline_replay.packets,
-                (unsigned long long)exported.packets, (unsigned long long)w4.packets,
-                (unsigned long long)(conns * 8));
+  if (replay.packets != exported.packets || w4.packets != conns * 8)
+    std::printf("!! %llu packets replayed, %llu exported, %llu from W4 (want %llu)\n",
+                (unsigned long long)replay.packets, (unsigned long long)exported.packets,
+                (unsigned long long)w4.packets, (unsigned long long)(conns * 8));
   const double ref = w4.seconds * 1e9 / w4.packets;
   const double ns = replay.seconds * 1e9 / replay.packets;
   print_figure("W4 trace off (reference, this run)", ref, "ns/packet", "-", true);
   print_figure("capture replay (libpcap read + decode)", ns, "ns/packet", "<= 1.5x W4", ns <= 1.5 * ref);
   print_figure("replay / W4", ns / ref, "x", "<= 1.5", ns <= 1.5 * ref);
-  // The figure above is the simulating thread's; past its first frames
-  // the capture is read and decoded on a reader thread (CaptureSource).
-  // Its work shows in the process's CPU time, and the wall time is what a
-  // user waits. And the same replay with the reading on the simulating
-  // thread: what a one-CPU machine gets.
-  print_figure("  process CPU, both threads: replay / W4", replay.process_seconds / w4.process_seconds, "x", "-",
-               true);
+  // The figure above is the simulating thread's CPU time; the process's
+  // (libpcap's reads are system calls of this thread too) and the wall
+  // time, what a user waits, say the same or show the machine's load.
+  print_figure("  process CPU: replay / W4", replay.process_seconds / w4.process_seconds, "x", "-", true);
   print_figure("  wall time: replay / W4", replay.wall_seconds / w4.wall_seconds, "x", "-", true);
-  const double one = inline_replay.seconds * 1e9 / inline_replay.packets;
-  print_figure("replay, no reader thread", one, "ns/packet", "-", true);
-  print_figure("  replay, no reader thread / W4", one / ref, "x", "-", true);
 }
 
 }  // namespace bench

@@ -1,7 +1,6 @@
 // One scenario run through the Simulator, timed by three clocks: the
 // simulating thread's CPU time (the benchmark's figure), the process's CPU
-// time (every thread's: an output file's writer thread, a capture's reader
-// thread) and the wall time.
+// time (every thread's: an output file's writer thread) and the wall time.
 #ifndef CTSIM_BENCH_SIM_RUN_H_
 #define CTSIM_BENCH_SIM_RUN_H_
 

@@ -88,7 +88,7 @@ Status Simulator::run(RunSummary* summary) {
     if (listeners_->all()[i].spec.at != 0)
       schedule(listeners_->all()[i].spec.at, Phase::kAction, kListenerSubscribe, static_cast<uint32_t>(i));
   for (const CaptureSpec& c : scenario_.captures) {
-    captures_.push_back(std::make_unique<CaptureSource>(c, scenario_.cpus, options_.capture_read_ahead));
+    captures_.push_back(std::make_unique<CaptureSource>(c, scenario_.cpus));
     if (Status s = captures_.back()->open(); !s.ok()) {
       outputs_->abort();
       core_->set_observer(nullptr);
@@ -129,8 +129,6 @@ Status Simulator::run(RunSummary* summary) {
     }
   }
 
-  // No more packets are read: the captures' reader threads stop.
-  for (const auto& c : captures_) c->stop();
   // A run with `until` ends at that time, even if nothing happened since
   // the last event.
   if (scenario_.until && invariant_error_.empty() && engine_.now() < *scenario_.until)

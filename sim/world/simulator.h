@@ -67,10 +67,6 @@ struct RunOptions : OutputOptions {
   // (ctcore::ConntrackConfig::exact_walks; the scenario's table can ask for
   // it too). No output changes: this is the reference to compare with.
   bool exact_walks = false;
-  // Captures past their first few thousand frames are read and decoded on
-  // a thread of their own (CaptureSource): on by default where the process
-  // has more than one CPU. No output changes (a test compares both ways).
-  bool capture_read_ahead = capture_read_ahead_possible();
   // Called every few thousand events with the run's progress, for a display
   // only: it must not influence any output. Empty: never called.
   std::function<void(const RunProgress&)> progress;
