@@ -174,15 +174,10 @@ TEST_CASE("P3: ESTABLISHED lasts 210 s, a secondary path's HEARTBEAT_ACK establi
 }
 
 TEST_CASE("P3: nf_conntrack_sctp_timeout_heartbeat_acked exists only in kernels without P3") {
-  const std::string ns =
-      R"({"ctsim": 1, "namespaces": [{"name": "a", "sysctl": {"nf_conntrack_sctp_timeout_heartbeat_acked": 60}}]})";
-  const std::string act =
-      R"({"ctsim": 1, "actions": [{"at": "1s", "do": "sysctl", "key": "nf_conntrack_sctp_timeout_heartbeat_acked", "value": 60}]})";
-  for (const std::string& text : {ns, act}) {
+  for (const std::string& text : sysctl_scenarios("nf_conntrack_sctp_timeout_heartbeat_acked", 60)) {
     CAPTURE(text);
-    ctsim::Scenario s;
-    CHECK(ctsim::parse_scenario("k.json", text, &s, ctsim::ScenarioLoadOptions{"6.1"}).ok());
-    const ctsim::Status merged = ctsim::parse_scenario("k.json", text, &s, ctsim::ScenarioLoadOptions{"6.18"});
+    CHECK(load_under(text, "6.1").ok());
+    const ctsim::Status merged = load_under(text, "6.18");
     REQUIRE_FALSE(merged.ok());
     CHECK(merged.message().find("does not exist in this kernel profile (row P3 removed it in v6.2") !=
           std::string::npos);

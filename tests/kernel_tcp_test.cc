@@ -168,21 +168,17 @@ TEST_CASE("T1: nf_conntrack_tcp_ignore_invalid_rst accepts an RST below the max 
 }
 
 TEST_CASE("T1: nf_conntrack_tcp_ignore_invalid_rst exists only in kernels with T1") {
-  const std::string ns =
-      R"({"ctsim": 1, "namespaces": [{"name": "a", "sysctl": {"nf_conntrack_tcp_ignore_invalid_rst": 1}}]})";
-  const std::string act =
-      R"({"ctsim": 1, "actions": [{"at": "1s", "do": "sysctl", "key": "nf_conntrack_tcp_ignore_invalid_rst", "value": 1}]})";
-  for (const std::string& text : {ns, act}) {
+  const std::vector<std::string> texts = sysctl_scenarios("nf_conntrack_tcp_ignore_invalid_rst", 1);
+  for (const std::string& text : texts) {
     CAPTURE(text);
-    ctsim::Scenario s;
-    const ctsim::Status old = ctsim::parse_scenario("k.json", text, &s, ctsim::ScenarioLoadOptions{"5.10"});
+    const ctsim::Status old = load_under(text, "5.10");
     REQUIRE_FALSE(old.ok());
     CHECK(old.message().find("does not exist in this kernel profile") != std::string::npos);
-    CHECK(ctsim::parse_scenario("k.json", text, &s, ctsim::ScenarioLoadOptions{"5.15"}).ok());
+    CHECK(load_under(text, "5.15").ok());
   }
   // The command line: exit 2, nothing run.
   const std::string dir = temp_dir();
-  write_file(dir + "/rst.json", ns);
+  write_file(dir + "/rst.json", texts[0]);
   const RunResult r = run_ctsim("run " + dir + "/rst.json --quiet");
   CHECK(r.code == 2);
   CHECK(r.err.find("nf_conntrack_tcp_ignore_invalid_rst") != std::string::npos);
