@@ -166,3 +166,28 @@ TEST_CASE("export names a several-namespace scenario's interfaces; a captures en
   CHECK(bad_ns.err.find("/captures/0/interfaces/1: no namespace \"c\"") != std::string::npos);
   for (int refused = 2; refused <= runs; ++refused) CHECK(!ctest::file_exists(dir + "/e" + std::to_string(refused)));
 }
+
+TEST_CASE("a capture into a namespace that netns_add creates and netns_del removes: sent only while it lives") {
+  // The replay looks its namespace up once and keeps the answer while the
+  // core's list of namespaces does not grow (Simulator::capture_net): the
+  // packets at 2 s and 4 s go into "green", added at 1 s; the one at 6 s,
+  // after green is gone, is sent by nobody.
+  const std::string dir = temp_dir();
+  write_file(dir + "/s.json", R"({"ctsim": 1, "namespaces": [{"name": "blue"}], "packets": [
+      {"at": "0s", "netns": "blue", "pkt": "udp 198.18.0.1:1000 > 198.18.1.1:53"},
+      {"at": "2s", "netns": "blue", "pkt": "udp 198.18.0.1:1000 > 198.18.1.1:53"},
+      {"at": "4s", "netns": "blue", "pkt": "udp 198.18.0.1:1000 > 198.18.1.1:53"}]})");
+  REQUIRE(run_ctsim("export " + dir + "/s.json --pcap " + dir + "/c.pcap").code == 0);
+  write_file(dir + "/r.json", R"({"ctsim": 1, "namespaces": [{"name": "blue"}],
+      "captures": [{"file": "c.pcap", "netns": "green", "offset": "2s"}],
+      "actions": [{"at": "1s", "do": "netns_add", "name": "green"}, {"at": "5s", "do": "netns_del", "name": "green"}],
+      "until": "8s"})");
+  const ctest::RunResult r = run_ctsim("run " + dir + "/r.json -q --trace " + dir + "/t.jsonl");
+  REQUIRE(r.code == 0);
+  const std::string t = read_file(dir + "/t.jsonl");
+  CHECK(t.find(R"({"t":2000000000,"jiffies":4294892796,"kind":"pkt","net":"green")") != std::string::npos);
+  CHECK(t.find(R"({"t":4000000000,"jiffies":4294893296,"kind":"pkt","net":"green")") != std::string::npos);
+  CHECK(t.find(R"("kind":"new","net":"green","cpu":0,"conn":1,)") != std::string::npos);
+  CHECK(t.find(R"({"t":6000000000,)") == std::string::npos);
+  CHECK(t.find(R"("kind":"end","packets":2,"conns_created":1,"conns_freed":1,)") != std::string::npos);
+}

@@ -89,6 +89,7 @@ Status Simulator::run(RunSummary* summary) {
       schedule(listeners_->all()[i].spec.at, Phase::kAction, kListenerSubscribe, static_cast<uint32_t>(i));
   for (const CaptureSpec& c : scenario_.captures) {
     captures_.push_back(std::make_unique<CaptureSource>(c, scenario_.cpus));
+    capture_nets_.emplace_back();
     if (Status s = captures_.back()->open(); !s.ok()) {
       outputs_->abort();
       core_->set_observer(nullptr);

@@ -188,6 +188,10 @@ class Simulator {
   // The namespace of that name now: the last one so named (a name re-added
   // after netns_del is a new namespace), or nullopt if there is none.
   std::optional<uint16_t> find_net(std::string_view name) const;
+  // find_net for capture `i`'s packet at `place`, without comparing names
+  // per packet: namespaces are only ever appended to the core's list, so
+  // the answer for a name holds until the list grows.
+  std::optional<uint16_t> capture_net(uint32_t i, const CapturePlace& place);
   bool quiescent() const;
   std::string check_invariants() const;
   void take_sample();
@@ -219,6 +223,12 @@ class Simulator {
   std::vector<FlowConn> flow_conns_;
   std::vector<uint32_t> free_flow_conns_;
   std::vector<std::unique_ptr<CaptureSource>> captures_;
+  struct CaptureNet {  // capture_net's last answer, per capture
+    const CapturePlace* place = nullptr;
+    size_t nets = 0;  // core_->net_count() when it was found
+    std::optional<uint16_t> net;
+  };
+  std::vector<CaptureNet> capture_nets_;
   uint64_t scenario_events_pending_ = 0;
   uint64_t next_packet_id_ = 1;
   uint64_t packets_ = 0;

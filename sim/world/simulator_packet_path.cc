@@ -82,7 +82,7 @@ void Simulator::capture_next(uint32_t i) {
 void Simulator::capture_arrive(uint32_t i) {
   CaptureSource& c = *captures_[i];
   const CapturePlace& place = c.place();
-  const std::optional<uint16_t> net = find_net(place.netns);
+  const std::optional<uint16_t> net = capture_net(i, place);
   if (!net || !core_->net_at(*net).alive) {  // namespace gone: nobody sends
     capture_next(i);
     return;
@@ -91,6 +91,12 @@ void Simulator::capture_arrive(uint32_t i) {
   pool_[slot].skb = c.packet();
   capture_next(i);
   start_packet(slot);
+}
+
+std::optional<uint16_t> Simulator::capture_net(uint32_t i, const CapturePlace& place) {
+  CaptureNet& m = capture_nets_[i];
+  if (m.place != &place || m.nets != core_->net_count()) m = {&place, core_->net_count(), find_net(place.netns)};
+  return m.net;
 }
 
 uint32_t Simulator::new_inflight(uint16_t net, uint16_t cpu, PathKind path, uint32_t flow_slot, uint32_t flow_gen) {
