@@ -15,6 +15,9 @@ namespace ctsim {
 uint32_t csum_partial(const uint8_t* data, size_t len, uint32_t sum);
 // Folds a sum to 16 bits and complements it: the checksum field's value.
 uint16_t csum_fold(uint32_t sum);
+// The checksum of an IPv4 header of `ihl` 32-bit words (5 to 15), as the
+// kernel's ip_fast_csum: 0 when the header's own checksum field is right.
+uint16_t ip_fast_csum(const uint8_t* iph, unsigned ihl);
 // The pseudo-header sum of IPv4 (n = 4) or IPv6 (n = 16) addresses, the
 // protocol and the layer-4 length.
 uint32_t csum_pseudo(const uint8_t* saddr, const uint8_t* daddr, size_t n, uint8_t proto, uint32_t l4len);

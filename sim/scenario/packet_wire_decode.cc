@@ -282,7 +282,7 @@ FrameSkip decode_ip(const uint8_t* d, size_t cap, bool complete, Packet* p) {
     const size_t tot = get16(d + 2);
     if (hl < 20 || cap < hl || tot < hl) return FrameSkip::kIpHeader;
     // ip_rcv: a bad header checksum never reaches conntrack.
-    if (csum_fold(csum_partial(d, hl, 0)) != 0) return FrameSkip::kIpHeader;
+    if (ip_fast_csum(d, static_cast<unsigned>(hl / 4)) != 0) return FrameSkip::kIpHeader;
     if (complete && tot > cap) return FrameSkip::kIpLength;
     if ((get16(d + 6) & 0x3fff) != 0) return FrameSkip::kFragment;  // MF or an offset
     p->l3num = ctcore::NFPROTO_IPV4;

@@ -191,7 +191,11 @@ class Simulator {
   // find_net for capture `i`'s packet at `place`, without comparing names
   // per packet: namespaces are only ever appended to the core's list, so
   // the answer for a name holds until the list grows.
-  std::optional<uint16_t> capture_net(uint32_t i, const CapturePlace& place);
+  std::optional<uint16_t> capture_net(uint32_t i, const CapturePlace& place) {
+    CaptureNet& m = capture_nets_[i];
+    if (m.place != &place || m.nets != core_->net_count()) m = {&place, core_->net_count(), find_net(place.netns)};
+    return m.net;
+  }
   bool quiescent() const;
   std::string check_invariants() const;
   void take_sample();

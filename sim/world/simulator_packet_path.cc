@@ -93,12 +93,6 @@ void Simulator::capture_arrive(uint32_t i) {
   start_packet(slot);
 }
 
-std::optional<uint16_t> Simulator::capture_net(uint32_t i, const CapturePlace& place) {
-  CaptureNet& m = capture_nets_[i];
-  if (m.place != &place || m.nets != core_->net_count()) m = {&place, core_->net_count(), find_net(place.netns)};
-  return m.net;
-}
-
 uint32_t Simulator::new_inflight(uint16_t net, uint16_t cpu, PathKind path, uint32_t flow_slot, uint32_t flow_gen) {
   const uint32_t slot = pool_.alloc();
   InFlight& f = pool_[slot];
