@@ -35,7 +35,7 @@ class LimitTable {
     for (uint32_t j = 0; j < conns; ++j) {
       const uint32_t i = order[j];
       nf_conntrack_tuple t;
-      nf_ct_get_tuple(flow(i), &t);
+      nf_ct_get_tuple(flow(i), &t, ctcore::kernel_profile{});
       nf_conntrack_tuple r;
       nf_ct_invert_tuple(&r, t);
       insert(&nodes_[k++], t);
@@ -139,7 +139,7 @@ void run_w2(const Options& o) {
         Rng rng(1000u + static_cast<uint64_t>(r), 0);
         for (uint64_t k = 0; k < ops; ++k) {
           nf_conntrack_tuple tuple;
-          nf_ct_get_tuple(flow(static_cast<uint32_t>(rng.next() % n_conns)), &tuple);
+          nf_ct_get_tuple(flow(static_cast<uint32_t>(rng.next() % n_conns)), &tuple, ctcore::kernel_profile{});
           nf_conntrack_tuple_hash* h = t.ct->nf_conntrack_find_get(*t.n, 0, tuple);
           if (h == nullptr)
             std::printf("!! lookup missed\n");
@@ -157,7 +157,7 @@ void run_w2(const Options& o) {
         Rng rng(1000u + static_cast<uint64_t>(r), 0);
         for (uint64_t k = 0; k < ops; ++k) {
           nf_conntrack_tuple tuple;
-          nf_ct_get_tuple(flow(static_cast<uint32_t>(rng.next() % n_conns)), &tuple);
+          nf_ct_get_tuple(flow(static_cast<uint32_t>(rng.next() % n_conns)), &tuple, ctcore::kernel_profile{});
           found += lim.find(tuple) != nullptr;
         }
       });
@@ -203,7 +203,7 @@ void run_w3(const Options& o) {
       const auto t0 = SteadyClock::now();
       for (uint32_t i = held; i < held + n_conns; ++i) {
         nf_conntrack_tuple t, rt;
-        nf_ct_get_tuple(flow(i), &t);
+        nf_ct_get_tuple(flow(i), &t, ctcore::kernel_profile{});
         nf_ct_invert_tuple(&rt, t);
         inserted += lim.insert_new(t, rt);
       }

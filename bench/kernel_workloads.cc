@@ -21,7 +21,7 @@ const kernel_profile& profile(const char* name) { return kernel_profile_find(nam
 // ns per hash_conntrack_raw() of `table`'s profile over `n` distinct tuples.
 double hash_ns(int reps, const Table& t, uint32_t n) {
   std::vector<nf_conntrack_tuple> tuples(n);
-  for (uint32_t i = 0; i < n; ++i) nf_ct_get_tuple(flow(i), &tuples[i]);
+  for (uint32_t i = 0; i < n; ++i) nf_ct_get_tuple(flow(i), &tuples[i], ctcore::kernel_profile{});
   double best = 1e300;
   uint32_t sink = 0;
   for (int r = 0; r < reps; ++r) {

@@ -33,7 +33,7 @@ bool snat_through(Conntrack& ct, net& n, Packet p, const nf_nat_range2& range) {
   if (c == nullptr) return false;
   if (!nf_nat_initialized(c, NF_NAT_MANIP_DST)) nf_nat_alloc_null_binding(ct, c, NF_NAT_MANIP_DST);
   if (!nf_nat_initialized(c, NF_NAT_MANIP_SRC)) nf_nat_setup_info(ct, c, range, NF_NAT_MANIP_SRC);
-  nf_nat_packet(c, CTINFO2DIR(p.ctinfo), NF_NAT_MANIP_SRC, p);
+  nf_nat_packet(c, CTINFO2DIR(p.ctinfo), NF_NAT_MANIP_SRC, p, ct.profile());
   const bool ok = ct.nf_conntrack_confirm(0, p) == NF_ACCEPT;
   ct.nf_reset_ct(p);
   return ok;

@@ -508,8 +508,9 @@ namespace {
                                                 const char* fn) {
   obs->on_ctinfo(ct, ctinfo, fn);
 }
-[[gnu::cold, gnu::noinline]] void report_tracker(Observer* obs, const nf_conn& ct, int ret, const char* note) {
-  obs->on_tracker(ct, nf_ct_l4proto_find(ct.protonum()).packet_fn, ret, note);
+[[gnu::cold, gnu::noinline]] void report_tracker(Observer* obs, const nf_conn& ct, const kernel_profile& profile,
+                                                 int ret, const char* note) {
+  obs->on_tracker(ct, nf_ct_l4proto_find(ct.protonum(), profile).packet_fn, ret, note);
 }
 
 }  // namespace
@@ -520,7 +521,7 @@ int Conntrack::resolve_normal_ct(net& n, uint16_t cpu, Packet& skb) {
   if (obs_ != nullptr) [[unlikely]]
     report_call(obs_, "resolve_normal_ct");
   nf_conntrack_tuple tuple;
-  if (!nf_ct_get_tuple(skb, &tuple)) {
+  if (!nf_ct_get_tuple(skb, &tuple, profile_)) {
     nf_l4proto_log_invalid("no tuple: truncated or malformed header");
     return 0;
   }
@@ -561,9 +562,9 @@ struct ConnView {
   uint8_t state;
 };
 
-ConnView view_of(const nf_conn* ct) {
+ConnView view_of(const nf_conn* ct, const kernel_profile& profile) {
   uint8_t state = 0;
-  switch (ct->protonum()) {
+  switch (nf_ct_tracker_of(ct->protonum(), profile)) {
     case IPPROTO_TCP_: state = ct->proto.tcp.state; break;
     case IPPROTO_SCTP_: state = ct->proto.sctp.state; break;
     case IPPROTO_DCCP_: state = ct->proto.dccp.state; break;
@@ -582,8 +583,10 @@ unsigned Conntrack::nf_conntrack_in(net& n, uint16_t cpu, Packet& skb, nf_inet_h
   ip_conntrack_stat& st = stat(n, cpu);
 
   if (skb.truncated && skb.protonum != IPPROTO_TCP_ && skb.protonum != IPPROTO_UDP_ &&
-      skb.protonum != IPPROTO_UDPLITE_ && skb.protonum != IPPROTO_ICMP_ && skb.protonum != IPPROTO_ICMPV6_) {
-    // get_l4proto() found no layer-4 header.
+      skb.protonum != IPPROTO_UDPLITE_ && skb.protonum != IPPROTO_ICMP_ && skb.protonum != IPPROTO_ICMPV6_ &&
+      nf_ct_tracker_of(skb.protonum, profile_) != 0) {
+    // get_l4proto() found no layer-4 header. (The generic tracker reads
+    // none: a short DCCP header under D1 is tracked.)
     ++st.invalid;
     if (obs_ != nullptr) {
       obs_->on_invalid(n, cpu, skb, "no layer-4 header");
@@ -629,10 +632,10 @@ unsigned Conntrack::nf_conntrack_in(net& n, uint16_t cpu, Packet& skb, nf_inet_h
       return NF_ACCEPT;
     }
     // Only the trace compares the conn before and after the tracker.
-    const ConnView before = obs_ != nullptr ? view_of(ct) : ConnView{};
+    const ConnView before = obs_ != nullptr ? view_of(ct, profile_) : ConnView{};
     int ret = nf_conntrack_handle_packet(*this, ct, skb, skb.ctinfo, hooknum);
     if (obs_ != nullptr) [[unlikely]] {
-      report_tracker(obs_, *ct, ret, tracker_note_);
+      report_tracker(obs_, *ct, profile_, ret, tracker_note_);
       tracker_note_ = nullptr;  // set by the tracker for this packet only
     }
     if (ret <= 0) {
@@ -665,7 +668,7 @@ unsigned Conntrack::nf_conntrack_in(net& n, uint16_t cpu, Packet& skb, nf_inet_h
       nf_conntrack_event_cache(IPCT_REPLY, ct);
     }
     if (obs_ != nullptr) {
-      const ConnView after = view_of(ct);
+      const ConnView after = view_of(ct, profile_);
       if (after.status != before.status || after.timeout != before.timeout || after.state != before.state) {
         obs_->on_update(*ct);
       }
@@ -880,7 +883,7 @@ unsigned Conntrack::nf_ct_resolve_clash(Packet& skb, nf_conntrack_tuple_hash* h,
 }
 
 bool Conntrack::nf_ct_allow_clash(uint8_t protonum) const {
-  const nf_conntrack_l4proto& l4 = nf_ct_l4proto_find(protonum);
+  const nf_conntrack_l4proto& l4 = nf_ct_l4proto_find(protonum, profile_);
   if (l4.allow_clash) return true;
   // K2: GRE from 6.5; the generic tracker (protocols without their own)
   // after 6.18 (late stables).

@@ -29,9 +29,9 @@ namespace {
 
 bool gc_worker_skip_ct(const nf_conn* ct) { return !nf_ct_is_confirmed(ct) || nf_ct_is_dying(ct); }
 
-bool gc_worker_can_early_drop(const nf_conn* ct) {
+bool gc_worker_can_early_drop(const nf_conn* ct, const kernel_profile& profile) {
   if (!ct->test_bit(IPS_ASSURED_BIT)) return true;
-  const nf_conntrack_l4proto& l4 = nf_ct_l4proto_find(ct->protonum());
+  const nf_conntrack_l4proto& l4 = nf_ct_l4proto_find(ct->protonum(), profile);
   return l4.can_early_drop != nullptr && l4.can_early_drop(ct);
 }
 
@@ -92,7 +92,7 @@ void Conntrack::gc_worker_slices() {
         nf_ct_put(tmp);
         continue;
       }
-      if (gc_worker_can_early_drop(tmp)) {
+      if (gc_worker_can_early_drop(tmp, profile_)) {
         if (obs_ != nullptr) {
           obs_->on_branch(tmp, CtBranch::kGcEarlyDrop, "gc_worker");
           obs_->on_ref(*tmp, +1, tmp->use, "gc_worker");
@@ -255,7 +255,7 @@ void Conntrack::gc_worker_cycle() {
           nf_ct_put(tmp);
           continue;
         }
-        if (gc_worker_can_early_drop(tmp)) {
+        if (gc_worker_can_early_drop(tmp, profile_)) {
           if (obs_ != nullptr) {
             obs_->on_branch(tmp, CtBranch::kGcEarlyDrop, "gc_worker");
             obs_->on_ref(*tmp, +1, tmp->use, "gc_worker");

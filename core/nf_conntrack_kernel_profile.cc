@@ -59,6 +59,7 @@ const std::array kSwitches = {
     CT_SWITCH(sctp_abort_own_vtag, "P4", kNoWords, true, 0, 1),
     CT_SWITCH(sctp_shutdown_3s, "P5", kNoWords, true, 0, 1),
     CT_SWITCH(sctp_init_collision, "P6", kNoWords, true, 0, 1),
+    CT_SWITCH(dccp_tracker, "D1", kNoWords, true, 0, 1),
 };
 #undef CT_SWITCH
 
@@ -155,11 +156,11 @@ struct Profiles {
     v612late.redelivery = ct_redelivery::kList10ms;  // 6.12.97
     v612late.tcp_rst_unack_timeout = true;     // 6.12.117
 
-    // 6.18.0: as 6.12.0 in every modelled row. What changed between them
-    // is not modelled: L6's event timestamps (timestamps are not), G4
-    // (no flowtables), the removal of the DCCP tracker (ctsim keeps
-    // v5.10's; docs/KERNELS.md), Y3's log wording.
-    const kernel_profile v618 = v612;
+    // 6.18.0: as 6.12.0 but for D1. What else changed between them is not
+    // modelled: L6's event timestamps (timestamps are not), G4 (no
+    // flowtables), Y3's log wording.
+    kernel_profile v618 = v612;
+    v618.dccp_tracker = false;  // D1: no DCCP tracker (checked on 6.18.44)
 
     kernel_profile v618late = v618;  // the live 6.18.44 this project checks against
     v618late.tcp_rst_direction_check = true;  // T10's direction fix, 6.18.35

@@ -20,6 +20,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/nf_conntrack_common.h"
+
 namespace ctcore {
 
 // hash_conntrack_raw()'s form (rows H1-H3; nf_conntrack_hash_forms.h).
@@ -148,9 +150,22 @@ struct kernel_profile {
   // P6: INIT collisions: per-direction INIT flags check an INIT_ACK's tag;
   // COOKIE_ECHO and COOKIE_ACK may come from either side.
   bool sctp_init_collision = false;
+  // D1: the DCCP tracker (nf_conntrack_proto_dccp.c). The 6.18 kernels have
+  // none (removed after 6.12, with DCCP itself), so protocol 33 goes to the
+  // generic tracker: no ports in the tuple, the generic timeout, no state,
+  // no nf_conntrack_dccp_* sysctls.
+  bool dccp_tracker = true;
 
   bool operator==(const kernel_profile&) const = default;
 };
+
+// The protocol whose tracker a kernel with profile `p` runs for
+// `protonum`: itself, or 0, the generic tracker, for a protocol that kernel
+// has no tracker for (row D1: DCCP in 6.18). The kernel looks its tracker
+// up by number (nf_ct_l4proto_find) and finds the generic one.
+constexpr uint8_t nf_ct_tracker_of(uint8_t protonum, const kernel_profile& p) {
+  return protonum == IPPROTO_DCCP_ && !p.dccp_tracker ? 0 : protonum;
+}
 
 // One switch, for the scenario's overrides, the trace and the docs.
 struct kernel_profile_switch {

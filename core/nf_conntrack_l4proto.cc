@@ -41,7 +41,7 @@ const nf_conntrack_l4proto& nf_ct_l4proto_find(uint8_t l4proto) {
 
 int nf_conntrack_handle_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info ctinfo,
                                nf_inet_hooks hooknum) {
-  switch (ct->protonum()) {
+  switch (nf_ct_tracker_of(ct->protonum(), core.profile())) {
     case IPPROTO_TCP_: return nf_conntrack_tcp_packet(core, ct, skb, ctinfo, hooknum);
     case IPPROTO_UDP_: return nf_conntrack_udp_packet(core, ct, skb, ctinfo, hooknum);
     case IPPROTO_UDPLITE_: return nf_conntrack_udplite_packet(core, ct, skb, ctinfo, hooknum);

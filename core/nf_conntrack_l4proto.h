@@ -38,6 +38,12 @@ struct nf_conntrack_l4proto {
 
 // The tracker for `l4proto` (the generic one for unknown protocols).
 const nf_conntrack_l4proto& nf_ct_l4proto_find(uint8_t l4proto);
+// The tracker the kernel of `p` runs for `l4proto` (nf_ct_tracker_of): what
+// the conn's behaviour and its state name follow. (conntrack(8) names a
+// protocol by its number, whatever tracks it: nf_ct_l4proto_find(l4proto).)
+inline const nf_conntrack_l4proto& nf_ct_l4proto_find(uint8_t l4proto, const kernel_profile& p) {
+  return nf_ct_l4proto_find(nf_ct_tracker_of(l4proto, p));
+}
 
 // Runs the tracker of ct's protocol on the packet.
 int nf_conntrack_handle_packet(Conntrack& core, nf_conn* ct, Packet& skb, ip_conntrack_info ctinfo,

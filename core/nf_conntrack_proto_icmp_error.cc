@@ -24,7 +24,7 @@ int nf_conntrack_inet_error(Conntrack& core, net& n, uint16_t cpu, Packet& skb, 
   inner.icmp_id = skb.inner.sport;
   inner.gre_key = skb.inner.gre_key;
   nf_conntrack_tuple origtuple, innertuple;
-  if (!nf_ct_get_tuple(inner, &origtuple)) return -static_cast<int>(NF_ACCEPT);
+  if (!nf_ct_get_tuple(inner, &origtuple, core.profile())) return -static_cast<int>(NF_ACCEPT);
   // The quoted packet went the other way: look up its inverse.
   if (!nf_ct_invert_tuple(&innertuple, origtuple)) {
     core.nf_l4proto_log_invalid("quoted packet cannot be inverted");

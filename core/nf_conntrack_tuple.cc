@@ -35,14 +35,14 @@ bool icmpv6_invert_type(uint8_t type, uint8_t* inverse) {
   }
 }
 
-bool nf_ct_get_tuple(const Packet& skb, nf_conntrack_tuple* tuple) {
+bool nf_ct_get_tuple(const Packet& skb, nf_conntrack_tuple* tuple, const kernel_profile& profile) {
   *tuple = nf_conntrack_tuple{};
   tuple->src.l3num = skb.l3num;
   tuple->src.u3 = skb.saddr;
   tuple->dst.u3 = skb.daddr;
   tuple->dst.protonum = skb.protonum;
   tuple->dst.dir = IP_CT_DIR_ORIGINAL;
-  switch (skb.protonum) {
+  switch (nf_ct_tracker_of(skb.protonum, profile)) {
     case IPPROTO_TCP_:
     case IPPROTO_UDP_:
     case IPPROTO_UDPLITE_:
@@ -71,6 +71,15 @@ bool nf_ct_get_tuple(const Packet& skb, nf_conntrack_tuple* tuple) {
       return true;
     default: return true;  // generic: addresses and protocol only
   }
+}
+
+nf_conntrack_tuple ctnetlink_parse_tuple(const nf_conntrack_tuple& given, const kernel_profile& profile) {
+  nf_conntrack_tuple t = given;
+  if (nf_ct_tracker_of(t.dst.protonum, profile) == 0) {  // the generic tracker: no nlattr_to_tuple
+    t.src.u_all = 0;
+    t.dst.u_all = 0;
+  }
+  return t;
 }
 
 bool nf_ct_invert_tuple(nf_conntrack_tuple* inverse, const nf_conntrack_tuple& orig) {

@@ -34,6 +34,7 @@
 
 #include "core/hlist_nulls.h"
 #include "core/nf_conntrack_common.h"
+#include "core/nf_conntrack_kernel_profile.h"
 
 namespace ctcore {
 
@@ -101,10 +102,18 @@ inline bool nf_ct_tuple_equal(const nf_conntrack_tuple& a, const nf_conntrack_tu
   return (diff(0) | diff(1) | diff(2) | diff(3) | (diff(4) & kNoDir)) == 0;
 }
 
-// Fills *tuple from the packet's headers. Returns false iff the packet gives
-// no tuple (the kernel's nf_ct_get_tuple failing, e.g. a truncated header or
-// a non-first fragment); the caller then treats it as invalid.
-bool nf_ct_get_tuple(const Packet& skb, nf_conntrack_tuple* tuple);
+// Fills *tuple from the packet's headers as the kernel of `profile` does
+// (its trackers decide which protocols have ports: row D1). Returns false
+// iff the packet gives no tuple (the kernel's nf_ct_get_tuple failing, e.g.
+// a truncated header or a non-first fragment); the caller then treats it
+// as invalid.
+bool nf_ct_get_tuple(const Packet& skb, nf_conntrack_tuple* tuple, const kernel_profile& profile);
+
+// The tuple ctnetlink makes of one given to it (`conntrack -D`):
+// ctnetlink_parse_tuple_proto() keeps the ports only of a protocol whose
+// tracker reads them, so under the generic tracker (D1: DCCP in 6.18) they
+// are 0 whatever was given.
+nf_conntrack_tuple ctnetlink_parse_tuple(const nf_conntrack_tuple& given, const kernel_profile& profile);
 
 // The tuple of the other direction. Returns false iff it has none: an ICMP or
 // ICMPv6 type that has no reply type (then init_conntrack gives up and the

@@ -18,7 +18,11 @@ namespace {
 // word: nf_inet_addr holds the bytes read little-endian).
 uint32_t addr_word_host(const nf_inet_addr& a, unsigned i) { return __builtin_bswap32(a.all[i]); }
 
-bool has_ports(uint8_t p) {
+// Whether NAT treats protocol `p` as one with ports under `profile`: only
+// if the kernel tracks it with a tracker that reads them (D1: in 6.18 DCCP
+// goes to the generic tracker, and NAT keeps its ports as they are).
+bool has_ports(uint8_t p, const kernel_profile& profile) {
+  p = nf_ct_tracker_of(p, profile);
   return p == IPPROTO_TCP_ || p == IPPROTO_UDP_ || p == IPPROTO_UDPLITE_ || p == IPPROTO_SCTP_ || p == IPPROTO_DCCP_;
 }
 bool is_icmp(uint8_t p) { return p == IPPROTO_ICMP_ || p == IPPROTO_ICMPV6_; }
@@ -63,18 +67,19 @@ void set_l4_key(nf_conntrack_tuple& t, nf_nat_manip_type manip, uint16_t v) {
 }
 
 // l4proto_in_range(): is the manipulable part between min and max?
-bool l4proto_in_range(const nf_conntrack_tuple& t, nf_nat_manip_type manip, uint16_t min, uint16_t max) {
+bool l4proto_in_range(const nf_conntrack_tuple& t, nf_nat_manip_type manip, uint16_t min, uint16_t max,
+                      const kernel_profile& profile) {
   const uint8_t p = t.dst.protonum;
-  if (!is_icmp(p) && !has_ports(p) && p != IPPROTO_GRE_) return true;
+  if (!is_icmp(p) && !has_ports(p, profile) && p != IPPROTO_GRE_) return true;
   const uint16_t key = l4_key(t, manip);
   return key >= min && key <= max;
 }
 
 // in_range(): would mapping the source to this tuple meet the range?
-bool in_range(const nf_conntrack_tuple& t, const nf_nat_range2& range) {
+bool in_range(const nf_conntrack_tuple& t, const nf_nat_range2& range, const kernel_profile& profile) {
   if ((range.flags & NF_NAT_RANGE_MAP_IPS) && !nf_nat_inet_in_range(t, range)) return false;
   if (!(range.flags & NF_NAT_RANGE_PROTO_SPECIFIED)) return true;
-  return l4proto_in_range(t, NF_NAT_MANIP_SRC, range.min_proto, range.max_proto);
+  return l4proto_in_range(t, NF_NAT_MANIP_SRC, range.min_proto, range.max_proto, profile);
 }
 
 // same_src(): ct's original source (address, port/id, protocol) is tuple's.
@@ -95,7 +100,7 @@ bool find_appropriate_src(Conntrack& core, const nf_conn* self, const nf_conntra
       // The source part from the other conn's reply, the rest from ours.
       nf_ct_invert_tuple(result, ct->tuplehash[IP_CT_DIR_REPLY].tuple);
       result->dst = tuple.dst;
-      if (in_range(*result, range)) return true;
+      if (in_range(*result, range, core.profile())) return true;
     }
   }
   return false;
@@ -148,7 +153,7 @@ void nf_nat_l4proto_unique_tuple(Conntrack& core, nf_conntrack_tuple* tuple, con
   } else if (p == IPPROTO_GRE_) {
     why.how = "kept";  // only a PPTP conn (one with a master) has its key remapped
     return;
-  } else if (has_ports(p)) {
+  } else if (has_ports(p, core.profile())) {
     if (!specified) {
       if (manip == NF_NAT_MANIP_DST) {  // no range: a destination port stays
         why.how = "kept";
@@ -203,7 +208,7 @@ void get_unique_tuple(Conntrack& core, nf_conntrack_tuple* tuple, const nf_connt
   // 1) Source NAT only: the packet's own tuple if it is in range and free;
   // else this source's current mapping, if it fits and is free.
   if (manip == NF_NAT_MANIP_SRC && !(range.flags & NF_NAT_RANGE_PROTO_RANDOM_ALL)) {
-    if (in_range(orig, range)) {
+    if (in_range(orig, range, core.profile())) {
       if (!nf_nat_used_tuple(core, orig, ct, why)) {
         *tuple = orig;
         why.how = "original";
@@ -224,7 +229,7 @@ void get_unique_tuple(Conntrack& core, nf_conntrack_tuple* tuple, const nf_connt
   if (!(range.flags & NF_NAT_RANGE_PROTO_RANDOM_ALL)) {
     if (range.flags & NF_NAT_RANGE_PROTO_SPECIFIED) {
       if (!(range.flags & NF_NAT_RANGE_PROTO_OFFSET) &&
-          l4proto_in_range(*tuple, manip, range.min_proto, range.max_proto) &&
+          l4proto_in_range(*tuple, manip, range.min_proto, range.max_proto, core.profile()) &&
           (range.min_proto == range.max_proto || !nf_nat_used_tuple(core, *tuple, ct, why))) {
         why.how = "in_range";
         return;
@@ -328,13 +333,14 @@ bool icmp_has_id(uint16_t l3num, uint8_t type) {
 
 }  // namespace
 
-void nf_nat_packet(const nf_conn* ct, ip_conntrack_dir dir, nf_nat_manip_type manip, Packet& skb) {
+void nf_nat_packet(const nf_conn* ct, ip_conntrack_dir dir, nf_nat_manip_type manip, Packet& skb,
+                   const kernel_profile& profile) {
   if ((ct->status & nat_statusbit(manip, dir)) == 0) return;
   // nf_nat_manip_pkt(): the packet should look like the inverse of the
   // other direction's tuple.
   nf_conntrack_tuple target;
   nf_ct_invert_tuple(&target, ct->tuplehash[!dir].tuple);
-  const bool ports = has_ports(skb.protonum);
+  const bool ports = has_ports(skb.protonum, profile);
   if (manip == NF_NAT_MANIP_SRC) {
     skb.saddr = target.src.u3;
     if (ports) skb.sport = target.sport();
@@ -346,7 +352,7 @@ void nf_nat_packet(const nf_conn* ct, ip_conntrack_dir dir, nf_nat_manip_type ma
 }
 
 bool nf_nat_icmp_reply_translation(const nf_conn* ct, ip_conntrack_info ctinfo, nf_nat_manip_type manip,
-                                   Packet& skb) {
+                                   Packet& skb, const kernel_profile& profile) {
   const ip_conntrack_dir dir = CTINFO2DIR(ctinfo);
   // A redirect about a conn NAT changed is dropped: it would point the
   // sender at the wrong address.
@@ -361,7 +367,7 @@ bool nf_nat_icmp_reply_translation(const nf_conn* ct, ip_conntrack_info ctinfo, 
   // the other direction's tuple itself (not inverted).
   const nf_conntrack_tuple& other = ct->tuplehash[!dir].tuple;
   InnerHeader& in = skb.inner;
-  const bool inner_ports = has_ports(in.protonum);
+  const bool inner_ports = has_ports(in.protonum, profile);
   if (manip == NF_NAT_MANIP_DST) {  // reverse: SRC on the inner header
     in.saddr = other.src.u3;
     if (inner_ports) in.sport = other.sport();

@@ -54,7 +54,8 @@ unsigned nf_nat_alloc_null_binding(Conntrack& core, nf_conn* ct, nf_nat_manip_ty
 
 // nf_nat_packet(): rewrites the packet's addresses and ports for ct's
 // binding at a hook of type `manip`, for a packet in direction `dir`.
-void nf_nat_packet(const nf_conn* ct, ip_conntrack_dir dir, nf_nat_manip_type manip, Packet& skb);
+void nf_nat_packet(const nf_conn* ct, ip_conntrack_dir dir, nf_nat_manip_type manip, Packet& skb,
+                   const kernel_profile& profile);
 
 // nf_nat_icmp_reply_translation() / nf_nat_icmpv6_reply_translation(): an
 // ICMP error RELATED to ct (ctinfo IP_CT_RELATED or IP_CT_RELATED_REPLY) at
@@ -62,7 +63,7 @@ void nf_nat_packet(const nf_conn* ct, ip_conntrack_dir dir, nf_nat_manip_type ma
 // and the outer header is made to look like the reply to the original.
 // Returns false iff the kernel drops it (a redirect about a NATed conn).
 bool nf_nat_icmp_reply_translation(const nf_conn* ct, ip_conntrack_info ctinfo, nf_nat_manip_type manip,
-                                   Packet& skb);
+                                   Packet& skb, const kernel_profile& profile);
 
 }  // namespace ctcore
 

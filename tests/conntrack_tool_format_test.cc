@@ -27,6 +27,8 @@ namespace {
 
 constexpr unsigned bit(unsigned b) { return 1u << b; }
 
+const ctcore::kernel_profile k510{};  // v5.10: every tracker of its own
+
 const nf_inet_addr kClient = ipv4(198, 18, 0, 1);
 const nf_inet_addr kServer = ipv4(198, 18, 0, 2);
 
@@ -38,39 +40,39 @@ TEST_CASE("conntrack -E / -L / /proc lines for TCP match the real tools") {
   REQUIRE(w.forward(tcp_packet(kClient, 47562, kServer, 80, TCPHDR_SYN, 1000), nullptr, 0, &ct) == NF_ACCEPT);
   REQUIRE(ct != nullptr);
   // live: conntrack -E
-  CHECK(ctsim::format_event_line(EventType::kNew, bit(IPCT_NEW) | bit(IPCT_PROTOINFO), *ct, 120) ==
+  CHECK(ctsim::format_event_line(EventType::kNew, bit(IPCT_NEW) | bit(IPCT_PROTOINFO), *ct, 120, k510) ==
         "    [NEW] tcp      6 120 SYN_SENT src=198.18.0.1 dst=198.18.0.2 sport=47562 dport=80 [UNREPLIED] "
         "src=198.18.0.2 dst=198.18.0.1 sport=80 dport=47562");
   // live: conntrack -E -o id (the id is the kernel's; ctsim's is the conn id)
-  CHECK(ctsim::format_event_line(EventType::kNew, bit(IPCT_NEW) | bit(IPCT_PROTOINFO), *ct, 120, true) ==
+  CHECK(ctsim::format_event_line(EventType::kNew, bit(IPCT_NEW) | bit(IPCT_PROTOINFO), *ct, 120, k510, true) ==
         "    [NEW] tcp      6 120 SYN_SENT src=198.18.0.1 dst=198.18.0.2 sport=47562 dport=80 [UNREPLIED] "
         "src=198.18.0.2 dst=198.18.0.1 sport=80 dport=47562 id=1");
   w.forward(tcp_packet(kServer, 80, kClient, 47562, TCPHDR_SYN | TCPHDR_ACK, 5000, 1001));
-  CHECK(ctsim::format_event_line(EventType::kUpdate, bit(IPCT_REPLY) | bit(IPCT_PROTOINFO), *ct, 60) ==
+  CHECK(ctsim::format_event_line(EventType::kUpdate, bit(IPCT_REPLY) | bit(IPCT_PROTOINFO), *ct, 60, k510) ==
         " [UPDATE] tcp      6 60 SYN_RECV src=198.18.0.1 dst=198.18.0.2 sport=47562 dport=80 src=198.18.0.2 "
         "dst=198.18.0.1 sport=80 dport=47562");
   w.forward(tcp_packet(kClient, 47562, kServer, 80, TCPHDR_ACK, 1001, 5001));
   REQUIRE(ct->test_bit(IPS_ASSURED_BIT));
-  CHECK(ctsim::format_event_line(EventType::kUpdate, bit(IPCT_ASSURED) | bit(IPCT_PROTOINFO), *ct, 432000, true) ==
+  CHECK(ctsim::format_event_line(EventType::kUpdate, bit(IPCT_ASSURED) | bit(IPCT_PROTOINFO), *ct, 432000, k510, true) ==
         " [UPDATE] tcp      6 432000 ESTABLISHED src=198.18.0.1 dst=198.18.0.2 sport=47562 dport=80 "
         "src=198.18.0.2 dst=198.18.0.1 sport=80 dport=47562 [ASSURED] id=1");
   // An UPDATE without IPCT_PROTOINFO carries no state.
-  CHECK(ctsim::format_event_line(EventType::kUpdate, bit(IPCT_ASSURED), *ct, 432000) ==
+  CHECK(ctsim::format_event_line(EventType::kUpdate, bit(IPCT_ASSURED), *ct, 432000, k510) ==
         " [UPDATE] tcp      6 432000 src=198.18.0.1 dst=198.18.0.2 sport=47562 dport=80 "
         "src=198.18.0.2 dst=198.18.0.1 sport=80 dport=47562 [ASSURED]");
   // live: conntrack -L
-  CHECK(ctsim::format_list_line(*ct, 298) ==
+  CHECK(ctsim::format_list_line(*ct, 298, k510) ==
         "tcp      6 298 ESTABLISHED src=198.18.0.1 dst=198.18.0.2 sport=47562 dport=80 src=198.18.0.2 "
         "dst=198.18.0.1 sport=80 dport=47562 [ASSURED] mark=0 use=1");
   // live: /proc/net/nf_conntrack (the reader holds a reference: use=2)
-  CHECK(ctsim::format_proc_line(*ct, 298, 2) ==
+  CHECK(ctsim::format_proc_line(*ct, 298, 2, k510) ==
         "ipv4     2 tcp      6 298 ESTABLISHED src=198.18.0.1 dst=198.18.0.2 sport=47562 dport=80 "
         "src=198.18.0.2 dst=198.18.0.1 sport=80 dport=47562 [ASSURED] mark=0 zone=0 use=2");
   // v5.10 DESTROY: no timeout, no state (see the file comment).
-  CHECK(ctsim::format_event_line(EventType::kDestroy, bit(IPCT_DESTROY), *ct, 298) ==
+  CHECK(ctsim::format_event_line(EventType::kDestroy, bit(IPCT_DESTROY), *ct, 298, k510) ==
         "[DESTROY] tcp      6 src=198.18.0.1 dst=198.18.0.2 sport=47562 dport=80 src=198.18.0.2 "
         "dst=198.18.0.1 sport=80 dport=47562 [ASSURED]");
-  CHECK(ctsim::format_event_line(EventType::kDestroy, bit(IPCT_DESTROY), *ct, 298, true) ==
+  CHECK(ctsim::format_event_line(EventType::kDestroy, bit(IPCT_DESTROY), *ct, 298, k510, true) ==
         "[DESTROY] tcp      6 src=198.18.0.1 dst=198.18.0.2 sport=47562 dport=80 src=198.18.0.2 "
         "dst=198.18.0.1 sport=80 dport=47562 [ASSURED] id=1");
 }
@@ -80,34 +82,34 @@ TEST_CASE("conntrack -E / -L / /proc lines for UDP and ICMP match the real tools
   nf_conn* udp = nullptr;
   w.forward(udp_packet(kClient, 5353, kServer, 53), nullptr, 0, &udp);
   REQUIRE(udp != nullptr);
-  CHECK(ctsim::format_event_line(EventType::kNew, bit(IPCT_NEW), *udp, 30) ==
+  CHECK(ctsim::format_event_line(EventType::kNew, bit(IPCT_NEW), *udp, 30, k510) ==
         "    [NEW] udp      17 30 src=198.18.0.1 dst=198.18.0.2 sport=5353 dport=53 [UNREPLIED] src=198.18.0.2 "
         "dst=198.18.0.1 sport=53 dport=5353");
   w.forward(udp_packet(kServer, 53, kClient, 5353));
-  CHECK(ctsim::format_event_line(EventType::kUpdate, bit(IPCT_REPLY), *udp, 29) ==
+  CHECK(ctsim::format_event_line(EventType::kUpdate, bit(IPCT_REPLY), *udp, 29, k510) ==
         " [UPDATE] udp      17 29 src=198.18.0.1 dst=198.18.0.2 sport=5353 dport=53 src=198.18.0.2 "
         "dst=198.18.0.1 sport=53 dport=5353");
-  CHECK(ctsim::format_list_line(*udp, 28) ==
+  CHECK(ctsim::format_list_line(*udp, 28, k510) ==
         "udp      17 28 src=198.18.0.1 dst=198.18.0.2 sport=5353 dport=53 src=198.18.0.2 dst=198.18.0.1 "
         "sport=53 dport=5353 mark=0 use=1");
-  CHECK(ctsim::format_proc_line(*udp, 28, 2) ==
+  CHECK(ctsim::format_proc_line(*udp, 28, 2, k510) ==
         "ipv4     2 udp      17 28 src=198.18.0.1 dst=198.18.0.2 sport=5353 dport=53 src=198.18.0.2 "
         "dst=198.18.0.1 sport=53 dport=5353 mark=0 zone=0 use=2");
 
   nf_conn* icmp = nullptr;
   w.forward(icmp_packet(kClient, kServer, 8, 0, 4660), nullptr, 0, &icmp);
   REQUIRE(icmp != nullptr);
-  CHECK(ctsim::format_event_line(EventType::kNew, bit(IPCT_NEW), *icmp, 30) ==
+  CHECK(ctsim::format_event_line(EventType::kNew, bit(IPCT_NEW), *icmp, 30, k510) ==
         "    [NEW] icmp     1 30 src=198.18.0.1 dst=198.18.0.2 type=8 code=0 id=4660 [UNREPLIED] "
         "src=198.18.0.2 dst=198.18.0.1 type=0 code=0 id=4660");
   w.forward(icmp_packet(kServer, kClient, 0, 0, 4660));
-  CHECK(ctsim::format_event_line(EventType::kUpdate, bit(IPCT_REPLY), *icmp, 30) ==
+  CHECK(ctsim::format_event_line(EventType::kUpdate, bit(IPCT_REPLY), *icmp, 30, k510) ==
         " [UPDATE] icmp     1 30 src=198.18.0.1 dst=198.18.0.2 type=8 code=0 id=4660 src=198.18.0.2 "
         "dst=198.18.0.1 type=0 code=0 id=4660");
-  CHECK(ctsim::format_list_line(*icmp, 28) ==
+  CHECK(ctsim::format_list_line(*icmp, 28, k510) ==
         "icmp     1 28 src=198.18.0.1 dst=198.18.0.2 type=8 code=0 id=4660 src=198.18.0.2 dst=198.18.0.1 "
         "type=0 code=0 id=4660 mark=0 use=1");
-  CHECK(ctsim::format_proc_line(*icmp, 28, 2) ==
+  CHECK(ctsim::format_proc_line(*icmp, 28, 2, k510) ==
         "ipv4     2 icmp     1 28 src=198.18.0.1 dst=198.18.0.2 type=8 code=0 id=4660 src=198.18.0.2 "
         "dst=198.18.0.1 type=0 code=0 id=4660 mark=0 zone=0 use=2");
 }

@@ -81,7 +81,7 @@ struct EventLog : EventNotifier {
 // reference (null if none).
 inline nf_conn* find(World& w, const Packet& p) {
   nf_conntrack_tuple t;
-  if (!nf_ct_get_tuple(p, &t)) return nullptr;
+  if (!nf_ct_get_tuple(p, &t, w.ct.profile())) return nullptr;
   nf_conntrack_tuple_hash* h = w.ct.nf_conntrack_find_get(w.init, 0, t);
   if (h == nullptr) return nullptr;
   nf_conn* ct = nf_ct_tuplehash_to_ctrack(h);
@@ -123,7 +123,7 @@ inline Packet generic_packet(nf_inet_addr s, nf_inet_addr d, uint8_t proto = 99)
 
 inline nf_conntrack_tuple tuple_of(const Packet& p) {
   nf_conntrack_tuple t;
-  CT_ASSERT(nf_ct_get_tuple(p, &t), "test packet has no tuple");
+  CT_ASSERT(nf_ct_get_tuple(p, &t, kernel_profile{}), "test packet has no tuple");
   return t;
 }
 

@@ -180,7 +180,7 @@ TEST_CASE("hash_conntrack_raw and bucket match every reference tuple") {
     p.dport = e.at("dport").get<uint16_t>();
 
     nf_conntrack_tuple t;
-    REQUIRE(nf_ct_get_tuple(p, &t));
+    REQUIRE(nf_ct_get_tuple(p, &t, ctcore::kernel_profile{}));
     // The 40 bytes as the kernel lays them out (little-endian host).
     unsigned char raw[sizeof(nf_conntrack_tuple)];
     std::memcpy(raw, &t, sizeof raw);

@@ -222,6 +222,26 @@ const std::vector<Facts>& suite_facts() {
        {"sctp     132 209 ESTABLISHED src=10.1.0.62", "sctp     132 2 COOKIE_WAIT src=10.1.0.63", "invalid=1"},
        {{"[NEW]", 2}, {"[UPDATE]", 3}},
        {{"invalid", 1}}},
+      {"dccp-generic-tracker.json",
+       {"[NEW] dccp     33 600 src=10.1.0.21 dst=10.2.0.80 sport=0 dport=0 [UNREPLIED] src=10.2.0.80 dst=10.1.0.21 "
+        "sport=0 dport=0",
+        "[UPDATE] dccp     33 600 src=10.1.0.21 dst=10.2.0.80 sport=0 dport=0 src=10.2.0.80"},
+       {"dccp     33 599 src=10.1.0.21 dst=10.2.0.80 sport=0 dport=0 src=10.2.0.80 dst=10.1.0.21 sport=0 dport=0 "
+        "mark=0 use=1"},
+       {{"[NEW]", 1}, {"[UPDATE]", 1}, {"ASSURED", 0}, {"REQUEST", 0}},
+       {}},
+      {"dccp-generic-nat.json",
+       {"[NEW] dccp     33 600 src=10.1.0.74 dst=10.2.0.1 sport=0 dport=0 [UNREPLIED] src=10.2.0.1 dst=10.9.0.2 "
+        "sport=0 dport=0",
+        "[UPDATE] dccp     33 600 src=10.1.0.74",
+        "[NEW] dccp     33 600 src=10.1.1.76 dst=10.2.0.2 sport=0 dport=0 [UNREPLIED] src=10.2.0.2 dst=10.9.0.2 "
+        "sport=0 dport=0",
+        "[NEW] dccp     33 600 src=10.3.0.1 dst=10.9.0.9 sport=0 dport=0 [UNREPLIED] src=10.2.0.1 dst=10.3.0.1 "
+        "sport=0 dport=0"},
+       {"dccp     33 599 src=10.1.0.74", "dccp     33 599 src=10.1.1.76", "dccp     33 599 src=10.3.0.1",
+        "insert_failed=1 drop=1"},
+       {{"[NEW]", 3}, {"[UPDATE]", 1}, {"src=10.1.0.75", 0}},
+       {{"found", 1}, {"insert_failed", 1}, {"drop", 1}}},
       {"nat-snat-port-collision.json",
        {"[NEW] tcp      6 120 SYN_SENT src=10.1.0.71 dst=10.2.0.1 sport=40000 dport=80 [UNREPLIED] src=10.2.0.1 "
         "dst=10.9.0.1 sport=80 dport=40000",

@@ -79,7 +79,7 @@ struct KWorld : World {
   // The conn of `p`'s tuple, no reference kept (null if none).
   nf_conn* find(const Packet& p) {
     nf_conntrack_tuple t;
-    if (!nf_ct_get_tuple(p, &t)) return nullptr;
+    if (!nf_ct_get_tuple(p, &t, ctcore::kernel_profile{})) return nullptr;
     nf_conntrack_tuple_hash* h = ct.nf_conntrack_find_get(init, 0, t);
     if (h == nullptr) return nullptr;
     nf_conn* x = nf_ct_tuplehash_to_ctrack(h);

@@ -83,7 +83,7 @@ struct TcpWorld : World {
   nf_conn* conn() {
     nf_conntrack_tuple t;
     Packet p = orig(TCPHDR_ACK, 0, 0);
-    if (!nf_ct_get_tuple(p, &t)) return nullptr;
+    if (!nf_ct_get_tuple(p, &t, ctcore::kernel_profile{})) return nullptr;
     nf_conntrack_tuple_hash* h = ct.nf_conntrack_find_get(init, 0, t);
     if (h == nullptr) return nullptr;
     nf_conn* x = nf_ct_tuplehash_to_ctrack(h);

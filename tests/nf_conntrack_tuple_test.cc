@@ -41,7 +41,7 @@ Packet icmpv6_packet(nf_inet_addr s, nf_inet_addr d, uint8_t type, uint8_t code,
 TEST_CASE("nf_ct_get_tuple for TCP puts ports in network order at bytes 16 and 36") {
   nf_conntrack_tuple t;
   Packet p = tcp_packet(ipv4(192, 168, 1, 2), 47562, ipv4(10, 0, 0, 2), 80, TCPHDR_SYN);
-  REQUIRE(nf_ct_get_tuple(p, &t));
+  REQUIRE(nf_ct_get_tuple(p, &t, ctcore::kernel_profile{}));
   const uint8_t* b = bytes_of(t);
   CHECK(b[0] == 192);
   CHECK(b[1] == 168);
@@ -65,19 +65,19 @@ TEST_CASE("nf_ct_get_tuple for TCP puts ports in network order at bytes 16 and 3
 TEST_CASE("nf_ct_get_tuple for UDP and a truncated header") {
   nf_conntrack_tuple t;
   Packet p = udp_packet(ipv4(1, 2, 3, 4), 53, ipv4(5, 6, 7, 8), 5353);
-  REQUIRE(nf_ct_get_tuple(p, &t));
+  REQUIRE(nf_ct_get_tuple(p, &t, ctcore::kernel_profile{}));
   CHECK(t.dst.protonum == IPPROTO_UDP_);
   CHECK(t.sport() == 53);
   CHECK(t.dport() == 5353);
   CHECK(t.src.u_all == 0x3500);  // what x86 reads from bytes 00 35
   p.truncated = true;
-  CHECK_FALSE(nf_ct_get_tuple(p, &t));
+  CHECK_FALSE(nf_ct_get_tuple(p, &t, ctcore::kernel_profile{}));
 }
 
 TEST_CASE("nf_ct_get_tuple for ICMP: type at byte 36, code at 37, id at 16") {
   nf_conntrack_tuple t;
   Packet p = icmp_packet(ipv4(10, 0, 0, 1), ipv4(10, 0, 0, 2), 8, 0, 0x1234);
-  REQUIRE(nf_ct_get_tuple(p, &t));
+  REQUIRE(nf_ct_get_tuple(p, &t, ctcore::kernel_profile{}));
   const uint8_t* b = bytes_of(t);
   CHECK(b[36] == 8);
   CHECK(b[37] == 0);
@@ -91,7 +91,7 @@ TEST_CASE("nf_ct_get_tuple for ICMP: type at byte 36, code at 37, id at 16") {
 TEST_CASE("nf_ct_get_tuple for ICMPv6 fills all four address words") {
   nf_conntrack_tuple t;
   Packet p = icmpv6_packet(ipv6_addr(1), ipv6_addr(2), 128, 0, 7);
-  REQUIRE(nf_ct_get_tuple(p, &t));
+  REQUIRE(nf_ct_get_tuple(p, &t, ctcore::kernel_profile{}));
   const uint8_t* b = bytes_of(t);
   CHECK(b[0] == 0x20);
   CHECK(b[1] == 0x01);
@@ -113,7 +113,7 @@ TEST_CASE("nf_ct_get_tuple for an unknown protocol keeps ports zero") {
   p.protonum = 99;
   p.sport = 1234;  // ignored: the generic tracker has no ports
   p.dport = 5678;
-  REQUIRE(nf_ct_get_tuple(p, &t));
+  REQUIRE(nf_ct_get_tuple(p, &t, ctcore::kernel_profile{}));
   CHECK(t.src.u_all == 0);
   CHECK(t.dst.u_all == 0);
   CHECK(t.dst.protonum == 99);
@@ -121,7 +121,7 @@ TEST_CASE("nf_ct_get_tuple for an unknown protocol keeps ports zero") {
 
 TEST_CASE("nf_ct_invert_tuple swaps addresses and ports and flips dir") {
   nf_conntrack_tuple t, inv, back;
-  REQUIRE(nf_ct_get_tuple(tcp_packet(ipv4(1, 1, 1, 1), 1000, ipv4(2, 2, 2, 2), 22, 0), &t));
+  REQUIRE(nf_ct_get_tuple(tcp_packet(ipv4(1, 1, 1, 1), 1000, ipv4(2, 2, 2, 2), 22, 0), &t, ctcore::kernel_profile{}));
   REQUIRE(nf_ct_invert_tuple(&inv, t));
   CHECK(inv.src.u3 == t.dst.u3);
   CHECK(inv.dst.u3 == t.src.u3);
@@ -148,7 +148,7 @@ TEST_CASE("ICMP inversion: exactly the request/reply pairs of the v5.10 table") 
     // The whole tuple: id and code kept, type mapped.
     nf_conntrack_tuple t, r;
     REQUIRE(
-        nf_ct_get_tuple(icmp_packet(ipv4(10, 0, 0, 1), ipv4(10, 0, 0, 2), static_cast<uint8_t>(type), 3, 0xbeef), &t));
+        nf_ct_get_tuple(icmp_packet(ipv4(10, 0, 0, 1), ipv4(10, 0, 0, 2), static_cast<uint8_t>(type), 3, 0xbeef), &t, ctcore::kernel_profile{}));
     REQUIRE(nf_ct_invert_tuple(&r, t));
     CHECK(r.icmp_type() == it->second);
     CHECK(r.icmp_code() == 3);
@@ -166,7 +166,7 @@ TEST_CASE("ICMPv6 inversion: exactly the request/reply pairs of the v5.10 table"
     auto it = table.find(static_cast<uint8_t>(type));
     CHECK(ok == (it != table.end()));
     nf_conntrack_tuple t, r;
-    REQUIRE(nf_ct_get_tuple(icmpv6_packet(ipv6_addr(1), ipv6_addr(2), static_cast<uint8_t>(type), 0, 9), &t));
+    REQUIRE(nf_ct_get_tuple(icmpv6_packet(ipv6_addr(1), ipv6_addr(2), static_cast<uint8_t>(type), 0, 9), &t, ctcore::kernel_profile{}));
     CHECK(nf_ct_invert_tuple(&r, t) == ok);
     if (it == table.end()) continue;
     CHECK(inv == it->second);
@@ -214,7 +214,7 @@ TEST_CASE("an ICMP echo request is tracked and its reply maps onto it") {
 
 TEST_CASE("nf_ct_tuple_equal ignores dir and compares every other field") {
   nf_conntrack_tuple a;
-  REQUIRE(nf_ct_get_tuple(tcp_packet(ipv4(1, 1, 1, 1), 1000, ipv4(2, 2, 2, 2), 22, 0), &a));
+  REQUIRE(nf_ct_get_tuple(tcp_packet(ipv4(1, 1, 1, 1), 1000, ipv4(2, 2, 2, 2), 22, 0), &a, ctcore::kernel_profile{}));
   nf_conntrack_tuple b = a;
   b.dst.dir = IP_CT_DIR_REPLY;
   CHECK(nf_ct_tuple_equal(a, b));
@@ -243,7 +243,7 @@ TEST_CASE("hash_conntrack_raw ignores dir and the hash of a known tuple is pinne
   net& n0 = ct.net_add("a", 0);
   net& n1 = ct.net_add("b", 2779096485u);
   nf_conntrack_tuple t;
-  REQUIRE(nf_ct_get_tuple(tcp_packet(ipv4(192, 168, 1, 2), 47562, ipv4(10, 0, 0, 2), 80, 0), &t));
+  REQUIRE(nf_ct_get_tuple(tcp_packet(ipv4(192, 168, 1, 2), 47562, ipv4(10, 0, 0, 2), 80, 0), &t, ctcore::kernel_profile{}));
   CHECK(ct.hash_conntrack_raw(t, n0) == 1988113951u);
   CHECK(ct.scale_hash(1988113951u) == 474);
   CHECK(ct.hash_conntrack_raw(t, n1) == 1718282035u);
@@ -272,7 +272,7 @@ TEST_CASE("the hash of an ICMP tuple mixes type | code << 8 into initval") {
   Conntrack ct({1024, 0, 0, 1}, clock, wq);
   net& n = ct.net_add("a", 0);
   nf_conntrack_tuple t;
-  REQUIRE(nf_ct_get_tuple(icmp_packet(ipv4(10, 0, 0, 1), ipv4(10, 0, 0, 2), 8, 1, 0x1234), &t));
+  REQUIRE(nf_ct_get_tuple(icmp_packet(ipv4(10, 0, 0, 1), ipv4(10, 0, 0, 2), 8, 1, 0x1234), &t, ctcore::kernel_profile{}));
   const uint32_t words[9] = {ipv4(10, 0, 0, 1).all[0], 0, 0, 0, 0x3412u | (2u << 16),
                              ipv4(10, 0, 0, 2).all[0], 0, 0, 0};
   CHECK(ct.hash_conntrack_raw(t, n) == jhash2(words, 9, ((8u | 1u << 8) << 16) | IPPROTO_ICMP_));

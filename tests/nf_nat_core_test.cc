@@ -46,7 +46,7 @@ void in_with_dnat(World& w, Packet& p, uint16_t cpu, const nf_nat_range2* range)
     else
       nf_nat_alloc_null_binding(w.ct, p.ct, NF_NAT_MANIP_DST);
   }
-  nf_nat_packet(p.ct, CTINFO2DIR(p.ctinfo), NF_NAT_MANIP_DST, p);
+  nf_nat_packet(p.ct, CTINFO2DIR(p.ctinfo), NF_NAT_MANIP_DST, p, kernel_profile{});
 }
 
 // prandom_u32() returning scripted values (then repeating the last).
@@ -81,7 +81,7 @@ Sent forward_snat(World& w, Packet p, const nf_nat_range2& range, uint16_t cpu =
   nf_nat_decision why;
   if (!nf_nat_initialized(ct, NF_NAT_MANIP_DST)) nf_nat_alloc_null_binding(w.ct, ct, NF_NAT_MANIP_DST);
   if (!nf_nat_initialized(ct, NF_NAT_MANIP_SRC)) nf_nat_setup_info(w.ct, ct, range, NF_NAT_MANIP_SRC, &why);
-  nf_nat_packet(ct, CTINFO2DIR(p.ctinfo), NF_NAT_MANIP_SRC, p);
+  nf_nat_packet(ct, CTINFO2DIR(p.ctinfo), NF_NAT_MANIP_SRC, p, kernel_profile{});
   const bool ok = w.ct.nf_conntrack_confirm(cpu, p) == NF_ACCEPT;
   w.ct.nf_reset_ct(p);
   return {p, ok, why, ct};
@@ -115,9 +115,9 @@ TEST_CASE("nf_nat_setup_info: DNAT rewrites the reply tuple and the packet") {
   REQUIRE(w.ct.nf_conntrack_in(w.init, 0, a, NF_INET_PRE_ROUTING) == NF_ACCEPT);
   CHECK(a.ct == ct);
   CHECK(a.ctinfo == IP_CT_ESTABLISHED_REPLY);
-  nf_nat_packet(a.ct, CTINFO2DIR(a.ctinfo), NF_NAT_MANIP_DST, a);
+  nf_nat_packet(a.ct, CTINFO2DIR(a.ctinfo), NF_NAT_MANIP_DST, a, kernel_profile{});
   CHECK(a.saddr == kBackend1);  // nothing to do before routing
-  nf_nat_packet(a.ct, CTINFO2DIR(a.ctinfo), NF_NAT_MANIP_SRC, a);
+  nf_nat_packet(a.ct, CTINFO2DIR(a.ctinfo), NF_NAT_MANIP_SRC, a, kernel_profile{});
   CHECK(a.saddr == kVip);
   CHECK(a.sport == 53);
   w.ct.nf_reset_ct(a);
@@ -321,7 +321,7 @@ TEST_CASE("a null binding remaps the port when a DNATed flow already uses the re
   in_with_dnat(w, b, 0, nullptr);
   nf_nat_decision why;
   nf_nat_alloc_null_binding(w.ct, b.ct, NF_NAT_MANIP_SRC, &why);
-  nf_nat_packet(b.ct, IP_CT_DIR_ORIGINAL, NF_NAT_MANIP_SRC, b);
+  nf_nat_packet(b.ct, IP_CT_DIR_ORIGINAL, NF_NAT_MANIP_SRC, b, kernel_profile{});
   CHECK(std::string(why.how) == "unique");
   CHECK(b.saddr == client);
   CHECK(b.sport == 1024 + 77);
@@ -359,7 +359,7 @@ TEST_CASE("ICMP echo: two hosts pinging with one id through one SNAT address get
   Packet reply = icmp_packet(server, ipv4(192, 0, 2, 1), 0, 0, 4242);
   REQUIRE(w.ct.nf_conntrack_in(w.init, 0, reply, NF_INET_PRE_ROUTING) == NF_ACCEPT);
   CHECK(reply.ct == b.ct);
-  nf_nat_packet(reply.ct, CTINFO2DIR(reply.ctinfo), NF_NAT_MANIP_DST, reply);
+  nf_nat_packet(reply.ct, CTINFO2DIR(reply.ctinfo), NF_NAT_MANIP_DST, reply, kernel_profile{});
   CHECK(reply.daddr == ipv4(10, 0, 0, 2));
   CHECK(reply.icmp_id == 42);
   w.ct.nf_reset_ct(reply);
@@ -396,7 +396,7 @@ TEST_CASE("nf_nat_icmp_reply_translation: an ICMP error about an SNATed conn is 
   REQUIRE(w.ct.nf_conntrack_in(w.init, 0, err, NF_INET_PRE_ROUTING) == NF_ACCEPT);
   REQUIRE(err.ct == s.ct);
   CHECK(err.ctinfo == IP_CT_RELATED_REPLY);
-  CHECK(nf_nat_icmp_reply_translation(err.ct, err.ctinfo, NF_NAT_MANIP_DST, err));
+  CHECK(nf_nat_icmp_reply_translation(err.ct, err.ctinfo, NF_NAT_MANIP_DST, err, kernel_profile{}));
   CHECK(err.daddr == client);       // the outer header goes to the client
   CHECK(err.saddr == router);       // from the router, untouched
   CHECK(err.inner.saddr == client);  // and quotes the packet as the client sent it
@@ -406,7 +406,7 @@ TEST_CASE("nf_nat_icmp_reply_translation: an ICMP error about an SNATed conn is 
   // A redirect about a NATed conn is dropped.
   Packet redirect = err;
   redirect.icmp_type = 5;
-  CHECK_FALSE(nf_nat_icmp_reply_translation(err.ct, err.ctinfo, NF_NAT_MANIP_DST, redirect));
+  CHECK_FALSE(nf_nat_icmp_reply_translation(err.ct, err.ctinfo, NF_NAT_MANIP_DST, redirect, kernel_profile{}));
   w.ct.nf_reset_ct(err);
   CHECK(w.invariants() == "");
 }
@@ -425,7 +425,7 @@ TEST_CASE("masquerade: removing an address kills exactly the conns mapped to it"
       w.ct.nf_reset_ct(p);
       return false;
     }
-    nf_nat_packet(p.ct, IP_CT_DIR_ORIGINAL, NF_NAT_MANIP_SRC, p);
+    nf_nat_packet(p.ct, IP_CT_DIR_ORIGINAL, NF_NAT_MANIP_SRC, p, kernel_profile{});
     REQUIRE(w.ct.nf_conntrack_confirm(0, p) == NF_ACCEPT);
     w.ct.nf_reset_ct(p);
     return true;

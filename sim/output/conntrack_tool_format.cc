@@ -38,14 +38,18 @@ bool event_type_for_mask(unsigned events, EventType* out) {
 
 namespace {
 
-// libnetfilter_conntrack prints a protocol by the name its tracker
-// registers (nf_conntrack_l4proto::name: "unknown" for the generic one).
+// libnetfilter_conntrack names a protocol by its number, from its own
+// table (the names of the kernel's trackers; "unknown" for any other): a
+// DCCP conn is "dccp" even where the generic tracker tracks it (D1, checked
+// on 6.18.44).
 const char* l4_name(uint8_t p) { return ctcore::nf_ct_l4proto_find(p).name; }
 
-void append_tuple(std::string& s, const nf_conntrack_tuple& t) {
+// `proto`: the protocol whose fields are printed (the tuple's for the tools,
+// its tracker's for /proc).
+void append_tuple(std::string& s, const nf_conntrack_tuple& t, uint8_t proto) {
   const uint16_t l3 = t.src.l3num;
   s += fmt::format("src={} dst={} ", format_address(l3, t.src.u3), format_address(l3, t.dst.u3));
-  switch (t.dst.protonum) {
+  switch (proto) {
     case ctcore::IPPROTO_TCP_:
     case ctcore::IPPROTO_UDP_:
     case ctcore::IPPROTO_UDPLITE_:
@@ -63,18 +67,19 @@ void append_tuple(std::string& s, const nf_conntrack_tuple& t) {
 }
 
 // The part shared by -E and -L: protocol, [timeout], [state], tuples, flags.
-std::string body(const nf_conn& ct, bool with_timeout, uint32_t timeout_secs, bool with_state) {
+std::string body(const nf_conn& ct, bool with_timeout, uint32_t timeout_secs, bool with_state,
+                 const ctcore::kernel_profile& profile) {
   std::string s = fmt::format("{:<8} {} ", l4_name(ct.protonum()), ct.protonum());
   if (with_timeout) s += fmt::format("{} ", timeout_secs);
   if (with_state) {
-    const auto& l4 = ctcore::nf_ct_l4proto_find(ct.protonum());
+    const auto& l4 = ctcore::nf_ct_l4proto_find(ct.protonum(), profile);
     if (l4.state_name != nullptr) {
       if (const char* st = l4.state_name(ct)) s += fmt::format("{} ", st);
     }
   }
-  append_tuple(s, ct.tuplehash[ctcore::IP_CT_DIR_ORIGINAL].tuple);
+  append_tuple(s, ct.tuplehash[ctcore::IP_CT_DIR_ORIGINAL].tuple, ct.protonum());
   if (!ct.test_bit(ctcore::IPS_SEEN_REPLY_BIT)) s += "[UNREPLIED] ";
-  append_tuple(s, ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple);
+  append_tuple(s, ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple, ct.protonum());
   if (ct.test_bit(ctcore::IPS_ASSURED_BIT)) s += "[ASSURED] ";
   return s;
 }
@@ -85,8 +90,9 @@ void chop_space(std::string& s) {
 
 }  // namespace
 
-std::string format_event_line(EventType type, unsigned events, const nf_conn& ct, uint32_t timeout_secs, bool with_id,
-                              bool destroy_timeout_protoinfo) {
+std::string format_event_line(EventType type, unsigned events, const nf_conn& ct, uint32_t timeout_secs,
+                              const ctcore::kernel_profile& profile, bool with_id) {
+  const bool destroy_timeout_protoinfo = profile.destroy_timeout_protoinfo;
   const bool destroy = type == EventType::kDestroy;
   // v5.10's DESTROY has neither CTA_TIMEOUT nor CTA_PROTOINFO; 5.11+
   // (row L4) adds both, the timeout only when not 0 (ctnetlink_dump_timeout
@@ -95,33 +101,36 @@ std::string format_event_line(EventType type, unsigned events, const nf_conn& ct
   const bool protoinfo = destroy ? destroy_timeout_protoinfo : (events & (1u << ctcore::IPCT_PROTOINFO)) != 0;
   std::string tag = fmt::format("[{}]", event_type_name(type));
   std::string s = fmt::format("{:>9} ", tag);
-  s += body(ct, timeout, timeout_secs, protoinfo);
+  s += body(ct, timeout, timeout_secs, protoinfo, profile);
   if (with_id) s += fmt::format("id={} ", ct.id);
   chop_space(s);
   return s;
 }
 
-std::string format_list_line(const nf_conn& ct, uint32_t timeout_secs) {
-  std::string s = body(ct, true, timeout_secs, true);
+std::string format_list_line(const nf_conn& ct, uint32_t timeout_secs, const ctcore::kernel_profile& profile) {
+  std::string s = body(ct, true, timeout_secs, true, profile);
   s += fmt::format("mark=0 use={} ", ct.use);
   chop_space(s);
   return s;
 }
 
-std::string format_proc_line(const nf_conn& ct, uint32_t timeout_secs, uint32_t use) {
+std::string format_proc_line(const nf_conn& ct, uint32_t timeout_secs, uint32_t use,
+                             const ctcore::kernel_profile& profile) {
   const uint16_t l3 = ct.l3num();
   const uint8_t p = ct.protonum();
-  // The kernel's own l4 names: ICMPv6 has none there and prints "unknown".
-  const char* l4 = p == ctcore::IPPROTO_ICMPV6_ ? "unknown" : l4_name(p);
+  // The kernel's own l4 names, its tracker's: ICMPv6 has none there and
+  // prints "unknown", as does the generic tracker (DCCP under D1).
+  const auto& proto = ctcore::nf_ct_l4proto_find(p, profile);
+  const char* l4 = p == ctcore::IPPROTO_ICMPV6_ ? "unknown" : proto.name;
   std::string s =
       fmt::format("{:<8} {} {:<8} {} {} ", l3 == ctcore::NFPROTO_IPV6 ? "ipv6" : "ipv4", l3, l4, p, timeout_secs);
-  const auto& proto = ctcore::nf_ct_l4proto_find(p);
   if (proto.state_name != nullptr) {
     if (const char* st = proto.state_name(ct)) s += fmt::format("{} ", st);
   }
-  append_tuple(s, ct.tuplehash[ctcore::IP_CT_DIR_ORIGINAL].tuple);
+  const uint8_t fields = ctcore::nf_ct_tracker_of(p, profile);
+  append_tuple(s, ct.tuplehash[ctcore::IP_CT_DIR_ORIGINAL].tuple, fields);
   if (!ct.test_bit(ctcore::IPS_SEEN_REPLY_BIT)) s += "[UNREPLIED] ";
-  append_tuple(s, ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple);
+  append_tuple(s, ct.tuplehash[ctcore::IP_CT_DIR_REPLY].tuple, fields);
   if (ct.test_bit(ctcore::IPS_HW_OFFLOAD_BIT))
     s += "[HW_OFFLOAD] ";
   else if (ct.test_bit(ctcore::IPS_OFFLOAD_BIT))

@@ -34,18 +34,24 @@ bool event_type_for_mask(unsigned events, EventType* out);
 // always has it for stateful protocols in practice).
 // With `with_id`, the line ends in " id=N" as `conntrack -E -o id` prints
 // it (N: ctsim's conn id; the kernel's is a hash of the conn's address).
-// `destroy_timeout_protoinfo` (kernel profile row L4, 5.11+): a DESTROY
-// carries the timeout left (omitted when 0) and the protocol state.
+// `profile`: the kernel's. Under `destroy_timeout_protoinfo` (row L4,
+// 5.11+) a DESTROY carries the timeout left (omitted when 0) and the
+// protocol state; the state is the tracker's (none from the generic one,
+// which tracks DCCP under D1: conntrack(8) still names it dccp, by its
+// number, and prints its ports as the 0 of its tuple).
 std::string format_event_line(EventType type, unsigned events, const ctcore::nf_conn& ct, uint32_t timeout_secs,
-                              bool with_id = false, bool destroy_timeout_protoinfo = false);
+                              const ctcore::kernel_profile& profile, bool with_id = false);
 
 // One `conntrack -L` line (no newline).
-std::string format_list_line(const ctcore::nf_conn& ct, uint32_t timeout_secs);
+std::string format_list_line(const ctcore::nf_conn& ct, uint32_t timeout_secs, const ctcore::kernel_profile& profile);
 
 // One /proc/net/nf_conntrack line (no newline). `use` as the reader sees it
 // (ct_seq_show holds a reference while it prints: one more than -L shows).
-// `zone=0` is printed as a CONFIG_NF_CONNTRACK_ZONES=y kernel does.
-std::string format_proc_line(const ctcore::nf_conn& ct, uint32_t timeout_secs, uint32_t use);
+// `zone=0` is printed as a CONFIG_NF_CONNTRACK_ZONES=y kernel does. The
+// protocol's name and ports are its tracker's (`unknown` and none for the
+// generic one).
+std::string format_proc_line(const ctcore::nf_conn& ct, uint32_t timeout_secs, uint32_t use,
+                             const ctcore::kernel_profile& profile);
 
 // One `conntrack -S` line for a CPU (no newline; conntrack-tools leaves a
 // trailing space). The counters are those v5.10's ctnetlink sends (no

@@ -64,7 +64,7 @@ std::string ExplainWriter::when() const {
 }
 
 std::string ExplainWriter::state_of(const nf_conn& ct) const {
-  const auto& l4 = ctcore::nf_ct_l4proto_find(ct.protonum());
+  const auto& l4 = ctcore::nf_ct_l4proto_find(ct.protonum(), core_.profile());
   const char* st = l4.state_name != nullptr ? l4.state_name(ct) : nullptr;
   return st != nullptr ? st : "";
 }

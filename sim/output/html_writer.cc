@@ -178,7 +178,7 @@ HtmlWriter::ConnInfo& HtmlWriter::info(const nf_conn& ct) {
 
 void HtmlWriter::conn_state(const nf_conn& ct, uint8_t stage, uint8_t list, uint32_t use) {
   ConnInfo& ci = info(ct);
-  const auto& l4 = ctcore::nf_ct_l4proto_find(ct.protonum());
+  const auto& l4 = ctcore::nf_ct_l4proto_find(ct.protonum(), core_.profile());
   const char* st = l4.state_name != nullptr ? l4.state_name(ct) : nullptr;
   ConnState s{stage, list, ct.cpu, use, text_index(st != nullptr ? st : "")};
   if (s == ci.last) return;
@@ -398,7 +398,7 @@ void HtmlWriter::on_confirm(const nf_conn& ct, uint32_t bucket_orig, uint32_t bu
 void HtmlWriter::on_update(const nf_conn& ct) {
   if (cut()) return;
   const ConnInfo& ci = info(ct);
-  const auto& l4 = ctcore::nf_ct_l4proto_find(ct.protonum());
+  const auto& l4 = ctcore::nf_ct_l4proto_find(ct.protonum(), core_.profile());
   const char* st = l4.state_name != nullptr ? l4.state_name(ct) : nullptr;
   record(kUpdate, ct.id, 0, st != nullptr ? st : "");
   conn_state(ct, ci.last.stage, ci.last.list, ct.use);

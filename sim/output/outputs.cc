@@ -240,7 +240,7 @@ void Outputs::snapshot(const ctcore::net* only, const std::vector<const ctcore::
       if (only != nullptr ? &n != only : !n.alive) continue;
       std::vector<std::string> lines;
       for (const ctcore::nf_conn* ct : by_id)
-        if (&core_.nf_ct_net(ct) == &n) lines.push_back(format_list_line(*ct, seconds_left(*ct)));
+        if (&core_.nf_ct_net(ct) == &n) lines.push_back(format_list_line(*ct, seconds_left(*ct), core_.profile()));
       options_.facts->table_dump(engine_.now(), n.name, std::move(lines));
     }
   }
@@ -254,7 +254,9 @@ void Outputs::snapshot(const ctcore::net* only, const std::vector<const ctcore::
       const uint32_t secs = seconds_left(*ct);
       if (only == nullptr) out += fmt::format("[{}] ", core_.nf_ct_net(ct).name);
       // The /proc reader holds a reference while it prints (ct_seq_show).
-      out += (proc ? format_proc_line(*ct, secs, ct->use + 1) : format_list_line(*ct, secs)) + "\n";
+      out += (proc ? format_proc_line(*ct, secs, ct->use + 1, core_.profile())
+                   : format_list_line(*ct, secs, core_.profile())) +
+             "\n";
     }
     out += fmt::format("# {} flow entries have been shown.\n", by_id.size());
     snapshots_out_.write(out);

@@ -142,8 +142,8 @@ void TraceWriter::format_status_list(uint16_t status) {
   buf_.push_back(']');
 }
 
-std::string_view TraceWriter::state_word(const nf_conn& ct) {
-  const auto& l4 = ctcore::nf_ct_l4proto_find(ct.protonum());
+std::string_view TraceWriter::state_word(const nf_conn& ct) const {
+  const auto& l4 = ctcore::nf_ct_l4proto_find(ct.protonum(), core_.profile());
   const char* st = l4.state_name != nullptr ? l4.state_name(ct) : nullptr;
   return st != nullptr ? std::string_view(st) : std::string_view();
 }

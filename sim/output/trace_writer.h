@@ -348,7 +348,7 @@ class TraceWriter : public ctcore::Observer {
   void conn_state(const ctcore::nf_conn& ct);
   // The conn's state word; a null view if its protocol has none (then
   // the value is null).
-  static std::string_view state_word(const ctcore::nf_conn& ct);
+  std::string_view state_word(const ctcore::nf_conn& ct) const;
   uint32_t timeout_secs(const ctcore::nf_conn& ct) const;
 
   OutputFile& out_;

@@ -161,8 +161,11 @@ Parsed<nf_conntrack_tuple> parse_tuple(std::string_view text) {
   ParseError err;
   if (!notation::parse_tuple_text(text, &p, &err, ": a tuple is the packet notation without flags or options"))
     return err;
+  // As the 5.10 kernel's trackers read it (ports for DCCP too): a kernel
+  // without one takes what it needs when the tuple is used (the core's
+  // ctnetlink_parse_tuple).
   nf_conntrack_tuple t;
-  if (!ctcore::nf_ct_get_tuple(p, &t)) return ParseError{"conntrack takes no tuple from this packet", 0};
+  if (!ctcore::nf_ct_get_tuple(p, &t, ctcore::kernel_profile{})) return ParseError{"conntrack takes no tuple from this packet", 0};
   return t;
 }
 

@@ -61,10 +61,15 @@ bool sysctl_exists(std::string_view name, const ctcore::kernel_profile& kernel) 
   if (name == "nf_conntrack_tcp_ignore_invalid_rst") return kernel.tcp_rst_rework;
   // Row P3 (a44b7651489f, 6.2) merged HEARTBEAT_ACKED into ESTABLISHED.
   if (name == "nf_conntrack_sctp_timeout_heartbeat_acked") return !kernel.sctp_established_merged;
+  // Row D1: a kernel without the DCCP tracker has none of its sysctls.
+  if (name.starts_with("nf_conntrack_dccp_")) return kernel.dccp_tracker;
   return true;
 }
 
 const char* sysctl_absent_why(std::string_view name) {
+  if (name.starts_with("nf_conntrack_dccp_"))
+    return "row D1: the 6.18 kernels have no DCCP tracker: pick \"kernel\": \"6.12\" or earlier, or set "
+           "dccp_tracker true";
   if (name == "nf_conntrack_sctp_timeout_heartbeat_acked")
     return "row P3 removed it in v6.2: pick \"kernel\": \"6.1\" or earlier, or set sctp_established_merged false";
   return "it came with row T1 in v5.14: pick \"kernel\": \"5.15\" or later, or set tcp_rst_rework";

@@ -46,8 +46,8 @@ int NetlinkListeners::ctnetlink_conntrack_event(unsigned events, const ctcore::n
     if (room) {
       if (line.empty()) {
         const uint32_t secs = ctcore::nf_ct_expires(&ct, core_.now32()) / core_.hz();
-        line = format_event_line(type, events, ct, secs, outputs_ != nullptr && outputs_->event_ids(),
-                                 core_.profile().destroy_timeout_protoinfo);
+        line = format_event_line(type, events, ct, secs, core_.profile(),
+                                 outputs_ != nullptr && outputs_->event_ids());
       }
       ++l.delivered;
       l.queue.push_back(line);

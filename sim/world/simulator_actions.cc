@@ -32,7 +32,8 @@ void Simulator::run_action(const ActionSpec& a) {
       return;
     case Kind::kDelete: {
       ctcore::net* n = net_named(a.netns);
-      ctcore::nf_conntrack_tuple_hash* h = n != nullptr ? core_->nf_conntrack_find_get(*n, 0, a.tuple) : nullptr;
+      const ctcore::nf_conntrack_tuple t = ctcore::ctnetlink_parse_tuple(a.tuple, core_->profile());
+      ctcore::nf_conntrack_tuple_hash* h = n != nullptr ? core_->nf_conntrack_find_get(*n, 0, t) : nullptr;
       outputs_->action(a, h != nullptr);
       if (h != nullptr) {
         ctcore::nf_conn* ct = ctcore::nf_ct_tuplehash_to_ctrack(h);

@@ -177,7 +177,7 @@ void Simulator::flow_packet(uint32_t slot) {
 // advances by what it sent; an ACK acknowledges all the other side sent.
 void Simulator::fill_tcp_defaults(const PacketEntry& e, Packet* p) {
   ctcore::nf_conntrack_tuple t;
-  ctcore::nf_ct_get_tuple(*p, &t);
+  ctcore::nf_ct_get_tuple(*p, &t, core_->profile());
   ctcore::nf_conntrack_tuple inv;
   ctcore::nf_ct_invert_tuple(&inv, t);
   inv.dst.dir = ctcore::IP_CT_DIR_ORIGINAL;
@@ -373,7 +373,7 @@ bool Simulator::nat_step(InFlight& f, ctcore::net& n, nf_inet_hooks hook, ctcore
   // translated from that conn's binding; it makes no binding itself.
   if (related && (f.skb.protonum == ctcore::IPPROTO_ICMP_ || f.skb.protonum == ctcore::IPPROTO_ICMPV6_)) {
     const ctcore::Packet before = f.skb;
-    const bool keep = ctcore::nf_nat_icmp_reply_translation(ct, ctinfo, manip, f.skb);
+    const bool keep = ctcore::nf_nat_icmp_reply_translation(ct, ctinfo, manip, f.skb, core_->profile());
     if (watched_ && (!keep || before.saddr != f.skb.saddr || before.daddr != f.skb.daddr ||
                      before.inner.saddr != f.skb.inner.saddr || before.inner.daddr != f.skb.inner.daddr ||
                      before.inner.sport != f.skb.inner.sport || before.inner.dport != f.skb.inner.dport))
@@ -433,7 +433,7 @@ bool Simulator::nat_step(InFlight& f, ctcore::net& n, nf_inet_hooks hook, ctcore
       }
     }
   }
-  ctcore::nf_nat_packet(ct, ctcore::CTINFO2DIR(ctinfo), manip, f.skb);
+  ctcore::nf_nat_packet(ct, ctcore::CTINFO2DIR(ctinfo), manip, f.skb, core_->profile());
   return true;
 }
 
