@@ -164,6 +164,7 @@ struct Profiles {
 
     kernel_profile v618late = v618;  // the live 6.18.44 this project checks against
     v618late.tcp_rst_direction_check = true;  // T10's direction fix, 6.18.35
+    v618late.generic_allow_clash = true;      // K2, seen on the live 6.18.44 (tests/kernel/generic-clash-race)
 
     all = {{
         {"5.10", "v5.10.0-5.10.19, the reference (kernel-facts); the default", v510},

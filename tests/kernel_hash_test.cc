@@ -478,6 +478,9 @@ TEST_CASE("K2: generic (e.g. IPIP) clashes are resolved with generic_allow_clash
   const auto late = first_packet_race(named("6.12-late"), 4);
   CHECK(late.first == NF_ACCEPT);
   CHECK(late.second.clash_resolve == 1);
+  // 6.18.0 came before the backport, 6.18.44 has it.
+  CHECK(first_packet_race(named("6.18"), 4).first == NF_DROP);
+  CHECK(first_packet_race(named("6.18-late"), 4).first == NF_ACCEPT);
 }
 
 TEST_CASE("K2: a GRE reply-only clash entry is never ASSURED under 6.6 (it is under 6.1)") {

@@ -559,6 +559,30 @@ Packet redirect(nf_inet_addr router, nf_inet_addr host, nf_inet_addr dst, uint8_
 }
 }  // namespace
 
+TEST_CASE("K2: the live 6.18.44 kernel merges generic clashes; 6.18-late does, 6.18.0 drops (tests/data/kernel-lab/generic-clash)") {
+  const std::string lab = "tests/data/kernel-lab/generic-clash/";
+  // What the kernel counted for 40 racing pairs (ctsim kernel-run): some
+  // pairs overlapped and every one of those was merged, none dropped.
+  const std::map<std::string, long> kernel = stat_counters(read_file(source_path(lab + "S.txt")));
+  CHECK(kernel.at("clash_resolve") > 0);
+  CHECK(kernel.at("insert_failed") == 0);
+  CHECK(kernel.at("drop") == 0);
+  CHECK(event_lines(read_file(source_path(lab + "E.txt"))).size() == 40);  // one NEW a pair
+  // ctsim's pairs all overlap: merged under 6.18-late, dropped under 6.18.0.
+  for (const char* k : {"6.18-late", "6.18"}) {
+    CAPTURE(k);
+    const std::string out = temp_dir() + "/generic-clash";
+    REQUIRE(run_ctsim("run " + shell_quote(source_path(lab + "scenario.json")) + " --kernel " + k +
+                      " --quiet --snapshots " + out + ".s")
+                .code == 0);
+    const std::map<std::string, long> sim = stat_counters(read_file(out + ".s"));
+    const bool late = std::string(k) == "6.18-late";
+    CHECK(sim.at("clash_resolve") == (late ? 40 : 0));
+    CHECK(sim.at("insert_failed") == (late ? 0 : 40));
+    CHECK(sim.at("drop") == (late ? 0 : 40));
+  }
+}
+
 TEST_CASE("I1: an ICMPv6 redirect is RELATED to the redirected flow") {
   const nf_inet_addr host = v6(0x2001, 1), dst = v6(0x2001, 2), router = v6(0xfe80, 1);
   auto run = [&](const kernel_profile& p, const Packet& r) {
