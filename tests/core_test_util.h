@@ -112,6 +112,23 @@ inline Packet sctp_packet(nf_inet_addr a, nf_inet_addr b, bool from_a, uint32_t 
   return p;
 }
 
+// A DCCP packet of `type` between client c (port cport) and server s (port
+// sport), from the client or from the server.
+inline Packet dccp_packet(nf_inet_addr c, nf_inet_addr s, bool from_client, uint8_t type, uint16_t cport,
+                          uint16_t sport, uint64_t seq = 0, uint64_t ack = 0) {
+  Packet p;
+  p.l3num = NFPROTO_IPV4;
+  p.protonum = IPPROTO_DCCP_;
+  p.saddr = from_client ? c : s;
+  p.daddr = from_client ? s : c;
+  p.sport = from_client ? cport : sport;
+  p.dport = from_client ? sport : cport;
+  p.dccp_type = type;
+  p.dccp_seq = seq;
+  p.dccp_ack = ack;
+  return p;
+}
+
 inline Packet generic_packet(nf_inet_addr s, nf_inet_addr d, uint8_t proto = 99) {
   Packet p;
   p.l3num = NFPROTO_IPV4;

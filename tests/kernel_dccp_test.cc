@@ -25,17 +25,7 @@ const nf_inet_addr kC = ipv4(198, 18, 60, 1), kS = ipv4(198, 18, 60, 2);
 constexpr uint8_t REQUEST = 0, RESPONSE = 1, ACK = 3;
 
 Packet dccp(bool from_client, uint8_t type, uint16_t cport = 40000, uint16_t sport = 5001) {
-  Packet p;
-  p.l3num = NFPROTO_IPV4;
-  p.protonum = IPPROTO_DCCP_;
-  p.saddr = from_client ? kC : kS;
-  p.daddr = from_client ? kS : kC;
-  p.sport = from_client ? cport : sport;
-  p.dport = from_client ? sport : cport;
-  p.dccp_type = type;
-  p.dccp_seq = 100;
-  p.dccp_ack = 100;
-  return p;
+  return dccp_packet(kC, kS, from_client, type, cport, sport, 100, 100);
 }
 
 struct DWorld : World {

@@ -24,17 +24,7 @@ constexpr uint8_t REQUEST = 0, RESPONSE = 1, DATA = 2, ACK = 3, DATAACK = 4, CLO
                   SYNC = 8;
 
 Packet dccp(bool from_client, uint8_t type, uint64_t seq = 0, uint64_t ack = 0) {
-  Packet p;
-  p.l3num = NFPROTO_IPV4;
-  p.protonum = IPPROTO_DCCP_;
-  p.saddr = from_client ? kC : kS;
-  p.daddr = from_client ? kS : kC;
-  p.sport = from_client ? 1000 : 2000;
-  p.dport = from_client ? 2000 : 1000;
-  p.dccp_type = type;
-  p.dccp_seq = seq;
-  p.dccp_ack = ack;
-  return p;
+  return dccp_packet(kC, kS, from_client, type, 1000, 2000, seq, ack);
 }
 
 }  // namespace
