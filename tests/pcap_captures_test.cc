@@ -6,6 +6,10 @@
 // printed there for the same traffic, and the replay must print the same.
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
+
+#include <functional>
+#include <set>
 #include <string>
 
 #include "tests/run_util.h"
@@ -202,4 +206,74 @@ TEST_CASE("libpcap is loaded only by a run that reads or writes a capture (dlope
   CHECK(capture_run.code == 0);
   CHECK(capture_run.err.find("calling init: ") != std::string::npos);
   CHECK(capture_run.err.find("libpcap") != std::string::npos);
+}
+
+namespace {
+
+// A classic microsecond pcap of raw IPv4 (LINKTYPE_RAW) frames `ms` apart:
+// frame i is a UDP datagram from port 1000 + i, or, when skip(i), four
+// bytes that are not IP.
+std::string raw_ip_capture(int frames, const std::function<bool(int)>& skip) {
+  std::string out;
+  auto u32 = [&](uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); };
+  auto u16 = [&](uint16_t v) { out.append(reinterpret_cast<const char*>(&v), 2); };
+  u32(0xa1b2c3d4);  // host order, as libpcap reads it on this machine
+  u16(2);
+  u16(4);
+  u32(0);
+  u32(0);
+  u32(65535);
+  u32(101);  // LINKTYPE_RAW
+  for (int i = 0; i < frames; ++i) {
+    std::string f;
+    if (skip(i)) {
+      f = std::string(4, '\0');  // version nibble 0: not IP
+    } else {
+      const uint8_t ip[28] = {0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 198, 18, 70, 1, 198, 18, 71, 1,
+                              static_cast<uint8_t>((1000 + i) >> 8), static_cast<uint8_t>(1000 + i), 0, 53, 0, 8, 0, 0};
+      f.assign(reinterpret_cast<const char*>(ip), sizeof ip);
+      uint32_t sum = 0;
+      for (int k = 0; k < 20; k += 2) sum += static_cast<uint8_t>(f[k]) << 8 | static_cast<uint8_t>(f[k + 1]);
+      while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+      f[10] = static_cast<char>(~sum >> 8);
+      f[11] = static_cast<char>(~sum);
+    }
+    u32(static_cast<uint32_t>(i / 1000));
+    u32(static_cast<uint32_t>(i % 1000) * 1000);  // i ms
+    u32(static_cast<uint32_t>(f.size()));
+    u32(static_cast<uint32_t>(f.size()));
+    out += f;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("skips and the summary follow the clock, across the reader's batches of 64") {
+  // 200 frames, 1 ms apart; not-IP frames around the batch boundaries and
+  // at the end. A skipped frame is reported when the clock reaches the
+  // packet before it (the source then reads up to the next one), so its
+  // trace record carries that packet's time; the summary counts the frames
+  // up to the packet the source holds next, as if read one at a time.
+  const std::set<int> skipped = {5, 63, 64, 65, 127, 128, 191, 197, 198, 199};
+  const std::string dir = temp_dir();
+  write_file(dir + "/c.pcap", raw_ip_capture(200, [&](int i) { return skipped.count(i) != 0; }));
+  const ctest::RunResult all = run_ctsim("replay " + dir + "/c.pcap --trace " + dir + "/t.jsonl");
+  REQUIRE(all.code == 0);
+  CHECK(all.err.find("200 frames, 190 replayed, skipped: 10 not-ip") != std::string::npos);
+  const std::string t = read_file(dir + "/t.jsonl");
+  // (frame number, 1-based, and the time of the packet before it)
+  for (auto [frame, ms] : {std::pair{6, 4}, {64, 62}, {65, 62}, {66, 62}, {128, 126}, {129, 126}, {192, 190},
+                           {198, 196}, {199, 196}, {200, 196}}) {
+    CAPTURE(frame);
+    const size_t rec = t.find(fmt::format("\"frame\":{},\"reason\":\"not-ip\"", frame));
+    REQUIRE(rec != std::string::npos);
+    const size_t line = t.rfind('\n', rec) + 1;
+    CHECK(t.substr(line, t.find(',', line) - line) == fmt::format("{{\"t\":{}", ms * 1'000'000));
+  }
+  // Cut at 100.5 ms: the packet of 100 ms has arrived and the source holds
+  // the one of 101 ms: 102 frames, 4 of them skipped.
+  const ctest::RunResult cut = run_ctsim("replay " + dir + "/c.pcap --until 100500us");
+  REQUIRE(cut.code == 0);
+  CHECK(cut.err.find("102 frames, 98 replayed, skipped: 4 not-ip") != std::string::npos);
 }

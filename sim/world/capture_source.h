@@ -1,7 +1,11 @@
 // A `captures[]` entry replayed as traffic (docs/SCENARIO.md "Captures"):
-// the capture is read one frame ahead of the clock, so that a capture of
-// any size replays in the memory of one frame. The world keeps one pending
-// event per capture, for its next packet.
+// the capture is read and decoded a batch of up to kBatch packets ahead of
+// the clock, so that a capture of any size replays in the memory of one
+// batch (reading and decoding a batch at a time keeps libpcap's and the
+// decoder's code and data hot: docs/PERFORMANCE.md, W7). Everything the
+// outputs see (skips, the summary's counts) happens as the clock reaches
+// each packet, exactly as if it were read one at a time. The world keeps
+// one pending event per capture, for its next packet.
 //
 // Time: a packet's virtual time is offset + (its capture time - the first
 // frame's) / speed; a packet that follows the one before by less than
@@ -14,6 +18,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -42,26 +47,40 @@ class CaptureSource {
   }
 
   Status open();
-  // Reads up to the next packet to replay. False at the end of the file.
+  // Moves to the next packet to replay. False at the end of the file.
   // Frames skipped on the way are in skips() until the next call.
   bool advance();
   // The packet advance() found, its virtual time and CPU, and where it
   // arrives (the spec's netns and path, or the interface its frame names).
-  const ctcore::Packet& packet() const { return pkt_; }
-  SimTime at() const { return at_; }
-  uint16_t cpu() const { return cpu_; }
-  const CapturePlace& place() const { return *place_; }
+  const ctcore::Packet& packet() const { return batch_[cur_].pkt; }
+  SimTime at() const { return batch_[cur_].at; }
+  uint16_t cpu() const { return batch_[cur_].cpu; }
+  const CapturePlace& place() const { return *batch_[cur_].place; }
 
   struct Skip {
     uint64_t frame;
     FrameSkip reason;
   };
-  const std::vector<Skip>& skips() const { return skips_; }
+  std::span<const Skip> skips() const { return skips_; }
   const CaptureSpec& spec() const { return spec_; }
   const CaptureSummary& summary() const { return summary_; }
 
  private:
+  static constexpr size_t kBatch = 64;
+  // One decoded packet, and the frames skipped just before it (in
+  // batch_skips_[skips_begin, skips_end)).
+  struct Decoded {
+    ctcore::Packet pkt;
+    SimTime at = 0;
+    uint16_t cpu = 0;
+    const CapturePlace* place = nullptr;
+    uint32_t skips_begin = 0, skips_end = 0;
+  };
   SimTime virtual_time(int64_t ts_ns);
+  // Reads and decodes up to kBatch packets into batch_ (fewer at the end of
+  // the file, where ended_ is set and the frames skipped after the last
+  // packet are batch_skips_[tail_skips_, end)).
+  void fill();
 
   const CaptureSpec& spec_;
   uint16_t cpus_;
@@ -73,10 +92,16 @@ class CaptureSource {
   int64_t first_ts_ = 0;
   SimTime last_at_ = 0;
   uint64_t frame_no_ = 0;
-  ctcore::Packet pkt_;
-  SimTime at_ = 0;
-  uint16_t cpu_ = 0;
-  std::vector<Skip> skips_;
+  uint64_t decoded_ = 0;  // packets decoded so far (the round-robin CPU's count)
+  std::array<Decoded, kBatch> batch_;
+  size_t count_ = 0;  // packets in batch_
+  size_t cur_ = 0;    // the current one
+  bool ended_ = false;  // fill() met the end of the file
+  bool done_ = false;   // advance() reported it
+  std::string end_error_;  // the damaged last record's error, reported at the end
+  uint32_t tail_skips_ = 0;
+  std::vector<Skip> batch_skips_;
+  std::span<const Skip> skips_;
   CaptureSummary summary_;
 };
 
