@@ -4,6 +4,9 @@
 // pin what a comparison finds; hand-built records pin each rule.
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <optional>
@@ -16,6 +19,7 @@
 #include "sim/scenario/scenario.h"
 #include "sim/verify/conntrack_line.h"
 #include "sim/verify/gc_granularity.h"
+#include "sim/verify/kernel_run.h"
 #include "sim/verify/run_compare.h"
 #include "sim/verify/simulated_run.h"
 #include "tests/run_util.h"
@@ -678,4 +682,24 @@ TEST_CASE("format_comparison: what was compared, one line per entry, the result 
   CHECK(lines[5] == "result: 1 difference");
   CHECK(nonempty_lines(format_comparison(compare_runs(base("a"), base("b"), o), base("a"), base("b"), o)).back() ==
         "result: agree");
+}
+
+TEST_CASE("kernel_run_notes: a table size the kernel rounds up and a hash seed it does not take are said") {
+  auto notes_of = [](const std::string& table) {
+    ctsim::Scenario s;
+    REQUIRE(ctsim::parse_scenario("t.json", R"({"ctsim": 1, "table": )" + table + "}", &s).ok());
+    return ctsim::verify::kernel_run_notes(s);
+  };
+  // A page of bucket heads: 512 with 4 KiB pages and 8-byte pointers (the
+  // kernel's nf_ct_alloc_hashtable rounding; writing 1 gave 512 on 6.18.44).
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) / sizeof(void*);
+  const std::vector<std::string> one = notes_of(R"({"buckets": 1})");
+  REQUIRE(one.size() == 1);
+  CHECK(one[0].starts_with(fmt::format("kernel-run: table.buckets 1 is played as {}: ", page)));
+  CHECK(notes_of(fmt::format(R"({{"buckets": {}}})", page * 2)).empty());
+  const std::vector<std::string> seeded = notes_of(fmt::format(R"({{"buckets": {}, "hash_rnd": 7}})", page + 1));
+  REQUIRE(seeded.size() == 2);
+  CHECK(seeded[0].starts_with("kernel-run: table.hash_rnd is ctsim's"));
+  CHECK(seeded[1].starts_with(fmt::format("kernel-run: table.buckets {} is played as {}: ", page + 1, page * 2)));
+  CHECK(notes_of(R"({"max": 100})").empty());
 }

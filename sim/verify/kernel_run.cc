@@ -342,6 +342,26 @@ std::string kernel_run_unavailable() {
   return "";
 }
 
+std::vector<std::string> kernel_run_notes(const Scenario& s) {
+  std::vector<std::string> out;
+  if (s.table_given.hash_rnd)
+    out.push_back(
+        "kernel-run: table.hash_rnd is ctsim's; the kernel hashes with the seed it drew at boot (bucket numbers and "
+        "the order of a GC sweep's DESTROYs differ, which verify does not compare)");
+  if (s.table_given.buckets) {
+    // nf_ct_alloc_hashtable() rounds the size up to a page of bucket heads
+    // (one pointer each).
+    const uint64_t per_page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) / sizeof(void*);
+    const uint64_t played = (uint64_t{s.buckets} + per_page - 1) / per_page * per_page;
+    if (played != s.buckets)
+      out.push_back(fmt::format(
+          "kernel-run: table.buckets {} is played as {}: the kernel rounds nf_conntrack_buckets up to a page of "
+          "bucket heads ({} here), so its chains are shorter than ctsim's",
+          s.buckets, played, per_page));
+  }
+  return out;
+}
+
 std::vector<std::string> kernel_run_refusals(const Scenario& s, const std::vector<InjectedPacket>& packets) {
   std::vector<std::string> why;
   if (s.hook_time != 0)
@@ -412,9 +432,7 @@ Status kernel_run(const Scenario& s, const std::vector<InjectedPacket>& packets,
     for (const std::string& w : why) m += "\n  " + w;
     return Status::InvalidArgument(m);
   }
-  if (s.table_given.hash_rnd)
-    note("kernel-run: table.hash_rnd is ctsim's; the kernel hashes with the seed it drew at boot (bucket numbers and "
-         "the order of a GC sweep's DESTROYs differ, which verify does not compare)");
+  for (const std::string& line : kernel_run_notes(s)) note(line);
   if (end > options.max_duration)
     return Status::InvalidArgument(fmt::format(
         "{}: the run lasts {} of real time, more than --max-duration {} (give a longer --max-duration, or an "

@@ -45,6 +45,11 @@ std::string kernel_release();
 // never approximated).
 std::vector<std::string> kernel_run_refusals(const Scenario& s, const std::vector<InjectedPacket>& packets);
 
+// What kernel-run plays otherwise than the scenario says, one note each
+// for a person (the run goes on): a hash seed the kernel does not take, a
+// table size it rounds up to a whole page of bucket heads.
+std::vector<std::string> kernel_run_notes(const Scenario& s);
+
 // The time a kernel run of `s` lasts: its `until`, or one second after the
 // last packet or action (the kernel keeps no virtual clock to run out).
 SimTime kernel_run_end(const Scenario& s, const std::vector<InjectedPacket>& packets);
