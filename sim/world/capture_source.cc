@@ -29,64 +29,61 @@ SimTime CaptureSource::virtual_time(int64_t ts_ns) {
   return at;
 }
 
+uint16_t CaptureSource::cpu_of(const ctcore::Packet& pkt, const CaptureFrame& f) const {
+  switch (spec_.cpu_mode) {
+    case CaptureSpec::Cpu::kPinned: return spec_.cpu;
+    case CaptureSpec::Cpu::kRss: return rss_cpu(rss_hash(pkt), cpus_);
+    case CaptureSpec::Cpu::kRoundRobin: return static_cast<uint16_t>((decoded_ - 1) % cpus_);
+    case CaptureSpec::Cpu::kMac: {
+      const int mark = ethernet_cpu_mark(linktype_, f.data, f.caplen);
+      return mark < 0 ? 0 : static_cast<uint16_t>(mark % cpus_);
+    }
+  }
+  return 0;
+}
+
 void CaptureSource::fill() {
   count_ = 0;
   cur_ = 0;
   batch_skips_.clear();
   CaptureFrame f;
   while (count_ < kBatch) {
-    const uint32_t skips_begin = static_cast<uint32_t>(batch_skips_.size());
-    bool got = false;
-    while (!got) {
-      const CaptureReader::Read r = reader_.next(&f);
-      if (r != CaptureReader::Read::kFrame) {
-        // The end, or a damaged last record (a capture cut while tcpdump
-        // wrote it): reported once the clock gets there, and the replay
-        // ends there.
-        if (r == CaptureReader::Read::kError) end_error_ = reader_.error();
-        ended_ = true;
-        tail_skips_ = skips_begin;
-        return;
-      }
-      ++frame_no_;
-      const SimTime at = virtual_time(f.ts_ns);
-      Decoded& d = batch_[count_];
-      FrameSkip why = FrameSkip::kNone;
-      if (!spec_.interfaces.empty()) {
-        const int mark = ethernet_interface_mark(linktype_, f.data, f.caplen);
-        if (mark < 0 || static_cast<size_t>(mark) >= spec_.interfaces.size())
-          why = FrameSkip::kNoInterface;
-        else
-          place_ = &spec_.interfaces[static_cast<size_t>(mark)];
-      }
-      if (why == FrameSkip::kNone) {
-        // A cooked capture holds a forwarded packet twice: the output path
-        // takes the outgoing copy, the others the incoming one.
-        const CookedDirection dir =
-            place_->path == PathKind::kOutput ? CookedDirection::kOutgoing : CookedDirection::kIncoming;
-        why = decode_frame(linktype_, f.data, f.caplen, f.wirelen, dir, &d.pkt);
-      }
-      if (why != FrameSkip::kNone) {
-        batch_skips_.push_back({frame_no_, why});
-        continue;
-      }
-      got = true;
-      ++decoded_;
-      d.at = at;
-      d.place = place_;
-      d.skips_begin = skips_begin;
-      d.skips_end = static_cast<uint32_t>(batch_skips_.size());
-      switch (spec_.cpu_mode) {
-        case CaptureSpec::Cpu::kPinned: d.cpu = spec_.cpu; break;
-        case CaptureSpec::Cpu::kRss: d.cpu = rss_cpu(rss_hash(d.pkt), cpus_); break;
-        case CaptureSpec::Cpu::kRoundRobin: d.cpu = static_cast<uint16_t>((decoded_ - 1) % cpus_); break;
-        case CaptureSpec::Cpu::kMac: {
-          const int mark = ethernet_cpu_mark(linktype_, f.data, f.caplen);
-          d.cpu = mark < 0 ? 0 : static_cast<uint16_t>(mark % cpus_);
-          break;
-        }
-      }
+    const CaptureReader::Read r = reader_.next(&f);
+    if (r != CaptureReader::Read::kFrame) {
+      // The end, or a damaged last record (a capture cut while tcpdump
+      // wrote it): reported once the clock gets there, and the replay ends
+      // there.
+      if (r == CaptureReader::Read::kError) end_error_ = reader_.error();
+      ended_ = true;
+      return;
     }
+    ++frame_no_;
+    const SimTime at = virtual_time(f.ts_ns);
+    Decoded& d = batch_[count_];
+    FrameSkip why = FrameSkip::kNone;
+    if (!spec_.interfaces.empty()) {
+      const int mark = ethernet_interface_mark(linktype_, f.data, f.caplen);
+      if (mark < 0 || static_cast<size_t>(mark) >= spec_.interfaces.size())
+        why = FrameSkip::kNoInterface;
+      else
+        place_ = &spec_.interfaces[static_cast<size_t>(mark)];
+    }
+    if (why == FrameSkip::kNone) {
+      // A cooked capture holds a forwarded packet twice: the output path
+      // takes the outgoing copy, the others the incoming one.
+      const CookedDirection dir =
+          place_->path == PathKind::kOutput ? CookedDirection::kOutgoing : CookedDirection::kIncoming;
+      why = decode_frame(linktype_, f.data, f.caplen, f.wirelen, dir, &d.pkt);
+    }
+    if (why != FrameSkip::kNone) {
+      batch_skips_.push_back({frame_no_, why});
+      continue;
+    }
+    ++decoded_;
+    d.at = at;
+    d.place = place_;
+    d.cpu = cpu_of(d.pkt, f);
+    d.skips_end = static_cast<uint32_t>(batch_skips_.size());
     ++count_;
   }
 }
@@ -101,10 +98,12 @@ bool CaptureSource::advance() {
   } else if (!ended_) {
     fill();
   } else {
-    cur_ = count_;  // past the batch: nothing left
+    cur_ = count_;  // past the batch: only the frames skipped at the end
   }
   const bool have = cur_ < count_;
-  const uint32_t begin = have ? batch_[cur_].skips_begin : tail_skips_;
+  // The frames skipped before packet cur_ (or before the end): after the
+  // packet before it.
+  const uint32_t begin = cur_ == 0 ? 0 : batch_[cur_ - 1].skips_end;
   const uint32_t end = have ? batch_[cur_].skips_end : static_cast<uint32_t>(batch_skips_.size());
   skips_ = std::span<const Skip>(batch_skips_).subspan(begin, end - begin);
   // The summary counts what the clock has reached.

@@ -67,20 +67,23 @@ class CaptureSource {
 
  private:
   static constexpr size_t kBatch = 64;
-  // One decoded packet, and the frames skipped just before it (in
-  // batch_skips_[skips_begin, skips_end)).
+  // One decoded packet. The frames skipped just before it are
+  // batch_skips_[the previous packet's skips_end (0 for the first),
+  // skips_end).
   struct Decoded {
     ctcore::Packet pkt;
     SimTime at = 0;
     uint16_t cpu = 0;
     const CapturePlace* place = nullptr;
-    uint32_t skips_begin = 0, skips_end = 0;
+    uint32_t skips_end = 0;
   };
   SimTime virtual_time(int64_t ts_ns);
   // Reads and decodes up to kBatch packets into batch_ (fewer at the end of
-  // the file, where ended_ is set and the frames skipped after the last
-  // packet are batch_skips_[tail_skips_, end)).
+  // the file, where ended_ is set; the frames skipped after the last packet
+  // are then the rest of batch_skips_).
   void fill();
+  // The CPU a decoded packet arrives on (the spec's `cpu`).
+  uint16_t cpu_of(const ctcore::Packet& pkt, const CaptureFrame& f) const;
 
   const CaptureSpec& spec_;
   uint16_t cpus_;
@@ -99,7 +102,6 @@ class CaptureSource {
   bool ended_ = false;  // fill() met the end of the file
   bool done_ = false;   // advance() reported it
   std::string end_error_;  // the damaged last record's error, reported at the end
-  uint32_t tail_skips_ = 0;
   std::vector<Skip> batch_skips_;
   std::span<const Skip> skips_;
   CaptureSummary summary_;
